@@ -1,0 +1,19 @@
+"""Input/output: safe spreadsheets, atomic writes and REFI-QDA exchange files."""
+
+from __future__ import annotations
+
+from themeassist.io.tables import (
+    atomic_write_bytes,
+    atomic_write_text,
+    neutralise_formulas,
+    read_table,
+    write_table,
+)
+
+__all__ = [
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "neutralise_formulas",
+    "read_table",
+    "write_table",
+]

@@ -1,0 +1,260 @@
+"""Safe table writing: spreadsheet-formula neutralisation and atomic file writes.
+
+A comment that begins with ``=``, ``+``, ``-`` or ``@`` is run as a formula by
+Excel and LibreOffice when a CSV/XLSX export is opened (CSV injection, see the
+OWASP "CSV Injection" guidance). :func:`write_table` therefore neutralises such
+cells with a leading apostrophe before writing spreadsheets, and every file is
+written atomically (temporary file in the same folder, ``fsync``, ``os.replace``)
+so that a crash never leaves a half-written table behind.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = [
+    "FORMULA_PREFIXES",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "neutralise_formulas",
+    "read_table",
+    "write_table",
+]
+
+#: First characters that make a spreadsheet treat a cell as a formula (OWASP).
+FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
+_WRITERS = (".csv", ".xlsx", ".parquet")
+_READERS = (".csv", ".xlsx", ".parquet", ".jsonl", ".json")
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically and return the path.
+
+    The bytes go to a temporary file in the destination folder, which is flushed,
+    ``fsync``-ed and then moved over ``path`` with :func:`os.replace`; readers see
+    either the old file or the complete new one, never a partial write. Missing
+    parent folders are created.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Destination file.
+    data : bytes
+        The complete file content.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "sub" / "a.bin"
+    >>> atomic_write_bytes(p, b"abc").read_bytes()
+    b'abc'
+    """
+    target = Path(path)
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(
+            f"atomic_write_bytes: data must be bytes, got {type(data).__name__}; "
+            "use atomic_write_text for str."
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp_name, target)
+    except BaseException:
+        try:
+            os.unlink(tmp_name)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_dir(target.parent)
+    return target
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str, *, encoding: str = "utf-8") -> Path:
+    """Write ``text`` to ``path`` atomically (see :func:`atomic_write_bytes`).
+
+    Newlines are written as given (no platform translation).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> atomic_write_text(p, "héllo\\n").read_text(encoding="utf-8")
+    'héllo\\n'
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"atomic_write_text: text must be str, got {type(text).__name__}.")
+    return atomic_write_bytes(path, text.encode(encoding))
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Persist the rename itself where the platform allows it (POSIX only)."""
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _neutralise_cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of ``df`` in which no string cell can run as a spreadsheet formula.
+
+    String cells (and string column names) whose first character is one of
+    ``= + - @``, a tab or a carriage return get a leading apostrophe ``'``, as
+    the OWASP CSV-injection guidance recommends; spreadsheets then show the text
+    instead of evaluating it. Numbers, booleans, dates and missing values are
+    left untouched, so a negative *number* stays a number, while the *string*
+    ``"-5"`` (or ``"-"``) starts with ``-`` and is escaped to ``"'-5"``. Every
+    row and column is kept, in order; the input is not modified.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Any table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with the same shape, index and dtypes.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"text": ["=1+1", "fine", "@SUM(A1)"], "n": [-1, 2, 3]})
+    >>> neutralise_formulas(df)["text"].tolist()
+    ["'=1+1", 'fine', "'@SUM(A1)"]
+    >>> neutralise_formulas(df)["n"].tolist()
+    [-1, 2, 3]
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"neutralise_formulas expects a pandas DataFrame, got {type(df).__name__}.")
+    out = df.copy()
+    for col in out.columns:
+        series = out[col]
+        if series.dtype == object or isinstance(series.dtype, pd.StringDtype) or isinstance(
+            series.dtype, pd.CategoricalDtype
+        ):
+            if isinstance(series.dtype, pd.CategoricalDtype):
+                series = series.astype(object)
+            out[col] = series.map(_neutralise_cell, na_action="ignore").astype(series.dtype)
+    out.columns = [_neutralise_cell(c) for c in out.columns]
+    if out.index.dtype == object:
+        out.index = out.index.map(_neutralise_cell)
+    return out
+
+
+def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *, index: bool = False) -> Path:
+    """Write ``df`` to ``path`` (format chosen by suffix), safely and atomically.
+
+    ``.csv`` (UTF-8, RFC 4180 ``\\r\\n`` line ends) and ``.xlsx`` outputs are passed through
+    :func:`neutralise_formulas` first, since spreadsheet programs open them;
+    ``.parquet`` keeps the values exactly. Parent folders are created and the
+    file appears atomically (see :func:`atomic_write_bytes`).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table to write.
+    path : str or path-like
+        Destination ending in ``.csv``, ``.xlsx`` or ``.parquet``.
+    index : bool, default False
+        Whether to write the DataFrame index.
+
+    Returns
+    -------
+    pathlib.Path
+        The written path.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, pandas as pd
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "out" / "t.csv"
+    >>> _ = write_table(pd.DataFrame({"text": ["=HYPERLINK(1)"]}), p)
+    >>> p.read_text(encoding="utf-8").splitlines()[1]
+    "'=HYPERLINK(1)"
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"write_table expects a pandas DataFrame, got {type(df).__name__}.")
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in _WRITERS:
+        raise ValueError(
+            f"write_table: cannot write {str(target)!r}: unknown suffix {suffix!r}; "
+            f"use one of {', '.join(_WRITERS)}."
+        )
+    buffer = io.BytesIO()
+    if suffix == ".csv":
+        # RFC 4180 line ends: with "\r\n" as terminator the csv module also quotes
+        # cells holding a lone "\r" or "\n", so every row reads back intact.
+        text = neutralise_formulas(df).to_csv(index=index, lineterminator="\r\n")
+        buffer.write(text.encode("utf-8"))
+    elif suffix == ".xlsx":
+        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+            neutralise_formulas(df).to_excel(writer, index=index)
+    else:
+        df.to_parquet(buffer, index=index)
+    return atomic_write_bytes(target, buffer.getvalue())
+
+
+def read_table(path: str | os.PathLike[str], **kwargs: Any) -> pd.DataFrame:
+    """Read a table written by :func:`write_table` (or any similar file), by suffix.
+
+    ``.csv`` → :func:`pandas.read_csv`, ``.xlsx`` → :func:`pandas.read_excel`,
+    ``.parquet`` → :func:`pandas.read_parquet`, ``.jsonl``/``.json`` →
+    :func:`pandas.read_json` with ``lines=True``. Extra keyword arguments are
+    passed on. Neutralising apostrophes added on writing are *not* removed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, pandas as pd
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.parquet"
+    >>> _ = write_table(pd.DataFrame({"a": [1, 2]}), p)
+    >>> read_table(p)["a"].tolist()
+    [1, 2]
+    """
+    source = Path(path)
+    suffix = source.suffix.lower()
+    if suffix not in _READERS:
+        raise ValueError(
+            f"read_table: cannot read {str(source)!r}: unknown suffix {suffix!r}; "
+            f"use one of {', '.join(_READERS)}."
+        )
+    if not source.is_file():
+        raise FileNotFoundError(f"read_table: no file at {str(source)!r}.")
+    if suffix == ".csv":
+        kwargs.setdefault("encoding", "utf-8")
+        return pd.read_csv(source, **kwargs)
+    if suffix == ".xlsx":
+        return pd.read_excel(source, engine="openpyxl", **kwargs)
+    if suffix == ".parquet":
+        return pd.read_parquet(source, **kwargs)
+    kwargs.setdefault("lines", True)
+    return pd.read_json(source, **kwargs)

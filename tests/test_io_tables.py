@@ -1,0 +1,166 @@
+"""Tests for themeassist.io.tables: formula neutralisation, atomic writes, readers."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from themeassist.io import tables
+from themeassist.io.tables import (
+    atomic_write_bytes,
+    atomic_write_text,
+    neutralise_formulas,
+    read_table,
+    write_table,
+)
+
+
+@pytest.fixture
+def hostile() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "doc_id": ["d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8"],
+            "text": [
+                "=HYPERLINK(\"http://x\",\"click\")",
+                "+1+2",
+                "-5",
+                "@SUM(A1:A2)",
+                "\tcmd",
+                "\rcmd",
+                "good service - thanks",
+                None,
+            ],
+            "score": [-1.5, 2.0, -3.0, 0.0, 1.0, 2.0, 3.0, -0.25],
+            "n": [-1, 2, 3, 4, 5, 6, 7, 8],
+        }
+    )
+
+
+def test_neutralise_formulas_escapes_exactly_the_dangerous_strings(hostile):
+    out = neutralise_formulas(hostile)
+    assert out["text"].tolist()[:6] == [
+        "'=HYPERLINK(\"http://x\",\"click\")",
+        "'+1+2",
+        "'-5",
+        "'@SUM(A1:A2)",
+        "'\tcmd",
+        "'\rcmd",
+    ]
+    # a dash inside the text is harmless; missing values stay missing
+    assert out.loc[6, "text"] == "good service - thanks"
+    assert out.loc[7, "text"] is None
+    # numbers untouched, dtypes kept, every row kept, input not modified
+    assert out["score"].tolist() == [-1.5, 2.0, -3.0, 0.0, 1.0, 2.0, 3.0, -0.25]
+    assert out["n"].dtype == hostile["n"].dtype
+    assert len(out) == len(hostile)
+    assert hostile.loc[0, "text"].startswith("=")
+
+
+def test_neutralise_formulas_handles_column_names_and_string_dtype():
+    df = pd.DataFrame({"=bad": pd.array(["-", "ok"], dtype="string")})
+    out = neutralise_formulas(df)
+    assert list(out.columns) == ["'=bad"]
+    assert out.iloc[:, 0].tolist() == ["'-", "ok"]
+    assert isinstance(out.iloc[:, 0].dtype, pd.StringDtype)
+
+
+def test_neutralise_formulas_rejects_non_frames():
+    with pytest.raises(TypeError, match="DataFrame"):
+        neutralise_formulas([["=1"]])  # type: ignore[arg-type]
+
+
+def test_write_csv_is_neutralised_and_keeps_every_row(hostile, tmp_path):
+    path = write_table(hostile, tmp_path / "a" / "b" / "out.csv")
+    assert path == tmp_path / "a" / "b" / "out.csv"
+    back = pd.read_csv(path, keep_default_na=True)
+    assert len(back) == 8
+    for cell in back["text"].dropna():
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    assert back["text"].iloc[2] == "'-5"
+    assert back["text"].iloc[5] == "'\rcmd"  # the lone carriage return is quoted, not a row break
+    assert back["n"].tolist() == [-1, 2, 3, 4, 5, 6, 7, 8]
+
+
+def test_write_xlsx_is_neutralised(hostile, tmp_path):
+    path = write_table(hostile, tmp_path / "out.xlsx")
+    back = read_table(path)
+    assert back["text"].iloc[0] == "'=HYPERLINK(\"http://x\",\"click\")"
+    assert back["text"].iloc[3] == "'@SUM(A1:A2)"
+    # openpyxl stores the escaped text as a string cell, never as a formula
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(path).active
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    assert back["score"].tolist() == hostile["score"].tolist()
+
+
+def test_write_parquet_keeps_values_exactly(hostile, tmp_path):
+    path = write_table(hostile, tmp_path / "out.parquet")
+    back = read_table(path)
+    pd.testing.assert_frame_equal(back, hostile)
+
+
+def test_write_table_index_and_bad_suffix(tmp_path):
+    df = pd.DataFrame({"a": [1, 2]}, index=pd.Index(["x", "y"], name="key"))
+    back = read_table(write_table(df, tmp_path / "t.csv", index=True))
+    assert back.columns.tolist() == ["key", "a"]
+    with pytest.raises(ValueError, match=r"unknown suffix '\.txt'.*\.csv, \.xlsx, \.parquet"):
+        write_table(df, tmp_path / "t.txt")
+    with pytest.raises(TypeError):
+        write_table({"a": 1}, tmp_path / "t.csv")  # type: ignore[arg-type]
+
+
+def test_read_table_jsonl_and_errors(tmp_path):
+    atomic_write_text(tmp_path / "t.jsonl", '{"a": 1, "b": "x"}\n{"a": 2, "b": "y"}\n')
+    back = read_table(tmp_path / "t.jsonl")
+    assert back["a"].tolist() == [1, 2] and back["b"].tolist() == ["x", "y"]
+    with pytest.raises(FileNotFoundError, match="no file"):
+        read_table(tmp_path / "missing.csv")
+    with pytest.raises(ValueError, match="unknown suffix"):
+        read_table(tmp_path / "t.pkl")
+
+
+def test_atomic_write_replaces_and_leaves_no_temp_files(tmp_path):
+    target = tmp_path / "f.txt"
+    atomic_write_text(target, "old")
+    atomic_write_text(target, "new ✓\r\n")
+    assert target.read_bytes() == "new ✓\r\n".encode("utf-8")
+    atomic_write_bytes(tmp_path / "deep" / "er" / "g.bin", b"\x00\x01")
+    assert (tmp_path / "deep" / "er" / "g.bin").read_bytes() == b"\x00\x01"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deep", "f.txt"]
+    with pytest.raises(TypeError, match="bytes"):
+        atomic_write_bytes(target, "text")  # type: ignore[arg-type]
+
+
+def test_failed_write_keeps_old_file_and_cleans_up(tmp_path, monkeypatch):
+    target = tmp_path / "f.txt"
+    atomic_write_text(target, "old")
+
+    def boom(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(tables.os, "replace", boom)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write_text(target, "new")
+    assert target.read_text() == "old"
+    assert os.listdir(tmp_path) == ["f.txt"]
+
+
+def test_failed_serialisation_does_not_touch_target(tmp_path):
+    target = tmp_path / "t.parquet"
+    write_table(pd.DataFrame({"a": [1]}), target)
+    bad = pd.DataFrame({"a": [object()]})  # parquet cannot store arbitrary objects
+    with pytest.raises(Exception):
+        write_table(bad, target)
+    assert read_table(target)["a"].tolist() == [1]
+    assert os.listdir(tmp_path) == ["t.parquet"]
+
+
+def test_nan_and_numpy_numbers_untouched():
+    df = pd.DataFrame({"x": [np.nan, -2.0], "o": [np.int64(-3), "-x"]})
+    out = neutralise_formulas(df)
+    assert np.isnan(out.loc[0, "x"]) and out.loc[1, "x"] == -2.0
+    assert out["o"].tolist() == [-3, "'-x"]
