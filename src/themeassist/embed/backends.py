@@ -204,7 +204,7 @@ class StaticEmbedder:
 def looks_like_static_model(folder: Path) -> bool:
     """True when a folder holds a model2vec model rather than a sentence-transformers one."""
     cfg = folder / "config.json"
-    if not cfg.is_file() or (folder / "modules.json").is_file():
+    if not cfg.is_file():
         return False
     try:
         return json.loads(cfg.read_text()).get("model_type") == "model2vec"
