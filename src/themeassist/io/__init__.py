@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from themeassist.io.refi import export_qdc, export_qdpx, import_qdc, import_qdpx
 from themeassist.io.tables import (
     atomic_write_bytes,
     atomic_write_text,
@@ -11,6 +12,10 @@ from themeassist.io.tables import (
 )
 
 __all__ = [
+    "export_qdc",
+    "export_qdpx",
+    "import_qdc",
+    "import_qdpx",
     "atomic_write_bytes",
     "atomic_write_text",
     "neutralise_formulas",
