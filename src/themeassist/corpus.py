@@ -1,0 +1,399 @@
+"""Loading and validating a corpus of free-text comments.
+
+:func:`load_corpus` reads a CSV / XLSX / parquet file (or takes a DataFrame) and returns
+one row per input row, in input order, with a status saying whether the comment is usable.
+Nothing is dropped: ``len(corpus) == len(input)`` always; :func:`substantive` selects the
+comments to analyse.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import numbers
+import os
+import re
+import unicodedata
+import warnings
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+
+from themeassist._dates import FREQS, _rows, read_periods
+from themeassist._validation import check_param
+from themeassist.exceptions import CorpusError
+
+__all__ = ["CORPUS_COLUMNS", "DEFAULT_NON_ANSWERS", "STATUSES", "load_corpus", "substantive"]
+
+#: Columns every corpus starts with (input metadata columns follow, under their own names).
+CORPUS_COLUMNS: tuple[str, ...] = ("doc_id", "row", "text", "period", "status", "reason", "date")
+#: Values of the ``status`` column; "ok" and "truncated" comments are analysed.
+STATUSES: tuple[str, ...] = ("ok", "truncated", "empty", "missing", "non_text", "non_answer")
+#: Texts that are not answers (matched ignoring case and surrounding whitespace/punctuation).
+#: "nothing" is deliberately absent: it is a real answer to "what could we improve?".
+DEFAULT_NON_ANSWERS: tuple[str, ...] = (
+    "did not answer", "no answer", "not answered", "no response", "n/a", "na", "nil", "none",
+    "-", ".", "?", "no comment", "no comments", "nothing to add", "not applicable", "blank",
+)  # fmt: skip
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
+_NUMBER = re.compile(r"[+-]?(\d[\d,]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_LETTER = re.compile(r"[^\W\d_]")
+_EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
+
+
+def clean_text(text: str) -> str:
+    """Normalise a comment: NFC, line breaks to ``\\n``, control characters to spaces, runs collapsed."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = _INVISIBLE.sub("", text.replace("\u2028", "\n").replace("\u2029", "\n"))
+    text = re.sub(r"[ \t\u00a0]+", " ", _CONTROL.sub(" ", text))
+    return re.sub(r"\n{3,}", "\n\n", re.sub(r" ?\n ?", "\n", text)).strip()
+
+
+def _norm(text: str) -> str:
+    return _EDGE_PUNCT.sub("", " ".join(text.casefold().split()))
+
+
+def _names(cols: Iterable[Any]) -> str:
+    return ", ".join(repr(str(c)) for c in cols)
+
+
+def _looks_like_text(df: pd.DataFrame, exclude: Iterable[Any] = ()) -> list[str]:
+    """Columns whose values are mostly strings with letters, longest texts first."""
+    found = []
+    for c in df.columns:
+        if c in set(exclude):
+            continue
+        vals = df[c].dropna()
+        texts = [v for v in vals if isinstance(v, str) and _LETTER.search(v)]
+        if len(vals) and len(texts) >= 0.5 * len(vals):
+            found.append((sum(map(len, texts)) / len(texts), c))
+    return [c for _, c in sorted(found, key=lambda t: -t[0])]
+
+
+def _check_column(df: pd.DataFrame, param: str, name: str | None) -> None:
+    if name is None or name in df.columns:
+        return
+    cols = [str(c) for c in df.columns]
+    match = [c for c in cols if c.casefold() == str(name).casefold()]
+    match = match or difflib.get_close_matches(str(name), cols, n=1, cutoff=0.5)
+    if not match and param == "text_col":
+        match = _looks_like_text(df)[:1]
+    hint = f" Pass {param}={match[0]!r}?" if match else ""
+    raise CorpusError(f"load_corpus: column {name!r} not found (columns: {_names(cols)}).{hint}")
+
+
+def _decode(data: bytes, encoding: str | None, name: str, notes: list[str]) -> str:
+    """Decode CSV bytes: BOM, else UTF-8, else UTF-8 line by line with cp1252 for the lines that fail."""
+    if encoding is not None:
+        try:
+            return data.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as e:
+            line = data[: getattr(e, "start", 0)].count(b"\n") + 1
+            raise CorpusError(
+                f"load_corpus: {name} cannot be decoded as {encoding!r} (line {line}: {e}). "
+                "Pass encoding=None to detect it."
+            ) from e
+    for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"),
+                       (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):  # fmt: skip
+        if data.startswith(bom):
+            return data.decode(codec, errors="replace")
+    if data.count(b"\x00") > len(data) // 4:  # UTF-16 without a BOM
+        return data.decode("utf-16-le" if data[1:2] == b"\x00" else "utf-16-be", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    lines, bad, any_utf8 = data.split(b"\n"), [], False
+    for k, raw in enumerate(lines):
+        try:
+            lines[k] = raw.decode("utf-8")
+            any_utf8 = any_utf8 or not raw.isascii()
+        except UnicodeDecodeError:
+            lines[k] = "".join(chr(c) if c in (0x81, 0x8D, 0x8F, 0x90, 0x9D) else bytes([c]).decode("cp1252")
+                               for c in raw) if not raw.isascii() else raw.decode("ascii")  # fmt: skip
+            bad.append(k + 1)
+    text = "\n".join(lines)  # type: ignore[arg-type]
+    letters = [ch for k in bad for ch in lines[k - 1] if ch.isalpha()]
+    if any_utf8:
+        notes.append(f"load_corpus: {name} mixes encodings: {len(bad)} lines are not valid UTF-8 and were "
+                     f"decoded as cp1252 (file lines {_rows(bad)}); check them for garbled characters.")
+    elif sum(not ch.isascii() for ch in letters) > 0.3 * max(len(letters), 1):
+        notes.append(f"load_corpus: {name} is not UTF-8 and was decoded as cp1252, but many letters are "
+                     "accented: if the text looks garbled, pass its encoding= (e.g. 'cp1251', 'shift_jis').")
+    return text
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter among , ; tab | that splits the first lines into a constant number (>1) of fields."""
+    sample = text[:65536].rsplit("\n", 1)[0] if len(text) > 65536 else text
+    best, best_score = ",", (0.0, 0)
+    for d in (",", ";", "\t", "|"):
+        try:
+            widths = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=d) if r][:200]
+        except csv.Error:
+            continue
+        if widths and widths[0] > 1:
+            score = (sum(w == widths[0] for w in widths) / len(widths), widths[0])
+            best, best_score = (d, score) if score > best_score else (best, best_score)
+    return best
+
+
+def _read(source: str | os.PathLike[str], *, sheet_name: str | int, encoding: str | None,
+          delimiter: str | None, notes: list[str]) -> pd.DataFrame:  # fmt: skip
+    path = Path(source)
+    name = repr(str(source))
+    if not path.exists():
+        raise CorpusError(f"load_corpus: file {name} not found (looked for {str(path.resolve())!r}).")
+    if path.is_dir():
+        raise CorpusError(f"load_corpus: {name} is a folder; pass a CSV, XLSX or parquet file.")
+    if path.stat().st_size == 0:
+        raise CorpusError(f"load_corpus: file {name} is empty (0 bytes).")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".xlsx", ".xlsm", ".xls"):
+            return pd.read_excel(path, sheet_name=sheet_name, keep_default_na=False, na_values=[""])
+        if suffix in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+    except Exception as e:  # noqa: BLE001 - any reader failure is reported with the file name
+        raise CorpusError(f"load_corpus: could not read {name}: {e}") from e
+    text = _decode(path.read_bytes(), encoding, name, notes)
+    if not text.strip():
+        raise CorpusError(f"load_corpus: file {name} is empty (only whitespace).")
+    sep = delimiter or ("\t" if suffix == ".tsv" else _sniff_delimiter(text))
+    try:
+        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, csv.Error, ValueError) as e:
+        raise CorpusError(
+            f"load_corpus: could not parse {name} as CSV with delimiter {sep!r}: {e}. Quote fields that "
+            "contain the delimiter, or pass delimiter=."
+        ) from e
+
+
+def _to_numeric_if_clean(col: pd.Series) -> pd.Series:
+    """A CSV metadata column as numbers when every value is one (and none has a leading zero)."""
+    vals = col.dropna()
+    if vals.empty or vals.str.match(r"^\s*[+-]?0\d").any():
+        return col
+    num = pd.to_numeric(vals, errors="coerce")
+    return pd.to_numeric(col) if num.notna().all() else col
+
+
+def _id_str(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip() if isinstance(v, str) else str(v)
+
+
+def _doc_ids(df: pd.DataFrame, id_col: str | None) -> list[str]:
+    if id_col is None:
+        return [str(i) for i in range(len(df))]
+    col = df[id_col]
+    empty = [i for i, v in enumerate(col) if pd.isna(v) or str(v).strip() == ""]
+    if empty:
+        raise CorpusError(f"load_corpus: id column {id_col!r} is empty in rows {_rows(empty)}. "
+                          "Fill those ids, or omit id_col to number the rows.")  # fmt: skip
+    ids = [_id_str(v) for v in col]
+    seen: dict[str, list[int]] = {}
+    for i, v in enumerate(ids):
+        seen.setdefault(v, []).append(i)
+    dups = {v: rows for v, rows in seen.items() if len(rows) > 1}
+    if dups:
+        listed = "; ".join(f"{v!r} (rows {_rows(r, 5)})" for v, r in list(dups.items())[:10])
+        more = f" and {len(dups) - 10} more" if len(dups) > 10 else ""
+        raise CorpusError(f"load_corpus: id column {id_col!r} has {len(dups)} duplicated ids: {listed}{more}. "
+                          "Ids must be unique: fix them, or omit id_col to number the rows.")  # fmt: skip
+    return ids
+
+
+def _status(value: Any, non_answers: dict[str, str], max_chars: int) -> tuple[str, str, str]:
+    """(text, status, reason) of one cell of the text column."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "", "missing", "no text (missing value)"
+    if not isinstance(value, str):
+        kind = "a number" if isinstance(value, numbers.Number) else f"a {type(value).__name__}"
+        return "", "non_text", f"value {value!r} is {kind}, not text"
+    text = clean_text(value)
+    if not text:
+        return "", "empty", "text is empty or only whitespace"
+    if _NUMBER.fullmatch(text):
+        return "", "non_text", f"value {text!r} is a number, not text"
+    key = _norm(text)
+    if key in non_answers:
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        return text, "non_answer", f"text is the non-answer {shown!r}"
+    if len(text) > max_chars:
+        return (text[:max_chars], "truncated",
+                f"text cut from {len(text):,} to {max_chars:,} characters (max_chars)")  # fmt: skip
+    return text, "ok", ""
+
+
+def load_corpus(
+    source: str | os.PathLike[str] | pd.DataFrame,
+    *,
+    text_col: str,
+    id_col: str | None = None,
+    period_col: str | None = None,
+    period_freq: str | None = None,
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
+    group_col: str | None = None,
+    non_answers: Iterable[str] | None = None,
+    sheet_name: str | int = 0,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    max_chars: int = 20000,
+) -> pd.DataFrame:
+    """Read comments and return one validated row per input row, in input order.
+
+    Parameters
+    ----------
+    source : path or DataFrame
+        A CSV/TSV (any common encoding and delimiter), ``.xlsx`` or ``.parquet`` file, or a DataFrame.
+    text_col : str
+        Column holding the comments.
+    id_col : str, optional
+        Column of unique comment ids; default: the 0-based row number.
+    period_col : str, optional
+        Column giving each comment's period: years (2014), labels ("2021Q3", "Wave 2", kept as
+        they are) or dates, which become period labels at ``period_freq``.
+    period_freq : {"Y", "Q", "M", "W", "D"}, optional
+        Granularity for dates: labels "2021", "2021Q3", "2021-03", "2021-W09", "2021-03-05".
+        Default: "Y" if the dates span more than 3 years, "Q" if more than 1 year, else "M".
+    date_format : str, optional
+        ``strptime`` format honoured exactly; rows that do not match get no period (warned).
+    dayfirst : bool, optional
+        Force the order of dates written ``a/b/yyyy``. Default (None): the order is proved per
+        contiguous block of rows by values above 12 (blocks split where ``group_col`` or the id
+        prefix changes); ambiguous dates take their block's order, and dates whose order cannot
+        be proved get no period. Every row and block concerned is reported.
+    group_col : str, optional
+        Column marking source blocks (e.g. a trust or site) for the day/month inference.
+    non_answers : iterable of str, optional
+        Texts that are not answers; default :data:`DEFAULT_NON_ANSWERS`; ``()`` disables.
+        Matching ignores case and surrounding whitespace and punctuation.
+    sheet_name, encoding, delimiter : optional
+        XLSX sheet; CSV encoding and delimiter (detected when None).
+    max_chars : int, default 20000
+        Longer comments are cut to this length (status "truncated", still analysed).
+
+    Returns
+    -------
+    corpus : DataFrame of shape (n_input_rows, 7 + n_metadata)
+        Columns :data:`CORPUS_COLUMNS`: ``doc_id`` (str), ``row`` (int, 0-based input row; row 0 is
+        the first line after a CSV header), ``text`` (cleaned, "" when unusable), ``period``
+        (str or None), ``status`` (one of :data:`STATUSES`), ``reason`` ("" when ok), ``date``
+        (Timestamp when the period column holds dates, else NaT); then every other input
+        column (not ``text_col``/``id_col``) under its own name (``<name>_input`` if the name is
+        taken). ``attrs``: "warnings" (list of str, each also warned), "date_blocks" (runs of rows
+        read day-first "dmy" or month-first "mdy"), "period_freq", "period_kind".
+
+    Raises
+    ------
+    CorpusError
+        Missing file or column, empty file, duplicated or empty ids, or a text column without text.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"comment": ["Great staff", "n/a", 5], "year": [2020, 2021, 2021]})
+    >>> corpus = load_corpus(df, text_col="comment", period_col="year")
+    >>> corpus[["doc_id", "period", "status"]].values.tolist()
+    [['0', '2020', 'ok'], ['1', '2021', 'non_answer'], ['2', '2021', 'non_text']]
+    """
+    check_param("period_freq", period_freq, owner="load_corpus", options=FREQS, allow_none=True)
+    check_param("max_chars", max_chars, owner="load_corpus", between=(1, float("inf")))
+    if date_format is not None and dayfirst is not None:
+        raise ValueError("load_corpus: pass either date_format= or dayfirst=, not both.")
+    notes: list[str] = []
+    if isinstance(source, pd.DataFrame):
+        df = source.reset_index(drop=True)
+        name = "the DataFrame"
+    else:
+        if not isinstance(source, (str, os.PathLike)):
+            raise CorpusError(f"load_corpus: source must be a path or a DataFrame. Got {type(source).__name__}.")
+        df = _read(source, sheet_name=sheet_name, encoding=encoding, delimiter=delimiter, notes=notes)
+        name = repr(str(source))
+    for param, col in (("text_col", text_col), ("id_col", id_col), ("period_col", period_col),
+                       ("group_col", group_col)):  # fmt: skip
+        _check_column(df, param, col)
+    if len(df) == 0:
+        raise CorpusError(f"load_corpus: {name} has columns ({_names(df.columns)}) but no rows.")
+
+    doc_ids = _doc_ids(df, id_col)
+    stops = DEFAULT_NON_ANSWERS if non_answers is None else non_answers
+    if isinstance(stops, str):
+        raise CorpusError("load_corpus: non_answers must be a list of strings, not one string.")
+    keys = {_norm(str(s)): str(s) for s in stops}
+    cells = [_status(v, keys, int(max_chars)) for v in df[text_col]]
+    if not any(_LETTER.search(t) for t, s, _ in cells if s not in ("missing", "non_text")):
+        counts = pd.Series([s for _, s, _ in cells]).value_counts()
+        other = _looks_like_text(df, exclude=[text_col, id_col, period_col])
+        hint = (f" Columns that look like text: {_names(other)}. Pass text_col={other[0]!r}?" if other
+                else " No column looks like text.")  # fmt: skip
+        raise CorpusError(f"load_corpus: text column {text_col!r} holds no text "
+                          f"({', '.join(f'{n} {s}' for s, n in counts.items())}).{hint}")  # fmt: skip
+
+    out = pd.DataFrame({"doc_id": doc_ids, "row": range(len(df)), "text": [c[0] for c in cells],
+                        "period": pd.Series([None] * len(df), dtype=object),
+                        "status": [c[1] for c in cells]})  # fmt: skip
+    reasons = [c[2] for c in cells]
+    date = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
+    period_info: dict[str, Any] = {"date_blocks": [], "period_freq": None, "period_kind": None}
+    if period_col is not None:
+        block_keys = _block_keys(df, id_col, group_col)
+        res = read_periods(df[period_col], column=period_col, freq=period_freq, date_format=date_format,
+                           dayfirst=dayfirst, block_keys=block_keys)  # fmt: skip
+        out["period"] = pd.Series(res.period, dtype=object)
+        date = res.date
+        for i, why in res.reasons.items():
+            reasons[i] = f"{reasons[i]}; {why}" if reasons[i] else why
+        notes.extend(res.warnings)
+        period_info = {"date_blocks": res.blocks, "period_freq": res.freq, "period_kind": res.kind}
+    out["reason"] = reasons
+    out["date"] = date.values
+    truncated = out.index[out["status"] == "truncated"].tolist()
+    if truncated:
+        notes.append(f"load_corpus: {len(truncated)} comments longer than {max_chars:,} characters were cut "
+                     f"(rows {_rows(truncated)}); they are still analysed.")  # fmt: skip
+
+    for col in df.columns:
+        if col in (text_col, id_col):
+            continue
+        meta = df[col]
+        if not isinstance(source, pd.DataFrame) and meta.dtype == object and col not in (period_col, group_col):
+            meta = _to_numeric_if_clean(meta)
+        new = col
+        if new in out.columns:
+            new = f"{col}_input"
+            notes.append(f"load_corpus: input column {col!r} is kept as {new!r} ({col!r} is a corpus column).")
+        out[new] = meta.values
+    out.attrs.update(period_info, warnings=notes, source=name)
+    for msg in notes:
+        warnings.warn(msg, UserWarning, stacklevel=2)
+    return out
+
+
+def _block_keys(df: pd.DataFrame, id_col: str | None, group_col: str | None) -> list[str]:
+    """Per row: group value and id prefix ('NEAS S&C' in 'NEAS S&C 2352 - Q2'), joined by ' / '."""
+    groups = [""] * len(df) if group_col is None else [_id_str(v) for v in df[group_col]]
+    prefixes = [""] * len(df) if id_col is None else [re.sub(r"\d.*", "", _id_str(v)).strip() for v in df[id_col]]
+    return [" / ".join(p for p in pair if p) for pair in zip(groups, prefixes)]
+
+
+def substantive(corpus: pd.DataFrame) -> pd.DataFrame:
+    """The comments to analyse: rows whose status is "ok" or "truncated" (index reset, ``row`` kept).
+
+    Examples
+    --------
+    >>> corpus = load_corpus(pd.DataFrame({"c": ["Kind nurse", "", "N/A"]}), text_col="c")
+    >>> substantive(corpus)["text"].tolist()
+    ['Kind nurse']
+    """
+    missing = [c for c in ("status", "text", "doc_id") if c not in corpus.columns]
+    if missing:
+        raise CorpusError(f"substantive: the table lacks corpus columns {_names(missing)}; "
+                          "pass the output of load_corpus.")  # fmt: skip
+    return corpus[corpus["status"].isin(("ok", "truncated"))].reset_index(drop=True)
