@@ -32,12 +32,8 @@ its path ``"Parent > Child"`` (any unique trailing part of the full path).
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
-import numbers
 import os
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
@@ -45,50 +41,25 @@ from typing import Any, Iterable, Iterator, Mapping
 import pandas as pd
 import yaml
 
+from themeassist._codebook_parse import (
+    FRAME_COLUMNS,
+    PATH_SEP,
+    StrictSafeLoader,
+    build,
+    did_you_mean,
+    is_file,
+    missing,
+    no_duplicate_pairs,
+    norm,
+    parse_frame,
+    parse_obj,
+    read_source,
+    slugify,
+    str_list,
+)
 from themeassist.exceptions import CodebookError
 
 __all__ = ["Codebook", "Theme", "load_codebook", "slugify"]
-
-NODE_KEYS = ("name", "id", "description", "keywords", "examples", "children")
-TOP_KEYS = ("name", "themes")
-FRAME_COLUMNS = ("theme_id", "name", "parent_id", "depth", "description", "keywords",
-                 "n_examples", "path", "is_leaf")
-_FRAME_INPUT = ("theme_id", "name", "parent_id", "parent", "description", "keywords", "examples")
-_HINTS = {"theme_id": "id", "subthemes": "children", "sub_themes": "children", "label": "name",
-          "parent_id": "parent", "title": "name"}
-_ID_RE = re.compile(r"^[^\s|>]+$")
-PATH_SEP = " > "
-
-
-def slugify(name: str) -> str:
-    """Lower-case ``name``, drop accents, and join its words with ``-``.
-
-    Examples
-    --------
-    >>> slugify("Seeking Balance: Professional & Personal Identity")
-    'seeking-balance-professional-personal-identity'
-    """
-    text = unicodedata.normalize("NFKD", name)
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    return re.sub(r"[\W_]+", "-", text).strip("-")
-
-
-def _norm(text: str) -> str:
-    return " ".join(str(text).split()).casefold()
-
-
-def _did_you_mean(word: Any, options: Iterable[str]) -> str:
-    opts = {_norm(o): o for o in options}
-    hint = _HINTS.get(str(word))
-    if hint is not None and hint in opts.values():
-        return f" Did you mean {hint!r}?"
-    close = difflib.get_close_matches(_norm(str(word)), list(opts), n=3, cutoff=0.6)
-    return (" Did you mean " + " or ".join(repr(opts[c]) for c in close) + "?") if close else ""
-
-
-def _missing(value: Any) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
-
 
 @dataclass(frozen=True)
 class Theme:
@@ -143,221 +114,6 @@ class Theme:
         return PATH_SEP.join(self.path)
 
 
-@dataclass
-class _Raw:  # a node as read, before ids, depths and children are worked out
-    loc: str
-    name: str
-    id: str | None = None
-    description: str = ""
-    keywords: tuple[str, ...] = ()
-    examples: tuple[str, ...] = ()
-    parent: int | None = None  # index of the parent record
-    ref: str | None = None  # unresolved ``parent:`` reference (flat forms)
-
-
-def _name(value: Any, loc: str) -> str:
-    if _missing(value):
-        raise CodebookError(f"Codebook: the theme at {loc} has no name. Add 'name: ...'.")
-    if not isinstance(value, str):
-        raise CodebookError(f"Codebook: the name of the theme at {loc} must be a string, got "
-                            f"{type(value).__name__} {value!r}. Quote it in YAML, e.g. \"{value}\".")
-    if not value.strip():
-        raise CodebookError(f"Codebook: the theme at {loc} has an empty name. Give it a name or remove it.")
-    return " ".join(value.split())
-
-
-def _id(value: Any, loc: str) -> str | None:
-    if _missing(value):
-        return None
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not _ID_RE.match(value):
-        raise CodebookError(f"Codebook: the id {value!r} at {loc} must be a non-empty string without "
-                            "spaces, '|' or '>', e.g. 'staff.competence'.")
-    return value
-
-
-def _text(value: Any, loc: str) -> str:
-    if _missing(value):
-        return ""
-    if not isinstance(value, str):
-        raise CodebookError(f"Codebook: {loc} must be a string, got {type(value).__name__} {value!r}.")
-    return value.strip()
-
-
-def _strs(value: Any, loc: str, split: bool = False) -> tuple[str, ...]:
-    if _missing(value):
-        return ()
-    if split and isinstance(value, str):
-        value = value.split("|")
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise CodebookError(f"Codebook: {loc} must be a list of strings, got {value!r}.")
-    return tuple(dict.fromkeys(v.strip() for v in value if v.strip()))
-
-
-def _parse_node(obj: Any, loc: str, parent: int | None, out: list[_Raw], top: bool) -> None:
-    if isinstance(obj, str):
-        obj = {"name": obj}
-    if not isinstance(obj, Mapping):
-        raise CodebookError(f"Codebook: {loc} must be a mapping with at least 'name', or a name string;"
-                            f" got {type(obj).__name__} {obj!r}.")
-    allowed = NODE_KEYS + (("parent",) if top else ())
-    for key in obj:
-        if key not in allowed:
-            why = " ('parent' is only allowed on entries of the top-level 'themes' list)" if key == "parent" else ""
-            raise CodebookError(f"Codebook: unknown key {key!r} in {loc}{why}.{_did_you_mean(key, allowed)}"
-                                f" Allowed keys: {', '.join(allowed)}.")
-    ref = obj.get("parent")
-    if ref is not None and not isinstance(ref, (str, int)):
-        raise CodebookError(f"Codebook: {loc}.parent must be a theme id or name, got {ref!r}.")
-    idx = len(out)
-    out.append(_Raw(loc, _name(obj.get("name"), loc), _id(obj.get("id"), loc),
-                    _text(obj.get("description"), f"{loc}.description"),
-                    _strs(obj.get("keywords"), f"{loc}.keywords"),
-                    _strs(obj.get("examples"), f"{loc}.examples"),
-                    parent, None if ref is None else str(ref)))
-    children = obj.get("children") or []
-    if not isinstance(children, list):
-        raise CodebookError(f"Codebook: {loc}.children must be a list of themes, got {children!r}.")
-    for j, child in enumerate(children):
-        _parse_node(child, f"{loc}.children[{j}]", idx, out, top=False)
-
-
-def _parse_short(obj: Mapping, loc: str, parent: int | None, out: list[_Raw]) -> None:
-    for key, value in obj.items():
-        here = f"{loc}[{key!r}]"
-        idx = len(out)
-        out.append(_Raw(here, _name(key, here), parent=parent))
-        if isinstance(value, Mapping):
-            _parse_short(value, here, idx, out)
-        elif isinstance(value, list):
-            for j, item in enumerate(value):
-                if isinstance(item, Mapping):
-                    _parse_short(item, f"{here}[{j}]", idx, out)
-                else:
-                    out.append(_Raw(f"{here}[{j}]", _name(item, f"{here}[{j}]"), parent=idx))
-        elif value is not None:
-            raise CodebookError(f"Codebook: {here} must be a list of sub-theme names or a mapping of "
-                                f"sub-themes, got {type(value).__name__} {value!r}.")
-
-
-def _build(raws: list[_Raw]) -> tuple[Theme, ...]:
-    """Resolve parents, check the tree, derive ids and return the themes in depth-first order."""
-    if not raws:
-        raise CodebookError("Codebook: no themes found. Add a 'themes:' list or 'Parent: [child, ...]' entries.")
-    explicit = {r.id: i for i, r in enumerate(raws) if r.id is not None}
-    by_name: dict[str, list[int]] = {}
-    for i, r in enumerate(raws):
-        by_name.setdefault(_norm(r.name), []).append(i)
-    for r in raws:
-        if r.ref is None:
-            continue
-        hits = [explicit[r.ref]] if r.ref in explicit else by_name.get(_norm(r.ref), [])
-        if len(hits) > 1:
-            raise CodebookError(f"Codebook: the parent {r.ref!r} of theme {r.name!r} ({r.loc}) matches several "
-                                f"themes ({', '.join(raws[h].loc for h in hits)}). Refer to the parent by its id.")
-        if not hits:
-            raise CodebookError(f"Codebook: the parent {r.ref!r} of theme {r.name!r} ({r.loc}) is not the id or "
-                                f"name of any theme.{_did_you_mean(r.ref, [x.name for x in raws] + list(explicit))}")
-        r.parent = hits[0]
-    for i in range(len(raws)):
-        chain, j = [i], raws[i].parent
-        while j is not None:
-            if j in chain:
-                loop = chain[chain.index(j):] + [j]
-                raise CodebookError("Codebook: parent references form a cycle: " + " -> ".join(
-                    f"{raws[k].name!r} ({raws[k].loc})" for k in loop) + " (each arrow points to the parent)."
-                    " Remove one of these 'parent' entries.")
-            chain.append(j)
-            j = raws[j].parent
-    kids: dict[int | None, list[int]] = {}
-    for i, r in enumerate(raws):
-        kids.setdefault(r.parent, []).append(i)
-    for parent, members in kids.items():
-        seen: dict[str, int] = {}
-        for i in members:
-            first = seen.setdefault(_norm(raws[i].name), i)
-            if first != i:
-                where = "at the top level" if parent is None else f"under {raws[parent].name!r}"
-                raise CodebookError(f"Codebook: theme {raws[i].name!r} appears twice {where} ({raws[first].loc} "
-                                    f"and {raws[i].loc}). Rename or merge one of them.")
-    ids: dict[int, str] = {}
-    where_id: dict[str, int] = {}
-    order: list[int] = []
-    stack = list(reversed(kids.get(None, [])))
-    while stack:
-        i = stack.pop()
-        r, pid = raws[i], ids.get(raws[i].parent) if raws[i].parent is not None else None
-        slug = slugify(r.name)
-        if r.id is None and not slug:
-            raise CodebookError(f"Codebook: cannot make an id from the name {r.name!r} ({r.loc}). Add 'id: ...'.")
-        tid = r.id or (f"{pid}.{slug}" if pid else slug)
-        if tid in where_id:
-            other = raws[where_id[tid]]
-            how = "" if r.id and other.id else " (derived from the names; give one an explicit 'id:')"
-            raise CodebookError(f"Codebook: theme id {tid!r} is used twice ({other.loc} and {r.loc}){how}. "
-                                "Ids must be unique across the codebook.")
-        ids[i], where_id[tid] = tid, i
-        order.append(i)
-        stack.extend(reversed(kids.get(i, [])))
-    themes, paths = [], {}
-    for i in order:
-        r = raws[i]
-        paths[i] = (paths[r.parent] if r.parent is not None else ()) + (r.name,)
-        themes.append(Theme(ids[i], r.name, r.description, r.keywords, r.examples,
-                            None if r.parent is None else ids[r.parent], len(paths[i]) - 1,
-                            tuple(ids[k] for k in kids.get(i, [])), paths[i]))
-    return tuple(themes)
-
-
-class _StrictSafeLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` (plain data only) that refuses a key repeated in one mapping.
-
-    Plain ``yaml.safe_load`` keeps the last of two equal keys, which would silently drop themes.
-    """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            line = key_node.start_mark.line + 1
-            try:
-                first = seen.setdefault(key, line)
-            except TypeError:  # unhashable key: SafeLoader reports it
-                continue
-            if first != line:
-                raise CodebookError(f"Codebook: key {key!r} appears twice in one mapping (lines {first} and "
-                                    f"{line}); YAML would keep only the last. Rename or merge one of them.")
-        return super().construct_mapping(node, deep=deep)
-
-
-def _no_duplicate_pairs(pairs: list[tuple[str, Any]]) -> dict:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise CodebookError(f"Codebook: key {key!r} appears twice in one JSON object. Rename or merge one.")
-        out[key] = value
-    return out
-
-
-def _is_file(text: str) -> bool:
-    try:
-        return "\n" not in text and Path(text).is_file()
-    except (OSError, ValueError):
-        return False
-
-
-def _read(path_or_text: str | os.PathLike, suffixes: tuple[str, ...]) -> tuple[str, str, str | None]:
-    """Return (text, source, file stem) from a path or from the text itself."""
-    s = os.fspath(path_or_text)
-    if isinstance(path_or_text, os.PathLike) or _is_file(s) or ("\n" not in s and s.lower().endswith(suffixes)):
-        p = Path(s)
-        if not p.is_file():
-            raise CodebookError(f"Codebook: file not found: {s!r}.")
-        return p.read_text(encoding="utf-8-sig"), str(p), p.stem
-    return s, "<text>", None
-
-
 @dataclass(frozen=True, repr=False)
 class Codebook:
     """A theme hierarchy: themes in depth-first order, with lookups by id, name or path.
@@ -393,53 +149,37 @@ class Codebook:
                 raise CodebookError(f"Codebook {self.name!r}: theme {t.theme_id!r} comes before its parent "
                                     f"{t.parent_id!r} or that parent is missing; list themes depth-first.")
             by_id[t.theme_id] = t
-            by_name.setdefault(_norm(t.name), []).append(t.theme_id)
+            by_name.setdefault(norm(t.name), []).append(t.theme_id)
         object.__setattr__(self, "_by_id", by_id)
         object.__setattr__(self, "_by_name", by_name)
 
     # ---- construction -------------------------------------------------------------------------
     @classmethod
-    def from_dict(cls, obj: Mapping | list, *, name: str | None = None, source: str = "<dict>") -> Codebook:
+    def from_dict(cls, obj: Mapping | list, *, name: str | None = None, source: str = "<dict>",
+                  default_name: str = "codebook") -> Codebook:
         """Build from the canonical mapping (``name``, ``themes``), a ``themes`` list, or the short form."""
-        if isinstance(obj, list):
-            obj = {"themes": obj}
-        if not isinstance(obj, Mapping):
-            raise CodebookError(f"Codebook: expected a mapping (canonical or short form), got "
-                                f"{type(obj).__name__} {obj!r} from {source}.")
-        raws: list[_Raw] = []
-        if "themes" in obj:
-            for key in obj:
-                if key not in TOP_KEYS:
-                    raise CodebookError(f"Codebook: unknown top-level key {key!r}.{_did_you_mean(key, TOP_KEYS)} "
-                                        f"Allowed keys: {', '.join(TOP_KEYS)} (each theme goes in 'themes').")
-            name = obj.get("name", name)
-            if not isinstance(name, (str, type(None))) or not isinstance(obj["themes"], list):
-                raise CodebookError("Codebook: 'name' must be a string and 'themes' a list of themes.")
-            for i, node in enumerate(obj["themes"]):
-                _parse_node(node, f"themes[{i}]", None, raws, top=True)
-        else:
-            _parse_short(obj, "", None, raws)
-        return cls(name or "codebook", _build(raws), source=source)
+        file_name, raws = parse_obj(obj, source)
+        return cls(name or file_name or default_name, tuple(Theme(*row) for row in build(raws)), source=source)
 
     @classmethod
     def from_yaml(cls, path_or_text: str | os.PathLike, *, name: str | None = None) -> Codebook:
         """Load YAML from a path or from the YAML text itself (name defaults to the file stem)."""
-        text, source, stem = _read(path_or_text, (".yaml", ".yml"))
+        text, source, stem = read_source(path_or_text, (".yaml", ".yml"))
         try:
-            obj = yaml.load(text, Loader=_StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
+            obj = yaml.load(text, Loader=StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
         except yaml.YAMLError as exc:
             raise CodebookError(f"Codebook: {source} is not valid YAML: {exc}") from exc
-        return cls.from_dict(obj, name=name or stem, source=source)
+        return cls.from_dict(obj, name=name, source=source, default_name=stem or "codebook")
 
     @classmethod
     def from_json(cls, path_or_text: str | os.PathLike, *, name: str | None = None) -> Codebook:
         """Load JSON (same structure as the YAML forms) from a path or from the text itself."""
-        text, source, stem = _read(path_or_text, (".json",))
+        text, source, stem = read_source(path_or_text, (".json",))
         try:
-            obj = json.loads(text, object_pairs_hook=_no_duplicate_pairs)
+            obj = json.loads(text, object_pairs_hook=no_duplicate_pairs)
         except json.JSONDecodeError as exc:
             raise CodebookError(f"Codebook: {source} is not valid JSON: {exc}") from exc
-        return cls.from_dict(obj, name=name or stem, source=source)
+        return cls.from_dict(obj, name=name, source=source, default_name=stem or "codebook")
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Codebook:
@@ -457,24 +197,7 @@ class Codebook:
 
         The derived columns of :meth:`to_frame` (depth, n_examples, path, is_leaf) are ignored.
         """
-        if not isinstance(df, pd.DataFrame):
-            raise CodebookError(f"Codebook.from_frame expects a pandas DataFrame, got {type(df).__name__}.")
-        for col in df.columns:
-            if col not in _FRAME_INPUT + FRAME_COLUMNS:
-                raise CodebookError(f"Codebook.from_frame: unknown column {col!r}.{_did_you_mean(col, _FRAME_INPUT)}"
-                                    f" Allowed columns: {', '.join(_FRAME_INPUT)}.")
-        if "name" not in df.columns:
-            raise CodebookError(f"Codebook.from_frame: column 'name' not found (columns: {list(df.columns)}).")
-        pcol = "parent_id" if "parent_id" in df.columns else "parent"
-        raws = []
-        for label, row in zip(df.index, df.to_dict("records")):
-            loc, ref = f"row {label!r}", row.get(pcol)
-            raws.append(_Raw(loc, _name(row["name"], loc), _id(row.get("theme_id"), loc),
-                             _text(row.get("description"), f"{loc}, column 'description'"),
-                             _strs(row.get("keywords"), f"{loc}, column 'keywords'", split=True),
-                             _strs(row.get("examples"), f"{loc}, column 'examples'", split=True),
-                             ref=None if _missing(ref) or ref == "" else str(ref)))
-        return cls(name, _build(raws), source=source)
+        return cls(name, tuple(Theme(*row) for row in build(parse_frame(df))), source=source)
 
     # ---- lookups ------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -491,13 +214,13 @@ class Codebook:
                 f"n_leaves={len(self.leaves())}, source={self.source!r})")
 
     def _candidates(self, key: str) -> list[Theme]:
-        ids = set(self._by_name.get(_norm(key), []))
+        ids = set(self._by_name.get(norm(key), []))
         if key.strip() in self._by_id:
             ids.add(key.strip())
         if not ids and ">" in key:
-            parts = tuple(_norm(p) for p in key.split(">"))
+            parts = tuple(norm(p) for p in key.split(">"))
             ids = {t.theme_id for t in self.themes
-                   if len(t.path) >= len(parts) and tuple(map(_norm, t.path[-len(parts):])) == parts}
+                   if len(t.path) >= len(parts) and tuple(map(norm, t.path[-len(parts):])) == parts}
         return [t for t in self.themes if t.theme_id in ids]
 
     def get(self, name_or_id: str | Theme) -> Theme:
@@ -523,7 +246,7 @@ class Codebook:
             raise CodebookError(f"Codebook {self.name!r}: {key!r} is ambiguous; it names {len(hits)} themes: "
                                 f"{listed}. Use the path, e.g. {hits[0].path_str!r}, or the id.")
         options = [t.name for t in self.themes] + list(self._by_id)
-        raise CodebookError(f"Codebook {self.name!r}: no theme named {key!r}.{_did_you_mean(key, options)} "
+        raise CodebookError(f"Codebook {self.name!r}: no theme named {key!r}.{did_you_mean(key, options)} "
                             "Use a theme name, an id or a path 'Parent > Child'.")
 
     def roots(self) -> list[Theme]:
@@ -564,13 +287,13 @@ class Codebook:
         ``codes`` is one string split on ``sep`` or an iterable of strings; ``None``/NaN and blank
         entries give nothing. Unknown or ambiguous codes raise one :class:`CodebookError` naming them all.
         """
-        if _missing(codes):
+        if missing(codes):
             return []
         items = codes.split(sep) if isinstance(codes, str) else list(codes)  # type: ignore[union-attr]
         out: list[str] = []
         problems: list[str] = []
         for item in items:
-            if _missing(item) or (isinstance(item, str) and not item.strip()):
+            if missing(item) or (isinstance(item, str) and not item.strip()):
                 continue
             try:
                 tid = self.get(item).theme_id
@@ -602,7 +325,7 @@ class Codebook:
         new: dict[str, tuple[str, ...]] = {}
         for key, examples in mapping.items():
             t = self.get(key)
-            items = _strs([examples] if isinstance(examples, str) else list(examples), f"examples for {key!r}")
+            items = str_list([examples] if isinstance(examples, str) else list(examples), f"examples for {key!r}")
             base = new.get(t.theme_id, () if replace else t.examples)
             new[t.theme_id] = tuple(dict.fromkeys(base + items))
         themes = [dataclasses.replace(t, examples=new[t.theme_id]) if t.theme_id in new else t for t in self.themes]
@@ -661,10 +384,10 @@ def load_codebook(spec: str | os.PathLike | Codebook | Mapping) -> Codebook:
     from themeassist import codebooks
 
     text = os.fspath(spec)
-    if isinstance(spec, str) and not _is_file(text) and codebooks.is_builtin(text):
+    if isinstance(spec, str) and not is_file(text) and codebooks.is_builtin(text):
         return codebooks.load_builtin(text)
-    if _is_file(text) or Path(text).suffix.lower() in (".yaml", ".yml", ".json"):
+    if is_file(text) or Path(text).suffix.lower() in (".yaml", ".yml", ".json"):
         return Codebook.load(text)
     raise CodebookError(f"load_codebook: {text!r} is neither a codebook file (.yaml, .yml, .json) nor a "
                         f"built-in codebook ({', '.join(codebooks.available())}; alias 'iapt')."
-                        f"{_did_you_mean(text, codebooks.available())}")
+                        f"{did_you_mean(text, codebooks.available())}")
