@@ -41,6 +41,7 @@ class PeriodResult:
     kind: str = "label"  # "date", "year" or "label"
     freq: str | None = None
     alt: dict[int, tuple[pd.Timestamp, pd.Timestamp]] = field(default_factory=dict)
+    n_between: int = 0
 
 
 def period_label(ts: pd.Timestamp, freq: str) -> str:
@@ -191,12 +192,21 @@ def read_periods(
     res.freq = freq or auto_freq(res.date)
     for i, ts in dates.items():
         res.period[i] = period_label(ts, res.freq)
-    for i, why in res.reasons.items():
-        if i in res.alt:
-            a, b = (period_label(t, res.freq) for t in res.alt[i])
-            if a == b:
-                res.period[i] = a
-                res.reasons[i] = why + f"; both readings fall in {a}, so the period is kept"
+    kept = 0
+    for i, (first, second) in res.alt.items():
+        a, b = period_label(first, res.freq), period_label(second, res.freq)
+        if a == b:
+            res.period[i], kept = a, kept + 1
+            res.reasons[i] += f"; both readings fall in {a}, so the period is kept"
+    if res.alt:
+        res.warnings.append(
+            f"load_corpus: the day/month order of {len(res.alt)} dates in period column {column!r} "
+            f"cannot be worked out (rows {_rows(list(res.alt))}"
+            + (f"; {res.n_between} lie between day-first and month-first rows" if res.n_between else "")
+            + f"); {len(res.alt) - kept} have no period"
+            + (f" and {kept} keep one that both readings share" if kept else "")
+            + ". Pass dayfirst=, date_format= or a group_col= that separates the blocks."
+        )
     for i, why in bad.items():
         res.reasons[i] = why
     if bad:
@@ -295,15 +305,7 @@ def _resolve_numeric(
         else:
             dates[i] = ts
     _report_blocks(rows, order, proof, how, numeric, block_keys, res, column, dayfirst)
-    if unresolved:
-        between = sum(how.get(i) == "between" for i in unresolved)
-        res.warnings.append(
-            f"load_corpus: the day/month order of {len(unresolved)} dates in period column {column!r} "
-            f"cannot be worked out (rows {_rows(unresolved)}"
-            + (f"; {between} lie between day-first and month-first rows" if between else "")
-            + "); they have no period unless both readings fall in the same one. "
-            "Pass dayfirst=, date_format= or a group_col= that separates the blocks."
-        )
+    res.n_between = sum(how.get(i) == "between" for i in unresolved)
 
 
 def _report_blocks(rows, order, proof, how, numeric, block_keys, res, column, dayfirst) -> None:  # type: ignore[no-untyped-def]

@@ -363,7 +363,7 @@ def load_corpus(
         if col in (text_col, id_col):
             continue
         meta = df[col]
-        if not isinstance(source, pd.DataFrame) and meta.dtype == object and col not in (period_col, group_col):
+        if not isinstance(source, pd.DataFrame) and meta.dtype == object:
             meta = _to_numeric_if_clean(meta)
         new = col
         if new in out.columns:
