@@ -31,6 +31,7 @@ its path ``"Parent > Child"`` (any unique trailing part of the full path).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -114,6 +115,17 @@ class Theme:
         return PATH_SEP.join(self.path)
 
 
+@contextlib.contextmanager
+def _naming(source: str) -> Iterator[None]:
+    """Add the file name to codebook errors raised inside the block (not for "<text>", "<dict>")."""
+    try:
+        yield
+    except CodebookError as exc:
+        if source.startswith("<"):
+            raise
+        raise CodebookError(f"{exc} (in {source})") from exc
+
+
 @dataclass(frozen=True, repr=False)
 class Codebook:
     """A theme hierarchy: themes in depth-first order, with lookups by id, name or path.
@@ -158,15 +170,18 @@ class Codebook:
     def from_dict(cls, obj: Mapping | list, *, name: str | None = None, source: str = "<dict>",
                   default_name: str = "codebook") -> Codebook:
         """Build from the canonical mapping (``name``, ``themes``), a ``themes`` list, or the short form."""
-        file_name, raws = parse_obj(obj, source)
-        return cls(name or file_name or default_name, tuple(Theme(*row) for row in build(raws)), source=source)
+        with _naming(source):
+            file_name, raws = parse_obj(obj, source)
+            themes = tuple(Theme(*row) for row in build(raws))
+        return cls(name or file_name or default_name, themes, source=source)
 
     @classmethod
     def from_yaml(cls, path_or_text: str | os.PathLike, *, name: str | None = None) -> Codebook:
         """Load YAML from a path or from the YAML text itself (name defaults to the file stem)."""
         text, source, stem = read_source(path_or_text, (".yaml", ".yml"))
         try:
-            obj = yaml.load(text, Loader=StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
+            with _naming(source):
+                obj = yaml.load(text, Loader=StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
         except yaml.YAMLError as exc:
             raise CodebookError(f"Codebook: {source} is not valid YAML: {exc}") from exc
         return cls.from_dict(obj, name=name, source=source, default_name=stem or "codebook")
@@ -176,7 +191,8 @@ class Codebook:
         """Load JSON (same structure as the YAML forms) from a path or from the text itself."""
         text, source, stem = read_source(path_or_text, (".json",))
         try:
-            obj = json.loads(text, object_pairs_hook=no_duplicate_pairs)
+            with _naming(source):
+                obj = json.loads(text, object_pairs_hook=no_duplicate_pairs)
         except json.JSONDecodeError as exc:
             raise CodebookError(f"Codebook: {source} is not valid JSON: {exc}") from exc
         return cls.from_dict(obj, name=name, source=source, default_name=stem or "codebook")
@@ -221,6 +237,8 @@ class Codebook:
             parts = tuple(norm(p) for p in key.split(">"))
             ids = {t.theme_id for t in self.themes
                    if len(t.path) >= len(parts) and tuple(map(norm, t.path[-len(parts):])) == parts}
+        if len(ids) == 1:
+            return [self._by_id[ids.pop()]]
         return [t for t in self.themes if t.theme_id in ids]
 
     def get(self, name_or_id: str | Theme) -> Theme:
