@@ -134,6 +134,13 @@ def test_exports_are_reproducible(tmp_path, codebook, corpus, codings, suggestio
     qdc_guids = {c.get("guid") for c in SafeET.fromstring(a).iter(f"{C}Code")}
     root, _ = _project(tmp_path / "a.qdpx")
     assert {c.get("guid") for c in root.iter(f"{P}Code")} == qdc_guids
+    assert not any(el.get("creationDateTime") for el in root.iter())  # no clock in the output
+    from datetime import datetime
+
+    stamped = export_qdpx(corpus, codings, codebook, tmp_path / "c.qdpx", created=datetime(2024, 5, 6, 7, 8, 9))
+    root, _ = _project(stamped)
+    assert root.get("creationDateTime") == "2024-05-06T07:08:09Z"
+    assert {s.get("creationDateTime") for s in root.iter(f"{P}TextSource")} == {"2024-05-06T07:08:09Z"}
 
 
 def test_export_qdc_writes_atomically_over_old_file(tmp_path, codebook):
@@ -251,6 +258,13 @@ def test_export_without_codings_or_variables(tmp_path, corpus, codebook):
     assert frame["codes"].tolist() == [""] * 5 and frame["text"].tolist() == list(TEXTS.values())
 
 
+def test_integer_doc_ids_become_source_names(tmp_path, codebook):
+    corpus = pd.DataFrame({"doc_id": [10, 20], "text": ["a", "b"]})
+    codings = pd.DataFrame({"doc_id": [20], "theme_id": ["other"]})
+    _, frame = import_qdpx(export_qdpx(corpus, codings, codebook, tmp_path / "ints.qdpx"))
+    assert frame[["doc_id", "codes"]].values.tolist() == [["10", ""], ["20", "Other"]]
+
+
 # ----------------------------------------------------------------------------- foreign projects
 
 
@@ -336,6 +350,8 @@ def test_import_refuses_too_many_files_and_zip_bombs(tmp_path, qdpx):
     with pytest.raises(QDAFormatError, match="6 entries exceed the limit max_files=5"):
         import_qdpx(qdpx, max_files=5)
     import_qdpx(qdpx, max_files=6)  # exactly at the limit is fine
+    with pytest.raises(QDAFormatError, match="archive size .* exceeds the limit max_bytes=100;"):
+        import_qdpx(qdpx, max_bytes=100)
     bomb = _zip(tmp_path, {"project.qde": FOREIGN, "Sources/one.txt": b"\0" * 20_000_000})
     assert bomb.stat().st_size < 100_000  # 20 MB of zeros compresses to ~20 kB
     with pytest.raises(QDAFormatError, match="exceeds the limit max_bytes=1,000,000.*zip bomb"):

@@ -12,12 +12,12 @@ from themeassist.io.tables import (
 )
 
 __all__ = [
+    "atomic_write_bytes",
+    "atomic_write_text",
     "export_qdc",
     "export_qdpx",
     "import_qdc",
     "import_qdpx",
-    "atomic_write_bytes",
-    "atomic_write_text",
     "neutralise_formulas",
     "read_table",
     "write_table",

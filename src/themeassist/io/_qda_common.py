@@ -132,10 +132,19 @@ class SafeZip:
     def __init__(self, path: str | Path, *, max_bytes: int, max_files: int) -> None:
         self.what = str(path)
         try:
+            on_disk = Path(path).stat().st_size
+        except OSError as exc:
+            raise QDAFormatError(f"{self.what}: cannot open the archive ({exc}).") from exc
+        if on_disk > max_bytes:
+            raise QDAFormatError(
+                f"{self.what}: archive size {on_disk:,} bytes exceeds the limit max_bytes={max_bytes:,}; "
+                "raise max_bytes if the archive is trusted."
+            )
+        try:
             self._zip = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError) as exc:
             raise QDAFormatError(f"{self.what}: not a readable zip archive ({exc}).") from exc
-        infos = [i for i in self._zip.infolist() if not i.is_dir()]
+        infos = self._zip.infolist()
         if len(infos) > max_files:
             self.close()
             raise QDAFormatError(
