@@ -139,9 +139,12 @@ def export_qdc(codebook: Any, path: str | os.PathLike[str]) -> Path:
 
     Examples
     --------
-    >>> from themeassist.codebook import Codebook  # doctest: +SKIP
-    >>> export_qdc(codebook, "codebook.qdc")        # doctest: +SKIP
-    PosixPath('codebook.qdc')
+    >>> import tempfile, pathlib
+    >>> from themeassist.codebook import Codebook
+    >>> cb = Codebook.from_dict({"Staff": ["Attitude", "Competence"], "Access": None})
+    >>> path = export_qdc(cb, pathlib.Path(tempfile.mkdtemp()) / "codebook.qdc")
+    >>> [(t.theme_id, t.parent_id) for t in import_qdc(path).themes]  # doctest: +NORMALIZE_WHITESPACE
+    [('staff', None), ('staff.attitude', 'staff'), ('staff.competence', 'staff'), ('access', None)]
     """
     ns = qc.CODEBOOK_NS
     root = ET.Element(f"{{{ns}}}CodeBook", {"origin": qc.software_origin()})
@@ -278,10 +281,21 @@ def export_qdpx(
 
     Examples
     --------
-    >>> corpus = pd.DataFrame({"doc_id": ["c1"], "text": ["Kind staff"]})  # doctest: +SKIP
-    >>> codings = pd.DataFrame({"doc_id": ["c1"], "theme_id": ["staff"]})  # doctest: +SKIP
-    >>> export_qdpx(corpus, codings, codebook, "study.qdpx")                 # doctest: +SKIP
-    PosixPath('study.qdpx')
+    >>> import tempfile, pathlib
+    >>> from themeassist.codebook import Codebook
+    >>> cb = Codebook.from_dict({"Staff": ["Attitude"]})
+    >>> corpus = pd.DataFrame({"doc_id": ["c1", "c2"], "text": ["Kind staff 😀", "Fine"]})
+    >>> codings = pd.DataFrame({"doc_id": ["c1"], "theme_id": ["staff.attitude"]})
+    >>> path = export_qdpx(corpus, codings, cb, pathlib.Path(tempfile.mkdtemp()) / "s.qdpx")
+    >>> _, frame = import_qdpx(path)
+    >>> frame[["doc_id", "codes", "coder"]].values.tolist()
+    [['c1', 'Attitude', 'human coder'], ['c2', '', '']]
+
+    Notes
+    -----
+    doc_ids are written as strings (source names), so integer ids come back
+    as ``"10"``, ``"20"``. Text files hold the comments verbatim (UTF-8, line
+    ends untouched), which keeps the code-point offsets exact.
     """
     what = "export_qdpx"
     for col in (id_col, text_col, *variable_cols):
