@@ -302,8 +302,23 @@ class Codebook:
     def resolve_codes(self, codes: str | Iterable[str] | None, sep: str = "|") -> list[str]:
         """Map codes (names, ids or paths at any level) to theme ids, in order, without repeats.
 
-        ``codes`` is one string split on ``sep`` or an iterable of strings; ``None``/NaN and blank
-        entries give nothing. Unknown or ambiguous codes raise one :class:`CodebookError` naming them all.
+        Parameters
+        ----------
+        codes : str, iterable of str or None
+            One string split on ``sep`` (e.g. a ``codes`` cell ``"Resources|Identity"``) or an
+            iterable of codes (not split further). ``None``/NaN and blank entries give nothing.
+        sep : str, default "|"
+
+        Returns
+        -------
+        list of str
+            Theme ids. Unknown or ambiguous codes raise one :class:`CodebookError` naming them all.
+
+        Examples
+        --------
+        >>> cb = Codebook.from_dict({"Staff": ["Attitude"], "Access": ["Parking"]})
+        >>> cb.resolve_codes("parking | Staff | staff.attitude | Parking")
+        ['access.parking', 'staff', 'staff.attitude']
         """
         if missing(codes):
             return []
@@ -351,8 +366,22 @@ class Codebook:
 
     # ---- export -------------------------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
-        """One row per theme, depth-first, with columns theme_id, name, parent_id (None at the top),
-        depth, description, keywords (``|``-joined), n_examples, path (``"A > B"``), is_leaf."""
+        """One row per theme, depth-first.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``theme_id``, ``name``, ``parent_id`` (None at the top), ``depth`` (int, 0 at
+            the top), ``description``, ``keywords`` (``|``-joined), ``n_examples`` (int), ``path``
+            (``"Parent > Child"``) and ``is_leaf`` (bool).
+
+        Examples
+        --------
+        >>> Codebook.from_dict({"Staff": ["Attitude"]}).to_frame()[["theme_id", "depth", "path"]]
+                 theme_id  depth              path
+        0           staff      0             Staff
+        1  staff.attitude      1  Staff > Attitude
+        """
         rows = [(t.theme_id, t.name, t.parent_id, t.depth, t.description, "|".join(t.keywords),
                  len(t.examples), t.path_str, t.is_leaf) for t in self.themes]
         return pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
@@ -384,6 +413,18 @@ class Codebook:
 
 def load_codebook(spec: str | os.PathLike | Codebook | Mapping) -> Codebook:
     """Return a codebook from a file path (.yaml/.yml/.json), a built-in name, a mapping or a Codebook.
+
+    Parameters
+    ----------
+    spec : str, path, Codebook, mapping or DataFrame
+        A path to a YAML/JSON codebook (canonical or short form), the name of a built-in codebook
+        (see :func:`themeassist.codebooks.available`; ``"iapt"`` is an alias of ``"iapt_wellbeing"``),
+        a mapping as :meth:`Codebook.from_dict` takes, a table as :meth:`Codebook.from_frame` takes,
+        or a Codebook (returned as is).
+
+    Returns
+    -------
+    Codebook
 
     Examples
     --------
