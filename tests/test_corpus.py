@@ -137,6 +137,7 @@ def test_encodings(tmp_path, encoding):
     corpus, warned = _load(_csv(tmp_path, text, encoding=encoding), text_col="comment", id_col="id")
     assert corpus["text"].tolist() == ["Café – “très” bien, naïve", "£5 parking"]
     assert corpus["doc_id"].tolist() == ["1", "2"] and warned == []
+    assert (corpus.attrs["encoding"], corpus.attrs["delimiter"]) == (encoding, ";")
 
 
 def test_mixed_encoding_decoded_per_line_and_reported(tmp_path):
@@ -144,6 +145,7 @@ def test_mixed_encoding_decoded_per_line_and_reported(tmp_path):
     corpus, warned = _load(_csv_bytes(tmp_path, data), text_col="c")
     assert corpus["text"].tolist() == ["naïve utf8", "café cp1252", "plain"]
     assert len(warned) == 1 and "mixes encodings" in warned[0] and "file lines 3" in warned[0]
+    assert corpus.attrs["encoding"] == "utf-8 with cp1252 lines"
 
 
 def _csv_bytes(tmp_path: Path, data: bytes) -> Path:
@@ -235,7 +237,9 @@ def test_month_first_block_inside_day_first_file():
     assert [(b["order"], b["first_row"], b["last_row"], b["key"]) for b in corpus.attrs["date_blocks"]] == [
         ("dmy", 0, 3, "A"), ("mdy", 4, 7, "B"), ("dmy", 8, 8, "A"),
     ]  # fmt: skip
-    assert len(warned) == 1 and "rows 4–7 (4 rows, block 'B', e.g. row 5 '08/15/2021')" in warned[0]
+    # row 8 ('11/12/2021') proves nothing and starts a new run: it takes the order proved for site A
+    assert len(warned) == 2 and "(rows 8) lie in blocks where no date proves" in warned[0]
+    assert "rows 4–7 (4 rows, block 'B', e.g. row 5 '08/15/2021')" in warned[1]
     assert "read month-first (m/d/Y) like its block (rows 4–7)" in corpus.loc[4, "reason"]
     # without ids the first B row sits between proved day-first and month-first rows: not guessed
     blind, warned = _load(_dated(dates), text_col="c", period_col="d", period_freq="M")

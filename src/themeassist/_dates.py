@@ -26,7 +26,7 @@ _NUMERIC = re.compile(
 )
 _ISO = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?.*)?")
 _MONTH_WORD = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b", re.I)
-_YEAR = re.compile(r"\d{4}")
+_YEAR = re.compile(r"\d{4}(\.0)?")
 
 
 @dataclass
@@ -103,7 +103,7 @@ def _parse_other(s: str) -> pd.Timestamp | None:
     m = _ISO.fullmatch(s)
     if m:
         return _make(int(m[1]), int(m[3]), int(m[4]), (m[5], m[6], m[7]))
-    if _MONTH_WORD.search(s) and re.search(r"\d", s):
+    if _MONTH_WORD.search(s) and re.search(r"\b\d{4}\b", s):  # 'Mar-21' stays a label
         from dateutil import parser
 
         try:
@@ -130,11 +130,12 @@ def read_periods(
     """Turn one period column into labels (and dates), reporting every row it cannot read."""
     n = len(values)
     vals = list(values.astype(object))
-    missing = [i for i, v in enumerate(vals) if v is None or (not isinstance(v, str) and pd.isna(v))]
+    is_missing = [v is None or (v.strip() == "" if isinstance(v, str) else pd.isna(v)) for v in vals]
+    missing = [i for i in range(n) if is_missing[i]]
+    present = [i for i in range(n) if not is_missing[i]]
     res = PeriodResult(period=[None] * n, date=pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]"))
     for i in missing:
         res.reasons[i] = f"no value in period column {column!r}"
-    present = [i for i in range(n) if i not in set(missing)]
     if missing:
         res.warnings.append(
             f"load_corpus: period column {column!r} is empty in {len(missing)} rows "
@@ -187,8 +188,7 @@ def read_periods(
         bad = {i: f"period value {s!r} is not a date" for i, s in bad.items()}
     if numeric:
         _resolve_numeric(numeric, dates, bad, res, column, dayfirst, block_keys, n)
-    for i, ts in dates.items():
-        res.date.iloc[i] = ts
+    res.date = pd.Series([dates.get(i, pd.NaT) for i in range(n)], dtype="datetime64[ns]")
     res.freq = freq or auto_freq(res.date)
     for i, ts in dates.items():
         res.period[i] = period_label(ts, res.freq)
@@ -308,7 +308,17 @@ def _resolve_numeric(
     res.n_between = sum(how.get(i) == "between" for i in unresolved)
 
 
-def _report_blocks(rows, order, proof, how, numeric, block_keys, res, column, dayfirst) -> None:  # type: ignore[no-untyped-def]
+def _report_blocks(
+    rows: list[int],
+    order: dict[int, str | None],
+    proof: dict[int, str | None],
+    how: dict[int, str],
+    numeric: dict[int, re.Match[str]],
+    block_keys: Sequence[Hashable] | None,
+    res: PeriodResult,
+    column: str,
+    dayfirst: bool | None,
+) -> None:
     """Describe the runs of rows read in one day/month order; warn when the column mixes orders."""
     blocks: list[dict[str, Any]] = []
     for i in rows:
@@ -329,15 +339,15 @@ def _report_blocks(rows, order, proof, how, numeric, block_keys, res, column, da
         elif how.get(i) and int(numeric[i][1]) != int(numeric[i][3]):
             blk["n_inferred"] += 1
     res.blocks = blocks
+    from_key = [i for i in rows if how.get(i) == "key" and int(numeric[i][1]) != int(numeric[i][3])]
+    if from_key:
+        res.warnings.append(
+            f"load_corpus: {len(from_key)} dates in period column {column!r} (rows {_rows(from_key)}) lie "
+            "in blocks where no date proves the day/month order; they were read in the order proved by "
+            "other blocks with the same group and id prefix. Check them, or pass dayfirst=."
+        )
     totals = {o: sum(b["n_rows"] for b in blocks if b["order"] == o) for o in ("dmy", "mdy")}
     if dayfirst is not None or min(totals.values()) == 0:
-        from_key = [i for i in rows if how.get(i) == "key" and int(numeric[i][1]) != int(numeric[i][3])]
-        if from_key and dayfirst is None:
-            res.warnings.append(
-                f"load_corpus: {len(from_key)} dates in period column {column!r} (rows {_rows(from_key)}) "
-                f"prove no day/month order themselves; read {_ORDER_NAMES[order[from_key[0]]]} like the "
-                "other rows of their block."
-            )
         return
     main = max(totals, key=totals.get)  # type: ignore[arg-type]
     minority = [b for b in blocks if b["order"] != main]

@@ -8,6 +8,7 @@ comments to analyse.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
 import io
@@ -43,14 +44,17 @@ _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
 _NUMBER = re.compile(r"[+-]?(\d[\d,]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _LETTER = re.compile(r"[^\W\d_]")
 _EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
+_SPACES = re.compile(r"[ \t\u00a0]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+_LINE_EDGE = re.compile(r" ?\n ?")
 
 
 def clean_text(text: str) -> str:
     """Normalise a comment: NFC, line breaks to ``\\n``, control characters to spaces, runs collapsed."""
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     text = _INVISIBLE.sub("", text.replace("\u2028", "\n").replace("\u2029", "\n"))
-    text = re.sub(r"[ \t\u00a0]+", " ", _CONTROL.sub(" ", text))
-    return re.sub(r"\n{3,}", "\n\n", re.sub(r" ?\n ?", "\n", text)).strip()
+    text = _SPACES.sub(" ", _CONTROL.sub(" ", text))
+    return _BLANK_LINES.sub("\n\n", _LINE_EDGE.sub("\n", text)).strip()
 
 
 def _norm(text: str) -> str:
@@ -86,8 +90,19 @@ def _check_column(df: pd.DataFrame, param: str, name: str | None) -> None:
     raise CorpusError(f"load_corpus: column {name!r} not found (columns: {_names(cols)}).{hint}")
 
 
-def _decode(data: bytes, encoding: str | None, name: str, notes: list[str]) -> str:
+def _latin1_fallback(err: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: read the 5 bytes cp1252 leaves undefined as Latin-1 (so decoding never fails)."""
+    assert isinstance(err, UnicodeDecodeError)
+    return err.object[err.start : err.end].decode("latin-1"), err.end
+
+
+codecs.register_error("themeassist.latin1", _latin1_fallback)
+
+
+def _decode(data: bytes, encoding: str | None, name: str, info: dict[str, Any]) -> str:
     """Decode CSV bytes: BOM, else UTF-8, else UTF-8 line by line with cp1252 for the lines that fail."""
+    notes: list[str] = info["warnings"]
+    info["encoding"] = encoding
     if encoding is not None:
         try:
             return data.decode(encoding)
@@ -100,23 +115,27 @@ def _decode(data: bytes, encoding: str | None, name: str, notes: list[str]) -> s
     for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"),
                        (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):  # fmt: skip
         if data.startswith(bom):
+            info["encoding"] = codec
             return data.decode(codec, errors="replace")
     if data.count(b"\x00") > len(data) // 4:  # UTF-16 without a BOM
-        return data.decode("utf-16-le" if data[1:2] == b"\x00" else "utf-16-be", errors="replace")
+        info["encoding"] = "utf-16-le" if data[1:2] == b"\x00" else "utf-16-be"
+        return data.decode(info["encoding"], errors="replace")
     try:
+        info["encoding"] = "utf-8"
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    lines, bad, any_utf8 = data.split(b"\n"), [], False
-    for k, raw in enumerate(lines):
+    lines: list[str] = []
+    bad: list[int] = []
+    any_utf8 = False
+    for k, raw in enumerate(data.split(b"\n"), start=1):
         try:
-            lines[k] = raw.decode("utf-8")
+            lines.append(raw.decode("utf-8"))
             any_utf8 = any_utf8 or not raw.isascii()
         except UnicodeDecodeError:
-            lines[k] = "".join(chr(c) if c in (0x81, 0x8D, 0x8F, 0x90, 0x9D) else bytes([c]).decode("cp1252")
-                               for c in raw) if not raw.isascii() else raw.decode("ascii")  # fmt: skip
-            bad.append(k + 1)
-    text = "\n".join(lines)  # type: ignore[arg-type]
+            lines.append(raw.decode("cp1252", errors="themeassist.latin1"))
+            bad.append(k)
+    info["encoding"] = "utf-8 with cp1252 lines" if any_utf8 else "cp1252"
     letters = [ch for k in bad for ch in lines[k - 1] if ch.isalpha()]
     if any_utf8:
         notes.append(f"load_corpus: {name} mixes encodings: {len(bad)} lines are not valid UTF-8 and were "
@@ -124,7 +143,7 @@ def _decode(data: bytes, encoding: str | None, name: str, notes: list[str]) -> s
     elif sum(not ch.isascii() for ch in letters) > 0.3 * max(len(letters), 1):
         notes.append(f"load_corpus: {name} is not UTF-8 and was decoded as cp1252, but many letters are "
                      "accented: if the text looks garbled, pass its encoding= (e.g. 'cp1251', 'shift_jis').")
-    return text
+    return "\n".join(lines)
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -143,7 +162,7 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _read(source: str | os.PathLike[str], *, sheet_name: str | int, encoding: str | None,
-          delimiter: str | None, notes: list[str]) -> pd.DataFrame:  # fmt: skip
+          delimiter: str | None, info: dict[str, Any]) -> pd.DataFrame:  # fmt: skip
     path = Path(source)
     name = repr(str(source))
     if not path.exists():
@@ -160,10 +179,10 @@ def _read(source: str | os.PathLike[str], *, sheet_name: str | int, encoding: st
             return pd.read_parquet(path)
     except Exception as e:  # noqa: BLE001 - any reader failure is reported with the file name
         raise CorpusError(f"load_corpus: could not read {name}: {e}") from e
-    text = _decode(path.read_bytes(), encoding, name, notes)
+    text = _decode(path.read_bytes(), encoding, name, info)
     if not text.strip():
         raise CorpusError(f"load_corpus: file {name} is empty (only whitespace).")
-    sep = delimiter or ("\t" if suffix == ".tsv" else _sniff_delimiter(text))
+    sep = info["delimiter"] = delimiter or ("\t" if suffix == ".tsv" else _sniff_delimiter(text))
     try:
         return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""])
     except (pd.errors.ParserError, csv.Error, ValueError) as e:
@@ -289,7 +308,8 @@ def load_corpus(
         (Timestamp when the period column holds dates, else NaT); then every other input
         column (not ``text_col``/``id_col``) under its own name (``<name>_input`` if the name is
         taken). ``attrs``: "warnings" (list of str, each also warned), "date_blocks" (runs of rows
-        read day-first "dmy" or month-first "mdy"), "period_freq", "period_kind".
+        read day-first "dmy" or month-first "mdy"), "period_freq", "period_kind" ("date", "year",
+        "label"), "source", and for CSV files "encoding" and "delimiter" as detected.
 
     Raises
     ------
@@ -308,13 +328,14 @@ def load_corpus(
     if date_format is not None and dayfirst is not None:
         raise ValueError("load_corpus: pass either date_format= or dayfirst=, not both.")
     notes: list[str] = []
+    info: dict[str, Any] = {"warnings": notes, "encoding": None, "delimiter": None}
     if isinstance(source, pd.DataFrame):
         df = source.reset_index(drop=True)
         name = "the DataFrame"
     else:
         if not isinstance(source, (str, os.PathLike)):
             raise CorpusError(f"load_corpus: source must be a path or a DataFrame. Got {type(source).__name__}.")
-        df = _read(source, sheet_name=sheet_name, encoding=encoding, delimiter=delimiter, notes=notes)
+        df = _read(source, sheet_name=sheet_name, encoding=encoding, delimiter=delimiter, info=info)
         name = repr(str(source))
     for param, col in (("text_col", text_col), ("id_col", id_col), ("period_col", period_col),
                        ("group_col", group_col)):  # fmt: skip
@@ -370,7 +391,7 @@ def load_corpus(
             new = f"{col}_input"
             notes.append(f"load_corpus: input column {col!r} is kept as {new!r} ({col!r} is a corpus column).")
         out[new] = meta.values
-    out.attrs.update(period_info, warnings=notes, source=name)
+    out.attrs.update(period_info, **info, source=name)
     for msg in notes:
         warnings.warn(msg, UserWarning, stacklevel=2)
     return out
