@@ -144,7 +144,8 @@ def read_periods(
     if not present:
         return res
 
-    if date_format is None and pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+    numeric_dtype = pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype)
+    if date_format is None and numeric_dtype:
         nums = [float(vals[i]) for i in present]
         res.kind = "year" if all(x.is_integer() and 1000 <= x <= 2999 for x in nums) else "label"
         for i, x in zip(present, nums):
@@ -355,7 +356,9 @@ def _report_blocks(
         span = f"rows {b['first_row']}–{b['last_row']}"
         for i in rows:
             if b["first_row"] <= i <= b["last_row"] and order[i] == b["order"]:
-                res.reasons[i] = f"period value {numeric[i][0]!r} read {_ORDER_NAMES[b['order']]} like its block ({span})"
+                res.reasons[i] = (
+                    f"period value {numeric[i][0]!r} read {_ORDER_NAMES[b['order']]} like its block ({span})"
+                )
     desc = "; ".join(
         f"rows {b['first_row']}–{b['last_row']} ({b['n_rows']} rows"
         + (f", block {b['key']!r}" if b["key"] not in (None, "") else "")
