@@ -58,7 +58,7 @@ def iapt_demo_prevalence() -> pd.DataFrame:
 
     Examples
     --------
-    >>> iapt_demo_prevalence().loc["Media & Policy", "2015"]
+    >>> int(iapt_demo_prevalence().loc["Media & Policy", "2015"])
     0
     """
     table = _read("iapt_demo_prevalence.csv", index_col="theme")
