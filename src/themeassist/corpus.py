@@ -37,6 +37,8 @@ STATUSES: tuple[str, ...] = ("ok", "truncated", "empty", "missing", "non_text", 
 DEFAULT_NON_ANSWERS: tuple[str, ...] = (
     "did not answer", "no answer", "not answered", "no response", "n/a", "na", "nil", "none",
     "-", ".", "?", "no comment", "no comments", "nothing to add", "not applicable", "blank",
+    "none at this time", "nothing to add at this time", "nothing further", "no further comments",
+    "nothing else to add", "see above", "as above",
 )  # fmt: skip
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
