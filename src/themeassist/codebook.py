@@ -60,7 +60,7 @@ from themeassist._codebook_parse import (
 )
 from themeassist.exceptions import CodebookError
 
-__all__ = ["Codebook", "Theme", "load_codebook", "slugify"]
+__all__ = ["Codebook", "Theme", "codes_to_long", "load_codebook", "slugify"]
 
 @dataclass(frozen=True)
 class Theme:
@@ -450,3 +450,45 @@ def load_codebook(spec: str | os.PathLike | Codebook | Mapping) -> Codebook:
     raise CodebookError(f"load_codebook: {text!r} is neither a codebook file (.yaml, .yml, .json) nor a "
                         f"built-in codebook ({', '.join(codebooks.available())}; alias 'iapt')."
                         f"{did_you_mean(text, codebooks.available())}")
+
+
+def codes_to_long(doc_ids: Iterable[str], codes: Iterable[Any], codebook: Codebook, *, sep: str = "|",
+                  column: str = "codes") -> pd.DataFrame:
+    """Turn a column of ``sep``-joined codes into one row per (comment, theme).
+
+    Parameters
+    ----------
+    doc_ids, codes : iterables of the same length
+        Comment ids and their codes cells (names, ids or paths at any level; blank for none).
+    codebook : Codebook
+    sep : str
+        Separator inside a cell.
+    column : str
+        Name of the codes column, used in error messages.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``doc_id``, ``theme_id``; comments without codes have no row.
+
+    Raises
+    ------
+    CodebookError
+        A code not in the codebook; the message names the row, the column and the code.
+
+    Examples
+    --------
+    >>> cb = Codebook.from_dict({"Staff": ["Attitude", "Numbers"]})
+    >>> codes_to_long(["a", "b"], ["Attitude|Numbers", ""], cb)
+      doc_id        theme_id
+    0      a  staff.attitude
+    1      a   staff.numbers
+    """
+    rows: list[tuple[str, str]] = []
+    for i, (doc_id, cell) in enumerate(zip(doc_ids, codes)):
+        try:
+            ids = codebook.resolve_codes(cell, sep=sep)
+        except CodebookError as exc:
+            raise CodebookError(f"row {i} (doc_id {doc_id!r}), column {column!r}: {exc}") from exc
+        rows += [(str(doc_id), t) for t in ids]
+    return pd.DataFrame(rows, columns=["doc_id", "theme_id"])

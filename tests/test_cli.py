@@ -1,0 +1,81 @@
+"""The command line, run in-process through ``main`` on real files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from themeassist.cli import build_parser, main
+from themeassist.io import import_qdpx
+
+
+@pytest.fixture()
+def coded_csv(tmp_path: Path) -> Path:
+    df = pd.DataFrame({
+        "id": ["a1", "a2", "a3", "a4"],
+        "comment": ["Targets everywhere, no time to think", "n/a", "My manager never listens to clinicians",
+                    "We need more rooms"],
+        "wave": [2014, 2014, 2015, 2015],
+        "codes": ["The Failing Professional", "", "Misunderstood Practitioners", "Resources"],
+    })
+    path = tmp_path / "coded.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def test_every_documented_command_parses() -> None:
+    parser = build_parser()
+    for argv in (["discover", "x.csv", "--text-col", "t", "--out", "d"],
+                 ["suggest", "x.csv", "--text-col", "t", "--codebook", "iapt", "--out", "o.csv"],
+                 ["drift", "x.csv", "--period-col", "p", "--codes-col", "c", "--out", "d"],
+                 ["report", "run", "--out", "r.html"], ["demo", "--out", "d"],
+                 ["export", "x.csv", "--text-col", "t", "--codebook", "iapt", "--format", "qdc", "--out", "c.qdc"],
+                 ["import-qda", "p.qdpx", "--out", "c.csv"], ["models", "build-static"]):
+        assert callable(parser.parse_args(argv).func)
+
+
+def test_export_qdpx_then_import_keeps_codes(coded_csv: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "study.qdpx"
+    rc = main(["export", str(coded_csv), "--text-col", "comment", "--id-col", "id", "--period-col", "wave",
+               "--codebook", "iapt", "--codes-col", "codes", "--format", "qdpx", "--out", str(out)])
+    assert rc == 0 and out.is_file()
+    codebook, coded = import_qdpx(out)
+    assert len(codebook.leaves()) == 18
+    by_id = dict(zip(coded.doc_id, coded.codes))
+    assert by_id["a1"] == "The Failing Professional" and by_id["a4"] == "Resources"
+    assert rc == 0
+    csv_out = tmp_path / "coded_back.csv"
+    assert main(["import-qda", str(out), "--out", str(csv_out)]) == 0
+    back = pd.read_csv(csv_out, dtype=str, keep_default_na=False)
+    assert set(back.doc_id) == {"a1", "a2", "a3", "a4"}
+
+
+def test_unknown_code_is_a_clear_error_naming_the_row(coded_csv: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    df = pd.read_csv(coded_csv)
+    df.loc[2, "codes"] = "Resourcez"
+    df.to_csv(coded_csv, index=False)
+    rc = main(["export", str(coded_csv), "--text-col", "comment", "--id-col", "id", "--codebook", "iapt",
+               "--codes-col", "codes", "--format", "qdpx", "--out", str(tmp_path / "x.qdpx")])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "row 2" in err and "'a3'" in err and "Resourcez" in err
+    assert not (tmp_path / "x.qdpx").exists()
+
+
+def test_missing_text_column_is_reported_without_traceback(coded_csv: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    rc = main(["export", str(coded_csv), "--text-col", "text", "--codebook", "iapt", "--format", "qdpx",
+               "--out", str(tmp_path / "x.qdpx")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "'text' not found" in err and "comment" in err and "Traceback" not in err
+
+
+def test_qdc_export_of_a_builtin_codebook(tmp_path: Path) -> None:
+    from themeassist.io import import_qdc
+
+    out = tmp_path / "iapt.qdc"
+    assert main(["export", "unused.csv", "--text-col", "t", "--codebook", "iapt", "--format", "qdc",
+                 "--out", str(out)]) == 0
+    assert [t.name for t in import_qdc(out).leaves()][:2] == ["Professional Identity",
+                                                              "Seeking Balance: Professional & Personal Identity"]
