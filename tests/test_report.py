@@ -1,0 +1,188 @@
+"""Tests for themeassist.report: one self-contained, escaped HTML file, rendered in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from themeassist.codebooks import iapt_wellbeing  # noqa: E402
+from themeassist.exceptions import ThemeassistError  # noqa: E402
+from themeassist.io.tables import write_table  # noqa: E402
+from themeassist.report import render_report, write_report  # noqa: E402
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> too many targets & "no" time'
+
+
+def _run_folder(root: Path) -> Path:
+    """A small but complete run folder, written the way the pipeline writes it (write_table)."""
+    run = root / "run"
+    (run / "figures").mkdir(parents=True)
+    cb = iapt_wellbeing()
+    hier = cb.to_frame()
+    hier["n_human"] = 0
+    hier["n_suggested"] = 0
+    hier["n_candidates"] = 0
+    hier.loc[hier["name"] == "The Failing Professional", ["n_human", "n_suggested", "n_candidates"]] = [7, 9, 1]
+    write_table(hier, run / "hierarchy.csv")
+    corpus = pd.DataFrame({
+        "doc_id": ["d1", "d2", "d3", "d4"],
+        "row": [0, 1, 2, 3],
+        "text": [HOSTILE, "-5 stars, targets again", "Supervision keeps me going", ""],
+        "period": ["2014", "2014", "2015", "2015"],
+        "status": ["ok", "ok", "ok", "empty"],
+        "reason": ["", "", "", "empty text"],
+    })
+    write_table(corpus, run / "corpus.csv")
+    write_table(pd.DataFrame({
+        "candidate_id": [-1, 0, 1],
+        "label": ["Outliers", "targets / recovery / numbers", "<b>supervision</b>"],
+        "keywords": ["", "targets|recovery|numbers", "supervision|reflective"],
+        "n_docs": [1, 2, 1], "share": [1 / 3, 2 / 3, 1 / 3],
+        "representative_doc_ids": ["", "d1|d2", "d3"],
+    }), run / "candidate_codes.csv")
+    write_table(pd.DataFrame({
+        "candidate_id": [0, 1], "label": ["targets / recovery / numbers", "<b>supervision</b>"], "n_docs": [2, 1],
+        "theme_path": ["Systemic Design > The Failing Professional", "Workplace Culture > Reflective Space"],
+        "score": [0.71, 0.22], "is_new_theme": [False, True],
+    }), run / "alignment.csv")
+    write_table(pd.DataFrame({
+        "period": ["2014", "2015"] * 2, "theme": ["The Failing Professional"] * 2 + ["Resources"] * 2,
+        "n_comments": [2, 1, 2, 1], "n_theme": [2, 0, 1, 1], "prevalence": [1.0, 0.0, 0.5, 1.0],
+        "ci_low": [0.34, 0.0, 0.09, 0.21], "ci_high": [1.0, 0.79, 0.91, 1.0], "method": ["human"] * 4,
+    }), run / "prevalence.csv")
+    write_table(pd.DataFrame({"theme": ["The Failing Professional"], "p_trend": [0.004], "flag": ["vanishes"]}),
+                run / "changes.csv")
+    (run / "summary.txt").write_text("- The Failing Professional vanishes in 2015 <b>(p=0.004)</b>\n", "utf-8")
+    write_table(pd.DataFrame({"theme": ["The Failing Professional"], "precision": [0.5], "recall": [1.0],
+                              "f1": [0.667]}), run / "agreement.csv")
+    fig, ax = plt.subplots(figsize=(4, 2.5))
+    ax.plot([2014, 2015], [0.8, 0.2], color="tab:red")
+    ax.set_title("Prevalence")
+    fig.savefig(run / "figures" / "prevalence_lines.png", dpi=80)
+    fig.savefig(run / "figures" / "prevalence_lines.svg")
+    plt.close(fig)
+    manifest = {"title": "Test run <i>", "note": "Illustrative data only.", "params": {"random_state": 0},
+                "versions": {"themeassist": "0.1.0"}, "figures": {"prevalence_lines": "Prevalence per year"},
+                "files": {"corpus.csv": {"sha256": "0" * 64, "bytes": 10}}}
+    (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return run
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _run_folder(tmp_path_factory.mktemp("report"))
+
+
+@pytest.fixture(scope="module")
+def page(run_dir: Path) -> str:
+    return write_report(run_dir, run_dir / "out" / "report.html").read_text(encoding="utf-8")
+
+
+def test_every_section_present(page: str) -> None:
+    for key in ("overview", "hierarchy", "candidates", "mapping", "prevalence", "changes", "agreement",
+                "provenance"):
+        assert f'<section id="{key}">' in page
+    assert "New-theme candidates" in page and "Themes not found" in page
+
+
+def test_untrusted_text_is_escaped(page: str) -> None:
+    assert "<script" not in page.lower()
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert "&lt;b&gt;supervision&lt;/b&gt;" in page and "<b>supervision</b>" not in page
+    assert "&lt;b&gt;(p=0.004)&lt;/b&gt;" in page
+    assert "Test run &lt;i&gt;" in page
+
+
+def test_self_contained(page: str) -> None:
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page, flags=re.I)
+    assert "<link" not in page.lower() and "@import" not in page
+    assert "default-src 'none'" in page
+    imgs = re.findall(r'<img [^>]*src="([^"]+)"', page)
+    assert len(imgs) == 1 and imgs[0].startswith("data:image/png;base64,")  # PNG preferred over the SVG twin
+
+
+def test_values_shown(page: str) -> None:
+    # formula-neutralising apostrophe from write_table is removed for display
+    assert "-5 stars, targets again" in page and "&#x27;-5 stars" not in page
+    # shares and prevalence as percentages, the outlier count in the note
+    assert "66.7%" in page and "1 comments were left as outliers" in page
+    # the prevalence table: 100% (34–100) for 2014
+    assert "100% (34–100)" in page
+    # themes not found: every leaf but The Failing Professional (17 of 18)
+    mapping = page.split('<section id="mapping">')[1].split("</section>")[0]
+    assert mapping.count("not found</span>") == 17
+    assert "Reflective Space &amp; Preparation" in mapping and "The Failing Professional <span" not in mapping
+    # the new-theme candidate
+    assert '<span class="tag new">new</span> <b>&lt;b&gt;supervision&lt;/b&gt;</b>' in page
+    assert "Prevalence per year" in page  # caption from the manifest
+
+
+def test_partial_folder_and_default_output(tmp_path: Path) -> None:
+    write_table(pd.DataFrame({"candidate_id": [0], "label": ["alone"], "n_docs": [3], "keywords": ["a|b"]}),
+                tmp_path / "candidate_codes.csv")
+    out = write_report(tmp_path)
+    assert out == tmp_path / "report.html"
+    text = out.read_text(encoding="utf-8")
+    assert "alone" in text and "No hierarchy.csv in this run." in text and "No alignment.csv" in text
+
+
+def test_errors(tmp_path: Path) -> None:
+    with pytest.raises(ThemeassistError, match="does not exist"):
+        write_report(tmp_path / "nope")
+    with pytest.raises(ThemeassistError, match="none of the files"):
+        render_report(tmp_path)
+    (tmp_path / "manifest.json").write_text("{not json", encoding="utf-8")
+    write_table(pd.DataFrame({"a": [1]}), tmp_path / "prevalence.csv")
+    with pytest.raises(ThemeassistError, match="manifest.json is not valid JSON"):
+        render_report(tmp_path)
+
+
+# ---- headless Chromium ------------------------------------------------------------------------
+CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
+
+
+def chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess[str]:
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           "--disable-dev-shm-usage", f"--user-data-dir={profile}", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)  # type: ignore[list-item]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed (apt-get install chromium; "
+                                             ".ci/run installs it in CI)")
+def test_renders_in_headless_chromium(run_dir: Path, page: str, tmp_path: Path) -> None:
+    from PIL import Image
+
+    html_path = run_dir / "out" / "report.html"
+    url = html_path.resolve().as_uri()
+    dom = chromium(["--dump-dom", url], tmp_path / "profile1")
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    rendered = dom.stdout
+    for heading in ("Overview", "Theme hierarchy and counts", "Candidate codes",
+                    "Mapping candidate codes to the codebook", "Prevalence over time", "Change summary",
+                    "Agreement with human coding", "Provenance"):
+        assert f"<h2>{heading}</h2>" in rendered.replace("&amp;", "&")
+    assert "The Failing Professional" in rendered and "targets / recovery / numbers" in rendered
+    assert "<script>alert" not in rendered  # the hostile comment stays text in the live DOM
+    shot = tmp_path / "shot.png"
+    res = chromium([f"--screenshot={shot}", "--window-size=1280,2000", "--hide-scrollbars", url],
+                   tmp_path / "profile2")
+    assert res.returncode == 0 and shot.is_file(), res.stderr[-2000:]
+    img = np.asarray(Image.open(shot).convert("RGB"))
+    assert img.shape[:2] == (2000, 1280)
+    colours = np.unique(img.reshape(-1, 3)[::97], axis=0)
+    assert len(colours) > 50  # text, bars and the header: not a blank page
+    header = img[:60, :, :].reshape(-1, 3).mean(axis=0)
+    assert header[2] < 120  # the dark header band rendered (CSS applied)
