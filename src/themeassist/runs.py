@@ -1,0 +1,579 @@
+"""Resumable batch runs: chunked work in a run folder, atomic final outputs.
+
+A long job over many comments (``suggest`` on a large survey) is cut into chunks of rows.
+:func:`run_chunked` writes each finished chunk's result as a parquet file in a run folder,
+next to a ``manifest.json`` holding the job's parameters, a fingerprint of the input and the
+sha256 of every finished chunk. Run the same command again after a crash or a ``kill -9`` and
+it verifies the manifest and each finished chunk (checksum), recomputes only what is missing or
+damaged, and assembles the final output, which is written atomically (a temporary file renamed
+over the final name: a half-written file never appears under that name) and is identical to the
+output of an uninterrupted run.
+
+Policy when the run folder holds a *different* job (other parameters, other input, other chunk
+size, an unknown format): with ``on_mismatch="restart"`` (default) the stale chunks are discarded
+with a warning that says which of these differs and the job starts afresh; with
+``on_mismatch="error"`` a :class:`RunStateError` is raised and nothing is touched. A damaged chunk
+or manifest is reported (warning) and recomputed, never loaded. A folder locked by a live
+process is refused (:class:`RunStateError`); a lock left by a killed process is taken over.
+
+Discovery (``CandidateDiscovery.fit``) is one shot: it needs every embedding at once. Its
+expensive step, embedding, is already resumable through the embedding cache
+(:class:`themeassist.embed.CachedEmbedder` stores each chunk of new embeddings as soon as it is
+done), so a killed ``discover`` re-run embeds only what was not finished. Assigning further
+comments to a fitted discovery can be chunked with :func:`resumable_transform`.
+
+Examples
+--------
+>>> import tempfile, pathlib, pandas as pd
+>>> tmp = pathlib.Path(tempfile.mkdtemp())
+>>> items = pd.DataFrame({"doc_id": ["a", "b", "c"], "text": ["x", "yy", "zzz"]})
+>>> out = run_chunked(items, lambda c: c.assign(n=c["text"].str.len()), out_path=tmp / "n.csv",
+...                   chunk_size=2, params={"step": "length"})
+>>> out["n"].tolist(), (tmp / "n.csv").is_file(), (tmp / ".n.csv.run").exists()
+([1, 2, 3], True, False)
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import io
+import json
+import os
+import shutil
+import warnings
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from themeassist.exceptions import CacheError, ThemeassistError
+from themeassist.io.tables import atomic_write_bytes, atomic_write_text, write_table
+
+__all__ = [
+    "RUN_FORMAT",
+    "RUN_VERSION",
+    "RunStateError",
+    "fitted_fingerprint",
+    "input_fingerprint",
+    "resumable_suggest",
+    "resumable_transform",
+    "run_chunked",
+]
+
+RUN_FORMAT = "themeassist-run"
+RUN_VERSION = "1"
+_MANIFEST = "manifest.json"
+_LOCK = "lock"
+
+
+class RunStateError(CacheError):
+    """A run folder belongs to another job, or is being used by a live process."""
+
+
+# --------------------------------------------------------------------------- fingerprints
+
+
+def _hash_series(h: "hashlib._Hash", s: pd.Series) -> None:
+    h.update(f"{s.name!r}|{s.dtype}|".encode())
+    if s.dtype == object or isinstance(s.dtype, (pd.CategoricalDtype, pd.StringDtype)):
+        vals = [f"{type(v).__name__}:{v!r}" for v in s.astype(object)]
+        h.update("\x1f".join(vals).encode("utf-8", "surrogatepass"))
+    else:
+        h.update(pd.util.hash_pandas_object(s, index=False).to_numpy().tobytes())
+
+
+def input_fingerprint(items: pd.DataFrame | Sequence[Any]) -> str:
+    """sha256 of a table's columns, dtypes and values (or of a sequence's items), in order.
+
+    Examples
+    --------
+    >>> a = input_fingerprint(pd.DataFrame({"text": ["x", None]}))
+    >>> a == input_fingerprint(pd.DataFrame({"text": ["x", None]})), a == input_fingerprint(["x", None])
+    (True, False)
+    """
+    h = hashlib.sha256()
+    if isinstance(items, pd.DataFrame):
+        h.update(f"frame|{items.shape}|".encode())
+        for col in items.columns:
+            _hash_series(h, items[col])
+    else:
+        h.update(f"seq|{len(items)}|".encode())
+        _hash_series(h, pd.Series(list(items), dtype=object, name=None))
+    return h.hexdigest()
+
+
+def _feed(h: "hashlib._Hash", obj: Any, depth: int = 0) -> None:
+    """Hash an object's content deterministically across processes (never its memory address)."""
+    if depth > 4:
+        h.update(f"<{type(obj).__name__}>".encode())
+    elif obj is None or isinstance(obj, (bool, int, float, str, bytes, np.generic)):
+        h.update(f"{type(obj).__name__}:{obj!r};".encode("utf-8", "surrogatepass"))
+    elif isinstance(obj, np.ndarray):
+        h.update(f"nd{obj.shape}{obj.dtype};".encode())
+        h.update(np.ascontiguousarray(obj).tobytes() if obj.dtype != object else repr(obj.tolist()).encode())
+    elif isinstance(obj, pd.DataFrame):
+        h.update(input_fingerprint(obj).encode())
+    elif isinstance(obj, pd.Series):
+        _hash_series(h, obj)
+    elif isinstance(obj, dict):
+        h.update(b"{")
+        for k in sorted(obj, key=repr):
+            _feed(h, k, depth + 1)
+            _feed(h, obj[k], depth + 1)
+        h.update(b"}")
+    elif isinstance(obj, (list, tuple, set, frozenset)):
+        seq = sorted(obj, key=repr) if isinstance(obj, (set, frozenset)) else obj
+        h.update(b"[")
+        for v in seq:
+            _feed(h, v, depth + 1)
+        h.update(b"]")
+    elif isinstance(obj, os.PathLike):
+        h.update(f"path:{os.fspath(obj)};".encode())
+    elif hasattr(obj, "model_id") and hasattr(obj, "encode"):  # an embedder: its identity, not its weights
+        h.update(f"embedder:{obj.model_id};".encode())
+    elif callable(getattr(obj, "to_frame", None)):
+        try:
+            frame = obj.to_frame()
+        except Exception:  # noqa: BLE001 - fall back to the attributes
+            frame = None
+        if isinstance(frame, pd.DataFrame):
+            h.update(f"{type(obj).__name__}:".encode() + input_fingerprint(frame).encode())
+        else:
+            _feed(h, _public_state(obj), depth + 1)
+    elif hasattr(obj, "__dict__") or hasattr(obj, "__dataclass_fields__"):
+        h.update(f"{type(obj).__module__}.{type(obj).__qualname__}".encode())
+        _feed(h, _public_state(obj), depth + 1)
+    else:
+        h.update(f"<{type(obj).__name__}>".encode())
+
+
+def _public_state(obj: Any) -> dict[str, Any]:
+    fields = getattr(obj, "__dataclass_fields__", None)
+    if fields:
+        return {k: getattr(obj, k) for k in fields}
+    return {k: v for k, v in vars(obj).items() if not k.startswith("_")}
+
+
+def fitted_fingerprint(estimator: Any) -> str:
+    """sha256 of an estimator's class, parameters and fitted attributes (names ending in ``_``).
+
+    Embedders are identified by their ``model_id``; arrays and tables by their content. Two
+    processes that fit the same estimator on the same data get the same fingerprint.
+    """
+    h = hashlib.sha256()
+    h.update(f"{type(estimator).__module__}.{type(estimator).__qualname__}".encode())
+    params = estimator.get_params(deep=False) if hasattr(estimator, "get_params") else {}
+    _feed(h, params)
+    fitted = {k: v for k, v in vars(estimator).items() if k.endswith("_") and not k.startswith("_")}
+    _feed(h, fitted)
+    return h.hexdigest()
+
+
+def _jsonable(obj: Any, where: str = "params") -> Any:
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return float(obj)
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v, f"{where}[{k!r}]") for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v, f"{where}[{i}]") for i, v in enumerate(obj)]
+    raise ValueError(f"run_chunked: {where} must hold only JSON values (str, numbers, lists, dicts); "
+                     f"got a {type(obj).__name__}. Pass its identity (a name or a fingerprint) instead.")
+
+
+# --------------------------------------------------------------------------- run folder
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class _Lock:
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / _LOCK
+
+    def __enter__(self) -> "_Lock":
+        me = f"{os.getpid()}\n"
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                try:
+                    pid = int(self.path.read_text().split()[0])
+                except (OSError, ValueError, IndexError):
+                    pid = -1
+                if pid != os.getpid() and _pid_alive(pid):
+                    raise RunStateError(
+                        f"run folder {self.path.parent} is in use by process {pid}; wait for it to finish, "
+                        f"or delete {self.path} if that process is not running this job."
+                    ) from None
+                self.path.unlink(missing_ok=True)  # left by a killed process
+                continue
+            with os.fdopen(fd, "w") as fh:
+                fh.write(me)
+            return self
+        raise RunStateError(f"could not lock run folder {self.path.parent}; delete {self.path} and retry.")
+
+    def __exit__(self, *exc: object) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def _read_manifest(folder: Path) -> dict[str, Any] | None:
+    path = folder / _MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        warnings.warn(f"run manifest {path} cannot be read ({exc}); starting the job afresh.", stacklevel=4)
+        return None
+    if not isinstance(data, dict):
+        warnings.warn(f"run manifest {path} is not a themeassist manifest; starting afresh.", stacklevel=4)
+        return None
+    return data
+
+
+def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    atomic_write_text(folder / _MANIFEST, json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=True))
+
+
+def _chunk_name(k: int) -> str:
+    return f"chunk-{k:06d}.parquet"
+
+
+def _clear(folder: Path) -> None:
+    for p in folder.iterdir():
+        if p.name == _LOCK:
+            continue
+        if p.is_dir():
+            shutil.rmtree(p)
+        else:
+            p.unlink()
+
+
+def _differences(old: dict[str, Any], job: dict[str, Any]) -> list[str]:
+    if old.get("format") != RUN_FORMAT or str(old.get("version")) != RUN_VERSION:
+        return [f"format {old.get('format')!r} v{old.get('version')} (expected {RUN_FORMAT!r} v{RUN_VERSION})"]
+    labels = {"params": "parameters", "input_sha256": "input", "n_items": "number of input rows",
+              "chunk_size": "chunk size", "out_name": "output name"}  # fmt: skip
+    return [labels[k] for k in labels if old.get("job", {}).get(k) != job[k]]
+
+
+def _store_chunk(path: Path, result: pd.DataFrame, k: int) -> str:
+    buf = io.BytesIO()
+    try:
+        result.to_parquet(buf, index=False)
+    except Exception as exc:  # noqa: BLE001 - say which chunk and what to fix
+        raise ThemeassistError(
+            f"run_chunked: the result of chunk {k} cannot be stored as parquet ({type(exc).__name__}: {exc}); "
+            "give every column one type (str, number, bool, datetime or lists of them)."
+        ) from exc
+    data = buf.getvalue()
+    atomic_write_bytes(path, data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def run_chunked(
+    items: pd.DataFrame | Sequence[Any],
+    func: Callable[[Any], pd.DataFrame],
+    *,
+    out_path: str | os.PathLike[str] | None,
+    run_dir: str | os.PathLike[str] | None = None,
+    chunk_size: int = 2000,
+    params: dict[str, Any] | None = None,
+    finalize: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    on_mismatch: str = "restart",
+    keep_run_dir: bool = False,
+    log: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """Apply ``func`` to ``items`` chunk by chunk, resumably, and write the result atomically.
+
+    Parameters
+    ----------
+    items : DataFrame or sequence
+        The input, cut into consecutive chunks of ``chunk_size`` rows (a DataFrame chunk has its
+        index reset to 0..n-1; a sequence chunk is a list).
+    func : callable
+        ``func(chunk) -> DataFrame``; must be deterministic for the result to match an
+        uninterrupted run, and its result must be storable as parquet.
+    out_path : path or None
+        Final output (``.csv``, ``.xlsx`` or ``.parquet``, see :func:`~themeassist.io.tables.write_table`),
+        written atomically once every chunk is done. ``None``: only return the result
+        (``run_dir`` is then required).
+    run_dir : path, optional
+        Folder for the manifest and the chunk files; default ``.<out name>.run`` next to ``out_path``.
+    chunk_size : int, default 2000
+        Rows per chunk (part of the job's identity: changing it starts afresh).
+    params : dict, optional
+        JSON values that identify the job besides its input (model id, settings, a fitted
+        estimator's :func:`fitted_fingerprint`). A re-run with other params does not reuse chunks.
+    finalize : callable, optional
+        ``finalize(result) -> DataFrame`` applied to the assembled result before it is written
+        (e.g. adding review columns).
+    on_mismatch : {"restart", "error"}, default "restart"
+        What to do when ``run_dir`` holds another job: discard it with a warning naming what
+        differs, or raise :class:`RunStateError`.
+    keep_run_dir : bool, default False
+        Keep the run folder after success (then a re-run only re-assembles). By default it is
+        deleted once the output is written.
+    log : callable, optional
+        Receives one-line progress messages (e.g. ``print``).
+
+    Returns
+    -------
+    DataFrame
+        The concatenated chunk results (after ``finalize``), index 0..n-1. ``attrs["run"]``:
+        ``{"run_dir", "n_chunks", "reused", "computed"}``.
+
+    Raises
+    ------
+    RunStateError
+        ``on_mismatch="error"`` and the folder holds another job, or a live process holds it.
+    ThemeassistError
+        ``func`` returned something other than a DataFrame, or a result parquet cannot hold.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> run_chunked(["a", "bb"], lambda c: pd.DataFrame({"n": [len(t) for t in c]}), out_path=None,
+    ...             run_dir=d / "run", chunk_size=1)["n"].tolist()
+    [1, 2]
+    """
+    if on_mismatch not in ("restart", "error"):
+        raise ValueError(f"The 'on_mismatch' parameter of run_chunked must be 'restart' or 'error'. "
+                         f"Got {on_mismatch!r} instead.")  # fmt: skip
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise ValueError(f"The 'chunk_size' parameter of run_chunked must be an int >= 1. Got {chunk_size!r} instead.")
+    if out_path is None and run_dir is None:
+        raise ValueError("run_chunked: pass out_path= (the final file) or run_dir= (where chunks are kept).")
+    out = Path(out_path) if out_path is not None else None
+    folder = Path(run_dir) if run_dir is not None else out.parent / f".{out.name}.run"  # type: ignore[union-attr]
+    say = log or (lambda msg: None)
+    if isinstance(items, str) or not isinstance(items, (pd.DataFrame, Sequence, pd.Series, np.ndarray)):
+        raise ValueError(f"run_chunked: items must be a DataFrame or a sequence; got {type(items).__name__}.")
+    if isinstance(items, (pd.Series, np.ndarray)):
+        items = list(items)
+    n = len(items)
+    chunk_size = int(chunk_size)
+    n_chunks = max(1, -(-n // chunk_size))
+    job = {"params": _jsonable(params or {}), "input_sha256": input_fingerprint(items), "n_items": n,
+           "chunk_size": chunk_size, "out_name": out.name if out is not None else None}  # fmt: skip
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with _Lock(folder):
+        old = _read_manifest(folder)
+        chunks: dict[str, dict[str, Any]] = {}
+        if old is not None:
+            diff = _differences(old, job)
+            if diff:
+                msg = f"run folder {folder} holds another job (different {', '.join(diff)})"
+                if on_mismatch == "error":
+                    raise RunStateError(f"{msg}. Delete the folder, pass another run_dir, or use "
+                                        "on_mismatch='restart' to start afresh.")  # fmt: skip
+                warnings.warn(f"{msg}; its chunks are discarded and the job starts afresh.", UserWarning,
+                              stacklevel=2)  # fmt: skip
+                _clear(folder)
+            else:
+                chunks = {k: v for k, v in old.get("chunks", {}).items() if isinstance(v, dict)}
+        elif any(p.name != _LOCK for p in folder.iterdir()):
+            _clear(folder)  # chunks without a manifest cannot be trusted
+        for tmp in folder.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)  # left by a write that was killed
+        manifest = {"format": RUN_FORMAT, "version": RUN_VERSION, "job": job, "n_chunks": n_chunks,
+                    "created": (old or {}).get("created") if chunks else _now(), "completed": False,
+                    "chunks": chunks}  # fmt: skip
+        reused = computed = 0
+        results: list[pd.DataFrame] = []
+        for k in range(n_chunks):
+            path = folder / _chunk_name(k)
+            entry = chunks.get(str(k))
+            if entry is not None:
+                ok = path.is_file() and _sha256_file(path) == entry.get("sha256")
+                if ok:
+                    try:
+                        results.append(pd.read_parquet(path))
+                        reused += 1
+                        continue
+                    except Exception:  # noqa: BLE001 - a file that passes its checksum but not parquet
+                        ok = False
+                warnings.warn(f"run chunk {path} is missing or fails its checksum; computing it again.",
+                              UserWarning, stacklevel=2)  # fmt: skip
+                chunks.pop(str(k), None)
+            lo, hi = k * chunk_size, min(n, (k + 1) * chunk_size)
+            part = items.iloc[lo:hi].reset_index(drop=True) if isinstance(items, pd.DataFrame) else list(items[lo:hi])
+            result = func(part)
+            if not isinstance(result, pd.DataFrame):
+                raise ThemeassistError(f"run_chunked: func returned a {type(result).__name__} for chunk {k} "
+                                       f"(rows {lo}-{hi - 1}); it must return a DataFrame.")  # fmt: skip
+            sha = _store_chunk(path, result, k)
+            chunks[str(k)] = {"sha256": sha, "rows": [lo, hi], "n_out": len(result)}
+            manifest["chunks"] = chunks
+            _write_manifest(folder, manifest)
+            results.append(pd.read_parquet(path))  # exactly what a resumed run reads back
+            computed += 1
+            say(f"chunk {k + 1}/{n_chunks} done (rows {lo}-{hi - 1})")
+        if reused:
+            say(f"resumed: {reused} of {n_chunks} chunks were already done in {folder}")
+        result = pd.concat(results, ignore_index=True) if results else pd.DataFrame()
+        if finalize is not None:
+            result = finalize(result)
+        if out is not None:
+            write_table(result, out)
+            manifest.update(completed=True, finished=_now(), output_sha256=_sha256_file(out))
+            _write_manifest(folder, manifest)
+    if out is not None and not keep_run_dir:
+        shutil.rmtree(folder, ignore_errors=True)
+    result.attrs["run"] = {"run_dir": str(folder), "n_chunks": n_chunks, "reused": reused, "computed": computed}
+    return result
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+# --------------------------------------------------------------------------- stages
+
+
+def _check_fitted(estimator: Any, method: str, who: str) -> None:
+    from sklearn.utils.validation import check_is_fitted
+
+    if not callable(getattr(estimator, method, None)):
+        raise ValueError(f"{who}: expected an object with a {method}() method; got {type(estimator).__name__}.")
+    if callable(getattr(estimator, "fit", None)):
+        check_is_fitted(estimator)
+
+
+def _per_row(who: str, method: str) -> Callable[[Any, pd.DataFrame], Callable[[pd.DataFrame], pd.DataFrame]]:
+    def make(estimator: Any, corpus: pd.DataFrame) -> Callable[[pd.DataFrame], pd.DataFrame]:
+        def func(chunk: pd.DataFrame) -> pd.DataFrame:
+            res = getattr(estimator, method)(chunk)
+            if not isinstance(res, pd.DataFrame) or "doc_id" not in res.columns:
+                raise ThemeassistError(f"{who}: {type(estimator).__name__}.{method}() must return a DataFrame "
+                                       "with a doc_id column.")  # fmt: skip
+            got, want = res["doc_id"].astype(str).tolist(), chunk["doc_id"].astype(str).tolist()
+            if sorted(got) != sorted(want):
+                lost = sorted(set(want) - set(got))[:5]
+                extra = len(got) - len(set(got))
+                raise ThemeassistError(
+                    f"{who}: {type(estimator).__name__}.{method}() did not return one row per input row for rows "
+                    f"{int(chunk['row'].iloc[0]) if 'row' in chunk else ''}-"
+                    f"{int(chunk['row'].iloc[-1]) if 'row' in chunk else ''} ({len(got)} rows for {len(want)} "
+                    f"inputs; missing doc_ids {lost}, {extra} duplicates). This is a bug: please report it."
+                )
+            return res
+        return func
+    return make
+
+
+def _stage_params(step: str, estimator: Any) -> dict[str, Any]:
+    import themeassist
+
+    return {"step": step, "estimator": f"{type(estimator).__module__}.{type(estimator).__qualname__}",
+            "fitted_sha256": fitted_fingerprint(estimator),
+            "themeassist_version": getattr(themeassist, "__version__", "unknown")}  # fmt: skip
+
+
+def _check_corpus(corpus: Any, who: str) -> None:
+    if not isinstance(corpus, pd.DataFrame):
+        raise ValueError(f"{who}: corpus must be the DataFrame from load_corpus; got {type(corpus).__name__}.")
+    missing = [c for c in ("doc_id", "text", "status") if c not in corpus.columns]
+    if missing:
+        raise ValueError(f"{who}: corpus lacks columns {missing}; pass the output of load_corpus.")
+
+
+def resumable_suggest(
+    mapper: Any,
+    corpus: pd.DataFrame,
+    out_path: str | os.PathLike[str],
+    *,
+    run_dir: str | os.PathLike[str] | None = None,
+    chunk_size: int = 2000,
+    finalize: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    on_mismatch: str = "restart",
+    keep_run_dir: bool = False,
+    log: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """``mapper.suggest(corpus)`` in resumable chunks, written atomically to ``out_path``.
+
+    The job's identity is the mapper's class, parameters and fitted state
+    (:func:`fitted_fingerprint`: codebook, theme vectors, model id), the corpus and the chunk
+    size; a re-run of the same command after a kill resumes, anything else starts afresh (or
+    raises, ``on_mismatch="error"``). Each chunk must come back with one row per input row
+    (checked by ``doc_id``); the result has one row per corpus row, in corpus order.
+
+    Parameters
+    ----------
+    mapper : fitted ThemeMapper
+    corpus : DataFrame from :func:`~themeassist.corpus.load_corpus`
+    out_path : path
+        ``.csv``, ``.xlsx`` or ``.parquet``; written atomically at the end.
+    run_dir, chunk_size, finalize, on_mismatch, keep_run_dir, log
+        See :func:`run_chunked`. ``finalize`` gets the assembled suggestions (e.g. to merge the
+        text and add the ``decision`` / ``final_codes`` review columns) before writing.
+
+    Returns
+    -------
+    DataFrame
+        The suggestions table (columns as ``ThemeMapper.suggest`` documents), after ``finalize``.
+
+    Examples
+    --------
+    >>> out = resumable_suggest(mapper, corpus, "suggestions.csv", chunk_size=2000)  # doctest: +SKIP
+    """
+    _check_corpus(corpus, "resumable_suggest")
+    _check_fitted(mapper, "suggest", "resumable_suggest")
+    func = _per_row("resumable_suggest", "suggest")(mapper, corpus)
+    return run_chunked(corpus, func, out_path=out_path, run_dir=run_dir, chunk_size=chunk_size,
+                       params=_stage_params("suggest", mapper), finalize=finalize, on_mismatch=on_mismatch,
+                       keep_run_dir=keep_run_dir, log=log)  # fmt: skip
+
+
+def resumable_transform(
+    estimator: Any,
+    corpus: pd.DataFrame,
+    out_path: str | os.PathLike[str],
+    *,
+    run_dir: str | os.PathLike[str] | None = None,
+    chunk_size: int = 2000,
+    finalize: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    on_mismatch: str = "restart",
+    keep_run_dir: bool = False,
+    log: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """``estimator.transform(corpus)`` (e.g. a fitted ``CandidateDiscovery`` assigning new comments
+    to its candidate codes) in resumable chunks; see :func:`resumable_suggest`.
+
+    Examples
+    --------
+    >>> out = resumable_transform(discovery, new_corpus, "assignments.csv")  # doctest: +SKIP
+    """
+    _check_corpus(corpus, "resumable_transform")
+    _check_fitted(estimator, "transform", "resumable_transform")
+    func = _per_row("resumable_transform", "transform")(estimator, corpus)
+    return run_chunked(corpus, func, out_path=out_path, run_dir=run_dir, chunk_size=chunk_size,
+                       params=_stage_params("transform", estimator), finalize=finalize, on_mismatch=on_mismatch,
+                       keep_run_dir=keep_run_dir, log=log)  # fmt: skip
