@@ -141,19 +141,21 @@ def _feed(h: "hashlib._Hash", obj: Any, depth: int = 0) -> None:
         if isinstance(frame, pd.DataFrame):
             h.update(f"{type(obj).__name__}:".encode() + input_fingerprint(frame).encode())
         else:
-            _feed(h, _public_state(obj), depth + 1)
-    elif hasattr(obj, "__dict__") or hasattr(obj, "__dataclass_fields__"):
+            h.update(f"<{type(obj).__qualname__}>".encode())
+    elif hasattr(obj, "tocsr") and hasattr(obj, "shape"):  # scipy sparse matrix
+        m = obj.tocsr()
+        h.update(f"sparse{m.shape}{m.dtype};".encode())
+        for part in (m.data, m.indices, m.indptr):
+            h.update(np.ascontiguousarray(part).tobytes())
+    elif hasattr(obj, "__dataclass_fields__"):
         h.update(f"{type(obj).__module__}.{type(obj).__qualname__}".encode())
         _feed(h, _public_state(obj), depth + 1)
-    else:
-        h.update(f"<{type(obj).__name__}>".encode())
+    else:  # an engine object (e.g. a fitted BERTopic): its type only; the tables it produced are hashed
+        h.update(f"<{type(obj).__module__}.{type(obj).__qualname__}>".encode())
 
 
 def _public_state(obj: Any) -> dict[str, Any]:
-    fields = getattr(obj, "__dataclass_fields__", None)
-    if fields:
-        return {k: getattr(obj, k) for k in fields}
-    return {k: v for k, v in vars(obj).items() if not k.startswith("_")}
+    return {k: getattr(obj, k) for k in obj.__dataclass_fields__}
 
 
 def fitted_fingerprint(estimator: Any) -> str:
