@@ -1,0 +1,816 @@
+"""Candidate-code discovery: sentence embeddings, UMAP, HDBSCAN and c-TF-IDF (via BERTopic).
+
+:class:`CandidateDiscovery` suggests *candidate codes* for the first, inductive phase of a
+thematic analysis (Braun & Clarke's "generating initial codes"): groups of comments that say
+similar things, each with a readable label, its keywords, its size and a few representative
+comments. BERTopic is used as an engine built inside :meth:`CandidateDiscovery.fit`; the fitted
+state that matters (tables, topic centroids, c-TF-IDF) is plain pandas/numpy and is saved without
+pickle, so a saved run can assign new comments without BERTopic.
+
+Defaults are tuned on 6,205 NHS Friends-and-Family comments (see ``benchmarks/discover.py``) and
+scale from 300 to 300,000 comments:
+
+* ``min_topic_size="auto"`` is ``max(5, round(0.005 * n))`` for the ``n`` comments clustered and
+  ``min_samples="auto"`` is ``max(1, round(min_topic_size / 5))`` (a lower ``min_samples`` than
+  HDBSCAN's default keeps fewer comments out as noise and avoids collapsing into a few giant
+  clusters);
+* UMAP runs 200 epochs with a fixed ``random_state`` (deterministic), in low-memory mode above
+  20,000 comments;
+* above ``fit_sample_size`` comments (default 50,000) the clustering is fitted on a random sample
+  of that size and every other comment goes to the nearest candidate centroid (cosine similarity
+  in embedding space; ``assigned_by == "nearest_centroid"``); keywords are then computed from
+  all comments. UMAP and HDBSCAN therefore never see more than ``fit_sample_size`` points;
+* outliers (HDBSCAN noise) are reassigned to the most similar candidate code by default
+  (``reduce_outliers=True``); their original label stays in ``original_candidate_id``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import time
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.feature_extraction.text import CountVectorizer
+
+from themeassist._validation import check_param
+from themeassist.exceptions import CacheError, CorpusError, NotFittedError, ThemeassistError
+
+__all__ = ["ASSIGNMENT_COLUMNS", "CANDIDATE_COLUMNS", "CandidateDiscovery"]
+
+logger = logging.getLogger(__name__)
+
+#: Columns of :attr:`CandidateDiscovery.candidate_codes_`.
+CANDIDATE_COLUMNS: tuple[str, ...] = (
+    "candidate_id", "label", "keywords", "n_docs", "share", "representative_doc_ids",
+    "representative_quotes",
+)  # fmt: skip
+#: Columns of :attr:`CandidateDiscovery.assignments_` and of :meth:`CandidateDiscovery.transform`.
+ASSIGNMENT_COLUMNS: tuple[str, ...] = (
+    "doc_id", "status", "candidate_id", "is_outlier", "probability", "similarity",
+    "original_candidate_id", "assigned_by",
+)  # fmt: skip
+
+USABLE_STATUSES = ("ok", "truncated")
+MIN_DOCS = 10
+OUTLIER_LABEL = "(outliers: no candidate code)"
+FORMAT_NAME = "themeassist.discovery"
+FORMAT_VERSION = 1
+_FILES = (
+    "candidate_codes.parquet", "assignments.parquet", "centroids.npy", "c_tf_idf_data.npy",
+    "c_tf_idf_indices.npy", "c_tf_idf_indptr.npy", "vocabulary.json",
+)  # fmt: skip
+_QUOTE_CHARS = 200
+_WORD = re.compile(r"\S+")
+
+
+# --------------------------------------------------------------------------------------------
+# small helpers
+# --------------------------------------------------------------------------------------------
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _make_label(keywords: Sequence[str], n_words: int = 3) -> str:
+    """Join the first distinct keywords: a term whose words are all already shown is skipped and
+    a bigram replaces the unigrams it contains ("staff", "friendly staff" -> "friendly staff").
+
+    >>> _make_label(["staff", "friendly", "friendly staff", "helpful", "kind"])
+    'friendly staff / helpful / kind'
+    """
+    chosen: list[str] = []
+    for kw in keywords:
+        if not kw:
+            continue
+        toks = set(kw.split())
+        shown = set().union(*(set(c.split()) for c in chosen)) if chosen else set()
+        if toks <= shown:
+            continue
+        chosen = [c for c in chosen if not set(c.split()) < toks]
+        chosen.append(kw)
+        if len(chosen) >= n_words:
+            break
+    return " / ".join(chosen)
+
+
+def _short(text: str, n: int = _QUOTE_CHARS) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1].rstrip() + "\u2026"
+
+
+def _normalise_rows(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (x / norms).astype(np.float32)
+
+
+def _as_corpus(X: Any, who: str) -> pd.DataFrame:
+    """Return a table with doc_id, status and text for every input row (corpus order)."""
+    if isinstance(X, pd.DataFrame):
+        if "text" not in X.columns:
+            raise CorpusError(
+                f"{who}: the table has no 'text' column (columns: {', '.join(map(repr, X.columns[:10]))}). "
+                "Pass the output of themeassist.corpus.load_corpus(..., text_col=...) or a list of texts."
+            )
+        if "status" in X.columns and "doc_id" in X.columns:
+            return X[["doc_id", "status", "text"]].reset_index(drop=True)
+        X = X["text"]
+    if isinstance(X, (str, bytes)):
+        raise CorpusError(f"{who}: expected a list of comments or a corpus table, got a single string.")
+    from themeassist.corpus import load_corpus
+
+    texts = list(X) if not isinstance(X, pd.Series) else X.tolist()
+    corpus = load_corpus(pd.DataFrame({"text": pd.Series(texts, dtype=object)}), text_col="text")
+    return corpus[["doc_id", "status", "text"]]
+
+
+class _EmbedderBackend:  # adapter so BERTopic representations can embed words with our embedder
+    def __new__(cls, embedder: Any):  # type: ignore[no-untyped-def]
+        from bertopic.backend import BaseEmbedder
+
+        class _Backend(BaseEmbedder):
+            def __init__(self, inner: Any) -> None:
+                super().__init__()
+                self.inner = inner
+
+            def embed(self, documents: list[str], verbose: bool = False) -> np.ndarray:
+                return np.asarray(self.inner.encode(list(documents)), dtype=np.float32)
+
+        return _Backend(embedder)
+
+
+# --------------------------------------------------------------------------------------------
+# the estimator
+# --------------------------------------------------------------------------------------------
+class CandidateDiscovery(BaseEstimator):
+    """Suggest candidate codes by clustering comment embeddings (UMAP + HDBSCAN + c-TF-IDF).
+
+    Parameters
+    ----------
+    min_topic_size : int or "auto", default "auto"
+        Smallest candidate code (HDBSCAN ``min_cluster_size``); "auto": ``max(5, round(0.005*n))``.
+    min_samples : int or "auto", default "auto"
+        HDBSCAN ``min_samples`` (lower: fewer outliers); "auto": ``max(1, round(min_topic_size/5))``.
+    n_neighbors, n_components, min_dist, n_epochs : UMAP settings
+        Defaults 15, 5, 0.0, 200 (cosine metric).
+    cluster_selection_method : {"eom", "leaf"}, default "eom"
+        HDBSCAN cluster selection; "leaf" gives more, smaller codes.
+    reduce_outliers : bool, default True
+        Reassign HDBSCAN outliers to the most similar candidate code.
+    outlier_strategy : {"embeddings", "c-tf-idf"}, default "embeddings"
+        How outliers are matched: cosine similarity to the code centroids in embedding space,
+        or BERTopic's c-TF-IDF similarity.
+    outlier_threshold : float, default 0.0
+        Minimum similarity for a reassignment; outliers below it stay outliers.
+    nr_topics : int, "auto" or None, default None
+        Passed to BERTopic to merge codes down to this number.
+    top_n_words : int, default 10
+        Keywords kept per code.
+    n_representative : int, default 3
+        Representative comments per code (closest distinct comments to the code centroid).
+    representation : {"c-tf-idf", "mmr", "keybert"}, default "c-tf-idf"
+        Keyword extraction: plain c-TF-IDF, or BERTopic's MaximalMarginalRelevance /
+        KeyBERTInspired re-ranking (these embed candidate words with the same embedder).
+    min_df : int or "auto", default "auto"
+        Keep only terms found in at least this many comments; "auto": 1 below 1,000 comments,
+        2 below 10,000, else 5.
+    ngram_range : tuple, default (1, 2)
+    stop_words : str, list or None, default "english"
+    fit_sample_size : int, default 50_000
+        Above this many comments, cluster a random sample and assign the rest to the nearest centroid.
+    low_memory : bool or "auto", default "auto"
+        UMAP low-memory nearest neighbours; "auto": on above 20,000 comments.
+    random_state : int, default 0
+        Seeds UMAP and the sample: two fits with the same seed give identical results.
+    embedder : Embedder, str, path or None, default None
+        Object with ``encode(texts)`` and ``model_id``, or a model name/folder for
+        :func:`themeassist.embed.get_embedder`; None: the packaged all-MiniLM-L6-v2.
+    cache_dir : path or None
+        Embedding cache folder passed to :func:`~themeassist.embed.get_embedder`.
+    show_progress : bool, default True
+
+    Attributes
+    ----------
+    candidate_codes_ : DataFrame
+        One row per candidate code (and a ``candidate_id == -1`` row while outliers remain), sorted
+        by size; columns :data:`CANDIDATE_COLUMNS`: ``candidate_id`` (int, 0 = largest),
+        ``label`` (str, top distinct keywords joined by " / "), ``keywords`` ("|"-joined top
+        words), ``n_docs`` (int), ``share`` (n_docs / substantive comments), ``representative_doc_ids``
+        ("|"-joined doc ids), ``representative_quotes`` (those comments, shortened, one per line).
+    assignments_ : DataFrame
+        One row per input row, in input order; columns :data:`ASSIGNMENT_COLUMNS`: ``doc_id``,
+        ``status`` (from the corpus; only "ok"/"truncated" are assigned), ``candidate_id`` (Int64;
+        -1 outlier; NA for non-substantive rows), ``is_outlier`` (bool), ``probability``
+        (HDBSCAN membership strength; NaN where not clustered by HDBSCAN), ``similarity`` (cosine
+        similarity to the code's centroid), ``original_candidate_id`` (Int64: the HDBSCAN result
+        before outlier reassignment), ``assigned_by`` ("cluster", "reassigned", "nearest_centroid",
+        "outlier", or NA).
+    centroids_ : ndarray of shape (n_codes, dim)
+        Unit-norm mean embedding of each code (row ``i`` is ``candidate_id == i``).
+    c_tf_idf_ : scipy.sparse.csr_matrix of shape (n_codes, n_terms)
+    vocabulary_ : ndarray of str, shape (n_terms,)
+    model_id_ : str
+        Identity of the embedding model ("precomputed" when only embeddings were given).
+    n_docs_ : int
+        Substantive comments analysed.
+    resolved_params_ : dict
+        The values used for the "auto" parameters.
+    topic_model_ : BERTopic or None
+        The fitted engine (None after :meth:`load`).
+
+    Examples
+    --------
+    >>> from themeassist.discover import CandidateDiscovery
+    >>> disc = CandidateDiscovery(random_state=0).fit(comments)          # doctest: +SKIP
+    >>> disc.candidate_codes_[["candidate_id", "label", "n_docs"]].head(3)  # doctest: +SKIP
+       candidate_id                              label  n_docs
+    0             0     waiting list / long wait / months     212
+    >>> disc.save("run/discovery"); CandidateDiscovery.load("run/discovery")  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        *,
+        min_topic_size: int | str = "auto",
+        min_samples: int | str = "auto",
+        n_neighbors: int = 15,
+        n_components: int = 5,
+        min_dist: float = 0.0,
+        n_epochs: int = 200,
+        cluster_selection_method: str = "eom",
+        reduce_outliers: bool = True,
+        outlier_strategy: str = "embeddings",
+        outlier_threshold: float = 0.0,
+        nr_topics: int | str | None = None,
+        top_n_words: int = 10,
+        n_representative: int = 3,
+        representation: str = "c-tf-idf",
+        min_df: int | str = "auto",
+        ngram_range: tuple[int, int] = (1, 2),
+        stop_words: str | list[str] | None = "english",
+        fit_sample_size: int = 50_000,
+        low_memory: bool | str = "auto",
+        random_state: int = 0,
+        embedder: Any = None,
+        cache_dir: str | Path | None = None,
+        show_progress: bool = True,
+    ) -> None:
+        self.min_topic_size = min_topic_size
+        self.min_samples = min_samples
+        self.n_neighbors = n_neighbors
+        self.n_components = n_components
+        self.min_dist = min_dist
+        self.n_epochs = n_epochs
+        self.cluster_selection_method = cluster_selection_method
+        self.reduce_outliers = reduce_outliers
+        self.outlier_strategy = outlier_strategy
+        self.outlier_threshold = outlier_threshold
+        self.nr_topics = nr_topics
+        self.top_n_words = top_n_words
+        self.n_representative = n_representative
+        self.representation = representation
+        self.min_df = min_df
+        self.ngram_range = ngram_range
+        self.stop_words = stop_words
+        self.fit_sample_size = fit_sample_size
+        self.low_memory = low_memory
+        self.random_state = random_state
+        self.embedder = embedder
+        self.cache_dir = cache_dir
+        self.show_progress = show_progress
+
+    # ---------------------------------------------------------------- validation
+    def _validate_params(self) -> None:
+        int_ = (int, np.integer)
+        if self.min_topic_size != "auto":
+            check_param("min_topic_size", self.min_topic_size, owner=self, between=(2, 1e9))
+        if self.min_samples != "auto":
+            check_param("min_samples", self.min_samples, owner=self, between=(1, 1e9))
+        check_param("n_neighbors", self.n_neighbors, owner=self, between=(2, 1e6))
+        check_param("n_components", self.n_components, owner=self, between=(1, 1000))
+        check_param("min_dist", self.min_dist, owner=self, between=(0.0, 1.0))
+        check_param("n_epochs", self.n_epochs, owner=self, between=(10, 100000))
+        check_param("cluster_selection_method", self.cluster_selection_method, owner=self,
+                    options=("eom", "leaf"))  # fmt: skip
+        check_param("reduce_outliers", self.reduce_outliers, owner=self, options=(True, False))
+        check_param("outlier_strategy", self.outlier_strategy, owner=self,
+                    options=("embeddings", "c-tf-idf"))  # fmt: skip
+        check_param("outlier_threshold", self.outlier_threshold, owner=self, between=(-1.0, 1.0))
+        if self.nr_topics not in (None, "auto"):
+            check_param("nr_topics", self.nr_topics, owner=self, between=(2, 1e6))
+        check_param("top_n_words", self.top_n_words, owner=self, between=(1, 100))
+        check_param("n_representative", self.n_representative, owner=self, between=(0, 100))
+        check_param("representation", self.representation, owner=self,
+                    options=("c-tf-idf", "mmr", "keybert"))  # fmt: skip
+        if self.min_df != "auto":
+            check_param("min_df", self.min_df, owner=self, between=(1, 1e9))
+        check_param("fit_sample_size", self.fit_sample_size, owner=self, between=(MIN_DOCS, 1e9))
+        check_param("low_memory", self.low_memory, owner=self, options=(True, False, "auto"))
+        check_param("random_state", self.random_state, owner=self, types=int_)
+        for name in ("min_topic_size", "min_samples", "n_neighbors", "n_components", "n_epochs",
+                     "top_n_words", "n_representative", "fit_sample_size"):  # fmt: skip
+            value = getattr(self, name)
+            if value != "auto" and not isinstance(value, int_):
+                raise ValueError(f"The {name!r} parameter of CandidateDiscovery must be an integer. "
+                                 f"Got {value!r} instead.")  # fmt: skip
+        ngr = self.ngram_range
+        if not (isinstance(ngr, (tuple, list)) and len(ngr) == 2 and 1 <= ngr[0] <= ngr[1] <= 5):
+            raise ValueError("The 'ngram_range' parameter of CandidateDiscovery must be a pair (min_n, "
+                             f"max_n) with 1 <= min_n <= max_n <= 5. Got {ngr!r} instead.")  # fmt: skip
+
+    def _resolve(self, n_fit: int) -> dict[str, Any]:
+        mts = max(5, round(0.005 * n_fit)) if self.min_topic_size == "auto" else int(self.min_topic_size)
+        ms = max(1, round(mts / 5)) if self.min_samples == "auto" else int(self.min_samples)
+        if self.min_df == "auto":
+            min_df = 1 if n_fit < 1000 else 2 if n_fit < 10_000 else 5
+        else:
+            min_df = int(self.min_df)
+        low_memory = n_fit > 20_000 if self.low_memory == "auto" else bool(self.low_memory)
+        return {"min_topic_size": mts, "min_samples": ms, "min_df": min_df, "low_memory": low_memory,
+                "n_neighbors": int(min(self.n_neighbors, n_fit - 1))}  # fmt: skip
+
+    def _get_embedder(self) -> Any:
+        emb = self.embedder
+        if emb is not None and hasattr(emb, "encode") and hasattr(emb, "model_id"):
+            return emb
+        from themeassist.embed import get_embedder
+
+        return get_embedder(emb, cache_dir=self.cache_dir, show_progress=self.show_progress)
+
+    def _embed(self, texts: list[str], n_rows: int, usable: np.ndarray, embeddings: Any,
+               who: str) -> tuple[np.ndarray, str | None, Any]:  # fmt: skip
+        """Return unit-norm embeddings of the usable rows, the model id and the embedder used."""
+        if embeddings is not None:
+            E = np.asarray(embeddings)
+            n_use = int(usable.sum())
+            if E.ndim != 2 or E.shape[0] not in (n_rows, n_use):
+                raise ValueError(
+                    f"{who}: embeddings must be a 2-D array with one row per input row ({n_rows}) or per "
+                    f"substantive comment ({n_use}). Got shape {E.shape}."
+                )
+            if E.shape[0] == n_rows and n_rows != n_use:
+                E = E[usable]
+            if not np.issubdtype(E.dtype, np.number) or not np.isfinite(E).all():
+                raise ValueError(f"{who}: embeddings contain non-numeric, NaN or infinite values.")
+            model_id = getattr(self.embedder, "model_id", None) if self.embedder is not None else None
+            return _normalise_rows(E.astype(np.float32)), model_id or "precomputed", None
+        embedder = self._get_embedder()
+        E = np.asarray(embedder.encode(texts), dtype=np.float32)
+        return _normalise_rows(E), str(embedder.model_id), embedder
+
+    # ---------------------------------------------------------------- fit
+    def fit(self, X: Any, y: None = None, *, embeddings: np.ndarray | None = None) -> "CandidateDiscovery":
+        """Discover candidate codes.
+
+        Parameters
+        ----------
+        X : DataFrame from :func:`themeassist.corpus.load_corpus`, or a sequence of texts
+            All rows are kept in :attr:`assignments_`; only substantive ones ("ok", "truncated")
+            are clustered. A plain list is validated by ``load_corpus`` (doc ids "0", "1", ...).
+        embeddings : ndarray, optional
+            Precomputed embeddings, one row per input row or per substantive comment.
+
+        Returns
+        -------
+        self
+        """
+        from tqdm.auto import tqdm
+
+        self._validate_params()
+        who = "CandidateDiscovery.fit"
+        corpus = _as_corpus(X, who)
+        usable = corpus["status"].isin(USABLE_STATUSES).to_numpy()
+        n = int(usable.sum())
+        if n == 0:
+            counts = corpus["status"].value_counts().to_dict()
+            raise CorpusError(f"{who}: no substantive comments to analyse ({len(corpus)} rows; statuses "
+                              f"{counts}). Check text_col and the non-answer list.")  # fmt: skip
+        if n < MIN_DOCS:
+            raise CorpusError(f"{who}: needs at least {MIN_DOCS} substantive comments to find candidate "
+                              f"codes; got {n}.")  # fmt: skip
+        texts = corpus.loc[usable, "text"].astype(str).tolist()
+        steps = tqdm(total=5, desc="discover", disable=not self.show_progress, leave=False)
+        t0 = time.perf_counter()
+
+        steps.set_postfix_str("embedding")
+        E, model_id, embedder = self._embed(texts, len(corpus), usable, embeddings, who)
+        steps.update()
+        logger.info("discover: %d comments embedded in %.1fs", n, time.perf_counter() - t0)
+
+        rng = np.random.default_rng(self.random_state)
+        if n > self.fit_sample_size:
+            fit_idx = np.sort(rng.choice(n, size=int(self.fit_sample_size), replace=False))
+        else:
+            fit_idx = np.arange(n)
+        n_fit = len(fit_idx)
+        res = self._resolve(n_fit)
+        if n_fit < 2 * res["min_topic_size"]:
+            raise CorpusError(f"{who}: {n_fit} comments cannot form two candidate codes of at least "
+                              f"min_topic_size={res['min_topic_size']}; lower min_topic_size.")  # fmt: skip
+
+        # vocabulary: terms in >= min_df comments (BERTopic's own min_df would count topics), read
+        # from the text exactly as BERTopic preprocesses it
+        vec_kw = {"ngram_range": tuple(self.ngram_range), "stop_words": self.stop_words}
+        fit_texts = [texts[i] for i in fit_idx]
+        topic_model = self._engine(res, embedder)
+        clean = topic_model._preprocess_text(np.asarray(fit_texts, dtype=object))
+        vocab = None
+        for min_df in dict.fromkeys((res["min_df"], 1)):
+            try:
+                vocab = CountVectorizer(min_df=min_df, **vec_kw).fit(clean).vocabulary_
+                break
+            except ValueError:  # nothing left after stop words / min_df
+                continue
+        if not vocab:
+            raise CorpusError(f"{who}: the comments contain no words outside the stop-word list; "
+                              "nothing to describe candidate codes with.")  # fmt: skip
+        # "staff staff", "good good": mostly sentence joins, never a readable keyword
+        terms = sorted(t for t in vocab if len(set(t.split())) == len(t.split()))
+        vectorizer = CountVectorizer(vocabulary=terms, **vec_kw)
+        topic_model.vectorizer_model = vectorizer
+
+        steps.set_postfix_str("UMAP + HDBSCAN")
+        t1 = time.perf_counter()
+        try:
+            topics_fit, probs_fit = topic_model.fit_transform(fit_texts, E[fit_idx])
+        except ValueError as err:
+            if "empty vocabulary" in str(err) or "no terms remain" in str(err):
+                raise CorpusError(f"{who}: the comments leave no usable words for keywords ({err}).") from err
+            raise
+        topics_fit = np.asarray(topics_fit, dtype=int)
+        found = sorted(set(topics_fit.tolist()) - {-1})
+        if not found:
+            raise ThemeassistError(
+                f"{who}: HDBSCAN found no cluster among {n_fit} comments with min_topic_size="
+                f"{res['min_topic_size']}; pass a smaller min_topic_size or min_samples."
+            )
+        steps.update()
+        logger.info("discover: %d clusters, %.1f%% outliers (%.1fs)", len(found),
+                    100 * np.mean(topics_fit == -1), time.perf_counter() - t1)  # fmt: skip
+
+        # --- assign every usable comment (sample fits: the rest by nearest centroid)
+        steps.set_postfix_str("assigning")
+        orig = np.full(n, -1, dtype=int)
+        how = np.full(n, "cluster", dtype=object)
+        prob = np.full(n, np.nan)
+        orig[fit_idx] = topics_fit
+        if probs_fit is not None and np.ndim(probs_fit) == 1:
+            prob[fit_idx] = np.asarray(probs_fit, dtype=float)
+        cent0 = self._centroids(E, orig, found)
+        rest = np.setdiff1d(np.arange(n), fit_idx)
+        if len(rest):
+            orig[rest] = np.asarray(found)[np.argmax(E[rest] @ cent0.T, axis=1)]
+            how[rest] = "nearest_centroid"
+        final = orig.copy()
+        out = np.flatnonzero(final == -1)
+        how[out] = "outlier"
+        if self.reduce_outliers and len(out):
+            if self.outlier_strategy == "embeddings":
+                sims = E[out] @ cent0.T
+                best = np.argmax(sims, axis=1)
+                ok = sims[np.arange(len(out)), best] >= self.outlier_threshold
+                final[out[ok]] = np.asarray(found)[best[ok]]
+            else:  # c-TF-IDF similarity, through BERTopic
+                new = topic_model.reduce_outliers([texts[i] for i in out], [-1] * len(out),
+                                                  strategy="c-tf-idf", threshold=self.outlier_threshold)  # fmt: skip
+                final[out] = np.asarray(new, dtype=int)
+            how[out[final[out] != -1]] = "reassigned"
+        steps.update()
+
+        # --- renumber by final size (0 = largest), keywords from all assigned comments
+        steps.set_postfix_str("keywords")
+        sizes = pd.Series(final[final != -1]).value_counts()
+        order = sorted(sizes.index, key=lambda t: (-sizes[t], t))
+        mapping = {old: new for new, old in enumerate(order)}
+        mapping[-1] = -1
+        for t in found:  # a cluster emptied by nothing cannot happen, but keep ids total
+            mapping.setdefault(t, -1)
+        final = np.array([mapping[t] for t in final], dtype=int)
+        orig = np.array([mapping[t] for t in orig], dtype=int)
+        k = len(order)
+        if len(rest) or (self.reduce_outliers and len(out)) or set(found) != set(order):
+            bt_logger = logging.getLogger("BERTopic")
+            level = bt_logger.level
+            bt_logger.setLevel(logging.ERROR)  # its warning about custom topics is about its own later use
+            try:
+                topic_model.update_topics(texts, topics=final.tolist(), top_n_words=int(self.top_n_words),
+                                          vectorizer_model=vectorizer,
+                                          representation_model=self._representation(embedder))  # fmt: skip
+            finally:
+                bt_logger.setLevel(level)
+            keyed = {t: t for t in range(k)}
+        else:
+            keyed = {mapping[t]: t for t in found}
+        words_by_code, ctfidf_rows = self._topic_words(topic_model, keyed, k)
+        steps.update()
+
+        # --- centroids, similarities, representatives
+        steps.set_postfix_str("representatives")
+        centroids = self._centroids(E, final, list(range(k)))
+        sim = np.full(n, np.nan)
+        has = final >= 0
+        sim[has] = np.einsum("ij,ij->i", E[has], centroids[final[has]])
+        doc_ids = corpus.loc[usable, "doc_id"].tolist()
+        rows = []
+        for c in range(k):
+            members = np.flatnonzero(final == c)
+            reps = self._representatives(members, sim, texts)
+            kws = words_by_code[c]
+            label = _make_label(kws)
+            if not label:  # only stop words ("Nothing", "No"): name the code by its commonest answer
+                common = pd.Series([" ".join(texts[i].lower().split()) for i in members]).value_counts()
+                label = f'"{_short(common.index[0], 40)}"' if len(common) else f"code {c}"
+            rows.append({
+                "candidate_id": c, "label": label, "keywords": "|".join(kws),
+                "n_docs": int(len(members)), "share": len(members) / n,
+                "representative_doc_ids": "|".join(str(doc_ids[i]) for i in reps),
+                "representative_quotes": "\n".join(_short(texts[i]) for i in reps),
+            })  # fmt: skip
+        n_out = int((final == -1).sum())
+        if n_out:
+            members = np.flatnonzero(final == -1)
+            rows.append({"candidate_id": -1, "label": OUTLIER_LABEL, "keywords": "", "n_docs": n_out,
+                         "share": n_out / n,
+                         "representative_doc_ids": "|".join(str(doc_ids[i]) for i in members[: self.n_representative]),
+                         "representative_quotes": "\n".join(_short(texts[i]) for i in members[: self.n_representative])})  # fmt: skip
+        self.candidate_codes_ = pd.DataFrame(rows, columns=list(CANDIDATE_COLUMNS)).astype(
+            {"candidate_id": "int64", "n_docs": "int64", "share": "float64"}
+        )
+        self.assignments_ = self._assignment_table(corpus, usable, final, orig, prob, sim, how)
+        self.centroids_ = centroids
+        self.c_tf_idf_ = ctfidf_rows
+        self.vocabulary_ = np.asarray(vectorizer.get_feature_names_out(), dtype=str)
+        self.model_id_ = model_id
+        self.n_docs_ = n
+        self.resolved_params_ = {**res, "n_fit": n_fit}
+        self.topic_model_ = topic_model
+        steps.update()
+        steps.close()
+        logger.info("discover: %d candidate codes, %d outliers, %.1fs in all", k, n_out,
+                    time.perf_counter() - t0)  # fmt: skip
+        return self
+
+    # ---------------------------------------------------------------- pieces of fit
+    def _engine(self, res: dict[str, Any], embedder: Any):  # type: ignore[no-untyped-def]
+        from bertopic import BERTopic
+        from bertopic.vectorizers import ClassTfidfTransformer
+        from hdbscan import HDBSCAN
+        from umap import UMAP
+
+        if embedder is None and self.representation != "c-tf-idf":
+            embedder = self._get_embedder()
+        umap_model = UMAP(
+            n_neighbors=res["n_neighbors"], n_components=int(self.n_components), min_dist=float(self.min_dist),
+            metric="cosine", n_epochs=int(self.n_epochs), low_memory=res["low_memory"],
+            random_state=int(self.random_state), verbose=False,
+        )  # fmt: skip
+        hdbscan_model = HDBSCAN(
+            min_cluster_size=res["min_topic_size"], min_samples=res["min_samples"], metric="euclidean",
+            cluster_selection_method=self.cluster_selection_method, prediction_data=False,
+        )  # fmt: skip
+        return BERTopic(
+            top_n_words=int(self.top_n_words), nr_topics=self.nr_topics, low_memory=res["low_memory"],
+            calculate_probabilities=False, umap_model=umap_model, hdbscan_model=hdbscan_model,
+            ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+            representation_model=self._representation(embedder),
+            embedding_model=_EmbedderBackend(embedder) if embedder is not None and self.representation != "c-tf-idf" else None,
+            verbose=False,
+        )  # fmt: skip
+
+    def _representation(self, embedder: Any):  # type: ignore[no-untyped-def]
+        if self.representation == "c-tf-idf":
+            return None
+        if embedder is None:
+            embedder = self._get_embedder()
+        from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
+
+        if self.representation == "mmr":
+            return MaximalMarginalRelevance(diversity=0.3, top_n_words=int(self.top_n_words))
+        return KeyBERTInspired(top_n_words=int(self.top_n_words), random_state=int(self.random_state))
+
+    @staticmethod
+    def _centroids(E: np.ndarray, labels: np.ndarray, ids: Iterable[int]) -> np.ndarray:
+        C = np.stack([E[labels == t].mean(axis=0) for t in ids])
+        return _normalise_rows(C)
+
+    def _representatives(self, members: np.ndarray, sim: np.ndarray, texts: list[str]) -> list[int]:
+        reps: list[int] = []
+        seen: set[str] = set()
+        for i in members[np.argsort(-sim[members], kind="stable")]:
+            key = " ".join(texts[i].lower().split())
+            if key in seen:
+                continue
+            seen.add(key)
+            reps.append(int(i))
+            if len(reps) >= self.n_representative:
+                break
+        return reps
+
+    def _topic_words(self, topic_model: Any, keyed: dict[int, int], k: int) -> tuple[list[list[str]], sp.csr_matrix]:
+        words: list[list[str]] = []
+        topics_sorted = sorted(topic_model.get_topic_freq()["Topic"].tolist()) if hasattr(
+            topic_model, "get_topic_freq") else []  # fmt: skip
+        ctf = sp.csr_matrix(topic_model.c_tf_idf_)
+        offset = 1 if -1 in topics_sorted else 0
+        row_of = {t: i for i, t in enumerate(sorted(set(topics_sorted)))}
+        rows = []
+        for c in range(k):
+            t = keyed[c]
+            rep = topic_model.get_topic(t) or []
+            words.append([w for w, _ in rep if w][: int(self.top_n_words)])
+            rows.append(row_of.get(t, c + offset))
+        return words, sp.csr_matrix(ctf[rows], dtype=np.float32)
+
+    @staticmethod
+    def _assignment_table(corpus: pd.DataFrame, usable: np.ndarray, final: np.ndarray, orig: np.ndarray,
+                          prob: np.ndarray, sim: np.ndarray, how: np.ndarray) -> pd.DataFrame:  # fmt: skip
+        m = len(corpus)
+
+        def spread(values: np.ndarray, fill: Any, dtype: Any) -> Any:
+            full = pd.Series([fill] * m, dtype=dtype)
+            full[np.flatnonzero(usable)] = values
+            return full
+
+        out = pd.DataFrame({
+            "doc_id": corpus["doc_id"].to_numpy(), "status": corpus["status"].to_numpy(),
+            "candidate_id": spread(final, pd.NA, "Int64"),
+            "is_outlier": spread(final == -1, False, bool),
+            "probability": spread(prob, np.nan, "float64"),
+            "similarity": spread(sim, np.nan, "float64"),
+            "original_candidate_id": spread(orig, pd.NA, "Int64"),
+            "assigned_by": spread(how.astype(object), None, object),
+        })  # fmt: skip
+        return out[list(ASSIGNMENT_COLUMNS)]
+
+    # ---------------------------------------------------------------- use
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "centroids_"):
+            raise NotFittedError("This CandidateDiscovery instance is not fitted yet. Call 'fit' with the "
+                                 "comments first, or CandidateDiscovery.load(folder).")  # fmt: skip
+
+    def transform(self, X: Any, *, embeddings: np.ndarray | None = None) -> pd.DataFrame:
+        """Assign (new) comments to the nearest candidate code centroid.
+
+        Parameters
+        ----------
+        X : DataFrame from ``load_corpus`` or a sequence of texts
+        embeddings : ndarray, optional
+            Precomputed embeddings from the same model as the fit.
+
+        Returns
+        -------
+        DataFrame
+            One row per input row with :data:`ASSIGNMENT_COLUMNS`; ``similarity`` is the cosine
+            similarity to the chosen centroid, ``probability`` and ``original_candidate_id`` are
+            empty and ``assigned_by`` is "nearest_centroid".
+        """
+        self._check_fitted()
+        who = "CandidateDiscovery.transform"
+        corpus = _as_corpus(X, who)
+        usable = corpus["status"].isin(USABLE_STATUSES).to_numpy()
+        n = int(usable.sum())
+        if n == 0:
+            final = np.zeros(0, dtype=int)
+            sim = np.zeros(0)
+        else:
+            texts = corpus.loc[usable, "text"].astype(str).tolist()
+            E, model_id, _ = self._embed(texts, len(corpus), usable, embeddings, who)
+            if embeddings is None and self.model_id_ not in (None, "precomputed") and model_id != self.model_id_:
+                raise ThemeassistError(
+                    f"{who}: the embedding model {model_id!r} differs from the one used to fit "
+                    f"({self.model_id_!r}); pass embedder= with that model or precomputed embeddings."
+                )
+            if E.shape[1] != self.centroids_.shape[1]:
+                raise ValueError(f"{who}: embeddings have {E.shape[1]} dimensions; the candidate codes were "
+                                 f"fitted with {self.centroids_.shape[1]}.")  # fmt: skip
+            S = E @ self.centroids_.T
+            final = np.argmax(S, axis=1)
+            sim = S[np.arange(n), final]
+        how = np.full(n, "nearest_centroid", dtype=object)
+        out = self._assignment_table(corpus, usable, final, final, np.full(n, np.nan), sim, how)
+        out["original_candidate_id"] = pd.array([pd.NA] * len(out), dtype="Int64")
+        return out
+
+    # ---------------------------------------------------------------- persistence
+    def _jsonable_params(self) -> dict[str, Any]:
+        params = self.get_params()
+        emb = params.get("embedder")
+        if emb is not None and not isinstance(emb, (str, Path)):
+            params["embedder"] = None  # objects are not saved; model_id_ records the model
+        for key, value in list(params.items()):
+            if isinstance(value, Path):
+                params[key] = str(value)
+            elif isinstance(value, tuple):
+                params[key] = list(value)
+            elif isinstance(value, np.integer):
+                params[key] = int(value)
+        return params
+
+    def save(self, folder: str | Path) -> Path:
+        """Write the fitted state to ``folder`` (parquet, .npy, JSON; no pickle).
+
+        Files: ``candidate_codes.parquet``, ``assignments.parquet``, ``centroids.npy``,
+        ``c_tf_idf_{data,indices,indptr}.npy``, ``vocabulary.json`` and ``manifest.json`` (format,
+        versions, parameters, model identity and the sha256 of every file).
+
+        Returns
+        -------
+        Path
+            The folder.
+        """
+        self._check_fitted()
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.candidate_codes_.to_parquet(folder / "candidate_codes.parquet", index=False)
+        assignments = self.assignments_.copy()
+        assignments["doc_id"] = assignments["doc_id"].astype(str)
+        assignments.to_parquet(folder / "assignments.parquet", index=False)
+        np.save(folder / "centroids.npy", np.asarray(self.centroids_, dtype=np.float32), allow_pickle=False)
+        ctf = sp.csr_matrix(self.c_tf_idf_)
+        np.save(folder / "c_tf_idf_data.npy", ctf.data.astype(np.float32), allow_pickle=False)
+        np.save(folder / "c_tf_idf_indices.npy", ctf.indices.astype(np.int64), allow_pickle=False)
+        np.save(folder / "c_tf_idf_indptr.npy", ctf.indptr.astype(np.int64), allow_pickle=False)
+        (folder / "vocabulary.json").write_text(json.dumps(self.vocabulary_.tolist()), encoding="utf-8")
+        manifest = {
+            "format": FORMAT_NAME, "format_version": FORMAT_VERSION,
+            "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "versions": {d: _version(d) for d in ("themeassist", "bertopic", "umap-learn", "hdbscan",
+                                                  "scikit-learn", "numpy", "pandas", "pyarrow")},
+            "params": self._jsonable_params(), "resolved_params": self.resolved_params_,
+            "model_id": self.model_id_, "n_docs": int(self.n_docs_),
+            "c_tf_idf_shape": list(ctf.shape),
+            "files": {name: _sha256(folder / name) for name in _FILES},
+        }  # fmt: skip
+        (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "CandidateDiscovery":
+        """Read a folder written by :meth:`save`, verifying every checksum.
+
+        Raises
+        ------
+        CacheError
+            If the manifest is missing or foreign, or any file is missing or altered.
+        """
+        folder = Path(folder)
+        mpath = folder / "manifest.json"
+        try:
+            manifest = json.loads(mpath.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise CacheError(f"CandidateDiscovery.load: cannot read {mpath} ({err}); is this a folder "
+                             "written by CandidateDiscovery.save?") from err  # fmt: skip
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
+            raise CacheError(f"CandidateDiscovery.load: {mpath} is not a themeassist discovery manifest.")
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise CacheError(f"CandidateDiscovery.load: {mpath} has format_version "
+                             f"{manifest.get('format_version')!r}; this version reads {FORMAT_VERSION}.")  # fmt: skip
+        files = manifest.get("files") or {}
+        for name in _FILES:
+            path = folder / name
+            if name not in files or not path.is_file():
+                raise CacheError(f"CandidateDiscovery.load: {path} is missing; the saved run is incomplete.")
+            if _sha256(path) != files[name]:
+                raise CacheError(f"CandidateDiscovery.load: {path} does not match its sha256 in manifest.json "
+                                 "(the file was changed or corrupted); re-run discovery.")  # fmt: skip
+        try:
+            params = dict(manifest["params"])
+            if isinstance(params.get("ngram_range"), list):
+                params["ngram_range"] = tuple(params["ngram_range"])
+            est = cls(**params)
+            est.candidate_codes_ = pd.read_parquet(folder / "candidate_codes.parquet")
+            est.assignments_ = pd.read_parquet(folder / "assignments.parquet")
+            est.centroids_ = np.load(folder / "centroids.npy", allow_pickle=False)
+            data = np.load(folder / "c_tf_idf_data.npy", allow_pickle=False)
+            indices = np.load(folder / "c_tf_idf_indices.npy", allow_pickle=False)
+            indptr = np.load(folder / "c_tf_idf_indptr.npy", allow_pickle=False)
+            est.c_tf_idf_ = sp.csr_matrix((data, indices, indptr), shape=tuple(manifest["c_tf_idf_shape"]))
+            est.vocabulary_ = np.asarray(json.loads((folder / "vocabulary.json").read_text(encoding="utf-8")),
+                                         dtype=str)  # fmt: skip
+            est.model_id_ = manifest["model_id"]
+            est.n_docs_ = int(manifest["n_docs"])
+            est.resolved_params_ = dict(manifest["resolved_params"])
+            est.topic_model_ = None
+        except (KeyError, TypeError, ValueError) as err:
+            raise CacheError(f"CandidateDiscovery.load: {folder} is inconsistent ({err}).") from err
+        return est
