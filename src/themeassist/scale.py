@@ -1,0 +1,490 @@
+"""Batch runs on a Dask cluster: suggest themes for (and discover codes in) very large corpora.
+
+:func:`suggest_dask` cuts the corpus into partitions of ``partition_size`` rows and has the
+workers of a ``dask.distributed`` cluster embed and map them in parallel (a ``LocalCluster`` on this
+machine by default, or any scheduler address). It returns exactly what the in-process
+``mapper.suggest(corpus)`` returns: the same rows, in the same order, with the same values.
+
+:func:`discover_dask` fits :class:`~themeassist.discover.CandidateDiscovery` on a random sample
+and assigns every comment to its nearest candidate code in partitions on the cluster.
+
+The fitted estimators travel to the workers in memory (dask serialises them); nothing is saved to
+disk and the loaded embedding model is never shipped: each worker loads its own, once. Workers
+embed without the on-disk embedding cache by default (``cache_dir=False``): at this scale a cache
+lookup per partition would read every stored shard, and the static model embeds faster than the
+cache reads.
+
+Memory: the client holds the corpus and the result table; each worker holds the partitions it is
+working on (at most ``max_in_flight`` partitions are in the cluster at once). The embedding
+matrix is never gathered: in the zero-shot regime, where scores are standardised over all
+comments together, the embeddings stay on the workers (one copy) between the two passes and only
+the comment-by-theme similarity table comes back.
+
+Requires the ``dask`` extra: ``pip install "themeassist[dask]"``.
+
+Examples
+--------
+>>> from themeassist.scale import suggest_dask
+>>> mapper = ThemeMapper(embedder="static").fit(codebook, examples)      # doctest: +SKIP
+>>> out = suggest_dask(mapper, corpus, n_workers=2)                        # doctest: +SKIP
+>>> out.equals(mapper.suggest(corpus))                                     # doctest: +SKIP
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import logging
+import math
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+
+from themeassist._validation import check_param
+from themeassist.exceptions import CorpusError, NotFittedError, ThemeassistError
+
+__all__ = ["ScaledDiscovery", "discover_dask", "suggest_dask"]
+
+logger = logging.getLogger(__name__)
+
+_OK = ("ok", "truncated")
+_WORKER_CACHE: dict[str, Any] = {}  # per worker process: rebuilt estimators and embedders by token
+_WORKER_LOCK = threading.Lock()
+
+
+# ------------------------------------------------------------------------------------------------
+# the cluster
+# ------------------------------------------------------------------------------------------------
+def _import_distributed():  # type: ignore[no-untyped-def]
+    try:
+        import distributed
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ThemeassistError(
+            "The dask engine needs dask and distributed: pip install \"themeassist[dask]\" "
+            "(dask[dataframe]==2026.8.0, distributed==2026.8.0)."
+        ) from err
+    return distributed
+
+
+@contextlib.contextmanager
+def _client(scheduler: Any, n_workers: int, threads_per_worker: int, processes: bool) -> Iterator[Any]:
+    """A ``distributed.Client``: the one given, one connected to an address, or a new LocalCluster."""
+    distributed = _import_distributed()
+    if isinstance(scheduler, distributed.Client):
+        yield scheduler
+        return
+    if scheduler is not None:
+        if not isinstance(scheduler, str):
+            raise ValueError(
+                "The 'scheduler' parameter must be None (a LocalCluster), a scheduler address such as "
+                f"'tcp://10.0.0.5:8786', or a distributed.Client. Got {type(scheduler).__name__} instead."
+            )
+        try:
+            client = distributed.Client(scheduler, timeout="30s")
+        except (OSError, TimeoutError) as err:
+            raise ThemeassistError(
+                f"Cannot reach the Dask scheduler at {scheduler!r} ({err}). Start it with `dask scheduler` "
+                "and workers with `dask worker ADDRESS`, or leave scheduler unset for a local cluster."
+            ) from err
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    where = {"host": "127.0.0.1"} if processes else {}  # threads talk in-process (inproc://)
+    cluster = distributed.LocalCluster(
+        n_workers=n_workers, threads_per_worker=threads_per_worker, processes=processes,
+        dashboard_address=None, silence_logs=logging.ERROR, **where,
+    )  # fmt: skip
+    client = distributed.Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
+def _map_ordered(client: Any, func: Callable[..., Any], items: Sequence[Any], *args: Any,
+                 max_in_flight: int, keep: bool = False) -> list[Any]:  # fmt: skip
+    """Run ``func(item, *args)`` for every item on the cluster, at most ``max_in_flight`` at once;
+    return the results (or, with ``keep``, the futures, left on the workers) in item order."""
+    distributed = _import_distributed()
+    results: list[Any] = [None] * len(items)
+    pending = distributed.as_completed()
+    index: dict[str, int] = {}
+    nxt = 0
+
+    def submit(i: int) -> None:
+        fut = client.submit(func, items[i], *args, pure=False)
+        index[fut.key] = i
+        pending.add(fut)
+
+    while nxt < min(max_in_flight, len(items)):
+        submit(nxt)
+        nxt += 1
+    for fut in pending:
+        i = index.pop(fut.key)
+        if fut.status == "error":
+            fut.result()  # raises the worker's exception here
+        results[i] = fut if keep else fut.result()
+        if not keep:
+            fut.release()
+        if nxt < len(items):
+            submit(nxt)
+            nxt += 1
+    return results
+
+
+def _partitions(df: pd.DataFrame, partition_size: int) -> list[pd.DataFrame]:
+    return [df.iloc[s:s + partition_size].reset_index(drop=True) for s in range(0, len(df), partition_size)]
+
+
+def _check_common(n_workers: int, threads_per_worker: int, partition_size: int, max_in_flight: int | None,
+                  who: str) -> None:  # fmt: skip
+    for name, value in (("n_workers", n_workers), ("threads_per_worker", threads_per_worker),
+                        ("partition_size", partition_size)):  # fmt: skip
+        check_param(name, value, types=int, owner=who)
+        check_param(name, value, between=(1, math.inf), owner=who)
+    if max_in_flight is not None:
+        check_param("max_in_flight", max_in_flight, types=int, owner=who)
+        check_param("max_in_flight", max_in_flight, between=(1, math.inf), owner=who)
+
+
+# ------------------------------------------------------------------------------------------------
+# moving fitted estimators to the workers
+# ------------------------------------------------------------------------------------------------
+def _unloaded(embedder: Any) -> Any:
+    """A copy of an embedder object without its loaded model (each worker loads its own)."""
+    if embedder is None or isinstance(embedder, str) or not hasattr(embedder, "encode"):
+        return embedder
+    new = copy.copy(embedder)
+    if hasattr(new, "_model"):
+        new._model = None
+    if hasattr(new, "inner"):
+        new.inner = _unloaded(new.inner)
+    return new
+
+
+def _payload(estimator: Any, cache_dir: Any) -> dict[str, Any]:
+    """The fitted state of ``estimator`` (its ``__dict__`` without any loaded embedding model)."""
+    state = {k: v for k, v in vars(estimator).items() if k not in ("_embedder_obj", "topic_model_")}
+    state["embedder"] = _unloaded(state.get("embedder"))
+    if cache_dir is not None:
+        state["cache_dir"] = cache_dir
+    return {"token": uuid.uuid4().hex, "cls": type(estimator), "state": state}
+
+
+def _rebuild(payload: dict[str, Any]) -> Any:
+    """The estimator of ``payload``, rebuilt once per worker thread, each with its own embedder
+    (tokenizers are not thread-safe)."""
+    key = f"{payload['token']}:{threading.get_ident()}"
+    with _WORKER_LOCK:
+        est = _WORKER_CACHE.get(key)
+        if est is None:
+            est = payload["cls"].__new__(payload["cls"])
+            est.__dict__.update(payload["state"])
+            est.embedder = _unloaded(payload["state"].get("embedder"))
+            if len(_WORKER_CACHE) > 16:  # keep the cache small across many runs on one cluster
+                _WORKER_CACHE.clear()
+            _WORKER_CACHE[key] = est
+    return est
+
+
+# ------------------------------------------------------------------------------------------------
+# suggest
+# ------------------------------------------------------------------------------------------------
+def _suggest_table(corpus: Any, who: str) -> pd.DataFrame:
+    """``doc_id, status, text`` for every input row, exactly as ``ThemeMapper.suggest`` reads them."""
+    from themeassist.mapping import _blank
+
+    if isinstance(corpus, pd.DataFrame):
+        if "text" not in corpus.columns:
+            raise CorpusError(f"{who}: the table has no 'text' column (columns: "
+                              f"{', '.join(map(repr, map(str, corpus.columns[:10])))}); pass the output of "
+                              "load_corpus or a list of texts.")  # fmt: skip
+        n = len(corpus)
+        doc_ids = (corpus["doc_id"].astype(str).tolist() if "doc_id" in corpus.columns
+                   else [str(i + 1) for i in range(n)])  # fmt: skip
+        status = (corpus["status"].astype(str).tolist() if "status" in corpus.columns
+                  else ["ok" if not _blank(t) else "empty" for t in corpus["text"]])  # fmt: skip
+        texts = corpus["text"].tolist()
+    else:
+        if isinstance(corpus, (str, bytes)):
+            raise CorpusError(f"{who}: expected a corpus table or a list of comments, got a single string.")
+        texts = ["" if _blank(t) else str(t) for t in list(corpus)]
+        doc_ids = [str(i + 1) for i in range(len(texts))]
+        status = ["ok" if t.strip() else "empty" for t in texts]
+    return pd.DataFrame({"doc_id": doc_ids, "status": status, "text": pd.Series(texts, dtype=object)})
+
+
+def _embed_part(part: pd.DataFrame, payload: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Worker: embeddings of a partition's scored rows (as the mapper's embedder returns them) and
+    their cosine similarities to the theme prototypes (the mapper's zero-shot scores)."""
+    from themeassist import _mapping_models as mm
+
+    mapper = _rebuild(payload)
+    texts = [str(t) for t, s in zip(part["text"], part["status"]) if s in _OK]
+    if not texts:
+        dim = mapper.protos_.shape[1]
+        return np.zeros((0, dim), np.float32), np.zeros((0, len(mapper.leaf_ids_)), np.float32)
+    raw = np.asarray(mapper._get_embedder().encode(texts))
+    return raw, mm.normalise_rows(raw) @ mapper.protos_.T
+
+
+def _suggest_part(part: pd.DataFrame, payload: dict[str, Any], evidence: bool,
+                  stats: tuple[np.ndarray, np.ndarray] | None, embedded: Any = None) -> pd.DataFrame:  # fmt: skip
+    """Worker: ``mapper.suggest`` on one partition (zero-shot with the corpus-wide statistics)."""
+    mapper = _rebuild(payload)
+    raw = None if embedded is None else embedded[0]
+    if stats is None:
+        return mapper.suggest(part, embeddings=raw, evidence=evidence)
+    return _ZeroShotStats.wrap(mapper, stats).suggest(part, embeddings=raw, evidence=evidence)
+
+
+def _second(pair: tuple[Any, Any]) -> Any:
+    return pair[1]
+
+
+class _ZeroShotStats:
+    """A view of a zero-shot ThemeMapper whose per-theme standardisation uses given statistics
+    (those of the whole corpus) instead of those of the rows scored in one call."""
+
+    @staticmethod
+    def wrap(mapper: Any, stats: tuple[np.ndarray, np.ndarray]) -> Any:
+        from themeassist import mapping
+
+        mu, sd = stats
+        view = copy.copy(mapper)
+
+        def _proba(X: np.ndarray, texts: Sequence[str] | None) -> np.ndarray:
+            S = X @ mapper.protos_.T
+            Z = (S - mu) / np.maximum(sd, 1e-3)
+            return mapping.mm.expit(mapping._ZS_SCALE * (Z - mapping._ZS_CENTRE))
+
+        view._proba = _proba
+        return view
+
+
+def suggest_dask(
+    mapper: Any,
+    corpus: pd.DataFrame | Sequence[str],
+    *,
+    scheduler: Any = None,
+    n_workers: int = 2,
+    threads_per_worker: int = 1,
+    processes: bool = True,
+    partition_size: int = 20_000,
+    max_in_flight: int | None = None,
+    cache_dir: Any = False,
+    evidence: bool = True,
+    candidate_assignments: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Suggest themes for every comment, embedding and mapping partitions in parallel on Dask.
+
+    Parameters
+    ----------
+    mapper : ThemeMapper
+        A fitted :class:`~themeassist.mapping.ThemeMapper`. Its embedder (a name such as
+        ``"static"``, a folder, or an object) is loaded by each worker.
+    corpus : DataFrame or sequence of str
+        As for :meth:`ThemeMapper.suggest`: a corpus from :func:`~themeassist.corpus.load_corpus`
+        (``doc_id, text, status``; other columns are not sent to the workers) or plain texts.
+    scheduler : None, str or distributed.Client
+        ``None``: a ``LocalCluster`` of ``n_workers`` workers on this machine, closed afterwards;
+        an address (``"tcp://host:8786"``): that cluster; a ``Client``: used as it is.
+    n_workers, threads_per_worker, processes
+        The LocalCluster's shape (ignored with a scheduler). Worker processes (the default) run
+        truly in parallel; threads (``processes=False``) start faster.
+    partition_size : int, default 20000
+        Rows per partition (per task).
+    max_in_flight : int, optional
+        Partitions sent to the cluster at once (default ``2 * n_workers``, or 2 per worker of an
+        existing cluster); bounds the workers' memory.
+    cache_dir : path, None or False, default False
+        Embedding cache used by the workers (``False``: none; ``None``: the mapper's own setting).
+    evidence : bool, default True
+        Passed to :meth:`ThemeMapper.suggest`.
+    candidate_assignments : DataFrame, optional
+        ``doc_id, candidate_id`` from discovery; adds the ``candidate_id`` column.
+
+    Returns
+    -------
+    DataFrame
+        Identical to ``mapper.suggest(corpus, evidence=evidence,
+        candidate_assignments=candidate_assignments)``: one row per input row, in input order,
+        columns :data:`themeassist.mapping.SUGGESTION_COLUMNS`.
+
+    Raises
+    ------
+    NotFittedError
+        The mapper is not fitted.
+    ThemeassistError
+        Dask is not installed or the scheduler cannot be reached.
+
+    Examples
+    --------
+    >>> out = suggest_dask(mapper, corpus, n_workers=2, partition_size=10_000)   # doctest: +SKIP
+    >>> out.columns[:3].tolist()                                               # doctest: +SKIP
+    ['doc_id', 'status', 'suggested']
+    """
+    who = "suggest_dask"
+    if not hasattr(mapper, "leaf_ids_"):
+        raise NotFittedError(f"{who}: the ThemeMapper is not fitted yet; call mapper.fit(codebook, examples) first.")
+    _check_common(n_workers, threads_per_worker, partition_size, max_in_flight, who)
+    if candidate_assignments is not None:
+        miss = [c for c in ("doc_id", "candidate_id") if c not in candidate_assignments.columns]
+        if miss:
+            raise CorpusError(f"{who}: candidate_assignments lacks columns {miss}.")
+    table = _suggest_table(corpus, who)
+    if not len(table):
+        return mapper.suggest(table, evidence=evidence, candidate_assignments=candidate_assignments)
+    parts = _partitions(table, partition_size)
+    payload = _payload(mapper, None if cache_dir is None else cache_dir)
+    zero_shot_transductive = mapper.regime_ == "zero-shot" and bool(mapper.transductive)
+    with _client(scheduler, n_workers, threads_per_worker, processes) as client:
+        workers = max(1, len(client.scheduler_info().get("workers", {})) or n_workers)
+        window = max_in_flight or 2 * workers
+        [shared] = client.scatter([payload], broadcast=True)
+        if not zero_shot_transductive:
+            results = _map_ordered(client, _suggest_part, parts, shared, evidence, None, max_in_flight=window)
+        else:
+            # pass 1: embeddings stay on the workers; the similarity tables come back for the
+            # corpus-wide per-theme mean and sd, computed exactly as ThemeMapper does in one call
+            from themeassist import mapping
+
+            embedded = _map_ordered(client, _embed_part, parts, shared, max_in_flight=len(parts), keep=True)
+            sims = client.gather([client.submit(_second, f, pure=False) for f in embedded])
+            S = np.concatenate(sims, axis=0)
+            if S.shape[0] >= mapping._MIN_TRANSDUCTIVE:
+                stats = (S.mean(0), S.std(0))
+            else:
+                L = S.shape[1]
+                stats = (np.full(L, mapping._ZS_FALLBACK[0]), np.full(L, mapping._ZS_FALLBACK[1]))
+            del S, sims
+            futures = [client.submit(_suggest_part, p, shared, evidence, stats, e, pure=False)
+                       for p, e in zip(parts, embedded)]  # fmt: skip
+            results = client.gather(futures)
+            del futures, embedded
+    out = pd.concat(results, ignore_index=True)
+    if candidate_assignments is not None:
+        ca = candidate_assignments
+        lookup = dict(zip(ca["doc_id"].astype(str), ca["candidate_id"]))
+        col = [lookup.get(d, pd.NA) for d in out["doc_id"]]
+        out.insert(int(out.columns.get_loc("none_of_these")), "candidate_id", col)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# discovery
+# ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ScaledDiscovery:
+    """Candidate codes found on a sample and the assignment of every comment.
+
+    Attributes
+    ----------
+    discovery : CandidateDiscovery
+        Fitted on the sample (its ``assignments_`` cover the sample only).
+    assignments : DataFrame
+        One row per input row, in input order, columns
+        :data:`themeassist.discover.ASSIGNMENT_COLUMNS`: sample rows as fitted, every other
+        substantive comment by its nearest candidate centroid (``assigned_by ==
+        "nearest_centroid"``).
+    candidate_codes : DataFrame
+        ``discovery.candidate_codes_`` with ``n_docs`` and ``share`` counted over all comments.
+    sample_size : int
+        Substantive comments in the fitted sample.
+    """
+
+    discovery: Any
+    assignments: pd.DataFrame
+    candidate_codes: pd.DataFrame
+    sample_size: int
+
+    def to_frame(self) -> pd.DataFrame:
+        """The assignments table."""
+        return self.assignments
+
+
+def _transform_part(part: pd.DataFrame, payload: dict[str, Any]) -> pd.DataFrame:
+    return _rebuild(payload).transform(part)
+
+
+def discover_dask(
+    discovery: Any,
+    corpus: pd.DataFrame | Sequence[str],
+    *,
+    sample_size: int = 50_000,
+    scheduler: Any = None,
+    n_workers: int = 2,
+    threads_per_worker: int = 1,
+    processes: bool = True,
+    partition_size: int = 20_000,
+    max_in_flight: int | None = None,
+    cache_dir: Any = False,
+) -> ScaledDiscovery:
+    """Discover candidate codes on a random sample, then assign all comments on a Dask cluster.
+
+    Parameters
+    ----------
+    discovery : CandidateDiscovery
+        An unfitted (or fitted: it is refitted) estimator; its ``random_state`` draws the sample.
+    corpus : DataFrame or sequence of str
+        A corpus from :func:`~themeassist.corpus.load_corpus` or plain texts.
+    sample_size : int, default 50000
+        Substantive comments clustered (UMAP + HDBSCAN run on these only), in this process.
+    scheduler, n_workers, threads_per_worker, processes, partition_size, max_in_flight, cache_dir
+        As for :func:`suggest_dask`; the other comments are embedded and assigned on the cluster.
+
+    Returns
+    -------
+    ScaledDiscovery
+
+    Examples
+    --------
+    >>> res = discover_dask(CandidateDiscovery(embedder="static"), corpus, sample_size=20_000)  # doctest: +SKIP
+    >>> res.assignments["assigned_by"].value_counts()                                           # doctest: +SKIP
+    """
+    from themeassist.discover import ASSIGNMENT_COLUMNS, _as_corpus
+
+    who = "discover_dask"
+    _check_common(n_workers, threads_per_worker, partition_size, max_in_flight, who)
+    check_param("sample_size", sample_size, types=int, owner=who)
+    check_param("sample_size", sample_size, between=(10, math.inf), owner=who)
+    table = _as_corpus(corpus, who)
+    usable = np.flatnonzero(table["status"].isin(_OK).to_numpy())
+    rng = np.random.default_rng(discovery.random_state)
+    if len(usable) > sample_size:
+        chosen = np.sort(rng.choice(usable, size=sample_size, replace=False))
+    else:
+        chosen = usable
+    est = type(discovery)(**discovery.get_params(deep=False))
+    est.fit(table.iloc[chosen].reset_index(drop=True))
+    in_sample = np.zeros(len(table), dtype=bool)
+    in_sample[chosen] = True
+    rest_pos = np.flatnonzero(~in_sample)
+    parts = _partitions(table.iloc[rest_pos], partition_size)
+    pieces = [est.assignments_.reset_index(drop=True)]
+    if parts:
+        light = type(est)(**est.get_params(deep=False))
+        light.__dict__.update({"centroids_": est.centroids_, "model_id_": est.model_id_})
+        payload = _payload(light, None if cache_dir is None else cache_dir)
+        with _client(scheduler, n_workers, threads_per_worker, processes) as client:
+            workers = max(1, len(client.scheduler_info().get("workers", {})) or n_workers)
+            [shared] = client.scatter([payload], broadcast=True)
+            pieces += _map_ordered(client, _transform_part, parts, shared,
+                                   max_in_flight=max_in_flight or 2 * workers)  # fmt: skip
+    # every input row once, in input order: sample rows as fitted, the others as assigned
+    order = np.argsort(np.concatenate([chosen, rest_pos]), kind="stable")
+    assignments = pd.concat(pieces, ignore_index=True).iloc[order].reset_index(drop=True)
+    assignments = assignments[list(ASSIGNMENT_COLUMNS)]
+    counts = assignments["candidate_id"].value_counts(dropna=True)
+    codes = est.candidate_codes_.copy()
+    codes["n_docs"] = [int(counts.get(c, 0)) for c in codes["candidate_id"]]
+    codes["share"] = codes["n_docs"] / max(len(usable), 1)
+    return ScaledDiscovery(discovery=est, assignments=assignments, candidate_codes=codes, sample_size=int(len(chosen)))
