@@ -187,7 +187,8 @@ def plot_tone(tone_table: pd.DataFrame, *, themes: Sequence[str] | None = None, 
     tone_table : DataFrame
         The result of :func:`themeassist.tone.tone_by_theme`.
     themes : list of str, optional
-        Themes to draw (default: the ``"(all comments)"`` row and the top-level themes, depth <= 1).
+        Themes to draw (default: the ``"(all comments)"`` row and every theme that has sub-themes;
+        all themes when the codebook is flat).
     ncols : int
         Panels per row.
 
@@ -205,8 +206,11 @@ def plot_tone(tone_table: pd.DataFrame, *, themes: Sequence[str] | None = None, 
     """
     _check(tone_table, ("period", "theme", "mean", "ci_low", "ci_high"), "plot_tone")
     if themes is None:
-        depth = tone_table["depth"] if "depth" in tone_table.columns else pd.Series(0, index=tone_table.index)
-        themes = list(pd.unique(tone_table.loc[depth <= 1, "theme"]))
+        names = list(pd.unique(tone_table["theme"]))
+        parents = set(tone_table["parent"]) if "parent" in tone_table.columns else set()
+        if parents - {"", None}:
+            names = [n for n in names if n == "(all comments)" or n in parents]
+        themes = names
     if not themes:
         raise ThemeassistError("plot_tone: no themes to draw; pass themes=[...] with names from the table.")
     periods = list(pd.unique(tone_table["period"]))

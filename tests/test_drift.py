@@ -1,0 +1,292 @@
+"""Tests for themeassist.drift and themeassist.quantify (values worked out by hand)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from themeassist.codebook import Codebook
+from themeassist.drift import (
+    PREVALENCE_COLUMNS,
+    changes,
+    content_shift,
+    estimate_prevalence,
+    prevalence,
+    run_drift,
+    summarise_changes,
+    wilson_interval,
+)
+from themeassist.exceptions import ThemeassistError
+from themeassist.quantify import bootstrap_quantify, quantify
+
+Z = 1.959963984540054
+
+
+@pytest.fixture
+def cb() -> Codebook:
+    return Codebook.from_dict({"Staff": ["Attitude", "Competence"], "Access": None})
+
+
+# ---- Wilson -------------------------------------------------------------------------------------
+def test_wilson_matches_hand_computation():
+    # k=3, n=10: centre = (0.3 + z^2/20) / (1 + z^2/10), half = z sqrt(0.021 + z^2/400) / (1 + z^2/10)
+    den = 1 + Z**2 / 10
+    centre, half = (0.3 + Z**2 / 20) / den, Z * math.sqrt(0.021 + Z**2 / 400) / den
+    lo, hi = wilson_interval(3, 10)
+    assert lo == pytest.approx(centre - half, abs=1e-12) and lo == pytest.approx(0.10779, abs=1e-5)
+    assert hi == pytest.approx(centre + half, abs=1e-12) and hi == pytest.approx(0.60322, abs=1e-5)
+    # k=0: [0, z^2 / (n + z^2)]
+    lo, hi = wilson_interval(0, 20)
+    assert lo == 0 and hi == pytest.approx(Z**2 / (20 + Z**2))
+    lo, hi = wilson_interval(np.array([5, 0]), np.array([5, 0]))
+    assert hi[0] == 1.0 and np.isnan(lo[1])
+
+
+# ---- prevalence ---------------------------------------------------------------------------------
+def test_rollup_counts_a_comment_once_for_its_parent(cb):
+    t = prevalence(["Attitude|Competence", "Staff", "Access", ""], codebook=cb)
+    got = t.set_index("theme")
+    assert list(t.columns) == [c for c in PREVALENCE_COLUMNS if c != "group"]
+    assert got.loc["Staff", "n_theme"] == 2  # comment 1 (two children, counted once) + comment 2 (parent itself)
+    assert got.loc["Attitude", "n_theme"] == 1 and got.loc["Competence", "n_theme"] == 1
+    assert got.loc["Staff", "prevalence"] == 0.5 and (got["n_comments"] == 4).all()
+    assert got.loc["Attitude", "parent"] == "Staff" and got.loc["Staff", "parent"] == ""
+    assert got.loc["Attitude", "depth"] == 1 and bool(got.loc["Access", "is_leaf"])
+    lo, hi = wilson_interval(2, 4)
+    assert got.loc["Staff", "ci_low"] == pytest.approx(lo) and got.loc["Staff", "ci_high"] == pytest.approx(hi)
+    assert (t.method == "human").all() and (t.period == "all").all()
+
+
+def test_periods_in_order_status_and_respondents(cb):
+    codes = ["Attitude", "Attitude", "Access", "", "Attitude", "Competence"]
+    period = ["2021", "2021", "2020", "2020", "2020", "2021"]
+    status = ["ok", "ok", "ok", "non_answer", "truncated", "ok"]
+    resp = ["r1", "r1", "r2", "r3", "r4", "r5"]
+    t = prevalence(codes, period=period, codebook=cb, status=status, respondent=resp)
+    assert list(pd.unique(t.period)) == ["2020", "2021"]
+    a20 = t[(t.period == "2020") & (t.theme == "Attitude")].iloc[0]
+    assert (a20.n_comments, a20.n_excluded, a20.n_theme, a20.prevalence) == (2, 1, 1, 0.5)
+    a21 = t[(t.period == "2021") & (t.theme == "Attitude")].iloc[0]
+    assert (a21.n_comments, a21.n_theme, a21.n_respondents, a21.n_theme_respondents) == (3, 2, 2, 1)
+    assert a21.respondent_prevalence == 0.5
+
+
+def test_groups_by_period_and_group(cb):
+    codes = ["Access", "", "Access", "Access", "", ""]
+    t = prevalence(codes, period=[1, 1, 1, 2, 2, 2], group=["a", "b", "b", "a", "a", "b"], codebook=cb)
+    acc = t[t.theme == "Access"].set_index(["period", "group"])
+    assert acc.loc[(1, "b"), "n_comments"] == 2 and acc.loc[(1, "b"), "n_theme"] == 1
+    assert acc.loc[(2, "a"), "prevalence"] == 0.5 and acc.loc[(2, "b"), "prevalence"] == 0
+    g = prevalence(codes, group=["a", "b", "b", "a", "a", "b"], codebook=cb)
+    assert g[g.theme == "Access"].set_index("group")["n_theme"].to_dict() == {"a": 2, "b": 1}
+
+
+def test_wide_codes_scores_and_suggestions(cb):
+    wide = pd.DataFrame({"Attitude": [1, 0, 0, 1], "Competence": [1, 1, 0, 0], "Access": [0, 0, 1, 0]})
+    t = prevalence(wide, codebook=cb).set_index("theme")
+    assert t.loc["Staff", "n_theme"] == 3 and t.loc["Attitude", "n_theme"] == 2
+    scores = pd.DataFrame({"Attitude": [0.9, 0.2], "Competence": [0.5, 0.0], "Access": [0.1, 0.6]})
+    p = prevalence(scores, codebook=cb, n_boot=50).set_index("theme")
+    assert p.loc["Attitude", "prevalence"] == pytest.approx(0.55) and p.loc["Attitude", "method"] == "prob_average"
+    assert p.loc["Staff", "prevalence"] == pytest.approx(((1 - 0.1 * 0.5) + (1 - 0.8 * 1.0)) / 2)  # noisy-OR roll-up
+    assert (p.ci_low <= p.prevalence).all() and (p.prevalence <= p.ci_high).all()
+    c = prevalence(scores, codebook=cb, method="classify_count").set_index("theme")
+    assert c.loc["Competence", "n_theme"] == 1 and c.loc["Access", "n_theme"] == 1
+    sug = pd.DataFrame({"doc_id": ["d1", "d2", "d3"], "status": ["ok", "ok", "non_answer"],
+                        "suggested": ["Attitude|Access", "Access", ""], "scores": ["0.8|0.6", "0.7", ""]})
+    s = prevalence(sug, codebook=cb, method="classify_count").set_index("theme")
+    assert s.loc["Access", "n_theme"] == 2 and s.loc["Access", "n_comments"] == 2 and s.loc["Access", "n_excluded"] == 1
+    s2 = prevalence(sug, codebook=cb, method="prob_average", n_boot=20).set_index("theme")
+    assert s2.loc["Access", "prevalence"] == pytest.approx(0.65) and s2.loc["Attitude", "prevalence"] == pytest.approx(0.4)
+
+
+def test_errors_say_what_and_where(cb):
+    with pytest.raises(ThemeassistError, match="period has 2 values but there are 3 comments"):
+        prevalence(["Access", "", ""], period=[1, 2], codebook=cb)
+    with pytest.raises(ThemeassistError, match="comment 1 .*'Nope'"):
+        prevalence(["Access", "Nope"], codebook=cb)
+    with pytest.raises(ValueError, match="'method' parameter of prevalence"):
+        prevalence(["Access"], method="magic")
+    with pytest.raises(ThemeassistError, match="needs checked_sample"):
+        prevalence(pd.DataFrame({"a": [0.2, 0.4]}), method="adjusted")
+
+
+# ---- quantification -----------------------------------------------------------------------------
+def _synthetic(prev: float, n: int, rng: np.random.Generator, prior: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
+    """Labels at `prev`; scores = exact posteriors under prior `prior` for x|y ~ N(+-1, 1)."""
+    y = (rng.random((n, 1)) < prev).astype(float)
+    x = rng.normal(2 * y - 1, 1.0)
+    s = 1 / (1 + np.exp(-(2 * x + math.log(prior / (1 - prior)))))
+    return y, s
+
+
+def test_adjusted_estimators_recover_a_shifted_prevalence():
+    rng = np.random.default_rng(0)
+    ychk, schk = _synthetic(0.3, 6000, rng)
+    y, s = _synthetic(0.1, 6000, rng)
+    truth = y.mean()
+    est = {m: quantify(s, method=m, checked_scores=schk, checked_y=ychk)[0]
+           for m in ("cc", "pcc", "acc", "pacc", "cpcc", "em")}
+    for m in ("acc", "pacc", "em"):
+        assert est[m] == pytest.approx(truth, abs=0.02), m
+    assert abs(est["cc"] - truth) > 0.03 and abs(est["pcc"] - truth) > 0.03  # unadjusted counts are biased
+    # no shift: calibrated averaging is unbiased too
+    y2, s2 = _synthetic(0.3, 6000, rng)
+    assert quantify(s2, method="cpcc", checked_scores=schk, checked_y=ychk)[0] == pytest.approx(y2.mean(), abs=0.015)
+
+
+def test_estimates_are_clipped_and_bootstrap_brackets_estimate():
+    rng = np.random.default_rng(1)
+    ychk, schk = _synthetic(0.3, 2000, rng)
+    low = np.full((50, 1), 0.01)  # scores below every negative's mean -> ACC/PACC would go negative
+    assert quantify(low, method="pacc", checked_scores=schk, checked_y=ychk)[0] == 0.0
+    (est, lo, hi), = bootstrap_quantify(schk[:300], method="cpcc", checked_scores=schk, checked_y=ychk, n_boot=100)
+    assert lo[0] <= est[0] <= hi[0] and hi[0] - lo[0] < 0.2
+
+
+def test_estimate_prevalence_per_period_with_checked_sample(cb):
+    rng = np.random.default_rng(2)
+    ychk, schk = _synthetic(0.3, 3000, rng)
+    y1, s1 = _synthetic(0.3, 1500, rng)
+    y2, s2 = _synthetic(0.1, 1500, rng)
+    scores = pd.DataFrame({"Access": np.concatenate([s1, s2])[:, 0]})
+    per = ["p1"] * 1500 + ["p2"] * 1500
+    t = estimate_prevalence(scores, period=per, method="pacc", n_boot=100,
+                            checked_sample=(pd.DataFrame({"Access": ychk[:, 0]}), pd.DataFrame({"Access": schk[:, 0]})))
+    assert t.prevalence.tolist() == pytest.approx([y1.mean(), y2.mean()], abs=0.03)
+    assert (t.method == "pacc").all() and (t.ci_low < t.prevalence).all() and (t.n_comments == 1500).all()
+    assert t.n_theme.tolist() == pytest.approx((t.prevalence * 1500).tolist())
+
+
+# ---- changes ------------------------------------------------------------------------------------
+def _counts_table(counts: list[int], n: int = 100, theme: str = "a") -> pd.DataFrame:
+    codes, period = [], []
+    for t, k in enumerate(counts):
+        codes += [theme] * k + [""] * (n - k)
+        period += [2014 + t] * n
+    return prevalence(codes, period=period)
+
+
+def test_trend_and_pair_tests_by_hand():
+    ch = changes(_counts_table([10, 20, 30]))
+    trend = ch[ch.comparison == "trend"].iloc[0]
+    # Cochran-Armitage: T = sum x (k - n pbar) = 20, Var = pbar(1-pbar)(sum n x^2 - (sum n x)^2 / N) = 0.16 * 200
+    assert trend.test == "cochran_armitage" and trend.statistic == pytest.approx(20 / math.sqrt(32))
+    assert trend.p_value == pytest.approx(2 * stats.norm.sf(20 / math.sqrt(32)))
+    assert trend.slope_pp == pytest.approx(10.0) and trend.diff_pp == pytest.approx(20.0)
+    pair = ch[ch.comparison == "pair"].iloc[1]  # 20/100 -> 30/100, pooled 0.25
+    assert pair.test == "two_proportion_z"
+    assert pair.statistic == pytest.approx(0.1 / math.sqrt(0.25 * 0.75 * 0.02))
+    assert pair.risk_ratio == pytest.approx(1.5)
+    assert pair.cohens_h == pytest.approx(2 * math.asin(math.sqrt(0.3)) - 2 * math.asin(math.sqrt(0.2)))
+    small = changes(_counts_table([1, 5], n=20))
+    row = small[small.comparison == "pair"].iloc[0]
+    assert row.test == "fisher_exact" and row.p_value == pytest.approx(stats.fisher_exact([[1, 19], [5, 15]])[1])
+
+
+def test_flags_need_minimum_evidence():
+    ch = changes(_counts_table([10, 0, 10, 0, 0]))
+    flags = ch[ch.comparison == "pair"].flag.tolist()
+    assert flags == ["vanishes", "returns", "vanishes", ""]
+    # a single stray comment does not make a theme present (or absent)
+    assert (changes(_counts_table([0, 1, 0, 0]))["flag"] == "").all()
+    assert changes(_counts_table([10, 1, 10])).query("comparison == 'pair'").flag.tolist() == ["", ""]
+    # appears only once there is enough evidence
+    assert changes(_counts_table([0, 0, 8, 9])).query("comparison == 'pair'").flag.tolist() == ["", "appears", ""]
+    states = changes(_counts_table([0, 1, 8])).query("comparison == 'pair'")
+    assert states.state_from.tolist() == ["absent", "unclear"] and states.state_to.tolist()[-1] == "present"
+
+
+def test_multiple_testing_correction_across_themes():
+    rng = np.random.default_rng(3)
+    codes, period = [], []
+    for t in range(3):
+        for _ in range(200):
+            codes.append("|".join(th for th, p in (("a", 0.1 + 0.05 * t), ("b", 0.2), ("c", 0.3 - 0.05 * t))
+                                  if rng.random() < p))
+            period.append(t)
+    ch = changes(prevalence(codes, period=period), correction="holm")
+    tr = ch[ch.comparison == "trend"]
+    assert len(tr) == 3
+    assert tr.p_adjusted.to_numpy() == pytest.approx(multipletests(tr.p_value, method="holm")[1])
+    pairs = ch[ch.comparison == "pair"]
+    assert pairs.p_adjusted.to_numpy() == pytest.approx(multipletests(pairs.p_value, method="holm")[1])
+    assert (ch.p_adjusted >= ch.p_value - 1e-15).all()
+    assert (ch.significant == (ch.p_adjusted < 0.05)).all()
+    bh = changes(prevalence(codes, period=period))
+    assert bh[bh.comparison == "trend"].p_adjusted.to_numpy() == pytest.approx(
+        multipletests(tr.p_value, method="fdr_bh")[1])
+
+
+def test_group_comparisons():
+    codes = ["a"] * 30 + [""] * 70 + ["a"] * 10 + [""] * 90
+    grp = ["x"] * 100 + ["y"] * 100
+    ch = changes(prevalence(codes, group=grp))
+    overall = ch[ch.comparison == "overall"].iloc[0]
+    chi = stats.chi2_contingency([[30, 70], [10, 90]], correction=False)
+    assert overall.test == "chi_square" and overall.statistic == pytest.approx(chi[0])
+    vs = ch[ch.comparison == "group_vs_rest"].set_index("to_level")
+    assert vs.loc["x", "diff_pp"] == pytest.approx(20.0) and vs.loc["y", "diff_pp"] == pytest.approx(-20.0)
+
+
+def test_model_based_changes_use_wald_tests():
+    rng = np.random.default_rng(4)
+    s = np.concatenate([rng.beta(1, 9, 400), rng.beta(3, 7, 400)])
+    t = prevalence(pd.DataFrame({"a": s}), period=[1] * 400 + [2] * 400, n_boot=200)
+    ch = changes(t)
+    assert set(ch.test) == {"wls_z", "wald_z"} and ch.significant.all()
+
+
+def test_summary_mentions_significant_changes_and_flags():
+    text = summarise_changes(changes(_counts_table([10, 0, 30])))
+    assert "Flags" in text and "a: vanishes in 2015, returns in 2016." in text
+    assert "Significant changes between consecutive periods" in text
+    flat = summarise_changes(changes(_counts_table([10, 10, 10])))
+    assert flat.startswith("No significant change")
+
+
+def test_content_shift_by_hand():
+    e = np.array([[1, 0], [1, 0], [1, 1], [1, 1]], dtype=float)
+    cs = content_shift(e, ["a", "a", "a", "a|b"], [1, 1, 2, 2], min_n=1)
+    a = cs[cs.theme == "a"].iloc[0]
+    assert a.cosine_distance == pytest.approx(1 - 1 / math.sqrt(2)) and (a.n_from, a.n_to) == (2, 2)
+    assert np.isnan(cs[cs.theme == "b"].cosine_distance.iloc[0])
+
+
+# ---- run_drift ----------------------------------------------------------------------------------
+def test_run_drift_writes_tables_summary_and_figures(tmp_path, cb):
+    df = pd.DataFrame({"year": [2020] * 40 + [2021] * 40,
+                       "codes": ["Attitude"] * 12 + [""] * 28 + ["Access"] * 10 + [""] * 30,
+                       "job": ["nurse", "doctor"] * 40})
+    src = tmp_path / "coded.csv"
+    df.to_csv(src, index=False)
+    res = run_drift(src, period_col="year", codes_col="codes", codebook=cb, group_col="job", out_dir=tmp_path / "out",
+                    formats=("png",))
+    names = sorted(p.name for p in res.files)
+    assert names == ["changes.csv", "group_changes.csv", "group_prevalence.csv", "heatmap.png", "prevalence.csv",
+                     "prevalence.png", "summary.txt"]
+    prev = pd.read_csv(tmp_path / "out" / "prevalence.csv")
+    for col in ("period", "theme", "parent", "n_comments", "n_theme", "prevalence", "ci_low", "ci_high", "method"):
+        assert col in prev.columns
+    att = prev[(prev.theme == "Attitude")].set_index("period")
+    assert att.loc[2020, "n_theme"] == 12 and att.loc[2021, "n_theme"] == 0
+    assert "Attitude: vanishes in 2021" in (tmp_path / "out" / "summary.txt").read_text(encoding="utf-8")
+    assert res.to_frame() is res.prevalence
+
+
+def test_run_drift_on_a_suggestions_file(tmp_path, cb):
+    sug = pd.DataFrame({"doc_id": [f"d{i}" for i in range(6)], "period": ["Q1"] * 3 + ["Q2"] * 3,
+                        "status": ["ok"] * 5 + ["empty"], "suggested": ["Access", "Attitude|Access", "", "Access", "",
+                                                                        ""],
+                        "scores": ["0.9", "0.7|0.6", "", "0.8", "", ""]})
+    res = run_drift(sug, period_col="period", codebook=cb, out_dir=tmp_path, figures=False)
+    acc = res.prevalence[res.prevalence.theme == "Access"].set_index("period")
+    assert (res.prevalence.method == "classify_count").all()
+    assert acc.loc["Q1", "n_theme"] == 2 and acc.loc["Q2", "n_comments"] == 2 and acc.loc["Q2", "n_excluded"] == 1
+    with pytest.raises(ThemeassistError, match="column 'yaer' not found.*period_col='year'"):
+        run_drift(pd.DataFrame({"year": [1], "codes": ["a"]}), period_col="yaer", codes_col="codes", out_dir=tmp_path)
