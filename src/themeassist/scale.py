@@ -96,7 +96,8 @@ def _client(scheduler: Any, n_workers: int, threads_per_worker: int, processes: 
         finally:
             client.close()
         return
-    where = {"host": "127.0.0.1"} if processes else {}  # threads talk in-process (inproc://)
+    # loopback only: nothing listens on, or looks up, an outside address
+    where = {"host": "127.0.0.1"} if processes else {"host": "127.0.0.1", "protocol": "tcp"}
     cluster = distributed.LocalCluster(
         n_workers=n_workers, threads_per_worker=threads_per_worker, processes=processes,
         dashboard_address=None, silence_logs=logging.ERROR, **where,
