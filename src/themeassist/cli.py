@@ -57,7 +57,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
     corpus = _load(args)
     disc = CandidateDiscovery(embedder=_embedder(args), random_state=args.seed,
-                              reduce_outliers=args.reassign_outliers).fit(corpus)
+                              reduce_outliers=not args.keep_outliers).fit(corpus)
     out = Path(args.out)
     write_table(disc.candidate_codes_, out / "candidate_codes.csv")
     write_table(disc.assignments_, out / "assignments.csv")
@@ -185,7 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("discover", help="suggest candidate codes with BERTopic")
     _corpus_args(p)
     _common(p)
-    p.add_argument("--reassign-outliers", action="store_true", help="give outliers their nearest candidate code")
+    p.add_argument("--keep-outliers", action="store_true",
+                   help="leave outliers without a candidate code (default: reassign each to its nearest code; "
+                        "the original outlier label stays in original_candidate_id)")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=cmd_discover)
 
