@@ -33,6 +33,7 @@ def _run_folder(root: Path) -> Path:
     hier["n_human"] = 0
     hier["n_suggested"] = 0
     hier["n_candidates"] = 0
+    hier["found"] = hier["name"].isin(["The Failing Professional", "Resources"]) | ~hier["is_leaf"]
     hier.loc[hier["name"] == "The Failing Professional", ["n_human", "n_suggested", "n_candidates"]] = [7, 9, 1]
     write_table(hier, run / "hierarchy.csv")
     corpus = pd.DataFrame({
@@ -51,10 +52,16 @@ def _run_folder(root: Path) -> Path:
         "n_docs": [1, 2, 1], "share": [1 / 3, 2 / 3, 1 / 3],
         "representative_doc_ids": ["", "d1|d2", "d3"],
     }), run / "candidate_codes.csv")
-    write_table(pd.DataFrame({
-        "candidate_id": [0, 1], "label": ["targets / recovery / numbers", "<b>supervision</b>"], "n_docs": [2, 1],
-        "theme_path": ["Systemic Design > The Failing Professional", "Workplace Culture > Reflective Space"],
-        "score": [0.71, 0.22], "is_new_theme": [False, True],
+    write_table(pd.DataFrame({  # the columns of themeassist.mapping.Alignment.candidates
+        "candidate_id": [0, 0, 1], "label": ["targets / recovery / numbers"] * 2 + ["<b>supervision</b>"],
+        "n_docs": [2, 2, 1], "theme_id": ["systemic-design.the-failing-professional", "workplace-culture.resources", ""],
+        "theme_name": ["The Failing Professional", "Resources", ""],
+        "theme_path": ["Wellbeing > Systemic Design > The Failing Professional",
+                       "Wellbeing > Workplace Culture & Context > Resources", ""],
+        "similarity": [0.71, 0.3, 0.22], "share": [1.0, 0.5, 0.0], "rank": [1, 2, 0],
+        "possible_new_theme": [False, False, True], "relation": ["matches", "matches", "possible new theme"],
+        "keywords": ["targets|recovery", "targets|recovery", "supervision|reflective"],
+        "quotes": ["", "", "'Supervision keeps me going'"],
     }), run / "alignment.csv")
     write_table(pd.DataFrame({
         "period": ["2014", "2015"] * 2, "theme": ["The Failing Professional"] * 2 + ["Resources"] * 2,
@@ -120,12 +127,16 @@ def test_values_shown(page: str) -> None:
     assert "66.7%" in page and "1 comments were left as outliers" in page
     # the prevalence table: 100% (34–100) for 2014
     assert "100% (34–100)" in page
-    # themes not found: every leaf but The Failing Professional (17 of 18)
+    # themes not found: the 16 leaves whose 'found' is False
     mapping = page.split('<section id="mapping">')[1].split("</section>")[0]
-    assert mapping.count("not found</span>") == 17
-    assert "Reflective Space &amp; Preparation" in mapping and "The Failing Professional <span" not in mapping
-    # the new-theme candidate
+    assert mapping.count("not found</span>") == 16 and "Themes not found (16)" in mapping
+    assert "not found</span> Reflective Space &amp; Preparation" in mapping
+    assert "not found</span> Resources" not in mapping and "not found</span> The Failing" not in mapping
+    # the new-theme candidate with its quote, and the mapping table: one row per code, both matches
     assert '<span class="tag new">new</span> <b>&lt;b&gt;supervision&lt;/b&gt;</b>' in page
+    assert "New-theme candidates (1)" in mapping and "Supervision keeps me going" in mapping
+    assert mapping.count("<tr><td><b>targets / recovery / numbers</b>") == 1
+    assert "100.0% of its comments, similarity 0.71" in mapping and "50.0% of its comments" in mapping
     assert "Prevalence per year" in page  # caption from the manifest
 
 

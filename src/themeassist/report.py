@@ -45,6 +45,8 @@ __all__ = ["render_report", "write_report"]
 SECTIONS = ("overview", "hierarchy", "candidates", "mapping", "prevalence", "changes", "agreement", "provenance")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _MAX_IMAGE_BYTES = 8 * 1024 * 1024
+_SOURCES = {"adjusted": "suggestions, adjusted for the model's errors", "suggested": "suggestions counted",
+            "human": "human codes", "classify_count": "suggestions counted", "cpcc": "suggestions, adjusted"}
 _PCT_COLS = {"share", "prevalence", "ci_low", "ci_high", "prevalence_human", "prevalence_suggested"}
 
 _CSS = """
@@ -61,6 +63,7 @@ main{max-width:1240px;margin:0 auto;padding:10px 40px 60px}
 section{background:#fff;border:1px solid var(--line);border-radius:8px;padding:18px 24px;margin:22px 0}
 h2{margin:0 0 10px;font-size:21px;color:#243b53}
 h3{margin:18px 0 8px;font-size:16px;color:#334e68}
+h4{margin:10px 0 4px;font-size:14px;color:#486581}
 p.note{color:var(--muted);margin:4px 0 12px}
 .callout{background:#fffbea;border-left:4px solid #f0b429;padding:8px 12px;margin:8px 0 14px}
 .stats{display:flex;flex-wrap:wrap;gap:14px;margin:8px 0}
@@ -81,6 +84,7 @@ blockquote{margin:4px 0;padding:2px 10px;border-left:3px solid var(--line);color
 .tag{display:inline-block;border-radius:4px;padding:0 6px;font-size:12px;font-weight:600;color:#fff}
 .tag.new{background:var(--new)}.tag.match{background:var(--ok)}.tag.miss{background:#9fb3c8}
 figure{margin:12px 0 20px}
+.figgrid{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:16px}
 figure img{max-width:100%;border:1px solid var(--line);border-radius:4px;background:#fff}
 figcaption{color:var(--muted);font-size:13px}
 details{margin:8px 0}
@@ -250,40 +254,43 @@ def _alignment_lookup(align: pd.DataFrame | None) -> dict[str, tuple[str, str, b
     """candidate_id -> (theme label, score text, is new-theme candidate)."""
     if align is None or "candidate_id" not in align.columns:
         return {}
-    out = {}
+    out: dict[str, tuple[str, str, bool]] = {}
+    tcol, scol = _theme_col(align), _score_col(align)
     for _, r in align.iterrows():
-        out[str(r["candidate_id"])] = (_display_text(r.get(_theme_col(align), "")),
-                                       _fmt("score", r.get(_score_col(align)))[0] if _score_col(align) else "",
-                                       _is_new(r))
+        key = str(r["candidate_id"])
+        if key in out:  # several matching themes: the first row is the best
+            continue
+        out[key] = (_display_text(r.get(tcol, "")) if tcol else "",
+                    _fmt(scol, r.get(scol))[0] if scol else "", _is_new(r))
     return out
 
 
 def _theme_col(df: pd.DataFrame) -> str:
-    for c in ("theme_path", "theme", "theme_name", "best_theme", "theme_id"):
+    for c in ("theme_name", "theme_path", "theme", "best_theme", "theme_id"):
         if c in df.columns:
             return c
     return ""
 
 
 def _score_col(df: pd.DataFrame) -> str:
-    for c in ("score", "similarity", "best_score"):
+    for c in ("share", "score", "similarity", "best_score"):
         if c in df.columns:
             return c
     return ""
 
 
 def _is_new(row: pd.Series) -> bool:
-    for c in ("is_new_theme", "new_theme", "new_theme_candidate"):
+    for c in ("possible_new_theme", "is_new_theme", "new_theme", "new_theme_candidate"):
         if c in row.index and str(row[c]).strip().lower() in ("true", "1", "yes"):
             return True
-    for c in ("decision", "status", "verdict", "relation"):
+    for c in ("relation", "decision", "status", "verdict"):
         if c in row.index and "new" in str(row[c]).lower():
             return True
     return False
 
 
 def _candidates(cands: pd.DataFrame | None, corpus: pd.DataFrame | None, align: pd.DataFrame | None,
-                n_quotes: int = 3, max_rows: int = 200) -> str:
+                n_quotes: int = 2, max_rows: int = 200) -> str:
     if cands is None or "candidate_id" not in cands.columns:
         return _section("candidates", "Candidate codes", '<p class="note">No candidate_codes.csv in this run.</p>')
     texts = {}
@@ -300,7 +307,7 @@ def _candidates(cands: pd.DataFrame | None, corpus: pd.DataFrame | None, align: 
         for doc in _split(r.get("representative_doc_ids", ""))[:n_quotes]:
             if doc in texts:
                 q = _display_text(texts[doc])
-                q = q if len(q) <= 320 else q[:317].rstrip() + "…"
+                q = q if len(q) <= 280 else q[:277].rstrip() + "…"
                 quotes.append(f"<blockquote>{_e(q)} <span class='muted'>({_e(doc)})</span></blockquote>")
         theme = ""
         if cid in aligned:
@@ -322,7 +329,7 @@ def _candidates(cands: pd.DataFrame | None, corpus: pd.DataFrame | None, align: 
             f"first, with their most representative comments and the codebook theme they align with best."
             f"{_e(n_out)}</p>")
     table = ("<table><thead><tr><th>Candidate code</th><th class='num'>Comments</th><th>Keywords</th>"
-             f"<th>Representative comments</th><th>Closest theme</th></tr></thead><tbody>{''.join(rows)}"
+             f"<th>Representative comments</th><th>Closest theme (share of its comments)</th></tr></thead><tbody>{''.join(rows)}"
              "</tbody></table>")
     return _section("candidates", "Candidate codes", note + table + more)
 
@@ -330,45 +337,86 @@ def _candidates(cands: pd.DataFrame | None, corpus: pd.DataFrame | None, align: 
 def _mapping(align: pd.DataFrame | None, hier: pd.DataFrame | None, max_rows: int) -> str:
     parts = []
     if align is not None and len(align):
-        new = align[align.apply(_is_new, axis=1)] if len(align) else align
-        tcol, scol = _theme_col(align), _score_col(align)
+        flags = align.apply(_is_new, axis=1).astype(bool)
+        new = align[flags].drop_duplicates("candidate_id") if "candidate_id" in align.columns else align[flags]
         label_col = "label" if "label" in align.columns else "candidate_id"
-        cols = [c for c in (label_col, "n_docs", tcol, scol, "second_theme", "second_score", "decision",
-                            "relation", "status") if c and c in align.columns]
-        cols = list(dict.fromkeys(cols))
-        parts.append('<p class="note">Each candidate code next to the codebook theme it is closest to. '
-                     "Codes that fit no theme well are new-theme candidates: patterns the codebook does not "
-                     "name yet, for the researcher to review.</p>")
-        parts.append("<h3>New-theme candidates</h3>")
+        parts.append('<p class="note">Each candidate code next to the codebook themes it matches: '
+                     "<i>share</i> is the share of its comments suggested for the theme, <i>similarity</i> the "
+                     "cosine between the code and the theme's description. Codes that match no theme are "
+                     "new-theme candidates: patterns the codebook does not name yet, for the researcher to "
+                     "review.</p>")
+        parts.append(f"<h3>New-theme candidates ({len(new)})</h3>")
         if len(new):
             items = []
             for _, r in new.iterrows():
-                extra = f" — closest: {_e(_display_text(r.get(tcol, '')))}" if tcol else ""
                 size = f" ({_fmt('n_docs', r['n_docs'])[0]} comments)" if "n_docs" in align.columns else ""
+                kws = "".join(f'<span class="kw">{_e(k)}</span>' for k in _split(r.get("keywords", ""))[:8])
+                quotes = "".join(f"<blockquote>{_e(q.strip())}</blockquote>"
+                                 for q in _display_text(r.get("quotes", "")).split(" | ") if q.strip())
                 items.append(f'<li><span class="tag new">new</span> <b>{_e(_display_text(r[label_col]))}</b>'
-                             f"{size}{extra}</li>")
+                             f"{size} {kws}{quotes}</li>")
             parts.append("<ul>" + "".join(items) + "</ul>")
         else:
-            parts.append('<p class="note">None: every candidate code fits a codebook theme.</p>')
-        parts.append("<h3>Mapping table</h3>" + _table(align, cols, max_rows=max_rows, source="alignment.csv"))
+            parts.append('<p class="note">None: every candidate code matches a codebook theme.</p>')
+        parts.append("<h3>Mapping table</h3>" + _mapping_table(align[~flags], label_col, max_rows))
     else:
         parts.append('<p class="note">No alignment.csv in this run.</p>')
     if hier is not None and "is_leaf" in hier.columns:
-        leaves = hier[hier["is_leaf"].astype(str).str.lower().isin(["true", "1"])]
-        items = []
-        for _, r in leaves.iterrows():
-            why = []
-            if "n_candidates" in hier.columns and not (r["n_candidates"] or 0):
-                why.append("no candidate code aligns with it")
-            if "n_suggested" in hier.columns and not (r["n_suggested"] or 0):
-                why.append("no comment is suggested for it")
-            if why and ("n_candidates" not in hier.columns or not (r["n_candidates"] or 0)):
-                items.append(f'<li><span class="tag miss">not found</span> {_e(_display_text(r["name"]))}'
-                             f' <span class="muted">({_e("; ".join(why))})</span></li>')
-        parts.append("<h3>Themes not found</h3>")
-        parts.append("<ul>" + "".join(items) + "</ul>" if items else
-                     '<p class="note">Every sub-theme has at least one candidate code.</p>')
+        leaf = hier["is_leaf"].astype(str).str.lower().isin(["true", "1"])
+        if "found" in hier.columns:
+            missing = hier[~hier["found"].astype(str).str.lower().isin(["true", "1"])]
+            why = "no candidate code matches it and no comment is suggested for it"
+        elif "n_candidates" in hier.columns:
+            missing = hier[leaf & (pd.to_numeric(hier["n_candidates"], errors="coerce").fillna(0) == 0)]
+            why = "no candidate code matches it"
+        else:
+            missing = None
+        if missing is not None:
+            items = [f'<li><span class="tag miss">not found</span> {_e(_display_text(r["name"]))}'
+                     + (f' <span class="muted">({_e(_display_text(r["path"]))})</span>' if "path" in r.index else "")
+                     + "</li>" for _, r in missing.iterrows()]
+            parts.append(f"<h3>Themes not found ({len(items)})</h3>")
+            parts.append(f'<p class="note">Codebook themes for which {why} in these data.</p>'
+                         + ("<ul>" + "".join(items) + "</ul>" if items else
+                            '<p class="note">None: every theme was found.</p>'))
     return _section("mapping", "Mapping candidate codes to the codebook", "".join(parts))
+
+
+def _mapping_table(matched: pd.DataFrame, label_col: str, max_rows: int) -> str:
+    """One row per candidate code, its matching themes (best first) in one cell."""
+    if matched.empty:
+        return '<p class="note">No candidate code matches a codebook theme.</p>'
+    key = "candidate_id" if "candidate_id" in matched.columns else label_col
+    tcol, has_share, has_sim = _theme_col(matched), "share" in matched.columns, "similarity" in matched.columns
+    rows = []
+    for n, (_, grp) in enumerate(matched.groupby(key, sort=False)):
+        if n >= max_rows:
+            break
+        first = grp.iloc[0]
+        themes = []
+        for _, r in grp.iterrows():
+            path = _split_path(r.get("theme_path", ""))
+            parent = f'<span class="muted"> — {_e(path[-2])}</span>' if len(path) > 1 else ""
+            nums = []
+            if has_share and pd.notna(r["share"]):
+                nums.append(f"{_fmt('share', r['share'])[0]} of its comments")
+            if has_sim and pd.notna(r["similarity"]):
+                nums.append(f"similarity {_fmt('similarity', r['similarity'])[0]}")
+            themes.append(f"<div>{_e(_display_text(r.get(tcol, '')))}{parent}"
+                          + (f' <span class="muted">({", ".join(nums)})</span>' if nums else "") + "</div>")
+        size = _fmt("n_docs", first["n_docs"])[0] if "n_docs" in matched.columns else ""
+        rows.append(f"<tr><td><b>{_e(_display_text(first[label_col]))}</b></td><td class='num'>{size}</td>"
+                    f"<td>{''.join(themes)}</td></tr>")
+    n_codes = matched[key].nunique()
+    more = (f'<p class="note">Showing {max_rows} of {n_codes} codes (all in alignment.csv).</p>'
+            if n_codes > max_rows else "")
+    return ("<table><thead><tr><th>Candidate code</th><th class='num'>Comments</th><th>Matching themes "
+            f"(best first)</th></tr></thead><tbody>{''.join(rows)}</tbody></table>{more}")
+
+
+def _split_path(value: Any) -> list[str]:
+    text = _display_text(value)
+    return [p.strip() for p in text.split(" > ")] if text else []
 
 
 def _image(path: Path, caption: str) -> str:
@@ -382,6 +430,7 @@ def _image(path: Path, caption: str) -> str:
 
 
 def _figures(run: Path, captions: dict[str, str]) -> str:
+    """Embed figures/*.png|svg (PNG preferred), in the manifest's order; heatmaps two to a row."""
     folder = run / "figures"
     if not folder.is_dir():
         return ""
@@ -390,18 +439,25 @@ def _figures(run: Path, captions: dict[str, str]) -> str:
         if p.suffix.lower() in (".png", ".svg") and p.is_file():
             if p.stem not in by_stem or p.suffix.lower() == ".png":  # prefer PNG (smaller) over SVG
                 by_stem[p.stem] = p
-    return "".join(_image(p, captions.get(p.stem, p.stem.replace("_", " ").capitalize()))
-                   for p in by_stem.values())
+    order = [k for k in captions if k in by_stem] + sorted(k for k in by_stem if k not in captions)
+    wide = [k for k in order if "heatmap" not in k]
+    pairs = [k for k in order if "heatmap" in k]
+    html_parts = [_image(by_stem[k], captions.get(k, k.replace("_", " ").capitalize())) for k in wide]
+    if pairs:
+        html_parts.append('<div class="figgrid">' + "".join(
+            _image(by_stem[k], captions.get(k, k.replace("_", " ").capitalize())) for k in pairs) + "</div>")
+    return "".join(html_parts)
 
 
 def _prevalence_table(prev: pd.DataFrame) -> str:
     need = {"period", "theme", "prevalence"}
     if not need <= set(prev.columns):
         return _table(prev, max_rows=100, source="prevalence.csv")
-    methods = list(dict.fromkeys(prev["method"].astype(str))) if "method" in prev.columns else [""]
+    by = "source" if "source" in prev.columns else "method" if "method" in prev.columns else None
+    methods = list(dict.fromkeys(prev[by].astype(str))) if by else [""]
     blocks = []
     for method in methods:
-        sub = prev[prev["method"].astype(str) == method] if method else prev
+        sub = prev[prev[by].astype(str) == method] if by else prev
         cell = sub.apply(lambda r: f"{100 * r['prevalence']:.0f}%" + (
             f" ({100 * r['ci_low']:.0f}–{100 * r['ci_high']:.0f})"
             if {"ci_low", "ci_high"} <= set(sub.columns) and pd.notna(r.get("ci_low")) and r.get("ci_low") != ""
@@ -413,7 +469,7 @@ def _prevalence_table(prev: pd.DataFrame) -> str:
             continue
         wide = wide.reset_index()
         wide.columns = [str(c) for c in wide.columns]
-        title = f"Prevalence by period — {method}" if method else "Prevalence by period"
+        title = f"Prevalence by period — {_SOURCES.get(method, method)}" if method else "Prevalence by period"
         blocks.append(f"<details><summary>{_e(title)} (share of substantive comments, 95% interval)</summary>"
                       f"{_table(wide, max_rows=400)}</details>")
     return "".join(blocks)
@@ -430,14 +486,38 @@ def _prevalence(run: Path, prev: pd.DataFrame | None, captions: dict[str, str]) 
     return _section("prevalence", "Prevalence over time", note + figs + tables)
 
 
+def _summary_html(text: str) -> str:
+    """summary.txt as HTML: lines ending with ":" become headings, "- " lines bullets, others paragraphs."""
+    out, items = [], []
+
+    def flush() -> None:
+        if items:
+            out.append('<ul class="changes">' + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>")
+            items.clear()
+
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            flush()
+        elif line[:2] in ("- ", "* ", "• "):
+            items.append(line[2:].strip())
+        elif line.endswith(":"):
+            flush()
+            minor = raw.startswith(" ") or any(w in line.lower() for w in ("trend", "flag", "change", "pair"))
+            level = "h4" if minor else "h3"
+            out.append(f"<{level}>{_e(line[:-1])}</{level}>")
+        else:
+            flush()
+            out.append(f"<p>{_e(line)}</p>")
+    flush()
+    return "".join(out)
+
+
 def _changes(run: Path, changes: pd.DataFrame | None, max_rows: int) -> str:
     parts = []
     summary = run / "summary.txt"
     if summary.is_file():
-        lines = [ln.strip() for ln in summary.read_text(encoding="utf-8", errors="replace").splitlines()]
-        bullets = [ln.lstrip("-*• ").strip() for ln in lines if ln]
-        if bullets:
-            parts.append('<ul class="changes">' + "".join(f"<li>{_e(b)}</li>" for b in bullets) + "</ul>")
+        parts.append(_summary_html(summary.read_text(encoding="utf-8", errors="replace")))
     if changes is not None and len(changes):
         flagged = changes
         for col in ("significant", "flag", "flags", "is_significant"):
@@ -456,9 +536,14 @@ def _changes(run: Path, changes: pd.DataFrame | None, max_rows: int) -> str:
 def _agreement(agree: pd.DataFrame | None, max_rows: int) -> str:
     if agree is None:
         return ""
-    note = ('<p class="note">Agreement between the human codes and the suggestions on comments the model did '
-            "not learn from.</p>")
-    return _section("agreement", "Agreement with human coding", note + _table(agree, max_rows=max_rows,
+    n = ""
+    if "n_comments" in agree.columns and len(agree):
+        n = f" ({_fmt('n_comments', agree['n_comments'].iloc[0])[0]} comments)"
+    note = ('<p class="note">Agreement between the human codes and the suggestions on the comments the model did '
+            f"not learn from{n}: precision is the share of suggestions a human coder also made, recall the share "
+            "of human codes the model suggested.</p>")
+    cols = [c for c in agree.columns if c not in ("theme_id", "n_comments")]
+    return _section("agreement", "Agreement with human coding", note + _table(agree, cols, max_rows=max_rows,
                                                                             source="agreement.csv"))
 
 

@@ -1,0 +1,586 @@
+"""A thin facade that runs the whole job: discover → suggest → align → drift → report.
+
+Each stage stands alone (:mod:`themeassist.discover`, :mod:`themeassist.mapping`,
+:mod:`themeassist.drift`, :mod:`themeassist.report`); :func:`run_all` only composes them, embeds
+every text ONCE and hands the same embeddings to each stage, and writes a run folder.
+:func:`run_demo` runs it on the built-in, ILLUSTRATIVE IAPT demo corpus (comments written for
+themeassist, not the study's data) with the built-in IAPT wellbeing codebook.
+
+Run folder layout
+-----------------
+==========================  ===================================================================
+``corpus.csv``              every input row: doc_id, row, text, period, status, reason, metadata
+``codebook.yaml``           the codebook used (canonical YAML)
+``hierarchy.csv``           one row per codebook theme: theme_id, name, parent_id, depth, path,
+                            is_leaf, n_human (coded comments, with parents counted once per
+                            comment), n_suggested, n_candidates (candidate codes aligned to it)
+``candidate_codes.csv``     discovery: candidate_id, label, keywords, n_docs, share,
+                            representative_doc_ids, representative_quotes
+``assignments.csv``         discovery: one row per input row (doc_id, status, candidate_id, ...)
+``suggestions.csv``         mapping: one row per input row (doc_id, status, suggested, scores, ...)
+``alignment.csv``           mapping: candidate codes against codebook themes (new-theme candidates)
+``prevalence.csv``          drift: period, theme, parent, n_comments, n_theme, prevalence, ci_low,
+                            ci_high, method (human codes, suggestions, adjusted suggestions)
+``changes.csv``             drift: tests for change and appear/vanish/return flags per theme
+``summary.txt``             drift: the significant changes in a few sentences
+``agreement.csv``           suggestions against human codes on comments not used as examples
+``figures/*.png|svg``       prevalence small multiples and heatmaps
+``manifest.json``           versions, parameters, model id, timings, sha256 and size of each file
+``report.html``             :func:`themeassist.report.write_report` of the folder
+==========================  ===================================================================
+
+Examples
+--------
+>>> from themeassist.pipeline import run_demo
+>>> result = run_demo("demo-output", show_progress=False)      # doctest: +SKIP
+>>> result.report                                               # doctest: +SKIP
+PosixPath('demo-output/report.html')
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import platform
+import time
+import warnings
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from themeassist.codebook import Codebook, load_codebook
+from themeassist.exceptions import CodebookError, CorpusError, ThemeassistError
+from themeassist.io.tables import atomic_write_text, write_table
+
+__all__ = ["DemoResult", "RunResult", "agreement_table", "run_all", "run_demo", "theme_counts"]
+
+DEMO_NOTE = ("Illustrative data: the IAPT demo comments were written for themeassist to resemble the free-text "
+             "answers of the 2014-2018 IAPT staff wellbeing survey (Harper, Bhutani, Rao & Clarke, 2020). They "
+             "are not the study's data and no comment comes from a real respondent.")
+_VERSIONED = ("themeassist", "numpy", "pandas", "scikit-learn", "bertopic", "umap-learn", "hdbscan",
+              "sentence-transformers", "torch", "matplotlib")
+_USABLE = ("ok", "truncated")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Paths of the files a run wrote (see the module docstring for their content).
+
+    Attributes
+    ----------
+    out_dir : Path
+    corpus, codebook, hierarchy, candidate_codes, assignments, suggestions, alignment, prevalence,
+    changes, summary, manifest, report : Path
+    agreement : Path or None
+        None when no human codes were given for comments outside the examples.
+    figures : tuple of Path
+    timings : dict
+        Seconds spent per stage (``embed``, ``discover``, ``suggest``, ``align``, ``drift``, ``report``).
+    """
+
+    out_dir: Path
+    corpus: Path
+    codebook: Path
+    hierarchy: Path
+    candidate_codes: Path
+    assignments: Path
+    suggestions: Path
+    alignment: Path
+    prevalence: Path
+    changes: Path
+    summary: Path
+    agreement: Path | None
+    figures: tuple[Path, ...]
+    manifest: Path
+    report: Path
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per written file: ``name``, ``path``."""
+        rows = [(k, str(v)) for k, v in self.__dict__.items() if isinstance(v, Path) and k != "out_dir"]
+        rows += [(f"figure:{p.stem}{p.suffix}", str(p)) for p in self.figures]
+        return pd.DataFrame(rows, columns=["name", "path"])
+
+
+#: The result of :func:`run_demo` (same fields as :class:`RunResult`).
+DemoResult = RunResult
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for dist in _VERSIONED:
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def _check_corpus(corpus: Any) -> pd.DataFrame:
+    if not isinstance(corpus, pd.DataFrame):
+        raise CorpusError(f"run_all: corpus must be the DataFrame returned by load_corpus. Got "
+                          f"{type(corpus).__name__}.")
+    missing = [c for c in ("doc_id", "text", "period", "status") if c not in corpus.columns]
+    if missing:
+        raise CorpusError(f"run_all: the corpus lacks columns {missing} (columns: {list(corpus.columns)[:10]}). "
+                          "Load it with themeassist.corpus.load_corpus(df, text_col=..., period_col=...).")
+    return corpus
+
+
+def _codes_per_doc(codebook: Codebook, values: Sequence[Any], *, what: str) -> list[list[str]]:
+    """Theme ids per row from "|"-joined names/ids/paths (unknown codes: an error naming the row)."""
+    out = []
+    for i, v in enumerate(values):
+        try:
+            out.append(codebook.resolve_codes(v))
+        except CodebookError as exc:
+            raise CodebookError(f"run_all: {what}, row {i}: {exc}") from exc
+    return out
+
+
+def _with_ancestors(codebook: Codebook, ids: Sequence[str]) -> set[str]:
+    out: set[str] = set()
+    for tid in ids:
+        out.add(tid)
+        out.update(t.theme_id for t in codebook.ancestors(tid))
+    return out
+
+
+def theme_counts(codebook: Codebook, codes: Sequence[Sequence[str]]) -> pd.Series:
+    """Comments per theme, each comment counted once per theme and once per ancestor of its themes.
+
+    Parameters
+    ----------
+    codebook : Codebook
+    codes : sequence of sequences of theme ids
+        One entry per comment.
+
+    Returns
+    -------
+    Series indexed by theme_id in codebook order (int).
+
+    Examples
+    --------
+    >>> cb = Codebook.from_dict({"Staff": ["Attitude", "Skill"], "Access": None})
+    >>> theme_counts(cb, [["staff.attitude", "staff.skill"], ["access"], []]).tolist()
+    [1, 1, 1, 1]
+    """
+    counts = dict.fromkeys((t.theme_id for t in codebook), 0)
+    for ids in codes:
+        for tid in _with_ancestors(codebook, ids):
+            counts[tid] += 1
+    return pd.Series(counts, dtype=int)
+
+
+# ---- the run ----------------------------------------------------------------------------------
+def run_all(
+    corpus: pd.DataFrame,
+    codebook: Codebook | str | os.PathLike[str],
+    *,
+    examples: pd.DataFrame | None = None,
+    out_dir: str | os.PathLike[str],
+    human_codes_col: str | None = None,
+    model: Any = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    random_state: int = 0,
+    show_progress: bool = True,
+    discovery_params: Mapping[str, Any] | None = None,
+    mapper_params: Mapping[str, Any] | None = None,
+    title: str | None = None,
+    note: str | None = None,
+) -> RunResult:
+    """Run discover → suggest → align → drift → report on a corpus and write a run folder.
+
+    Parameters
+    ----------
+    corpus : DataFrame
+        From :func:`themeassist.corpus.load_corpus` (``doc_id``, ``text``, ``period``, ``status``, ...).
+    codebook : Codebook, path or built-in name
+        The researcher's theme hierarchy (e.g. ``"iapt"``).
+    examples : DataFrame, optional
+        Comments already coded by the researcher: ``doc_id`` (optional), ``text`` and ``codes``
+        (theme names, ids or paths joined by ``"|"``). They teach the mapper (few-shot or
+        supervised regime) and serve as the coder-checked sample that drift uses to adjust
+        prevalence for the mapper's errors.
+    out_dir : path
+        The run folder (created; files in it are overwritten).
+    human_codes_col : str, optional
+        A corpus column of human codes ("|"-joined) for comparison: human prevalence next to the
+        suggested one, and agreement on the comments that are not examples.
+    model, cache_dir, show_progress
+        Passed to :func:`themeassist.embed.get_embedder`.
+    random_state : int, default 0
+        Seeds discovery and mapping: the same call writes the same tables.
+    discovery_params, mapper_params : mapping, optional
+        Extra parameters for :class:`~themeassist.discover.CandidateDiscovery` and
+        :class:`~themeassist.mapping.ThemeMapper`.
+    title, note : str, optional
+        Report title and a note shown at its top.
+
+    Returns
+    -------
+    RunResult
+        Paths of every file written.
+
+    Examples
+    --------
+    >>> from themeassist.corpus import load_corpus
+    >>> corpus = load_corpus("comments.csv", text_col="comment", period_col="year")   # doctest: +SKIP
+    >>> run_all(corpus, "my_codebook.yaml", out_dir="run1").report                    # doctest: +SKIP
+    PosixPath('run1/report.html')
+    """
+    from themeassist.embed import get_embedder
+
+    corpus = _check_corpus(corpus)
+    codebook = load_codebook(codebook)
+    if human_codes_col is not None and human_codes_col not in corpus.columns:
+        raise CorpusError(f"run_all: human_codes_col {human_codes_col!r} is not a corpus column "
+                          f"(columns: {list(corpus.columns)}).")
+    out = Path(out_dir)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    tick = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal tick
+        now = time.perf_counter()
+        timings[name] = round(now - tick, 3)
+        tick = now
+
+    # -- embed every text once: substantive comments, then example texts not among them
+    embedder = get_embedder(model, cache_dir=cache_dir, show_progress=show_progress)
+    usable = corpus["status"].isin(_USABLE).to_numpy()
+    texts = corpus.loc[usable, "text"].astype(str).tolist()
+    ex = _examples_frame(examples, codebook)
+    ex_texts = ex["text"].astype(str).tolist() if ex is not None else []
+    extra = [t for t in dict.fromkeys(ex_texts) if t not in set(texts)]
+    E_all = np.asarray(embedder.encode(texts + extra), dtype=np.float32)
+    E = E_all[: len(texts)]
+    row_of = {t: i for i, t in enumerate(texts + extra)}
+    E_ex = E_all[[row_of[t] for t in ex_texts]] if ex is not None else None
+    lap("embed")
+
+    stages = _Stages(corpus=corpus, codebook=codebook, embedder=embedder, E=E, usable=usable, examples=ex,
+                     E_examples=E_ex, random_state=random_state, show_progress=show_progress,
+                     discovery_params=dict(discovery_params or {}), mapper_params=dict(mapper_params or {}))
+    cands, assignments = stages.discover()
+    lap("discover")
+    suggestions = stages.suggest(assignments)
+    lap("suggest")
+    aligned = stages.align(cands, assignments, suggestions)
+    alignment = aligned.candidates
+    lap("align")
+
+    human = None
+    if human_codes_col is not None:
+        human = _codes_per_doc(codebook, corpus[human_codes_col].tolist(), what=f"column {human_codes_col!r}")
+    drift = stages.drift(suggestions, human, out / "figures")
+    lap("drift")
+    agreement = stages.agreement(suggestions, human) if human is not None else None
+    lap("agreement")
+
+    hierarchy = _hierarchy(codebook, suggestions, human, aligned.themes, usable)
+    files = {
+        "corpus.csv": corpus, "hierarchy.csv": hierarchy, "candidate_codes.csv": cands,
+        "assignments.csv": assignments, "suggestions.csv": suggestions, "alignment.csv": alignment,
+        "prevalence.csv": drift["prevalence"], "changes.csv": drift["changes"],
+    }
+    if agreement is not None:
+        files["agreement.csv"] = agreement
+    for name, table in files.items():
+        write_table(table, out / name)
+    atomic_write_text(out / "summary.txt", drift["summary"].rstrip() + "\n")
+    atomic_write_text(out / "codebook.yaml", codebook.to_yaml())
+    lap("write")
+
+    manifest = {
+        "format": "themeassist-run", "format_version": 1,
+        "title": title or f"themeassist run: {codebook.name}",
+        "note": note or "", "created": _dt.datetime.now().isoformat(timespec="seconds"),
+        "model_id": str(getattr(embedder, "model_id", "unknown")),
+        "codebook": codebook.name, "codebook_source": codebook.source,
+        "n_rows": len(corpus), "n_substantive": int(usable.sum()),
+        "n_candidate_codes": int((cands["candidate_id"].astype(int) >= 0).sum()),
+        "n_themes": len(codebook), "n_examples": 0 if ex is None else len(ex),
+        "regime": stages.regime,
+        "params": {"random_state": random_state, "human_codes_col": human_codes_col,
+                   "discovery": _jsonable(stages.discovery_params_used),
+                   "mapper": _jsonable(stages.mapper_params_used)},
+        "versions": _versions(), "figures": drift["captions"], "timings_s": timings,
+    }
+    _write_manifest(out, manifest)
+    from themeassist.report import write_report
+
+    report = write_report(out, out / "report.html")
+    lap("report")
+    manifest["timings_s"] = timings
+    _write_manifest(out, manifest)
+    figures = tuple(sorted(p for p in (out / "figures").iterdir() if p.suffix in (".png", ".svg")))
+    return RunResult(out_dir=out, corpus=out / "corpus.csv", codebook=out / "codebook.yaml",
+                     hierarchy=out / "hierarchy.csv", candidate_codes=out / "candidate_codes.csv",
+                     assignments=out / "assignments.csv", suggestions=out / "suggestions.csv",
+                     alignment=out / "alignment.csv", prevalence=out / "prevalence.csv",
+                     changes=out / "changes.csv", summary=out / "summary.txt",
+                     agreement=(out / "agreement.csv") if agreement is not None else None,
+                     figures=figures, manifest=out / "manifest.json", report=report, timings=dict(timings))
+
+
+def _jsonable(obj: Any) -> Any:
+    return json.loads(json.dumps(obj, default=str))
+
+
+def _write_manifest(out: Path, manifest: dict[str, Any]) -> None:
+    files = {}
+    for p in sorted(out.rglob("*")):
+        if p.is_file() and p.name != "manifest.json" and not p.name.startswith("."):
+            files[p.relative_to(out).as_posix()] = {"sha256": _sha256(p), "bytes": p.stat().st_size}
+    manifest["files"] = files
+    atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
+
+
+def _examples_frame(examples: pd.DataFrame | None, codebook: Codebook) -> pd.DataFrame | None:
+    if examples is None:
+        return None
+    if not isinstance(examples, pd.DataFrame) or not {"text", "codes"} <= set(examples.columns):
+        cols = list(examples.columns) if isinstance(examples, pd.DataFrame) else type(examples).__name__
+        raise CorpusError(f"run_all: examples must be a DataFrame with columns 'text' and 'codes' (theme names "
+                          f"joined by '|'). Got {cols}.")
+    ex = examples.reset_index(drop=True).copy()
+    ex["text"] = ex["text"].astype(str)
+    _codes_per_doc(codebook, ex["codes"].tolist(), what="examples 'codes'")  # validate early, name the row
+    return ex
+
+
+def _hierarchy(codebook: Codebook, suggestions: pd.DataFrame, human: list[list[str]] | None,
+               themes: pd.DataFrame, usable: np.ndarray) -> pd.DataFrame:
+    """codebook.to_frame() + n_human, n_suggested (comments; a parent counts a comment once),
+    n_candidates and found (from the alignment's theme table)."""
+    hier = codebook.to_frame()
+    ok = suggestions["status"].isin(_USABLE) if "status" in suggestions.columns else np.ones(len(suggestions), bool)
+    col = "suggested_ids" if "suggested_ids" in suggestions.columns else "suggested"
+    sugg = _codes_per_doc(codebook, suggestions.loc[ok, col].tolist(), what=f"suggestions {col!r}")
+    hier["n_human"] = (theme_counts(codebook, [h for h, u in zip(human, usable) if u]).to_numpy()
+                       if human is not None else pd.NA)
+    hier["n_suggested"] = theme_counts(codebook, sugg).to_numpy()
+    extra = [c for c in ("n_candidates", "found") if c in themes.columns]
+    if "theme_id" in themes.columns and extra:
+        hier = hier.merge(themes[["theme_id", *extra]], on="theme_id", how="left", validate="one_to_one")
+    return hier
+
+
+class _Stages:
+    """The calls into each stage, kept in one place (the only code that knows their APIs)."""
+
+    def __init__(self, **kw: Any) -> None:
+        self.__dict__.update(kw)
+        self.regime = None
+        self.discovery_params_used: dict[str, Any] = {}
+        self.mapper_params_used: dict[str, Any] = {}
+        self.mapper = None
+
+    def discover(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        from themeassist.discover import CandidateDiscovery
+
+        params = {"random_state": self.random_state, "show_progress": self.show_progress, **self.discovery_params}
+        disc = CandidateDiscovery(embedder=self.embedder, **params).fit(self.corpus, embeddings=self.E)
+        self.discovery_params_used = params
+        self.discovery = disc
+        return disc.candidate_codes_, disc.assignments_
+
+    def suggest(self, assignments: pd.DataFrame) -> pd.DataFrame:
+        from themeassist.mapping import ThemeMapper
+
+        params = {"random_state": self.random_state, **self.mapper_params}
+        mapper = ThemeMapper(embedder=self.embedder, **params)
+        mapper.fit(self.codebook, self.examples, example_embeddings=self.E_examples)
+        self.mapper, self.mapper_params_used = mapper, params
+        self.regime = getattr(mapper, "regime_", None)
+        return mapper.suggest(self.corpus, embeddings=self.E, candidate_assignments=assignments)
+
+    def align(self, cands: pd.DataFrame, assignments: pd.DataFrame, suggestions: pd.DataFrame) -> Any:
+        from themeassist.mapping import align_candidates
+
+        texts = self.corpus[["doc_id", "text"]]
+        return align_candidates(self.mapper, cands, assignments, suggestions, texts=texts)
+
+    def drift(self, suggestions: pd.DataFrame, human: list[list[str]] | None, fig_dir: Path) -> dict[str, Any]:
+        """Prevalence per period by human codes, counted suggestions and (with examples) the
+        error-adjusted estimate; tests for change; figures."""
+        from themeassist.drift import changes, prevalence, summarise_changes
+
+        cb, corpus = self.codebook, self.corpus
+        period = corpus["period"].astype(object).where(corpus["period"].notna(), "(none)").astype(str)
+        status = corpus["status"]
+        tables: dict[str, pd.DataFrame] = {}
+        if human is not None:
+            codes = pd.Series(["|".join(ids) for ids in human], dtype=object)
+            tables["human"] = prevalence(codes, period=period, codebook=cb, status=status, method="human")
+        tables["suggested"] = prevalence(suggestions[["doc_id", "status", "suggested", "scores"]], period=period,
+                                         codebook=cb, status=status, method="classify_count",
+                                         random_state=self.random_state)
+        oof = getattr(self.mapper, "oof_proba_", None)
+        if self.examples is not None and oof is not None and len(oof) == len(self.examples):
+            leaf_ids = list(self.mapper.leaf_ids_)
+            proba = self.mapper.predict_proba(corpus.loc[self.usable, "text"].astype(str).tolist(), embeddings=self.E)
+            scores = pd.DataFrame(proba, columns=leaf_ids)
+            checked = (self.examples["codes"].reset_index(drop=True), pd.DataFrame(oof, columns=leaf_ids))
+            tables["adjusted"] = prevalence(scores, period=period[self.usable].reset_index(drop=True), codebook=cb,
+                                            method="adjusted", checked_sample=checked, n_boot=200,
+                                            random_state=self.random_state)
+        labels = {"human": "human codes", "suggested": "suggestions counted", "adjusted": "suggestions, adjusted"}
+        prev_all, change_all, summary, captions = [], [], [], {}
+        primary = "adjusted" if "adjusted" in tables else "suggested"
+        shown = [k for k in (primary, "human") if k in tables]
+        for key in [k for k in ("adjusted", "suggested", "human") if k in tables]:
+            prev = tables[key].assign(source=key)
+            ch = changes(tables[key]).assign(source=key)
+            prev_all.append(prev)
+            change_all.append(ch)
+            if key in shown:
+                text = summarise_changes(ch).strip() or "No significant change."
+                summary.append(f"{labels[key].capitalize()}:\n{text}")
+        for kind in ("prevalence", "heatmap"):  # figure order = report order
+            for key in shown:
+                captions.update(self._figure(tables[key], kind, key, labels[key], fig_dir))
+        return {"prevalence": pd.concat(prev_all, ignore_index=True),
+                "changes": pd.concat(change_all, ignore_index=True),
+                "summary": "\n\n".join(summary), "captions": captions}
+
+    def _figure(self, prev: pd.DataFrame, kind: str, key: str, label: str, fig_dir: Path) -> dict[str, str]:
+        from themeassist.plots import plot_heatmap, plot_prevalence
+
+        if kind == "prevalence":
+            fig = plot_prevalence(prev, self.codebook, title=f"Sub-theme prevalence by period ({label})")
+            caption = f"Sub-theme prevalence per period with 95% intervals, one panel per theme, {label}."
+        else:
+            fig = plot_heatmap(prev)
+            fig.suptitle(label.capitalize())
+            caption = f"Sub-themes x periods, {label}."
+        name = f"{kind}_{key}"
+        fig.savefig(fig_dir / f"{name}.png", dpi=110)
+        fig.savefig(fig_dir / f"{name}.svg")
+        return {name: caption}
+
+    def agreement(self, suggestions: pd.DataFrame, human: list[list[str]]) -> pd.DataFrame:
+        """Per leaf theme: precision, recall, F1 of the suggestions against the human codes, on the
+        substantive comments that were not examples; then micro and macro averages."""
+        cb = self.codebook
+        ex_ids = set(self.examples["doc_id"].astype(str)) if self.examples is not None and "doc_id" in \
+            self.examples.columns else set()
+        ex_texts = set(self.examples["text"].astype(str)) if self.examples is not None else set()
+        keep = [i for i, (d, t, s) in enumerate(zip(self.corpus["doc_id"].astype(str), self.corpus["text"].astype(str),
+                                                    self.corpus["status"]))
+                if s in _USABLE and d not in ex_ids and t not in ex_texts]
+        col = "suggested_ids" if "suggested_ids" in suggestions.columns else "suggested"
+        sugg = _codes_per_doc(cb, suggestions[col].iloc[keep].tolist(), what=f"suggestions {col!r}")
+        gold = [human[i] for i in keep]
+        return agreement_table(cb, gold, sugg)
+
+
+def agreement_table(codebook: Codebook, gold: Sequence[Sequence[str]], suggested: Sequence[Sequence[str]]
+                    ) -> pd.DataFrame:
+    """Per leaf theme, agreement of suggested with gold codes (theme ids per comment).
+
+    Returns
+    -------
+    DataFrame
+        ``theme`` (name; "micro average" / "macro average" for the last two rows), ``theme_id``,
+        ``n_human``, ``n_suggested``, ``n_both``, ``precision``, ``recall``, ``f1`` (NaN when
+        undefined), and ``n_comments`` (comments compared).
+
+    Examples
+    --------
+    >>> cb = Codebook.from_dict({"A": None, "B": None})
+    >>> t = agreement_table(cb, [["a"], ["a", "b"], []], [["a"], ["a"], ["b"]])
+    >>> t[["theme", "n_both", "precision", "recall"]].values.tolist()[:2]
+    [['A', 2, 1.0, 1.0], ['B', 0, 0.0, 0.0]]
+    """
+    leaves = codebook.leaves()
+    rows = []
+    n = len(gold)
+    tot = np.zeros(3)
+    for t in leaves:
+        g = np.array([t.theme_id in set(x) for x in gold], bool)
+        s = np.array([t.theme_id in set(x) for x in suggested], bool)
+        ng, ns, nb = int(g.sum()), int(s.sum()), int((g & s).sum())
+        tot += (ng, ns, nb)
+        p = nb / ns if ns else (np.nan if not ng else 0.0)
+        r = nb / ng if ng else np.nan
+        f = 2 * nb / (ng + ns) if ng + ns else np.nan
+        rows.append({"theme": t.name, "theme_id": t.theme_id, "n_human": ng, "n_suggested": ns, "n_both": nb,
+                     "precision": p, "recall": r, "f1": f, "n_comments": n})
+    table = pd.DataFrame(rows)
+    ng, ns, nb = tot
+    rows = [{"theme": "micro average", "theme_id": "", "n_human": int(ng), "n_suggested": int(ns), "n_both": int(nb),
+             "precision": nb / ns if ns else np.nan, "recall": nb / ng if ng else np.nan,
+             "f1": 2 * nb / (ng + ns) if ng + ns else np.nan, "n_comments": n},
+            {"theme": "macro average", "theme_id": "", "n_human": int(ng), "n_suggested": int(ns), "n_both": int(nb),
+             "precision": table["precision"].mean(), "recall": table["recall"].mean(), "f1": table["f1"].mean(),
+             "n_comments": n}]
+    return pd.concat([table, pd.DataFrame(rows)], ignore_index=True)
+
+
+def run_demo(
+    out_dir: str | os.PathLike[str],
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+    model: Any = None,
+    random_state: int = 0,
+    show_progress: bool = True,
+) -> DemoResult:
+    """Run the whole job on the illustrative IAPT demo corpus with the IAPT wellbeing codebook.
+
+    The 2014 and 2015 comments' codes are treated as already coded by the researcher (the coded
+    examples: few-shot regime and the coder-checked sample for adjusted prevalence); themes are
+    suggested for every comment; prevalence 2014-2018 is estimated from the suggestions next to
+    the human (gold) codes; agreement is measured on 2016-2018, which the mapper never saw.
+
+    The demo comments are ILLUSTRATIVE: written for themeassist, not the study's data.
+
+    Parameters
+    ----------
+    out_dir : path
+        The run folder (see :mod:`themeassist.pipeline` for its files).
+    cache_dir, model, random_state, show_progress
+        As in :func:`run_all`.
+
+    Returns
+    -------
+    DemoResult
+        Paths of the written files; ``result.report`` is the HTML report.
+
+    Examples
+    --------
+    >>> run_demo("demo-output", show_progress=False).report          # doctest: +SKIP
+    PosixPath('demo-output/report.html')
+    """
+    from themeassist.codebooks import iapt_wellbeing
+    from themeassist.corpus import load_corpus
+    from themeassist.datasets import load_iapt_demo
+
+    demo = load_iapt_demo()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        corpus = load_corpus(demo, text_col="text", id_col="doc_id", period_col="year")
+    coded = corpus[corpus["period"].isin(["2014", "2015"]) & corpus["status"].isin(_USABLE)]
+    examples = pd.DataFrame({"doc_id": coded["doc_id"], "text": coded["text"], "codes": coded["themes"]})
+    return run_all(corpus, iapt_wellbeing(), examples=examples, out_dir=out_dir, human_codes_col="themes",
+                   model=model, cache_dir=cache_dir, random_state=random_state, show_progress=show_progress,
+                   title="themeassist demo: IAPT practitioners' wellbeing, 2014-2018",
+                   note=DEMO_NOTE + " The 2014-2015 human codes are used as the researcher's coded examples; "
+                   "2016-2018 are suggested by the model and compared with the human codes.")
