@@ -1,0 +1,280 @@
+"""Benchmark of the mapping layer on the NHS FFT v6 framework (issue #4).
+
+Usage::
+
+    python benchmarks/mapping.py [DATA_DIR] [--draws 5] [--cache-dir DIR] [--quick]
+
+DATA_DIR defaults to ``../shared/data`` (relative to the repository root). The protocol:
+
+- substantive comments of ``nhs_fft/v6framework_230831.csv`` (text read as written; rows whose
+  text is empty or "Did not answer" dropped): 6,211 comments;
+- one fixed random 80/20 split (``train_test_split(..., test_size=0.2, random_state=42)``):
+  4,968 train / 1,243 test;
+- evaluation over the subcategories with at least 10 coded comments (41): macro-F1, micro-F1,
+  and macro-F1 after rolling predictions and truth up to the major categories of
+  ``v6_hierarchy.yaml`` (over majors that contain an evaluated subcategory);
+- themeassist zero-shot (codebook names only, scored over all substantive comments at once:
+  transductive, no label used), few-shot with k = 5 and k = 20 coded comments per evaluated
+  subcategory (averaged over ``--draws`` draws; each drawn comment keeps all its codes) and
+  supervised (the whole train split), next to reference methods: cosine similarity to the
+  subcategory names (top-1), logistic regression on the same embeddings with the k examples,
+  TF-IDF + one-vs-rest LinearSVC and logistic regression on embeddings on the whole train split.
+
+Results go to ``benchmarks/out/mapping.json``; the time and peak memory of a suggestion run over
+all substantive comments are printed (embeddings come from the embedding cache).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+import tracemalloc
+import warnings
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn.metrics import f1_score  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
+
+from themeassist.codebook import load_codebook  # noqa: E402
+from themeassist.embed import get_embedder  # noqa: E402
+from themeassist.mapping import ThemeMapper  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load(data_dir: Path) -> tuple[pd.DataFrame, list[str]]:
+    path = data_dir / "nhs_fft" / "v6framework_230831.csv"
+    df = pd.read_csv(path, keep_default_na=False, dtype=str)
+    text = df["FFT answer"].str.strip()
+    df = df[(text != "") & (text != "Did not answer")].reset_index(drop=True)
+    code_cols = list(df.columns[df.columns.get_loc("Not assigned"):])
+    return df, code_cols
+
+
+class Task:
+    def __init__(self, data_dir: Path, cache_dir: str | None) -> None:
+        df, code_cols = load(data_dir)
+        self.cb = load_codebook(data_dir / "nhs_fft" / "v6_hierarchy.yaml")
+        self.leaves = [t.name for t in self.cb.leaves()]
+        missing = [c for c in self.leaves if c not in code_cols]
+        Y = np.zeros((len(df), len(self.leaves)), dtype=np.int8)
+        for j, name in enumerate(self.leaves):
+            if name in code_cols:
+                Y[:, j] = (pd.to_numeric(df[name], errors="coerce").fillna(0) > 0).astype(np.int8)
+        if missing:
+            print(f"note: {len(missing)} codebook leaves have no column in the data: {missing}")
+        self.texts = df["FFT answer"].tolist()
+        self.doc_ids = df["Comment ID"].astype(str).tolist()
+        self.Y = Y
+        self.codes = ["|".join(self.leaves[j] for j in np.where(Y[i])[0]) for i in range(len(df))]
+        self.train, self.test = train_test_split(np.arange(len(df)), test_size=0.2, random_state=42)
+        self.eval_cols = np.where(Y.sum(0) >= 10)[0]
+        self.majors = [t.name for t in self.cb.roots()]
+        self.major_of = {t.name: self.cb.ancestors(t.theme_id)[0].name if self.cb.ancestors(t.theme_id) else t.name
+                         for t in self.cb.leaves()}
+        t0 = time.time()
+        self.embedder = get_embedder(cache_dir=cache_dir, show_progress=False)
+        self.E = self.embedder.encode(self.texts)
+        self.embed_s = time.time() - t0
+        print(f"{len(df)} substantive comments ({len(self.train)} train / {len(self.test)} test), "
+              f"{len(self.eval_cols)} evaluated subcategories, {len(self.leaves)} leaves; "
+              f"embeddings {self.E.shape} in {self.embed_s:.1f}s (cached: {self.embedder.model_id})")
+
+    def rollup(self, M: np.ndarray) -> np.ndarray:
+        R = np.zeros((M.shape[0], len(self.majors)), dtype=np.int8)
+        for j in self.eval_cols:
+            R[:, self.majors.index(self.major_of[self.leaves[j]])] |= M[:, j]
+        return R
+
+    def score(self, pred_test: np.ndarray) -> dict[str, float]:
+        yt = self.Y[self.test]
+        cols = self.eval_cols
+        macro = f1_score(yt[:, cols], pred_test[:, cols], average="macro", zero_division=0)
+        micro = f1_score(yt[:, cols], pred_test[:, cols], average="micro", zero_division=0)
+        Rt, Rp = self.rollup(yt), self.rollup(pred_test)
+        mj = np.where(Rt.sum(0) > 0)[0]
+        major = f1_score(Rt[:, mj], Rp[:, mj], average="macro", zero_division=0)
+        return {"macro_f1": float(macro), "micro_f1": float(micro), "major_macro_f1": float(major)}
+
+    def draw(self, k: int, seed: int) -> np.ndarray:
+        rng = np.random.default_rng(seed)
+        chosen: set[int] = set()
+        Ytr = self.Y[self.train]
+        for j in self.eval_cols:
+            pos = self.train[Ytr[:, j] == 1]
+            chosen |= set(rng.choice(pos, size=min(k, len(pos)), replace=False).tolist())
+        return np.array(sorted(chosen))
+
+    def examples(self, idx: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame({"doc_id": [self.doc_ids[i] for i in idx], "text": [self.texts[i] for i in idx],
+                             "codes": [self.codes[i] for i in idx]})
+
+
+def top1(S: np.ndarray) -> np.ndarray:
+    M = np.zeros(S.shape, dtype=np.int8)
+    M[np.arange(len(S)), S.argmax(1)] = 1
+    return M
+
+
+def ovr(make, X, Y, Xt) -> np.ndarray:  # type: ignore[no-untyped-def]
+    out = np.zeros((Xt.shape[0], Y.shape[1]), dtype=np.int8)
+    for j in range(Y.shape[1]):
+        if Y[:, j].sum() == 0 or Y[:, j].sum() == len(Y):
+            continue
+        out[:, j] = make().fit(X, Y[:, j]).predict(Xt)
+    return out
+
+
+def references(task: Task, ks: list[int], draws: int) -> dict[str, dict]:
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
+    res: dict[str, dict] = {}
+    names = task.embedder.encode(task.leaves)
+    res["cosine-to-name (zero-shot)"] = task.score(top1(task.E[task.test] @ names.T))
+    for k in ks:
+        runs = []
+        for d in range(draws):
+            idx = task.draw(k, d)
+            runs.append(task.score(ovr(lambda: LogisticRegression(max_iter=1000), task.E[idx], task.Y[idx],
+                                       task.E[task.test])))
+        res[f"logistic regression k={k}"] = mean_runs(runs)
+    tr, te = task.train, task.test
+    txt_tr, txt_te = [task.texts[i] for i in tr], [task.texts[i] for i in te]
+    vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+    Xtr, Xte = vec.fit_transform(txt_tr), vec.transform(txt_te)
+    res["TF-IDF + LinearSVC (supervised)"] = task.score(ovr(lambda: LinearSVC(), Xtr, task.Y[tr], Xte))
+    res["logistic regression on embeddings (supervised)"] = task.score(
+        ovr(lambda: LogisticRegression(solver="liblinear", class_weight="balanced"), task.E[tr], task.Y[tr], task.E[te]))
+    del sparse
+    return res
+
+
+def mean_runs(runs: list[dict]) -> dict:
+    out = {key: float(np.mean([r[key] for r in runs])) for key in runs[0] if isinstance(runs[0][key], float)}
+    out.update({key + "_sd": float(np.std([r[key] for r in runs])) for key in ("macro_f1",)})
+    out["n_draws"] = len(runs)
+    for key in runs[0]:
+        if not isinstance(runs[0][key], float):
+            out[key] = runs[0][key]
+    return out
+
+
+def themeassist_runs(task: Task, ks: list[int], draws: int) -> tuple[dict[str, dict], dict]:
+    res: dict[str, dict] = {}
+    pos = {i: r for r, i in enumerate(task.test)}
+    te_rows = np.array([pos[i] for i in task.test])
+
+    # zero-shot: score all substantive comments together (transductive; labels unused)
+    t0 = time.time()
+    zs = ThemeMapper(regime="auto", embedder=task.embedder, random_state=0).fit(task.cb)
+    P = zs.predict(task.texts, embeddings=task.E)
+    res["themeassist zero-shot"] = {**task.score(P[task.test]), "regime": zs.regime_,
+                                    "seconds": round(time.time() - t0, 1)}
+    Pt = zs.predict([task.texts[i] for i in task.test], embeddings=task.E[task.test])
+    res["themeassist zero-shot (test comments only)"] = {**task.score(Pt[te_rows]), "regime": zs.regime_}
+    for k in ks:
+        runs = []
+        t0 = time.time()
+        for d in range(draws):
+            idx = task.draw(k, d)
+            m = ThemeMapper(embedder=task.embedder, random_state=d).fit(task.cb, task.examples(idx),
+                                                                        example_embeddings=task.E[idx])
+            pr = m.predict([task.texts[i] for i in task.test], embeddings=task.E[task.test])
+            runs.append({**task.score(pr), "regime": m.regime_})
+        res[f"themeassist k={k}"] = {**mean_runs(runs), "seconds_per_draw": round((time.time() - t0) / draws, 1)}
+    t0 = time.time()
+    sup = ThemeMapper(embedder=task.embedder, random_state=0).fit(task.cb, task.examples(task.train),
+                                                                  example_embeddings=task.E[task.train])
+    fit_s = time.time() - t0
+    pr = sup.predict([task.texts[i] for i in task.test], embeddings=task.E[task.test])
+    res["themeassist supervised"] = {**task.score(pr), "regime": sup.regime_, "fit_seconds": round(fit_s, 1),
+                                     "stack_weights": {k: round(v, 3) for k, v in sup.stack_weights_.items()}}
+    # timing: a suggestion run over all substantive comments (embeddings from the cache)
+    timing = {}
+    for label, mapper in (("supervised", sup), ("zero-shot", zs)):
+        tracemalloc.start()
+        t0 = time.time()
+        out = mapper.suggest(pd.DataFrame({"doc_id": task.doc_ids, "text": task.texts, "status": "ok"}),
+                             embeddings=task.E)
+        secs = time.time() - t0
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        timing[label] = {"rows": len(out), "seconds": round(secs, 2), "peak_traced_mib": round(peak / 2**20, 1)}
+    timing["max_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return res, timing
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("data_dir", nargs="?", default=str(ROOT.parent / "shared" / "data"))
+    ap.add_argument("--draws", type=int, default=5)
+    ap.add_argument("--cache-dir", default=None)
+    ap.add_argument("--no-references", action="store_true")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "out" / "mapping.json"))
+    args = ap.parse_args(argv)
+    warnings.filterwarnings("ignore", category=UserWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    try:
+        from sklearn.exceptions import ConvergenceWarning
+
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    except ImportError:  # pragma: no cover
+        pass
+    data_dir = Path(args.data_dir)
+    if not (data_dir / "nhs_fft" / "v6framework_230831.csv").is_file():
+        print(f"data not found under {data_dir}; pass DATA_DIR (the folder holding nhs_fft/)", file=sys.stderr)
+        return 2
+    t_all = time.time()
+    task = Task(data_dir, args.cache_dir)
+    ks = [5, 20]
+    ours, timing = themeassist_runs(task, ks, args.draws)
+    refs = {} if args.no_references else references(task, ks, args.draws)
+    rows = []
+    order = [("zero-shot", "themeassist zero-shot", "cosine-to-name (zero-shot)"),
+             ("zero-shot, test comments only", "themeassist zero-shot (test comments only)", None),
+             ("k=5", "themeassist k=5", "logistic regression k=5"),
+             ("k=20", "themeassist k=20", "logistic regression k=20"),
+             ("supervised", "themeassist supervised", "TF-IDF + LinearSVC (supervised)"),
+             ("supervised", None, "logistic regression on embeddings (supervised)")]
+    print()
+    print(f"{'setting':32s} {'method':48s} {'macro':>6s} {'micro':>6s} {'major':>6s}")
+    for setting, ours_key, ref_key in order:
+        for key, table in ((ours_key, ours), (ref_key, refs)):
+            if key and key in table:
+                r = table[key]
+                extra = f"  ({r['regime']})" if "regime" in r else ""
+                extra += f"  sd {r['macro_f1_sd']:.3f} over {r['n_draws']} draws" if "macro_f1_sd" in r else ""
+                print(f"{setting:32s} {key:48s} {r['macro_f1']:6.3f} {r['micro_f1']:6.3f} "
+                      f"{r['major_macro_f1']:6.3f}{extra}")
+                rows.append({"setting": setting, "method": key, **r})
+    print()
+    for label in ("supervised", "zero-shot"):
+        t = timing[label]
+        print(f"suggest over {t['rows']} substantive comments ({label}, embeddings cached): {t['seconds']:.1f}s, "
+              f"peak traced memory {t['peak_traced_mib']:.0f} MiB")
+    print(f"process max RSS {timing['max_rss_mib']:.0f} MiB; supervised fit "
+          f"{ours['themeassist supervised']['fit_seconds']:.1f}s; benchmark total {time.time() - t_all:.0f}s")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"split": {"n": len(task.texts), "train": len(task.train), "test": len(task.test),
+                                         "evaluated_subcategories": len(task.eval_cols)},
+                               "results": rows, "timing": timing, "embed_seconds": round(task.embed_s, 1)},
+                              indent=2, default=str))
+    print(f"written {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,282 @@
+"""Numerical parts of :class:`themeassist.mapping.ThemeMapper` (private).
+
+Everything here works on arrays: ``X`` embeddings (n, dim) with unit rows, ``Y`` binary leaf labels
+(n, L), ``M`` a 0/1 mask of which labels are known (a coder's reject says "not this theme" without
+saying which theme applies; a code at a parent level leaves its children unknown).
+
+Scorers (each returns raw scores (n, L); larger = more likely):
+
+- prototype: cosine between a comment and the codebook text of each leaf (zero-shot evidence);
+- centroid: cosine to the mean of a leaf's coded examples, pulled towards its prototype;
+- knn: similarity-weighted vote of the nearest coded examples;
+- logreg on embeddings and on TF-IDF word + character n-grams: multi-label logistic regression,
+  all leaves in one L-BFGS problem (fast on two cores).
+
+Calibration: out-of-fold scores on the coded examples feed a stacker (a logistic regression over
+the scorers' logits, shared by all leaves, with a per-leaf intercept shift when a leaf has enough
+examples); decision thresholds are tuned on the same out-of-fold probabilities.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+from scipy import optimize, sparse
+from scipy.special import expit
+
+__all__: list[str] = []
+
+_EPS = 1e-9
+_PART_SPLIT = re.compile(r"\s*(?:&|,|/|;|\band\b|\bor\b)\s*", re.IGNORECASE)
+
+
+# ----------------------------------------------------------------------------------------------
+# prototypes (zero-shot)
+# ----------------------------------------------------------------------------------------------
+def prototype_texts(name: str, theme_text: str, keywords: Sequence[str]) -> list[str]:
+    """Texts whose embeddings are averaged into a leaf's prototype.
+
+    The name alone, prompt-like templates around it, each part of a compound name
+    ("Food & drink provision" -> "food", "drink provision"), and the full codebook text
+    (description, keywords and examples) when it says more than the name.
+    """
+    clean = name.strip().rstrip("?.!").strip()
+    low = clean.lower()
+    texts = [clean, f"A comment about {low}.", f"Feedback about {low}."]
+    parts = [p for p in _PART_SPLIT.split(clean) if len(p) > 2]
+    if len(parts) > 1:
+        texts += [f"A comment about {p.lower()}." for p in parts]
+    if theme_text and theme_text.strip().rstrip(".").lower() != low:
+        texts.append(theme_text)
+    texts += [f"A comment about {k.lower()}." for k in keywords[:8]]
+    return texts
+
+
+def normalise_rows(X: np.ndarray) -> np.ndarray:
+    X = np.asarray(X, dtype=np.float32)
+    return X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), _EPS)
+
+
+# ----------------------------------------------------------------------------------------------
+# multi-label logistic regression, one L-BFGS problem for all labels
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class MultiLogReg:
+    """Independent binary logistic regressions for all columns of ``Y``, fitted jointly.
+
+    Loss: ``sum_ij w_ij * logloss(y_ij, x_i . b_j + c_j) + ||B||^2 / (2 C)`` with balanced
+    weights per label (positives and negatives weigh the same in total) times the mask.
+    """
+
+    C: float = 1.0
+    max_iter: int = 300
+    coef_: np.ndarray | None = field(default=None, repr=False)
+    intercept_: np.ndarray | None = field(default=None, repr=False)
+
+    def fit(self, X: np.ndarray | sparse.spmatrix, Y: np.ndarray, M: np.ndarray) -> MultiLogReg:
+        n, d = X.shape
+        L = Y.shape[1]
+        Yf = Y.astype(np.float64)
+        pos = (Yf * M).sum(0)
+        neg = ((1 - Yf) * M).sum(0)
+        tot = pos + neg
+        wp = np.where(pos > 0, tot / (2 * np.maximum(pos, 1)), 0.0)
+        wn = np.where(neg > 0, tot / (2 * np.maximum(neg, 1)), 0.0)
+        W = M * (Yf * wp + (1 - Yf) * wn)
+        W = W / max(W.sum() / max(M.sum(), 1), _EPS)
+        is_sparse = sparse.issparse(X)
+        Xd = X.tocsr() if is_sparse else np.asarray(X, dtype=np.float64)
+        XT = Xd.T.tocsr() if is_sparse else Xd.T
+        lam = 1.0 / self.C
+
+        def fg(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            B = theta[: d * L].reshape(d, L)
+            c = theta[d * L:]
+            Z = Xd @ B + c
+            # logloss = log(1 + exp(-z)) for y=1, log(1 + exp(z)) for y=0
+            S = np.where(Yf > 0, -Z, Z)
+            loss = float((W * np.logaddexp(0, S)).sum()) + 0.5 * lam * float((B * B).sum())
+            G = W * (expit(Z) - Yf)
+            gB = XT @ G + lam * B
+            gc = G.sum(0)
+            return loss, np.concatenate([np.asarray(gB).ravel(), gc])
+
+        theta0 = np.zeros(d * L + L)
+        res = optimize.minimize(fg, theta0, jac=True, method="L-BFGS-B",
+                                options={"maxiter": self.max_iter})
+        self.coef_ = res.x[: d * L].reshape(d, L)
+        self.intercept_ = res.x[d * L:]
+        # labels without both classes carry no information: score them as "unknown" (very low)
+        self.intercept_[(pos == 0)] = -10.0
+        self.coef_[:, (pos == 0)] = 0.0
+        return self
+
+    def decision_function(self, X: np.ndarray | sparse.spmatrix) -> np.ndarray:
+        return np.asarray(X @ self.coef_ + self.intercept_)
+
+
+# ----------------------------------------------------------------------------------------------
+# centroid and kNN scorers
+# ----------------------------------------------------------------------------------------------
+def centroids(X: np.ndarray, Y: np.ndarray, protos: np.ndarray, prior_weight: float) -> np.ndarray:
+    """Unit vectors ``prior_weight * prototype + mean(positive examples)`` per leaf."""
+    Yf = Y.astype(np.float32)
+    cnt = Yf.sum(0)
+    sums = Yf.T @ X
+    means = sums / np.maximum(cnt, 1)[:, None]
+    means = normalise_rows(means) * (cnt > 0)[:, None]
+    return normalise_rows(means + prior_weight * protos)
+
+
+def knn_scores(S: np.ndarray, Y: np.ndarray, k: int, exclude_self: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Similarity-weighted share of the ``k`` nearest examples coded with each leaf.
+
+    ``S`` is (n, n_examples) cosine similarities. Returns scores (n, L) and the neighbour indices.
+    """
+    S = S.copy()
+    if exclude_self:
+        np.fill_diagonal(S, -np.inf)
+    k = max(1, min(k, S.shape[1] - int(exclude_self)))
+    idx = np.argpartition(-S, k - 1, axis=1)[:, :k]
+    sims = np.take_along_axis(S, idx, axis=1)
+    w = np.exp((np.clip(sims, -1, 1) - 1.0) / 0.1)  # sharper for near neighbours
+    Yf = Y.astype(np.float32)
+    votes = np.einsum("nk,nkl->nl", w, Yf[idx])
+    return votes / np.maximum(w.sum(1, keepdims=True), _EPS), idx
+
+
+# ----------------------------------------------------------------------------------------------
+# stacking and thresholds
+# ----------------------------------------------------------------------------------------------
+def to_feature(score: np.ndarray, kind: str) -> np.ndarray:
+    """Map a scorer's raw output onto an unbounded scale for the stacker."""
+    if kind == "knn":
+        return np.log(np.clip(score, 0.0, 1.0) + 0.02)
+    if kind in ("proto", "centroid"):
+        return score * 10.0
+    return np.clip(score, -30, 30)
+
+
+@dataclass
+class Stacker:
+    """Logistic regression over the scorers' features, shared by all leaves, plus a per-leaf
+    intercept shift shrunk towards zero (leaves with many examples get their own base rate)."""
+
+    weights_: np.ndarray | None = None
+    bias_: float = 0.0
+    shift_: np.ndarray | None = None
+
+    def fit(self, F: np.ndarray, Y: np.ndarray, M: np.ndarray, prior_var: float = 1.0) -> Stacker:
+        # F: (n, L, n_features)
+        n, L, m = F.shape
+        keep = M.reshape(-1) > 0
+        Xf = F.reshape(-1, m)[keep]
+        y = Y.reshape(-1)[keep].astype(np.float64)
+        if y.sum() == 0 or y.sum() == len(y):
+            self.weights_ = np.ones(m) / m
+            self.bias_ = 0.0
+            self.shift_ = np.zeros(L)
+            return self
+        lam = 1e-3 * len(y)
+
+        def fg(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            z = Xf @ theta[:m] + theta[m]
+            s = np.where(y > 0, -z, z)
+            loss = float(np.logaddexp(0, s).sum()) + 0.5 * lam * float(theta[:m] @ theta[:m])
+            g = expit(z) - y
+            return loss, np.concatenate([Xf.T @ g + lam * theta[:m], [g.sum()]])
+
+        res = optimize.minimize(fg, np.zeros(m + 1), jac=True, method="L-BFGS-B")
+        self.weights_, self.bias_ = res.x[:m], float(res.x[m])
+        # per-leaf intercept shift: one Newton-style fit per leaf, shrunk by pseudo-counts
+        z = np.einsum("nlm,m->nl", F, self.weights_) + self.bias_
+        shift = np.zeros(L)
+        for j in range(L):
+            mj = M[:, j] > 0
+            if not mj.any():
+                continue
+            zj, yj = z[mj, j], Y[mj, j].astype(np.float64)
+            b = 0.0
+            for _ in range(25):  # Newton steps on logloss + b^2 / (2 prior_var)
+                p = expit(zj + b)
+                g = float((p - yj).sum()) + b / prior_var
+                h = float((p * (1 - p)).sum()) + 1.0 / prior_var
+                step = g / max(h, _EPS)
+                b -= step
+                if abs(step) < 1e-6:
+                    break
+            shift[j] = b
+        self.shift_ = shift
+        return self
+
+    def predict_proba(self, F: np.ndarray) -> np.ndarray:
+        z = np.einsum("nlm,m->nl", F, self.weights_) + self.bias_ + self.shift_
+        return expit(z)
+
+
+def _f1(y: np.ndarray, p: np.ndarray) -> float:
+    tp = float((y & p).sum())
+    return 2 * tp / max(float(y.sum() + p.sum()), 1.0)
+
+
+_GRID = np.round(np.concatenate([np.arange(0.02, 0.2, 0.02), np.arange(0.2, 0.91, 0.05)]), 3)
+
+
+def tune_thresholds(P: np.ndarray, Y: np.ndarray, M: np.ndarray, shrink: float = 20.0) -> tuple[np.ndarray, float]:
+    """Per-leaf F1-maximising thresholds on out-of-fold probabilities, shrunk towards the one
+    global threshold that maximises the mean F1 over leaves (weight ``n_pos / (n_pos + shrink)``)."""
+    L = P.shape[1]
+    Yb = Y.astype(bool)
+    scores = np.zeros((L, len(_GRID)))
+    npos = np.zeros(L)
+    for j in range(L):
+        mj = M[:, j] > 0
+        yj = Yb[mj, j]
+        npos[j] = yj.sum()
+        if npos[j] == 0:
+            continue
+        pj = P[mj, j]
+        scores[j] = [_f1(yj, pj >= g) for g in _GRID]
+    has = npos > 0
+    glob = float(_GRID[int(np.argmax(scores[has].mean(0)))]) if has.any() else 0.5
+    th = np.full(L, glob)
+    for j in np.where(has)[0]:
+        best = float(_GRID[int(np.argmax(scores[j]))])
+        a = npos[j] / (npos[j] + shrink)
+        th[j] = a * best + (1 - a) * glob
+    return th, glob
+
+
+def decide(P: np.ndarray, th: np.ndarray, none_level: float, top_k: int) -> list[list[int]]:
+    """Leaves suggested per row, best first: those at or above their threshold, and otherwise the
+    leaf with the highest ``p / threshold`` when that ratio reaches ``none_level`` (else none)."""
+    R = P / np.maximum(th, _EPS)
+    out: list[list[int]] = []
+    for i in range(P.shape[0]):
+        chosen = np.where(R[i] >= 1.0)[0]
+        if len(chosen) == 0:
+            j = int(np.argmax(R[i]))
+            chosen = np.array([j]) if R[i, j] >= none_level else np.array([], dtype=int)
+        order = chosen[np.argsort(-P[i, chosen], kind="stable")]
+        out.append([int(j) for j in order[:top_k]])
+    return out
+
+
+def tune_none_level(P: np.ndarray, th: np.ndarray, Y: np.ndarray, M: np.ndarray, top_k: int) -> float:
+    """The ``p / threshold`` level below which a row gets no suggestion, maximising micro-F1 of the
+    whole decision rule on out-of-fold probabilities (low when every example has a code)."""
+    best, best_f = 1.0, -1.0
+    Yb = (Y * M).astype(bool)
+    for level in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0):
+        picks = decide(P, th, level, top_k)
+        D = np.zeros_like(Yb)
+        for i, js in enumerate(picks):
+            D[i, js] = True
+        D &= M.astype(bool)
+        f = _f1(Yb, D)
+        if f > best_f + 1e-9:
+            best, best_f = level, f
+    return best

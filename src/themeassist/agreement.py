@@ -1,0 +1,251 @@
+"""Learning from the coder: decisions back into examples, and agreement statistics.
+
+A suggestions file (from :meth:`themeassist.mapping.ThemeMapper.suggest`, e.g. written by
+``themeassist suggest``) is edited by a coder: the ``decision`` column gets ``accept``, ``reject``
+or ``recode`` per comment, and ``final_codes`` the right codes for a recode. :func:`read_decisions`
+turns the edited file into examples for :meth:`ThemeMapper.fit` (rejections kept as negative
+evidence), and :func:`agreement` measures per theme how far the suggestions agree with a coder.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from themeassist.codebook import Codebook, load_codebook
+from themeassist.exceptions import CodebookError, CorpusError
+
+__all__ = ["AGREEMENT_COLUMNS", "DECISIONS", "agreement", "read_decisions"]
+
+#: Accepted values of the ``decision`` column (case-insensitive); blank = not reviewed (skipped).
+DECISIONS: dict[str, str] = {
+    "accept": "accept", "accepted": "accept", "yes": "accept", "y": "accept", "ok": "accept",
+    "reject": "reject", "rejected": "reject", "no": "reject", "n": "reject",
+    "recode": "recode", "recoded": "recode", "change": "recode", "changed": "recode",
+}  # fmt: skip
+#: Columns of :func:`agreement`.
+AGREEMENT_COLUMNS: tuple[str, ...] = (
+    "theme_id", "theme_name", "level", "n_docs", "n_human", "n_suggested", "n_both", "precision", "recall",
+    "f1", "cohen_kappa", "krippendorff_alpha",
+)  # fmt: skip
+
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip()) \
+        or v is pd.NA
+
+
+def _split(v: Any) -> list[str]:
+    return [] if _blank(v) else [p.strip() for p in str(v).split("|") if p.strip()]
+
+
+def read_decisions(
+    source: str | os.PathLike | pd.DataFrame,
+    *,
+    codebook: Codebook | str | None = None,
+    text_col: str = "text",
+    id_col: str = "doc_id",
+) -> pd.DataFrame:
+    """Turn a coder-edited suggestions file into examples for :meth:`ThemeMapper.fit`.
+
+    Parameters
+    ----------
+    source : path or DataFrame
+        The suggestions table with at least ``doc_id, text, suggested, decision`` and, for
+        recodes, ``final_codes`` (theme names/ids/paths joined by ``"|"``).
+    codebook : Codebook, optional
+        Checks every code now (errors name the row).
+    text_col, id_col : str
+
+    Returns
+    -------
+    DataFrame
+        ``doc_id, text, codes, negative_codes, decision``: accept → ``codes`` = the suggested
+        themes (accepting an empty suggestion means "none of the themes applies"); reject →
+        ``negative_codes`` = the suggested themes, no positive code (other themes unknown);
+        recode → ``codes`` = ``final_codes`` and ``negative_codes`` = the suggested themes the
+        coder dropped. Rows without a decision are skipped.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"doc_id": ["1", "2"], "text": ["Cold food", "Rude"], "suggested": ["Food", "Food"],
+    ...                    "decision": ["accept", "recode"], "final_codes": ["", "Staff"]})
+    >>> read_decisions(df)[["codes", "negative_codes"]].values.tolist()
+    [['Food', ''], ['Staff', 'Food']]
+    """
+    if isinstance(source, pd.DataFrame):
+        df, where = source, "read_decisions"
+    else:
+        from themeassist.io.tables import read_table
+
+        df, where = read_table(source), f"read_decisions({str(source)!r})"
+    cb = load_codebook(codebook) if codebook is not None and not isinstance(codebook, Codebook) else codebook
+    need = [id_col, text_col, "suggested", "decision"]
+    miss = [c for c in need if c not in df.columns]
+    if miss:
+        raise CorpusError(f"{where}: columns {miss} not found (columns: {', '.join(map(repr, map(str, df.columns)))}); "
+                          "edit the suggestions file written by 'themeassist suggest' (add a 'decision' column).")
+    final = df["final_codes"] if "final_codes" in df.columns else pd.Series([""] * len(df), index=df.index)
+    rows = []
+    for i, (doc, text, sugg, dec, fin) in enumerate(zip(df[id_col], df[text_col], df["suggested"], df["decision"],
+                                                        final), start=1):
+        if _blank(dec):
+            continue
+        kind = DECISIONS.get(str(dec).strip().lower())
+        if kind is None:
+            raise CorpusError(f"{where}: row {i} (doc_id {doc!r}), column 'decision': {dec!r} is not a decision; "
+                              "use accept, reject or recode (or leave it blank to skip the row).")
+        suggested, fcodes = _split(sugg), _split(fin)
+        if kind == "accept" and fcodes and fcodes != suggested:
+            kind = "recode"
+        if kind == "recode" and not fcodes:
+            raise CorpusError(f"{where}: row {i} (doc_id {doc!r}) says recode but 'final_codes' is empty; "
+                              "give the right codes joined by '|' (or use reject).")
+        if kind == "accept":
+            codes, neg = suggested, []
+        elif kind == "reject":
+            if not suggested:  # rejecting "none of these" without the right codes says nothing usable
+                continue
+            codes, neg = [], suggested
+        else:
+            codes, neg = fcodes, [s for s in suggested if s not in fcodes]
+        if cb is not None:
+            for col, vals in (("final_codes" if kind == "recode" else "suggested", codes), ("suggested", neg)):
+                try:
+                    cb.resolve_codes(vals)
+                except CodebookError as exc:
+                    raise CodebookError(f"{where}: row {i} (doc_id {doc!r}), column {col!r}: {exc}") from exc
+            if kind == "recode":
+                fin_ids = set(cb.resolve_codes(codes))
+                neg = [s for s in neg if cb.get(s).theme_id not in fin_ids]
+        rows.append({"doc_id": str(doc), "text": "" if _blank(text) else str(text), "codes": "|".join(codes),
+                     "negative_codes": "|".join(neg), "decision": kind})
+    return pd.DataFrame(rows, columns=["doc_id", "text", "codes", "negative_codes", "decision"])
+
+
+def _kappa(a: np.ndarray, b: np.ndarray) -> float:
+    n = len(a)
+    if n == 0:
+        return float("nan")
+    po = float((a == b).mean())
+    pa, pb = float(a.mean()), float(b.mean())
+    pe = pa * pb + (1 - pa) * (1 - pb)
+    return float("nan") if pe >= 1.0 else (po - pe) / (1 - pe)
+
+
+def _alpha(a: np.ndarray, b: np.ndarray) -> float:
+    """Krippendorff's alpha, nominal, two coders, no missing values (via the ``krippendorff`` package)."""
+    if len(a) == 0 or len(np.unique(np.concatenate([a, b]))) < 2:
+        return float("nan")
+    import krippendorff
+
+    return float(krippendorff.alpha(reliability_data=np.vstack([a, b]).astype(float),
+                                     level_of_measurement="nominal"))
+
+
+def _codes_by_doc(df: pd.DataFrame, cb: Codebook, what: str, cols: tuple[str, ...]) -> dict[str, list[str]]:
+    col = next((c for c in cols if c in df.columns), None)
+    if col is None or "doc_id" not in df.columns:
+        raise CorpusError(f"agreement: the {what} table needs 'doc_id' and one of {list(cols)} "
+                          f"(columns: {list(map(str, df.columns))}).")
+    out: dict[str, list[str]] = {}
+    if col == "theme_id" and df["doc_id"].duplicated().any():  # long form
+        for d, t in zip(df["doc_id"].astype(str), df["theme_id"]):
+            out.setdefault(d, []).extend(cb.resolve_codes([t]) if not _blank(t) else [])
+        return out
+    for i, (d, v) in enumerate(zip(df["doc_id"].astype(str), df[col]), start=1):
+        try:
+            out[d] = cb.resolve_codes(None if _blank(v) else str(v))
+        except CodebookError as exc:
+            raise CodebookError(f"agreement: {what} row {i} (doc_id {d!r}), column {col!r}: {exc}") from exc
+    return out
+
+
+def agreement(
+    suggestions: pd.DataFrame,
+    human_codes: pd.DataFrame,
+    codebook: Codebook | str | os.PathLike,
+    *,
+    parents: bool = True,
+) -> pd.DataFrame:
+    """Agreement between suggestions and a human coder, per theme, with a macro-average row.
+
+    Compared on the comments present in both tables (and, when ``suggestions`` has a ``status``
+    column, scored by the mapper: status ok/truncated). A human code at a parent level counts for
+    that parent only; with ``parents=True`` each parent is also compared after rolling both sides
+    up (a comment has the parent when it has any theme below it).
+
+    Parameters
+    ----------
+    suggestions : DataFrame
+        ``doc_id`` and ``suggested_ids`` or ``suggested`` (``"|"``-joined), as from ``suggest``.
+    human_codes : DataFrame
+        ``doc_id`` and ``codes`` (``"|"``-joined names/ids/paths), or a long table ``doc_id, theme_id``.
+    codebook : Codebook, path or built-in name
+    parents : bool, default True
+
+    Returns
+    -------
+    DataFrame
+        Columns ``theme_id, theme_name, level ("leaf"/"parent"/"macro"), n_docs, n_human,
+        n_suggested, n_both, precision, recall, f1, cohen_kappa, krippendorff_alpha``; one row per
+        leaf (and parent), then the row ``theme_id="macro"`` averaging the leaf rows (NaN ignored).
+
+    Examples
+    --------
+    >>> cb = Codebook.from_dict({"Food": None, "Staff": None})
+    >>> s = pd.DataFrame({"doc_id": ["1", "2", "3", "4"], "suggested": ["Food", "Food", "Staff", ""]})
+    >>> h = pd.DataFrame({"doc_id": ["1", "2", "3", "4"], "codes": ["Food", "Staff", "Staff", ""]})
+    >>> agreement(s, h, cb).set_index("theme_id").loc["food", ["precision", "recall"]].tolist()
+    [0.5, 1.0]
+    """
+    cb = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
+    sug = suggestions
+    if "status" in sug.columns:
+        sug = sug[sug["status"].astype(str).isin(("ok", "truncated"))]
+    s_codes = _codes_by_doc(sug, cb, "suggestions", ("suggested_ids", "suggested"))
+    h_codes = _codes_by_doc(human_codes, cb, "human_codes", ("codes", "theme_id"))
+    docs = [d for d in s_codes if d in h_codes]
+    if not docs:
+        raise CorpusError("agreement: no doc_id is in both the suggestions and the human codes; check that the "
+                          "ids match (they are compared as strings).")
+    leaves = cb.leaves()
+    themes = list(leaves) + ([t for t in cb.themes if not t.is_leaf] if parents else [])
+    col = {t.theme_id: j for j, t in enumerate(themes)}
+
+    def matrix(codes: dict[str, list[str]]) -> np.ndarray:
+        M = np.zeros((len(docs), len(themes)), dtype=np.int8)
+        for i, d in enumerate(docs):
+            for tid in codes[d]:
+                targets = [tid] + ([a.theme_id for a in cb.ancestors(tid)] if parents else [])
+                for t in targets:
+                    if t in col:
+                        M[i, col[t]] = 1
+        return M
+
+    H, S = matrix(h_codes), matrix(s_codes)
+    rows = []
+    for t in themes:
+        j = col[t.theme_id]
+        h, s = H[:, j], S[:, j]
+        both = int((h & s).sum())
+        nh, ns = int(h.sum()), int(s.sum())
+        prec = both / ns if ns else float("nan")
+        rec = both / nh if nh else float("nan")
+        f1 = 2 * both / (nh + ns) if nh + ns else float("nan")
+        rows.append({"theme_id": t.theme_id, "theme_name": t.name, "level": "leaf" if t.is_leaf else "parent",
+                     "n_docs": len(docs), "n_human": nh, "n_suggested": ns, "n_both": both, "precision": prec,
+                     "recall": rec, "f1": f1, "cohen_kappa": _kappa(h, s), "krippendorff_alpha": _alpha(h, s)})
+    out = pd.DataFrame(rows, columns=list(AGREEMENT_COLUMNS))
+    leaf_rows = out[out["level"] == "leaf"]
+    macro = {"theme_id": "macro", "theme_name": "macro average (leaves)", "level": "macro", "n_docs": len(docs),
+             "n_human": int(leaf_rows["n_human"].sum()), "n_suggested": int(leaf_rows["n_suggested"].sum()),
+             "n_both": int(leaf_rows["n_both"].sum())}
+    for c in ("precision", "recall", "f1", "cohen_kappa", "krippendorff_alpha"):
+        vals = leaf_rows[c].astype(float)
+        macro[c] = float(vals.mean()) if vals.notna().any() else float("nan")
+    return pd.concat([out, pd.DataFrame([macro])], ignore_index=True)

@@ -1,0 +1,886 @@
+"""Map comments (and candidate codes) onto a researcher's codebook.
+
+:class:`ThemeMapper` learns, from a :class:`~themeassist.codebook.Codebook` and optionally coded
+example comments, to suggest for each comment the leaf themes that most likely apply, with a
+score in [0, 1], the parent themes rolled up, and evidence a coder can check.
+
+Three regimes, chosen from the examples (``regime="auto"``) or forced:
+
+=============  ================================================================================
+zero-shot      no examples: cosine similarity between each comment and each leaf's codebook text
+               (name, prompt-like templates, parts of compound names, description, keywords,
+               examples), standardised per theme over the comments being scored (transductive),
+               so that a theme whose text resembles everything does not swallow the corpus.
+few-shot       some coded comments per leaf (median < 30 over the leaves that have any):
+               prototype, centroid-of-examples, nearest-neighbour vote and logistic regressions
+               (embeddings; TF-IDF word + character n-grams) stacked by a logistic regression
+               fitted on out-of-fold scores of the examples; thresholds tuned on the same folds.
+supervised     median >= 30 coded comments per leaf: the same scorers, with per-leaf thresholds
+               and base rates trusted more (they are shrunk less towards the shared ones).
+=============  ================================================================================
+
+Examples are a DataFrame with columns ``text`` and ``codes`` (theme names, ids or paths at any
+level, joined by ``"|"``), optionally ``doc_id`` and ``negative_codes`` (codes a coder rejected:
+known negatives, see :func:`themeassist.agreement.read_decisions`). :func:`read_examples` reads
+them from a file or a table with other column names; :func:`examples_from_long` builds them from
+a long table (``doc_id, theme_id``) and the texts.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import KFold
+
+from themeassist import _mapping_models as mm
+from themeassist._validation import check_param
+from themeassist.codebook import Codebook, load_codebook
+from themeassist.exceptions import CodebookError, CorpusError, NotFittedError
+
+__all__ = [
+    "Alignment",
+    "SUGGESTION_COLUMNS",
+    "ThemeMapper",
+    "align_candidates",
+    "examples_from_long",
+    "read_examples",
+]
+
+#: Columns of :meth:`ThemeMapper.suggest`, in order (``candidate_id`` only with candidate assignments).
+SUGGESTION_COLUMNS: tuple[str, ...] = (
+    "doc_id", "status", "suggested", "scores", "parents", "parent_scores", "suggested_ids",
+    "evidence", "candidate_id", "none_of_these", "top_score",
+)  # fmt: skip
+EXAMPLE_COLUMNS: tuple[str, ...] = ("doc_id", "text", "codes", "negative_codes")
+REGIMES = ("auto", "zero-shot", "few-shot", "supervised")
+#: Auto regime: supervised when the median number of coded examples per leaf (over leaves with at
+#: least one) reaches this, else few-shot; zero-shot without any coded example.
+SUPERVISED_MEDIAN = 30
+_OK = ("ok", "truncated")
+_ZS_SCALE, _ZS_CENTRE = 1.5, 2.5  # zero-shot: p = sigmoid(scale * (z - centre)); z = per-theme z-score
+_ZS_NONE_Z = 1.0  # zero-shot: the best theme is suggested only if its z-score reaches this
+_ZS_FALLBACK = (0.12, 0.09)  # cosine mean/sd per theme when fewer than 50 comments are scored at once
+_MIN_TRANSDUCTIVE = 50
+
+# settings per regime: prototype weight in centroids, kNN k, C of the two logistic regressions,
+# threshold shrinkage (pseudo-positives), stacker prior variance of the per-leaf base-rate shift
+_SETTINGS = {
+    "few-shot": dict(proto_weight=0.3, knn_k=5, c_emb=10.0, c_tfidf=10.0, th_shrink=30.0, prior_var=0.5),
+    "supervised": dict(proto_weight=0.1, knn_k=15, c_emb=3.0, c_tfidf=10.0, th_shrink=10.0, prior_var=2.0),
+}
+
+
+# ----------------------------------------------------------------------------------------------
+# examples
+# ----------------------------------------------------------------------------------------------
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
+
+
+def read_examples(
+    source: str | os.PathLike | pd.DataFrame,
+    *,
+    text_col: str = "text",
+    codes_col: str = "codes",
+    id_col: str | None = None,
+    codebook: Codebook | None = None,
+    sep: str = "|",
+) -> pd.DataFrame:
+    """Read coded example comments into the examples table that :meth:`ThemeMapper.fit` takes.
+
+    Parameters
+    ----------
+    source : path or DataFrame
+        A CSV/XLSX/parquet file or a table with one coded comment per row.
+    text_col, codes_col : str
+        The comment text and its codes (theme names, ids or paths at any level joined by ``sep``).
+    id_col : str, optional
+        Row ids; the row number (``"ex1"``, ``"ex2"``, ...) when absent.
+    codebook : Codebook, optional
+        When given, every code is checked now (unknown codes raise, naming the row).
+    sep : str, default "|"
+
+    Returns
+    -------
+    DataFrame
+        Columns ``doc_id, text, codes, negative_codes`` (codes joined by ``"|"``); rows without
+        text are dropped.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"comment": ["Lovely food"], "theme": ["Food"]})
+    >>> read_examples(df, text_col="comment", codes_col="theme")[["text", "codes"]].values.tolist()
+    [['Lovely food', 'Food']]
+    """
+    if isinstance(source, pd.DataFrame):
+        df = source
+    else:
+        from themeassist.io.tables import read_table
+
+        df = read_table(source)
+    where = "read_examples" if isinstance(source, pd.DataFrame) else f"read_examples({str(source)!r})"
+    for param, col in (("text_col", text_col), ("codes_col", codes_col), ("id_col", id_col)):
+        if col is not None and col not in df.columns:
+            raise CorpusError(f"{where}: column {col!r} not found (columns: "
+                              f"{', '.join(map(repr, map(str, df.columns)))}). Pass {param}=<the right column>.")
+    out = pd.DataFrame({
+        "doc_id": (df[id_col].astype(str) if id_col else [f"ex{i + 1}" for i in range(len(df))]),
+        "text": df[text_col].map(lambda v: "" if _blank(v) else str(v)),
+        "codes": df[codes_col].map(lambda v: "" if _blank(v) else str(v)),
+        "negative_codes": (df["negative_codes"].map(lambda v: "" if _blank(v) else str(v))
+                           if "negative_codes" in df.columns else ""),
+    })
+    if sep != "|":
+        for c in ("codes", "negative_codes"):
+            out[c] = out[c].map(lambda s: "|".join(p.strip() for p in s.split(sep) if p.strip()))
+    if codebook is not None:
+        for i, (codes, neg) in enumerate(zip(out["codes"], out["negative_codes"])):
+            try:
+                codebook.resolve_codes(codes)
+                codebook.resolve_codes(neg)
+            except CodebookError as exc:
+                raise CodebookError(f"{where}: row {i + 1} (column {codes_col!r}): {exc}") from exc
+    return out[out["text"].str.strip() != ""].reset_index(drop=True)
+
+
+def examples_from_long(long: pd.DataFrame, texts: pd.DataFrame) -> pd.DataFrame:
+    """Examples table from a long code table (``doc_id, theme_id``, one row per code) and a table
+    with ``doc_id, text`` (e.g. a corpus).
+
+    Examples
+    --------
+    >>> long = pd.DataFrame({"doc_id": ["1", "1"], "theme_id": ["food", "staff"]})
+    >>> examples_from_long(long, pd.DataFrame({"doc_id": ["1"], "text": ["Nice food, kind staff"]}))["codes"].tolist()
+    ['food|staff']
+    """
+    for name, df, cols in (("long", long, ("doc_id", "theme_id")), ("texts", texts, ("doc_id", "text"))):
+        miss = [c for c in cols if c not in df.columns]
+        if miss:
+            raise CorpusError(f"examples_from_long: the {name} table lacks columns {miss}.")
+    codes = long.astype({"doc_id": str}).groupby("doc_id", sort=False)["theme_id"].agg(
+        lambda s: "|".join(dict.fromkeys(map(str, s))))
+    t = texts.astype({"doc_id": str})
+    t = t[t["doc_id"].isin(codes.index)]
+    return pd.DataFrame({"doc_id": t["doc_id"].values, "text": t["text"].astype(str).values,
+                         "codes": codes.reindex(t["doc_id"]).values, "negative_codes": ""})
+
+
+def _label_matrix(examples: pd.DataFrame, codebook: Codebook, leaf_ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Leaf labels ``Y`` and known-mask ``M`` from the examples' codes and negative codes."""
+    col = {t: j for j, t in enumerate(leaf_ids)}
+    leaves_under = {t.theme_id: [d.theme_id for d in codebook.descendants(t.theme_id) if d.is_leaf]
+                    for t in codebook.themes if not t.is_leaf}
+    n, L = len(examples), len(leaf_ids)
+    Y = np.zeros((n, L), dtype=np.int8)
+    M = np.ones((n, L), dtype=np.float64)
+    negs = examples["negative_codes"] if "negative_codes" in examples.columns else [""] * n
+    for i, (codes, neg) in enumerate(zip(examples["codes"], negs)):
+        try:
+            pos_ids = codebook.resolve_codes(codes)
+            neg_ids = codebook.resolve_codes(neg)
+        except CodebookError as exc:
+            raise CodebookError(f"ThemeMapper.fit: examples row {i + 1} (doc_id "
+                                f"{examples['doc_id'].iloc[i] if 'doc_id' in examples else i + 1!r}): {exc}") from exc
+        unknown: set[int] = set()
+        for tid in pos_ids:
+            if tid in col:
+                Y[i, col[tid]] = 1
+            else:  # a parent-level code: one of its leaves applies, which one is unknown
+                unknown |= {col[c] for c in leaves_under.get(tid, [])}
+        for j in unknown:
+            if not Y[i, j]:
+                M[i, j] = 0.0
+        if not pos_ids and neg_ids:
+            # a bare rejection: only the rejected themes are known (not applying)
+            M[i, :] = 0.0
+        for tid in neg_ids:
+            for j in ([col[tid]] if tid in col else [col[c] for c in leaves_under.get(tid, [])]):
+                if not Y[i, j]:
+                    M[i, j] = 1.0
+    return Y, M
+
+
+# ----------------------------------------------------------------------------------------------
+# the estimator
+# ----------------------------------------------------------------------------------------------
+class ThemeMapper(BaseEstimator):
+    """Suggest codebook themes for comments, in the zero-shot, few-shot or supervised regime.
+
+    Parameters
+    ----------
+    regime : {"auto", "zero-shot", "few-shot", "supervised"}, default "auto"
+        ``"auto"``: zero-shot without coded examples; supervised when the median number of
+        examples per leaf (over leaves with at least one) is >= 30; few-shot otherwise.
+    top_k : int, default 3
+        At most this many leaf themes are suggested per comment.
+    min_score : float in [0, 1] or None, default None
+        Fixed score a leaf needs to be suggested. ``None``: thresholds tuned per leaf by
+        cross-validation on the examples (zero-shot: a score of 0.5, i.e. a per-theme z-score of
+        2.5, and the best theme when its z-score reaches 1), with "none of these" below them.
+    embedder : str, Embedder or None
+        Model name or object for :func:`themeassist.embed.get_embedder`; loaded on first use.
+    lexical : bool, default True
+        Add a TF-IDF (word and character n-gram) logistic regression when there are examples.
+    transductive : bool, default True
+        In zero-shot, standardise scores per theme over the comments scored together (at least
+        50); otherwise (and for small batches) fixed typical cosine statistics are used.
+    n_folds : int, default 5
+        Cross-validation folds over the examples for calibration and thresholds.
+    random_state : int, default 0
+    cache_dir : path, None or False
+        Embedding cache folder passed to :func:`~themeassist.embed.get_embedder`.
+
+    Attributes
+    ----------
+    regime_ : str
+    leaf_ids_, leaf_names_ : list of str
+        The codebook's leaves, the columns of :meth:`predict_proba`.
+    thresholds_ : ndarray of shape (n_leaves,)
+    none_level_ : float
+        A comment whose best ``score / threshold`` is below this gets "none of these".
+    n_examples_ : int
+    examples_per_leaf_ : ndarray of shape (n_leaves,)
+    stack_weights_ : dict
+        Weight of each scorer in the stacker (few-shot and supervised).
+
+    Examples
+    --------
+    >>> from themeassist.codebook import Codebook
+    >>> cb = Codebook.from_dict({"Care": ["Food", "Staff attitude"], "Access": ["Parking"]})
+    >>> mapper = ThemeMapper().fit(cb)                                   # doctest: +SKIP
+    >>> mapper.suggest(["The meals were cold", "Nowhere to park"])["suggested"].tolist()  # doctest: +SKIP
+    ['Food', 'Parking']
+    """
+
+    def __init__(
+        self,
+        *,
+        regime: str = "auto",
+        top_k: int = 3,
+        min_score: float | None = None,
+        embedder: Any = None,
+        lexical: bool = True,
+        transductive: bool = True,
+        n_folds: int = 5,
+        random_state: int = 0,
+        cache_dir: Any = None,
+    ) -> None:
+        self.regime = regime
+        self.top_k = top_k
+        self.min_score = min_score
+        self.embedder = embedder
+        self.lexical = lexical
+        self.transductive = transductive
+        self.n_folds = n_folds
+        self.random_state = random_state
+        self.cache_dir = cache_dir
+
+    # ---- helpers ------------------------------------------------------------------------------
+    def _get_embedder(self) -> Any:
+        emb = getattr(self, "_embedder_obj", None)
+        if emb is None:
+            if self.embedder is not None and hasattr(self.embedder, "encode"):
+                emb = self.embedder
+            else:
+                from themeassist.embed import get_embedder
+
+                emb = get_embedder(self.embedder, cache_dir=self.cache_dir, show_progress=False)
+            self._embedder_obj = emb
+        return emb
+
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) == 0:
+            return np.zeros((0, self.protos_.shape[1] if hasattr(self, "protos_") else 1), np.float32)
+        return mm.normalise_rows(self._get_embedder().encode(list(texts)))
+
+    def _check_fitted(self, what: str) -> None:
+        if not hasattr(self, "leaf_ids_"):
+            raise NotFittedError(f"This ThemeMapper is not fitted yet: call fit(codebook, examples) before {what}().")
+
+    def _validate(self) -> None:
+        check_param("regime", self.regime, options=REGIMES, owner=self)
+        check_param("top_k", self.top_k, types=int, owner=self)
+        if self.top_k < 1:
+            raise ValueError(f"The 'top_k' parameter of ThemeMapper must be an int >= 1. Got {self.top_k!r} instead.")
+        check_param("min_score", self.min_score, between=(0.0, 1.0), allow_none=True, owner=self)
+        check_param("n_folds", self.n_folds, types=int, owner=self)
+        if self.n_folds < 2:
+            raise ValueError(f"The 'n_folds' parameter of ThemeMapper must be an int >= 2. Got {self.n_folds!r} instead.")
+
+    # ---- fit ----------------------------------------------------------------------------------
+    def fit(
+        self,
+        codebook: Codebook | str | os.PathLike,
+        examples: pd.DataFrame | None = None,
+        *,
+        embeddings: np.ndarray | None = None,
+        example_embeddings: np.ndarray | None = None,
+    ) -> ThemeMapper:
+        """Learn theme prototypes from the codebook and, if given, scorers from coded examples.
+
+        Parameters
+        ----------
+        codebook : Codebook, path or built-in name
+        examples : DataFrame, optional
+            Columns ``text`` and ``codes`` (``"|"``-joined names, ids or paths at any level),
+            optionally ``doc_id`` and ``negative_codes``; see :func:`read_examples`.
+        embeddings : ndarray of shape (n_leaves, dim), optional
+            Precomputed prototype vectors for the leaves (e.g. from another model); by default
+            they are embedded from the codebook text.
+        example_embeddings : ndarray of shape (len(examples), dim), optional
+            Precomputed embeddings of the example texts (unit rows).
+
+        Returns
+        -------
+        self
+        """
+        self._validate()
+        cb = load_codebook(codebook) if not isinstance(codebook, Codebook) else codebook
+        leaves = cb.leaves()
+        if not leaves:
+            raise CodebookError("ThemeMapper.fit: the codebook has no themes.")
+        self.codebook_ = cb
+        self.leaf_ids_ = [t.theme_id for t in leaves]
+        self.leaf_names_ = [t.name for t in leaves]
+        L = len(leaves)
+        if embeddings is not None:
+            P = np.asarray(embeddings, dtype=np.float32)
+            if P.shape[0] != L:
+                raise ValueError(f"ThemeMapper.fit: embeddings has {P.shape[0]} rows but the codebook has {L} leaves; "
+                                 "pass one prototype row per leaf (in codebook.leaves() order) or none.")
+            self.protos_ = mm.normalise_rows(P)
+            self.proto_texts_ = [cb.theme_text(t) for t in self.leaf_ids_]
+        else:
+            texts, owner = [], []
+            for j, t in enumerate(leaves):
+                ts = mm.prototype_texts(t.name, cb.theme_text(t.theme_id), t.keywords)
+                texts += ts
+                owner += [j] * len(ts)
+            V = self._encode(texts)
+            owner_a = np.asarray(owner)
+            self.protos_ = mm.normalise_rows(np.stack([V[owner_a == j].mean(0) for j in range(L)]))
+            self.proto_texts_ = [cb.theme_text(t) for t in self.leaf_ids_]
+        # parents: leaf -> ancestors (ids) for roll-up
+        self.parent_ids_ = [t.theme_id for t in cb.themes if not t.is_leaf]
+        pcol = {p: k for k, p in enumerate(self.parent_ids_)}
+        self._leaf_parents = [[pcol[a.theme_id] for a in cb.ancestors(t)] for t in self.leaf_ids_]
+
+        # examples
+        if examples is not None and len(examples):
+            miss = [c for c in ("text", "codes") if c not in examples.columns]
+            if miss:
+                raise CorpusError(f"ThemeMapper.fit: examples lack columns {miss} (columns: "
+                                  f"{list(map(str, examples.columns))}); use read_examples(..., text_col=, codes_col=).")
+            ex = examples.reset_index(drop=True).copy()
+            if "doc_id" not in ex.columns:
+                ex["doc_id"] = [f"ex{i + 1}" for i in range(len(ex))]
+            ex["doc_id"] = ex["doc_id"].astype(str)
+            Y, M = _label_matrix(ex, cb, self.leaf_ids_)
+        else:
+            ex, Y, M = None, np.zeros((0, L), np.int8), np.zeros((0, L))
+        npos = (Y * (M > 0)).sum(0) if len(Y) else np.zeros(L)
+        self.n_examples_ = 0 if ex is None else len(ex)
+        self.examples_per_leaf_ = npos.astype(int)
+        covered = npos[npos > 0]
+        if self.regime != "auto":
+            regime = self.regime
+        elif covered.size == 0:
+            regime = "zero-shot"
+        elif float(np.median(covered)) >= SUPERVISED_MEDIAN:
+            regime = "supervised"
+        else:
+            regime = "few-shot"
+        if regime != "zero-shot" and (covered.size == 0 or self.n_examples_ < 4):
+            raise ValueError(f"ThemeMapper: regime={regime!r} needs coded examples (at least 4 comments with codes "
+                             f"that resolve to themes); got {self.n_examples_} examples. Use regime='zero-shot' or 'auto'.")
+        self.regime_ = regime
+        if regime == "zero-shot":
+            self.thresholds_ = np.full(L, 0.5)
+            self.none_level_ = float(mm.expit(_ZS_SCALE * (_ZS_NONE_Z - _ZS_CENTRE)) / 0.5)
+            self.stack_weights_ = {}
+            self._ex = None
+            return self
+        if example_embeddings is not None:
+            X = np.asarray(example_embeddings)
+            if X.shape[0] != len(ex):
+                raise ValueError(f"ThemeMapper.fit: example_embeddings has {X.shape[0]} rows for {len(ex)} "
+                                 "examples; pass one row per example, in order.")
+            X = mm.normalise_rows(X)
+        else:
+            X = self._encode(ex["text"].astype(str).tolist())
+        self._fit_examples(ex, X, Y, M)
+        return self
+
+    def _fit_examples(self, ex: pd.DataFrame, X: np.ndarray, Y: np.ndarray, M: np.ndarray) -> None:
+        s = _SETTINGS[self.regime_]
+        n = len(ex)
+        texts = ex["text"].astype(str).tolist()
+        lexical = bool(self.lexical)
+        has_pos = Y.sum(1) > 0
+        # out-of-fold features
+        k = min(self.n_folds, n)
+        folds = list(KFold(n_splits=k, shuffle=True, random_state=self.random_state).split(np.arange(n)))
+        names = self._feature_names(lexical)
+        F = np.zeros((n, Y.shape[1], len(names)), dtype=np.float64)
+        for tr, te in folds:
+            models = self._fit_scorers(X[tr], [texts[i] for i in tr], Y[tr], M[tr], has_pos[tr], s, lexical)
+            F[te] = self._features(models, X[te], [texts[i] for i in te])
+        self._models = self._fit_scorers(X, texts, Y, M, has_pos, s, lexical)
+        stk = mm.Stacker().fit(F, Y, M, prior_var=s["prior_var"])
+        self._stacker = stk
+        self.stack_weights_ = dict(zip(names, map(float, stk.weights_)))
+        P = stk.predict_proba(F)
+        th, _ = mm.tune_thresholds(P, Y, M, shrink=s["th_shrink"])
+        self.thresholds_ = th
+        self.none_level_ = mm.tune_none_level(P, th, Y, M, self.top_k)
+        self.oof_proba_ = P
+        self._ex = ex[["doc_id", "text"]].reset_index(drop=True)
+        self._ex_X = X
+        self._ex_Y = Y * (M > 0)
+
+    @staticmethod
+    def _feature_names(lexical: bool) -> list[str]:
+        return ["proto", "centroid", "knn", "logreg_embedding"] + (["logreg_tfidf"] if lexical else [])
+
+    def _fit_scorers(self, X, texts, Y, M, has_pos, s, lexical):  # type: ignore[no-untyped-def]
+        models: dict[str, Any] = {}
+        models["centroids"] = mm.centroids(X[has_pos], Y[has_pos], self.protos_, s["proto_weight"])
+        models["knn_X"], models["knn_Y"], models["knn_k"] = X[has_pos], Y[has_pos], s["knn_k"]
+        models["lr_emb"] = mm.MultiLogReg(C=s["c_emb"]).fit(X, Y, M)
+        if lexical:
+            from scipy import sparse
+            from sklearn.feature_extraction.text import TfidfVectorizer
+
+            word = TfidfVectorizer(ngram_range=(1, 2), min_df=1 if len(texts) < 500 else 2, sublinear_tf=True,
+                                   lowercase=True, strip_accents="unicode")
+            char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=1 if len(texts) < 500 else 3,
+                                   sublinear_tf=True, max_features=100_000, strip_accents="unicode")
+            Xt = sparse.hstack([word.fit_transform(texts), char.fit_transform(texts)]).tocsr() / math.sqrt(2)
+            models["tfidf"] = (word, char)
+            models["lr_tfidf"] = mm.MultiLogReg(C=s["c_tfidf"]).fit(Xt, Y, M)
+        return models
+
+    def _features(self, models, X: np.ndarray, texts: Sequence[str] | None) -> np.ndarray:  # type: ignore[no-untyped-def]
+        feats = [mm.to_feature(X @ self.protos_.T, "proto"),
+                 mm.to_feature(X @ models["centroids"].T, "centroid")]
+        if len(models["knn_X"]):
+            kn, _ = mm.knn_scores(X @ models["knn_X"].T, models["knn_Y"], models["knn_k"])
+        else:
+            kn = np.zeros((X.shape[0], self.protos_.shape[0]))
+        feats.append(mm.to_feature(kn, "knn"))
+        feats.append(mm.to_feature(models["lr_emb"].decision_function(X), "logreg"))
+        if "lr_tfidf" in models:
+            if texts is None:
+                raise ValueError("ThemeMapper: this mapper uses the comment texts (lexical=True); pass texts, "
+                                 "not only embeddings, to predict_proba/suggest.")
+            from scipy import sparse
+
+            word, char = models["tfidf"]
+            Xt = sparse.hstack([word.transform(texts), char.transform(texts)]).tocsr() / math.sqrt(2)
+            feats.append(mm.to_feature(models["lr_tfidf"].decision_function(Xt), "logreg"))
+        return np.stack(feats, axis=-1)
+
+    # ---- scoring ------------------------------------------------------------------------------
+    def _proba(self, X: np.ndarray, texts: Sequence[str] | None) -> np.ndarray:
+        if self.regime_ == "zero-shot":
+            S = X @ self.protos_.T
+            if self.transductive and len(S) >= _MIN_TRANSDUCTIVE:
+                mu, sd = S.mean(0), S.std(0)
+            else:
+                mu, sd = np.full(S.shape[1], _ZS_FALLBACK[0]), np.full(S.shape[1], _ZS_FALLBACK[1])
+            Z = (S - mu) / np.maximum(sd, 1e-3)
+            return mm.expit(_ZS_SCALE * (Z - _ZS_CENTRE))
+        return self._stacker.predict_proba(self._features(self._models, X, texts))
+
+    def _inputs(self, X: Any, embeddings: np.ndarray | None) -> tuple[list[str] | None, np.ndarray]:
+        if isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind == "f":
+            return None, mm.normalise_rows(X)
+        texts = [str(t) for t in (X["text"] if isinstance(X, pd.DataFrame) else X)]
+        if embeddings is not None:
+            E = np.asarray(embeddings)
+            if E.shape[0] != len(texts):
+                raise ValueError(f"ThemeMapper: embeddings has {E.shape[0]} rows for {len(texts)} texts; "
+                                 "pass one row per text in the same order.")
+            return texts, mm.normalise_rows(E)
+        return texts, self._encode(texts)
+
+    def predict_proba(self, X: Sequence[str] | np.ndarray | pd.DataFrame, *, embeddings: np.ndarray | None = None) -> np.ndarray:
+        """Scores in [0, 1] per comment and leaf, calibrated on the examples when there are some.
+
+        Parameters
+        ----------
+        X : list of str, DataFrame with ``text``, or ndarray of embeddings (n, dim)
+            Embeddings alone work when the mapper has no lexical scorer (zero-shot, or lexical=False).
+        embeddings : ndarray of shape (n, dim), optional
+            Precomputed embeddings of the texts in ``X``.
+
+        Returns
+        -------
+        ndarray of shape (n, n_leaves)
+            Columns in ``leaf_ids_`` order.
+        """
+        self._check_fitted("predict_proba")
+        texts, E = self._inputs(X, embeddings)
+        return self._proba(E, texts)
+
+    def _decide(self, P: np.ndarray) -> list[list[int]]:
+        if self.min_score is not None:
+            th = np.full(P.shape[1], max(float(self.min_score), 1e-6))
+            return mm.decide(P, th, math.inf, self.top_k)
+        return mm.decide(P, self.thresholds_, self.none_level_, self.top_k)
+
+    def predict(self, X: Sequence[str] | np.ndarray | pd.DataFrame, *, embeddings: np.ndarray | None = None) -> np.ndarray:
+        """Binary leaf indicators (n, n_leaves) of the suggested themes (the rule of :meth:`suggest`)."""
+        P = self.predict_proba(X, embeddings=embeddings)
+        out = np.zeros(P.shape, dtype=np.int8)
+        for i, js in enumerate(self._decide(P)):
+            out[i, js] = 1
+        return out
+
+    def rollup(self, P: np.ndarray) -> np.ndarray:
+        """Parent scores (n, n_parents) in ``parent_ids_`` order: the maximum over their leaves."""
+        self._check_fitted("rollup")
+        R = np.zeros((P.shape[0], len(self.parent_ids_)), dtype=P.dtype)
+        for j, ps in enumerate(self._leaf_parents):
+            for k in ps:
+                R[:, k] = np.maximum(R[:, k], P[:, j])
+        return R
+
+    # ---- suggest ------------------------------------------------------------------------------
+    def suggest(
+        self,
+        texts_or_corpus: Sequence[str] | pd.Series | pd.DataFrame,
+        *,
+        embeddings: np.ndarray | None = None,
+        candidate_assignments: pd.DataFrame | None = None,
+        evidence: bool = True,
+    ) -> pd.DataFrame:
+        """One row of suggestions per input row, in input order.
+
+        Parameters
+        ----------
+        texts_or_corpus : list of str, Series or corpus DataFrame
+            A corpus (``doc_id, text, status`` as from :func:`~themeassist.corpus.load_corpus`):
+            rows whose status is not "ok"/"truncated" keep their row but get no suggestion. Plain
+            texts get ``doc_id`` = row number (from 1) and status "ok" (or "empty").
+        embeddings : ndarray, optional
+            One row per input row, or one per scored (ok/truncated) row, in order.
+        candidate_assignments : DataFrame, optional
+            ``doc_id, candidate_id`` (as from discovery); adds the ``candidate_id`` column.
+        evidence : bool, default True
+
+        Returns
+        -------
+        DataFrame
+            ``doc_id, status, suggested`` (leaf names best first, ``"|"``-joined, ``""`` = none of
+            these), ``scores`` (2 decimals, same order), ``parents`` and ``parent_scores`` (the
+            ancestors of the suggested leaves; a parent's score is the maximum over its leaves),
+            ``suggested_ids`` (theme ids), ``evidence`` (per suggested leaf: the nearest coded
+            example with its similarity, or the codebook text matched), ``candidate_id`` (with
+            candidate assignments), ``none_of_these`` (bool, scored rows only), ``top_score``.
+        """
+        self._check_fitted("suggest")
+        if isinstance(texts_or_corpus, pd.DataFrame):
+            df = texts_or_corpus
+            if "text" not in df.columns:
+                raise CorpusError("ThemeMapper.suggest: the table has no 'text' column; pass the output of "
+                                  "load_corpus or a list of texts.")
+            doc_ids = (df["doc_id"].astype(str) if "doc_id" in df.columns
+                       else pd.Series([str(i + 1) for i in range(len(df))])).tolist()
+            status = (df["status"].astype(str).tolist() if "status" in df.columns else
+                      ["ok" if not _blank(t) else "empty" for t in df["text"]])
+            texts = ["" if _blank(t) else str(t) for t in df["text"]]
+        else:
+            texts = ["" if _blank(t) else str(t) for t in list(texts_or_corpus)]
+            doc_ids = [str(i + 1) for i in range(len(texts))]
+            status = ["ok" if t.strip() else "empty" for t in texts]
+        n = len(texts)
+        ok = np.array([s in _OK for s in status], dtype=bool)
+        idx = np.where(ok)[0]
+        sub_texts = [texts[i] for i in idx]
+        if embeddings is not None:
+            E = np.asarray(embeddings)
+            if E.shape[0] == n:
+                E = E[idx]
+            elif E.shape[0] != len(idx):
+                raise ValueError(f"ThemeMapper.suggest: embeddings has {E.shape[0]} rows; expected one per input row "
+                                 f"({n}) or one per scored row ({len(idx)}).")
+            E = mm.normalise_rows(E)
+        else:
+            E = self._encode(sub_texts)
+        P = self._proba(E, sub_texts) if len(idx) else np.zeros((0, len(self.leaf_ids_)))
+        picks = self._decide(P)
+        R = self.rollup(P)
+        ev = self._evidence(E, P, picks) if evidence else [""] * len(idx)
+        out = {c: [""] * n for c in ("suggested", "scores", "parents", "parent_scores", "suggested_ids", "evidence")}
+        none_col: list[Any] = [pd.NA] * n
+        top: list[float] = [float("nan")] * n
+        for r, i in enumerate(idx):
+            js = picks[r]
+            out["suggested"][i] = "|".join(self.leaf_names_[j] for j in js)
+            out["suggested_ids"][i] = "|".join(self.leaf_ids_[j] for j in js)
+            out["scores"][i] = "|".join(f"{P[r, j]:.2f}" for j in js)
+            pk = list(dict.fromkeys(k for j in js for k in self._leaf_parents[j]))
+            pk.sort(key=lambda k: -R[r, k])
+            out["parents"][i] = "|".join(self.codebook_.get(self.parent_ids_[k]).name for k in pk)
+            out["parent_scores"][i] = "|".join(f"{R[r, k]:.2f}" for k in pk)
+            out["evidence"][i] = ev[r]
+            none_col[i] = not js
+            top[i] = round(float(P[r].max()), 4) if P.shape[1] else float("nan")
+        res = pd.DataFrame({"doc_id": doc_ids, "status": status, **out})
+        if candidate_assignments is not None:
+            ca = candidate_assignments
+            miss = [c for c in ("doc_id", "candidate_id") if c not in ca.columns]
+            if miss:
+                raise CorpusError(f"ThemeMapper.suggest: candidate_assignments lacks columns {miss}.")
+            lookup = dict(zip(ca["doc_id"].astype(str), ca["candidate_id"]))
+            res["candidate_id"] = [lookup.get(d, pd.NA) for d in doc_ids]
+        res["none_of_these"] = pd.array(none_col, dtype="boolean")
+        res["top_score"] = top
+        return res
+
+    def _evidence(self, E: np.ndarray, P: np.ndarray, picks: list[list[int]]) -> list[str]:
+        out = [""] * len(picks)
+        if self._ex is None:
+            S = E @ self.protos_.T
+            for r, js in enumerate(picks):
+                out[r] = " | ".join(f"{self.leaf_names_[j]}: codebook text {_snip(self.proto_texts_[j])} "
+                                    f"(similarity {S[r, j]:.2f})" for j in js)
+            return out
+        ids, exT, Yx = self._ex["doc_id"].tolist(), self._ex["text"].tolist(), self._ex_Y
+        for start in range(0, len(picks), 2000):
+            stop = min(start + 2000, len(picks))
+            S = E[start:stop] @ self._ex_X.T
+            for r in range(start, stop):
+                parts = []
+                for j in picks[r]:
+                    pos = np.where(Yx[:, j] > 0)[0]
+                    if len(pos):
+                        b = pos[int(np.argmax(S[r - start, pos]))]
+                        parts.append(f"{self.leaf_names_[j]}: like example {ids[b]} {_snip(exT[b])} "
+                                     f"(similarity {S[r - start, b]:.2f})")
+                    else:
+                        sim = float(E[r] @ self.protos_[j])
+                        parts.append(f"{self.leaf_names_[j]}: codebook text {_snip(self.proto_texts_[j])} "
+                                     f"(similarity {sim:.2f})")
+                out[r] = " | ".join(parts)
+        return out
+
+    # ---- candidate codes ----------------------------------------------------------------------
+    def align_candidates(
+        self,
+        candidate_codes: pd.DataFrame,
+        assignments: pd.DataFrame,
+        suggestions: pd.DataFrame | None = None,
+        *,
+        doc_embeddings: np.ndarray | None = None,
+        min_share: float = 0.2,
+        min_similarity: float = 0.35,
+        max_themes: int = 3,
+    ) -> Alignment:
+        """Align discovered candidate codes with the codebook's leaf themes; see :func:`align_candidates`."""
+        return align_candidates(self, candidate_codes, assignments, suggestions, doc_embeddings=doc_embeddings,
+                                min_share=min_share, min_similarity=min_similarity, max_themes=max_themes)
+
+
+def _snip(text: str, n: int = 70) -> str:
+    t = " ".join(str(text).split())
+    return repr(t if len(t) <= n else t[: n - 1].rstrip() + "…")
+
+
+# ----------------------------------------------------------------------------------------------
+# candidate codes -> themes
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Alignment:
+    """Candidate codes aligned with the codebook.
+
+    Attributes
+    ----------
+    candidates : DataFrame
+        One row per candidate code and matching leaf theme (one row with empty theme columns for
+        a candidate that matches none): ``candidate_id, label, n_docs, theme_id, theme_name,
+        theme_path, similarity, share, rank, possible_new_theme, relation, keywords, quotes``.
+        ``similarity``: cosine between the candidate (the centroid of its comments, or its label
+        and keywords) and the theme's codebook text; ``share``: share of its comments suggested
+        for the theme; ``relation``: "matches" or "possible new theme".
+    themes : DataFrame
+        One row per codebook theme (leaves and parents): ``theme_id, theme_name, theme_path,
+        depth, n_candidates, n_suggested, found`` (False = not found in these data).
+    """
+
+    candidates: pd.DataFrame
+    themes: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        """The candidate table (``candidates``)."""
+        return self.candidates
+
+
+def _listish(v: Any) -> list[str]:
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return [str(x) for x in v]
+    if _blank(v):
+        return []
+    return [p.strip() for p in str(v).replace(";", "|").replace(",", "|").split("|") if p.strip()]
+
+
+def align_candidates(
+    mapper: ThemeMapper,
+    candidate_codes: pd.DataFrame,
+    assignments: pd.DataFrame,
+    suggestions: pd.DataFrame | None = None,
+    *,
+    texts: pd.DataFrame | None = None,
+    doc_embeddings: np.ndarray | None = None,
+    min_share: float = 0.2,
+    min_similarity: float = 0.35,
+    max_themes: int = 3,
+) -> Alignment:
+    """Align candidate codes (from discovery) with a fitted mapper's codebook.
+
+    A candidate matches a leaf theme when at least ``min_share`` of its comments are suggested for
+    it (with ``suggestions``), or — without suggestions — when the cosine similarity between the
+    candidate and the theme reaches ``min_similarity``. Candidates that match nothing are flagged
+    ``possible_new_theme`` with their keywords and representative quotes; themes that no
+    candidate matches and no comment is suggested for are ``found=False`` ("not found in these data").
+
+    Parameters
+    ----------
+    mapper : fitted ThemeMapper
+    candidate_codes : DataFrame
+        ``candidate_id, label, keywords, n_docs`` (+ ``share, representative_doc_ids``).
+    assignments : DataFrame
+        ``doc_id, candidate_id`` (+ ``is_outlier``): outliers are ignored.
+    suggestions : DataFrame, optional
+        The output of :meth:`ThemeMapper.suggest` (``doc_id, suggested_ids``).
+    texts : DataFrame, optional
+        ``doc_id, text`` for the quotes of possible new themes.
+    doc_embeddings : ndarray, optional
+        Embeddings in ``assignments`` row order; the candidate centroid is then used for
+        similarity, otherwise its label and keywords are embedded.
+    min_share, min_similarity : float
+    max_themes : int
+        At most this many matching themes per candidate.
+
+    Returns
+    -------
+    Alignment
+
+    Examples
+    --------
+    >>> al = align_candidates(mapper, cands, assignments, suggestions)   # doctest: +SKIP
+    >>> al.candidates[al.candidates.possible_new_theme]                  # doctest: +SKIP
+    """
+    mapper._check_fitted("align_candidates")
+    for name, df, cols in (("candidate_codes", candidate_codes, ("candidate_id",)),
+                           ("assignments", assignments, ("doc_id", "candidate_id"))):
+        miss = [c for c in cols if c not in df.columns]
+        if miss:
+            raise CorpusError(f"align_candidates: {name} lacks columns {miss} (columns: {list(df.columns)}).")
+    cb = mapper.codebook_
+    asg = assignments.copy()
+    asg["doc_id"] = asg["doc_id"].astype(str)
+    keep = ~asg["is_outlier"].astype(bool) if "is_outlier" in asg.columns else pd.Series(True, index=asg.index)
+    cands = candidate_codes.reset_index(drop=True)
+    cids = cands["candidate_id"].tolist()
+    L = len(mapper.leaf_ids_)
+    # similarity: candidate vectors
+    if doc_embeddings is not None:
+        D = mm.normalise_rows(np.asarray(doc_embeddings))
+        if D.shape[0] != len(asg):
+            raise ValueError(f"align_candidates: doc_embeddings has {D.shape[0]} rows for {len(asg)} assignments.")
+        V = np.zeros((len(cids), D.shape[1]), np.float32)
+        for c, cid in enumerate(cids):
+            m = ((asg["candidate_id"] == cid) & keep).to_numpy()
+            if m.any():
+                V[c] = D[m].mean(0)
+        V = mm.normalise_rows(V)
+    else:
+        descr = []
+        for _, r in cands.iterrows():
+            kw = _listish(r.get("keywords", ""))
+            label = "" if _blank(r.get("label", "")) else str(r.get("label"))
+            descr.append((label + ". " if label else "") + ", ".join(kw[:10]))
+        V = mapper._encode(descr)
+    Sim = V @ mapper.protos_.T if len(cids) else np.zeros((0, L))
+    # share of each candidate's comments suggested per leaf
+    Share = np.zeros((len(cids), L))
+    n_sugg = np.zeros(L, dtype=int)
+    leaf_col = {t: j for j, t in enumerate(mapper.leaf_ids_)}
+    if suggestions is not None:
+        if "suggested_ids" not in suggestions.columns:
+            raise CorpusError("align_candidates: suggestions lacks 'suggested_ids'; pass the output of suggest().")
+        sugg = dict(zip(suggestions["doc_id"].astype(str), suggestions["suggested_ids"].fillna("")))
+        for ids in sugg.values():
+            for t in str(ids).split("|"):
+                if t in leaf_col:
+                    n_sugg[leaf_col[t]] += 1
+        for c, cid in enumerate(cids):
+            docs = asg.loc[(asg["candidate_id"] == cid) & keep, "doc_id"]
+            if len(docs) == 0:
+                continue
+            for d in docs:
+                for t in str(sugg.get(d, "")).split("|"):
+                    if t in leaf_col:
+                        Share[c, leaf_col[t]] += 1
+            Share[c] /= len(docs)
+    quotes_of: dict[str, str] = {}
+    if texts is not None and {"doc_id", "text"} <= set(texts.columns):
+        quotes_of = dict(zip(texts["doc_id"].astype(str), texts["text"].astype(str)))
+    rows = []
+    matched_leaves: set[int] = set()
+    for c, cid in enumerate(cids):
+        r = cands.iloc[c]
+        if suggestions is not None:
+            ok = np.where(Share[c] >= min_share)[0]
+            ok = ok[np.argsort(-Share[c, ok], kind="stable")]
+        else:
+            ok = np.where(Sim[c] >= min_similarity)[0]
+            ok = ok[np.argsort(-Sim[c, ok], kind="stable")]
+        ok = ok[:max_themes]
+        base = {"candidate_id": cid, "label": r.get("label", ""), "n_docs": r.get("n_docs", pd.NA)}
+        kw = "|".join(_listish(r.get("keywords", "")))
+        rep = _listish(r.get("representative_doc_ids", ""))
+        quotes = " | ".join(_snip(quotes_of[d], 120) for d in rep[:3] if d in quotes_of)
+        if len(ok) == 0:
+            rows.append({**base, "theme_id": "", "theme_name": "", "theme_path": "",
+                         "similarity": round(float(Sim[c].max()), 3) if L else float("nan"),
+                         "share": round(float(Share[c].max()), 3) if L else float("nan"),
+                         "rank": 0, "possible_new_theme": True, "relation": "possible new theme",
+                         "keywords": kw, "quotes": quotes})
+            continue
+        for rank, j in enumerate(ok, 1):
+            matched_leaves.add(int(j))
+            t = cb.get(mapper.leaf_ids_[j])
+            rows.append({**base, "theme_id": t.theme_id, "theme_name": t.name, "theme_path": t.path_str,
+                         "similarity": round(float(Sim[c, j]), 3), "share": round(float(Share[c, j]), 3),
+                         "rank": rank, "possible_new_theme": False, "relation": "matches",
+                         "keywords": kw, "quotes": ""})
+    cand_df = pd.DataFrame(rows, columns=["candidate_id", "label", "n_docs", "theme_id", "theme_name", "theme_path",
+                                          "similarity", "share", "rank", "possible_new_theme", "relation",
+                                          "keywords", "quotes"])
+    # themes table (leaves; parents found when any leaf below is)
+    n_cand = np.zeros(L, dtype=int)
+    for j in cand_df.loc[~cand_df["possible_new_theme"], "theme_id"].map(leaf_col):
+        n_cand[int(j)] += 1
+    found_leaf = {mapper.leaf_ids_[j]: bool(n_cand[j] or n_sugg[j]) for j in range(L)}
+    trows = []
+    for t in cb.themes:
+        if t.is_leaf:
+            j = leaf_col[t.theme_id]
+            nc, ns, found = int(n_cand[j]), int(n_sugg[j]), found_leaf[t.theme_id]
+        else:
+            below = [leaf_col[d.theme_id] for d in cb.descendants(t.theme_id) if d.is_leaf]
+            nc = int(n_cand[below].sum()) if below else 0
+            ns = int(n_sugg[below].sum()) if below else 0
+            found = any(found_leaf[mapper.leaf_ids_[j]] for j in below)
+        trows.append({"theme_id": t.theme_id, "theme_name": t.name, "theme_path": t.path_str, "depth": t.depth,
+                      "n_candidates": nc, "n_suggested": ns, "found": found})
+    return Alignment(candidates=cand_df, themes=pd.DataFrame(trows))
