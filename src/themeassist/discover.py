@@ -100,11 +100,8 @@ def _make_label(keywords: Sequence[str], n_words: int = 3) -> str:
     """
     chosen: list[str] = []
     for kw in keywords:
-        if not kw:
-            continue
         toks = set(kw.split())
-        shown = set().union(*(set(c.split()) for c in chosen)) if chosen else set()
-        if toks <= shown:
+        if not toks or any(toks <= set(c.split()) for c in chosen):
             continue
         chosen = [c for c in chosen if not set(c.split()) < toks]
         chosen.append(kw)
@@ -582,7 +579,7 @@ class CandidateDiscovery(BaseEstimator):
         umap_model = UMAP(
             n_neighbors=res["n_neighbors"], n_components=int(self.n_components), min_dist=float(self.min_dist),
             metric="cosine", n_epochs=int(self.n_epochs), low_memory=res["low_memory"],
-            random_state=int(self.random_state), verbose=False,
+            random_state=int(self.random_state), n_jobs=1, verbose=False,
         )  # fmt: skip
         hdbscan_model = HDBSCAN(
             min_cluster_size=res["min_topic_size"], min_samples=res["min_samples"], metric="euclidean",
