@@ -182,7 +182,7 @@ EXPECTED_FLAGS = {("absent_returns", 2): "vanishes", ("absent_returns", 3): "ret
 
 def part2(ctx: dict, results: dict, reps: int, year_size: int = 500) -> None:
     t0 = time.time()
-    Y, P, te, names = ctx["Y"][ctx["te"]], ctx["P"], ctx["te"], ctx["names"]
+    Y, P, names = ctx["Y"][ctx["te"]], ctx["P"], ctx["names"]
     oof, ytr = ctx["oof"], ctx["Y"][ctx["tr"]]
     # planted themes: the six most frequent test sub-themes with enough comments carrying them alone
     npos = Y.sum(0)

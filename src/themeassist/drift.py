@@ -28,12 +28,24 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from themeassist._drift_codes import (
+    _CORPUS_STATUSES,
+    _SUBSTANTIVE,
+    _code_matrix,
+    _labels,
+    _Node,
+    _node_frame,
+    _period_order,
+    _resolve_codebook,
+    _status_mask,
+)
+from themeassist._drift_stats import _effects, _flags, _pair_test, _se, _state, _trend_test, wilson_interval
 from themeassist._validation import check_param
 from themeassist.exceptions import ThemeassistError
 
@@ -67,229 +79,8 @@ CHANGE_COLUMNS: tuple[str, ...] = (
     "risk_ratio", "cohens_h", "slope_pp", "test", "statistic", "p_value", "p_adjusted", "significant", "flag",
     "method",
 )  # fmt: skip
-_SUBSTANTIVE = ("ok", "truncated")
-_CORPUS_STATUSES = ("ok", "truncated", "empty", "missing", "non_text", "non_answer")
 _COUNT_METHODS = ("human", "classify_count")
 _ADJUSTED = {"adjusted": "cpcc", "acc": "acc", "pacc": "pacc", "cpcc": "cpcc", "em": "em"}
-
-
-class _Node(NamedTuple):
-    theme_id: str
-    name: str
-    parent: str
-    parent_id: str
-    depth: int
-    is_leaf: bool
-
-
-# ---- small statistics ---------------------------------------------------------------------------
-def wilson_interval(k: Any, n: Any, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for a binomial proportion ``k / n`` (vectorised).
-
-    Examples
-    --------
-    >>> lo, hi = wilson_interval(3, 10)
-    >>> round(float(lo), 4), round(float(hi), 4)
-    (0.1078, 0.6032)
-    """
-    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
-    z = stats.norm.ppf(0.5 + confidence / 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        den = 1 + z * z / n
-        centre = (p + z * z / (2 * n)) / den
-        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-        lo, hi = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
-    lo = np.where(k <= 0, 0.0, lo)
-    hi = np.where(k >= n, 1.0, hi)
-    return np.where(n > 0, lo, np.nan), np.where(n > 0, hi, np.nan)
-
-
-def _labels(values: Any, n: int, what: str) -> np.ndarray:
-    if values is None:
-        return np.array(["all"] * n, dtype=object)
-    arr = np.asarray(values.to_numpy() if isinstance(values, (pd.Series, pd.Index)) else list(values), dtype=object)
-    if len(arr) != n:
-        raise ThemeassistError(f"drift: {what} has {len(arr)} values but there are {n} comments; pass one "
-                               f"{what} value per comment, in the same order as the codes.")
-    return arr
-
-
-def _period_order(values: Any) -> list[Any]:
-    """Distinct values in their natural order (categories' order, else sorted, else first seen)."""
-    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
-        present = set(values.dropna())
-        return [c for c in values.cat.categories if c in present]
-    uniq = list(pd.unique(pd.Series(np.asarray(values, dtype=object)).dropna()))
-    try:
-        return sorted(uniq)
-    except TypeError:
-        return sorted(uniq, key=str)
-
-
-# ---- codes in, node matrix out ------------------------------------------------------------------
-def _resolve_codebook(codebook: Any) -> Any:
-    if codebook is None or hasattr(codebook, "themes"):
-        return codebook
-    from themeassist.codebook import load_codebook
-
-    return load_codebook(codebook)
-
-
-def _split(value: Any) -> list[str]:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return []
-    return [p.strip() for p in str(value).split("|") if p.strip()]
-
-
-def _flat_nodes(names: list[str]) -> list[_Node]:
-    from themeassist.codebook import slugify
-
-    return [_Node(slugify(n) or n, n, "", "", 0, True) for n in names]
-
-
-def _nodes_of(codebook: Any) -> list[_Node]:
-    by_id = {t.theme_id: t for t in codebook.themes}
-    return [_Node(t.theme_id, t.name, by_id[t.parent_id].name if t.parent_id else "", t.parent_id or "", t.depth,
-                  t.is_leaf) for t in codebook.themes]
-
-
-def _rollup(direct: np.ndarray, cols: list[str], codebook: Any, kind: str) -> tuple[np.ndarray, list[_Node]]:
-    """direct: (n, len(cols)) values on the given themes -> values on every node that has data under it."""
-    nodes = _nodes_of(codebook)
-    pos = {c: j for j, c in enumerate(cols)}
-    covered = []
-    for node in nodes:
-        under = [pos[t] for t in [node.theme_id, *[d.theme_id for d in codebook.descendants(node.theme_id)]]
-                 if t in pos]
-        covered.append(under)
-    keep = [i for i, u in enumerate(covered) if u]
-    out = np.zeros((len(direct), len(keep)))
-    for k, i in enumerate(keep):
-        block = direct[:, covered[i]]
-        out[:, k] = block.max(1) if kind == "labels" else 1 - np.prod(1 - block, axis=1)
-    return out, [nodes[i] for i in keep]
-
-
-def _from_strings(values: Sequence[Any], codebook: Any) -> tuple[np.ndarray, list[_Node]]:
-    lists = [_split(v) for v in values]
-    if codebook is None:
-        names = list(dict.fromkeys(n for lst in lists for n in lst))
-        pos = {n: j for j, n in enumerate(names)}
-        mat = np.zeros((len(lists), len(names)))
-        for i, lst in enumerate(lists):
-            mat[i, [pos[n] for n in lst]] = 1
-        return mat, _flat_nodes(names)
-    cols = [t.theme_id for t in codebook.themes]
-    pos = {c: j for j, c in enumerate(cols)}
-    cache: dict[str, int] = {}
-    mat = np.zeros((len(lists), len(cols)))
-    for i, lst in enumerate(lists):
-        for name in lst:
-            if name not in cache:
-                try:
-                    cache[name] = pos[codebook.get(name).theme_id]
-                except Exception as exc:
-                    raise ThemeassistError(f"drift: comment {i} (row {i}) is coded {name!r}, which is not a theme of "
-                                           f"codebook {codebook.name!r}: {exc}") from exc
-            mat[i, cache[name]] = 1
-    all_nodes = _nodes_of(codebook)
-    rolled, nodes = _rollup(mat, cols, codebook, "labels")
-    # keep every node (zero counts are information), in codebook order
-    assert [n.theme_id for n in nodes] == [n.theme_id for n in all_nodes]
-    return rolled, nodes
-
-
-def _wide(df: pd.DataFrame, codebook: Any) -> tuple[np.ndarray, list[_Node], str]:
-    num = df.select_dtypes(include=["number", "bool"])
-    if num.shape[1] == 0:
-        raise ThemeassistError(f"drift: the codes table has no numeric theme columns (columns: "
-                               f"{', '.join(map(repr, df.columns))}). Pass a 0/1 or score column per theme, a "
-                               "'suggested' column, or a Series of '|'-joined names.")
-    mat = num.to_numpy(dtype=float)
-    if np.isnan(mat).any():
-        r, c = np.argwhere(np.isnan(mat))[0]
-        raise ThemeassistError(f"drift: missing value in the codes at row {r}, column {num.columns[c]!r}; "
-                               "fill it with 0 or drop the row.")
-    if mat.min() < 0 or mat.max() > 1:
-        raise ThemeassistError("drift: theme columns must hold 0/1 codes or scores in [0, 1]; got values from "
-                               f"{mat.min():g} to {mat.max():g}.")
-    kind = "labels" if np.isin(mat, (0.0, 1.0)).all() else "scores"
-    names = [str(c) for c in num.columns]
-    if codebook is None:
-        return mat, _flat_nodes(names), kind
-    try:
-        ids = [codebook.get(n).theme_id for n in names]
-    except Exception as exc:
-        raise ThemeassistError(f"drift: a column of the codes is not a theme of codebook {codebook.name!r}: "
-                               f"{exc}") from exc
-    out, nodes = _rollup(mat, ids, codebook, kind)
-    return out, nodes, kind
-
-
-def _suggestions(df: pd.DataFrame, codebook: Any, use_scores: bool) -> tuple[np.ndarray, list[_Node], str]:
-    if not use_scores or "scores" not in df.columns:
-        mat, nodes = _from_strings(df["suggested"].tolist(), codebook)
-        return mat, nodes, "labels"
-    rows = []
-    for i, (sug, sc) in enumerate(zip(df["suggested"], df["scores"])):
-        names, vals = _split(sug), _split(sc)
-        if len(names) != len(vals):
-            raise ThemeassistError(f"drift: suggestions row {i}: {len(names)} suggested themes but {len(vals)} "
-                                   "scores; 'scores' must give one number per suggested theme, in the same order.")
-        try:
-            rows.append(dict(zip(names, map(float, vals))))
-        except ValueError as exc:
-            raise ThemeassistError(f"drift: suggestions row {i}, column 'scores': {sc!r} is not a '|'-joined "
-                                   "list of numbers.") from exc
-    names = list(dict.fromkeys(n for r in rows for n in r))
-    if codebook is not None:
-        names = [t.name for t in codebook.leaves() if t.name in set(names)] + \
-            [n for n in names if n not in {t.name for t in codebook.leaves()}]
-    wide = pd.DataFrame([[r.get(n, 0.0) for n in names] for r in rows], columns=names, dtype=float)
-    mat, nodes, _ = _wide(wide, codebook)
-    return mat, nodes, "scores"
-
-
-def _code_matrix(codes: Any, *, codebook: Any = None, use_scores: bool = True,
-                 themes: Sequence[str] | None = None) -> tuple[np.ndarray, list[_Node], str]:
-    """Codes in any accepted form -> (matrix n x nodes, nodes, kind in {"labels", "scores"})."""
-    codebook = _resolve_codebook(codebook)
-    if isinstance(codes, pd.DataFrame):
-        if "suggested" in codes.columns:
-            return _suggestions(codes, codebook, use_scores)
-        return _wide(codes, codebook)
-    if isinstance(codes, np.ndarray) and codes.ndim == 2:
-        if themes is None:
-            if codebook is None:
-                raise ThemeassistError("drift: a score/code array needs its column names: pass codebook= (columns "
-                                       "are its leaves, in order) or themes=[...].")
-            themes = [t.theme_id for t in codebook.leaves()]
-        if len(themes) != codes.shape[1]:
-            raise ThemeassistError(f"drift: the array has {codes.shape[1]} columns but {len(themes)} themes were "
-                                   "named (codebook leaves or themes=); they must match.")
-        return _wide(pd.DataFrame(codes, columns=list(themes)), codebook)
-    if isinstance(codes, (str, bytes)):
-        raise ThemeassistError("drift: codes must hold one entry per comment; got a single string.")
-    mat, nodes = _from_strings(list(codes), codebook)
-    return mat, nodes, "labels"
-
-
-def _status_mask(status: Any, codes: Any, n: int) -> np.ndarray:
-    if status is None and isinstance(codes, pd.DataFrame) and "status" in codes.columns:
-        vals = codes["status"].astype(str)
-        if vals.isin(_CORPUS_STATUSES).all():
-            status = vals
-    if status is None:
-        return np.ones(n, bool)
-    st = _labels(status, n, "status")
-    return np.isin(st.astype(str), _SUBSTANTIVE)
-
-
-def _node_frame(nodes: list[_Node]) -> pd.DataFrame:
-    return pd.DataFrame({"theme": [n.name for n in nodes], "theme_id": [n.theme_id for n in nodes],
-                         "parent": [n.parent for n in nodes], "parent_id": [n.parent_id for n in nodes],
-                         "depth": [n.depth for n in nodes], "is_leaf": [n.is_leaf for n in nodes]})
 
 
 def _cells(per: np.ndarray, grp: np.ndarray | None, keep: np.ndarray, period: Any) -> list[tuple[tuple, np.ndarray,
@@ -523,90 +314,6 @@ def estimate_prevalence(scores: Any, *, period: Any = None, checked_sample: tupl
 
 
 # ---- change -------------------------------------------------------------------------------------
-def _state(n_theme: float, ci_low: float, ci_high: float, n: int, min_count: float, min_prev: float,
-           absent_prev: float) -> str:
-    """present / absent / unclear under the minimum-evidence rule (see :func:`changes`)."""
-    if n <= 0 or np.isnan(n_theme):
-        return "no_data"
-    if n_theme >= min_count and ci_low > min_prev:
-        return "present"
-    if n_theme < 0.5 or (n_theme < min_count and ci_high < absent_prev):
-        return "absent"
-    return "unclear"
-
-
-def _se(row: pd.Series, z: float) -> float:
-    """Standard error of a model-based estimate from its interval (floored by a binomial one)."""
-    n = max(float(row["n_comments"]), 1.0)
-    floor = math.sqrt(max(row["prevalence"], 1.0 / n) * (1 - min(row["prevalence"], 0.5)) / n)
-    return max((row["ci_high"] - row["ci_low"]) / (2 * z), floor)
-
-
-def _pair_test(k1: float, n1: int, k2: float, n2: int, counts: bool, se1: float, se2: float) -> tuple[str, float,
-                                                                                                    float]:
-    p1, p2 = k1 / n1, k2 / n2
-    if not counts:
-        se = math.hypot(se1, se2)
-        zval = (p2 - p1) / se if se > 0 else 0.0
-        return "wald_z", zval, float(2 * stats.norm.sf(abs(zval)))
-    pool = (k1 + k2) / (n1 + n2)
-    if min(n1 * pool, n2 * pool, n1 * (1 - pool), n2 * (1 - pool)) < 5:
-        table = [[int(round(k1)), int(round(n1 - k1))], [int(round(k2)), int(round(n2 - k2))]]
-        odds, pval = stats.fisher_exact(table)
-        return "fisher_exact", float(odds), float(pval)
-    se = math.sqrt(pool * (1 - pool) * (1 / n1 + 1 / n2))
-    zval = (p2 - p1) / se if se > 0 else 0.0
-    return "two_proportion_z", zval, float(2 * stats.norm.sf(abs(zval)))
-
-
-def _trend_test(k: np.ndarray, n: np.ndarray, counts: bool, se: np.ndarray) -> tuple[str, float, float, float]:
-    """Cochran-Armitage (counts) or weighted least squares z (estimates) on the period index."""
-    x = np.arange(len(n), dtype=float)
-    p = k / n
-    if counts:
-        pbar = k.sum() / n.sum()
-        xbar = (n * x).sum() / n.sum()
-        slope = float((n * (x - xbar) * (p - pbar)).sum() / (n * (x - xbar) ** 2).sum())
-        var = pbar * (1 - pbar) * ((n * x * x).sum() - (n * x).sum() ** 2 / n.sum())
-        if var <= 0:
-            return "cochran_armitage", 0.0, 1.0, slope
-        zval = float((x * (k - n * pbar)).sum() / math.sqrt(var))
-        return "cochran_armitage", zval, float(2 * stats.norm.sf(abs(zval))), slope
-    w = 1 / np.maximum(se, 1e-9) ** 2
-    xbar = (w * x).sum() / w.sum()
-    sxx = (w * (x - xbar) ** 2).sum()
-    slope = float((w * (x - xbar) * (p - (w * p).sum() / w.sum())).sum() / sxx)
-    zval = slope / math.sqrt(1 / sxx)
-    return "wls_z", float(zval), float(2 * stats.norm.sf(abs(zval))), slope
-
-
-def _effects(p1: float, p2: float, k1: float, n1: int, k2: float, n2: int) -> tuple[float, float, float]:
-    diff = 100 * (p2 - p1)
-    if k1 > 0 and k2 > 0:
-        rr = p2 / p1
-    else:  # Haldane-Anscombe correction for a zero count
-        rr = ((k2 + 0.5) / (n2 + 0.5)) / ((k1 + 0.5) / (n1 + 0.5))
-    h = 2 * math.asin(math.sqrt(min(max(p2, 0), 1))) - 2 * math.asin(math.sqrt(min(max(p1, 0), 1)))
-    return diff, rr, h
-
-
-def _flags(states: list[str]) -> list[str]:
-    """Flag per period: appears / vanishes / returns, judged against the previous determinate state."""
-    out, seen_present, last = [], False, None
-    for st in states:
-        flag = ""
-        if st == "present":
-            if last == "absent":
-                flag = "returns" if seen_present else "appears"
-            seen_present = True
-        elif st == "absent" and last == "present":
-            flag = "vanishes"
-        if st in ("present", "absent"):
-            last = st
-        out.append(flag)
-    return out
-
-
 def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float = 3, min_prev: float = 0.005,
             absent_prev: float = 0.02, correction: str = "fdr_bh", over: str | None = None,
             confidence: float = 0.95) -> pd.DataFrame:

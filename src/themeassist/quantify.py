@@ -60,7 +60,7 @@ def _as2d(a: Any, name: str) -> np.ndarray:
     return arr
 
 
-def fit_calibration(scores: Any, y: Any, *, prior_strength: float = 1.0) -> np.ndarray:
+def fit_calibration(scores: Any, y: Any, *, prior_strength: float = 1.0, return_cov: bool = False) -> Any:
     """Fit a logistic (Platt) calibration per theme: ``P(y=1 | s) = expit(a * logit(s) + b)``.
 
     Parameters
@@ -72,11 +72,13 @@ def fit_calibration(scores: Any, y: Any, *, prior_strength: float = 1.0) -> np.n
     prior_strength : float
         Weight of a pseudo-observation pair (one positive and one negative at the mean logit)
         that keeps the fit finite when a theme has no positives or is perfectly separated.
+    return_cov : bool
+        Also return the asymptotic covariance of ``(a, b)`` per theme (inverse Hessian), shape (k, 2, 2).
 
     Returns
     -------
     ndarray (k, 2)
-        ``(a, b)`` per theme.
+        ``(a, b)`` per theme (and the covariance when ``return_cov``).
 
     Examples
     --------
@@ -103,6 +105,13 @@ def fit_calibration(scores: Any, y: Any, *, prior_strength: float = 1.0) -> np.n
         a, b = a + da, b + db
         if max(np.abs(da).max(), np.abs(db).max()) < 1e-8:
             break
+    if return_cov:
+        p = expit(a * zz + b)
+        v = w * p * (1 - p)
+        h11, h12, h22 = (v * zz * zz).sum(0) + 1e-9, (v * zz).sum(0), v.sum(0) + 1e-9
+        det = h11 * h22 - h12 * h12
+        cov = np.stack([np.stack([h22, -h12], -1), np.stack([-h12, h11], -1)], -2) / det[:, None, None]
+        return np.column_stack([a, b]), cov
     return np.column_stack([a, b])
 
 
@@ -134,6 +143,8 @@ class CheckedSample:
         Out-of-sample scores and human codes (0/1) of the checked comments.
     threshold : float
         Score at which a comment counts as suggested.
+    calibration : ndarray (k, 2), optional
+        Calibration parameters to use instead of fitting them.
 
     Attributes
     ----------
@@ -142,12 +153,14 @@ class CheckedSample:
     mean_pos, mean_neg : ndarray (k,)
         Mean score of checked positives / negatives (for ``pacc``).
     calibration : ndarray (k, 2)
-        :func:`fit_calibration` parameters (for ``cpcc`` and ``em``).
+        :func:`fit_calibration` parameters (for ``cpcc`` and ``em``); given, or fitted here.
+    calibration_cov : ndarray (k, 2, 2) or None
+        Their asymptotic covariance (when fitted here).
     prevalence : ndarray (k,)
         Prevalence in the checked sample (the prior of ``em``).
     """
 
-    def __init__(self, scores: Any, y: Any, *, threshold: float = 0.5) -> None:
+    def __init__(self, scores: Any, y: Any, *, threshold: float = 0.5, calibration: np.ndarray | None = None) -> None:
         cs, cy = _as2d(scores, "checked_scores"), _as2d(y, "checked_y")
         if cs.shape != cy.shape:
             raise ThemeassistError(f"quantify: checked_scores {cs.shape} and checked_y {cy.shape} must have the same "
@@ -158,7 +171,10 @@ class CheckedSample:
         self.n = len(cs)
         self.tpr, self.fpr = (hard * cy).sum(0) / npos, (hard * (1 - cy)).sum(0) / nneg
         self.mean_pos, self.mean_neg = (cs * cy).sum(0) / npos, (cs * (1 - cy)).sum(0) / nneg
-        self.calibration = fit_calibration(cs, cy)
+        if calibration is None:
+            self.calibration, self.calibration_cov = fit_calibration(cs, cy, return_cov=True)
+        else:
+            self.calibration, self.calibration_cov = np.asarray(calibration, float), None
         self.prevalence = cy.mean(0)
 
 
@@ -243,8 +259,9 @@ def bootstrap_quantify(scores: Any | Sequence[Any], *, method: str = "cpcc", che
     """:func:`quantify` with a percentile bootstrap interval, for one or several target samples.
 
     Each replicate resamples the target comments and, for the adjusted methods, the checked
-    sample (with replacement) and refits the adjustment. The checked-sample replicates are
-    shared by all targets (e.g. periods), so each is fitted once.
+    sample (with replacement) and recomputes the adjustment; the calibration parameters are
+    drawn from their asymptotic normal distribution rather than refitted. The checked-sample
+    replicates are shared by all targets (e.g. periods).
 
     Parameters
     ----------
@@ -274,10 +291,15 @@ def bootstrap_quantify(scores: Any | Sequence[Any], *, method: str = "cpcc", che
     rng = np.random.default_rng(random_state)
     if fit is not None:
         cs, cy = _as2d(checked_scores, "checked_scores"), _as2d(checked_y, "checked_y")
+        # rates and prevalence: nonparametric bootstrap of the checked sample; calibration
+        # parameters: drawn from their asymptotic normal distribution (refitting 41 x n_boot
+        # logistic calibrations would dominate the run time for the same interval)
+        chol = np.linalg.cholesky(fit.calibration_cov + 1e-12 * np.eye(2))
         fits = []
         for _ in range(n_boot):
             k = rng.integers(0, len(cs), len(cs))
-            fits.append(CheckedSample(cs[k], cy[k], threshold=threshold))
+            draw = fit.calibration + np.einsum("kij,kj->ki", chol, rng.standard_normal(fit.calibration.shape))
+            fits.append(CheckedSample(cs[k], cy[k], threshold=threshold, calibration=draw))
     a = 1 - confidence
     out = []
     for s in arrays:

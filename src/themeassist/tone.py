@@ -145,7 +145,7 @@ def tone_by_theme(tone_scores: pd.DataFrame, codes: Any, period: Sequence[Any] |
     >>> t.loc[t.theme == "Support", ["period", "n"]].values.tolist()
     [['2020', 1], ['2021', 1]]
     """
-    from themeassist.drift import _code_matrix, _labels, _period_order
+    from themeassist._drift_codes import _code_matrix, _labels, _period_order
 
     check_param("confidence", confidence, owner="tone_by_theme", between=(0.0, 1.0))
     if score not in tone_scores.columns:
@@ -160,7 +160,6 @@ def tone_by_theme(tone_scores: pd.DataFrame, codes: Any, period: Sequence[Any] |
     per = _labels(period, len(y), "period")
     grp = _labels(group, len(y), "group") if group is not None else None
     rows = []
-    keys = [per] if grp is None else [per, grp]
     frame = pd.DataFrame({"_p": per, **({"_g": grp} if grp is not None else {})})
     for key, idx in frame.groupby(["_p"] if grp is None else ["_p", "_g"], sort=False).indices.items():
         key = key if isinstance(key, tuple) else (key,)
@@ -179,7 +178,6 @@ def tone_by_theme(tone_scores: pd.DataFrame, codes: Any, period: Sequence[Any] |
                 lo, hi = mean - half, mean + half
             rows.append({**base, "theme": name, "theme_id": tid, "parent": parent, "depth": depth, "score": score,
                          "n": len(vals), "mean": mean, "sd": sd, "ci_low": lo, "ci_high": hi})
-    del keys
     cols = ["period", *(["group"] if grp is not None else []), "theme", "theme_id", "parent", "depth", "score", "n",
             "mean", "sd", "ci_low", "ci_high"]
     out = pd.DataFrame(rows, columns=cols)

@@ -1,0 +1,117 @@
+"""Statistics behind :mod:`themeassist.drift`: Wilson intervals, tests for change, effect sizes, flags."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+
+
+def wilson_interval(k: Any, n: Any, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for a binomial proportion ``k / n`` (vectorised).
+
+    Examples
+    --------
+    >>> lo, hi = wilson_interval(3, 10)
+    >>> round(float(lo), 4), round(float(hi), 4)
+    (0.1078, 0.6032)
+    """
+    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        den = 1 + z * z / n
+        centre = (p + z * z / (2 * n)) / den
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+        lo, hi = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+    lo = np.where(k <= 0, 0.0, lo)
+    hi = np.where(k >= n, 1.0, hi)
+    return np.where(n > 0, lo, np.nan), np.where(n > 0, hi, np.nan)
+
+
+def _state(n_theme: float, ci_low: float, ci_high: float, n: int, min_count: float, min_prev: float,
+           absent_prev: float) -> str:
+    """present / absent / unclear under the minimum-evidence rule (see :func:`changes`)."""
+    if n <= 0 or np.isnan(n_theme):
+        return "no_data"
+    if n_theme >= min_count and ci_low > min_prev:
+        return "present"
+    if n_theme < 0.5 or (n_theme < min_count and ci_high < absent_prev):
+        return "absent"
+    return "unclear"
+
+
+def _se(row: pd.Series, z: float) -> float:
+    """Standard error of a model-based estimate from its interval (floored by a binomial one)."""
+    n = max(float(row["n_comments"]), 1.0)
+    floor = math.sqrt(max(row["prevalence"], 1.0 / n) * (1 - min(row["prevalence"], 0.5)) / n)
+    return max((row["ci_high"] - row["ci_low"]) / (2 * z), floor)
+
+
+def _pair_test(k1: float, n1: int, k2: float, n2: int, counts: bool, se1: float, se2: float) -> tuple[str, float,
+                                                                                                    float]:
+    p1, p2 = k1 / n1, k2 / n2
+    if not counts:
+        se = math.hypot(se1, se2)
+        zval = (p2 - p1) / se if se > 0 else 0.0
+        return "wald_z", zval, float(2 * stats.norm.sf(abs(zval)))
+    pool = (k1 + k2) / (n1 + n2)
+    if min(n1 * pool, n2 * pool, n1 * (1 - pool), n2 * (1 - pool)) < 5:
+        table = [[int(round(k1)), int(round(n1 - k1))], [int(round(k2)), int(round(n2 - k2))]]
+        odds, pval = stats.fisher_exact(table)
+        return "fisher_exact", float(odds), float(pval)
+    se = math.sqrt(pool * (1 - pool) * (1 / n1 + 1 / n2))
+    zval = (p2 - p1) / se if se > 0 else 0.0
+    return "two_proportion_z", zval, float(2 * stats.norm.sf(abs(zval)))
+
+
+def _trend_test(k: np.ndarray, n: np.ndarray, counts: bool, se: np.ndarray) -> tuple[str, float, float, float]:
+    """Cochran-Armitage (counts) or weighted least squares z (estimates) on the period index."""
+    x = np.arange(len(n), dtype=float)
+    p = k / n
+    if counts:
+        pbar = k.sum() / n.sum()
+        xbar = (n * x).sum() / n.sum()
+        slope = float((n * (x - xbar) * (p - pbar)).sum() / (n * (x - xbar) ** 2).sum())
+        var = pbar * (1 - pbar) * ((n * x * x).sum() - (n * x).sum() ** 2 / n.sum())
+        if var <= 0:
+            return "cochran_armitage", 0.0, 1.0, slope
+        zval = float((x * (k - n * pbar)).sum() / math.sqrt(var))
+        return "cochran_armitage", zval, float(2 * stats.norm.sf(abs(zval))), slope
+    w = 1 / np.maximum(se, 1e-9) ** 2
+    xbar = (w * x).sum() / w.sum()
+    sxx = (w * (x - xbar) ** 2).sum()
+    slope = float((w * (x - xbar) * (p - (w * p).sum() / w.sum())).sum() / sxx)
+    zval = slope / math.sqrt(1 / sxx)
+    return "wls_z", float(zval), float(2 * stats.norm.sf(abs(zval))), slope
+
+
+def _effects(p1: float, p2: float, k1: float, n1: int, k2: float, n2: int) -> tuple[float, float, float]:
+    diff = 100 * (p2 - p1)
+    if k1 > 0 and k2 > 0:
+        rr = p2 / p1
+    else:  # Haldane-Anscombe correction for a zero count
+        rr = ((k2 + 0.5) / (n2 + 0.5)) / ((k1 + 0.5) / (n1 + 0.5))
+    h = 2 * math.asin(math.sqrt(min(max(p2, 0), 1))) - 2 * math.asin(math.sqrt(min(max(p1, 0), 1)))
+    return diff, rr, h
+
+
+def _flags(states: list[str]) -> list[str]:
+    """Flag per period: appears / vanishes / returns, judged against the previous determinate state."""
+    out, seen_present, last = [], False, None
+    for st in states:
+        flag = ""
+        if st == "present":
+            if last == "absent":
+                flag = "returns" if seen_present else "appears"
+            seen_present = True
+        elif st == "absent" and last == "present":
+            flag = "vanishes"
+        if st in ("present", "absent"):
+            last = st
+        out.append(flag)
+    return out
