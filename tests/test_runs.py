@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -229,3 +230,162 @@ def test_resumable_suggest_checks_one_row_per_input_row(tmp_path: Path) -> None:
         resumable_suggest(RowMapper(drop_last=True), corpus(5), tmp_path / "t.csv", chunk_size=2)
     with pytest.raises(ValueError, match="corpus lacks columns"):
         resumable_suggest(RowMapper(), pd.DataFrame({"x": [1]}), tmp_path / "u.csv")
+
+
+# ----------------------------------------------------------------------------- kill and resume
+
+_DRIVER = '''
+import sys, warnings
+warnings.simplefilter("ignore")
+from themeassist.corpus import load_corpus
+from themeassist.embed import get_embedder
+from themeassist.mapping import ThemeMapper
+from themeassist.runs import resumable_suggest
+
+inp, out, cache, model, chunk = sys.argv[1:6]
+corpus = load_corpus(inp, text_col="comment", id_col="id", period_col="year")
+mapper = ThemeMapper(embedder=get_embedder(model, cache_dir=cache, show_progress=False)).fit("iapt")
+review = lambda s: s.merge(corpus[["doc_id", "text"]], on="doc_id", how="left", validate="one_to_one").assign(
+    decision="", final_codes="")
+res = resumable_suggest(mapper, corpus, out, chunk_size=int(chunk), finalize=review, log=print)
+'''
+
+
+def _cli_resumes() -> bool:
+    """True once `themeassist suggest` has --chunk-size (it then runs through resumable_suggest)."""
+    from themeassist.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if hasattr(a, "choices") and a.choices and "suggest" in a.choices)
+    return any("--chunk-size" in act.option_strings for act in sub.choices["suggest"]._actions)
+
+
+def _static_or_tiny_model(tmp_path: Path) -> str:
+    """The static model in models/minilm-static, else a tiny deterministic model2vec model built
+    here from the packaged MiniLM tokenizer (random vectors, seed 0): same code path, no download."""
+    from themeassist.embed import static_model_path
+
+    if static_model_path().is_dir():
+        return "static"
+    from model2vec import StaticModel
+    from tokenizers import Tokenizer
+
+    from themeassist.embed import default_model_path
+
+    tok = Tokenizer.from_file(str(default_model_path() / "tokenizer.json"))
+    vectors = np.random.default_rng(0).standard_normal((tok.get_vocab_size(), 32)).astype(np.float32)
+    folder = tmp_path / "tiny-static"
+    StaticModel(vectors, tok, config={"model_type": "model2vec", "normalize": True}, normalize=True).save_pretrained(str(folder))
+    return str(folder)
+
+
+def _big_corpus(path: Path, n: int = 20_000) -> None:
+    rng = np.random.default_rng(7)
+    subjects = ["the waiting list", "my therapist", "the sessions", "the online course", "the receptionist",
+                "parking", "the group", "the phone assessment", "my caseload", "supervision"]  # fmt: skip
+    verbs = ["was", "felt", "seemed", "has been", "is"]
+    adjs = ["too long", "really helpful", "rushed", "kind and patient", "confusing", "far too short",
+            "supportive", "hard to reach", "excellent", "stressful"]  # fmt: skip
+    extra = ["", " because of staff shortages", " and I felt listened to", " so I gave up", " thanks",
+             " 😀", " — honestly", " (again)"]  # fmt: skip
+    texts: list[object] = [f"{rng.choice(subjects)} {rng.choice(verbs)} {rng.choice(adjs)}{rng.choice(extra)}"
+                           for _ in range(n)]  # fmt: skip
+    for i in rng.choice(n, 400, replace=False):  # non-answers, blanks, numbers: every row still comes out
+        texts[i] = rng.choice(["", "n/a", "5", "none", "   "])
+    pd.DataFrame({"id": [f"C{i:05d}" for i in range(n)], "comment": texts,
+                  "year": rng.choice([2021, 2022, 2023], n)}).to_csv(path, index=False)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_kill_minus_9_then_rerun_gives_the_uninterrupted_output(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    model = _static_or_tiny_model(tmp_path)
+    inp = tmp_path / "comments.csv"
+    _big_corpus(inp)
+    driver = tmp_path / "driver.py"
+    driver.write_text(_DRIVER)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+
+    def cmd(out: Path, cache: Path) -> list[str]:
+        if _cli_resumes():  # the real command line
+            return [sys.executable, "-m", "themeassist.cli", "suggest", str(inp), "--codebook", "iapt", "--text-col",
+                    "comment", "--id-col", "id", "--out", str(out), "--model", model, "--cache-dir", str(cache),
+                    "--chunk-size", "1000", "--quiet"]  # fmt: skip
+        return [sys.executable, str(driver), str(inp), str(out), str(cache), model, "1000"]
+
+    t0 = time.perf_counter()
+    ref = subprocess.run(cmd(tmp_path / "ref.csv", tmp_path / "cache-ref"), env=env, capture_output=True, text=True)
+    assert ref.returncode == 0, ref.stderr[-3000:]
+    t_ref = time.perf_counter() - t0
+
+    out, run = tmp_path / "out.csv", tmp_path / ".out.csv.run"
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd(out, tmp_path / "cache"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    while proc.poll() is None and len(list(run.rglob("chunk-*.parquet"))) < 6 and time.perf_counter() - t0 < 120:
+        time.sleep(0.01)
+    assert proc.poll() is None, "the run finished before it could be killed: " + proc.stderr.read().decode()[-2000:]
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    t_killed = time.perf_counter() - t0
+    manifest = json.loads(next(run.rglob("manifest.json")).read_text())
+    done, n_chunks = manifest["chunks"], manifest["n_chunks"]
+    assert proc.returncode == -signal.SIGKILL and 2 <= len(done) < n_chunks
+    assert not out.exists()  # no half-written output under the final name
+
+    t0 = time.perf_counter()
+    again = subprocess.run(cmd(out, tmp_path / "cache"), env=env, capture_output=True, text=True)
+    t_resume = time.perf_counter() - t0
+    assert again.returncode == 0, again.stderr[-3000:]
+    found = re.search(r"resumed: (\d+) of (\d+) chunks", again.stdout + again.stderr)
+    reused = int(found.group(1)) if found else -1
+    assert found or _cli_resumes(), again.stdout[-2000:]
+    assert reused == -1 or (reused == len(done) and int(found.group(2)) == n_chunks)  # every chunk done is reused
+    assert out.read_bytes() == (tmp_path / "ref.csv").read_bytes()
+    table = pd.read_csv(out, keep_default_na=False, dtype=str)
+    assert len(table) == 20_000 and table["doc_id"].tolist() == [f"C{i:05d}" for i in range(20_000)]
+    assert not run.exists()
+    print(f"\nkill/resume on 20,000 comments ({model}): uninterrupted {t_ref:.1f}s, killed after {t_killed:.1f}s "
+          f"with {len(done)}/{n_chunks} chunks done, resumed run {t_resume:.1f}s reusing {reused} chunks "
+          f"({'CLI' if _cli_resumes() else 'driver script'})")
+
+
+# ----------------------------------------------------------------------------- chunked == whole
+
+
+class WordHash:
+    model_id = "test:wordhash:v1"
+
+    def encode(self, texts):  # type: ignore[no-untyped-def]
+        out = np.zeros((len(texts), 48), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in str(t).lower().split():
+                out[i, sum(w.encode()) % 47] += 1
+            out[i, 47] = 0.1
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def _mapped_corpus(n: int = 260) -> pd.DataFrame:
+    from themeassist.corpus import load_corpus
+
+    words = ["waiting", "list", "staff", "kind", "targets", "stress", "supervision", "parking", "team", "support"]
+    rng = np.random.default_rng(3)
+    return load_corpus(pd.DataFrame({"c": [" ".join(rng.choice(words, 5)) for _ in range(n)]}), text_col="c")
+
+
+@pytest.mark.parametrize("transductive", [
+    False,
+    True,  # scores standardised over all comments: only the embedding is chunked
+])  # fmt: skip
+def test_chunked_suggest_equals_one_call_on_the_whole_corpus(tmp_path: Path, transductive: bool) -> None:
+    from themeassist.mapping import ThemeMapper
+
+    corpus = _mapped_corpus()
+    mapper = ThemeMapper(embedder=WordHash(), transductive=transductive).fit("iapt")
+    whole = mapper.suggest(corpus)
+    chunked = resumable_suggest(mapper, corpus, tmp_path / "s.parquet", chunk_size=100)
+    pd.testing.assert_frame_equal(chunked, pd.read_parquet(tmp_path / "s.parquet"))
+    assert chunked.attrs["run"]["n_chunks"] == 3
+    assert chunked.attrs["run"].get("mode") == ("embed-chunks" if transductive else None)
+    assert (chunked["suggested"] == whole["suggested"]).all()
+    np.testing.assert_allclose(chunked["top_score"], whole["top_score"])

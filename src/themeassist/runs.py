@@ -469,26 +469,75 @@ def _check_fitted(estimator: Any, method: str, who: str) -> None:
         check_is_fitted(estimator)
 
 
+def _check_rows(res: Any, part: pd.DataFrame, who: str, est: Any, method: str) -> pd.DataFrame:
+    """The result of ``est.method(part)`` must have one row per input row (by doc_id)."""
+    if not isinstance(res, pd.DataFrame) or "doc_id" not in res.columns:
+        raise ThemeassistError(f"{who}: {type(est).__name__}.{method}() must return a DataFrame with a doc_id column.")
+    got, want = res["doc_id"].astype(str).tolist(), part["doc_id"].astype(str).tolist()
+    if sorted(got) != sorted(want):
+        lost = sorted(set(want) - set(got))[:5]
+        extra = len(got) - len(set(got))
+        rows = (f"rows {int(part['row'].iloc[0])}-{int(part['row'].iloc[-1])}" if "row" in part and len(part)
+                else f"{len(part)} rows")  # fmt: skip
+        raise ThemeassistError(
+            f"{who}: {type(est).__name__}.{method}() did not return one row per input row for {rows} "
+            f"({len(got)} rows for {len(want)} inputs; missing doc_ids {lost}, {extra} duplicates). "
+            "This is a bug: please report it."
+        )
+    return res
+
+
 def _per_row(who: str, method: str) -> Callable[[Any, pd.DataFrame], Callable[[pd.DataFrame], pd.DataFrame]]:
     def make(estimator: Any, corpus: pd.DataFrame) -> Callable[[pd.DataFrame], pd.DataFrame]:
         def func(chunk: pd.DataFrame) -> pd.DataFrame:
-            res = getattr(estimator, method)(chunk)
-            if not isinstance(res, pd.DataFrame) or "doc_id" not in res.columns:
-                raise ThemeassistError(f"{who}: {type(estimator).__name__}.{method}() must return a DataFrame "
-                                       "with a doc_id column.")  # fmt: skip
-            got, want = res["doc_id"].astype(str).tolist(), chunk["doc_id"].astype(str).tolist()
-            if sorted(got) != sorted(want):
-                lost = sorted(set(want) - set(got))[:5]
-                extra = len(got) - len(set(got))
-                raise ThemeassistError(
-                    f"{who}: {type(estimator).__name__}.{method}() did not return one row per input row for rows "
-                    f"{int(chunk['row'].iloc[0]) if 'row' in chunk else ''}-"
-                    f"{int(chunk['row'].iloc[-1]) if 'row' in chunk else ''} ({len(got)} rows for {len(want)} "
-                    f"inputs; missing doc_ids {lost}, {extra} duplicates). This is a bug: please report it."
-                )
-            return res
+            return _check_rows(getattr(estimator, method)(chunk), chunk, who, estimator, method)
         return func
     return make
+
+
+def _transductive(estimator: Any) -> bool:
+    """True when the estimator's scores depend on the other comments scored in the same call
+    (ThemeMapper zero-shot with ``transductive=True``): then only the embedding is chunked."""
+    return getattr(estimator, "regime_", None) == "zero-shot" and bool(getattr(estimator, "transductive", False))
+
+
+def _embedder_of(estimator: Any) -> Any:
+    emb = getattr(estimator, "embedder", None)
+    if emb is not None and hasattr(emb, "encode") and hasattr(emb, "model_id"):
+        return emb
+    from themeassist.embed import get_embedder
+
+    return get_embedder(emb, cache_dir=getattr(estimator, "cache_dir", None), show_progress=False)
+
+
+def _embed_then_call(estimator: Any, method: str, corpus: pd.DataFrame, out_path: str | os.PathLike[str], *,
+                     who: str, run_dir: Any, chunk_size: int, embedder: Any, finalize: Any, on_mismatch: str,
+                     keep_run_dir: bool, log: Any) -> pd.DataFrame:  # fmt: skip
+    """Embed the substantive comments in resumable chunks, then call ``method`` once on everything."""
+    out = Path(out_path)
+    folder = Path(run_dir) if run_dir is not None else out.parent / f".{out.name}.run"
+    emb = embedder if embedder is not None else _embedder_of(estimator)
+    usable = corpus["status"].isin(("ok", "truncated")).to_numpy()
+    texts = pd.DataFrame({"text": corpus.loc[usable, "text"].astype(str).tolist()})
+
+    def embed(chunk: pd.DataFrame) -> pd.DataFrame:
+        X = np.asarray(emb.encode(chunk["text"].tolist()), dtype=np.float32)
+        return pd.DataFrame(X, columns=[f"e{j}" for j in range(X.shape[1])])
+
+    frame = run_chunked(texts, embed, out_path=None, run_dir=folder / "embeddings", chunk_size=chunk_size,
+                        params={"step": "embed", "model_id": str(emb.model_id)}, on_mismatch=on_mismatch,
+                        log=log)  # fmt: skip
+    info = dict(frame.attrs.get("run", {}))
+    E = frame.to_numpy(dtype=np.float32) if usable.any() else None
+    res = getattr(estimator, method)(corpus, embeddings=E) if E is not None else getattr(estimator, method)(corpus)
+    res = _check_rows(res, corpus, who, estimator, method).reset_index(drop=True)
+    if finalize is not None:
+        res = finalize(res)
+    write_table(res, out)
+    if not keep_run_dir:
+        shutil.rmtree(folder, ignore_errors=True)
+    res.attrs["run"] = {**info, "run_dir": str(folder), "mode": "embed-chunks"}
+    return res
 
 
 def _stage_params(step: str, estimator: Any) -> dict[str, Any]:
@@ -514,6 +563,7 @@ def resumable_suggest(
     *,
     run_dir: str | os.PathLike[str] | None = None,
     chunk_size: int = 2000,
+    embedder: Any = None,
     finalize: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
     on_mismatch: str = "restart",
     keep_run_dir: bool = False,
@@ -521,11 +571,20 @@ def resumable_suggest(
 ) -> pd.DataFrame:
     """``mapper.suggest(corpus)`` in resumable chunks, written atomically to ``out_path``.
 
-    The job's identity is the mapper's class, parameters and fitted state
-    (:func:`fitted_fingerprint`: codebook, theme vectors, model id), the corpus and the chunk
-    size; a re-run of the same command after a kill resumes, anything else starts afresh (or
-    raises, ``on_mismatch="error"``). Each chunk must come back with one row per input row
-    (checked by ``doc_id``); the result has one row per corpus row, in corpus order.
+    The result equals ``mapper.suggest(corpus)`` whatever the chunk size, and a re-run of the same
+    command after a kill resumes where it stopped:
+
+    * a mapper whose scores are row by row (few-shot, supervised, zero-shot with
+      ``transductive=False``) suggests chunk by chunk; the job's identity is the mapper's class,
+      parameters and fitted state (:func:`fitted_fingerprint`: codebook, theme vectors, model id),
+      the corpus and the chunk size;
+    * a transductive zero-shot mapper standardises scores over all the comments scored together,
+      so only the embedding (the slow part) is done in resumable chunks (stored in
+      ``<run_dir>/embeddings``, identity: the model id and the texts); ``suggest`` then runs once
+      on the whole corpus with those embeddings.
+
+    Anything else in the run folder starts afresh (or raises, ``on_mismatch="error"``). The result
+    is checked to have one row per corpus row (by ``doc_id``), in corpus order.
 
     Parameters
     ----------
@@ -536,6 +595,9 @@ def resumable_suggest(
     run_dir, chunk_size, finalize, on_mismatch, keep_run_dir, log
         See :func:`run_chunked`. ``finalize`` gets the assembled suggestions (e.g. to merge the
         text and add the ``decision`` / ``final_codes`` review columns) before writing.
+    embedder : Embedder, optional
+        For the transductive case: the embedder to use (default: the mapper's ``embedder``,
+        resolved as the mapper does, with its ``cache_dir``).
 
     Returns
     -------
@@ -548,6 +610,10 @@ def resumable_suggest(
     """
     _check_corpus(corpus, "resumable_suggest")
     _check_fitted(mapper, "suggest", "resumable_suggest")
+    if _transductive(mapper):
+        return _embed_then_call(mapper, "suggest", corpus, out_path, who="resumable_suggest", run_dir=run_dir,
+                                chunk_size=chunk_size, embedder=embedder, finalize=finalize,
+                                on_mismatch=on_mismatch, keep_run_dir=keep_run_dir, log=log)  # fmt: skip
     func = _per_row("resumable_suggest", "suggest")(mapper, corpus)
     return run_chunked(corpus, func, out_path=out_path, run_dir=run_dir, chunk_size=chunk_size,
                        params=_stage_params("suggest", mapper), finalize=finalize, on_mismatch=on_mismatch,
