@@ -145,3 +145,44 @@ def test_discover_dask_sample_then_assign(static, corpus, client) -> None:  # ty
     counts = a["candidate_id"].value_counts()
     assert codes["n_docs"].tolist() == [int(counts.get(c, 0)) for c in codes["candidate_id"]]
     assert codes["n_docs"].sum() == int(usable.sum())
+
+
+def test_uncertain_rows_by_hand() -> None:
+    from types import SimpleNamespace
+
+    from themeassist.scale import uncertain_rows
+
+    m = SimpleNamespace(thresholds_=np.array([0.5, 0.2]), none_level_=0.5, min_score=None)
+    P = np.array([[0.9, 0.1], [0.52, 0.05], [0.3, 0.15], [0.1, 0.02]])
+    # margins: row 0 |log 1.8| = 0.59; row 1 |log 1.04| = 0.04; row 2 min(|log 0.75|, |log 0.75 - log 0.5|)
+    # = 0.29; row 3 min(|log 0.2|, |log 0.2 - log 0.5|) = 0.92
+    assert uncertain_rows(m, P, fraction=0.5).tolist() == [1, 2]
+    assert uncertain_rows(m, P, fraction=0.75).tolist() == [0, 1, 2]
+    assert uncertain_rows(m, P, fraction=0.0).tolist() == []
+    # a fixed min_score (0.05 for every leaf) and no "none of these" level: row 1 sits on it
+    m2 = SimpleNamespace(thresholds_=None, none_level_=0.5, min_score=0.05)
+    assert uncertain_rows(m2, P, fraction=0.25).tolist() == [1]
+    # row 2's margin 1.10 (|log 3|) is now the largest
+    assert uncertain_rows(m2, P, fraction=0.75).tolist() == [0, 1, 3]
+    with pytest.raises(ValueError, match="'fraction' parameter of uncertain_rows"):
+        uncertain_rows(m, P, fraction=1.5)
+
+
+def test_suggest_hybrid_redoes_the_uncertain_rows(static, codebook, corpus) -> None:  # type: ignore[no-untyped-def]
+    from themeassist.scale import suggest_hybrid
+
+    ex = pd.DataFrame({"text": BASE[:8] * 2, "codes": CODES * 2})
+    fast = ThemeMapper(regime="few-shot", embedder=static).fit(codebook, ex)
+    exact = ThemeMapper(regime="few-shot", embedder=static, lexical=False).fit(codebook, ex)
+    ref_fast, ref_exact = fast.suggest(corpus), exact.suggest(corpus)
+    pd.testing.assert_frame_equal(suggest_hybrid(fast, exact, corpus, fraction=0.0), ref_fast)
+    everything = suggest_hybrid(fast, exact, corpus, fraction=1.0)
+    pd.testing.assert_frame_equal(everything, ref_exact, check_dtype=False)
+    assert everything.attrs["re_embedded"] == int(corpus["status"].isin(["ok", "truncated"]).sum())
+    some = suggest_hybrid(fast, exact, corpus, fraction=0.2)
+    redo = corpus["doc_id"].isin(some.attrs["re_embedded_doc_ids"]).to_numpy()
+    assert redo.sum() == some.attrs["re_embedded"] == round(0.2 * 68)
+    pd.testing.assert_frame_equal(some[redo], ref_exact[redo], check_dtype=False)
+    pd.testing.assert_frame_equal(some[~redo], ref_fast[~redo], check_dtype=False)
+    with pytest.raises(ValueError, match="transductive zero-shot"):
+        suggest_hybrid(ThemeMapper(regime="zero-shot", embedder=static).fit(codebook), exact, corpus)

@@ -48,7 +48,7 @@ import pandas as pd
 from themeassist._validation import check_param
 from themeassist.exceptions import CorpusError, NotFittedError, ThemeassistError
 
-__all__ = ["ScaledDiscovery", "discover_dask", "suggest_dask"]
+__all__ = ["ScaledDiscovery", "discover_dask", "suggest_dask", "suggest_hybrid", "uncertain_rows"]
 
 logger = logging.getLogger(__name__)
 
@@ -247,6 +247,20 @@ def _suggest_part(part: pd.DataFrame, payload: dict[str, Any], evidence: bool,
     return _ZeroShotStats.wrap(mapper, stats).suggest(part, embeddings=raw, evidence=evidence)
 
 
+def _with_proba(mapper: Any, P: np.ndarray) -> Any:
+    """A view of ``mapper`` whose ``suggest`` uses the scores ``P`` of its scored rows (already
+    computed by ``predict_proba``) instead of computing them again."""
+    view = copy.copy(mapper)
+
+    def _proba(X: np.ndarray, texts: Sequence[str] | None) -> np.ndarray:
+        if X.shape[0] != P.shape[0]:
+            raise ThemeassistError(f"internal: {X.shape[0]} rows scored but {P.shape[0]} scores precomputed")
+        return P
+
+    view._proba = _proba
+    return view
+
+
 def _second(pair: tuple[Any, Any]) -> Any:
     return pair[1]
 
@@ -377,6 +391,121 @@ def suggest_dask(
         lookup = dict(zip(ca["doc_id"].astype(str), ca["candidate_id"]))
         col = [lookup.get(d, pd.NA) for d in out["doc_id"]]
         out.insert(int(out.columns.get_loc("none_of_these")), "candidate_id", col)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# hybrid: a fast model for every comment, the exact model for the uncertain ones
+# ------------------------------------------------------------------------------------------------
+def uncertain_rows(mapper: Any, P: np.ndarray, *, fraction: float) -> np.ndarray:
+    """Indices (sorted) of the ``fraction`` of rows whose suggestions are closest to changing.
+
+    A row's margin is the smallest distance, on a log scale, between any leaf's score and that
+    leaf's threshold (``mapper.thresholds_``, or ``min_score`` when set), and between its best
+    ``score / threshold`` and the mapper's "none of these" level: the rows with the smallest
+    margins are those a slightly different embedding would most likely code differently.
+
+    Parameters
+    ----------
+    mapper : fitted ThemeMapper
+    P : ndarray of shape (n, n_leaves)
+        ``mapper.predict_proba`` of the rows.
+    fraction : float in [0, 1]
+
+    Returns
+    -------
+    ndarray of int, shape (round(fraction * n),)
+
+    Examples
+    --------
+    >>> P = mapper.predict_proba(texts, embeddings=E_static)        # doctest: +SKIP
+    >>> uncertain_rows(mapper, P, fraction=0.05)                    # doctest: +SKIP
+    """
+    check_param("fraction", fraction, between=(0.0, 1.0), owner="uncertain_rows")
+    P = np.asarray(P, dtype=np.float64)
+    n = P.shape[0]
+    k = int(round(fraction * n))
+    if k == 0 or n == 0:
+        return np.zeros(0, dtype=int)
+    if mapper.min_score is not None:
+        th = np.full(P.shape[1], max(float(mapper.min_score), 1e-6))
+        none_level = math.inf
+    else:
+        th, none_level = np.maximum(np.asarray(mapper.thresholds_, dtype=np.float64), 1e-9), float(mapper.none_level_)
+    logr = np.log(np.maximum(P, 1e-12) / th)
+    margin = np.abs(logr).min(axis=1)
+    if math.isfinite(none_level) and none_level > 0:
+        best = logr.max(axis=1)
+        below = best < 0  # no leaf over its threshold: "best leaf or none" is decided at none_level
+        margin[below] = np.minimum(margin[below], np.abs(best[below] - math.log(none_level)))
+    return np.sort(np.argsort(margin, kind="stable")[:k])
+
+
+def suggest_hybrid(
+    fast: Any,
+    exact: Any,
+    corpus: pd.DataFrame | Sequence[str],
+    *,
+    fraction: float = 0.05,
+    evidence: bool = True,
+) -> pd.DataFrame:
+    """Suggest with a fast mapper (static model), then redo the most uncertain rows with an exact one.
+
+    Every comment is embedded and scored by ``fast``; the ``fraction`` of scored comments whose
+    suggestions are closest to changing (:func:`uncertain_rows`) are embedded again by ``exact``'s
+    model (MiniLM) and take ``exact``'s suggestions. The time is that of ``fast`` plus
+    ``fraction`` of that of ``exact``.
+
+    Parameters
+    ----------
+    fast, exact : fitted ThemeMapper
+        Fitted on the same codebook and examples, with a fast and an accurate embedder. Not for
+        the transductive zero-shot regime (its scores depend on the rows scored together).
+    corpus : DataFrame or sequence of str
+        As for :meth:`ThemeMapper.suggest`.
+    fraction : float in [0, 1], default 0.05
+    evidence : bool, default True
+
+    Returns
+    -------
+    DataFrame
+        :meth:`ThemeMapper.suggest`'s table; ``attrs["re_embedded"]`` counts the rows redone and
+        ``attrs["re_embedded_doc_ids"]`` lists their ``doc_id``.
+
+    Examples
+    --------
+    >>> fast = ThemeMapper(embedder=get_embedder("static")).fit(cb, examples)   # doctest: +SKIP
+    >>> exact = ThemeMapper().fit(cb, examples)                                 # doctest: +SKIP
+    >>> out = suggest_hybrid(fast, exact, corpus, fraction=0.05)                # doctest: +SKIP
+    """
+    who = "suggest_hybrid"
+    for name, m in (("fast", fast), ("exact", exact)):
+        if not hasattr(m, "leaf_ids_"):
+            raise NotFittedError(f"{who}: the {name!r} ThemeMapper is not fitted; fit both on the same codebook.")
+    if list(fast.leaf_ids_) != list(exact.leaf_ids_):
+        raise ValueError(f"{who}: the two mappers were fitted on different codebooks ({len(fast.leaf_ids_)} and "
+                         f"{len(exact.leaf_ids_)} leaves); fit both on the same codebook and examples.")  # fmt: skip
+    if fast.regime_ == "zero-shot" and fast.transductive:
+        raise ValueError(f"{who}: the transductive zero-shot regime scores rows together; use "
+                         "ThemeMapper(transductive=False) or coded examples.")  # fmt: skip
+    check_param("fraction", fraction, between=(0.0, 1.0), owner=who)
+    table = _suggest_table(corpus, who)
+    ok = np.flatnonzero(table["status"].isin(_OK).to_numpy())
+    texts = table["text"].to_numpy()[ok].astype(str).tolist()
+    redo = np.zeros(0, dtype=int)
+    if len(ok):
+        E = fast._get_embedder().encode(texts)
+        P = fast.predict_proba(texts, embeddings=E)
+        out = _with_proba(fast, P).suggest(table, embeddings=E, evidence=evidence)  # scores computed once
+        redo = ok[uncertain_rows(fast, P, fraction=fraction)]
+    else:
+        out = fast.suggest(table, evidence=evidence)
+    if len(redo):
+        again = exact.suggest(table.iloc[redo].reset_index(drop=True), evidence=evidence)
+        again.index = redo
+        out.loc[redo, list(again.columns)] = again
+    out.attrs["re_embedded"] = int(len(redo))
+    out.attrs["re_embedded_doc_ids"] = table["doc_id"].to_numpy()[redo].tolist()
     return out
 
 

@@ -1,0 +1,589 @@
+"""Speed and memory of themeassist, stage by stage, from 1.5k to 1M comments (issue #8).
+
+Usage::
+
+    python benchmarks/speed.py [DATA_DIR] [--sizes 1543,10000,100000,1000000] [--work DIR]
+                               [--no-references] [--no-quality] [--no-dask]
+
+DATA_DIR defaults to ``../shared/data``. Corpora are built from the 6,211 substantive NHS Friends
+and Family Test comments of ``nhs_fft/v6framework_230831.csv``: at 1,543 comments (the seed
+study's size) real comments drawn without replacement; above that, comments resampled with light
+perturbation (a word dropped, duplicated or swapped with its neighbour, a filler word inserted,
+punctuation changed, one comment in ten spliced with half of another), so that most texts are
+distinct. Each comment keeps its real date; periods are quarters.
+
+Every stage runs in its own Python process (the interpreter's start-up and imports of the data
+are not timed; the imports themeassist does lazily, such as torch, are). Peak memory is the
+largest resident set of the stage's process tree (sampled every 0.1 s, workers included) and the
+process's own ``ru_maxrss``. Stages:
+
+- ``load``: :func:`themeassist.corpus.load_corpus` on the CSV;
+- ``embed``: embedding the substantive comments (MiniLM up to 10k only: it runs at ~270/s on 2
+  cores, so 100k would take ~6 min and 1M ~1 h; those are extrapolated) with an empty cache, and
+  again with the cache filled (``embed (warm)``);
+- ``discover``: :class:`~themeassist.discover.CandidateDiscovery` on precomputed embeddings;
+- ``suggest``: fitting :class:`~themeassist.mapping.ThemeMapper` on the NHS codebook with 20
+  coded example comments per subcategory (reported apart), then ``suggest`` from the texts
+  (embedding included, no cache): MiniLM, static and the hybrid;
+- ``drift``: :func:`themeassist.drift.prevalence` and :func:`~themeassist.drift.changes` by quarter;
+- ``end to end``: load + embed + discover + fit + suggest + drift in one process at the seed
+  scale, with an empty (cold) and a filled (warm) embedding cache;
+- references: plain sentence-transformers ``encode`` and BERTopic's default fit (on the same
+  precomputed MiniLM embeddings);
+- ``dask``: :func:`themeassist.scale.suggest_dask` with 1 and 2 local worker processes, checked
+  identical to the in-process output;
+- quality: the mapping benchmark's protocol (``benchmarks/mapping.py``: seed 42 80/20 split,
+  41 subcategories with >= 10 coded comments, macro-F1) with MiniLM, static and hybrid embeddings.
+
+Writes ``benchmarks/out/speed.json`` and ``benchmarks/out/speed.md`` (the "Speed" section of
+``benchmarks/RESULTS.md``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_SIZE = 1543
+MINILM_MAX = 10_000  # MiniLM is not run above this size (extrapolated)
+DISCOVER_MAX = 100_000
+HYBRID_FRACTION = 0.05
+K_EXAMPLES = 20
+FILLERS = ["really", "honestly", "overall", "to be fair", "as always", "thanks", "i think", "again",
+           "very", "just", "so", "also", "definitely", "though"]
+
+
+# ------------------------------------------------------------------------------------------------
+# data
+# ------------------------------------------------------------------------------------------------
+def read_nhs(data_dir: Path) -> pd.DataFrame:
+    """The substantive NHS v6 comments as in benchmarks/mapping.py (text as written, stripped)."""
+    df = pd.read_csv(data_dir / "nhs_fft" / "v6framework_230831.csv", keep_default_na=False, dtype=str)
+    text = df["FFT answer"].str.strip()
+    return df[(text != "") & (text != "Did not answer")].reset_index(drop=True)
+
+
+def _perturb(text: str, rng: np.random.Generator, other: str) -> str:
+    words = text.split()
+    if rng.random() < 0.1 and len(other.split()) > 3:  # splice with half of another comment
+        o = other.split()
+        words = words[: max(1, len(words) // 2)] + o[len(o) // 2:]
+    for _ in range(1 + int(rng.random() < 0.5)):
+        op = int(rng.integers(5))
+        if op == 0 and len(words) > 3:
+            del words[int(rng.integers(len(words)))]
+        elif op == 1 and len(words) > 1:
+            i = int(rng.integers(len(words) - 1))
+            words[i], words[i + 1] = words[i + 1], words[i]
+        elif op == 2:
+            words.insert(int(rng.integers(len(words) + 1)), FILLERS[int(rng.integers(len(FILLERS)))])
+        elif op == 3 and words:
+            i = int(rng.integers(len(words)))
+            words.insert(i, words[i])
+        else:
+            last = words[-1].rstrip(".!") if words else ""
+            words = (words[:-1] if words else []) + [last + [".", "!", "", "!!"][int(rng.integers(4))]]
+    return " ".join(words)
+
+
+def make_corpus(data_dir: Path, n: int, path: Path, seed: int = 0) -> dict[str, Any]:
+    """Write a CSV of ``n`` comments (doc_id, date, trust, text) built from the NHS comments."""
+    src = read_nhs(data_dir)
+    rng = np.random.default_rng(seed)
+    texts = src["FFT answer"].str.strip().tolist()
+    dates = pd.to_datetime(src["Date"], dayfirst=True, errors="coerce").dt.strftime("%Y-%m-%d").fillna("")
+    if n <= len(src):
+        idx = rng.choice(len(src), size=n, replace=False)
+        out = [texts[i] for i in idx]
+    else:
+        idx = rng.integers(len(src), size=n)
+        partners = rng.integers(len(src), size=n)
+        out = [_perturb(texts[i], rng, texts[j]) for i, j in zip(idx, partners)]
+    df = pd.DataFrame({"doc_id": [f"c{i:07d}" for i in range(n)], "date": dates.to_numpy()[idx],
+                       "trust": src["Trust"].to_numpy()[idx], "text": out})  # fmt: skip
+    df.to_csv(path, index=False)
+    return {"rows": n, "distinct_texts": int(df["text"].nunique()), "mb": round(path.stat().st_size / 2**20, 1)}
+
+
+def examples_and_codebook(data_dir: Path) -> tuple[Any, pd.DataFrame]:
+    """The NHS codebook and 20 coded comments per subcategory (>= 10 coded) from the mapping
+    benchmark's training split (seed 42)."""
+    from sklearn.model_selection import train_test_split
+
+    from themeassist.codebook import load_codebook
+
+    cb = load_codebook(data_dir / "nhs_fft" / "v6_hierarchy.yaml")
+    df = read_nhs(data_dir)
+    leaves = [t.name for t in cb.leaves() if t.name in df.columns]
+    Y = np.stack([(pd.to_numeric(df[c], errors="coerce").fillna(0) > 0).to_numpy() for c in leaves], 1)
+    train, _ = train_test_split(np.arange(len(df)), test_size=0.2, random_state=42)
+    rng = np.random.default_rng(0)
+    chosen: set[int] = set()
+    for j in np.where(Y.sum(0) >= 10)[0]:
+        pos = train[Y[train, j]]
+        chosen |= set(rng.choice(pos, size=min(K_EXAMPLES, len(pos)), replace=False).tolist())
+    idx = sorted(chosen)
+    ex = pd.DataFrame({"doc_id": df["Comment ID"].to_numpy()[idx], "text": df["FFT answer"].str.strip().to_numpy()[idx],
+                       "codes": ["|".join(leaves[j] for j in np.where(Y[i])[0]) for i in idx]})  # fmt: skip
+    return cb, ex
+
+
+# ------------------------------------------------------------------------------------------------
+# stages (each runs in a child process: `speed.py --stage NAME ...`)
+# ------------------------------------------------------------------------------------------------
+def _corpus(work: Path, n: int) -> pd.DataFrame:
+    return pd.read_parquet(work / f"corpus_{n}.parquet")
+
+
+def _embedder(model: str, cache: str | None) -> Any:
+    from themeassist.embed import get_embedder
+
+    return get_embedder(None if model == "minilm" else model, cache_dir=cache if cache else False,
+                        show_progress=False)  # fmt: skip
+
+
+def stage_load(a: argparse.Namespace) -> dict[str, Any]:
+    from themeassist.corpus import load_corpus
+
+    t0 = time.perf_counter()
+    corpus = load_corpus(Path(a.work) / f"corpus_{a.size}.csv", text_col="text", id_col="doc_id",
+                         period_col="date", period_freq="Q")  # fmt: skip
+    secs = time.perf_counter() - t0
+    corpus[["doc_id", "text", "period", "status"]].to_parquet(Path(a.work) / f"corpus_{a.size}.parquet")
+    return {"seconds": secs, "substantive": int(corpus["status"].isin(["ok", "truncated"]).sum())}
+
+
+def stage_embed(a: argparse.Namespace) -> dict[str, Any]:
+    corpus = _corpus(Path(a.work), a.size)
+    texts = corpus.loc[corpus["status"].isin(["ok", "truncated"]), "text"].tolist()
+    t0 = time.perf_counter()
+    emb = _embedder(a.model, a.cache)
+    E = emb.encode(texts)
+    secs = time.perf_counter() - t0
+    if a.save:
+        np.save(Path(a.work) / f"emb_{a.size}_{a.model}.npy", E)
+    return {"seconds": secs, "per_second": len(texts) / secs, "dim": int(E.shape[1])}
+
+
+def stage_st_reference(a: argparse.Namespace) -> dict[str, Any]:
+    corpus = _corpus(Path(a.work), a.size)
+    texts = corpus.loc[corpus["status"].isin(["ok", "truncated"]), "text"].tolist()
+    t0 = time.perf_counter()
+    from sentence_transformers import SentenceTransformer
+
+    from themeassist.embed import default_model_path
+
+    model = SentenceTransformer(str(default_model_path()), device="cpu", local_files_only=True)
+    E = model.encode(texts, batch_size=64, show_progress_bar=False)
+    secs = time.perf_counter() - t0
+    return {"seconds": secs, "per_second": len(texts) / secs, "dim": int(E.shape[1])}
+
+
+def stage_discover(a: argparse.Namespace) -> dict[str, Any]:
+    from themeassist.discover import CandidateDiscovery
+
+    corpus = _corpus(Path(a.work), a.size)
+    E = np.load(Path(a.work) / f"emb_{a.size}_{a.model}.npy")
+    t0 = time.perf_counter()
+    disc = CandidateDiscovery(show_progress=False, random_state=0).fit(corpus, embeddings=E)
+    secs = time.perf_counter() - t0
+    return {"seconds": secs, "codes": int((disc.candidate_codes_["candidate_id"] >= 0).sum()),
+            "n_fit": int(disc.resolved_params_["n_fit"])}  # fmt: skip
+
+
+def stage_bertopic_reference(a: argparse.Namespace) -> dict[str, Any]:
+    corpus = _corpus(Path(a.work), a.size)
+    texts = corpus.loc[corpus["status"].isin(["ok", "truncated"]), "text"].tolist()
+    E = np.load(Path(a.work) / f"emb_{a.size}_{a.model}.npy")
+    t0 = time.perf_counter()
+    from bertopic import BERTopic
+
+    topics, _ = BERTopic().fit_transform(texts, embeddings=E)
+    secs = time.perf_counter() - t0
+    return {"seconds": secs, "codes": len(set(topics) - {-1})}
+
+
+def _fit_mapper(data_dir: Path, model: str) -> tuple[Any, float]:
+    from themeassist.mapping import ThemeMapper
+
+    cb, ex = examples_and_codebook(data_dir)
+    t0 = time.perf_counter()
+    mapper = ThemeMapper(embedder=_embedder(model, None), random_state=0).fit(cb, ex)
+    return mapper, time.perf_counter() - t0
+
+
+def stage_suggest(a: argparse.Namespace) -> dict[str, Any]:
+    from themeassist.scale import suggest_hybrid
+
+    corpus = _corpus(Path(a.work), a.size)
+    if a.model == "hybrid":
+        fast, fit_fast = _fit_mapper(Path(a.data_dir), "static")
+        exact, fit_exact = _fit_mapper(Path(a.data_dir), "minilm")
+        fit_s = fit_fast + fit_exact
+        t0 = time.perf_counter()
+        out = suggest_hybrid(fast, exact, corpus, fraction=HYBRID_FRACTION)
+    else:
+        mapper, fit_s = _fit_mapper(Path(a.data_dir), a.model)
+        t0 = time.perf_counter()
+        out = mapper.suggest(corpus)
+    secs = time.perf_counter() - t0
+    if a.save:
+        out[["doc_id", "status", "suggested", "scores"]].to_parquet(Path(a.work) / f"sugg_{a.size}_{a.model}.parquet")
+    res = {"seconds": secs, "fit_seconds": fit_s, "per_second": int((out["status"].isin(["ok", "truncated"])).sum()) / secs}
+    if a.model == "hybrid":
+        res["re_embedded"] = int(out.attrs.get("re_embedded", 0))
+    return res
+
+
+def stage_drift(a: argparse.Namespace) -> dict[str, Any]:
+    from themeassist.codebook import load_codebook
+    from themeassist.drift import changes, prevalence
+
+    corpus = _corpus(Path(a.work), a.size)
+    sugg = pd.read_parquet(Path(a.work) / f"sugg_{a.size}_{a.model}.parquet")
+    cb = load_codebook(Path(a.data_dir) / "nhs_fft" / "v6_hierarchy.yaml")
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prev = prevalence(sugg, period=corpus["period"], codebook=cb)
+        ch = changes(prev)
+    return {"seconds": time.perf_counter() - t0, "rows": len(prev), "tests": len(ch)}
+
+
+def stage_e2e(a: argparse.Namespace) -> dict[str, Any]:
+    """load + embed + discover + fit + suggest + drift, one process, cache as given."""
+    t_start = time.perf_counter()
+    from themeassist.codebook import load_codebook  # noqa: F401 - light imports, timed
+    from themeassist.corpus import load_corpus
+    from themeassist.discover import CandidateDiscovery
+    from themeassist.drift import changes, prevalence
+    from themeassist.mapping import ThemeMapper
+
+    parts: dict[str, float] = {}
+    t = time.perf_counter()
+    corpus = load_corpus(Path(a.work) / f"corpus_{a.size}.csv", text_col="text", id_col="doc_id",
+                         period_col="date", period_freq="Q")  # fmt: skip
+    cb, ex = examples_and_codebook(Path(a.data_dir))
+    parts["load"] = time.perf_counter() - t
+    t = time.perf_counter()
+    emb = _embedder(a.model, a.cache)
+    ok = corpus["status"].isin(["ok", "truncated"]).to_numpy()
+    E = emb.encode(corpus.loc[ok, "text"].tolist())
+    parts["embed"] = time.perf_counter() - t
+    t = time.perf_counter()
+    disc = CandidateDiscovery(show_progress=False, random_state=0).fit(corpus, embeddings=E)
+    parts["discover"] = time.perf_counter() - t
+    t = time.perf_counter()
+    mapper = ThemeMapper(embedder=emb, random_state=0).fit(cb, ex)
+    parts["fit"] = time.perf_counter() - t
+    t = time.perf_counter()
+    sugg = mapper.suggest(corpus, embeddings=E, candidate_assignments=disc.assignments_)
+    parts["suggest"] = time.perf_counter() - t
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        changes(prevalence(sugg, period=corpus["period"], codebook=cb))
+    parts["drift"] = time.perf_counter() - t
+    return {"seconds": time.perf_counter() - t_start, **{f"{k}_seconds": v for k, v in parts.items()}}
+
+
+def stage_dask(a: argparse.Namespace) -> dict[str, Any]:
+    from themeassist.scale import suggest_dask
+
+    corpus = _corpus(Path(a.work), a.size)
+    mapper, fit_s = _fit_mapper(Path(a.data_dir), a.model)
+    t0 = time.perf_counter()
+    out = suggest_dask(mapper, corpus, n_workers=a.workers, partition_size=a.partition_size)
+    secs = time.perf_counter() - t0
+    res: dict[str, Any] = {"seconds": secs, "fit_seconds": fit_s, "per_second": len(out) / secs}
+    ref_path = Path(a.work) / f"sugg_{a.size}_{a.model}.parquet"
+    if ref_path.is_file():
+        ref = pd.read_parquet(ref_path)
+        res["identical"] = bool(ref.equals(out[list(ref.columns)].reset_index(drop=True)))
+    return res
+
+
+def stage_quality(a: argparse.Namespace) -> dict[str, Any]:
+    """benchmarks/mapping.py's protocol with MiniLM, static and hybrid embeddings (few-shot k=5,
+    k=20 over 3 draws; supervised on the whole training split)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import mapping as mb
+
+    from themeassist.embed import get_embedder
+    from themeassist.mapping import ThemeMapper
+    from themeassist.scale import uncertain_rows
+
+    def task(model: str | None) -> Any:
+        orig = mb.get_embedder
+        mb.get_embedder = lambda cache_dir=None, show_progress=False: get_embedder(model, cache_dir=a.cache or False,
+                                                                                  show_progress=False)  # fmt: skip
+        try:
+            return mb.Task(Path(a.data_dir), a.cache)
+        finally:
+            mb.get_embedder = orig
+
+    tasks = {"minilm": task(None), "static": task("static")}
+    te = tasks["minilm"].test
+    scores: dict[str, list[float]] = {}
+    for name, k, draws in (("k=5", 5, range(3)), ("k=20", 20, range(3)), ("supervised", None, [0])):
+        for d in draws:
+            idx = tasks["minilm"].train if k is None else tasks["minilm"].draw(k, d)
+            preds, mappers = {}, {}
+            for m, t in tasks.items():
+                mp = ThemeMapper(embedder=t.embedder, random_state=d).fit(t.cb, t.examples(idx), example_embeddings=t.E[idx])
+                preds[m] = mp.predict([t.texts[i] for i in te], embeddings=t.E[te])
+                mappers[m] = mp
+                scores.setdefault(f"{name}|{m}", []).append(t.score(preds[m])["macro_f1"])
+            st = tasks["static"]
+            P = mappers["static"].predict_proba([st.texts[i] for i in te], embeddings=st.E[te])
+            for f in (0.05, 0.1, 0.2):
+                sel = uncertain_rows(mappers["static"], P, fraction=f)
+                ph = preds["static"].copy()
+                ph[sel] = preds["minilm"][sel]
+                scores.setdefault(f"{name}|hybrid f={f}", []).append(tasks["minilm"].score(ph)["macro_f1"])
+    return {"seconds": 0.0, "macro_f1": {k: float(np.mean(v)) for k, v in scores.items()},
+            "draws": {k: len(v) for k, v in scores.items()}}  # fmt: skip
+
+
+STAGES = {"load": stage_load, "embed": stage_embed, "st_reference": stage_st_reference,
+          "discover": stage_discover, "bertopic_reference": stage_bertopic_reference,
+          "suggest": stage_suggest, "drift": stage_drift, "e2e": stage_e2e, "dask": stage_dask,
+          "quality": stage_quality}  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------------
+# the parent: run stages in child processes, sample their memory
+# ------------------------------------------------------------------------------------------------
+def _tree_rss(proc: Any) -> int:
+    import psutil
+
+    total = 0
+    try:
+        procs = [proc] + proc.children(recursive=True)
+    except psutil.Error:
+        return 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def spawn(args: argparse.Namespace, stage: str, size: int, model: str = "static", **extra: Any) -> dict[str, Any]:
+    import psutil
+
+    cmd = [sys.executable, __file__, str(args.data_dir), "--stage", stage, "--size", str(size), "--model", model,
+           "--work", str(args.work)]  # fmt: skip
+    for key, value in extra.items():
+        if value is True:
+            cmd.append(f"--{key.replace('_', '-')}")
+        elif value not in (None, False):
+            cmd += [f"--{key.replace('_', '-')}", str(value)]
+    label = f"{stage} n={size} model={model} {extra or ''}"
+    print(f"[{time.strftime('%H:%M:%S')}] {label} ...", flush=True)
+    t0 = time.perf_counter()
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ps = psutil.Process(child.pid)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _tree_rss(ps))
+            done.wait(0.1)
+
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    out, err = child.communicate()
+    done.set()
+    th.join()
+    wall = time.perf_counter() - t0
+    lines = [ln for ln in out.splitlines() if ln.startswith("{")]
+    if child.returncode != 0 or not lines:
+        print(f"    FAILED (exit {child.returncode}): {err[-2000:]}", flush=True)
+        return {"stage": stage, "size": size, "model": model, **extra, "error": err[-500:]}
+    res = json.loads(lines[-1])
+    res.update({"stage": stage, "size": size, "model": model, **extra, "process_seconds": wall,
+                "peak_tree_mib": peak[0] / 2**20})  # fmt: skip
+    print(f"    {res['seconds']:.1f}s, peak {res['peak_tree_mib']:.0f} MiB "
+          f"{ {k: v for k, v in res.items() if k not in ('stage', 'size', 'model', 'seconds', 'peak_tree_mib', 'process_seconds', 'max_rss_mib', 'macro_f1', 'draws')} }",
+          flush=True)  # fmt: skip
+    return res
+
+
+def run_all(args: argparse.Namespace) -> list[dict[str, Any]]:
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    rows: list[dict[str, Any]] = []
+    data_dir = Path(args.data_dir)
+    meta: dict[int, dict] = {}
+    for n in args.sizes:
+        info = make_corpus(data_dir, n, work / f"corpus_{n}.csv")
+        meta[n] = info
+        print(f"corpus {n}: {info}", flush=True)
+        rows.append(spawn(args, "load", n))
+        big = n > DISCOVER_MAX
+        models = ["static"] + (["minilm"] if n <= MINILM_MAX else [])
+        for m in models:
+            cache = work / f"cache_{n}_{m}"
+            if cache.exists():
+                import shutil
+
+                shutil.rmtree(cache)
+            if not big:
+                rows.append(spawn(args, "embed", n, m, cache=cache, save=True))
+                rows[-1]["stage"] = "embed (cold cache)"
+                rows.append(spawn(args, "embed", n, m, cache=cache))
+                rows[-1]["stage"] = "embed (warm cache)"
+            rows.append(spawn(args, "embed", n, m, save=big))
+            rows[-1]["stage"] = "embed (no cache)"
+        if args.references and n <= MINILM_MAX:
+            rows.append(spawn(args, "st_reference", n, "minilm"))
+            rows.append(spawn(args, "bertopic_reference", n, "minilm"))
+        if not big:
+            rows.append(spawn(args, "discover", n, "static"))
+            if n <= MINILM_MAX:
+                rows.append(spawn(args, "discover", n, "minilm"))
+        for m in ["static"] + (["minilm", "hybrid"] if n <= MINILM_MAX else []):
+            if big and m != "static":
+                continue
+            if big:
+                break  # 1M: in-process suggest would hold the whole TF-IDF matrix; dask below
+            rows.append(spawn(args, "suggest", n, m, save=True))
+        if not big:
+            rows.append(spawn(args, "drift", n, "static"))
+        if n == SEED_SIZE:
+            for m in ("static", "minilm"):
+                cache = work / f"cache_e2e_{m}"
+                if cache.exists():
+                    import shutil
+
+                    shutil.rmtree(cache)
+                rows.append(spawn(args, "e2e", n, m, cache=cache))
+                rows[-1]["stage"] = "end to end (cold cache)"
+                rows.append(spawn(args, "e2e", n, m, cache=cache))
+                rows[-1]["stage"] = "end to end (warm cache)"
+        if args.dask and n >= 100_000:
+            for w in ([1, 2] if n <= DISCOVER_MAX else [2]):
+                rows.append(spawn(args, "dask", n, "static", workers=w, partition_size=20_000))
+    if args.quality:
+        rows.append(spawn(args, "quality", 0, "all", cache=work / "cache_quality"))
+    for r in rows:
+        r.setdefault("corpus", meta.get(r["size"]))
+    return rows
+
+
+# ------------------------------------------------------------------------------------------------
+# report
+# ------------------------------------------------------------------------------------------------
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import psutil
+
+    return (f"{os.cpu_count()} CPU cores ({cpu}), {psutil.virtual_memory().total / 2**30:.0f} GiB RAM, "
+            f"Python {platform.python_version()}, {platform.system()} {platform.release()}")  # fmt: skip
+
+
+def report(rows: list[dict[str, Any]], started: str) -> str:
+    lines = ["## Speed", "", f"Measured {started} by `python benchmarks/speed.py` on {_machine()}; no GPU.",
+             "Times are wall-clock seconds of the stage (interpreter start-up excluded); memory is the "
+             "peak resident set of the stage's process tree (workers included).", ""]  # fmt: skip
+    lines += ["| stage | comments | model | seconds | comments/s | peak MiB | notes |", "|---|---:|---|---:|---:|---:|---|"]
+    for r in rows:
+        if r["stage"] == "quality":
+            continue
+        if "error" in r:
+            lines.append(f"| {r['stage']} | {r['size']:,} | {r['model']} | failed | | | {r['error'][-80:]!r} |")
+            continue
+        notes = []
+        for key in ("fit_seconds", "codes", "n_fit", "workers", "identical", "re_embedded", "substantive",
+                    "load_seconds", "embed_seconds", "discover_seconds", "suggest_seconds", "drift_seconds"):  # fmt: skip
+            if key in r:
+                v = r[key]
+                notes.append(f"{key.replace('_seconds', '')} {v:.1f}s" if key.endswith("_seconds") else f"{key} {v}")
+        ps = f"{r['per_second']:,.0f}" if "per_second" in r else ""
+        lines.append(f"| {r['stage']} | {r['size']:,} | {r['model']} | {r['seconds']:.1f} | {ps} | "
+                     f"{r['peak_tree_mib']:,.0f} | {', '.join(notes)} |")  # fmt: skip
+    q = [r for r in rows if r["stage"] == "quality" and "macro_f1" in r]
+    if q:
+        mf = q[0]["macro_f1"]
+        lines += ["", "Mapping macro-F1 (benchmarks/mapping.py protocol; few-shot: mean of 3 draws):", "",
+                  "| setting | MiniLM | static | hybrid 5% | hybrid 10% | hybrid 20% |", "|---|---:|---:|---:|---:|---:|"]
+        for s in ("k=5", "k=20", "supervised"):
+            vals = [mf.get(f"{s}|{m}") for m in ("minilm", "static", "hybrid f=0.05", "hybrid f=0.1", "hybrid f=0.2")]
+            lines.append(f"| {s} | " + " | ".join("" if v is None else f"{v:.3f}" for v in vals) + " |")
+    meta = {r["size"]: r.get("corpus") for r in rows if r.get("corpus")}
+    if meta:
+        lines += ["", "Corpora: " + "; ".join(f"{n:,} rows, {m['distinct_texts']:,} distinct texts" for n, m in sorted(meta.items())) + "."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("data_dir", nargs="?", default=str(ROOT.parent / "shared" / "data"))
+    ap.add_argument("--sizes", default="1543,10000,100000,1000000",
+                    type=lambda s: [int(x) for x in s.split(",") if x])
+    ap.add_argument("--work", default=str(Path(os.environ.get("TMPDIR", "/tmp")) / "themeassist-speed"))
+    ap.add_argument("--no-references", dest="references", action="store_false")
+    ap.add_argument("--no-quality", dest="quality", action="store_false")
+    ap.add_argument("--no-dask", dest="dask", action="store_false")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "out"))
+    # child-process options
+    ap.add_argument("--stage", choices=sorted(STAGES))
+    ap.add_argument("--size", type=int, default=0)
+    ap.add_argument("--model", default="static")
+    ap.add_argument("--cache", default=None)
+    ap.add_argument("--save", action="store_true")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--partition-size", type=int, default=20_000)
+    args = ap.parse_args(argv)
+    warnings.filterwarnings("ignore")
+    if args.stage:
+        res = STAGES[args.stage](args)
+        res["max_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(res, default=float))
+        return 0
+    if not (Path(args.data_dir) / "nhs_fft" / "v6framework_230831.csv").is_file():
+        print(f"data not found under {args.data_dir}; pass DATA_DIR (the folder holding nhs_fft/)", file=sys.stderr)
+        return 2
+    started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    rows = run_all(args)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "speed.json").write_text(json.dumps(rows, indent=1, default=float))
+    md = report(rows, started)
+    (out / "speed.md").write_text(md)
+    print()
+    print(md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
