@@ -438,11 +438,11 @@ class CandidateDiscovery(BaseEstimator):
                 break
             except ValueError:  # nothing left after stop words / min_df
                 continue
-        if not vocab:
-            raise CorpusError(f"{who}: the comments contain no words outside the stop-word list; "
-                              "nothing to describe candidate codes with.")  # fmt: skip
         # "staff staff", "good good": mostly sentence joins, never a readable keyword
-        terms = sorted(t for t in vocab if len(set(t.split())) == len(t.split()))
+        terms = sorted(t for t in (vocab or {}) if len(set(t.split())) == len(t.split()))
+        if len(terms) < 2:
+            raise CorpusError(f"{who}: the comments contain {len(terms)} distinct word(s) outside the "
+                              f"stop-word list ({terms}); too few to describe candidate codes with.")  # fmt: skip
         vectorizer = CountVectorizer(vocabulary=terms, **vec_kw)
         topic_model.vectorizer_model = vectorizer
 
@@ -450,10 +450,11 @@ class CandidateDiscovery(BaseEstimator):
         t1 = time.perf_counter()
         try:
             topics_fit, probs_fit = topic_model.fit_transform(fit_texts, E[fit_idx])
-        except ValueError as err:
-            if "empty vocabulary" in str(err) or "no terms remain" in str(err):
-                raise CorpusError(f"{who}: the comments leave no usable words for keywords ({err}).") from err
-            raise
+        except (ValueError, TypeError, IndexError, ZeroDivisionError) as err:
+            raise ThemeassistError(
+                f"{who}: UMAP/HDBSCAN/c-TF-IDF failed on these {n_fit} comments ({type(err).__name__}: "
+                f"{err}); they may be too few or too alike. Add comments or lower min_topic_size."
+            ) from err
         topics_fit = np.asarray(topics_fit, dtype=int)
         found = sorted(set(topics_fit.tolist()) - {-1})
         if not found:
@@ -535,8 +536,9 @@ class CandidateDiscovery(BaseEstimator):
             kws = words_by_code[c]
             label = _make_label(kws)
             if not label:  # only stop words ("Nothing", "No"): name the code by its commonest answer
-                common = pd.Series([" ".join(texts[i].lower().split()) for i in members]).value_counts()
-                label = f'"{_short(common.index[0], 40)}"' if len(common) else f"code {c}"
+                common = pd.Series([" ".join(re.sub(r"[^\w\s']", " ", texts[i].lower()).split())
+                                    for i in members]).value_counts()  # fmt: skip
+                label = f'"{_short(common.index[0], 40)}"' if len(common) and common.index[0] else f"code {c}"
             rows.append({
                 "candidate_id": c, "label": label, "keywords": "|".join(kws),
                 "n_docs": int(len(members)), "share": len(members) / n,
