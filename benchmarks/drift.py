@@ -11,11 +11,14 @@ DATA_DIR defaults to ../shared/data. Prints three parts and writes benchmarks/ou
    comments) is estimated by classify-and-count, probability averaging and the error-adjusted
    estimators (checked sample = cross-validated scores of the TRAIN part), and compared with the
    human codes (MAE in percentage points).
-2. Planted drift: test comments resampled into five "years" with known prevalence paths for six
-   themes (rise, fall, absent one year and back, appears, stable x2); coverage of the known values
-   by the 95% intervals, and the appear / vanish / return flags (false flags counted over every theme).
-3. Demo corpus: prevalence from human codes and from cross-fitted model scores (adjusted), against
-   the written table (correlation) and its flags.
+2. Planted drift: test comments resampled into five "years" with raking weights that give six
+   themes known prevalence paths (rise, fall, absent one year and back, appears, stable x2); every
+   theme's known value is its weighted prevalence in the pool. Coverage of the known values by the
+   95% intervals (human codes: Wilson; model scores: bootstrap), and the appear / vanish / return
+   flags against those implied by the known paths (false flags counted over every theme).
+3. Demo corpus: prevalence from human codes and from cross-fitted model scores (calibrated
+   averaging and EM, a random 30% as the coder-checked sample), against the written table
+   (correlation, MAE) and the study's flags.
 """
 
 from __future__ import annotations
@@ -169,7 +172,7 @@ def part1(data_dir: Path, model: str, results: dict) -> dict:
 
 
 # ---- part 2 -------------------------------------------------------------------------------------
-PATHS = {  # known prevalence per year (share of comments)
+PATHS = {  # known prevalence per year (share of comments) of the six planted themes
     "rises": [0.04, 0.06, 0.08, 0.10, 0.12],
     "falls": [0.12, 0.10, 0.08, 0.06, 0.04],
     "absent_returns": [0.06, 0.06, 0.0, 0.06, 0.06],
@@ -177,78 +180,98 @@ PATHS = {  # known prevalence per year (share of comments)
     "stable_a": [0.08] * 5,
     "stable_b": [0.05] * 5,
 }
-EXPECTED_FLAGS = {("absent_returns", 2): "vanishes", ("absent_returns", 3): "returns", ("appears", 2): "appears"}
+PART2_MODEL_METHODS = ("cpcc", "pacc", "em")
+
+
+def raking_weights(Y: np.ndarray, targets: np.ndarray, iters: int = 500) -> np.ndarray:
+    """Weights on the pool's comments (iterative proportional fitting) under which the planted
+    columns of Y have exactly the target prevalences; a target of 0 removes the theme's comments."""
+    w = np.ones(len(Y))
+    for _ in range(iters):
+        for k, target in enumerate(targets):
+            on = Y[:, k] == 1
+            cur = w[on].sum() / w.sum()
+            if cur > 0:
+                w[on] *= target / cur
+                w[~on] *= (1 - target) / (1 - cur)
+        cur = (w[:, None] * Y).sum(0) / w.sum()
+        if np.abs(cur - targets).max() < 1e-10:
+            break
+    return w / w.sum()
+
+
+def _true_flags(known: np.ndarray) -> list[str]:
+    from themeassist._drift_stats import _flags
+
+    return _flags(["absent" if k <= 0 else "present" for k in known])
 
 
 def part2(ctx: dict, results: dict, reps: int, year_size: int = 500) -> None:
+    """Test comments resampled into five years with raking weights that give six planted themes
+    known prevalence paths; every theme's known value is its weighted prevalence in the pool."""
     t0 = time.time()
     Y, P, names = ctx["Y"][ctx["te"]], ctx["P"], ctx["names"]
     oof, ytr = ctx["oof"], ctx["Y"][ctx["tr"]]
-    # planted themes: the six most frequent test sub-themes with enough comments carrying them alone
     npos = Y.sum(0)
     order = [j for j in np.argsort(-npos) if names[j] not in ("Not assigned", "Labelling not possible")]
     planted = order[:6]
     roles = dict(zip(PATHS, planted))
-    others = np.setdiff1d(np.arange(len(names)), planted)
-    pl = Y[:, planted]
-    pools = {role: np.flatnonzero((pl[:, k] == 1) & (pl.sum(1) == 1)) for k, role in enumerate(PATHS)}
-    pools["none"] = np.flatnonzero(pl.sum(1) == 0)
-    log(f"[2] planted drift: {reps} replicates x 5 years x {year_size} comments; planted themes: "
-        + "; ".join(f"{role}={names[j]!r} (pool {len(pools[role])})" for role, j in roles.items()))
-    rng = np.random.default_rng(7)
     years = [str(2014 + t) for t in range(5)]
-    hits = {"human": [], "adjusted": []}
-    hits_nonzero = {"human": [], "adjusted": []}
-    flag_stats = {"human": [], "adjusted": []}
+    weights = [raking_weights(Y[:, planted], np.array([PATHS[r][t] for r in PATHS])) for t in range(5)]
+    known = np.array([(w[:, None] * Y).sum(0) for w in weights])  # (years, themes)
+    assert np.allclose(known[:, planted], np.array([[PATHS[r][t] for r in PATHS] for t in range(5)]), atol=1e-6)
+    expected = {(names[j], years[t]): f for j in range(len(names))
+                for t, f in enumerate(_true_flags(known[:, j])) if f}
+    log(f"[2] planted drift: {reps} replicates x 5 years x {year_size} test comments drawn with raking weights; "
+        "planted: " + "; ".join(f"{role}={names[j]!r}" for role, j in roles.items()))
+    log(f"    known flags: {sorted(f'{t} {y} {f}' for (t, y), f in expected.items())}")
+    rng = np.random.default_rng(7)
+    kinds = ["human"] + list(PART2_MODEL_METHODS)
+    cover = {k: [] for k in kinds}
+    cover_planted = {k: [] for k in kinds}
+    err = {k: [] for k in kinds}
+    flag_stats = {k: [] for k in kinds}
+    checked = (pd.DataFrame(ytr, columns=names), pd.DataFrame(oof, columns=names))
     for _ in range(reps):
-        idx, per = [], []
-        for t, yr in enumerate(years):
-            probs = np.array([PATHS[r][t] for r in PATHS] + [1 - sum(PATHS[r][t] for r in PATHS)])
-            cats = rng.choice(len(probs), size=year_size, p=probs)
-            for c in cats:
-                pool = pools[list(PATHS)[c]] if c < len(PATHS) else pools["none"]
-                idx.append(rng.choice(pool))
-            per += [yr] * year_size
-        idx, per = np.array(idx), np.array(per, dtype=object)
-        tabs = {
-            "human": prevalence(pd.DataFrame(Y[idx], columns=names), period=per, method="human"),
-            "adjusted": estimate_prevalence(pd.DataFrame(P[idx], columns=names), period=per, method="cpcc",
-                                            checked_sample=(pd.DataFrame(ytr, columns=names),
-                                                            pd.DataFrame(oof, columns=names)),
-                                            n_boot=200, random_state=int(rng.integers(1 << 31))),
-        }
+        idx = np.concatenate([rng.choice(len(Y), size=year_size, p=w) for w in weights])
+        per = np.repeat(np.array(years, dtype=object), year_size)
+        tabs = {"human": prevalence(pd.DataFrame(Y[idx], columns=names), period=per, method="human")}
+        for m in PART2_MODEL_METHODS:
+            tabs[m] = estimate_prevalence(pd.DataFrame(P[idx], columns=names), period=per, method=m,
+                                          checked_sample=checked, n_boot=200, random_state=int(rng.integers(1 << 31)))
         for kind, tab in tabs.items():
-            for role, j in roles.items():
-                rows = tab[tab.theme == names[j]].set_index("period").loc[years]
-                for t in range(5):
-                    known = PATHS[role][t]
-                    inside = rows["ci_low"].iloc[t] - 1e-12 <= known <= rows["ci_high"].iloc[t] + 1e-12
-                    hits[kind].append(bool(inside))
-                    if known > 0:
-                        hits_nonzero[kind].append(bool(inside))
-            ch = changes(tab)
-            flagged = ch[(ch.comparison == "pair") & (ch.flag != "")]
-            got = {(next((r for r, j in roles.items() if names[j] == th), th), years.index(lvl)): f
-                   for th, lvl, f in zip(flagged.theme, flagged.to_level, flagged.flag)}
-            found = sum(got.get(k) == v for k, v in EXPECTED_FLAGS.items())
-            false = sum(1 for k, v in got.items() if EXPECTED_FLAGS.get(k) != v)
+            tab = tab.set_index(["period", "theme"])
+            for t, yr in enumerate(years):
+                rows = tab.loc[yr].loc[names]
+                inside = (rows["ci_low"] - 1e-12 <= known[t]) & (known[t] <= rows["ci_high"] + 1e-12)
+                cover[kind] += inside.tolist()
+                cover_planted[kind] += inside.iloc[planted].tolist()
+                err[kind] += np.abs(rows["prevalence"].to_numpy() - known[t])[planted].tolist()
+            ch = changes(tab.reset_index())
+            fl = ch[(ch.comparison == "pair") & (ch.flag != "")]
+            got = {(th, str(lvl)): f for th, lvl, f in zip(fl.theme, fl.to_level, fl.flag)}
+            found = sum(got.get(k) == v for k, v in expected.items())
+            false = sum(1 for k, v in got.items() if expected.get(k) != v)
             flag_stats[kind].append((found, false))
     out: dict = {"planted": {role: names[j] for role, j in roles.items()}, "paths": PATHS, "reps": reps,
-                 "year_size": year_size, "n_unplanted_themes_checked_for_false_flags": int(len(others))}
-    for kind in hits:
+                 "year_size": year_size, "known_flags": sorted(f"{t} {y} {f}" for (t, y), f in expected.items()),
+                 "n_themes_checked": len(names)}
+    for kind in kinds:
         found = np.array([f for f, _ in flag_stats[kind]])
         false = np.array([f for _, f in flag_stats[kind]])
-        out[kind] = {"ci_coverage": float(np.mean(hits[kind])), "ci_coverage_nonzero": float(np.mean(hits_nonzero[kind])),
-                     "expected_flags_found_mean": float(found.mean()), "expected_flags": len(EXPECTED_FLAGS),
-                     "all_expected_flags_found_rate": float((found == len(EXPECTED_FLAGS)).mean()),
-                     "false_flags_mean": float(false.mean()), "false_flags_max": int(false.max()),
-                     "reps_with_at_most_one_false_flag": float((false <= 1).mean())}
-        o = out[kind]
-        log(f"    {kind:>8s}: 95% CI coverage of known prevalence {100 * o['ci_coverage']:.1f}% "
-            f"(non-zero values {100 * o['ci_coverage_nonzero']:.1f}%); expected flags found "
-            f"{o['expected_flags_found_mean']:.2f}/{len(EXPECTED_FLAGS)} (all in {100 * o['all_expected_flags_found_rate']:.0f}% "
-            f"of replicates); false flags mean {o['false_flags_mean']:.2f}, max {o['false_flags_max']} "
-            f"(<= 1 in {100 * o['reps_with_at_most_one_false_flag']:.0f}% of replicates)")
+        o = out[kind if kind == "human" else f"model_{kind}"] = {
+            "ci_coverage_all_themes": float(np.mean(cover[kind])),
+            "ci_coverage_planted": float(np.mean(cover_planted[kind])),
+            "mae_pp_planted": float(100 * np.mean(err[kind])),
+            "known_flags_found_mean": float(found.mean()), "known_flags": len(expected),
+            "all_known_flags_found_rate": float((found == len(expected)).mean()),
+            "false_flags_mean": float(false.mean()), "false_flags_max": int(false.max()),
+            "reps_with_at_most_one_false_flag": float((false <= 1).mean())}
+        label = "human codes" if kind == "human" else f"model, {kind}"
+        log(f"    {label:>12s}: 95% CI coverage of known prevalence {100 * o['ci_coverage_all_themes']:.1f}% "
+            f"(planted themes {100 * o['ci_coverage_planted']:.1f}%, MAE {o['mae_pp_planted']:.2f} pp); known flags "
+            f"found {o['known_flags_found_mean']:.2f}/{len(expected)}; false flags mean {o['false_flags_mean']:.2f}, "
+            f"max {o['false_flags_max']} (<= 1 in {100 * o['reps_with_at_most_one_false_flag']:.0f}% of replicates)")
     out["seconds"] = round(time.time() - t0, 1)
     results["part2"] = out
 
@@ -289,23 +312,31 @@ def part3(results: dict, model: str) -> None:
             scores_mapper(X, texts, Y, a, b, cb, leaves)[0]
     rng = np.random.default_rng(0)
     chk = rng.choice(len(demo), size=int(0.3 * len(demo)), replace=False)
-    adjusted = estimate_prevalence(pd.DataFrame(P, columns=leaves), period=demo["year"], codebook=cb, method="cpcc",
-                                   checked_sample=(pd.DataFrame(Y[chk], columns=leaves),
-                                                   pd.DataFrame(P[chk], columns=leaves)), n_boot=200)
-    for kind, tab in (("human", human), ("adjusted", adjusted)):
+    checked = (pd.DataFrame(Y[chk], columns=leaves), pd.DataFrame(P[chk], columns=leaves))
+    tables = {"human": human}
+    for m in ("cpcc", "em"):
+        tables[f"model_{m}"] = estimate_prevalence(pd.DataFrame(P, columns=leaves), period=demo["year"], codebook=cb,
+                                                  method=m, checked_sample=checked, n_boot=200)
+    human_flags = None
+    for kind, tab in tables.items():
         est = tab[tab.is_leaf].pivot(index="theme", columns="period", values="prevalence").loc[wprev.index,
                                                                                               wprev.columns]
         r = float(np.corrcoef(est.to_numpy().ravel(), wprev.to_numpy().ravel())[0, 1])
         mae = float(100 * (est - wprev).abs().to_numpy().mean())
         ch = changes(tab)
-        fl = ch[(ch.comparison == "pair") & (ch.flag != "")]
+        fl = ch[(ch.comparison == "pair") & (ch.flag != "") & (ch.depth == ch.depth.max())]
         got = set(zip(fl.theme, fl.to_level.astype(str), fl.flag))
+        human_flags = got if human_flags is None else human_flags
         found = [f for f in DEMO_FLAGS if f in got]
         out[kind] = {"correlation_with_written": r, "mae_pp_vs_written": mae,
                      "study_flags_found": [" ".join(f) for f in found], "n_study_flags": len(DEMO_FLAGS),
+                     "flags_not_in_human_codes": sorted(" ".join(f) for f in got - human_flags),
                      "all_flags": sorted(" ".join(f) for f in got)}
         log(f"[3] demo ({kind}): correlation with the written table {r:.3f}, MAE {mae:.2f} pp; study flags found "
-            f"{len(found)}/{len(DEMO_FLAGS)}; all flags: {', '.join(sorted(' '.join(f) for f in got)) or 'none'}")
+            f"{len(found)}/{len(DEMO_FLAGS)}; flags not given by the human codes: "
+            f"{', '.join(out[kind]['flags_not_in_human_codes']) or 'none'}")
+        if kind == "human":
+            log(f"    all flags from the human codes: {', '.join(out[kind]['all_flags'])}")
     out["seconds"] = round(time.time() - t0, 1)
     results["part3"] = out
 

@@ -40,7 +40,7 @@ def _state(n_theme: float, ci_low: float, ci_high: float, n: int, min_count: flo
         return "no_data"
     if n_theme >= min_count and ci_low > min_prev:
         return "present"
-    if n_theme < 0.5 or (n_theme < min_count and ci_high < absent_prev):
+    if n_theme < 0.5 or ci_high < absent_prev:
         return "absent"
     return "unclear"
 

@@ -314,8 +314,8 @@ def estimate_prevalence(scores: Any, *, period: Any = None, checked_sample: tupl
 
 
 # ---- change -------------------------------------------------------------------------------------
-def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float = 3, min_prev: float = 0.005,
-            absent_prev: float = 0.02, correction: str = "fdr_bh", over: str | None = None,
+def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float = 3, min_prev: float = 0.01,
+            absent_prev: float | None = None, correction: str = "fdr_bh", over: str | None = None,
             confidence: float = 0.95) -> pd.DataFrame:
     """Test each theme for change across periods (or groups) and flag themes that appear or vanish.
 
@@ -328,12 +328,16 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
     min_count : float
         Minimum evidence: a theme is *present* in a period only with at least ``min_count``
         comments (an estimated count for model-based tables) **and** an interval whose lower end
-        is above ``min_prev``; it is *absent* with no comment (estimated count below 0.5), or with
-        fewer than ``min_count`` comments and an upper end below ``absent_prev``; otherwise
-        *unclear*. So one stray comment never makes a theme present. Themes with fewer than
-        ``min_count`` comments over all periods are not tested.
-    min_prev, absent_prev : float
-        See ``min_count``.
+        is above ``min_prev``; it is *absent* with no comment (an estimated count below 0.5) or
+        an interval whose upper end is below ``absent_prev``; otherwise *unclear*. The gap
+        between the two rules keeps a rare theme from flickering between present and absent, and
+        one stray comment never makes a theme present. Flags compare each period with the last
+        period whose state was not unclear. Themes with fewer than ``min_count`` comments over
+        all periods are not tested.
+    min_prev : float
+        Prevalence floor of the rule above (default 1%).
+    absent_prev : float, optional
+        Upper interval bound under which a theme counts as absent (default: ``min_prev``).
     correction : str
         Multiple-testing correction of :func:`statsmodels.stats.multitest.multipletests`
         (``"fdr_bh"``, ``"holm"``, ``"bonferroni"``, ...), applied separately to the trend tests
@@ -371,6 +375,7 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
     from statsmodels.stats.multitest import multipletests
 
     check_param("alpha", alpha, owner="changes", between=(0.0, 1.0))
+    absent_prev = min_prev if absent_prev is None else absent_prev
     check_param("correction", correction, owner="changes",
                 options=("fdr_bh", "fdr_by", "holm", "bonferroni", "hommel", "sidak", "holm-sidak", "none"))
     need = {"period", "theme", "theme_id", "n_comments", "n_theme", "prevalence", "ci_low", "ci_high"}
@@ -660,7 +665,8 @@ def _column(df: pd.DataFrame, name: str, param: str) -> pd.Series:
 def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: str, codes_col: str | None = None,
               codebook: Any = None, group_col: str | None = None, out_dir: str | os.PathLike[str],
               respondent_col: str | None = None, text_col: str | None = None, period_freq: str | None = None,
-              method: str = "auto", alpha: float = 0.05, min_count: float = 3, correction: str = "fdr_bh",
+              method: str = "auto", alpha: float = 0.05, min_count: float = 3, min_prev: float = 0.01,
+              correction: str = "fdr_bh",
               figures: bool = True, formats: Sequence[str] = ("png", "svg"), n_boot: int = 500,
               random_state: int | None = 0) -> DriftResult:
     """Drift analysis of a coded file: tables, summary and figures in ``out_dir``.
@@ -689,7 +695,7 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
         column when there is one).
     method : str
         As in :func:`prevalence` ("auto": human for codes, classify_count for suggestions).
-    alpha, min_count, correction
+    alpha, min_count, min_prev, correction
         As in :func:`changes`.
     figures, formats
         Whether to draw the figures, and in which formats.
@@ -750,14 +756,15 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
     kw = {"codebook": codebook, "status": status, "respondent": respondent, "n_boot": n_boot,
           "random_state": random_state}
     prev = prevalence(codes, period=period, method=method, **kw)
-    ch = changes(prev, alpha=alpha, min_count=min_count, correction=correction, over="period")
+    ch = changes(prev, alpha=alpha, min_count=min_count, min_prev=min_prev, correction=correction, over="period")
     summary = summarise_changes(ch)
     files = [write_table(prev, out / "prevalence.csv"), write_table(ch, out / "changes.csv")]
     gprev = gch = tone_table = None
     if group_col is not None:
         group = _column(df, group_col, "group_col").astype(object).where(lambda s: s.notna(), "(missing)").astype(str)
         gprev = prevalence(codes, period=period, group=group, method=method, **kw)
-        gch = changes(gprev, alpha=alpha, min_count=min_count, correction=correction, over="group")
+        gch = changes(gprev, alpha=alpha, min_count=min_count, min_prev=min_prev, correction=correction,
+                      over="group")
         files += [write_table(gprev, out / "group_prevalence.csv"), write_table(gch, out / "group_changes.csv")]
         summary += "\n\nBy " + group_col + ":\n" + summarise_changes(gch)
     text_col = text_col or ("text" if "text" in df.columns else None)
