@@ -290,3 +290,12 @@ def test_run_drift_on_a_suggestions_file(tmp_path, cb):
     assert acc.loc["Q1", "n_theme"] == 2 and acc.loc["Q2", "n_comments"] == 2 and acc.loc["Q2", "n_excluded"] == 1
     with pytest.raises(ThemeassistError, match="column 'yaer' not found.*period_col='year'"):
         run_drift(pd.DataFrame({"year": [1], "codes": ["a"]}), period_col="yaer", codes_col="codes", out_dir=tmp_path)
+
+
+def test_run_drift_reads_dates_into_quarters(tmp_path):
+    df = pd.DataFrame({"Date": ["30/09/2021", "01/10/2021", "15/12/2021", "03/01/2022"],
+                       "suggested": ["a", "a|b", "", "b"], "scores": ["0.9", "0.8|0.6", "", "0.7"]})
+    res = run_drift(df, period_col="Date", codes_col="suggested", period_freq="Q", out_dir=tmp_path, figures=False)
+    a = res.prevalence[res.prevalence.theme == "a"].set_index("period")
+    assert list(a.index) == ["2021Q3", "2021Q4", "2022Q1"] and a.n_comments.tolist() == [1, 2, 1]
+    assert a.n_theme.tolist() == [1, 1, 0]

@@ -605,7 +605,7 @@ def content_shift(embeddings: np.ndarray, codes: Any, period: Any, *, codebook: 
 
 
 # ---- one call: file in, folder out --------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DriftResult:
     """What :func:`run_drift` computed and wrote.
 
@@ -665,6 +665,7 @@ def _column(df: pd.DataFrame, name: str, param: str) -> pd.Series:
 def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: str, codes_col: str | None = None,
               codebook: Any = None, group_col: str | None = None, out_dir: str | os.PathLike[str],
               respondent_col: str | None = None, text_col: str | None = None, period_freq: str | None = None,
+              date_format: str | None = None,
               method: str = "auto", alpha: float = 0.05, min_count: float = 3, min_prev: float = 0.01,
               correction: str = "fdr_bh",
               figures: bool = True, formats: Sequence[str] = ("png", "svg"), n_boot: int = 500,
@@ -679,9 +680,10 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
         ``suggested`` column; ``scores`` are averaged when ``method="prob_average"``).
     period_col : str
         Period column: labels (years, "2021Q3") or dates, grouped at ``period_freq``
-        ("Y", "Q", "M", "W", "D"; day/month order inferred per block).
+        ("Y", "Q", "M", "W", "D"; day/month order inferred per block unless ``date_format``, a
+        ``strptime`` format, is given).
     codes_col : str, optional
-        Column of human codes (not needed for a suggestions file).
+        Column of human codes (not needed for a suggestions file; ``"suggested"`` names it).
     codebook : Codebook or str, optional
         Codebook (object, file path or built-in name) for names and the hierarchy.
     group_col : str, optional
@@ -720,7 +722,7 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
     codebook = _resolve_codebook(codebook)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    if codes_col is not None:
+    if codes_col is not None and not (codes_col == "suggested" and "suggested" in df.columns):
         codes: Any = _column(df, codes_col, "codes_col").astype(object).where(lambda s: s.notna(), "").astype(str)
         if method == "auto":
             method = "human"
@@ -732,10 +734,11 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
         raise ThemeassistError("run_drift: pass codes_col= (the column of '|'-joined theme names), or a suggestions "
                                f"file with a 'suggested' column (columns: {', '.join(map(repr, map(str, df.columns)))}).")
     raw_period = _column(df, period_col, "period_col")
-    if period_freq is not None:
+    if period_freq is not None or date_format is not None:
         from themeassist._dates import read_periods
 
-        res = read_periods(raw_period.reset_index(drop=True), column=period_col, freq=period_freq)
+        res = read_periods(raw_period.reset_index(drop=True), column=period_col, freq=period_freq,
+                           date_format=date_format)
         for w in res.warnings:
             warnings.warn(f"run_drift: {w}", stacklevel=2)
         period = pd.Series(res.period, dtype=object)
