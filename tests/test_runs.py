@@ -389,3 +389,15 @@ def test_chunked_suggest_equals_one_call_on_the_whole_corpus(tmp_path: Path, tra
     assert chunked.attrs["run"].get("mode") == ("embed-chunks" if transductive else None)
     assert (chunked["suggested"] == whole["suggested"]).all()
     np.testing.assert_allclose(chunked["top_score"], whole["top_score"])
+
+
+@pytest.mark.slow
+def test_resumable_transform_of_a_fitted_discovery_equals_one_call(tmp_path: Path) -> None:
+    from themeassist.discover import CandidateDiscovery
+    from themeassist.runs import resumable_transform
+
+    corpus = _mapped_corpus(120)
+    disc = CandidateDiscovery(embedder=WordHash(), show_progress=False, min_topic_size=5).fit(corpus)
+    res = resumable_transform(disc, corpus, tmp_path / "a.parquet", chunk_size=50)
+    assert res.attrs["run"]["n_chunks"] == 3
+    pd.testing.assert_frame_equal(res, disc.transform(corpus))
