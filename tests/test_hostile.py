@@ -225,12 +225,7 @@ def with_filler(df: pd.DataFrame, kw: dict, k: int) -> pd.DataFrame:
 #: Failures in other modules found by this suite: (exception type, message pattern, reason). The
 #: property tests set such examples aside (hypothesis.reject) so that they keep checking everything
 #: else; each has an explicit xfail test below that turns green once it is fixed.
-KNOWN_BUGS = [
-    (TypeError, r"TextEncodeInput", "corpus/embed: a comment with a lone surrogate (e.g. '\\ud800', possible in a "
-                                    "DataFrame read from JSON) passes load_corpus unchanged and makes the real "
-                                    "tokenizer raise TypeError (static and MiniLM); clean_text or the backends "
-                                    "should replace lone surrogates with U+FFFD"),
-]
+KNOWN_BUGS: list[tuple[type, str, str]] = []
 
 
 def known_bug(err: BaseException) -> str | None:
@@ -392,9 +387,9 @@ def test_real_model_embeds_every_hostile_text(tmp_path: Any) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, raises=TypeError, reason=KNOWN_BUGS[0][2])
 def test_lone_surrogate_reaches_the_real_model_safely(tmp_path: Any) -> None:
     corpus = load_corpus(pd.DataFrame({"c": ["fine comment", "bad \ud800 half of a pair"]}), text_col="c")
+    assert corpus["text"][1] == "bad \ufffd half of a pair"
     X = real_embedder(tmp_path).encode(corpus["text"].tolist())
     assert X.shape[0] == 2
 

@@ -36,6 +36,12 @@ def _corpus_args(p: argparse.ArgumentParser, *, period: bool = True) -> None:
                    help="'|'-separated texts that are not answers (default: the built-in list; '' for none)")
 
 
+def _redact_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--redact", action="store_true",
+                   help="replace e-mails, phone numbers, NHS numbers, postcodes and URLs before writing")
+    p.add_argument("--redact-names", default="", help="person names to redact too: 'a|b' or a file, one per line")
+
+
 def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from themeassist.corpus import load_corpus
 
@@ -84,22 +90,45 @@ def _mapper(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return mapper.fit(codebook, examples), codebook
 
 
-def cmd_suggest(args: argparse.Namespace) -> int:
-    from themeassist.io.tables import write_table
+def _redact_names(spec: str) -> list[str]:
+    """``--redact-names``: 'a|b|c' or the path of a file with one name per line."""
+    if spec and Path(spec).is_file():
+        return [line.strip() for line in Path(spec).read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [n.strip() for n in spec.replace(",", "|").split("|") if n.strip()]
 
+
+def _maybe_redact(df, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    if not getattr(args, "redact", False):
+        return df
+    from themeassist.redact import redact
+
+    out, counts = redact(df, names=_redact_names(args.redact_names), columns=["text"])
+    summary = ", ".join(f"{r.kind} {r.n}" for r in counts.itertuples() if r.n) or "nothing found"
+    print(f"redacted before export: {summary}", file=sys.stderr)
+    return out
+
+
+def cmd_suggest(args: argparse.Namespace) -> int:
     corpus = _load(args)
     mapper, _ = _mapper(args)
+
+    def review(suggestions):  # type: ignore[no-untyped-def]
+        # the coder edits this file: decision = accept / reject / recode, final_codes for recodes
+        out = suggestions.merge(corpus[["doc_id", "text"]], on="doc_id", how="left", validate="one_to_one")
+        return _maybe_redact(out.assign(decision="", final_codes=""), args)
+
     if args.engine == "dask":
+        from themeassist.io.tables import write_table
         from themeassist.scale import suggest_dask
 
-        suggestions = suggest_dask(mapper, corpus, scheduler=args.scheduler)
+        path = write_table(review(suggest_dask(mapper, corpus, scheduler=args.scheduler)), args.out)
     else:
-        suggestions = mapper.suggest(corpus)
-    suggestions = suggestions.merge(corpus[["doc_id", "text"]], on="doc_id", how="left", validate="one_to_one")
-    suggestions["decision"] = ""
-    suggestions["final_codes"] = ""
-    path = write_table(suggestions, args.out)
-    print(f"{len(suggestions)} rows ({mapper.regime_} regime) written to {path}")
+        from themeassist.runs import resumable_suggest
+
+        resumable_suggest(mapper, corpus, args.out, run_dir=args.run_dir, chunk_size=args.chunk_size,
+                          finalize=review, log=None if args.quiet else (lambda m: print(m, file=sys.stderr)))
+        path = Path(args.out)
+    print(f"{len(corpus)} rows ({mapper.regime_} regime) written to {path}")
     return 0
 
 
@@ -139,10 +168,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         path = export_qdc(codebook, args.out)
     else:
         corpus = _load(args)
-        if args.redact:
-            from themeassist.redact import redact
-
-            corpus = corpus.assign(text=redact(corpus["text"], names=args.redact_names.split("|"))[0])
+        corpus = _maybe_redact(corpus, args)
         codings = None
         if args.codes_col:
             if args.codes_col not in corpus.columns:
@@ -203,6 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=3)
     p.add_argument("--engine", default="local", choices=["local", "dask"])
     p.add_argument("--scheduler", default=None, help="dask.distributed scheduler address (default: LocalCluster)")
+    p.add_argument("--chunk-size", type=int, default=2000,
+                   help="comments per chunk; a killed run started again continues from the last finished chunk")
+    p.add_argument("--run-dir", default=None, help="folder for the chunks (default: .OUT.run beside OUT)")
+    _redact_args(p)
     p.add_argument("--out", required=True, help="OUT.csv or OUT.xlsx")
     p.set_defaults(func=cmd_suggest)
 
@@ -232,8 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--codebook", required=True)
     p.add_argument("--codes-col", default=None)
     p.add_argument("--variable", action="append", default=[], help="metadata column to export as a variable")
-    p.add_argument("--redact", action="store_true", help="redact emails, phones, NHS numbers, postcodes, URLs")
-    p.add_argument("--redact-names", default="", help="'|'-separated person names to redact as well")
+    _redact_args(p)
     p.add_argument("--format", required=True, choices=["qdpx", "qdc"])
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_export)

@@ -42,6 +42,7 @@ DEFAULT_NON_ANSWERS: tuple[str, ...] = (
 )  # fmt: skip
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
 _NUMBER = re.compile(r"[+-]?(\d[\d,]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -52,7 +53,11 @@ _LINE_EDGE = re.compile(r" ?\n ?")
 
 
 def clean_text(text: str) -> str:
-    """Normalise a comment: NFC, line breaks to ``\\n``, control characters to spaces, runs collapsed."""
+    """Normalise a comment: NFC, line breaks to ``\\n``, control characters to spaces, runs collapsed.
+
+    Lone surrogates (invalid Unicode, e.g. from a badly decoded JSON export) become U+FFFD.
+    """
+    text = _SURROGATE.sub("\ufffd", text)
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     text = _INVISIBLE.sub("", text.replace("\u2028", "\n").replace("\u2029", "\n"))
     text = _SPACES.sub(" ", _CONTROL.sub(" ", text))
