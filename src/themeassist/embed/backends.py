@@ -142,6 +142,10 @@ class SentenceTransformerEmbedder:
                     )
             _ = self.model_id
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.set_verbosity_error()  # the weight-loading report is noise for our users
+            hf_logging.disable_progress_bar()
 
             kwargs = {"backend": self.backend} if self.backend != "torch" else {}
             self._model = SentenceTransformer(str(folder), device="cpu", local_files_only=True, **kwargs)
