@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/drift.py [DATA_DIR] [--model lr|mapper] [--reps 20]
+    python benchmarks/drift.py [DATA_DIR] [--model lr|mapper] [--reps 10] [--parts 1,2,3]
 
 DATA_DIR defaults to ../shared/data. Prints three parts and writes benchmarks/out/drift.json.
 
@@ -345,18 +345,24 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("data_dir", nargs="?", default=str(HERE.parent.parent / "shared" / "data"))
     ap.add_argument("--model", choices=("lr", "mapper"), default="lr")
-    ap.add_argument("--reps", type=int, default=20)
+    ap.add_argument("--reps", type=int, default=10, help="planted-drift replicates")
+    ap.add_argument("--parts", default="1,2,3", help="comma-separated parts to run (2 needs 1)")
     ap.add_argument("--out", default=str(HERE / "out" / "drift.json"))
     args = ap.parse_args(argv)
     data_dir = Path(args.data_dir)
     results: dict = {"data_dir": str(data_dir)}
     t0 = time.time()
-    if (data_dir / "nhs_fft" / "v6framework_230831.csv").is_file():
+    parts = {p.strip() for p in args.parts.split(",")}
+    if not parts & {"1", "2"}:
+        pass
+    elif (data_dir / "nhs_fft" / "v6framework_230831.csv").is_file():
         ctx = part1(data_dir, args.model, results)
-        part2(ctx, results, args.reps)
+        if "2" in parts:
+            part2(ctx, results, args.reps)
     else:
         log(f"[1,2] no NHS data under {data_dir}; skipped")
-    part3(results, args.model)
+    if "3" in parts:
+        part3(results, args.model)
     results["seconds"] = round(time.time() - t0, 1)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

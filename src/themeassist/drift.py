@@ -578,7 +578,7 @@ def content_shift(embeddings: np.ndarray, codes: Any, period: Any, *, codebook: 
     >>> content_shift(e, ["a"] * 4, [1, 1, 2, 2], min_n=1).cosine_distance.tolist()
     [1.0]
     """
-    mat, nodes, _ = _code_matrix(codes, codebook=codebook)
+    mat, nodes, _ = _code_matrix(codes, codebook=codebook, use_scores=False)
     emb = np.asarray(embeddings, dtype=float)
     if emb.ndim != 2 or len(emb) != len(mat):
         raise ThemeassistError(f"content_shift: embeddings must be (n_comments, dim) with {len(mat)} rows; got "

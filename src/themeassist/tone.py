@@ -151,7 +151,7 @@ def tone_by_theme(tone_scores: pd.DataFrame, codes: Any, period: Sequence[Any] |
     if score not in tone_scores.columns:
         raise ThemeassistError(f"tone_by_theme: score column {score!r} not in tone_scores (columns: "
                                f"{', '.join(map(repr, tone_scores.columns))}). Pass score='compound'?")
-    mat, nodes, kind = _code_matrix(codes, codebook=codebook)
+    mat, nodes, kind = _code_matrix(codes, codebook=codebook, use_scores=False)
     if len(mat) != len(tone_scores):
         raise ThemeassistError(f"tone_by_theme: {len(tone_scores)} tone rows but {len(mat)} coded comments; "
                                "score the same comments, in the same order.")
