@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from themeassist.codebook import Codebook, Theme, load_codebook
+from themeassist.codebook import Codebook, Theme, codes_to_long, load_codebook
 from themeassist.corpus import CORPUS_COLUMNS, DEFAULT_NON_ANSWERS, STATUSES, load_corpus, substantive
 from themeassist.datasets import iapt_demo_prevalence, load_iapt_demo
 from themeassist.embed import get_embedder
@@ -34,21 +34,61 @@ from themeassist.io import export_qdc, export_qdpx, import_qdc, import_qdpx, rea
 __version__ = "0.1.0"
 
 # name -> module for the stages imported lazily (they pull in BERTopic, torch, statsmodels)
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "CandidateDiscovery": "themeassist.discover",
+    "ThemeMapper": "themeassist.mapping",
+    "align_candidates": "themeassist.mapping",
+    "read_examples": "themeassist.mapping",
+    "agreement": "themeassist.agreement",
+    "read_decisions": "themeassist.agreement",
+    "DriftResult": "themeassist.drift",
+    "changes": "themeassist.drift",
+    "content_shift": "themeassist.drift",
+    "estimate_prevalence": "themeassist.drift",
+    "prevalence": "themeassist.drift",
+    "run_drift": "themeassist.drift",
+    "summarise_changes": "themeassist.drift",
+    "score_tone": "themeassist.tone",
+    "tone_by_theme": "themeassist.tone",
+    "plot_heatmap": "themeassist.plots",
+    "plot_prevalence": "themeassist.plots",
+    "plot_tone": "themeassist.plots",
+    "redact": "themeassist.redact",
+    "resumable_suggest": "themeassist.runs",
+    "run_chunked": "themeassist.runs",
+    "discover_dask": "themeassist.scale",
+    "suggest_dask": "themeassist.scale",
+    "suggest_hybrid": "themeassist.scale",
+    "build_static": "themeassist.models",
+    "run_all": "themeassist.pipeline",
+    "run_demo": "themeassist.pipeline",
+    "write_report": "themeassist.report",
+}
 
 __all__ = [
     "CORPUS_COLUMNS",
     "CacheError",
+    "CandidateDiscovery",
     "Codebook",
     "CodebookError",
     "CorpusError",
     "DEFAULT_NON_ANSWERS",
+    "DriftResult",
     "NotFittedError",
     "QDAFormatError",
     "STATUSES",
     "Theme",
+    "ThemeMapper",
     "ThemeassistError",
     "__version__",
+    "agreement",
+    "align_candidates",
+    "build_static",
+    "changes",
+    "codes_to_long",
+    "content_shift",
+    "discover_dask",
+    "estimate_prevalence",
     "export_qdc",
     "export_qdpx",
     "get_embedder",
@@ -58,8 +98,26 @@ __all__ = [
     "load_codebook",
     "load_corpus",
     "load_iapt_demo",
+    "plot_heatmap",
+    "plot_prevalence",
+    "plot_tone",
+    "prevalence",
+    "read_decisions",
+    "read_examples",
     "read_table",
+    "redact",
+    "resumable_suggest",
+    "run_all",
+    "run_chunked",
+    "run_demo",
+    "run_drift",
+    "score_tone",
     "substantive",
+    "suggest_dask",
+    "suggest_hybrid",
+    "summarise_changes",
+    "tone_by_theme",
+    "write_report",
     "write_table",
 ]
 
@@ -71,3 +129,7 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
