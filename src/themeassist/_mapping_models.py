@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 from scipy import optimize, sparse
@@ -61,6 +61,56 @@ def normalise_rows(X: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------------------------
+# a small L-BFGS (scipy's L-BFGS-B spends most of its time in bound handling on 10^5+ variables)
+# ----------------------------------------------------------------------------------------------
+def lbfgs(fg, x0: np.ndarray, *, max_iter: int = 200, memory: int = 10, gtol: float = 1e-5,
+          ftol: float = 1e-9) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Minimise ``f`` given ``fg(x) -> (f, grad)`` by L-BFGS with a backtracking Armijo line search."""
+    x = x0.astype(np.float64)
+    f, g = fg(x)
+    S: list[np.ndarray] = []
+    Yd: list[np.ndarray] = []
+    for _ in range(max_iter):
+        q = g.copy()
+        coefs = []
+        for s_, y_ in zip(reversed(S), reversed(Yd)):
+            rho = 1.0 / float(y_ @ s_)
+            a = rho * float(s_ @ q)
+            q -= a * y_
+            coefs.append((rho, a))
+        gamma = float(S[-1] @ Yd[-1]) / float(Yd[-1] @ Yd[-1]) if S else 1.0 / max(float(np.abs(g).max()), 1.0)
+        r = gamma * q
+        for (s_, y_), (rho, a) in zip(zip(S, Yd), reversed(coefs)):
+            r += s_ * (a - rho * float(y_ @ r))
+        d = -r
+        gd = float(g @ d)
+        if gd >= 0:  # not a descent direction: restart from the gradient
+            S.clear()
+            Yd.clear()
+            d = -g / max(float(np.abs(g).max()), 1.0)
+            gd = float(g @ d)
+        step = 1.0
+        while True:
+            xn = x + step * d
+            fn, gn = fg(xn)
+            if fn <= f + 1e-4 * step * gd or step < 1e-8:
+                break
+            step *= 0.5
+        s_, y_ = xn - x, gn - g
+        if float(y_ @ s_) > 1e-12:
+            S.append(s_)
+            Yd.append(y_)
+            if len(S) > memory:
+                S.pop(0)
+                Yd.pop(0)
+        done = abs(f - fn) <= ftol * max(abs(f), abs(fn), 1.0)
+        x, f, g = xn, fn, gn
+        if done or float(np.abs(g).max()) <= gtol:
+            break
+    return x
+
+
+# ----------------------------------------------------------------------------------------------
 # multi-label logistic regression, one L-BFGS problem for all labels
 # ----------------------------------------------------------------------------------------------
 @dataclass
@@ -72,7 +122,7 @@ class MultiLogReg:
     """
 
     C: float = 1.0
-    max_iter: int = 300
+    max_iter: int = 150
     coef_: np.ndarray | None = field(default=None, repr=False)
     intercept_: np.ndarray | None = field(default=None, repr=False)
 
@@ -104,11 +154,9 @@ class MultiLogReg:
             gc = G.sum(0)
             return loss, np.concatenate([np.asarray(gB).ravel(), gc])
 
-        theta0 = np.zeros(d * L + L)
-        res = optimize.minimize(fg, theta0, jac=True, method="L-BFGS-B",
-                                options={"maxiter": self.max_iter})
-        self.coef_ = res.x[: d * L].reshape(d, L)
-        self.intercept_ = res.x[d * L:]
+        theta = lbfgs(fg, np.zeros(d * L + L), max_iter=self.max_iter)
+        self.coef_ = theta[: d * L].reshape(d, L)
+        self.intercept_ = theta[d * L:].copy()
         # labels without both classes carry no information: score them as "unknown" (very low)
         self.intercept_[(pos == 0)] = -10.0
         self.coef_[:, (pos == 0)] = 0.0
@@ -116,6 +164,38 @@ class MultiLogReg:
 
     def decision_function(self, X: np.ndarray | sparse.spmatrix) -> np.ndarray:
         return np.asarray(X @ self.coef_ + self.intercept_)
+
+
+@dataclass
+class OvRLinearSVC:
+    """One linear SVM per label (liblinear; fast on sparse TF-IDF), balanced classes, masked rows
+    left out. Labels without both classes score -1 (the margin of a clear negative)."""
+
+    C: float = 0.5
+    coef_: Any = field(default=None, repr=False)
+    intercept_: np.ndarray | None = field(default=None, repr=False)
+
+    def fit(self, X: Any, Y: np.ndarray, M: np.ndarray) -> OvRLinearSVC:
+        from sklearn.svm import LinearSVC
+
+        d, L = X.shape[1], Y.shape[1]
+        coef = np.zeros((d, L))
+        icpt = np.full(L, -1.0)
+        for j in range(L):
+            keep = M[:, j] > 0
+            y = Y[keep, j]
+            if y.sum() == 0 or y.sum() == len(y):
+                continue
+            svc = LinearSVC(C=self.C, class_weight="balanced", max_iter=5000).fit(X[keep], y)
+            coef[:, j] = svc.coef_[0]
+            icpt[j] = svc.intercept_[0]
+        self.coef_ = sparse.csr_matrix(coef)
+        self.intercept_ = icpt
+        return self
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        out = X @ self.coef_
+        return np.asarray(out.todense() if sparse.issparse(out) else out) + self.intercept_
 
 
 # ----------------------------------------------------------------------------------------------
@@ -212,8 +292,9 @@ class Stacker:
         self.shift_ = shift
         return self
 
-    def predict_proba(self, F: np.ndarray) -> np.ndarray:
-        z = np.einsum("nlm,m->nl", F, self.weights_) + self.bias_ + self.shift_
+    def predict_proba(self, F: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
+        shift = self.shift_ if cols is None else self.shift_[cols]
+        z = np.einsum("nlm,m->nl", F, self.weights_) + self.bias_ + shift
         return expit(z)
 
 

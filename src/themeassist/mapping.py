@@ -71,8 +71,8 @@ _MIN_TRANSDUCTIVE = 50
 # settings per regime: prototype weight in centroids, kNN k, C of the two logistic regressions,
 # threshold shrinkage (pseudo-positives), stacker prior variance of the per-leaf base-rate shift
 _SETTINGS = {
-    "few-shot": dict(proto_weight=0.3, knn_k=5, c_emb=10.0, c_tfidf=10.0, th_shrink=30.0, prior_var=0.5),
-    "supervised": dict(proto_weight=0.1, knn_k=15, c_emb=3.0, c_tfidf=10.0, th_shrink=10.0, prior_var=2.0),
+    "few-shot": dict(proto_weight=0.3, knn_k=5, c_emb=10.0, c_tfidf=0.5, th_shrink=30.0, prior_var=0.5),
+    "supervised": dict(proto_weight=0.1, knn_k=15, c_emb=3.0, c_tfidf=0.5, th_shrink=10.0, prior_var=2.0),
 }
 
 
@@ -432,10 +432,15 @@ class ThemeMapper(BaseEstimator):
             models = self._fit_scorers(X[tr], [texts[i] for i in tr], Y[tr], M[tr], has_pos[tr], s, lexical)
             F[te] = self._features(models, X[te], [texts[i] for i in te])
         self._models = self._fit_scorers(X, texts, Y, M, has_pos, s, lexical)
-        stk = mm.Stacker().fit(F, Y, M, prior_var=s["prior_var"])
+        covered = (Y * (M > 0)).sum(0) > 0
+        Mc = M * covered
+        stk = mm.Stacker().fit(F, Y, Mc, prior_var=s["prior_var"])
+        # leaves without any coded example: the prototype score alone, calibrated on the others
+        self._fallback = mm.Stacker().fit(F[..., :1], Y, Mc, prior_var=1e-6)
+        self._covered = covered
         self._stacker = stk
         self.stack_weights_ = dict(zip(names, map(float, stk.weights_)))
-        P = stk.predict_proba(F)
+        P = self._stacked(F)
         th, _ = mm.tune_thresholds(P, Y, M, shrink=s["th_shrink"])
         self.thresholds_ = th
         self.none_level_ = mm.tune_none_level(P, th, Y, M, self.top_k)
@@ -446,7 +451,7 @@ class ThemeMapper(BaseEstimator):
 
     @staticmethod
     def _feature_names(lexical: bool) -> list[str]:
-        return ["proto", "centroid", "knn", "logreg_embedding"] + (["logreg_tfidf"] if lexical else [])
+        return ["proto", "centroid", "knn", "logreg_embedding"] + (["svm_tfidf"] if lexical else [])
 
     def _fit_scorers(self, X, texts, Y, M, has_pos, s, lexical):  # type: ignore[no-untyped-def]
         models: dict[str, Any] = {}
@@ -463,7 +468,7 @@ class ThemeMapper(BaseEstimator):
                                    sublinear_tf=True, max_features=100_000, strip_accents="unicode")
             Xt = sparse.hstack([word.fit_transform(texts), char.fit_transform(texts)]).tocsr() / math.sqrt(2)
             models["tfidf"] = (word, char)
-            models["lr_tfidf"] = mm.MultiLogReg(C=s["c_tfidf"]).fit(Xt, Y, M)
+            models["lr_tfidf"] = mm.OvRLinearSVC(C=s["c_tfidf"]).fit(Xt, Y, M)
         return models
 
     def _features(self, models, X: np.ndarray, texts: Sequence[str] | None) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -483,7 +488,7 @@ class ThemeMapper(BaseEstimator):
 
             word, char = models["tfidf"]
             Xt = sparse.hstack([word.transform(texts), char.transform(texts)]).tocsr() / math.sqrt(2)
-            feats.append(mm.to_feature(models["lr_tfidf"].decision_function(Xt), "logreg"))
+            feats.append(mm.to_feature(models["lr_tfidf"].decision_function(Xt), "svm"))
         return np.stack(feats, axis=-1)
 
     # ---- scoring ------------------------------------------------------------------------------
@@ -496,7 +501,13 @@ class ThemeMapper(BaseEstimator):
                 mu, sd = np.full(S.shape[1], _ZS_FALLBACK[0]), np.full(S.shape[1], _ZS_FALLBACK[1])
             Z = (S - mu) / np.maximum(sd, 1e-3)
             return mm.expit(_ZS_SCALE * (Z - _ZS_CENTRE))
-        return self._stacker.predict_proba(self._features(self._models, X, texts))
+        return self._stacked(self._features(self._models, X, texts))
+
+    def _stacked(self, F: np.ndarray) -> np.ndarray:
+        P = self._stacker.predict_proba(F)
+        if not self._covered.all():
+            P[:, ~self._covered] = self._fallback.predict_proba(F[:, ~self._covered, :1], ~self._covered)
+        return P
 
     def _inputs(self, X: Any, embeddings: np.ndarray | None) -> tuple[list[str] | None, np.ndarray]:
         if isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind == "f":
