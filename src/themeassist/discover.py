@@ -156,6 +156,43 @@ class _EmbedderBackend:  # adapter so BERTopic representations can embed words w
         return _Backend(embedder)
 
 
+class _GuardedHDBSCAN:
+    """HDBSCAN ("eom") that falls back to "leaf" selection when one cluster swallows the corpus.
+
+    Excess-of-mass selection sometimes prefers a giant parent cluster (seen on the NHS comments
+    with large ``min_cluster_size`` and on 50,000-comment samples): a single "code" holding most
+    comments is useless for coding, so when the largest cluster holds more than ``max_share`` of
+    the points the tree is re-cut at its leaves (same condensed tree, clusters of at least
+    ``min_cluster_size``) and the finer result is kept if it has more clusters.
+    """
+
+    def __init__(self, *, min_cluster_size: int, min_samples: int, method: str, max_share: float = 0.5) -> None:
+        self.min_cluster_size, self.min_samples = min_cluster_size, min_samples
+        self.method, self.max_share = method, max_share
+
+    def _fit(self, X: np.ndarray, method: str):  # type: ignore[no-untyped-def]
+        from hdbscan import HDBSCAN
+
+        return HDBSCAN(min_cluster_size=self.min_cluster_size, min_samples=self.min_samples,
+                       metric="euclidean", cluster_selection_method=method, prediction_data=False).fit(X)  # fmt: skip
+
+    def fit(self, X: np.ndarray, y: Any = None) -> "_GuardedHDBSCAN":
+        model = self._fit(X, self.method)
+        self.method_used_ = self.method
+        labels = model.labels_
+        if self.method == "eom" and labels.max() >= 0:
+            largest = np.bincount(labels[labels >= 0]).max()
+            if largest > self.max_share * len(labels):
+                leaf = self._fit(X, "leaf")
+                if leaf.labels_.max() > labels.max():
+                    logger.info("discover: 'eom' put %d of %d comments in one cluster; using 'leaf'",
+                                largest, len(labels))  # fmt: skip
+                    model, self.method_used_ = leaf, "leaf"
+        self.labels_ = model.labels_
+        self.probabilities_ = model.probabilities_
+        return self
+
+
 # --------------------------------------------------------------------------------------------
 # the estimator
 # --------------------------------------------------------------------------------------------
@@ -171,7 +208,9 @@ class CandidateDiscovery(BaseEstimator):
     n_neighbors, n_components, min_dist, n_epochs : UMAP settings
         Defaults 15, 5, 0.0, 200 (cosine metric).
     cluster_selection_method : {"eom", "leaf"}, default "eom"
-        HDBSCAN cluster selection; "leaf" gives more, smaller codes.
+        HDBSCAN cluster selection; "leaf" gives more, smaller codes. With "eom", a result whose
+        largest cluster holds over half of the comments is re-cut with "leaf" (recorded in
+        ``resolved_params_["cluster_selection_method"]``).
     reduce_outliers : bool, default True
         Reassign HDBSCAN outliers to the most similar candidate code.
     outlier_strategy : {"embeddings", "c-tf-idf"}, default "embeddings"
@@ -561,7 +600,8 @@ class CandidateDiscovery(BaseEstimator):
         self.vocabulary_ = np.asarray(vectorizer.get_feature_names_out(), dtype=str)
         self.model_id_ = model_id
         self.n_docs_ = n
-        self.resolved_params_ = {**res, "n_fit": n_fit}
+        self.resolved_params_ = {**res, "n_fit": n_fit,
+                                 "cluster_selection_method": topic_model.hdbscan_model.method_used_}
         self.topic_model_ = topic_model
         steps.update()
         steps.close()
@@ -573,7 +613,6 @@ class CandidateDiscovery(BaseEstimator):
     def _engine(self, res: dict[str, Any], embedder: Any):  # type: ignore[no-untyped-def]
         from bertopic import BERTopic
         from bertopic.vectorizers import ClassTfidfTransformer
-        from hdbscan import HDBSCAN
         from umap import UMAP
 
         if embedder is None and self.representation != "c-tf-idf":
@@ -583,10 +622,8 @@ class CandidateDiscovery(BaseEstimator):
             metric="cosine", n_epochs=int(self.n_epochs), low_memory=res["low_memory"],
             random_state=int(self.random_state), n_jobs=1, verbose=False,
         )  # fmt: skip
-        hdbscan_model = HDBSCAN(
-            min_cluster_size=res["min_topic_size"], min_samples=res["min_samples"], metric="euclidean",
-            cluster_selection_method=self.cluster_selection_method, prediction_data=False,
-        )  # fmt: skip
+        hdbscan_model = _GuardedHDBSCAN(min_cluster_size=res["min_topic_size"], min_samples=res["min_samples"],
+                                        method=self.cluster_selection_method)  # fmt: skip
         return BERTopic(
             top_n_words=int(self.top_n_words), nr_topics=self.nr_topics, low_memory=res["low_memory"],
             calculate_probabilities=False, umap_model=umap_model, hdbscan_model=hdbscan_model,
