@@ -281,3 +281,22 @@ def test_outlier_strategies_and_nr_topics(data, raw):
     assert int(strict.assignments_["is_outlier"].sum()) == n_out  # nothing is that similar
     few = CandidateDiscovery(nr_topics=5, show_progress=False).fit(data["corpus"], embeddings=data["E"])
     assert (few.candidate_codes_["candidate_id"] >= 0).sum() <= 5
+
+
+def test_giant_eom_cluster_is_recut_at_the_leaves():
+    from hdbscan import HDBSCAN
+
+    from themeassist.discover import _GuardedHDBSCAN
+
+    rng = np.random.default_rng(0)
+    # four touching blobs of 150 points (a "giant" 600-point parent for eom) and one far blob of 60
+    X = np.concatenate([rng.normal(loc=(0.7 * i, 0), scale=0.15, size=(150, 2)) for i in range(4)]
+                       + [rng.normal(loc=(20, 20), scale=0.15, size=(60, 2))])  # fmt: skip
+    eom = HDBSCAN(min_cluster_size=40, min_samples=10).fit(X).labels_
+    assert sorted(np.bincount(eom[eom >= 0])) == [60, 600]
+    guarded = _GuardedHDBSCAN(min_cluster_size=40, min_samples=10, method="eom").fit(X)
+    assert guarded.method_used_ == "leaf"
+    sizes = np.bincount(guarded.labels_[guarded.labels_ >= 0])
+    assert len(sizes) == 5 and sizes.max() < 0.5 * len(X)
+    kept = _GuardedHDBSCAN(min_cluster_size=40, min_samples=5, method="eom").fit(X)  # eom already splits
+    assert kept.method_used_ == "eom" and len(np.bincount(kept.labels_[kept.labels_ >= 0])) == 5
