@@ -23,7 +23,8 @@ Run folder layout
                             ci_high, method (human codes, suggestions, adjusted suggestions)
 ``changes.csv``             drift: tests for change and appear/vanish/return flags per theme
 ``summary.txt``             drift: the significant changes in a few sentences
-``agreement.csv``           suggestions against human codes on comments not used as examples
+``agreement.csv``           :func:`themeassist.agreement.agreement` of the suggestions with the
+                            human codes, on the comments not used as examples
 ``figures/*.png|svg``       prevalence small multiples and heatmaps
 ``manifest.json``           versions, parameters, model id, timings, sha256 and size of each file
 ``report.html``             :func:`themeassist.report.write_report` of the folder
@@ -58,7 +59,7 @@ from themeassist.codebook import Codebook, load_codebook
 from themeassist.exceptions import CodebookError, CorpusError, ThemeassistError
 from themeassist.io.tables import atomic_write_text, write_table
 
-__all__ = ["DemoResult", "RunResult", "agreement_table", "run_all", "run_demo", "theme_counts"]
+__all__ = ["DemoResult", "RunResult", "run_all", "run_demo", "theme_counts"]
 
 DEMO_NOTE = ("Illustrative data: the IAPT demo comments were written for themeassist to resemble the free-text "
              "answers of the 2014-2018 IAPT staff wellbeing survey (Harper, Bhutani, Rao & Clarke, 2020). They "
@@ -480,62 +481,18 @@ class _Stages:
         return {name: caption}
 
     def agreement(self, suggestions: pd.DataFrame, human: list[list[str]]) -> pd.DataFrame:
-        """Per leaf theme: precision, recall, F1 of the suggestions against the human codes, on the
-        substantive comments that were not examples; then micro and macro averages."""
-        cb = self.codebook
-        ex_ids = set(self.examples["doc_id"].astype(str)) if self.examples is not None and "doc_id" in \
-            self.examples.columns else set()
-        ex_texts = set(self.examples["text"].astype(str)) if self.examples is not None else set()
-        keep = [i for i, (d, t, s) in enumerate(zip(self.corpus["doc_id"].astype(str), self.corpus["text"].astype(str),
-                                                    self.corpus["status"]))
-                if s in _USABLE and d not in ex_ids and t not in ex_texts]
-        col = "suggested_ids" if "suggested_ids" in suggestions.columns else "suggested"
-        sugg = _codes_per_doc(cb, suggestions[col].iloc[keep].tolist(), what=f"suggestions {col!r}")
-        gold = [human[i] for i in keep]
-        return agreement_table(cb, gold, sugg)
+        """:func:`themeassist.agreement.agreement` of the suggestions with the human codes, on the
+        substantive comments that were not examples (doc id and text both unseen)."""
+        from themeassist.agreement import agreement
 
-
-def agreement_table(codebook: Codebook, gold: Sequence[Sequence[str]], suggested: Sequence[Sequence[str]]
-                    ) -> pd.DataFrame:
-    """Per leaf theme, agreement of suggested with gold codes (theme ids per comment).
-
-    Returns
-    -------
-    DataFrame
-        ``theme`` (name; "micro average" / "macro average" for the last two rows), ``theme_id``,
-        ``n_human``, ``n_suggested``, ``n_both``, ``precision``, ``recall``, ``f1`` (NaN when
-        undefined), and ``n_comments`` (comments compared).
-
-    Examples
-    --------
-    >>> cb = Codebook.from_dict({"A": None, "B": None})
-    >>> t = agreement_table(cb, [["a"], ["a", "b"], []], [["a"], ["a"], ["b"]])
-    >>> t[["theme", "n_both", "precision", "recall"]].values.tolist()[:2]
-    [['A', 2, 1.0, 1.0], ['B', 0, 0.0, 0.0]]
-    """
-    leaves = codebook.leaves()
-    rows = []
-    n = len(gold)
-    tot = np.zeros(3)
-    for t in leaves:
-        g = np.array([t.theme_id in set(x) for x in gold], bool)
-        s = np.array([t.theme_id in set(x) for x in suggested], bool)
-        ng, ns, nb = int(g.sum()), int(s.sum()), int((g & s).sum())
-        tot += (ng, ns, nb)
-        p = nb / ns if ns else (np.nan if not ng else 0.0)
-        r = nb / ng if ng else np.nan
-        f = 2 * nb / (ng + ns) if ng + ns else np.nan
-        rows.append({"theme": t.name, "theme_id": t.theme_id, "n_human": ng, "n_suggested": ns, "n_both": nb,
-                     "precision": p, "recall": r, "f1": f, "n_comments": n})
-    table = pd.DataFrame(rows)
-    ng, ns, nb = tot
-    rows = [{"theme": "micro average", "theme_id": "", "n_human": int(ng), "n_suggested": int(ns), "n_both": int(nb),
-             "precision": nb / ns if ns else np.nan, "recall": nb / ng if ng else np.nan,
-             "f1": 2 * nb / (ng + ns) if ng + ns else np.nan, "n_comments": n},
-            {"theme": "macro average", "theme_id": "", "n_human": int(ng), "n_suggested": int(ns), "n_both": int(nb),
-             "precision": table["precision"].mean(), "recall": table["recall"].mean(), "f1": table["f1"].mean(),
-             "n_comments": n}]
-    return pd.concat([table, pd.DataFrame(rows)], ignore_index=True)
+        corpus = self.corpus
+        ex = self.examples
+        ex_ids = set(ex["doc_id"].astype(str)) if ex is not None and "doc_id" in ex.columns else set()
+        ex_texts = set(ex["text"].astype(str)) if ex is not None else set()
+        keep = (corpus["status"].isin(_USABLE) & ~corpus["doc_id"].astype(str).isin(ex_ids)
+                & ~corpus["text"].astype(str).isin(ex_texts)).to_numpy()
+        human_df = pd.DataFrame({"doc_id": corpus["doc_id"].astype(str), "codes": ["|".join(h) for h in human]})
+        return agreement(suggestions[keep], human_df[keep], self.codebook)
 
 
 def run_demo(

@@ -537,12 +537,14 @@ def _agreement(agree: pd.DataFrame | None, max_rows: int) -> str:
     if agree is None:
         return ""
     n = ""
-    if "n_comments" in agree.columns and len(agree):
-        n = f" ({_fmt('n_comments', agree['n_comments'].iloc[0])[0]} comments)"
+    for col in ("n_docs", "n_comments"):
+        if col in agree.columns and len(agree):
+            n = f" ({_fmt(col, agree[col].iloc[0])[0]} comments)"
+            break
     note = ('<p class="note">Agreement between the human codes and the suggestions on the comments the model did '
             f"not learn from{n}: precision is the share of suggestions a human coder also made, recall the share "
-            "of human codes the model suggested.</p>")
-    cols = [c for c in agree.columns if c not in ("theme_id", "n_comments")]
+            "of human codes the model suggested; Cohen's kappa and Krippendorff's alpha correct for chance.</p>")
+    cols = [c for c in agree.columns if c not in ("theme_id", "n_comments", "n_docs")]
     return _section("agreement", "Agreement with human coding", note + _table(agree, cols, max_rows=max_rows,
                                                                             source="agreement.csv"))
 
