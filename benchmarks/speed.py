@@ -9,7 +9,7 @@ DATA_DIR defaults to ``../shared/data``. Corpora are built from the 6,211 substa
 and Family Test comments of ``nhs_fft/v6framework_230831.csv``: at 1,543 comments (the seed
 study's size) real comments drawn without replacement; above that, comments resampled with light
 perturbation (a word dropped, duplicated or swapped with its neighbour, a filler word inserted,
-punctuation changed, one comment in ten spliced with half of another), so that most texts are
+punctuation changed; a second edit one time in four; one comment in twenty spliced with half of another), so that most texts are
 distinct. Each comment keeps its real date; periods are quarters.
 
 Every stage runs in its own Python process (the interpreter's start-up and imports of the data
@@ -22,12 +22,12 @@ process's own ``ru_maxrss``. Stages:
   cores, so 100k would take ~6 min and 1M ~1 h; those are extrapolated) with an empty cache, and
   again with the cache filled (``embed (warm)``);
 - ``discover``: :class:`~themeassist.discover.CandidateDiscovery` on precomputed embeddings;
-- ``suggest``: fitting :class:`~themeassist.mapping.ThemeMapper` on the NHS codebook with 20
-  coded example comments per subcategory (reported apart), then ``suggest`` from the texts
+- ``suggest``: fitting :class:`~themeassist.mapping.ThemeMapper` on the NHS codebook with 10
+  coded example comments per subcategory (reported apart, once per corpus size), then ``suggest`` from the texts
   (embedding included, no cache): MiniLM, static and the hybrid;
 - ``drift``: :func:`themeassist.drift.prevalence` and :func:`~themeassist.drift.changes` by quarter;
-- ``end to end``: load + embed + discover + fit + suggest + drift in one process at the seed
-  scale, with an empty (cold) and a filled (warm) embedding cache;
+- ``end to end``: load + embed + discover + fit (zero-shot: the codebook alone) + suggest +
+  drift in one process at the seed scale, with an empty (cold) and a filled (warm) embedding cache;
 - references: plain sentence-transformers ``encode`` and BERTopic's default fit (on the same
   precomputed MiniLM embeddings);
 - ``dask``: :func:`themeassist.scale.suggest_dask` with 1 and 2 local worker processes, checked
@@ -42,6 +42,7 @@ Writes ``benchmarks/out/speed.json`` and ``benchmarks/out/speed.md`` (the "Speed
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -64,10 +65,10 @@ import pandas as pd  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_SIZE = 1543
-MINILM_MAX = 10_000  # MiniLM is not run above this size (extrapolated)
+MINILM_MAX = 10_000  # default --minilm-max: MiniLM is not run above this size (extrapolated)
 DISCOVER_MAX = 100_000
 HYBRID_FRACTION = 0.05
-K_EXAMPLES = 20
+K_EXAMPLES = 10
 FILLERS = ["really", "honestly", "overall", "to be fair", "as always", "thanks", "i think", "again",
            "very", "just", "so", "also", "definitely", "though"]
 
@@ -84,10 +85,10 @@ def read_nhs(data_dir: Path) -> pd.DataFrame:
 
 def _perturb(text: str, rng: np.random.Generator, other: str) -> str:
     words = text.split()
-    if rng.random() < 0.1 and len(other.split()) > 3:  # splice with half of another comment
+    if rng.random() < 0.05 and len(other.split()) > 3:  # splice with half of another comment
         o = other.split()
         words = words[: max(1, len(words) // 2)] + o[len(o) // 2:]
-    for _ in range(1 + int(rng.random() < 0.5)):
+    for _ in range(1 + int(rng.random() < 0.25)):
         op = int(rng.integers(5))
         if op == 0 and len(words) > 3:
             del words[int(rng.integers(len(words)))]
@@ -125,7 +126,7 @@ def make_corpus(data_dir: Path, n: int, path: Path, seed: int = 0) -> dict[str, 
 
 
 def examples_and_codebook(data_dir: Path) -> tuple[Any, pd.DataFrame]:
-    """The NHS codebook and 20 coded comments per subcategory (>= 10 coded) from the mapping
+    """The NHS codebook and K_EXAMPLES coded comments per subcategory (>= 10 coded) from the mapping
     benchmark's training split (seed 42)."""
     from sklearn.model_selection import train_test_split
 
@@ -222,6 +223,33 @@ def stage_bertopic_reference(a: argparse.Namespace) -> dict[str, Any]:
     return {"seconds": secs, "codes": len(set(topics) - {-1})}
 
 
+class _Peak:
+    """Peak resident memory of this process and its children (dask workers) while in the block."""
+
+    def __enter__(self) -> "_Peak":
+        import psutil
+
+        self.proc, self.peak, self.done = psutil.Process(), 0, threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.t0 = time.perf_counter()
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self.done.is_set():
+            self.peak = max(self.peak, _tree_rss(self.proc))
+            self.done.wait(0.1)
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self.t0
+        self.peak = max(self.peak, _tree_rss(self.proc))
+        self.done.set()
+        self.thread.join()
+
+    def row(self, stage: str, model: str, **extra: Any) -> dict[str, Any]:
+        return {"stage": stage, "model": model, "seconds": self.seconds, "peak_tree_mib": self.peak / 2**20, **extra}
+
+
 def _fit_mapper(data_dir: Path, model: str) -> tuple[Any, float]:
     from themeassist.mapping import ThemeMapper
 
@@ -231,48 +259,64 @@ def _fit_mapper(data_dir: Path, model: str) -> tuple[Any, float]:
     return mapper, time.perf_counter() - t0
 
 
-def stage_suggest(a: argparse.Namespace) -> dict[str, Any]:
-    from themeassist.scale import suggest_hybrid
-
-    corpus = _corpus(Path(a.work), a.size)
-    if a.model == "hybrid":
-        fast, fit_fast = _fit_mapper(Path(a.data_dir), "static")
-        exact, fit_exact = _fit_mapper(Path(a.data_dir), "minilm")
-        fit_s = fit_fast + fit_exact
-        t0 = time.perf_counter()
-        out = suggest_hybrid(fast, exact, corpus, fraction=HYBRID_FRACTION)
-    else:
-        mapper, fit_s = _fit_mapper(Path(a.data_dir), a.model)
-        t0 = time.perf_counter()
-        out = mapper.suggest(corpus)
-    secs = time.perf_counter() - t0
-    if a.save:
-        out[["doc_id", "status", "suggested", "scores"]].to_parquet(Path(a.work) / f"sugg_{a.size}_{a.model}.parquet")
-    res = {"seconds": secs, "fit_seconds": fit_s, "per_second": int((out["status"].isin(["ok", "truncated"])).sum()) / secs}
-    if a.model == "hybrid":
-        res["re_embedded"] = int(out.attrs.get("re_embedded", 0))
-    return res
-
-
-def stage_drift(a: argparse.Namespace) -> dict[str, Any]:
+def stage_map(a: argparse.Namespace) -> dict[str, Any]:
+    """Fit the mappers once, then for every corpus size: suggest (static in-process up to 100k;
+    MiniLM and hybrid up to --minilm-max), drift on the static suggestions, and suggest_dask with
+    1 and 2 workers (>= 100k; 2 only above 100k)."""
     from themeassist.codebook import load_codebook
     from themeassist.drift import changes, prevalence
+    from themeassist.scale import suggest_dask, suggest_hybrid
 
-    corpus = _corpus(Path(a.work), a.size)
-    sugg = pd.read_parquet(Path(a.work) / f"sugg_{a.size}_{a.model}.parquet")
+    rows: list[dict[str, Any]] = []
+    with _Peak() as pk:
+        static, _ = _fit_mapper(Path(a.data_dir), "static")
+    rows.append(pk.row("fit mapper", "static", size=0, examples=int(static.n_examples_), regime=static.regime_))
+    exact = None
+    if any(n <= a.minilm_max for n in a.map_sizes):
+        with _Peak() as pk:
+            exact, _ = _fit_mapper(Path(a.data_dir), "minilm")
+        rows.append(pk.row("fit mapper", "minilm", size=0, examples=int(exact.n_examples_), regime=exact.regime_))
     cb = load_codebook(Path(a.data_dir) / "nhs_fft" / "v6_hierarchy.yaml")
-    t0 = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        prev = prevalence(sugg, period=corpus["period"], codebook=cb)
-        ch = changes(prev)
-    return {"seconds": time.perf_counter() - t0, "rows": len(prev), "tests": len(ch)}
+    for n in a.map_sizes:
+        corpus = _corpus(Path(a.work), n)
+        n_ok = int(corpus["status"].isin(["ok", "truncated"]).sum())
+        ref = None
+        if n <= DISCOVER_MAX:
+            with _Peak() as pk:
+                ref = static.suggest(corpus)
+            rows.append(pk.row("suggest (embed + map)", "static", size=n, per_second=n_ok / pk.seconds))
+            with _Peak() as pk, warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                changes(prevalence(ref, period=corpus["period"], codebook=cb))
+            rows.append(pk.row("drift", "static", size=n, periods=int(corpus["period"].nunique())))
+        if exact is not None and n <= a.minilm_max:
+            with _Peak() as pk:
+                exact.suggest(corpus)
+            rows.append(pk.row("suggest (embed + map)", "minilm", size=n, per_second=n_ok / pk.seconds))
+            for f in (HYBRID_FRACTION, 2 * HYBRID_FRACTION):
+                with _Peak() as pk:
+                    out = suggest_hybrid(static, exact, corpus, fraction=f)
+                rows.append(pk.row("suggest (embed + map)", f"hybrid {int(100 * f)}%", size=n,
+                                   per_second=n_ok / pk.seconds, re_embedded=int(out.attrs["re_embedded"])))  # fmt: skip
+        if a.dask and n >= 100_000:
+            for w in ([1, 2] if n <= DISCOVER_MAX else [2]):
+                with _Peak() as pk:
+                    out = suggest_dask(static, corpus, n_workers=w, partition_size=a.partition_size)
+                extra: dict[str, Any] = {"workers": w, "per_second": n_ok / pk.seconds}
+                if ref is not None:
+                    extra["identical"] = bool(out.equals(ref))
+                rows.append(pk.row("suggest_dask (embed + map)", "static", size=n, **extra))
+                del out
+        del ref, corpus
+    return {"rows": rows}
 
 
 def stage_e2e(a: argparse.Namespace) -> dict[str, Any]:
-    """load + embed + discover + fit + suggest + drift, one process, cache as given."""
+    """load + embed + discover + fit + suggest + drift, one process, cache as given. The mapper is
+    fitted on the codebook alone (zero-shot, as when a study starts from its codebook); the
+    few-shot fit's time is reported by the ``map`` stage."""
     t_start = time.perf_counter()
-    from themeassist.codebook import load_codebook  # noqa: F401 - light imports, timed
+    from themeassist.codebook import load_codebook
     from themeassist.corpus import load_corpus
     from themeassist.discover import CandidateDiscovery
     from themeassist.drift import changes, prevalence
@@ -282,7 +326,7 @@ def stage_e2e(a: argparse.Namespace) -> dict[str, Any]:
     t = time.perf_counter()
     corpus = load_corpus(Path(a.work) / f"corpus_{a.size}.csv", text_col="text", id_col="doc_id",
                          period_col="date", period_freq="Q")  # fmt: skip
-    cb, ex = examples_and_codebook(Path(a.data_dir))
+    cb = load_codebook(Path(a.data_dir) / "nhs_fft" / "v6_hierarchy.yaml")
     parts["load"] = time.perf_counter() - t
     t = time.perf_counter()
     emb = _embedder(a.model, a.cache)
@@ -293,7 +337,7 @@ def stage_e2e(a: argparse.Namespace) -> dict[str, Any]:
     disc = CandidateDiscovery(show_progress=False, random_state=0).fit(corpus, embeddings=E)
     parts["discover"] = time.perf_counter() - t
     t = time.perf_counter()
-    mapper = ThemeMapper(embedder=emb, random_state=0).fit(cb, ex)
+    mapper = ThemeMapper(embedder=emb, random_state=0).fit(cb)
     parts["fit"] = time.perf_counter() - t
     t = time.perf_counter()
     sugg = mapper.suggest(corpus, embeddings=E, candidate_assignments=disc.assignments_)
@@ -306,25 +350,9 @@ def stage_e2e(a: argparse.Namespace) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - t_start, **{f"{k}_seconds": v for k, v in parts.items()}}
 
 
-def stage_dask(a: argparse.Namespace) -> dict[str, Any]:
-    from themeassist.scale import suggest_dask
-
-    corpus = _corpus(Path(a.work), a.size)
-    mapper, fit_s = _fit_mapper(Path(a.data_dir), a.model)
-    t0 = time.perf_counter()
-    out = suggest_dask(mapper, corpus, n_workers=a.workers, partition_size=a.partition_size)
-    secs = time.perf_counter() - t0
-    res: dict[str, Any] = {"seconds": secs, "fit_seconds": fit_s, "per_second": len(out) / secs}
-    ref_path = Path(a.work) / f"sugg_{a.size}_{a.model}.parquet"
-    if ref_path.is_file():
-        ref = pd.read_parquet(ref_path)
-        res["identical"] = bool(ref.equals(out[list(ref.columns)].reset_index(drop=True)))
-    return res
-
-
 def stage_quality(a: argparse.Namespace) -> dict[str, Any]:
     """benchmarks/mapping.py's protocol with MiniLM, static and hybrid embeddings (few-shot k=5,
-    k=20 over 3 draws; supervised on the whole training split)."""
+    k=20 over --draws draws; supervised on the whole training split)."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import mapping as mb
 
@@ -344,7 +372,7 @@ def stage_quality(a: argparse.Namespace) -> dict[str, Any]:
     tasks = {"minilm": task(None), "static": task("static")}
     te = tasks["minilm"].test
     scores: dict[str, list[float]] = {}
-    for name, k, draws in (("k=5", 5, range(3)), ("k=20", 20, range(3)), ("supervised", None, [0])):
+    for name, k, draws in (("k=5", 5, range(a.draws)), ("k=20", 20, range(a.draws)), ("supervised", None, [0])):
         for d in draws:
             idx = tasks["minilm"].train if k is None else tasks["minilm"].draw(k, d)
             preds, mappers = {}, {}
@@ -366,7 +394,7 @@ def stage_quality(a: argparse.Namespace) -> dict[str, Any]:
 
 STAGES = {"load": stage_load, "embed": stage_embed, "st_reference": stage_st_reference,
           "discover": stage_discover, "bertopic_reference": stage_bertopic_reference,
-          "suggest": stage_suggest, "drift": stage_drift, "e2e": stage_e2e, "dask": stage_dask,
+          "map": stage_map, "e2e": stage_e2e,
           "quality": stage_quality}  # fmt: skip
 
 
@@ -389,18 +417,20 @@ def _tree_rss(proc: Any) -> int:
     return total
 
 
-def spawn(args: argparse.Namespace, stage: str, size: int, model: str = "static", **extra: Any) -> dict[str, Any]:
+def spawn(args: argparse.Namespace, stage: str, size: int, model: str = "static", **extra: Any) -> list[dict[str, Any]]:
+    """Run one stage in a child process; return its result rows (with the tree's peak memory)."""
     import psutil
 
     cmd = [sys.executable, __file__, str(args.data_dir), "--stage", stage, "--size", str(size), "--model", model,
-           "--work", str(args.work)]  # fmt: skip
+           "--work", str(args.work), "--minilm-max", str(args.minilm_max),
+           "--partition-size", str(args.partition_size)] + ([] if args.dask else ["--no-dask"])  # fmt: skip
     for key, value in extra.items():
         if value is True:
             cmd.append(f"--{key.replace('_', '-')}")
         elif value not in (None, False):
             cmd += [f"--{key.replace('_', '-')}", str(value)]
-    label = f"{stage} n={size} model={model} {extra or ''}"
-    print(f"[{time.strftime('%H:%M:%S')}] {label} ...", flush=True)
+    print(f"[{time.strftime('%H:%M:%S')}] {stage} n={size} model={model} {extra or ''} ...", flush=True)
+    load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ps = psutil.Process(child.pid)
@@ -414,82 +444,79 @@ def spawn(args: argparse.Namespace, stage: str, size: int, model: str = "static"
 
     th = threading.Thread(target=sample, daemon=True)
     th.start()
-    out, err = child.communicate()
+    try:
+        out, err = child.communicate(timeout=args.stage_timeout)
+    except subprocess.TimeoutExpired:
+        for p in ps.children(recursive=True) + [ps]:
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+        out, err = child.communicate()
+        err = f"stopped after {args.stage_timeout} s (--stage-timeout)"
     done.set()
     th.join()
     wall = time.perf_counter() - t0
     lines = [ln for ln in out.splitlines() if ln.startswith("{")]
+    base = {"size": size, **{k: str(v) for k, v in extra.items()}, "load": round((load_before + os.getloadavg()[0]) / 2, 1)}
     if child.returncode != 0 or not lines:
-        print(f"    FAILED (exit {child.returncode}): {err[-2000:]}", flush=True)
-        return {"stage": stage, "size": size, "model": model, **extra, "error": err[-500:]}
+        print(f"    FAILED (exit {child.returncode}): {err[-1500:]}", flush=True)
+        return [{"stage": stage, "model": model, **base, "error": err[-300:]}]
     res = json.loads(lines[-1])
-    res.update({"stage": stage, "size": size, "model": model, **extra, "process_seconds": wall,
-                "peak_tree_mib": peak[0] / 2**20})  # fmt: skip
-    print(f"    {res['seconds']:.1f}s, peak {res['peak_tree_mib']:.0f} MiB "
-          f"{ {k: v for k, v in res.items() if k not in ('stage', 'size', 'model', 'seconds', 'peak_tree_mib', 'process_seconds', 'max_rss_mib', 'macro_f1', 'draws')} }",
-          flush=True)  # fmt: skip
-    return res
+    rows = res.pop("rows") if "rows" in res else [{"stage": stage, "model": model, **res,
+                                                   "peak_tree_mib": peak[0] / 2**20}]  # fmt: skip
+    for r in rows:
+        r.update({**base, "size": r.get("size", size), "process_seconds": wall, "max_rss_mib": res.get("max_rss_mib")})
+        shown = {k: v for k, v in r.items() if k not in ("stage", "model", "size", "seconds", "peak_tree_mib",
+                                                         "process_seconds", "max_rss_mib", "macro_f1", "draws")}  # fmt: skip
+        print(f"    {r['stage']} [{r['model']}] {r['seconds']:.1f}s, peak {r.get('peak_tree_mib', 0):.0f} MiB {shown}",
+              flush=True)  # fmt: skip
+    return rows
 
 
-def run_all(args: argparse.Namespace) -> list[dict[str, Any]]:
+def run_all(args: argparse.Namespace, save: Any) -> list[dict[str, Any]]:
+    import shutil
+
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
     data_dir = Path(args.data_dir)
+
+    def add(new: list[dict[str, Any]], stage_name: str | None = None) -> None:
+        for r in new:
+            if stage_name:
+                r["stage"] = stage_name
+            r["corpus"] = meta.get(r["size"])
+        rows.extend(new)
+        save(rows)
+
     meta: dict[int, dict] = {}
     for n in args.sizes:
-        info = make_corpus(data_dir, n, work / f"corpus_{n}.csv")
-        meta[n] = info
-        print(f"corpus {n}: {info}", flush=True)
-        rows.append(spawn(args, "load", n))
+        meta[n] = make_corpus(data_dir, n, work / f"corpus_{n}.csv")
+        print(f"corpus {n}: {meta[n]}", flush=True)
+        add(spawn(args, "load", n))
         big = n > DISCOVER_MAX
-        models = ["static"] + (["minilm"] if n <= MINILM_MAX else [])
-        for m in models:
+        for m in ["static"] + (["minilm"] if n <= args.minilm_max else []):
             cache = work / f"cache_{n}_{m}"
-            if cache.exists():
-                import shutil
-
-                shutil.rmtree(cache)
+            shutil.rmtree(cache, ignore_errors=True)
             if not big:
-                rows.append(spawn(args, "embed", n, m, cache=cache, save=True))
-                rows[-1]["stage"] = "embed (cold cache)"
-                rows.append(spawn(args, "embed", n, m, cache=cache))
-                rows[-1]["stage"] = "embed (warm cache)"
-            rows.append(spawn(args, "embed", n, m, save=big))
-            rows[-1]["stage"] = "embed (no cache)"
-        if args.references and n <= MINILM_MAX:
-            rows.append(spawn(args, "st_reference", n, "minilm"))
-            rows.append(spawn(args, "bertopic_reference", n, "minilm"))
+                add(spawn(args, "embed", n, m, cache=cache, save=True), "embed (cold cache)")
+                add(spawn(args, "embed", n, m, cache=cache), "embed (warm cache)")
+            add(spawn(args, "embed", n, m), "embed (no cache)")
+            shutil.rmtree(cache, ignore_errors=True)
+        if args.references and n <= args.minilm_max:
+            add(spawn(args, "st_reference", n, "minilm"), "reference: sentence-transformers encode")
+            add(spawn(args, "bertopic_reference", n, "minilm"), "reference: BERTopic() default fit")
         if not big:
-            rows.append(spawn(args, "discover", n, "static"))
-            if n <= MINILM_MAX:
-                rows.append(spawn(args, "discover", n, "minilm"))
-        for m in ["static"] + (["minilm", "hybrid"] if n <= MINILM_MAX else []):
-            if big and m != "static":
-                continue
-            if big:
-                break  # 1M: in-process suggest would hold the whole TF-IDF matrix; dask below
-            rows.append(spawn(args, "suggest", n, m, save=True))
-        if not big:
-            rows.append(spawn(args, "drift", n, "static"))
+            for m in ["static"] + (["minilm"] if n <= args.minilm_max else []):
+                add(spawn(args, "discover", n, m))
         if n == SEED_SIZE:
             for m in ("static", "minilm"):
                 cache = work / f"cache_e2e_{m}"
-                if cache.exists():
-                    import shutil
-
-                    shutil.rmtree(cache)
-                rows.append(spawn(args, "e2e", n, m, cache=cache))
-                rows[-1]["stage"] = "end to end (cold cache)"
-                rows.append(spawn(args, "e2e", n, m, cache=cache))
-                rows[-1]["stage"] = "end to end (warm cache)"
-        if args.dask and n >= 100_000:
-            for w in ([1, 2] if n <= DISCOVER_MAX else [2]):
-                rows.append(spawn(args, "dask", n, "static", workers=w, partition_size=20_000))
+                shutil.rmtree(cache, ignore_errors=True)
+                add(spawn(args, "e2e", n, m, cache=cache), "end to end (cold cache)")
+                add(spawn(args, "e2e", n, m, cache=cache), "end to end (warm cache)")
+    add(spawn(args, "map", 0, map_sizes=",".join(map(str, args.sizes))))
     if args.quality:
-        rows.append(spawn(args, "quality", 0, "all", cache=work / "cache_quality"))
-    for r in rows:
-        r.setdefault("corpus", meta.get(r["size"]))
+        add(spawn(args, "quality", 0, "all", cache=work / "cache_quality", draws=args.draws))
     return rows
 
 
@@ -511,30 +538,38 @@ def _machine() -> str:
             f"Python {platform.python_version()}, {platform.system()} {platform.release()}")  # fmt: skip
 
 
+def a_draws(q: dict[str, Any]) -> int:
+    return max(q.get("draws", {"": 1}).values())
+
+
 def report(rows: list[dict[str, Any]], started: str) -> str:
     lines = ["## Speed", "", f"Measured {started} by `python benchmarks/speed.py` on {_machine()}; no GPU.",
              "Times are wall-clock seconds of the stage (interpreter start-up excluded); memory is the "
-             "peak resident set of the stage's process tree (workers included).", ""]  # fmt: skip
-    lines += ["| stage | comments | model | seconds | comments/s | peak MiB | notes |", "|---|---:|---|---:|---:|---:|---|"]
+             "peak resident set of the stage's process tree (workers included); load is the machine's "
+             "1-minute load average during the stage (2 cores: above 2, other work shared the CPUs and "
+             "times are inflated accordingly).", ""]  # fmt: skip
+    lines += ["| stage | comments | model | seconds | comments/s | peak MiB | load | notes |",
+              "|---|---:|---|---:|---:|---:|---:|---|"]
     for r in rows:
         if r["stage"] == "quality":
             continue
         if "error" in r:
-            lines.append(f"| {r['stage']} | {r['size']:,} | {r['model']} | failed | | | {r['error'][-80:]!r} |")
+            lines.append(f"| {r['stage']} | {r['size']:,} | {r['model']} | failed | | | {r.get('load', '')} | "
+                         f"{r['error'][-80:]!r} |")  # fmt: skip
             continue
         notes = []
-        for key in ("fit_seconds", "codes", "n_fit", "workers", "identical", "re_embedded", "substantive",
+        for key in ("examples", "regime", "codes", "n_fit", "workers", "identical", "re_embedded", "substantive",
                     "load_seconds", "embed_seconds", "discover_seconds", "suggest_seconds", "drift_seconds"):  # fmt: skip
             if key in r:
                 v = r[key]
                 notes.append(f"{key.replace('_seconds', '')} {v:.1f}s" if key.endswith("_seconds") else f"{key} {v}")
         ps = f"{r['per_second']:,.0f}" if "per_second" in r else ""
         lines.append(f"| {r['stage']} | {r['size']:,} | {r['model']} | {r['seconds']:.1f} | {ps} | "
-                     f"{r['peak_tree_mib']:,.0f} | {', '.join(notes)} |")  # fmt: skip
+                     f"{r['peak_tree_mib']:,.0f} | {r.get('load', '')} | {', '.join(notes)} |")  # fmt: skip
     q = [r for r in rows if r["stage"] == "quality" and "macro_f1" in r]
     if q:
         mf = q[0]["macro_f1"]
-        lines += ["", "Mapping macro-F1 (benchmarks/mapping.py protocol; few-shot: mean of 3 draws):", "",
+        lines += ["", f"Mapping macro-F1 (benchmarks/mapping.py protocol; few-shot: mean of {a_draws(q[0])} draws):", "",
                   "| setting | MiniLM | static | hybrid 5% | hybrid 10% | hybrid 20% |", "|---|---:|---:|---:|---:|---:|"]
         for s in ("k=5", "k=20", "supervised"):
             vals = [mf.get(f"{s}|{m}") for m in ("minilm", "static", "hybrid f=0.05", "hybrid f=0.1", "hybrid f=0.2")]
@@ -554,7 +589,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-references", dest="references", action="store_false")
     ap.add_argument("--no-quality", dest="quality", action="store_false")
     ap.add_argument("--no-dask", dest="dask", action="store_false")
+    ap.add_argument("--minilm-max", type=int, default=MINILM_MAX,
+                    help="largest corpus embedded with MiniLM (and the references); default 10000")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "out"))
+    ap.add_argument("--stage-timeout", type=int, default=3600, help="seconds before a stage is stopped")
     # child-process options
     ap.add_argument("--stage", choices=sorted(STAGES))
     ap.add_argument("--size", type=int, default=0)
@@ -563,6 +601,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--save", action="store_true")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--partition-size", type=int, default=20_000)
+    ap.add_argument("--draws", type=int, default=3, help="few-shot draws in the quality stage")
+    ap.add_argument("--map-sizes", default="", type=lambda s: [int(x) for x in s.split(",") if x])
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore")
     if args.stage:
@@ -574,14 +614,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"data not found under {args.data_dir}; pass DATA_DIR (the folder holding nhs_fft/)", file=sys.stderr)
         return 2
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    rows = run_all(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "speed.json").write_text(json.dumps(rows, indent=1, default=float))
-    md = report(rows, started)
-    (out / "speed.md").write_text(md)
+
+    def save(rows: list[dict[str, Any]]) -> str:  # after every stage: an interrupted run keeps its rows
+        (out / "speed.json").write_text(json.dumps(rows, indent=1, default=float))
+        md = report(rows, started)
+        (out / "speed.md").write_text(md)
+        return md
+
+    rows = run_all(args, save)
     print()
-    print(md)
+    print(save(rows))
     return 0
 
 

@@ -173,10 +173,15 @@ def _unloaded(embedder: Any) -> Any:
 
 def _payload(estimator: Any, cache_dir: Any) -> dict[str, Any]:
     """The fitted state of ``estimator`` (its ``__dict__`` without any loaded embedding model)."""
+    from themeassist.embed import CachedEmbedder
+
     state = {k: v for k, v in vars(estimator).items() if k not in ("_embedder_obj", "topic_model_")}
-    state["embedder"] = _unloaded(state.get("embedder"))
+    emb = state.get("embedder")
     if cache_dir is not None:
         state["cache_dir"] = cache_dir
+        if isinstance(emb, CachedEmbedder):  # an embedder object carries its own cache setting
+            emb = emb.inner if cache_dir is False else CachedEmbedder(emb.inner, cache_dir, chunk_size=emb.chunk_size)
+    state["embedder"] = _unloaded(emb)
     return {"token": uuid.uuid4().hex, "cls": type(estimator), "state": state}
 
 
