@@ -197,3 +197,21 @@ def test_renders_in_headless_chromium(run_dir: Path, page: str, tmp_path: Path) 
     assert len(colours) > 50  # text, bars and the header: not a blank page
     header = img[:60, :, :].reshape(-1, 3).mean(axis=0)
     assert header[2] < 120  # the dark header band rendered (CSS applied)
+
+
+def test_only_real_images_are_embedded(tmp_path: Path) -> None:
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "fake.png").write_text("<html>not an image</html>", encoding="utf-8")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("top secret", encoding="utf-8")
+    (tmp_path / "figures" / "link.png").symlink_to(secret)
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.plot([0, 1])
+    fig.savefig(tmp_path / "figures" / "real.svg")
+    plt.close(fig)
+    page = render_report(tmp_path)
+    assert "fake.png is not a PNG image; not embedded." in page
+    assert page.count("data:image/svg+xml;base64,") == 1 and "data:image/png" not in page
+    import base64
+
+    assert base64.b64encode(b"top secret").decode() not in page and "link.png" not in page

@@ -423,7 +423,10 @@ def _image(path: Path, caption: str) -> str:
     data = path.read_bytes()
     if len(data) > _MAX_IMAGE_BYTES:
         return f'<p class="note">{_e(path.name)} is too large to embed ({len(data):,} bytes).</p>'
-    mime = "image/svg+xml" if path.suffix.lower() == ".svg" else "image/png"
+    is_svg = path.suffix.lower() == ".svg"
+    if (is_svg and b"<svg" not in data[:4096]) or (not is_svg and not data.startswith(b"\x89PNG\r\n\x1a\n")):
+        return f'<p class="note">{_e(path.name)} is not a {"SVG" if is_svg else "PNG"} image; not embedded.</p>'
+    mime = "image/svg+xml" if is_svg else "image/png"
     b64 = base64.b64encode(data).decode("ascii")
     return (f'<figure><img alt="{_e(caption)}" src="data:{mime};base64,{b64}">'
             f"<figcaption>{_e(caption)}</figcaption></figure>")
@@ -436,7 +439,7 @@ def _figures(run: Path, captions: dict[str, str]) -> str:
         return ""
     by_stem: dict[str, Path] = {}
     for p in sorted(folder.iterdir()):
-        if p.suffix.lower() in (".png", ".svg") and p.is_file():
+        if p.suffix.lower() in (".png", ".svg") and p.is_file() and not p.is_symlink():
             if p.stem not in by_stem or p.suffix.lower() == ".png":  # prefer PNG (smaller) over SVG
                 by_stem[p.stem] = p
     order = [k for k in captions if k in by_stem] + sorted(k for k in by_stem if k not in captions)
