@@ -242,14 +242,17 @@ def to_feature(score: np.ndarray, kind: str) -> np.ndarray:
 
 @dataclass
 class Stacker:
-    """Logistic regression over the scorers' features, shared by all leaves, plus a per-leaf
-    intercept shift shrunk towards zero (leaves with many examples get their own base rate)."""
+    """Logistic regression over the scorers' features, shared by all leaves, then refitted per
+    leaf with a prior centred on the shared fit (leaves with many examples get their own weights
+    and base rate; leaves with few stay close to the shared ones)."""
 
     weights_: np.ndarray | None = None
     bias_: float = 0.0
-    shift_: np.ndarray | None = None
+    leaf_weights_: np.ndarray | None = None
+    leaf_bias_: np.ndarray | None = None
 
-    def fit(self, F: np.ndarray, Y: np.ndarray, M: np.ndarray, prior_var: float = 1.0) -> Stacker:
+    def fit(self, F: np.ndarray, Y: np.ndarray, M: np.ndarray, prior_var: float = 1.0,
+            weight_prior: float = 1e6) -> Stacker:
         # F: (n, L, n_features)
         n, L, m = F.shape
         keep = M.reshape(-1) > 0
@@ -258,9 +261,9 @@ class Stacker:
         if y.sum() == 0 or y.sum() == len(y):
             self.weights_ = np.ones(m) / m
             self.bias_ = 0.0
-            self.shift_ = np.zeros(L)
+            self.leaf_weights_, self.leaf_bias_ = np.tile(self.weights_, (L, 1)), np.zeros(L)
             return self
-        lam = 1e-3 * len(y)
+        lam = 1.0 + 1e-3 * len(y)
 
         def fg(theta: np.ndarray) -> tuple[float, np.ndarray]:
             z = Xf @ theta[:m] + theta[m]
@@ -269,32 +272,42 @@ class Stacker:
             g = expit(z) - y
             return loss, np.concatenate([Xf.T @ g + lam * theta[:m], [g.sum()]])
 
-        res = optimize.minimize(fg, np.zeros(m + 1), jac=True, method="L-BFGS-B")
+        # every feature grows with the evidence for the leaf: weights are kept >= 0, which also
+        # keeps collinear scorers from cancelling each other out on small data
+        res = optimize.minimize(fg, np.concatenate([np.full(m, 0.1), [0.0]]), jac=True, method="L-BFGS-B",
+                                bounds=[(0.0, None)] * m + [(None, None)])
         self.weights_, self.bias_ = res.x[:m], float(res.x[m])
-        # per-leaf intercept shift: one Newton-style fit per leaf, shrunk by pseudo-counts
-        z = np.einsum("nlm,m->nl", F, self.weights_) + self.bias_
-        shift = np.zeros(L)
+        # per leaf: weights and intercept by Newton steps on the leaf's log-loss plus
+        # (prior / 2) * ||theta - theta_shared||^2, i.e. shrunk towards the shared stacker
+        # (the intercept with prior 1 / prior_var, the weights with prior ``weight_prior``)
+        W = np.tile(self.weights_, (L, 1))
+        B = np.full(L, self.bias_)
+        theta0 = np.concatenate([self.weights_, [self.bias_]])
+        prior = np.concatenate([np.full(m, weight_prior), [1.0 / prior_var]])
         for j in range(L):
             mj = M[:, j] > 0
             if not mj.any():
                 continue
-            zj, yj = z[mj, j], Y[mj, j].astype(np.float64)
-            b = 0.0
-            for _ in range(25):  # Newton steps on logloss + b^2 / (2 prior_var)
-                p = expit(zj + b)
-                g = float((p - yj).sum()) + b / prior_var
-                h = float((p * (1 - p)).sum()) + 1.0 / prior_var
-                step = g / max(h, _EPS)
-                b -= step
-                if abs(step) < 1e-6:
+            Xj = np.hstack([F[mj, j, :], np.ones((int(mj.sum()), 1))])
+            yj = Y[mj, j].astype(np.float64)
+            th = theta0.copy()
+            for _ in range(20):
+                p = expit(Xj @ th)
+                g = Xj.T @ (p - yj) + prior * (th - theta0)
+                H = (Xj * (p * (1 - p))[:, None]).T @ Xj + np.diag(prior)
+                step = np.linalg.solve(H, g)
+                th -= step
+                th[:m] = np.maximum(th[:m], 0.0)
+                if float(np.abs(step).max()) < 1e-6:
                     break
-            shift[j] = b
-        self.shift_ = shift
+            W[j], B[j] = th[:m], th[m]
+        self.leaf_weights_, self.leaf_bias_ = W, B
         return self
 
     def predict_proba(self, F: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
-        shift = self.shift_ if cols is None else self.shift_[cols]
-        z = np.einsum("nlm,m->nl", F, self.weights_) + self.bias_ + shift
+        W = self.leaf_weights_ if cols is None else self.leaf_weights_[cols]
+        B = self.leaf_bias_ if cols is None else self.leaf_bias_[cols]
+        z = np.einsum("nlm,lm->nl", F, W) + B
         return expit(z)
 
 

@@ -71,8 +71,10 @@ _MIN_TRANSDUCTIVE = 50
 # settings per regime: prototype weight in centroids, kNN k, C of the two logistic regressions,
 # threshold shrinkage (pseudo-positives), stacker prior variance of the per-leaf base-rate shift
 _SETTINGS = {
-    "few-shot": dict(proto_weight=0.3, knn_k=5, c_emb=10.0, c_tfidf=0.5, th_shrink=30.0, prior_var=0.5),
-    "supervised": dict(proto_weight=0.1, knn_k=15, c_emb=3.0, c_tfidf=0.5, th_shrink=10.0, prior_var=2.0),
+    "few-shot": dict(proto_weight=0.3, knn_k=5, c_emb=10.0, c_tfidf=0.5, th_shrink=30.0, prior_var=0.5,
+                     weight_prior=200.0),
+    "supervised": dict(proto_weight=0.1, knn_k=15, c_emb=3.0, c_tfidf=0.5, th_shrink=5.0, prior_var=2.0,
+                       weight_prior=1.0),
 }
 
 
@@ -434,9 +436,10 @@ class ThemeMapper(BaseEstimator):
         self._models = self._fit_scorers(X, texts, Y, M, has_pos, s, lexical)
         covered = (Y * (M > 0)).sum(0) > 0
         Mc = M * covered
-        stk = mm.Stacker().fit(F, Y, Mc, prior_var=s["prior_var"])
+        self._debug = (F, Y, M)
+        stk = mm.Stacker().fit(F, Y, Mc, prior_var=s["prior_var"], weight_prior=s["weight_prior"])
         # leaves without any coded example: the prototype score alone, calibrated on the others
-        self._fallback = mm.Stacker().fit(F[..., :1], Y, Mc, prior_var=1e-6)
+        self._fallback = mm.Stacker().fit(F[..., :1], Y, Mc, prior_var=1e-6, weight_prior=1e6)
         self._covered = covered
         self._stacker = stk
         self.stack_weights_ = dict(zip(names, map(float, stk.weights_)))
