@@ -64,9 +64,6 @@ __all__ = ["DemoResult", "RunResult", "run_all", "run_demo", "theme_counts"]
 DEMO_NOTE = ("Illustrative data: the IAPT demo comments were written for themeassist to resemble the free-text "
              "answers of the 2014-2018 IAPT staff wellbeing survey (Harper, Bhutani, Rao & Clarke, 2020). They "
              "are not the study's data and no comment comes from a real respondent.")
-#: ThemeMapper settings of the demo: 3 calibration folds instead of 5 keep ``make demo`` quick on two
-#: cores (micro-F1 on 2016-2018 0.83 against 0.84 with 5 folds).
-DEMO_MAPPER_PARAMS: dict[str, Any] = {"n_folds": 3}
 _VERSIONED = ("themeassist", "numpy", "pandas", "scikit-learn", "bertopic", "umap-learn", "hdbscan",
               "sentence-transformers", "torch", "matplotlib")
 _USABLE = ("ok", "truncated")
@@ -510,8 +507,7 @@ def run_demo(
     suggested for every comment; prevalence 2014-2018 is estimated from the suggestions next to
     the human (gold) codes; agreement is measured on 2016-2018, which the mapper never saw.
 
-    The demo comments are ILLUSTRATIVE: written for themeassist, not the study's data. The mapper
-    uses :data:`DEMO_MAPPER_PARAMS` (3 calibration folds) so that ``make demo`` stays quick.
+    The demo comments are ILLUSTRATIVE: written for themeassist, not the study's data.
 
     Parameters
     ----------
@@ -542,7 +538,6 @@ def run_demo(
     examples = pd.DataFrame({"doc_id": coded["doc_id"], "text": coded["text"], "codes": coded["themes"]})
     return run_all(corpus, iapt_wellbeing(), examples=examples, out_dir=out_dir, human_codes_col="themes",
                    model=model, cache_dir=cache_dir, random_state=random_state, show_progress=show_progress,
-                   mapper_params=DEMO_MAPPER_PARAMS,
                    title="themeassist demo: IAPT practitioners' wellbeing, 2014-2018",
                    note=DEMO_NOTE + " The 2014-2015 human codes are used as the researcher's coded examples; "
                    "2016-2018 are suggested by the model and compared with the human codes.")
