@@ -26,6 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 from scipy import optimize, sparse
 from scipy.special import expit
+from threadpoolctl import threadpool_limits
 
 __all__: list[str] = []
 
@@ -53,6 +54,45 @@ def prototype_texts(name: str, theme_text: str, keywords: Sequence[str]) -> list
         texts.append(theme_text)
     texts += [f"A comment about {k.lower()}." for k in keywords[:8]]
     return texts
+
+
+_TOKEN = re.compile(r"[^\W\d_]+")
+
+
+def stem(word: str) -> str:
+    """A crude, language-light stem: lower case, a plural "s" dropped, the first five letters."""
+    w = word.lower()
+    if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+        w = w[:-1]
+    return w[:5]
+
+
+def theme_terms(name: str, keywords: Sequence[str]) -> list[str]:
+    """Stems of the content words of a theme's name and keywords (stop words and 1-2 letter words out)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    words = _TOKEN.findall(" ".join([name, *keywords]))
+    return list(dict.fromkeys(stem(w) for w in words if len(w) > 2 and w.lower() not in ENGLISH_STOP_WORDS))
+
+
+def term_matrix(texts: Sequence[str], vocab: Sequence[str]) -> sparse.csr_matrix:
+    """Binary (n_texts, n_terms): whether each text contains a word with each stem."""
+    col = {t: k for k, t in enumerate(vocab)}
+    rows, cols = [], []
+    for i, text in enumerate(texts):
+        found = {col[st] for st in (stem(w) for w in _TOKEN.findall(str(text))) if st in col}
+        rows += [i] * len(found)
+        cols += sorted(found)
+    data = np.ones(len(rows), dtype=np.float32)
+    return sparse.csr_matrix((data, (rows, cols)), shape=(len(texts), len(vocab)))
+
+
+def lexical_scores(B: sparse.csr_matrix, leaf_terms: sparse.csr_matrix, idf: np.ndarray) -> np.ndarray:
+    """Share of each leaf's term weight (idf) found in each text: (n_texts, n_leaves) in [0, 1]."""
+    W = leaf_terms.multiply(idf[:, None]).tocsr()  # (n_terms, n_leaves)
+    tot = np.asarray(W.sum(0)).ravel()
+    hit = np.asarray((B @ W).todense()) if sparse.issparse(B @ W) else B @ W
+    return hit / np.maximum(tot, _EPS)
 
 
 def normalise_rows(X: np.ndarray) -> np.ndarray:
@@ -154,7 +194,9 @@ class MultiLogReg:
             gc = G.sum(0)
             return loss, np.concatenate([np.asarray(gB).ravel(), gc])
 
-        theta = lbfgs(fg, np.zeros(d * L + L), max_iter=self.max_iter)
+        # many small BLAS calls: one thread avoids thread start-up and spinning on busy machines
+        with threadpool_limits(limits=1, user_api="blas"):
+            theta = lbfgs(fg, np.zeros(d * L + L), max_iter=self.max_iter)
         self.coef_ = theta[: d * L].reshape(d, L)
         self.intercept_ = theta[d * L:].copy()
         # labels without both classes carry no information: score them as "unknown" (very low)
@@ -344,14 +386,21 @@ def tune_thresholds(P: np.ndarray, Y: np.ndarray, M: np.ndarray, shrink: float =
     return th, glob
 
 
-def decide(P: np.ndarray, th: np.ndarray, none_level: float, top_k: int) -> list[list[int]]:
+def decide(P: np.ndarray, th: np.ndarray, none_level: float, top_k: int,
+           rank: np.ndarray | None = None) -> list[list[int]]:
     """Leaves suggested per row, best first: those at or above their threshold, and otherwise the
-    leaf with the highest ``p / threshold`` when that ratio reaches ``none_level`` (else none)."""
+    leaf with the highest ``p / threshold`` when that reaches ``none_level`` (else none). With
+    ``rank`` (zero-shot), the highest-ranked leaf is added whenever its ``p / threshold`` reaches
+    ``none_level``."""
     R = P / np.maximum(th, _EPS)
     out: list[list[int]] = []
     for i in range(P.shape[0]):
         chosen = np.where(R[i] >= 1.0)[0]
-        if len(chosen) == 0:
+        if rank is not None:  # the best-ranked leaf joins those above threshold
+            j = int(np.argmax(rank[i]))
+            if R[i, j] >= none_level and j not in chosen:
+                chosen = np.append(chosen, j)
+        elif len(chosen) == 0:
             j = int(np.argmax(R[i]))
             chosen = np.array([j]) if R[i, j] >= none_level else np.array([], dtype=int)
         order = chosen[np.argsort(-P[i, chosen], kind="stable")]

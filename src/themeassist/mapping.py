@@ -63,9 +63,14 @@ REGIMES = ("auto", "zero-shot", "few-shot", "supervised")
 #: least one) reaches this, else few-shot; zero-shot without any coded example.
 SUPERVISED_MEDIAN = 30
 _OK = ("ok", "truncated")
-_ZS_SCALE, _ZS_CENTRE = 1.5, 2.5  # zero-shot: p = sigmoid(scale * (z - centre)); z = per-theme z-score
-_ZS_NONE_Z = 1.0  # zero-shot: the best theme is suggested only if its z-score reaches this
-_ZS_FALLBACK = (0.12, 0.09)  # cosine mean/sd per theme when fewer than 50 comments are scored at once
+# zero-shot: c = cosine minus the comment's mean cosine over leaves; z = (c - mean) / sd per leaf over
+# the comments scored together; z += _ZS_LEX * share of the leaf's name/keyword words (idf-weighted)
+# found in the comment; p = sigmoid(scale * (z - centre)). The best leaf (by cosine + _ZS_RANK_LEX *
+# lexical share) is also suggested when its z reaches _ZS_NONE_Z; below that: none of these.
+_ZS_SCALE, _ZS_CENTRE = 1.5, 2.5
+_ZS_LEX, _ZS_RANK_LEX = 6.0, 0.1
+_ZS_NONE_Z = 1.0
+_ZS_FALLBACK = (0.0, 0.076)  # mean/sd of c per leaf when fewer than 50 comments are scored at once
 _MIN_TRANSDUCTIVE = 50
 
 # settings per regime: prototype weight in centroids, kNN k, C of the two logistic regressions,
@@ -76,6 +81,21 @@ _SETTINGS = {
     "supervised": dict(proto_weight=0.1, knn_k=15, c_emb=3.0, c_tfidf=0.5, th_shrink=5.0, prior_var=2.0,
                        weight_prior=1.0),
 }
+
+
+def _one_blas_thread(method):  # type: ignore[no-untyped-def]
+    """Run with one BLAS thread: the work is many small matrix products, for which thread start-up
+    and spinning cost more than they save (much more on a busy two-core machine)."""
+    import functools
+
+    from threadpoolctl import threadpool_limits
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        with threadpool_limits(limits=1, user_api="blas"):
+            return method(*args, **kwargs)
+
+    return wrapper
 
 
 # ----------------------------------------------------------------------------------------------
@@ -316,6 +336,7 @@ class ThemeMapper(BaseEstimator):
             raise ValueError(f"The 'n_folds' parameter of ThemeMapper must be an int >= 2. Got {self.n_folds!r} instead.")
 
     # ---- fit ----------------------------------------------------------------------------------
+    @_one_blas_thread
     def fit(
         self,
         codebook: Codebook | str | os.PathLike,
@@ -368,6 +389,15 @@ class ThemeMapper(BaseEstimator):
             owner_a = np.asarray(owner)
             self.protos_ = mm.normalise_rows(np.stack([V[owner_a == j].mean(0) for j in range(L)]))
             self.proto_texts_ = [cb.theme_text(t) for t in self.leaf_ids_]
+        # codebook words per leaf (zero-shot lexical evidence)
+        from scipy import sparse
+
+        terms = [mm.theme_terms(t.name, t.keywords) for t in leaves]
+        self._term_vocab = list(dict.fromkeys(w for ts in terms for w in ts))
+        tcol = {w: k for k, w in enumerate(self._term_vocab)}
+        r = [tcol[w] for j, ts in enumerate(terms) for w in ts]
+        c = [j for j, ts in enumerate(terms) for _ in ts]
+        self._leaf_terms = sparse.csr_matrix((np.ones(len(r)), (r, c)), shape=(len(self._term_vocab), L))
         # parents: leaf -> ancestors (ids) for roll-up
         self.parent_ids_ = [t.theme_id for t in cb.themes if not t.is_leaf]
         pcol = {p: k for k, p in enumerate(self.parent_ids_)}
@@ -495,16 +525,49 @@ class ThemeMapper(BaseEstimator):
         return np.stack(feats, axis=-1)
 
     # ---- scoring ------------------------------------------------------------------------------
-    def _proba(self, X: np.ndarray, texts: Sequence[str] | None) -> np.ndarray:
-        if self.regime_ == "zero-shot":
-            S = X @ self.protos_.T
-            if self.transductive and len(S) >= _MIN_TRANSDUCTIVE:
-                mu, sd = S.mean(0), S.std(0)
+    def zero_shot_stats(self, X: np.ndarray, texts: Sequence[str] | None) -> dict[str, np.ndarray]:
+        """Statistics of a batch of comments that zero-shot scores are relative to: per leaf, the
+        mean and sd of the centred cosine, and the idf of the codebook words (fallbacks for fewer
+        than 50 comments or ``transductive=False``). Compute once over a whole corpus and pass to
+        ``_proba(..., stats=)`` to score it in parts with the same result."""
+        S = X @ self.protos_.T
+        C = S - S.mean(1, keepdims=True) if S.size else S
+        L = self.protos_.shape[0]
+        n_terms = self._leaf_terms.shape[0]
+        if self.transductive and len(S) >= _MIN_TRANSDUCTIVE:
+            stats = {"mu": C.mean(0), "sd": C.std(0)}
+            if texts is not None and n_terms:
+                df = np.asarray(mm.term_matrix(texts, self._term_vocab).sum(0)).ravel()
+                stats["idf"] = np.log((1 + len(texts)) / (1 + df)) + 1.0
             else:
-                mu, sd = np.full(S.shape[1], _ZS_FALLBACK[0]), np.full(S.shape[1], _ZS_FALLBACK[1])
-            Z = (S - mu) / np.maximum(sd, 1e-3)
-            return mm.expit(_ZS_SCALE * (Z - _ZS_CENTRE))
+                stats["idf"] = np.ones(n_terms)
+            return stats
+        return {"mu": np.full(L, _ZS_FALLBACK[0]), "sd": np.full(L, _ZS_FALLBACK[1]), "idf": np.ones(n_terms)}
+
+    def _zero_shot(self, X: np.ndarray, texts: Sequence[str] | None,
+                   stats: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        stats = self.zero_shot_stats(X, texts) if stats is None else stats
+        S = X @ self.protos_.T
+        C = S - S.mean(1, keepdims=True)
+        Z = (C - stats["mu"]) / np.maximum(stats["sd"], 1e-3)
+        if texts is not None and self._leaf_terms.shape[0]:
+            Lx = mm.lexical_scores(mm.term_matrix(texts, self._term_vocab), self._leaf_terms, stats["idf"])
+        else:
+            Lx = np.zeros_like(S)
+        return mm.expit(_ZS_SCALE * (Z + _ZS_LEX * Lx - _ZS_CENTRE)), S + _ZS_RANK_LEX * Lx
+
+    def _proba(self, X: np.ndarray, texts: Sequence[str] | None,
+               stats: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        if self.regime_ == "zero-shot":
+            return self._zero_shot(X, texts, stats)[0]
         return self._stacked(self._features(self._models, X, texts))
+
+    def _scores(self, X: np.ndarray, texts: Sequence[str] | None) -> tuple[np.ndarray, np.ndarray | None]:
+        """Scores and, in zero-shot, the ranking used to pick the best leaf."""
+        if self.regime_ == "zero-shot":
+            stats = self.zero_shot_stats(X, texts)
+            return self._proba(X, texts, stats=stats), self._zero_shot(X, texts, stats)[1]
+        return self._proba(X, texts), None
 
     def _stacked(self, F: np.ndarray) -> np.ndarray:
         P = self._stacker.predict_proba(F)
@@ -524,6 +587,7 @@ class ThemeMapper(BaseEstimator):
             return texts, mm.normalise_rows(E)
         return texts, self._encode(texts)
 
+    @_one_blas_thread
     def predict_proba(self, X: Sequence[str] | np.ndarray | pd.DataFrame, *, embeddings: np.ndarray | None = None) -> np.ndarray:
         """Scores in [0, 1] per comment and leaf, calibrated on the examples when there are some.
 
@@ -543,17 +607,19 @@ class ThemeMapper(BaseEstimator):
         texts, E = self._inputs(X, embeddings)
         return self._proba(E, texts)
 
-    def _decide(self, P: np.ndarray) -> list[list[int]]:
+    def _decide(self, P: np.ndarray, rank: np.ndarray | None = None) -> list[list[int]]:
         if self.min_score is not None:
             th = np.full(P.shape[1], max(float(self.min_score), 1e-6))
             return mm.decide(P, th, math.inf, self.top_k)
-        return mm.decide(P, self.thresholds_, self.none_level_, self.top_k)
+        return mm.decide(P, self.thresholds_, self.none_level_, self.top_k, rank=rank)
 
     def predict(self, X: Sequence[str] | np.ndarray | pd.DataFrame, *, embeddings: np.ndarray | None = None) -> np.ndarray:
         """Binary leaf indicators (n, n_leaves) of the suggested themes (the rule of :meth:`suggest`)."""
-        P = self.predict_proba(X, embeddings=embeddings)
+        self._check_fitted("predict")
+        texts, E = self._inputs(X, embeddings)
+        P, rank = self._scores(E, texts)
         out = np.zeros(P.shape, dtype=np.int8)
-        for i, js in enumerate(self._decide(P)):
+        for i, js in enumerate(self._decide(P, rank)):
             out[i, js] = 1
         return out
 
@@ -567,6 +633,7 @@ class ThemeMapper(BaseEstimator):
         return R
 
     # ---- suggest ------------------------------------------------------------------------------
+    @_one_blas_thread
     def suggest(
         self,
         texts_or_corpus: Sequence[str] | pd.Series | pd.DataFrame,
@@ -628,8 +695,11 @@ class ThemeMapper(BaseEstimator):
             E = mm.normalise_rows(E)
         else:
             E = self._encode(sub_texts)
-        P = self._proba(E, sub_texts) if len(idx) else np.zeros((0, len(self.leaf_ids_)))
-        picks = self._decide(P)
+        if len(idx):
+            P, rank = self._scores(E, sub_texts)
+        else:
+            P, rank = np.zeros((0, len(self.leaf_ids_))), None
+        picks = self._decide(P, rank)
         R = self.rollup(P)
         ev = self._evidence(E, P, picks) if evidence else [""] * len(idx)
         out = {c: [""] * n for c in ("suggested", "scores", "parents", "parent_scores", "suggested_ids", "evidence")}
