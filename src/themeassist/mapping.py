@@ -562,12 +562,14 @@ class ThemeMapper(BaseEstimator):
             return self._zero_shot(X, texts, stats)[0]
         return self._stacked(self._features(self._models, X, texts))
 
-    def _scores(self, X: np.ndarray, texts: Sequence[str] | None) -> tuple[np.ndarray, np.ndarray | None]:
+    def _scores(self, X: np.ndarray, texts: Sequence[str] | None,
+                stats: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """Scores and, in zero-shot, the ranking used to pick the best leaf."""
-        if self.regime_ == "zero-shot":
-            stats = self.zero_shot_stats(X, texts)
-            return self._proba(X, texts, stats=stats), self._zero_shot(X, texts, stats)[1]
-        return self._proba(X, texts), None
+        if self.regime_ != "zero-shot":
+            return self._proba(X, texts), None
+        if stats is None:
+            return self._proba(X, texts), self._zero_shot(X, texts)[1]
+        return self._proba(X, texts, stats=stats), self._zero_shot(X, texts, stats)[1]
 
     def _stacked(self, F: np.ndarray) -> np.ndarray:
         P = self._stacker.predict_proba(F)
@@ -641,6 +643,7 @@ class ThemeMapper(BaseEstimator):
         embeddings: np.ndarray | None = None,
         candidate_assignments: pd.DataFrame | None = None,
         evidence: bool = True,
+        zero_shot_stats: dict[str, np.ndarray] | None = None,
     ) -> pd.DataFrame:
         """One row of suggestions per input row, in input order.
 
@@ -655,6 +658,9 @@ class ThemeMapper(BaseEstimator):
         candidate_assignments : DataFrame, optional
             ``doc_id, candidate_id`` (as from discovery); adds the ``candidate_id`` column.
         evidence : bool, default True
+        zero_shot_stats : dict, optional
+            Zero-shot only: :meth:`zero_shot_stats` computed once over a whole corpus, so that
+            scoring it in parts (e.g. on a cluster) gives the same table as scoring it at once.
 
         Returns
         -------
@@ -696,7 +702,7 @@ class ThemeMapper(BaseEstimator):
         else:
             E = self._encode(sub_texts)
         if len(idx):
-            P, rank = self._scores(E, sub_texts)
+            P, rank = self._scores(E, sub_texts, zero_shot_stats)
         else:
             P, rank = np.zeros((0, len(self.leaf_ids_))), None
         picks = self._decide(P, rank)
