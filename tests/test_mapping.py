@@ -134,7 +134,7 @@ def test_few_shot_learns_from_examples_and_decisions(embedder, cb) -> None:  # t
     out = mapper.suggest(["The soup was cold again", "Parking was a nightmare"])
     assert [s.split("|")[0] for s in out["suggested"]] == ["Food and meals", "Parking"]
     assert "like example" in out.loc[0, "evidence"]
-    assert set(mapper.stack_weights_) == {"proto", "centroid", "knn", "logreg_embedding", "svm_tfidf"}
+    assert set(mapper.stack_weights_) == {"proto", "centroid", "knn", "logreg_embedding", "svm_tfidf", "codebook_words"}
 
 
 # ---------------------------------------------------------------------------------- synthetic

@@ -279,6 +279,8 @@ def to_feature(score: np.ndarray, kind: str) -> np.ndarray:
         return np.log(np.clip(score, 0.0, 1.0) + 0.02)
     if kind in ("proto", "centroid"):
         return score * 10.0
+    if kind == "words":
+        return score * 3.0
     return np.clip(score, -30, 30)
 
 

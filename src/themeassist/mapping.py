@@ -455,6 +455,13 @@ class ThemeMapper(BaseEstimator):
         texts = ex["text"].astype(str).tolist()
         lexical = bool(self.lexical)
         has_pos = Y.sum(1) > 0
+        # idf of the codebook words, from the example texts (fixed from here on)
+        n_terms = self._leaf_terms.shape[0]
+        if n >= _MIN_TRANSDUCTIVE and n_terms:
+            df = np.asarray(mm.term_matrix(texts, self._term_vocab).sum(0)).ravel()
+            self._lex_idf = np.log((1 + n) / (1 + df)) + 1.0
+        else:
+            self._lex_idf = np.ones(n_terms)
         # out-of-fold features
         k = min(self.n_folds, n)
         folds = list(KFold(n_splits=k, shuffle=True, random_state=self.random_state).split(np.arange(n)))
@@ -468,8 +475,10 @@ class ThemeMapper(BaseEstimator):
         Mc = M * covered
         self._debug = (F, Y, M)
         stk = mm.Stacker().fit(F, Y, Mc, prior_var=s["prior_var"], weight_prior=s["weight_prior"])
-        # leaves without any coded example: the prototype score alone, calibrated on the others
-        self._fallback = mm.Stacker().fit(F[..., :1], Y, Mc, prior_var=1e-6, weight_prior=1e6)
+        # leaves without any coded example: the codebook evidence alone (prototype, codebook
+        # words), calibrated on the other leaves
+        self._fallback_cols = [0] + ([names.index("codebook_words")] if "codebook_words" in names else [])
+        self._fallback = mm.Stacker().fit(F[..., self._fallback_cols], Y, Mc, prior_var=1e-6, weight_prior=1e6)
         self._covered = covered
         self._stacker = stk
         self.stack_weights_ = dict(zip(names, map(float, stk.weights_)))
@@ -484,7 +493,7 @@ class ThemeMapper(BaseEstimator):
 
     @staticmethod
     def _feature_names(lexical: bool) -> list[str]:
-        return ["proto", "centroid", "knn", "logreg_embedding"] + (["svm_tfidf"] if lexical else [])
+        return ["proto", "centroid", "knn", "logreg_embedding"] + (["svm_tfidf", "codebook_words"] if lexical else [])
 
     def _fit_scorers(self, X, texts, Y, M, has_pos, s, lexical):  # type: ignore[no-untyped-def]
         models: dict[str, Any] = {}
@@ -522,6 +531,11 @@ class ThemeMapper(BaseEstimator):
             word, char = models["tfidf"]
             Xt = sparse.hstack([word.transform(texts), char.transform(texts)]).tocsr() / math.sqrt(2)
             feats.append(mm.to_feature(models["lr_tfidf"].decision_function(Xt), "svm"))
+            if self._leaf_terms.shape[0]:
+                Lx = mm.lexical_scores(mm.term_matrix(texts, self._term_vocab), self._leaf_terms, self._lex_idf)
+            else:
+                Lx = np.zeros((X.shape[0], self.protos_.shape[0]))
+            feats.append(mm.to_feature(Lx, "words"))
         return np.stack(feats, axis=-1)
 
     # ---- scoring ------------------------------------------------------------------------------
@@ -574,7 +588,8 @@ class ThemeMapper(BaseEstimator):
     def _stacked(self, F: np.ndarray) -> np.ndarray:
         P = self._stacker.predict_proba(F)
         if not self._covered.all():
-            P[:, ~self._covered] = self._fallback.predict_proba(F[:, ~self._covered, :1], ~self._covered)
+            P[:, ~self._covered] = self._fallback.predict_proba(F[:, ~self._covered][..., self._fallback_cols],
+                                                                ~self._covered)
         return P
 
     def _inputs(self, X: Any, embeddings: np.ndarray | None) -> tuple[list[str] | None, np.ndarray]:
