@@ -55,6 +55,9 @@ def test_second_run_reads_the_cache_and_gives_identical_rows(tmp_path: Path) -> 
     assert inner.calls[-1] == ["new"]
     assert (emb.last_hits_, emb.last_misses_) == (2, 1)
     np.testing.assert_array_equal(second[:2], first[[3, 0]])
+    third = emb.encode(["aa", "aa", "b"])  # repeated texts are all hits, nothing re-embedded
+    assert (emb.last_hits_, emb.last_misses_) == (3, 0) and inner.calls[-1] == ["new"]
+    np.testing.assert_array_equal(third[1], first[0])
 
 
 def test_cache_is_keyed_by_model_identity(tmp_path: Path) -> None:

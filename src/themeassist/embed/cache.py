@@ -90,7 +90,9 @@ class EmbeddingCache:
     def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Return ``(found, embeddings)``: a boolean mask over ``keys`` and an array with the cached
         rows filled in (other rows zero), or ``None`` when nothing was found."""
-        wanted = {k.tobytes(): i for i, k in enumerate(keys)}
+        wanted: dict[bytes, list[int]] = {}
+        for i, k in enumerate(keys):
+            wanted.setdefault(k.tobytes(), []).append(i)
         found = np.zeros(len(keys), dtype=bool)
         out: np.ndarray | None = None
         for path in self._shards():
@@ -101,14 +103,15 @@ class EmbeddingCache:
                 path.unlink(missing_ok=True)
                 continue
             for j, k in enumerate(skeys):
-                i = wanted.get(k.tobytes())
-                if i is not None and not found[i]:
-                    if out is None:
-                        out = np.zeros((len(keys), emb.shape[1]), dtype=np.float32)
-                    if emb.shape[1] != out.shape[1]:
-                        continue
-                    out[i] = emb[j]
-                    found[i] = True
+                rows = wanted.get(k.tobytes())
+                if rows is None or found[rows[0]]:
+                    continue
+                if out is None:
+                    out = np.zeros((len(keys), emb.shape[1]), dtype=np.float32)
+                if emb.shape[1] != out.shape[1]:
+                    continue
+                out[rows] = emb[j]
+                found[rows] = True
             if found.all():
                 break
         return found, out
