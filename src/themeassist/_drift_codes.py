@@ -7,6 +7,8 @@ into an ``(n_comments, n_nodes)`` matrix, sub-themes rolled up to their ancestor
 
 from __future__ import annotations
 
+import warnings
+
 import math
 from typing import Any, NamedTuple, Sequence
 
@@ -36,6 +38,16 @@ def _labels(values: Any, n: int, what: str) -> np.ndarray:
         raise ThemeassistError(f"drift: {what} has {len(arr)} values but there are {n} comments; pass one "
                                f"{what} value per comment, in the same order as the codes.")
     return arr
+
+
+def _warn_missing(labels: np.ndarray, what: str) -> int:
+    """Warn (and return how many) when some comments have no ``what``: they fall in no cell."""
+    missing = np.flatnonzero(pd.isna(pd.Series(labels, dtype=object)).to_numpy())
+    if len(missing):
+        rows = ", ".join(str(i) for i in missing[:10]) + (" ..." if len(missing) > 10 else "")
+        warnings.warn(f"drift: {len(missing)} comments have no {what} (rows {rows}) and are counted in no "
+                      f"{what}; give them a {what} or check how the {what} column was read.", stacklevel=3)
+    return int(len(missing))
 
 
 def _period_order(values: Any) -> list[Any]:

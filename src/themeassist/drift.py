@@ -39,6 +39,7 @@ from themeassist._drift_codes import (
     _SUBSTANTIVE,
     _code_matrix,
     _labels,
+    _warn_missing,
     _Node,
     _node_frame,
     _period_order,
@@ -191,6 +192,7 @@ def prevalence(codes: Any, *, period: Any = None, group: Any = None, codebook: A
         method = "human" if kind == "labels" else "prob_average"
     n = len(mat)
     per, grp = _labels(period, n, "period"), (None if group is None else _labels(group, n, "group"))
+    n_no_period = _warn_missing(per, "period") + (0 if grp is None else _warn_missing(grp, "group"))
     resp = None if respondent is None else _labels(respondent, n, "respondent")
     keep = _status_mask(status, codes, n)
     rng = np.random.default_rng(random_state)
@@ -223,7 +225,9 @@ def prevalence(codes: Any, *, period: Any = None, group: Any = None, codebook: A
             row.update(n_respondents=nr, n_theme_respondents=kr.astype(int), respondent_prevalence=kr / nr,
                        respondent_ci_low=lo, respondent_ci_high=hi)
         rows.append(row)
-    return _assemble(rows, nodes, grp is not None)
+    table = _assemble(rows, nodes, grp is not None)
+    table.attrs["n_no_period"] = n_no_period
+    return table
 
 
 def estimate_prevalence(scores: Any, *, period: Any = None, checked_sample: tuple[Any, Any] | None = None,
@@ -296,6 +300,7 @@ def estimate_prevalence(scores: Any, *, period: Any = None, checked_sample: tupl
         cs = cmat
     n = len(mat)
     per, grp = _labels(period, n, "period"), (None if group is None else _labels(group, n, "group"))
+    n_no_period = _warn_missing(per, "period") + (0 if grp is None else _warn_missing(grp, "group"))
     keep = _status_mask(status, scores, n)
     cells = _cells(per, grp, keep, period)
     results = bootstrap_quantify([mat[idx] for _, idx, _ in cells], method=qmethod, checked_scores=cs,
