@@ -243,13 +243,13 @@ def _embed_part(part: pd.DataFrame, payload: dict[str, Any]) -> tuple[np.ndarray
 
 
 def _suggest_part(part: pd.DataFrame, payload: dict[str, Any], evidence: bool,
-                  stats: tuple[np.ndarray, np.ndarray] | None, embedded: Any = None) -> pd.DataFrame:  # fmt: skip
+                  stats: dict[str, np.ndarray] | None, embedded: Any = None) -> pd.DataFrame:  # fmt: skip
     """Worker: ``mapper.suggest`` on one partition (zero-shot with the corpus-wide statistics)."""
     mapper = _rebuild(payload)
     raw = None if embedded is None else embedded[0]
     if stats is None:
         return mapper.suggest(part, embeddings=raw, evidence=evidence)
-    return _ZeroShotStats.wrap(mapper, stats).suggest(part, embeddings=raw, evidence=evidence)
+    return mapper.suggest(part, embeddings=raw, evidence=evidence, zero_shot_stats=stats)
 
 
 def _with_proba(mapper: Any, P: np.ndarray) -> Any:
@@ -266,28 +266,8 @@ def _with_proba(mapper: Any, P: np.ndarray) -> Any:
     return view
 
 
-def _second(pair: tuple[Any, Any]) -> Any:
-    return pair[1]
-
-
-class _ZeroShotStats:
-    """A view of a zero-shot ThemeMapper whose per-theme standardisation uses given statistics
-    (those of the whole corpus) instead of those of the rows scored in one call."""
-
-    @staticmethod
-    def wrap(mapper: Any, stats: tuple[np.ndarray, np.ndarray]) -> Any:
-        from themeassist import mapping
-
-        mu, sd = stats
-        view = copy.copy(mapper)
-
-        def _proba(X: np.ndarray, texts: Sequence[str] | None) -> np.ndarray:
-            S = X @ mapper.protos_.T
-            Z = (S - mu) / np.maximum(sd, 1e-3)
-            return mapping.mm.expit(mapping._ZS_SCALE * (Z - mapping._ZS_CENTRE))
-
-        view._proba = _proba
-        return view
+def _first(pair: tuple[Any, Any]) -> Any:
+    return pair[0]
 
 
 def suggest_dask(
@@ -373,19 +353,17 @@ def suggest_dask(
         if not zero_shot_transductive:
             results = _map_ordered(client, _suggest_part, parts, shared, evidence, None, max_in_flight=window)
         else:
-            # pass 1: embeddings stay on the workers; the similarity tables come back for the
-            # corpus-wide per-theme mean and sd, computed exactly as ThemeMapper does in one call
-            from themeassist import mapping
+            # pass 1: embed on the workers; the corpus-wide zero-shot statistics are computed by the
+            # mapper itself over all comments, exactly as in one in-process call
+            from themeassist import _mapping_models as mm
 
             embedded = _map_ordered(client, _embed_part, parts, shared, max_in_flight=len(parts), keep=True)
-            sims = client.gather([client.submit(_second, f, pure=False) for f in embedded])
-            S = np.concatenate(sims, axis=0)
-            if S.shape[0] >= mapping._MIN_TRANSDUCTIVE:
-                stats = (S.mean(0), S.std(0))
-            else:
-                L = S.shape[1]
-                stats = (np.full(L, mapping._ZS_FALLBACK[0]), np.full(L, mapping._ZS_FALLBACK[1]))
-            del S, sims
+            raws = client.gather([client.submit(_first, f, pure=False) for f in embedded])
+            X = mm.normalise_rows(np.concatenate(raws, axis=0))
+            del raws
+            texts = [str(t) for t, st in zip(table["text"], table["status"]) if st in _OK]
+            stats = mapper.zero_shot_stats(X, texts)
+            del X
             futures = [client.submit(_suggest_part, p, shared, evidence, stats, e, pure=False)
                        for p, e in zip(parts, embedded)]  # fmt: skip
             results = client.gather(futures)
