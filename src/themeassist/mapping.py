@@ -72,6 +72,7 @@ _ZS_LEX, _ZS_RANK_LEX = 6.0, 0.1
 _ZS_NONE_Z = 1.0
 _ZS_FALLBACK = (0.0, 0.076)  # mean/sd of c per leaf when fewer than 50 comments are scored at once
 _MIN_TRANSDUCTIVE = 50
+_CHUNK = 1000  # rows scored at once by the stacked regimes
 
 # settings per regime: prototype weight in centroids, kNN k, C of the two logistic regressions,
 # threshold shrinkage (pseudo-positives), stacker prior variance of the per-leaf base-rate shift
@@ -538,7 +539,11 @@ class ThemeMapper(BaseEstimator):
                stats: dict[str, np.ndarray] | None = None) -> np.ndarray:
         if self.regime_ == "zero-shot":
             return self._zero_shot(X, texts, stats)[0]
-        return self._stacked(self._features(self._models, X, texts))
+        # in chunks: the n-gram analysis of many texts at once needs much memory
+        out = [self._stacked(self._features(self._models, X[a:a + _CHUNK],
+                                            None if texts is None else texts[a:a + _CHUNK]))
+               for a in range(0, X.shape[0], _CHUNK)]
+        return np.vstack(out) if out else np.zeros((0, self.protos_.shape[0]))
 
     def _scores(self, X: np.ndarray, texts: Sequence[str] | None,
                 stats: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
