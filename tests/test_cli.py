@@ -79,3 +79,46 @@ def test_qdc_export_of_a_builtin_codebook(tmp_path: Path) -> None:
                  "--out", str(out)]) == 0
     assert [t.name for t in import_qdc(out).leaves()][:2] == ["Professional Identity",
                                                               "Seeking Balance: Professional & Personal Identity"]
+
+
+@pytest.mark.slow
+def test_suggest_review_and_drift_end_to_end(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from themeassist.datasets import load_iapt_demo
+
+    demo = load_iapt_demo()
+    demo.loc[5, "text"] = demo.loc[5, "text"] + " Call me on 07700 900123 or jo@example.org"
+    data = tmp_path / "demo.csv"
+    demo.to_csv(data, index=False)
+    coded = demo[demo.year == "2015"][["doc_id", "text", "themes"]]
+    coded.to_csv(tmp_path / "coded.csv", index=False)
+    out = tmp_path / "suggestions.csv"
+    common = ["--model", "static", "--cache-dir", str(tmp_path / "cache"), "--quiet"]
+    rc = main(["suggest", str(data), "--codebook", "iapt", "--text-col", "text", "--id-col", "doc_id",
+               "--examples", str(tmp_path / "coded.csv"), "--examples-codes-col", "themes", "--redact",
+               "--out", str(out), *common])
+    assert rc == 0
+    s = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert s.doc_id.tolist() == demo.doc_id.tolist()  # one row per input row, in input order
+    assert {"status", "suggested", "scores", "parents", "evidence", "decision", "final_codes"} <= set(s.columns)
+    assert "[PHONE]" in s.text[5] and "[EMAIL]" in s.text[5] and "07700" not in s.text[5]
+    assert "redacted before export: email 1, phone 1" in capsys.readouterr().err
+    ok = s.status == "ok"
+    assert (s.suggested[~ok] == "").all() and (s.suggested[ok] != "").mean() > 0.6
+    # parents are rolled up from the suggested leaves
+    first = s[ok & (s.suggested != "")].iloc[0]
+    assert first.parents.split("|")[0] == "The Person behind the Professional: Health & Wellbeing"
+    # the coder reviews: accepts everything for 2016; the file is taken back in as examples
+    s.loc[demo.year == "2016", "decision"] = "accept"
+    s.to_csv(tmp_path / "reviewed.csv", index=False)
+    rc = main(["suggest", str(data), "--codebook", "iapt", "--text-col", "text", "--id-col", "doc_id",
+               "--decisions", str(tmp_path / "reviewed.csv"), "--out", str(tmp_path / "again.xlsx"), *common])
+    assert rc == 0 and len(pd.read_excel(tmp_path / "again.xlsx")) == len(demo)
+    # drift on the suggestions file
+    rc = main(["drift", str(out), "--period-col", "year", "--codes-col", "suggested", "--codebook", "iapt",
+               "--out", str(tmp_path / "drift")])
+    assert rc == 0
+    prev = pd.read_csv(tmp_path / "drift" / "prevalence.csv")
+    assert {"period", "theme", "parent", "n_comments", "n_theme", "prevalence", "ci_low", "ci_high",
+            "method"} <= set(prev.columns)
+    assert (prev.ci_low <= prev.prevalence + 1e-9).all() and (prev.prevalence <= prev.ci_high + 1e-9).all()
+    assert (tmp_path / "drift" / "changes.csv").is_file()

@@ -84,8 +84,10 @@ def _mapper(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     if args.decisions:
         from themeassist.agreement import read_decisions
 
+        import pandas as pd
+
         decided = read_decisions(args.decisions, codebook=codebook)
-        examples = decided if examples is None else examples.pipe(lambda e: __import__("pandas").concat([e, decided]))
+        examples = decided if examples is None else pd.concat([examples, decided], ignore_index=True)
     mapper = ThemeMapper(regime=args.regime, top_k=args.top_k, embedder=_embedder(args), random_state=args.seed)
     return mapper.fit(codebook, examples), codebook
 
@@ -114,7 +116,10 @@ def cmd_suggest(args: argparse.Namespace) -> int:
 
     def review(suggestions):  # type: ignore[no-untyped-def]
         # the coder edits this file: decision = accept / reject / recode, final_codes for recodes
-        out = suggestions.merge(corpus[["doc_id", "text"]], on="doc_id", how="left", validate="one_to_one")
+        # keep the text and the input's metadata columns (periods, groups) beside the suggestions
+        extra = ["doc_id", "text"] + [c for c in corpus.columns if c not in suggestions.columns
+                                      and c not in ("doc_id", "text", "row", "reason", "date", "period")]
+        out = suggestions.merge(corpus[extra], on="doc_id", how="left", validate="one_to_one")
         return _maybe_redact(out.assign(decision="", final_codes=""), args)
 
     if args.engine == "dask":
