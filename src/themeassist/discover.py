@@ -26,7 +26,6 @@ scale from 300 to 300,000 comments:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -43,6 +42,7 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import CountVectorizer
 
 from themeassist._validation import check_param
+from themeassist.embed.backends import file_sha256 as _sha256
 from themeassist.exceptions import CacheError, CorpusError, NotFittedError, ThemeassistError
 
 __all__ = ["ASSIGNMENT_COLUMNS", "CANDIDATE_COLUMNS", "CandidateDiscovery"]
@@ -76,14 +76,6 @@ _WORD = re.compile(r"\S+")
 # --------------------------------------------------------------------------------------------
 # small helpers
 # --------------------------------------------------------------------------------------------
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _version(dist: str) -> str | None:
     try:
         return metadata.version(dist)

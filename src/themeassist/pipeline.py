@@ -41,7 +41,6 @@ PosixPath('demo-output/report.html')
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 import platform
@@ -56,6 +55,7 @@ import numpy as np
 import pandas as pd
 
 from themeassist.codebook import Codebook, load_codebook
+from themeassist.embed.backends import file_sha256 as _sha256
 from themeassist.exceptions import CodebookError, CorpusError, ThemeassistError
 from themeassist.io.tables import atomic_write_text, write_table
 
@@ -114,14 +114,6 @@ DemoResult = RunResult
 
 
 # ---- helpers ----------------------------------------------------------------------------------
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for dist in _VERSIONED:
