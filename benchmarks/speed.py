@@ -28,6 +28,8 @@ process's own ``ru_maxrss``. Stages:
 - ``drift``: :func:`themeassist.drift.prevalence` and :func:`~themeassist.drift.changes` by quarter;
 - ``end to end``: load + embed + discover + fit (zero-shot: the codebook alone) + suggest +
   drift in one process at the seed scale, with an empty (cold) and a filled (warm) embedding cache;
+  the imports of BERTopic, UMAP and the embedding library are timed apart ("imports"), the rest
+  (numba's compilation on UMAP's first call included) is the stage's time;
 - references: plain sentence-transformers ``encode`` and BERTopic's default fit (on the same
   precomputed MiniLM embeddings);
 - ``dask``: :func:`themeassist.scale.suggest_dask` with 1 and 2 local worker processes, checked
@@ -268,6 +270,17 @@ def stage_map(a: argparse.Namespace) -> dict[str, Any]:
     from themeassist.scale import suggest_dask, suggest_hybrid
 
     rows: list[dict[str, Any]] = []
+
+    @contextlib.contextmanager
+    def step(stage: str, model: str, n: int) -> Any:  # a failing step is recorded, the others still run
+        try:
+            yield
+        except Exception as err:  # noqa: BLE001
+            import traceback
+
+            traceback.print_exc()
+            rows.append({"stage": stage, "model": model, "size": n, "error": f"{type(err).__name__}: {err}"})
+
     with _Peak() as pk:
         static, _ = _fit_mapper(Path(a.data_dir), "static")
     rows.append(pk.row("fit mapper", "static", size=0, examples=int(static.n_examples_), regime=static.regime_))
@@ -282,31 +295,36 @@ def stage_map(a: argparse.Namespace) -> dict[str, Any]:
         n_ok = int(corpus["status"].isin(["ok", "truncated"]).sum())
         ref = None
         if n <= DISCOVER_MAX:
-            with _Peak() as pk:
-                ref = static.suggest(corpus)
-            rows.append(pk.row("suggest (embed + map)", "static", size=n, per_second=n_ok / pk.seconds))
-            with _Peak() as pk, warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                changes(prevalence(ref, period=corpus["period"], codebook=cb))
-            rows.append(pk.row("drift", "static", size=n, periods=int(corpus["period"].nunique())))
-        if exact is not None and n <= a.minilm_max:
-            with _Peak() as pk:
-                exact.suggest(corpus)
-            rows.append(pk.row("suggest (embed + map)", "minilm", size=n, per_second=n_ok / pk.seconds))
-            for f in (HYBRID_FRACTION, 2 * HYBRID_FRACTION):
+            with step("suggest (embed + map)", "static", n):
                 with _Peak() as pk:
-                    out = suggest_hybrid(static, exact, corpus, fraction=f)
-                rows.append(pk.row("suggest (embed + map)", f"hybrid {int(100 * f)}%", size=n,
-                                   per_second=n_ok / pk.seconds, re_embedded=int(out.attrs["re_embedded"])))  # fmt: skip
+                    ref = static.suggest(corpus)
+                rows.append(pk.row("suggest (embed + map)", "static", size=n, per_second=n_ok / pk.seconds))
+            with step("drift", "static", n):
+                with _Peak() as pk, warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    changes(prevalence(ref, period=corpus["period"], codebook=cb))
+                rows.append(pk.row("drift", "static", size=n, periods=int(corpus["period"].nunique())))
+        if exact is not None and n <= a.minilm_max:
+            with step("suggest (embed + map)", "minilm", n):
+                with _Peak() as pk:
+                    exact.suggest(corpus)
+                rows.append(pk.row("suggest (embed + map)", "minilm", size=n, per_second=n_ok / pk.seconds))
+            for f in (HYBRID_FRACTION, 2 * HYBRID_FRACTION):
+                with step("suggest (embed + map)", f"hybrid {int(100 * f)}%", n):
+                    with _Peak() as pk:
+                        out = suggest_hybrid(static, exact, corpus, fraction=f)
+                    rows.append(pk.row("suggest (embed + map)", f"hybrid {int(100 * f)}%", size=n,
+                                       per_second=n_ok / pk.seconds, re_embedded=int(out.attrs["re_embedded"])))  # fmt: skip
         if a.dask and n >= 100_000:
             for w in ([1, 2] if n <= DISCOVER_MAX else [2]):
-                with _Peak() as pk:
-                    out = suggest_dask(static, corpus, n_workers=w, partition_size=a.partition_size)
-                extra: dict[str, Any] = {"workers": w, "per_second": n_ok / pk.seconds}
-                if ref is not None:
-                    extra["identical"] = bool(out.equals(ref))
-                rows.append(pk.row("suggest_dask (embed + map)", "static", size=n, **extra))
-                del out
+                with step("suggest_dask (embed + map)", "static", n):
+                    with _Peak() as pk:
+                        out = suggest_dask(static, corpus, n_workers=w, partition_size=a.partition_size)
+                    extra: dict[str, Any] = {"workers": w, "per_second": n_ok / pk.seconds}
+                    if ref is not None:
+                        extra["identical"] = bool(out.equals(ref))
+                    rows.append(pk.row("suggest_dask (embed + map)", "static", size=n, **extra))
+                    del out
         del ref, corpus
     return {"rows": rows}
 
@@ -315,13 +333,22 @@ def stage_e2e(a: argparse.Namespace) -> dict[str, Any]:
     """load + embed + discover + fit + suggest + drift, one process, cache as given. The mapper is
     fitted on the codebook alone (zero-shot, as when a study starts from its codebook); the
     few-shot fit's time is reported by the ``map`` stage."""
-    t_start = time.perf_counter()
+    t_imports = time.perf_counter()
+    import bertopic  # noqa: F401 - heavy imports timed apart (16 s of BERTopic alone on 2 busy cores)
+    import umap  # noqa: F401
+
     from themeassist.codebook import load_codebook
     from themeassist.corpus import load_corpus
     from themeassist.discover import CandidateDiscovery
     from themeassist.drift import changes, prevalence
     from themeassist.mapping import ThemeMapper
 
+    if a.model == "minilm":
+        import sentence_transformers  # noqa: F401
+    else:
+        import model2vec  # noqa: F401
+    imports = time.perf_counter() - t_imports
+    t_start = time.perf_counter()
     parts: dict[str, float] = {}
     t = time.perf_counter()
     corpus = load_corpus(Path(a.work) / f"corpus_{a.size}.csv", text_col="text", id_col="doc_id",
@@ -347,7 +374,8 @@ def stage_e2e(a: argparse.Namespace) -> dict[str, Any]:
         warnings.simplefilter("ignore")
         changes(prevalence(sugg, period=corpus["period"], codebook=cb))
     parts["drift"] = time.perf_counter() - t
-    return {"seconds": time.perf_counter() - t_start, **{f"{k}_seconds": v for k, v in parts.items()}}
+    return {"seconds": time.perf_counter() - t_start, "imports_seconds": imports,
+            **{f"{k}_seconds": v for k, v in parts.items()}}
 
 
 def stage_quality(a: argparse.Namespace) -> dict[str, Any]:
@@ -369,6 +397,7 @@ def stage_quality(a: argparse.Namespace) -> dict[str, Any]:
         finally:
             mb.get_embedder = orig
 
+    t_quality = time.perf_counter()
     tasks = {"minilm": task(None), "static": task("static")}
     te = tasks["minilm"].test
     scores: dict[str, list[float]] = {}
@@ -388,7 +417,7 @@ def stage_quality(a: argparse.Namespace) -> dict[str, Any]:
                 ph = preds["static"].copy()
                 ph[sel] = preds["minilm"][sel]
                 scores.setdefault(f"{name}|hybrid f={f}", []).append(tasks["minilm"].score(ph)["macro_f1"])
-    return {"seconds": 0.0, "macro_f1": {k: float(np.mean(v)) for k, v in scores.items()},
+    return {"seconds": time.perf_counter() - t_quality, "macro_f1": {k: float(np.mean(v)) for k, v in scores.items()},
             "draws": {k: len(v) for k, v in scores.items()}}  # fmt: skip
 
 
@@ -464,7 +493,8 @@ def spawn(args: argparse.Namespace, stage: str, size: int, model: str = "static"
     rows = res.pop("rows") if "rows" in res else [{"stage": stage, "model": model, **res,
                                                    "peak_tree_mib": peak[0] / 2**20}]  # fmt: skip
     for r in rows:
-        r.update({**base, "size": r.get("size", size), "process_seconds": wall, "max_rss_mib": res.get("max_rss_mib")})
+        for key, value in {**base, "process_seconds": wall, "max_rss_mib": res.get("max_rss_mib")}.items():
+            r.setdefault(key, value)
         shown = {k: v for k, v in r.items() if k not in ("stage", "model", "size", "seconds", "peak_tree_mib",
                                                          "process_seconds", "max_rss_mib", "macro_f1", "draws")}  # fmt: skip
         print(f"    {r['stage']} [{r['model']}] {r['seconds']:.1f}s, peak {r.get('peak_tree_mib', 0):.0f} MiB {shown}",
@@ -489,12 +519,16 @@ def run_all(args: argparse.Namespace, save: Any) -> list[dict[str, Any]]:
         save(rows)
 
     meta: dict[int, dict] = {}
+    want = set(args.steps)
     for n in args.sizes:
         meta[n] = make_corpus(data_dir, n, work / f"corpus_{n}.csv")
         print(f"corpus {n}: {meta[n]}", flush=True)
-        add(spawn(args, "load", n))
+        if "load" in want or not (work / f"corpus_{n}.parquet").is_file():
+            add(spawn(args, "load", n))
         big = n > DISCOVER_MAX
         for m in ["static"] + (["minilm"] if n <= args.minilm_max else []):
+            if "embed" not in want and (big or (work / f"emb_{n}_{m}.npy").is_file()):
+                continue
             cache = work / f"cache_{n}_{m}"
             shutil.rmtree(cache, ignore_errors=True)
             if not big:
@@ -502,20 +536,21 @@ def run_all(args: argparse.Namespace, save: Any) -> list[dict[str, Any]]:
                 add(spawn(args, "embed", n, m, cache=cache), "embed (warm cache)")
             add(spawn(args, "embed", n, m), "embed (no cache)")
             shutil.rmtree(cache, ignore_errors=True)
-        if args.references and n <= args.minilm_max:
+        if args.references and n <= args.minilm_max and "references" in want:
             add(spawn(args, "st_reference", n, "minilm"), "reference: sentence-transformers encode")
             add(spawn(args, "bertopic_reference", n, "minilm"), "reference: BERTopic() default fit")
-        if not big:
+        if not big and "discover" in want:
             for m in ["static"] + (["minilm"] if n <= args.minilm_max else []):
                 add(spawn(args, "discover", n, m))
-        if n == SEED_SIZE:
+        if n == SEED_SIZE and "e2e" in want:
             for m in ("static", "minilm"):
                 cache = work / f"cache_e2e_{m}"
                 shutil.rmtree(cache, ignore_errors=True)
                 add(spawn(args, "e2e", n, m, cache=cache), "end to end (cold cache)")
                 add(spawn(args, "e2e", n, m, cache=cache), "end to end (warm cache)")
-    add(spawn(args, "map", 0, map_sizes=",".join(map(str, args.sizes))))
-    if args.quality:
+    if "map" in want:
+        add(spawn(args, "map", 0, map_sizes=",".join(map(str, args.sizes))))
+    if args.quality and "quality" in want:
         add(spawn(args, "quality", 0, "all", cache=work / "cache_quality", draws=args.draws))
     return rows
 
@@ -559,7 +594,8 @@ def report(rows: list[dict[str, Any]], started: str) -> str:
             continue
         notes = []
         for key in ("examples", "regime", "codes", "n_fit", "workers", "identical", "re_embedded", "substantive",
-                    "load_seconds", "embed_seconds", "discover_seconds", "suggest_seconds", "drift_seconds"):  # fmt: skip
+                    "imports_seconds", "load_seconds", "embed_seconds", "discover_seconds", "fit_seconds",
+                    "suggest_seconds", "drift_seconds"):  # fmt: skip
             if key in r:
                 v = r[key]
                 notes.append(f"{key.replace('_seconds', '')} {v:.1f}s" if key.endswith("_seconds") else f"{key} {v}")
@@ -593,6 +629,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="largest corpus embedded with MiniLM (and the references); default 10000")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "out"))
     ap.add_argument("--stage-timeout", type=int, default=3600, help="seconds before a stage is stopped")
+    ap.add_argument("--steps", default="load,embed,references,discover,e2e,map,quality",
+                    type=lambda s: [x for x in s.split(",") if x], help="which steps to run (default: all)")
+    ap.add_argument("--merge", action="store_true", help="keep the rows of steps not rerun from a previous speed.json")
     # child-process options
     ap.add_argument("--stage", choices=sorted(STAGES))
     ap.add_argument("--size", type=int, default=0)
@@ -617,7 +656,16 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
+    previous: list[dict[str, Any]] = []
+    if args.merge and (out / "speed.json").is_file():  # rows of steps not rerun are kept
+        previous = json.loads((out / "speed.json").read_text())
+
+    def key(r: dict[str, Any]) -> tuple:
+        return (r.get("stage"), r.get("size"), r.get("model"), str(r.get("workers")))
+
     def save(rows: list[dict[str, Any]]) -> str:  # after every stage: an interrupted run keeps its rows
+        new = {key(r) for r in rows}
+        rows = [r for r in previous if key(r) not in new] + rows
         (out / "speed.json").write_text(json.dumps(rows, indent=1, default=float))
         md = report(rows, started)
         (out / "speed.md").write_text(md)

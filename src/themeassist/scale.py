@@ -18,7 +18,8 @@ Memory: the client holds the corpus and the result table; each worker holds the 
 working on (at most ``max_in_flight`` partitions are in the cluster at once). The embedding
 matrix is never gathered: in the zero-shot regime, where scores are standardised over all
 comments together, the embeddings stay on the workers (one copy) between the two passes and only
-the comment-by-theme similarity table comes back.
+the comment-by-theme similarity table and the codebook words' counts come back; from them the
+corpus-wide statistics are computed and passed to ``ThemeMapper.suggest(zero_shot_stats=...)``.
 
 Requires the ``dask`` extra: ``pip install "themeassist[dask]"``.
 
@@ -228,18 +229,43 @@ def _suggest_table(corpus: Any, who: str) -> pd.DataFrame:
     return pd.DataFrame({"doc_id": doc_ids, "status": status, "text": pd.Series(texts, dtype=object)})
 
 
-def _embed_part(part: pd.DataFrame, payload: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    """Worker: embeddings of a partition's scored rows (as the mapper's embedder returns them) and
-    their cosine similarities to the theme prototypes (the mapper's zero-shot scores)."""
+def _embed_part(part: pd.DataFrame, payload: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Worker: the embeddings of a partition's scored rows (as the mapper's embedder returns them),
+    and what the mapper's zero-shot statistics are made of: the centred cosines to the theme
+    prototypes and the document frequencies of the codebook's words."""
     from themeassist import _mapping_models as mm
 
     mapper = _rebuild(payload)
     texts = [str(t) for t, s in zip(part["text"], part["status"]) if s in _OK]
+    L = len(mapper.leaf_ids_)
+    n_terms = mapper._leaf_terms.shape[0]
     if not texts:
-        dim = mapper.protos_.shape[1]
-        return np.zeros((0, dim), np.float32), np.zeros((0, len(mapper.leaf_ids_)), np.float32)
+        return (np.zeros((0, mapper.protos_.shape[1]), np.float32), np.zeros((0, L), np.float32),
+                np.zeros(n_terms) if n_terms else None)  # fmt: skip
     raw = np.asarray(mapper._get_embedder().encode(texts))
-    return raw, mm.normalise_rows(raw) @ mapper.protos_.T
+    S = mm.normalise_rows(raw) @ mapper.protos_.T
+    C = S - S.mean(1, keepdims=True)
+    df = np.asarray(mm.term_matrix(texts, mapper._term_vocab).sum(0), dtype=np.float64).ravel() if n_terms else None
+    return raw, C, df
+
+
+def _zero_shot_stats(mapper: Any, pieces: list[tuple[np.ndarray, np.ndarray | None]]) -> dict[str, np.ndarray]:
+    """``mapper.zero_shot_stats`` of the whole corpus from the partitions' centred cosines and word
+    document frequencies: the same values as computed over all rows at once, without gathering
+    the embeddings (tests/test_scale.py checks the identity with the in-process result)."""
+    from themeassist import mapping
+
+    C = np.concatenate([c for c, _ in pieces], axis=0)
+    if not (mapper.transductive and len(C) >= mapping._MIN_TRANSDUCTIVE):
+        return mapper.zero_shot_stats(np.zeros((0, mapper.protos_.shape[1]), np.float32), None)
+    stats = {"mu": C.mean(0), "sd": C.std(0)}
+    n_terms = mapper._leaf_terms.shape[0]
+    if n_terms:
+        df = np.sum([d for _, d in pieces], axis=0).astype(np.float32)  # exact counts, as one sum gives
+        stats["idf"] = np.log((1 + len(C)) / (1 + df)) + 1.0
+    else:
+        stats["idf"] = np.ones(n_terms)
+    return stats
 
 
 def _suggest_part(part: pd.DataFrame, payload: dict[str, Any], evidence: bool,
@@ -257,7 +283,7 @@ def _with_proba(mapper: Any, P: np.ndarray) -> Any:
     computed by ``predict_proba``) instead of computing them again."""
     view = copy.copy(mapper)
 
-    def _proba(X: np.ndarray, texts: Sequence[str] | None) -> np.ndarray:
+    def _proba(X: np.ndarray, texts: Sequence[str] | None, stats: Any = None) -> np.ndarray:
         if X.shape[0] != P.shape[0]:
             raise ThemeassistError(f"internal: {X.shape[0]} rows scored but {P.shape[0]} scores precomputed")
         return P
@@ -266,8 +292,8 @@ def _with_proba(mapper: Any, P: np.ndarray) -> Any:
     return view
 
 
-def _first(pair: tuple[Any, Any]) -> Any:
-    return pair[0]
+def _stats_piece(embedded: tuple[Any, Any, Any]) -> tuple[Any, Any]:
+    return embedded[1], embedded[2]
 
 
 def suggest_dask(
@@ -353,17 +379,12 @@ def suggest_dask(
         if not zero_shot_transductive:
             results = _map_ordered(client, _suggest_part, parts, shared, evidence, None, max_in_flight=window)
         else:
-            # pass 1: embed on the workers; the corpus-wide zero-shot statistics are computed by the
-            # mapper itself over all comments, exactly as in one in-process call
-            from themeassist import _mapping_models as mm
-
+            # pass 1: embeddings stay on the workers (one copy); the centred cosines and word counts
+            # come back for the corpus-wide statistics, the same as ThemeMapper computes in one call
             embedded = _map_ordered(client, _embed_part, parts, shared, max_in_flight=len(parts), keep=True)
-            raws = client.gather([client.submit(_first, f, pure=False) for f in embedded])
-            X = mm.normalise_rows(np.concatenate(raws, axis=0))
-            del raws
-            texts = [str(t) for t, st in zip(table["text"], table["status"]) if st in _OK]
-            stats = mapper.zero_shot_stats(X, texts)
-            del X
+            pieces = client.gather([client.submit(_stats_piece, f, pure=False) for f in embedded])
+            stats = _zero_shot_stats(mapper, pieces)
+            del pieces
             futures = [client.submit(_suggest_part, p, shared, evidence, stats, e, pure=False)
                        for p, e in zip(parts, embedded)]  # fmt: skip
             results = client.gather(futures)
