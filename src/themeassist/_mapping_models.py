@@ -220,6 +220,7 @@ class OvRLinearSVC:
     left out. Labels without both classes score -1 (the margin of a clear negative)."""
 
     C: float = 0.5
+    random_state: int = 0
     coef_: Any = field(default=None, repr=False)
     intercept_: np.ndarray | None = field(default=None, repr=False)
 
@@ -234,7 +235,7 @@ class OvRLinearSVC:
             y = Y[keep, j]
             if y.sum() == 0 or y.sum() == len(y):
                 continue
-            svc = LinearSVC(C=self.C, class_weight="balanced", max_iter=5000).fit(X[keep], y)
+            svc = LinearSVC(C=self.C, class_weight="balanced", max_iter=5000, random_state=self.random_state).fit(X[keep], y)
             coef[:, j] = svc.coef_[0]
             icpt[j] = svc.intercept_[0]
         self.coef_ = sparse.csr_matrix(coef)

@@ -475,7 +475,7 @@ class ThemeMapper(BaseEstimator):
                                    sublinear_tf=True, max_features=100_000, strip_accents="unicode")
             Xt = sparse.hstack([word.fit_transform(texts), char.fit_transform(texts)]).tocsr() / math.sqrt(2)
             models["tfidf"] = (word, char)
-            models["lr_tfidf"] = mm.OvRLinearSVC(C=s["c_tfidf"]).fit(Xt, Y, M)
+            models["lr_tfidf"] = mm.OvRLinearSVC(C=s["c_tfidf"], random_state=self.random_state).fit(Xt, Y, M)
         return models
 
     def _features(self, models, X: np.ndarray, texts: Sequence[str] | None) -> np.ndarray:  # type: ignore[no-untyped-def]
