@@ -157,7 +157,8 @@ def references(task: Task, ks: list[int], draws: int) -> dict[str, dict]:
     res["TF-IDF + LinearSVC (supervised)"] = task.score(ovr(lambda: LinearSVC(class_weight="balanced"), Xtr,
                                                             task.Y[tr], Xte))
     res["logistic regression on embeddings (supervised)"] = task.score(
-        ovr(lambda: LogisticRegression(solver="liblinear", class_weight="balanced"), task.E[tr], task.Y[tr], task.E[te]))
+        ovr(lambda: LogisticRegression(solver="liblinear", class_weight="balanced"), task.E[tr], task.Y[tr],
+            task.E[te]))
     return res
 
 

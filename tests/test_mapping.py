@@ -220,7 +220,8 @@ def test_examples_helpers_and_errors(cb: Codebook, tmp_path) -> None:  # type: i
         read_examples(path, text_col="texts", codes_col="theme")
     with pytest.raises(Exception, match="row 1"):
         read_examples(pd.DataFrame({"text": ["x"], "codes": ["Nope"]}), codebook=cb)
-    long = pd.DataFrame({"doc_id": ["1", "1", "2"], "theme_id": ["care.food-and-meals", "access.parking", "access.parking"]})
+    long = pd.DataFrame({"doc_id": ["1", "1", "2"],
+                         "theme_id": ["care.food-and-meals", "access.parking", "access.parking"]})
     ex2 = examples_from_long(long, pd.DataFrame({"doc_id": ["1", "2", "3"], "text": ["a", "b", "c"]}))
     assert ex2["codes"].tolist() == ["care.food-and-meals|access.parking", "access.parking"]
 

@@ -235,7 +235,8 @@ class OvRLinearSVC:
             y = Y[keep, j]
             if y.sum() == 0 or y.sum() == len(y):
                 continue
-            svc = LinearSVC(C=self.C, class_weight="balanced", max_iter=5000, random_state=self.random_state).fit(X[keep], y)
+            svc = LinearSVC(C=self.C, class_weight="balanced", max_iter=5000, random_state=self.random_state)
+            svc.fit(X[keep], y)
             coef[:, j] = svc.coef_[0]
             icpt[j] = svc.intercept_[0]
         self.coef_ = sparse.csr_matrix(coef)

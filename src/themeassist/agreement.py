@@ -200,8 +200,9 @@ def agreement(
     >>> cb = Codebook.from_dict({"Food": None, "Staff": None})
     >>> s = pd.DataFrame({"doc_id": ["1", "2", "3", "4"], "suggested": ["Food", "Food", "Staff", ""]})
     >>> h = pd.DataFrame({"doc_id": ["1", "2", "3", "4"], "codes": ["Food", "Staff", "Staff", ""]})
-    >>> agreement(s, h, cb).set_index("theme_id").loc["food", ["precision", "recall"]].tolist()
-    [0.5, 1.0]
+    >>> row = agreement(s, h, cb).set_index("theme_id").loc["food"]
+    >>> float(row.precision), float(row.recall), int(row.n_both)
+    (0.5, 1.0, 1)
     """
     cb = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
     sug = suggestions

@@ -9,12 +9,16 @@ Three regimes, chosen from the examples (``regime="auto"``) or forced:
 =============  ================================================================================
 zero-shot      no examples: cosine similarity between each comment and each leaf's codebook text
                (name, prompt-like templates, parts of compound names, description, keywords,
-               examples), standardised per theme over the comments being scored (transductive),
-               so that a theme whose text resembles everything does not swallow the corpus.
+               examples), centred per comment and standardised per theme over the comments
+               being scored (transductive), so that a theme whose text resembles everything does
+               not swallow the corpus; plus the share of the theme's name/keyword words found in
+               the comment. The best theme is suggested unless it is below the theme's average.
 few-shot       some coded comments per leaf (median < 30 over the leaves that have any):
-               prototype, centroid-of-examples, nearest-neighbour vote and logistic regressions
-               (embeddings; TF-IDF word + character n-grams) stacked by a logistic regression
-               fitted on out-of-fold scores of the examples; thresholds tuned on the same folds.
+               prototype, centroid-of-examples, nearest-neighbour vote, logistic regression on
+               embeddings, linear SVMs on TF-IDF word + character n-grams and the share of the
+               theme's name/keyword words in the comment, stacked by a logistic regression
+               fitted on out-of-fold scores of the examples (non-negative weights, refitted per
+               leaf towards the shared fit); thresholds tuned on the same folds.
 supervised     median >= 30 coded comments per leaf: the same scorers, with per-leaf thresholds
                and base rates trusted more (they are shrunk less towards the shared ones).
 =============  ================================================================================
@@ -214,7 +218,9 @@ class ThemeMapper(BaseEstimator):
     embedder : str, Embedder or None
         Model name or object for :func:`themeassist.embed.get_embedder`; loaded on first use.
     lexical : bool, default True
-        Add a TF-IDF (word and character n-gram) logistic regression when there are examples.
+        With examples: add linear SVMs on TF-IDF word and character n-grams and the codebook-word
+        evidence to the stack (both need the texts; ``False`` works from embeddings alone).
+        Zero-shot always adds codebook-word evidence when texts are given.
     transductive : bool, default True
         In zero-shot, standardise scores per theme over the comments scored together (at least
         50); otherwise (and for small batches) fixed typical cosine statistics are used.
@@ -299,7 +305,8 @@ class ThemeMapper(BaseEstimator):
         check_param("min_score", self.min_score, between=(0.0, 1.0), allow_none=True, owner=self)
         check_param("n_folds", self.n_folds, types=int, owner=self)
         if self.n_folds < 2:
-            raise ValueError(f"The 'n_folds' parameter of ThemeMapper must be an int >= 2. Got {self.n_folds!r} instead.")
+            raise ValueError(f"The 'n_folds' parameter of ThemeMapper must be an int >= 2. "
+                             f"Got {self.n_folds!r} instead.")
 
     # ---- fit ----------------------------------------------------------------------------------
     @_one_blas_thread
@@ -374,7 +381,8 @@ class ThemeMapper(BaseEstimator):
             miss = [c for c in ("text", "codes") if c not in examples.columns]
             if miss:
                 raise CorpusError(f"ThemeMapper.fit: examples lack columns {miss} (columns: "
-                                  f"{list(map(str, examples.columns))}); use read_examples(..., text_col=, codes_col=).")
+                                  f"{list(map(str, examples.columns))}); "
+                                  "use read_examples(..., text_col=, codes_col=).")
             ex = examples.reset_index(drop=True).copy()
             if "doc_id" not in ex.columns:
                 ex["doc_id"] = [f"ex{i + 1}" for i in range(len(ex))]
@@ -396,7 +404,8 @@ class ThemeMapper(BaseEstimator):
             regime = "few-shot"
         if regime != "zero-shot" and (covered.size == 0 or self.n_examples_ < 4):
             raise ValueError(f"ThemeMapper: regime={regime!r} needs coded examples (at least 4 comments with codes "
-                             f"that resolve to themes); got {self.n_examples_} examples. Use regime='zero-shot' or 'auto'.")
+                             f"that resolve to themes); got {self.n_examples_} examples. "
+                             "Use regime='zero-shot' or 'auto'.")
         self.regime_ = regime
         if regime == "zero-shot":
             self.thresholds_ = np.full(L, 0.5)
@@ -478,7 +487,7 @@ class ThemeMapper(BaseEstimator):
             models["lr_tfidf"] = mm.OvRLinearSVC(C=s["c_tfidf"], random_state=self.random_state).fit(Xt, Y, M)
         return models
 
-    def _features(self, models, X: np.ndarray, texts: Sequence[str] | None) -> np.ndarray:  # type: ignore[no-untyped-def]
+    def _features(self, models: dict[str, Any], X: np.ndarray, texts: Sequence[str] | None) -> np.ndarray:
         feats = [mm.to_feature(X @ self.protos_.T, "proto"),
                  mm.to_feature(X @ models["centroids"].T, "centroid")]
         if len(models["knn_X"]):
@@ -574,7 +583,8 @@ class ThemeMapper(BaseEstimator):
         return texts, self._encode(texts)
 
     @_one_blas_thread
-    def predict_proba(self, X: Sequence[str] | np.ndarray | pd.DataFrame, *, embeddings: np.ndarray | None = None) -> np.ndarray:
+    def predict_proba(self, X: Sequence[str] | np.ndarray | pd.DataFrame, *,
+                      embeddings: np.ndarray | None = None) -> np.ndarray:
         """Scores in [0, 1] per comment and leaf, calibrated on the examples when there are some.
 
         Parameters
@@ -599,7 +609,8 @@ class ThemeMapper(BaseEstimator):
             return mm.decide(P, th, math.inf, self.top_k)
         return mm.decide(P, self.thresholds_, self.none_level_, self.top_k, rank=rank)
 
-    def predict(self, X: Sequence[str] | np.ndarray | pd.DataFrame, *, embeddings: np.ndarray | None = None) -> np.ndarray:
+    def predict(self, X: Sequence[str] | np.ndarray | pd.DataFrame, *,
+                embeddings: np.ndarray | None = None) -> np.ndarray:
         """Binary leaf indicators (n, n_leaves) of the suggested themes (the rule of :meth:`suggest`)."""
         self._check_fitted("predict")
         texts, E = self._inputs(X, embeddings)
