@@ -325,7 +325,8 @@ def suggest_dask(
         an address (``"tcp://host:8786"``): that cluster; a ``Client``: used as it is.
     n_workers, threads_per_worker, processes
         The LocalCluster's shape (ignored with a scheduler). Worker processes (the default) run
-        truly in parallel; threads (``processes=False``) start faster.
+        truly in parallel; threads (``processes=False``) start faster. Worker processes are
+        spawned: in a script, call this under ``if __name__ == "__main__":``.
     partition_size : int, default 20000
         Rows per partition (per task).
     max_in_flight : int, optional
