@@ -50,6 +50,14 @@ def test_zero_shot_suggests_the_obvious_theme(zero_shot) -> None:  # type: ignor
     assert P.argmax(1).tolist() == [0, 1, 2]
 
 
+def test_embedder_given_by_name_is_loaded(cb: Codebook, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # a model name (a str, which also has an .encode method) must be resolved, not called
+    mapper = ThemeMapper(embedder="static", cache_dir=tmp_path).fit(cb)
+    out = mapper.suggest(["There was nowhere to park the car at the hospital"])
+    assert mapper._get_embedder().model_id.startswith("static:")
+    assert out.loc[0, "suggested"].split("|")[0] == "Parking"
+
+
 @pytest.mark.slow
 def test_none_of_these_when_nothing_fits(zero_shot) -> None:  # type: ignore[no-untyped-def]
     out = zero_shot.suggest(["Quantum chromodynamics describes the strong interaction between quarks."])

@@ -279,7 +279,8 @@ class ThemeMapper(BaseEstimator):
     def _get_embedder(self) -> Any:
         emb = getattr(self, "_embedder_obj", None)
         if emb is None:
-            if self.embedder is not None and hasattr(self.embedder, "encode"):
+            if self.embedder is not None and not isinstance(self.embedder, (str, os.PathLike)) \
+                    and hasattr(self.embedder, "encode"):
                 emb = self.embedder
             else:
                 from themeassist.embed import get_embedder
