@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 
 from themeassist.codebook import Codebook, load_codebook
@@ -257,3 +259,27 @@ def test_align_candidates(cb: Codebook) -> None:
     assert th.loc[leaf[2], "found"] == False  # noqa: E712  (Parking: no candidate, no suggestion)
     assert th.loc["care", "found"] and th.loc["care", "n_suggested"] == 4
     assert al.to_frame() is al.candidates
+
+
+# ------------------------------------------------------------------- fast lexical features
+_WORDS = st.text(alphabet=st.sampled_from(list("abcdeéÉßİﬁ'-.1 \t\n\u00a0")), max_size=30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(fit_texts=st.lists(_WORDS, min_size=1, max_size=12), texts=st.lists(_WORDS, max_size=12),
+       min_df=st.integers(1, 2))
+def test_char_wb_transform_equals_scikit_learn(fit_texts: list[str], texts: list[str], min_df: int) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from themeassist._mapping_models import char_wb_transform
+
+    fit_texts = [*fit_texts, "café staff were kind", "kind staff"]
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=min_df, sublinear_tf=True,
+                          strip_accents="unicode").fit(fit_texts)
+    cache: dict[str, list[int]] = {}
+    for batch in (texts, texts[::-1]):  # the second call reuses the cached words
+        fast = char_wb_transform(vec, batch, cache)
+        assert fast.shape == (len(batch), len(vec.vocabulary_))
+        if batch:
+            ref = vec.transform(batch)
+            assert (fast != ref).nnz == 0

@@ -488,7 +488,8 @@ class ThemeMapper(BaseEstimator):
             models["lr_tfidf"] = mm.OvRLinearSVC(C=s["c_tfidf"], random_state=self.random_state).fit(Xt, Y, M)
         return models
 
-    def _features(self, models: dict[str, Any], X: np.ndarray, texts: Sequence[str] | None) -> np.ndarray:
+    def _features(self, models: dict[str, Any], X: np.ndarray, texts: Sequence[str] | None,
+                  word_cache: dict[str, list[int]] | None = None) -> np.ndarray:
         feats = [mm.to_feature(X @ self.protos_.T, "proto"),
                  mm.to_feature(X @ models["centroids"].T, "centroid")]
         if len(models["knn_X"]):
@@ -504,7 +505,7 @@ class ThemeMapper(BaseEstimator):
             from scipy import sparse
 
             word, char = models["tfidf"]
-            Xt = sparse.hstack([word.transform(texts), char.transform(texts)]).tocsr() / math.sqrt(2)
+            Xt = sparse.hstack([word.transform(texts), mm.char_wb_transform(char, texts, word_cache)]).tocsr() / math.sqrt(2)
             feats.append(mm.to_feature(models["lr_tfidf"].decision_function(Xt), "svm"))
             if self._leaf_terms.shape[0]:
                 Lx = mm.lexical_scores(mm.term_matrix(texts, self._term_vocab), self._leaf_terms, self._lex_idf)
@@ -550,8 +551,9 @@ class ThemeMapper(BaseEstimator):
         if self.regime_ == "zero-shot":
             return self._zero_shot(X, texts, stats)[0]
         # in chunks: the n-gram analysis of many texts at once needs much memory
+        cache: dict[str, list[int]] = {}  # words analysed into character n-grams, shared by the chunks
         out = [self._stacked(self._features(self._models, X[a:a + _CHUNK],
-                                            None if texts is None else texts[a:a + _CHUNK]))
+                                            None if texts is None else texts[a:a + _CHUNK], cache))
                for a in range(0, X.shape[0], _CHUNK)]
         return np.vstack(out) if out else np.zeros((0, self.protos_.shape[0]))
 
