@@ -30,6 +30,7 @@ import json
 import logging
 import re
 import time
+import warnings
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -460,7 +461,7 @@ class CandidateDiscovery(BaseEstimator):
         # from the text exactly as BERTopic preprocesses it
         vec_kw = {"ngram_range": tuple(self.ngram_range), "stop_words": self.stop_words}
         fit_texts = [texts[i] for i in fit_idx]
-        topic_model = self._engine(res, embedder)
+        topic_model = self._engine(res, embedder, E[fit_idx])
         clean = topic_model._preprocess_text(np.asarray(fit_texts, dtype=object))
         vocab = None
         for min_df in dict.fromkeys((res["min_df"], 1)):
@@ -480,7 +481,9 @@ class CandidateDiscovery(BaseEstimator):
         steps.set_postfix_str("UMAP + HDBSCAN")
         t1 = time.perf_counter()
         try:
-            topics_fit, probs_fit = topic_model.fit_transform(fit_texts, E[fit_idx])
+            with warnings.catch_warnings():  # precomputed neighbours: no UMAP.transform, not used here
+                warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
+                topics_fit, probs_fit = topic_model.fit_transform(fit_texts, E[fit_idx])
         except (ValueError, TypeError, IndexError, ZeroDivisionError) as err:
             raise ThemeassistError(
                 f"{who}: UMAP/HDBSCAN/c-TF-IDF failed on these {n_fit} comments ({type(err).__name__}: "
@@ -602,17 +605,22 @@ class CandidateDiscovery(BaseEstimator):
         return self
 
     # ---------------------------------------------------------------- pieces of fit
-    def _engine(self, res: dict[str, Any], embedder: Any):  # type: ignore[no-untyped-def]
+    def _engine(self, res: dict[str, Any], embedder: Any, E_fit: np.ndarray):  # type: ignore[no-untyped-def]
         from bertopic import BERTopic
         from bertopic.vectorizers import ClassTfidfTransformer
         from umap import UMAP
 
+        from themeassist._umap_speed import SMALL_DATA, enable_jit_cache, exact_cosine_knn
+
+        enable_jit_cache()
         if embedder is None and self.representation != "c-tf-idf":
             embedder = self._get_embedder()
+        # small inputs: UMAP's own exact neighbours, computed with one matrix product
+        knn = exact_cosine_knn(E_fit, res["n_neighbors"]) if len(E_fit) < SMALL_DATA else (None, None, None)
         umap_model = UMAP(
             n_neighbors=res["n_neighbors"], n_components=int(self.n_components), min_dist=float(self.min_dist),
             metric="cosine", n_epochs=int(self.n_epochs), low_memory=res["low_memory"],
-            random_state=int(self.random_state), n_jobs=1, verbose=False,
+            random_state=int(self.random_state), n_jobs=1, verbose=False, precomputed_knn=knn,
         )  # fmt: skip
         hdbscan_model = _GuardedHDBSCAN(min_cluster_size=res["min_topic_size"], min_samples=res["min_samples"],
                                         method=self.cluster_selection_method)  # fmt: skip
