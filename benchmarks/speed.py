@@ -593,6 +593,10 @@ def summary(rows: list[dict[str, Any]]) -> list[str]:
                            f"embedding cache, {m}: {r['seconds']:.1f} s (target {60 if kind == 'cold' else 10} s; "
                            f"discovery {r.get('discover_seconds', float('nan')):.1f} s of it; imports "
                            f"{r.get('imports_seconds', float('nan')):.1f} s more)")  # fmt: skip
+    if get("end to end (cold cache)", SEED_SIZE, "static"):
+        out.append("- (UMAP's numba code is compiled on the first discovery after installation and then read from "
+                   "numba's disk cache (themeassist._umap_speed): that first run of the seed-scale discovery "
+                   "takes about 4 s longer; the end-to-end rows above were measured after it)")  # fmt: skip
     sizes = sorted({r["size"] for r in ok if r["stage"] == "suggest (embed + map)"})
     rate = None
     for n in sizes:
