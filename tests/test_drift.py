@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -269,7 +271,10 @@ def test_run_drift_writes_tables_summary_and_figures(tmp_path, cb):
                     formats=("png",))
     names = sorted(p.name for p in res.files)
     assert names == ["changes.csv", "group_changes.csv", "group_prevalence.csv", "heatmap.png", "prevalence.csv",
-                     "prevalence.png", "summary.txt"]
+                     "prevalence.png", "prevalence_interactive.html", "summary.txt"]
+    page = (tmp_path / "out" / "prevalence_interactive.html").read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]*\bsrc=", page) and "Plotly.newPlot" in page
+    assert '"name":"Attitude"' in page and '"y":[30.0,0.0]' in page  # 12/40 comments, then none
     prev = pd.read_csv(tmp_path / "out" / "prevalence.csv")
     for col in ("period", "theme", "parent", "n_comments", "n_theme", "prevalence", "ci_low", "ci_high", "method"):
         assert col in prev.columns
@@ -299,3 +304,77 @@ def test_run_drift_reads_dates_into_quarters(tmp_path):
     a = res.prevalence[res.prevalence.theme == "a"].set_index("period")
     assert list(a.index) == ["2021Q3", "2021Q4", "2022Q1"] and a.n_comments.tolist() == [1, 2, 1]
     assert a.n_theme.tolist() == [1, 1, 0]
+
+
+# ---- candidate codes per period -----------------------------------------------------------------
+def _planted_assignments():
+    """4 periods x 50 substantive rows: code 0 everywhere; code 1 only from period 3; code 2 with one
+    stray comment in period 1, none in 2, then 8 per period; code 3 with 2 comments in periods 1 and 2
+    (never clearly absent) then 8; 5 outliers per period; plus 3 empty rows and 2 rows without a period."""
+    ids, per = [], []
+    for p in (1, 2, 3, 4):
+        cell = [0] * 15 + [-1] * 5
+        cell += [1] * (10 if p >= 3 else 0) + [2] * {1: 1, 2: 0}.get(p, 8) + [3] * (2 if p <= 2 else 8)
+        cell += [0] * (50 - len(cell))
+        ids += cell
+        per += [p] * 50
+    asg = pd.DataFrame({"doc_id": [f"d{i}" for i in range(len(ids))], "status": "ok",
+                        "candidate_id": pd.array(ids, dtype="Int64")})
+    extra = pd.DataFrame({"doc_id": ["e1", "e2", "e3", "n1", "n2"], "status": ["empty"] * 3 + ["ok"] * 2,
+                          "candidate_id": pd.array([None, None, None, 0, 1], dtype="Int64")})
+    return pd.concat([asg, extra], ignore_index=True), per + [1, 2, 2, None, ""]
+
+
+def test_candidate_periods_flags_codes_new_in_a_period():
+    from themeassist.drift import candidate_periods
+
+    asg, per = _planted_assignments()
+    cands = pd.DataFrame({"candidate_id": [-1, 0, 1, 2, 3], "label": ["(outliers)", "zero", "one", "two", "three"],
+                          "keywords": ["", "a|b", "c|d", "e", "f"]})
+    with pytest.warns(UserWarning, match="2 rows have no period \\(rows 203, 204\\)"):
+        t = candidate_periods(asg, per, candidates=cands)
+    assert t.candidate_id.tolist() == [c for c in (0, 1, 2, 3) for _ in range(4)]  # no row for the outliers
+    one = t[t.candidate_id == 1].set_index("period")
+    assert one.n_code.tolist() == [0, 0, 10, 10] and one.state.tolist() == ["absent", "absent", "present", "present"]
+    assert one.label.iloc[0] == "one" and one.keywords.iloc[0] == "c|d"
+    # n_comments: the 50 substantive rows of the period, outliers included; empty rows in n_excluded
+    assert one.n_comments.tolist() == [50] * 4 and one.n_excluded.tolist() == [1, 2, 0, 0]
+    assert one.loc[3, "share"] == pytest.approx(0.2)
+    lo, hi = wilson_interval(10, 50)
+    assert (one.loc[3, "ci_low"], one.loc[3, "ci_high"]) == pytest.approx((float(lo), float(hi)))
+    # a stray comment in period 1 is not presence: 'unclear', then absent, then new in period 3
+    two = t[t.candidate_id == 2].set_index("period")
+    assert two.state.tolist() == ["unclear", "absent", "present", "present"]
+    # the code present from period 1 and the one only 'unclear' before (never clearly absent) are not new
+    new = t[t.new_in_period]
+    assert new[["candidate_id", "period", "n_code"]].values.tolist() == [[1, 3, 10], [2, 3, 8]]
+    assert (new.flag == "appears").all() and set(new.first_present) == {3}
+    three = t[t.candidate_id == 3]
+    assert three.state.tolist() == ["unclear", "unclear", "present", "present"]
+    assert not three.new_in_period.any() and three.first_present.iloc[0] == 3 and pd.isna(three.new_period.iloc[0])
+    assert t[t.candidate_id == 0].first_present.iloc[0] == 1 and not t[t.candidate_id == 0].new_in_period.any()
+    # every input row accounted for
+    a = t.attrs
+    assert (a["n_rows"], a["n_no_period"], a["n_excluded"], a["n_outliers"]) == (205, 2, 3, 20)
+    assert a["n_no_period"] + a["n_excluded"] + a["n_outliers"] + a["n_assigned"] == a["n_rows"]
+    assert a["n_assigned"] == int(t.n_code.sum())
+
+
+def test_candidate_periods_rule_and_errors():
+    from themeassist.drift import candidate_periods
+
+    asg, per = _planted_assignments()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        # a stricter rule: 10 comments of 50 are not enough for min_count=12, so code 1 is never present
+        strict = candidate_periods(asg, per, min_count=12)
+        # the same periods given as a column name
+        by_col = candidate_periods(asg.assign(wave=per), "wave")
+    assert not strict.loc[strict.candidate_id == 1, "new_in_period"].any()
+    assert by_col[by_col.new_in_period].candidate_id.tolist() == [1, 2]
+    with pytest.raises(ThemeassistError, match="period has 3 values but assignments has 205 rows"):
+        candidate_periods(asg, [1, 2, 3])
+    with pytest.raises(ThemeassistError, match="lacks the column 'candidate_id'.*'doc_id', 'status'"):
+        candidate_periods(asg.drop(columns="candidate_id"), per)
+    with pytest.raises(ThemeassistError, match="period column 'year' not found"):
+        candidate_periods(asg, "year")

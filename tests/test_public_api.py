@@ -14,12 +14,13 @@ EXPECTED = [
     "CORPUS_COLUMNS", "CacheError", "CandidateDiscovery", "Codebook", "CodebookError", "CorpusError",
     "DEFAULT_NON_ANSWERS", "DriftResult", "NotFittedError", "QDAFormatError", "STATUSES", "Theme",
     "ThemeMapper", "ThemeassistError", "__version__", "agreement", "align_candidates", "build_static",
-    "changes", "codes_to_long", "content_shift", "discover_dask", "estimate_prevalence", "export_qdc",
-    "export_qdpx", "get_embedder", "iapt_demo_prevalence", "import_qdc", "import_qdpx", "load_codebook",
-    "load_corpus", "load_iapt_demo", "plot_heatmap", "plot_prevalence", "plot_tone", "prevalence",
-    "read_decisions", "read_examples", "read_table", "redact", "resumable_suggest", "run_all",
-    "run_chunked", "run_demo", "run_drift", "score_tone", "substantive", "suggest_dask", "suggest_hybrid",
-    "summarise_changes", "tone_by_theme", "write_report", "write_table",
+    "candidate_periods", "changes", "codes_to_long", "content_shift", "discover_dask", "estimate_prevalence",
+    "export_qdc", "export_qdpx", "get_embedder", "iapt_demo_prevalence", "import_qdc", "import_qdpx",
+    "load_codebook", "load_corpus", "load_iapt_demo", "plot_heatmap", "plot_prevalence",
+    "plot_prevalence_interactive", "plot_tone", "prevalence", "read_decisions", "read_examples", "read_table",
+    "redact", "resumable_suggest", "run_all", "run_chunked", "run_demo", "run_drift", "score_tone",
+    "substantive", "suggest_dask", "suggest_hybrid", "summarise_changes", "tone_by_theme", "write_report",
+    "write_table",
 ]  # fmt: skip
 
 

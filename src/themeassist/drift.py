@@ -6,8 +6,10 @@ comments coded (or suggested) for each theme, as a share of the substantive comm
 the classifier's errors with a coder-checked sample (see :mod:`themeassist.quantify`).
 :func:`changes` tests each theme for trend and for change between consecutive periods, corrects
 for the many themes tested and flags themes that appear, vanish or return;
-:func:`summarise_changes` writes the significant ones in plain English. :func:`run_drift` does
-all of it for a file and writes the tables, a summary and the figures.
+:func:`summarise_changes` writes the significant ones in plain English. :func:`candidate_periods`
+counts discovery's candidate codes per period under the same minimum-evidence rule and finds the
+codes that are new in a period. :func:`run_drift` does all of it for a file and writes the tables,
+a summary and the figures.
 
 Codes come in any of these forms (one entry per comment, in corpus order):
 
@@ -34,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from themeassist._drift_candidates import CANDIDATE_PERIOD_COLUMNS, candidate_periods
 from themeassist._drift_codes import (
     _CORPUS_STATUSES,
     _SUBSTANTIVE,
@@ -51,10 +54,12 @@ from themeassist._validation import check_param
 from themeassist.exceptions import ThemeassistError
 
 __all__ = [
+    "CANDIDATE_PERIOD_COLUMNS",
     "CHANGE_COLUMNS",
     "PREVALENCE_COLUMNS",
     "PREVALENCE_METHODS",
     "DriftResult",
+    "candidate_periods",
     "changes",
     "content_shift",
     "estimate_prevalence",
@@ -673,8 +678,8 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
               date_format: str | None = None,
               method: str = "auto", alpha: float = 0.05, min_count: float = 3, min_prev: float = 0.01,
               correction: str = "fdr_bh",
-              figures: bool = True, formats: Sequence[str] = ("png", "svg"), n_boot: int = 500,
-              random_state: int | None = 0) -> DriftResult:
+              figures: bool = True, formats: Sequence[str] = ("png", "svg"), interactive: bool = True,
+              n_boot: int = 500, random_state: int | None = 0) -> DriftResult:
     """Drift analysis of a coded file: tables, summary and figures in ``out_dir``.
 
     Parameters
@@ -695,8 +700,8 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
         Metadata column (profession, trust): adds tables by period x group and group tests.
     out_dir : path
         Folder for the outputs (created): ``prevalence.csv``, ``changes.csv``, ``summary.txt``,
-        ``prevalence.<fmt>``, ``heatmap.<fmt>`` and, when present, ``group_prevalence.csv``,
-        ``group_changes.csv``, ``tone.csv`` and ``tone.<fmt>``.
+        ``prevalence.<fmt>``, ``heatmap.<fmt>``, ``prevalence_interactive.html`` and, when present,
+        ``group_prevalence.csv``, ``group_changes.csv``, ``tone.csv`` and ``tone.<fmt>``.
     respondent_col, text_col : str, optional
         Respondent id (respondent-level prevalence) and comment text (tone; default: a ``text``
         column when there is one).
@@ -706,6 +711,9 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
         As in :func:`changes`.
     figures, formats
         Whether to draw the figures, and in which formats.
+    interactive : bool
+        With ``figures``, also write ``prevalence_interactive.html``
+        (:func:`themeassist.plots.plot_prevalence_interactive`: one self-contained file, opens offline).
     n_boot, random_state
         Bootstrap replicates and seed for model-based intervals.
 
@@ -797,4 +805,10 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
                 path = out / f"{name}.{fmt}"
                 fig.savefig(path, dpi=200 if fmt == "png" else None)
                 files.append(path)
+        if interactive:
+            from themeassist.plots import plot_prevalence_interactive
+
+            path = out / "prevalence_interactive.html"
+            plot_prevalence_interactive(prev, codebook, path=path)
+            files.append(path)
     return DriftResult(prev, ch, summary, gprev, gch, tone_table, tuple(files))

@@ -2,14 +2,18 @@
 
 Nothing is shown or saved here; call ``fig.savefig("prevalence.png", dpi=200)`` or ``.svg``.
 The functions use matplotlib's object API (no global pyplot state), so they are safe in scripts,
-notebooks and threads.
+notebooks and threads. :func:`plot_prevalence_interactive` is the exception: a plotly figure,
+optionally written as one self-contained HTML file (plotly.js inlined, nothing fetched).
 """
 
 from __future__ import annotations
 
+import html
 import math
+import os
 import textwrap
-from typing import Any, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -17,7 +21,16 @@ from matplotlib.figure import Figure
 
 from themeassist.exceptions import ThemeassistError
 
-__all__ = ["plot_heatmap", "plot_prevalence", "plot_tone"]
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+__all__ = ["plot_heatmap", "plot_prevalence", "plot_prevalence_interactive", "plot_tone"]
+
+# matplotlib's tab10 (the C0..C9 of the static figures), so both kinds of figure match
+_TAB10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+          "#17becf")
+_CSP = ("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src 'unsafe-inline'; "
+        "style-src 'unsafe-inline'; img-src data: blob:; font-src data:\">")
 
 
 def _check(table: pd.DataFrame, need: Sequence[str], who: str) -> None:
@@ -236,3 +249,156 @@ def plot_tone(tone_table: pd.DataFrame, *, themes: Sequence[str] | None = None, 
     if title:
         fig.suptitle(title)
     return fig
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _floats(values: pd.Series, scale: float) -> list[float | None]:
+    """Plain floats (None for missing): readable JSON in the HTML, not plotly's base64 arrays."""
+    return [None if not np.isfinite(v) else round(scale * float(v), 6) for v in values.to_numpy(float)]
+
+
+def plot_prevalence_interactive(prev_table: pd.DataFrame, codebook: Any = None, *, level: str | int = "leaves",
+                                by: str | None = None, ncols: int = 2, percent: bool = True,
+                                title: str | None = None,
+                                path: str | os.PathLike[str] | None = None) -> go.Figure:
+    """Interactive prevalence lines with interval ribbons (plotly), one panel per parent theme.
+
+    The interactive twin of :func:`plot_prevalence`: hovering a point shows the theme, its
+    parent, the period, the prevalence, its interval and the counts; clicking a legend entry hides
+    or shows a theme. With ``path`` the figure is written as ONE HTML file that opens offline:
+    plotly.js is inlined (no CDN), and a Content-Security-Policy forbids loading anything.
+
+    Parameters
+    ----------
+    prev_table : DataFrame
+        The result of :func:`themeassist.drift.prevalence` (columns ``period``, ``theme``,
+        ``prevalence``, ``ci_low``, ``ci_high``; ``n_theme``, ``n_comments``, ``parent``,
+        ``theme_id``, ``is_leaf``/``depth`` used when present).
+    codebook : Codebook, optional
+        Orders the panels and lines as in the codebook.
+    level : "leaves" or int
+        As in :func:`plot_prevalence`.
+    by : str, optional
+        A column whose values are shown one at a time, picked from a menu (e.g. ``"source"`` of
+        the pipeline's prevalence table, or ``"group"``). Default: ``"source"``, then
+        ``"group"``, when the table has several values there.
+    ncols : int
+        Panels per row.
+    percent : bool
+        Y axis in percent (else a proportion).
+    title : str, optional
+        Figure title.
+    path : path, optional
+        Write the self-contained HTML file there (about 5 MB, most of it plotly.js).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Per theme (and ``by`` value) three traces: the interval's lower edge, its upper edge
+        filled down to it, and the prevalence line (named by the theme, with the hover text).
+
+    Examples
+    --------
+    >>> from themeassist.drift import prevalence
+    >>> t = prevalence(["a", "b", "a|b", ""], period=[1, 1, 2, 2])
+    >>> fig = plot_prevalence_interactive(t)
+    >>> [tr.name for tr in fig.data if tr.showlegend is not False]
+    ['a', 'b']
+    >>> fig.data[2].y
+    (50.0, 50.0)
+    """
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    _check(prev_table, ("period", "theme", "prevalence", "ci_low", "ci_high"), "plot_prevalence_interactive")
+    if by is None:
+        by = next((c for c in ("source", "group") if c in prev_table.columns
+                   and prev_table[c].astype(str).nunique() > 1), None)
+    elif by not in prev_table.columns:
+        raise ThemeassistError(f"plot_prevalence_interactive: column {by!r} (by=) not found (columns: "
+                               f"{', '.join(map(repr, map(str, prev_table.columns)))}).")
+    choices = list(dict.fromkeys(prev_table[by].astype(str))) if by else [""]
+    periods = list(pd.unique(prev_table["period"]))
+    xs = [str(p) for p in periods]
+    scale = 100.0 if percent else 1.0
+    unit = "%" if percent else ""
+    layout_panels = _panels(prev_table if by is None else prev_table[prev_table[by].astype(str) == choices[0]],
+                            codebook, str(level))
+    if not layout_panels or all(sub.empty for _, sub in layout_panels):
+        raise ThemeassistError("plot_prevalence_interactive: no rows to draw at this level; try level='leaves' or "
+                               "level=0.")
+    parents = [p for p, _ in layout_panels]
+    ncols = max(1, min(ncols, len(parents)))
+    nrows = math.ceil(len(parents) / ncols)
+    fig = make_subplots(rows=nrows, cols=ncols, shared_xaxes=True, vertical_spacing=min(0.12, 0.3 / nrows),
+                        subplot_titles=[html.escape(p or "Themes", quote=False) for p in parents])
+    owners: list[str] = []
+    for choice in choices:
+        table = prev_table if by is None else prev_table[prev_table[by].astype(str) == choice]
+        panels = dict(_panels(table, codebook, str(level)))
+        for i, parent in enumerate(parents):
+            sub = panels.get(parent)
+            if sub is None:
+                continue
+            row, col = i // ncols + 1, i % ncols + 1
+            for k, (theme, rows) in enumerate(sub.groupby("theme", sort=False)):
+                rows = rows.drop_duplicates("period").set_index("period").reindex(periods)
+                colour = _TAB10[k % 10]
+                name = html.escape(str(theme), quote=False)
+                group = f"{choice}|{parent}|{theme}"
+                lo, hi = _floats(rows["ci_low"], scale), _floats(rows["ci_high"], scale)
+                counts = [[_floats(rows[c], 1.0)[j] if c in rows.columns else None for c in ("n_theme", "n_comments")]
+                          for j in range(len(rows))]
+                visible = choice == choices[0]
+                edge = {"x": xs, "mode": "lines", "line": {"width": 0, "color": colour}, "hoverinfo": "skip",
+                        "showlegend": False, "legendgroup": group, "visible": visible}
+                fig.add_trace(go.Scatter(y=lo, name=f"{name} (interval, lower)", **edge), row=row, col=col)
+                fig.add_trace(go.Scatter(y=hi, name=f"{name} (interval)", fill="tonexty",
+                                         fillcolor=_rgba(colour, 0.15), **edge), row=row, col=col)
+                extra = f"<extra>{html.escape(choice, quote=False)}</extra>" if choice else "<extra></extra>"
+                fig.add_trace(go.Scatter(
+                    x=xs, y=_floats(rows["prevalence"], scale), name=name, mode="lines+markers",
+                    line={"color": colour}, marker={"size": 6}, legendgroup=group, visible=visible,
+                    customdata=[[lo[j], hi[j], *counts[j]] for j in range(len(xs))],
+                    hovertemplate=(f"<b>{name}</b>" + (f" ({html.escape(parent, quote=False)})" if parent else "")
+                                   + "<br>period: %{x}<br>prevalence: %{y:.1f}" + unit
+                                   + "<br>95% interval: %{customdata[0]:.1f}–%{customdata[1]:.1f}" + unit
+                                   + "<br>comments with the theme: %{customdata[2]:.1f} of %{customdata[3]:.0f}"
+                                   + extra)), row=row, col=col)
+                owners += [choice] * 3
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=xs)
+    fig.update_yaxes(title_text="prevalence (%)" if percent else "prevalence", rangemode="tozero", col=1)
+    fig.update_yaxes(rangemode="tozero")
+    menus = []
+    if by is not None and len(choices) > 1:
+        menus = [{"buttons": [{"label": html.escape(c, quote=False), "method": "update",
+                               "args": [{"visible": [o == c for o in owners]}]} for c in choices],
+                  "direction": "down", "x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "bottom",
+                  "pad": {"b": 30}}]
+    fig.update_layout(title={"text": html.escape(title or "Prevalence by period", quote=False)},
+                      template="plotly_white", height=max(360, 300 * nrows + 80), hovermode="closest",
+                      legend={"tracegroupgap": 0, "font": {"size": 11}}, updatemenus=menus,
+                      margin={"t": 110 if menus else 80})
+    if path is not None:
+        _write_html(fig, Path(path), title or "Prevalence by period")
+    return fig
+
+
+def _write_html(fig: go.Figure, path: Path, title: str) -> Path:
+    """One HTML file, plotly.js inlined, a CSP that lets nothing be fetched."""
+    from themeassist.io.tables import atomic_write_text
+
+    page = fig.to_html(include_plotlyjs=True, full_html=True, include_mathjax=False,
+                       config={"displaylogo": False, "responsive": True,
+                               "toImageButtonOptions": {"format": "svg"}})
+    head = '<meta charset="utf-8" />'
+    if head not in page:
+        raise ThemeassistError("plot_prevalence_interactive: unexpected HTML from plotly (no charset meta); cannot "
+                               "add the Content-Security-Policy.")
+    page = page.replace(head, f"{head}\n    {_CSP}\n    <title>{html.escape(title)}</title>", 1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write_text(path, page)
