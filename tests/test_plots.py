@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
+import subprocess
+
+import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
 from themeassist.codebook import Codebook
 from themeassist.drift import prevalence
 from themeassist.exceptions import ThemeassistError
-from themeassist.plots import plot_heatmap, plot_prevalence, plot_tone
+from themeassist.plots import plot_heatmap, plot_prevalence, plot_prevalence_interactive, plot_tone
 from themeassist.tone import score_tone, tone_by_theme
 
 
@@ -58,3 +64,59 @@ def test_plot_tone_panels(table):
     assert [ax.get_title() for ax in fig.axes] == ["(all comments)", "Staff", "Access"]
     assert fig.axes[0].get_ylabel() == "mean compound"
     assert len(plot_tone(tt, themes=["Waiting"]).axes) == 1
+
+
+# ---- interactive ----------------------------------------------------------------------------------
+CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
+
+
+def _figure_json(page: str) -> list[dict]:
+    """The traces plotly wrote into the page (the first argument after the div id of Plotly.newPlot)."""
+    start = page.index("Plotly.newPlot(")
+    data = page[page.index("[", start):]
+    return json.JSONDecoder().raw_decode(data)[0]
+
+
+def test_plot_prevalence_interactive_is_one_offline_file(table, tmp_path):
+    cb, t = table
+    both = pd.concat([t.assign(source="human"), t.assign(source="suggested")], ignore_index=True)
+    path = tmp_path / "figs" / "prevalence_interactive.html"
+    fig = plot_prevalence_interactive(both, cb, path=path, title="Prevalence <by> year")
+    page = path.read_text(encoding="utf-8")
+    # offline: plotly.js inlined, no script fetched from anywhere, a CSP that forbids fetching
+    assert len(page) > 1_000_000 and "Plotly.newPlot" in page
+    assert not re.search(r"<script[^>]*\bsrc\s*=", page, flags=re.I)
+    assert "cdn.plot.ly/plotly" not in page and "default-src 'none'" in page
+    assert "<title>Prevalence &lt;by&gt; year</title>" in page
+    # the theme names and the data points: Attitude 1 of 3 comments in each year (33.3%), with its interval
+    traces = _figure_json(page)
+    lines = [tr for tr in traces if tr.get("mode") == "lines+markers"]
+    assert [tr["name"] for tr in lines] == ["Attitude", "Competence", "Waiting", "Parking"] * 2  # two sources
+    att = lines[0]
+    assert att["x"] == ["2020", "2021"] and att["y"] == pytest.approx([100 / 3, 100 / 3])
+    row = t[t.theme == "Attitude"].iloc[0]
+    assert att["customdata"][0] == pytest.approx([100 * row.ci_low, 100 * row.ci_high, 1, 3])
+    assert "95% interval" in att["hovertemplate"] and "(Staff)" in att["hovertemplate"]
+    # one source shown at a time, picked from a menu
+    assert [tr["visible"] for tr in lines] == [True] * 4 + [False] * 4
+    assert [b["label"] for b in fig.layout.updatemenus[0].buttons] == ["human", "suggested"]
+    ribbon = traces[1]
+    assert ribbon["fill"] == "tonexty" and ribbon["showlegend"] is False
+    with pytest.raises(ThemeassistError, match="column 'wave'"):
+        plot_prevalence_interactive(t, by="wave")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed (.ci/run installs it in CI)")
+def test_plot_prevalence_interactive_renders_offline(table, tmp_path):
+    cb, t = table
+    path = tmp_path / "p.html"
+    plot_prevalence_interactive(t, cb, path=path)
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", path.resolve().as_uri()]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)  # type: ignore[arg-type]
+    assert res.returncode == 0, res.stderr[-2000:]
+    dom = res.stdout
+    assert dom.count('class="main-svg"') >= 2  # plotly.js ran under the CSP and drew the figure
+    assert dom.count('class="trace scatter') == 12  # 4 themes x (lower edge, ribbon, line)
+    assert ">Attitude<" in dom and ">Staff<" in dom and ">Access<" in dom
