@@ -70,6 +70,18 @@ def _run_folder(root: Path) -> Path:
     }), run / "prevalence.csv")
     write_table(pd.DataFrame({"theme": ["The Failing Professional"], "p_trend": [0.004], "flag": ["vanishes"]}),
                 run / "changes.csv")
+    periods = pd.DataFrame({  # the columns of themeassist.drift.candidate_periods, code 1 new in 2015
+        "candidate_id": [0, 0, 1, 1], "label": ["targets / recovery / numbers"] * 2 + ["<b>supervision</b>"] * 2,
+        "keywords": ["targets|recovery"] * 2 + ["supervision|reflective"] * 2, "period": ["2014", "2015"] * 2,
+        "n_comments": [40, 50, 40, 50], "n_excluded": [1, 0, 1, 0], "n_code": [12, 15, 0, 9],
+        "share": [0.3, 0.3, 0.0, 0.18], "ci_low": [0.18, 0.19, 0.0, 0.1], "ci_high": [0.45, 0.44, 0.09, 0.31],
+        "state": ["present", "present", "absent", "present"], "flag": ["", "", "", "appears"],
+        "first_present": ["2014", "2014", "2015", "2015"], "new_period": ["", "", "2015", "2015"],
+        "new_in_period": [False, False, False, True],
+    })
+    write_table(periods, run / "candidate_periods.csv")
+    write_table(periods[periods["new_in_period"]], run / "new_candidates.csv")
+    (run / "figures" / "prevalence_interactive.html").write_text("<!doctype html><p>interactive</p>", "utf-8")
     (run / "summary.txt").write_text("- The Failing Professional vanishes in 2015 <b>(p=0.004)</b>\n", "utf-8")
     write_table(pd.DataFrame({"theme": ["The Failing Professional"], "precision": [0.5], "recall": [1.0],
                               "f1": [0.667]}), run / "agreement.csv")
@@ -97,8 +109,8 @@ def page(run_dir: Path) -> str:
 
 
 def test_every_section_present(page: str) -> None:
-    for key in ("overview", "hierarchy", "candidates", "mapping", "prevalence", "changes", "agreement",
-                "provenance"):
+    for key in ("overview", "hierarchy", "candidates", "mapping", "prevalence", "changes", "emerging",
+                "agreement", "provenance"):
         assert f'<section id="{key}">' in page
     assert "New-theme candidates" in page and "Themes not found" in page
 
@@ -138,6 +150,24 @@ def test_values_shown(page: str) -> None:
     assert mapping.count("<tr><td><b>targets / recovery / numbers</b>") == 1
     assert "100.0% of its comments, similarity 0.71" in mapping and "50.0% of its comments" in mapping
     assert "Prevalence per year" in page  # caption from the manifest
+
+
+def test_new_candidates_and_the_interactive_link(page: str, run_dir: Path) -> None:
+    new = page.split('<section id="emerging">')[1].split("</section>")[0]
+    assert "<h2>Candidate codes new in a period</h2>" in new and "at least 3 comments" in new
+    # the one new code: escaped label, keywords, the period, its counts and the earlier period's
+    assert new.count("<tr><td>") == 1 and "<b>&lt;b&gt;supervision&lt;/b&gt;</b>" in new
+    assert '<span class="kw">reflective</span>' in new and "<td>2015</td>" in new
+    assert "9 of 50" in new and "18.0%" in new and "2014: 0 of 40" in new
+    assert "targets / recovery" not in new  # present from the first period: not new
+    # the report runs no script: the interactive figure is a relative link to its own file
+    assert '<a href="../figures/prevalence_interactive.html">' in page  # the report is in run/out/
+    assert '<a href="figures/prevalence_interactive.html">' in render_report(run_dir)
+    none = run_dir.parent / "none"
+    none.mkdir()
+    write_table(pd.DataFrame(columns=["candidate_id", "period", "n_code", "n_comments"]), none / "new_candidates.csv")
+    quiet = render_report(none)
+    assert "No candidate code is new in a period." in quiet and "prevalence_interactive" not in quiet
 
 
 def test_partial_folder_and_default_output(tmp_path: Path) -> None:
@@ -183,6 +213,7 @@ def test_renders_in_headless_chromium(run_dir: Path, page: str, tmp_path: Path) 
     rendered = dom.stdout
     for heading in ("Overview", "Theme hierarchy and counts", "Candidate codes",
                     "Mapping candidate codes to the codebook", "Prevalence over time", "Change summary",
+                    "Candidate codes new in a period",
                     "Agreement with human coding", "Provenance"):
         assert f"<h2>{heading}</h2>" in rendered.replace("&amp;", "&")
     assert "The Failing Professional" in rendered and "targets / recovery / numbers" in rendered

@@ -16,8 +16,10 @@ Overview               ``manifest.json``, ``corpus.csv``
 Theme hierarchy        ``hierarchy.csv``
 Candidate codes        ``candidate_codes.csv`` (+ ``corpus.csv`` for quotes, ``alignment.csv``)
 Mapping                ``alignment.csv``, ``hierarchy.csv`` (themes not found)
-Prevalence             ``figures/*.png|svg``, ``prevalence.csv``
+Prevalence             ``figures/*.png|svg``, ``prevalence.csv`` (+ a relative link to
+                       ``figures/prevalence_interactive.html`` when it exists: scripts stay out)
 Changes                ``summary.txt``, ``changes.csv``
+Emerging               ``new_candidates.csv`` (+ ``candidate_periods.csv`` for the earlier periods)
 Agreement              ``agreement.csv``
 Provenance             ``manifest.json``
 =====================  ==============================================================
@@ -31,6 +33,7 @@ import html
 import json
 import numbers
 import os
+import urllib.parse
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -42,7 +45,9 @@ from themeassist.io.tables import atomic_write_text
 
 __all__ = ["render_report", "write_report"]
 
-SECTIONS = ("overview", "hierarchy", "candidates", "mapping", "prevalence", "changes", "agreement", "provenance")
+SECTIONS = ("overview", "hierarchy", "candidates", "mapping", "prevalence", "changes", "emerging", "agreement",
+            "provenance")
+_INTERACTIVE = ("figures/prevalence_interactive.html", "prevalence_interactive.html")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _MAX_IMAGE_BYTES = 8 * 1024 * 1024
 _SOURCES = {"adjusted": "suggestions, adjusted for the model's errors", "suggested": "suggestions counted",
@@ -478,13 +483,25 @@ def _prevalence_table(prev: pd.DataFrame) -> str:
     return "".join(blocks)
 
 
-def _prevalence(run: Path, prev: pd.DataFrame | None, captions: dict[str, str]) -> str:
+def _interactive_link(run: Path, report_dir: Path) -> str:
+    """A relative link to the interactive figure (a separate file: this page runs no script)."""
+    for rel in _INTERACTIVE:
+        target = run / rel
+        if target.is_file() and not target.is_symlink():
+            href = Path(os.path.relpath(target.resolve(), report_dir.resolve())).as_posix()
+            return (f'<p class="note"><a href="{_e(urllib.parse.quote(href))}">Interactive version of the '
+                    "prevalence figure</a> (a separate HTML file next to this report: hover a point for its "
+                    "period, prevalence, interval and counts; it opens offline).</p>")
+    return ""
+
+
+def _prevalence(run: Path, prev: pd.DataFrame | None, captions: dict[str, str], report_dir: Path) -> str:
     figs = _figures(run, captions)
     if not figs and prev is None:
         return _section("prevalence", "Prevalence over time", '<p class="note">No prevalence.csv or figures.</p>')
     note = ('<p class="note">Share of substantive comments per period for each theme, with 95% intervals. '
             "Suggestion-based estimates carry the model's errors; where a coder-checked sample was given, "
-            "the adjusted estimate corrects for them.</p>")
+            "the adjusted estimate corrects for them.</p>") + _interactive_link(run, report_dir)
     tables = _prevalence_table(prev) if prev is not None and len(prev) else ""
     return _section("prevalence", "Prevalence over time", note + figs + tables)
 
@@ -536,6 +553,47 @@ def _changes(run: Path, changes: pd.DataFrame | None, max_rows: int) -> str:
     return _section("changes", "Change summary", "".join(parts))
 
 
+def _emerging(new: pd.DataFrame | None, per: pd.DataFrame | None, rule: Any, max_rows: int) -> str:
+    """Candidate codes new in a period: label, keywords, the period, its counts and the periods before."""
+    if new is None:
+        return ""
+    rule = rule if isinstance(rule, dict) else {}
+    n_min = rule.get("min_count", 3)
+    floor = _fmt("share", rule.get("min_prev", 0.01))[0]
+    note = ('<p class="note">Candidate codes of discovery that are <i>new</i> in a period: present there (at least '
+            f"{_e(n_min)} comments and a 95% interval above {_e(floor)} of the period's comments) after a period "
+            "where they were absent (no comment) and none where they were present, the minimum-evidence rule of "
+            "the change tests: one stray comment never makes a code present. Counts of every code in every "
+            "period are in candidate_periods.csv.</p>")
+    need = {"candidate_id", "period", "n_code", "n_comments"}
+    if not len(new) or not need <= set(new.columns):
+        return _section("emerging", "Candidate codes new in a period",
+                        note + '<p class="note">No candidate code is new in a period.</p>')
+    rows = []
+    for _, r in new.head(max_rows).iterrows():
+        cid = _display_text(r["candidate_id"])
+        label = _display_text(r.get("label", "")) or f"code {cid}"
+        kws = "".join(f'<span class="kw">{_e(k)}</span>' for k in _split(r.get("keywords", ""))[:8])
+        before = ""
+        if per is not None and need <= set(per.columns):
+            mine = per[per["candidate_id"].astype(str) == str(r["candidate_id"])]
+            periods = [str(p) for p in mine["period"]]
+            upto = periods.index(str(r["period"])) if str(r["period"]) in periods else 0
+            before = ", ".join(f"{_e(p)}: {_fmt('n_code', k)[0]} of {_fmt('n_comments', m)[0]}"
+                               for p, k, m in zip(periods[:upto], mine["n_code"], mine["n_comments"]))
+        share = _fmt("share", r["share"])[0] if "share" in new.columns else ""
+        rows.append(f"<tr><td><b>{_e(label)}</b><br><span class='muted'>#{_e(cid)}</span></td><td>{kws}</td>"
+                    f"<td>{_e(_display_text(r['period']))}</td>"
+                    f"<td class='num'>{_fmt('n_code', r['n_code'])[0]} of {_fmt('n_comments', r['n_comments'])[0]}"
+                    f"<br><span class='muted'>{share}</span></td><td>{before}</td></tr>")
+    more = (f'<p class="note">Showing {max_rows} of {len(new)} codes (all in new_candidates.csv).</p>'
+            if len(new) > max_rows else "")
+    table = ("<table><thead><tr><th>Candidate code</th><th>Keywords</th><th>New in</th><th class='num'>Comments "
+             "(share)</th><th>Earlier periods (comments of all)</th></tr></thead><tbody>"
+             f"{''.join(rows)}</tbody></table>{more}")
+    return _section("emerging", "Candidate codes new in a period", note + table)
+
+
 def _agreement(agree: pd.DataFrame | None, max_rows: int) -> str:
     if agree is None:
         return ""
@@ -578,6 +636,9 @@ def _provenance(manifest: dict[str, Any]) -> str:
 def render_report(run_dir: str | os.PathLike[str], *, title: str | None = None, max_rows: int = 200) -> str:
     """Return the report of a run folder as one HTML string (see :func:`write_report`).
 
+    Links to other files of the run (the interactive figure) are relative to ``run_dir``, where
+    the report is written by default.
+
     Examples
     --------
     >>> import tempfile, pandas as pd
@@ -588,9 +649,12 @@ def render_report(run_dir: str | os.PathLike[str], *, title: str | None = None, 
     >>> "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page
     True
     """
-    run = Path(run_dir)
+    return _render(Path(run_dir), title=title, max_rows=max_rows, report_dir=Path(run_dir))
+
+
+def _render(run: Path, *, title: str | None, max_rows: int, report_dir: Path) -> str:
     if not run.is_dir():
-        raise ThemeassistError(f"write_report: run folder {os.fspath(run_dir)!r} does not exist; pass the folder "
+        raise ThemeassistError(f"write_report: run folder {os.fspath(run)!r} does not exist; pass the folder "
                                "written by `themeassist demo` (or discover/suggest/drift).")
     manifest: dict[str, Any] = {}
     if (run / "manifest.json").is_file():
@@ -601,7 +665,8 @@ def render_report(run_dir: str | os.PathLike[str], *, title: str | None = None, 
         if not isinstance(manifest, dict):
             manifest = {}
     tables = {name: _read_csv(run / f"{name}.csv") for name in
-              ("corpus", "hierarchy", "candidate_codes", "alignment", "prevalence", "changes", "agreement")}
+              ("corpus", "hierarchy", "candidate_codes", "alignment", "prevalence", "changes", "agreement",
+               "new_candidates", "candidate_periods")}
     if not any(t is not None for t in tables.values()) and not (run / "figures").is_dir():
         raise ThemeassistError(f"write_report: {os.fspath(run)!r} holds none of the files a run writes "
                                "(candidate_codes.csv, suggestions.csv, prevalence.csv, ...).")
@@ -612,8 +677,11 @@ def render_report(run_dir: str | os.PathLike[str], *, title: str | None = None, 
         _hierarchy(tables["hierarchy"]),
         _candidates(tables["candidate_codes"], tables["corpus"], tables["alignment"], max_rows=max_rows),
         _mapping(tables["alignment"], tables["hierarchy"], max_rows),
-        _prevalence(run, tables["prevalence"], captions),
+        _prevalence(run, tables["prevalence"], captions, report_dir),
         _changes(run, tables["changes"], max_rows),
+        _emerging(tables["new_candidates"], tables["candidate_periods"],
+                  (manifest.get("params") or {}).get("candidate_periods") if isinstance(manifest.get("params"), dict)
+                  else None, max_rows),
         _agreement(tables["agreement"], max_rows),
         _provenance(manifest),
     ]
@@ -664,6 +732,6 @@ def write_report(run_dir: str | os.PathLike[str], out_html: str | os.PathLike[st
     >>> write_report("demo-output", "demo-output/report.html")   # doctest: +SKIP
     PosixPath('demo-output/report.html')
     """
-    html_text = render_report(run_dir, title=title, max_rows=max_rows)
     out = Path(out_html) if out_html is not None else Path(run_dir) / "report.html"
+    html_text = _render(Path(run_dir), title=title, max_rows=max_rows, report_dir=out.parent)
     return atomic_write_text(out, html_text)
