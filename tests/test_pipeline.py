@@ -23,7 +23,8 @@ from themeassist.pipeline import DemoResult, run_all, run_demo, theme_counts
 
 RUN_FILES = ("corpus.csv", "codebook.yaml", "hierarchy.csv", "candidate_codes.csv", "assignments.csv",
              "suggestions.csv", "alignment.csv", "prevalence.csv", "changes.csv", "summary.txt", "agreement.csv",
-             "manifest.json", "report.html")
+             "candidate_periods.csv", "new_candidates.csv", "figures/prevalence_interactive.html", "manifest.json",
+             "report.html")
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -165,6 +166,41 @@ def test_demo_report_content(demo: DemoResult) -> None:
     out = demo.out_dir / "again.html"
     assert main(["report", str(demo.out_dir), "--out", str(out)]) == 0
     assert '<section id="mapping">' in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_demo_candidate_codes_per_period_and_new_ones(demo: DemoResult) -> None:
+    per, new, asg, corpus = (_read(demo.candidate_periods), _read(demo.new_candidates), _read(demo.assignments),
+                             _read(demo.corpus))
+    assert demo.new_candidates == demo.out_dir / "new_candidates.csv"
+    # one row per candidate code x period, counts that add up to the assignments
+    codes = sorted(int(c) for c in set(asg["candidate_id"]) - {"", "-1"})
+    periods = sorted(set(corpus["period"]))
+    assert len(per) == len(codes) * len(periods)
+    sub = asg.assign(period=corpus["period"])[asg["candidate_id"] != ""]
+    want = sub.groupby(["candidate_id", "period"]).size()
+    got = per[per["n_code"] > 0].set_index(["candidate_id", "period"])["n_code"]
+    assert got.sort_index().to_dict() == want.sort_index().to_dict()
+    n_sub = corpus.assign(ok=corpus["status"].isin(["ok", "truncated"])).groupby("period")["ok"].sum()
+    assert per.groupby("period")["n_comments"].first().to_dict() == n_sub.to_dict()
+    manifest = json.loads(demo.manifest.read_text(encoding="utf-8"))
+    acc = manifest["params"]["candidate_periods"]
+    assert acc["n_rows"] == len(corpus)
+    assert acc["n_rows"] == acc["n_no_period"] + acc["n_excluded"] + acc["n_outliers"] + acc["n_assigned"]
+    # new codes: the new_in_period rows, present there, and below the evidence rule in every earlier period
+    assert new.astype(str).equals(per[per["new_in_period"].astype(str) == "True"].reset_index(drop=True).astype(str))
+    assert len(new) > 0 and (new["state"] == "present").all() and (new["flag"] == "appears").all()
+    for _, r in new.iterrows():
+        before = per[(per["candidate_id"] == r["candidate_id"]) & (per["period"] < r["period"])]
+        assert len(before) and (before["state"] != "present").all() and (before["state"] == "absent").any()
+    # the report lists them and links the interactive figure, which is offline
+    page = demo.report.read_text(encoding="utf-8")
+    emerging = page.split('<section id="emerging">')[1].split("</section>")[0]
+    assert emerging.count("<tr><td>") == len(new)
+    assert '<a href="figures/prevalence_interactive.html">' in page
+    html = demo.interactive.read_text(encoding="utf-8")
+    assert demo.interactive.parent.name == "figures" and "Plotly.newPlot" in html
+    assert "<script src=" not in html and "The Failing Professional" in html
 
 
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)

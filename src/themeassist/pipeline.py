@@ -17,6 +17,9 @@ Run folder layout
 ``candidate_codes.csv``     discovery: candidate_id, label, keywords, n_docs, share,
                             representative_doc_ids, representative_quotes
 ``assignments.csv``         discovery: one row per input row (doc_id, status, candidate_id, ...)
+``candidate_periods.csv``   drift of discovery: each candidate code x period (n_code, share,
+                            interval, evidence state); :func:`themeassist.drift.candidate_periods`
+``new_candidates.csv``      the rows of candidate_periods.csv where a code is new in a period
 ``suggestions.csv``         mapping: one row per input row (doc_id, status, suggested, scores, ...)
 ``alignment.csv``           mapping: candidate codes against codebook themes (new-theme candidates)
 ``prevalence.csv``          drift: period, theme, parent, n_comments, n_theme, prevalence, ci_low,
@@ -26,6 +29,9 @@ Run folder layout
 ``agreement.csv``           :func:`themeassist.agreement.agreement` of the suggestions with the
                             human codes, on the comments not used as examples
 ``figures/*.png|svg``       prevalence small multiples and heatmaps
+``figures/prevalence_interactive.html``
+                            the prevalence lines as one interactive, self-contained HTML file
+                            (plotly.js inlined; opens offline)
 ``manifest.json``           versions, parameters, model id, timings, sha256 and size of each file
 ``report.html``             :func:`themeassist.report.write_report` of the folder
 ==========================  ===================================================================
@@ -67,6 +73,8 @@ DEMO_NOTE = ("Illustrative data: the IAPT demo comments were written for themeas
 _VERSIONED = ("themeassist", "numpy", "pandas", "scikit-learn", "bertopic", "umap-learn", "hdbscan",
               "sentence-transformers", "torch", "matplotlib")
 _USABLE = ("ok", "truncated")
+# the minimum-evidence rule of drift.changes' defaults, for candidate codes per period
+_CANDIDATE_RULE = {"min_count": 3, "min_prev": 0.01}
 
 
 @dataclass(frozen=True)
@@ -82,7 +90,12 @@ class RunResult:
         None when no human codes were given for comments outside the examples.
     figures : tuple of Path
     timings : dict
-        Seconds spent per stage (``embed``, ``discover``, ``suggest``, ``align``, ``drift``, ``report``).
+        Seconds spent per stage (``embed``, ``discover``, ``suggest``, ``align``, ``drift``,
+        ``candidates``, ``report``, ...).
+    candidate_periods, new_candidates : Path
+        Candidate codes per period, and the ones new in a period.
+    interactive : Path or None
+        ``figures/prevalence_interactive.html``.
     """
 
     out_dir: Path
@@ -101,6 +114,9 @@ class RunResult:
     manifest: Path
     report: Path
     timings: dict[str, float] = field(default_factory=dict, compare=False)
+    candidate_periods: Path | None = None
+    new_candidates: Path | None = None
+    interactive: Path | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """One row per written file: ``name``, ``path``."""
@@ -284,6 +300,8 @@ def run_all(
 
     drift = stages.drift(suggestions, human, out / "figures")
     lap("drift")
+    cand_periods = stages.candidate_periods(cands, assignments)
+    lap("candidates")
     agreement = stages.agreement(suggestions, human) if human is not None else None
     lap("agreement")
 
@@ -292,6 +310,7 @@ def run_all(
         "corpus.csv": corpus, "hierarchy.csv": hierarchy, "candidate_codes.csv": cands,
         "assignments.csv": assignments, "suggestions.csv": suggestions, "alignment.csv": alignment,
         "prevalence.csv": drift["prevalence"], "changes.csv": drift["changes"],
+        "candidate_periods.csv": cand_periods, "new_candidates.csv": cand_periods[cand_periods["new_in_period"]],
     }
     if agreement is not None:
         files["agreement.csv"] = agreement
@@ -312,6 +331,7 @@ def run_all(
         "n_themes": len(codebook), "n_examples": 0 if ex is None else len(ex),
         "regime": stages.regime,
         "params": {"random_state": random_state, "human_codes_col": human_codes_col,
+                   "candidate_periods": dict(_CANDIDATE_RULE, **{k: v for k, v in cand_periods.attrs.items()}),
                    "discovery": _jsonable(stages.discovery_params_used),
                    "mapper": _jsonable(stages.mapper_params_used)},
         "versions": _versions(), "figures": drift["captions"], "timings_s": timings,
@@ -330,7 +350,9 @@ def run_all(
                      alignment=out / "alignment.csv", prevalence=out / "prevalence.csv",
                      changes=out / "changes.csv", summary=out / "summary.txt",
                      agreement=(out / "agreement.csv") if agreement is not None else None,
-                     figures=figures, manifest=out / "manifest.json", report=report, timings=dict(timings))
+                     figures=figures, manifest=out / "manifest.json", report=report, timings=dict(timings),
+                     candidate_periods=out / "candidate_periods.csv", new_candidates=out / "new_candidates.csv",
+                     interactive=drift["interactive"])
 
 
 def _jsonable(obj: Any) -> Any:
@@ -450,9 +472,27 @@ class _Stages:
         for kind in ("prevalence", "heatmap"):  # figure order = report order
             for key in shown:
                 captions.update(self._figure(tables[key], kind, key, labels[key], fig_dir))
+        interactive = self._interactive({labels[k]: tables[k] for k in shown}, fig_dir)
         return {"prevalence": pd.concat(prev_all, ignore_index=True),
                 "changes": pd.concat(change_all, ignore_index=True),
-                "summary": "\n\n".join(summary), "captions": captions}
+                "summary": "\n\n".join(summary), "captions": captions, "interactive": interactive}
+
+    def _interactive(self, tables: dict[str, pd.DataFrame], fig_dir: Path) -> Path:
+        """One HTML file, the sources shown one at a time from a menu (the primary one first)."""
+        from themeassist.plots import plot_prevalence_interactive
+
+        both = pd.concat([t.assign(source=label) for label, t in tables.items()], ignore_index=True)
+        path = fig_dir / "prevalence_interactive.html"
+        plot_prevalence_interactive(both, self.codebook, by="source", path=path,
+                                    title="Sub-theme prevalence by period (95% intervals)")
+        return path
+
+    def candidate_periods(self, cands: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
+        """Candidate codes per period and the ones new in a period (:func:`themeassist.drift.candidate_periods`)."""
+        from themeassist.drift import candidate_periods
+
+        return candidate_periods(assignments, self.corpus["period"].reset_index(drop=True), candidates=cands,
+                                 **_CANDIDATE_RULE)
 
     def _figure(self, prev: pd.DataFrame, kind: str, key: str, label: str, fig_dir: Path) -> dict[str, str]:
         from themeassist.plots import plot_heatmap, plot_prevalence
