@@ -122,3 +122,7 @@ def test_suggest_review_and_drift_end_to_end(tmp_path: Path, capsys) -> None:  #
             "method"} <= set(prev.columns)
     assert (prev.ci_low <= prev.prevalence + 1e-9).all() and (prev.prevalence <= prev.ci_high + 1e-9).all()
     assert (tmp_path / "drift" / "changes.csv").is_file()
+    # the interactive figure next to the PNG/SVG ones: one file, plotly.js inlined, the codebook's themes in it
+    assert (tmp_path / "drift" / "prevalence.png").is_file() and (tmp_path / "drift" / "prevalence.svg").is_file()
+    page = (tmp_path / "drift" / "prevalence_interactive.html").read_text(encoding="utf-8")
+    assert "Plotly.newPlot" in page and "<script src=" not in page and "The Failing Professional" in page
