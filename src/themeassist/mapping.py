@@ -80,14 +80,15 @@ _ZS_SCALE, _ZS_CENTRE = 1.5, 2.5
 _ZS_LEX, _ZS_RANK_LEX = 9.0, 0.1
 _ZS_NONE_Z = 1.0
 # transductive self-training (one round, over all the comments scored together): per leaf, the
-# _ZS_PSEUDO comments with the highest z among those whose best leaf it is are taken as its examples;
-# the prototype becomes unit(_ZS_PROTO_WEIGHT * prototype + unit mean of the examples) and z is
-# computed again. A few confident examples describe a theme in the comments' own words; more bring
-# in comments of neighbouring themes, hence a fixed number rather than a share of the corpus
-# (benchmarks: 10-20 give similar results). Each leaf's threshold is then the z of its k-th
-# highest comment, k = _ZS_PREVALENCE * the number of comments that rank it first (comments have
-# about 1.4 themes each in coded survey data).
-_ZS_PSEUDO = 15
+# m comments with the highest z among those whose best leaf it is are taken as its examples, with
+# m = _ZS_PSEUDO[0] * n_comments / n_leaves (a quarter of an average leaf's comments), at least 1
+# and at most _ZS_PSEUDO[1]: a few confident examples describe a theme in the comments' own words,
+# more bring in comments of neighbouring themes (benchmarks: caps of 8-15 give similar results,
+# 40 clearly worse). The prototype becomes unit(_ZS_PROTO_WEIGHT * prototype + unit mean of the
+# examples) and z is computed again. Each leaf's threshold is then the z of its k-th highest
+# comment, k = _ZS_PREVALENCE * the number of comments that rank it first (coded survey comments
+# have about 1.4 themes each).
+_ZS_PSEUDO = (0.25, 10)
 _ZS_PROTO_WEIGHT = 0.5
 _ZS_PREVALENCE = 1.5
 _ZS_FALLBACK = (0.0, 0.076)  # mean/sd of c per leaf when fewer than 50 comments are scored at once
@@ -102,6 +103,13 @@ _SETTINGS = {
     "supervised": dict(proto_weight=0.1, knn_k=15, c_emb=3.0, c_tfidf=0.5, th_shrink=5.0, prior_var=2.0,
                        weight_prior=1.0),
 }
+
+
+def _n_pseudo(n: int, n_leaves: int) -> int:
+    """Self-training examples per leaf for ``n`` comments: ``_ZS_PSEUDO[0]`` times the comments an
+    average leaf would have, between 1 and ``_ZS_PSEUDO[1]``."""
+    share, cap = _ZS_PSEUDO
+    return int(min(cap, max(1, round(share * n / max(n_leaves, 1)))))
 
 
 def _one_blas_thread(method):  # type: ignore[no-untyped-def]
@@ -595,7 +603,7 @@ class ThemeMapper(BaseEstimator):
         # round 0: the codebook prototypes; their best matches become examples of each leaf
         stats = {"protos": self.protos_, "idf": idf, **self._cosine_stats(S)}
         T, _ = self._zero_shot_evidence(S, Lx, stats)
-        selected = mm.pseudo_positives(T, _ZS_PSEUDO)
+        selected = mm.pseudo_positives(T, _n_pseudo(n, S.shape[1]))
         rows = np.unique(np.concatenate(selected)) if selected else np.zeros(0, dtype=int)
         protos = mm.refine_prototypes(self.protos_, np.asarray(rows_of(rows)), rows, selected, _ZS_PROTO_WEIGHT)
         # round 1: the refined prototypes, and the thresholds from the estimated prevalences
