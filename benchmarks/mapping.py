@@ -155,7 +155,8 @@ def iapt_zero_shot(embedder) -> dict:  # type: ignore[no-untyped-def]
     P = mapper.predict(texts, embeddings=embedder.encode(texts))
     parent = [cb.ancestors(t.theme_id)[-1].name for t in cb.leaves()]
     majors = sorted(set(parent))
-    roll = lambda M: np.stack([M[:, [j for j, p in enumerate(parent) if p == g]].max(1) for g in majors], 1)  # noqa: E731
+    cols = [[j for j, p in enumerate(parent) if p == g] for g in majors]
+    roll = lambda M: np.stack([M[:, c].max(1) for c in cols], 1)  # noqa: E731
     return {"macro_f1": float(f1_score(Y, P, average="macro", zero_division=0)),
             "micro_f1": float(f1_score(Y, P, average="micro", zero_division=0)),
             "major_macro_f1": float(f1_score(roll(Y), roll(P), average="macro", zero_division=0)),

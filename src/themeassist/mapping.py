@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -578,7 +578,8 @@ class ThemeMapper(BaseEstimator):
         return {"protos": self.protos_, "mu": np.full(L, _ZS_FALLBACK[0]), "sd": np.full(L, _ZS_FALLBACK[1]),
                 "idf": np.ones(n_terms), "tau": np.full(L, _ZS_CENTRE)}
 
-    def _zero_shot_transduce(self, cosines: Any, rows_of: Any, B: Any) -> dict[str, np.ndarray]:
+    def _zero_shot_transduce(self, cosines: Callable[[np.ndarray], np.ndarray],
+                             rows_of: Callable[[np.ndarray], np.ndarray], B: Any) -> dict[str, np.ndarray]:
         """:meth:`zero_shot_stats` of a corpus reached through two functions, so that the same
         computation runs in process and on a cluster (:mod:`themeassist.scale`).
 
@@ -658,8 +659,8 @@ class ThemeMapper(BaseEstimator):
         """Scores and, in zero-shot, the ranking used to pick the best leaf."""
         if self.regime_ != "zero-shot":
             return self._proba(X, texts), None
-        if stats is None:
-            return self._proba(X, texts), self._zero_shot(X, texts)[1]
+        if stats is None:  # computed once (self-training) for the scores and the ranking
+            stats = self.zero_shot_stats(X, texts)
         return self._proba(X, texts, stats=stats), self._zero_shot(X, texts, stats)[1]
 
     def _stacked(self, F: np.ndarray) -> np.ndarray:
