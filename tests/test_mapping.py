@@ -219,6 +219,53 @@ def test_min_score_and_top_k(cb: Codebook) -> None:
     assert float(s[0]) >= float(s[1])
 
 
+def test_zero_shot_self_training_corrects_rough_prototypes() -> None:
+    # the codebook describes each theme only roughly (noisy prototypes); the comments form clear
+    # clusters: self-training on the comments that match each theme best moves every prototype
+    # towards its cluster, and the best-ranked theme is right more often
+    rng = np.random.default_rng(0)
+    L, per, dim = 4, 60, 32
+    centres = rng.normal(size=(L, dim))
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    noise = rng.normal(size=(L, dim))
+    protos = centres + 0.9 * noise / np.linalg.norm(noise, axis=1, keepdims=True)
+    protos /= np.linalg.norm(protos, axis=1, keepdims=True)
+    y = np.repeat(np.arange(L), per)
+    X = centres[y] + 1.8 * rng.normal(size=(L * per, dim)) / np.sqrt(dim)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    cb4 = Codebook.from_dict({"A": ["a1", "a2"], "B": ["b1", "b2"]})
+    m = ThemeMapper(regime="zero-shot").fit(cb4, embeddings=protos)
+    stats = m.zero_shot_stats(X, None)
+    before, after = np.diag(protos @ centres.T), np.diag(stats["protos"] @ centres.T)
+    assert np.all(after > before + 0.05)
+    acc_before = float(((X @ protos.T).argmax(1) == y).mean())
+    acc_after = float(((X @ stats["protos"].T).argmax(1) == y).mean())
+    assert acc_after > acc_before + 0.03
+    # thresholds from the estimated prevalences (finite: every theme ranks first somewhere)
+    assert stats["tau"].shape == (L,) and np.all(np.isfinite(stats["tau"]))
+    # deterministic, and the same scores when the statistics are passed in (chunked scoring)
+    np.testing.assert_allclose(m.zero_shot_stats(X, None)["protos"], stats["protos"])
+    np.testing.assert_allclose(m._proba(X[:10], None, stats=stats), m.predict_proba(X)[:10], rtol=1e-6)
+    # fewer than 50 comments, or transductive=False: the codebook prototypes, one threshold
+    small = m.zero_shot_stats(X[:20], None)
+    np.testing.assert_array_equal(small["protos"], m.protos_)
+    assert np.all(small["tau"] == small["tau"][0])
+    fixed = ThemeMapper(regime="zero-shot", transductive=False).fit(cb4, embeddings=protos)
+    np.testing.assert_array_equal(fixed.zero_shot_stats(X, None)["protos"], fixed.protos_)
+
+
+def test_prevalence_thresholds_and_pseudo_positives() -> None:
+    from themeassist import _mapping_models as mm
+
+    T = np.array([[3.0, 0.0], [2.0, 0.5], [1.0, 0.2], [0.0, 4.0]])
+    sel = mm.pseudo_positives(T, 2)
+    assert [s.tolist() for s in sel] == [[0, 1], [3]]
+    # leaf 0 ranks first in 3 comments -> k = round(1.5 * 3) = 4 (its 4th highest T); leaf 1: k = 2
+    tau = mm.prevalence_thresholds(T, T, 1.5)
+    assert tau.tolist() == [0.0, 0.5]
+    assert mm.prevalence_thresholds(T[:, :1].repeat(2, 1) * [1, 0], T * [1, 0], 1.0)[1] == np.inf
+
+
 def test_examples_helpers_and_errors(cb: Codebook, tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "coded.csv"
     pd.DataFrame({"id": [7, 8], "comment": ["Cold food", ""], "theme": ["Food and meals; Parking", "Parking"]}).to_csv(

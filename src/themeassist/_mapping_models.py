@@ -6,7 +6,10 @@ saying which theme applies; a code at a parent level leaves its children unknown
 
 Scorers (each returns raw scores (n, L); larger = more likely):
 
-- prototype: cosine between a comment and the codebook text of each leaf (zero-shot evidence);
+- prototype: cosine between a comment and the codebook text of each leaf (zero-shot evidence;
+  in a transductive zero-shot run the prototypes are first moved towards the comments that
+  match them best, :func:`pseudo_positives` and :func:`refine_prototypes`, and each leaf's
+  threshold follows an estimate of its prevalence, :func:`prevalence_thresholds`);
 - centroid: cosine to the mean of a leaf's coded examples, pulled towards its prototype;
 - knn: similarity-weighted vote of the nearest coded examples;
 - logreg on embeddings and on TF-IDF word + character n-grams: multi-label logistic regression,
@@ -145,6 +148,81 @@ def lexical_scores(B: sparse.csr_matrix, leaf_terms: sparse.csr_matrix, idf: np.
     tot = np.asarray(W.sum(0)).ravel()
     hit = np.asarray((B @ W).todense()) if sparse.issparse(B @ W) else B @ W
     return hit / np.maximum(tot, _EPS)
+
+
+def pseudo_positives(T: np.ndarray, m: int) -> list[np.ndarray]:
+    """Comments taken as confident examples of each leaf (zero-shot self-training).
+
+    Parameters
+    ----------
+    T : ndarray of shape (n, n_leaves)
+        Zero-shot evidence (larger = more likely).
+    m : int
+        At most this many comments per leaf.
+
+    Returns
+    -------
+    list of ndarray
+        Per leaf, the sorted row indices of the (up to) ``m`` comments with the highest ``T`` for
+        the leaf among those whose best leaf it is (a comment is an example of one leaf at most).
+    """
+    best = T.argmax(1) if T.size else np.zeros(T.shape[0], dtype=int)
+    out = []
+    for j in range(T.shape[1]):
+        cand = np.where(best == j)[0]
+        out.append(np.sort(cand[np.argsort(-T[cand, j], kind="stable")[:m]]))
+    return out
+
+
+def refine_prototypes(protos: np.ndarray, X_rows: np.ndarray, rows: np.ndarray, selected: Sequence[np.ndarray],
+                      weight: float) -> np.ndarray:
+    """Prototypes moved towards the comments taken as examples of their leaf.
+
+    Parameters
+    ----------
+    protos : ndarray of shape (n_leaves, dim)
+        The codebook prototypes (unit rows).
+    X_rows : ndarray of shape (len(rows), dim)
+        Embeddings (unit rows) of the comments ``rows``.
+    rows : ndarray of int
+        Sorted row indices of the comments in ``X_rows``, covering every index in ``selected``.
+    selected : list of ndarray
+        Per leaf, the row indices of its examples (:func:`pseudo_positives`).
+    weight : float
+        Weight of the codebook prototype against the unit mean of the examples.
+
+    Returns
+    -------
+    ndarray of shape (n_leaves, dim)
+        Unit rows ``weight * prototype + unit mean of the examples``; a leaf without example
+        keeps its prototype.
+    """
+    means = np.zeros(protos.shape, dtype=np.float32)
+    for j, sel in enumerate(selected):
+        if len(sel):
+            means[j] = X_rows[np.searchsorted(rows, sel)].mean(0)
+    return normalise_rows(weight * protos + normalise_rows(means))
+
+
+def prevalence_thresholds(T: np.ndarray, rank: np.ndarray, factor: float) -> np.ndarray:
+    """Per-leaf thresholds on the zero-shot evidence from an estimate of each leaf's prevalence.
+
+    A leaf is expected in about ``factor`` times as many comments as rank it first (comments
+    often have more than one theme); its threshold is the evidence ``T`` of its k-th highest
+    comment, ``k = round(factor * n_first)`` (at least 1). A leaf that no comment ranks first
+    gets an infinite threshold.
+
+    Returns
+    -------
+    ndarray of shape (n_leaves,)
+    """
+    n, L = T.shape
+    first = np.bincount(rank.argmax(1), minlength=L) if n else np.zeros(L, dtype=int)
+    tau = np.full(L, np.inf)
+    for j in np.where(first > 0)[0]:
+        k = min(n, max(1, int(round(factor * first[j]))))
+        tau[j] = float(np.partition(T[:, j], n - k)[n - k])
+    return tau
 
 
 def normalise_rows(X: np.ndarray) -> np.ndarray:
@@ -447,14 +525,14 @@ def decide(P: np.ndarray, th: np.ndarray, none_level: float, top_k: int,
     """Leaves suggested per row, best first: those at or above their threshold, and otherwise the
     leaf with the highest ``p / threshold`` when that reaches ``none_level`` (else none). With
     ``rank`` (zero-shot), the highest-ranked leaf is added whenever its ``p / threshold`` reaches
-    ``none_level``."""
+    ``none_level`` and its rank is finite (a row of ``-inf`` ranks: no best leaf)."""
     R = P / np.maximum(th, _EPS)
     out: list[list[int]] = []
     for i in range(P.shape[0]):
         chosen = np.where(R[i] >= 1.0)[0]
         if rank is not None:  # the best-ranked leaf joins those above threshold
             j = int(np.argmax(rank[i]))
-            if R[i, j] >= none_level and j not in chosen:
+            if np.isfinite(rank[i, j]) and R[i, j] >= none_level and j not in chosen:
                 chosen = np.append(chosen, j)
         elif len(chosen) == 0:
             j = int(np.argmax(R[i]))

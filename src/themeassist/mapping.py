@@ -12,7 +12,11 @@ zero-shot      no examples: cosine similarity between each comment and each leaf
                examples), centred per comment and standardised per theme over the comments
                being scored (transductive), so that a theme whose text resembles everything does
                not swallow the corpus; plus the share of the theme's name/keyword words found in
-               the comment. The best theme is suggested unless it is below the theme's average.
+               the comment. With 50 comments or more, self-training: the comments that match
+               each theme best become its examples and move its prototype towards them (the
+               vocabulary of the comments, not of the codebook), and each theme's threshold
+               follows an estimate of its prevalence (how many comments rank it first). The best
+               theme is suggested unless it is below the theme's average.
 few-shot       some coded comments per leaf (median < 30 over the leaves that have any):
                prototype, centroid-of-examples, nearest-neighbour vote, logistic regression on
                embeddings, linear SVMs on TF-IDF word + character n-grams and the share of the
@@ -34,7 +38,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -69,11 +73,24 @@ SUPERVISED_MEDIAN = 30
 _OK = ("ok", "truncated")
 # zero-shot: c = cosine minus the comment's mean cosine over leaves; z = (c - mean) / sd per leaf over
 # the comments scored together; z += _ZS_LEX * share of the leaf's name/keyword words (idf-weighted)
-# found in the comment; p = sigmoid(scale * (z - centre)). The best leaf (by cosine + _ZS_RANK_LEX *
-# lexical share) is also suggested when its z reaches _ZS_NONE_Z; below that: none of these.
+# found in the comment; p = sigmoid(scale * (z - threshold)), suggested from p = 0.5. The best leaf
+# (by cosine + _ZS_RANK_LEX * lexical share) is also suggested when its z reaches _ZS_NONE_Z; below
+# that: none of these. Without transduction the threshold is _ZS_CENTRE for every leaf.
 _ZS_SCALE, _ZS_CENTRE = 1.5, 2.5
-_ZS_LEX, _ZS_RANK_LEX = 6.0, 0.1
+_ZS_LEX, _ZS_RANK_LEX = 9.0, 0.1
 _ZS_NONE_Z = 1.0
+# transductive self-training (one round, over all the comments scored together): per leaf, the
+# m comments with the highest z among those whose best leaf it is are taken as its examples, with
+# m = _ZS_PSEUDO[0] * n_comments / n_leaves (a quarter of an average leaf's comments), at least 1
+# and at most _ZS_PSEUDO[1]: a few confident examples describe a theme in the comments' own words,
+# more bring in comments of neighbouring themes (benchmarks: caps of 8-15 give similar results,
+# 40 clearly worse). The prototype becomes unit(_ZS_PROTO_WEIGHT * prototype + unit mean of the
+# examples) and z is computed again. Each leaf's threshold is then the z of its k-th highest
+# comment, k = _ZS_PREVALENCE * the number of comments that rank it first (coded survey comments
+# have about 1.4 themes each).
+_ZS_PSEUDO = (0.25, 10)
+_ZS_PROTO_WEIGHT = 0.5
+_ZS_PREVALENCE = 1.5
 _ZS_FALLBACK = (0.0, 0.076)  # mean/sd of c per leaf when fewer than 50 comments are scored at once
 _MIN_TRANSDUCTIVE = 50
 _CHUNK = 1000  # rows scored at once by the stacked regimes
@@ -86,6 +103,13 @@ _SETTINGS = {
     "supervised": dict(proto_weight=0.1, knn_k=15, c_emb=3.0, c_tfidf=0.5, th_shrink=5.0, prior_var=2.0,
                        weight_prior=1.0),
 }
+
+
+def _n_pseudo(n: int, n_leaves: int) -> int:
+    """Self-training examples per leaf for ``n`` comments: ``_ZS_PSEUDO[0]`` times the comments an
+    average leaf would have, between 1 and ``_ZS_PSEUDO[1]``."""
+    share, cap = _ZS_PSEUDO
+    return int(min(cap, max(1, round(share * n / max(n_leaves, 1)))))
 
 
 def _one_blas_thread(method):  # type: ignore[no-untyped-def]
@@ -213,8 +237,10 @@ class ThemeMapper(BaseEstimator):
         At most this many leaf themes are suggested per comment.
     min_score : float in [0, 1] or None, default None
         Fixed score a leaf needs to be suggested. ``None``: thresholds tuned per leaf by
-        cross-validation on the examples (zero-shot: a score of 0.5, i.e. a per-theme z-score of
-        2.5, and the best theme when its z-score reaches 1), with "none of these" below them.
+        cross-validation on the examples (zero-shot: a score of 0.5, i.e. a per-theme z-score at
+        the theme's threshold, set from its estimated prevalence over the comments scored together
+        or 2.5 without transduction, and the best theme when its z-score reaches 1), with "none of
+        these" below them.
     embedder : str, Embedder or None
         Model name or object for :func:`themeassist.embed.get_embedder`; loaded on first use.
     lexical : bool, default True
@@ -222,11 +248,15 @@ class ThemeMapper(BaseEstimator):
         evidence to the stack (both need the texts; ``False`` works from embeddings alone).
         Zero-shot always adds codebook-word evidence when texts are given.
     transductive : bool, default True
-        In zero-shot, standardise scores per theme over the comments scored together (at least
-        50); otherwise (and for small batches) fixed typical cosine statistics are used.
+        In zero-shot, learn from the comments scored together (at least 50): standardise scores
+        per theme over them, self-train the theme prototypes on the comments that match each
+        theme best, and set each theme's threshold from its estimated prevalence. Otherwise (and
+        for small batches) the codebook prototypes, fixed typical cosine statistics and one
+        threshold are used.
     n_folds : int, default 5
         Cross-validation folds over the examples for calibration and thresholds.
     random_state : int, default 0
+        Seed of the cross-validation folds (the zero-shot regime is deterministic).
     cache_dir : path, None or False
         Embedding cache folder passed to :func:`~themeassist.embed.get_embedder`.
 
@@ -237,7 +267,8 @@ class ThemeMapper(BaseEstimator):
         The codebook's leaves, the columns of :meth:`predict_proba`.
     thresholds_ : ndarray of shape (n_leaves,)
     none_level_ : float
-        A comment whose best ``score / threshold`` is below this gets "none of these".
+        A comment whose best ``score / threshold`` is below this gets "none of these" (zero-shot:
+        0, the rule is on the z-score of the best-ranked theme).
     n_examples_ : int
     examples_per_leaf_ : ndarray of shape (n_leaves,)
     stack_weights_ : dict
@@ -410,7 +441,7 @@ class ThemeMapper(BaseEstimator):
         self.regime_ = regime
         if regime == "zero-shot":
             self.thresholds_ = np.full(L, 0.5)
-            self.none_level_ = float(mm.expit(_ZS_SCALE * (_ZS_NONE_Z - _ZS_CENTRE)) / 0.5)
+            self.none_level_ = 0.0  # the best-ranked leaf needs a z-score of _ZS_NONE_Z (see _zero_shot)
             self.stack_weights_ = {}
             self._ex = None
             return self
@@ -516,35 +547,103 @@ class ThemeMapper(BaseEstimator):
 
     # ---- scoring ------------------------------------------------------------------------------
     def zero_shot_stats(self, X: np.ndarray, texts: Sequence[str] | None) -> dict[str, np.ndarray]:
-        """Statistics of a batch of comments that zero-shot scores are relative to: per leaf, the
-        mean and sd of the centred cosine, and the idf of the codebook words (fallbacks for fewer
-        than 50 comments or ``transductive=False``). Compute once over a whole corpus and pass to
-        ``_proba(..., stats=)`` to score it in parts with the same result."""
-        S = X @ self.protos_.T
-        C = S - S.mean(1, keepdims=True) if S.size else S
-        L = self.protos_.shape[0]
-        n_terms = self._leaf_terms.shape[0]
-        if self.transductive and len(S) >= _MIN_TRANSDUCTIVE:
-            stats = {"mu": C.mean(0), "sd": C.std(0)}
-            if texts is not None and n_terms:
-                df = np.asarray(mm.term_matrix(texts, self._term_vocab).sum(0)).ravel()
-                stats["idf"] = np.log((1 + len(texts)) / (1 + df)) + 1.0
-            else:
-                stats["idf"] = np.ones(n_terms)
-            return stats
-        return {"mu": np.full(L, _ZS_FALLBACK[0]), "sd": np.full(L, _ZS_FALLBACK[1]), "idf": np.ones(n_terms)}
+        """What zero-shot scores of a batch of comments are relative to, learnt from the batch.
+
+        Compute once over a whole corpus and pass to ``_proba(..., stats=)`` or
+        ``suggest(zero_shot_stats=)`` to score it in parts with the same result.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, dim)
+            Embeddings (unit rows) of the comments.
+        texts : list of str or None
+            Their texts (for the codebook-word evidence).
+
+        Returns
+        -------
+        dict
+            ``protos`` (n_leaves, dim): the self-trained prototypes; ``mu``, ``sd``: per leaf, the
+            mean and sd of the centred cosine to them; ``idf``: of the codebook words; ``tau``:
+            per-leaf thresholds on the z-score. With fewer than 50 comments or
+            ``transductive=False``: the codebook prototypes, fixed typical statistics and one
+            threshold.
+        """
+        if not (self.transductive and X.shape[0] >= _MIN_TRANSDUCTIVE):
+            return self._zero_shot_fixed_stats()
+        B = mm.term_matrix(texts, self._term_vocab) if texts is not None and self._leaf_terms.shape[0] else None
+        return self._zero_shot_transduce(lambda P: X @ P.T, lambda rows: X[rows], B)
+
+    def _zero_shot_fixed_stats(self) -> dict[str, np.ndarray]:
+        """Zero-shot statistics without transduction: typical values, the codebook prototypes."""
+        L, n_terms = self.protos_.shape[0], self._leaf_terms.shape[0]
+        return {"protos": self.protos_, "mu": np.full(L, _ZS_FALLBACK[0]), "sd": np.full(L, _ZS_FALLBACK[1]),
+                "idf": np.ones(n_terms), "tau": np.full(L, _ZS_CENTRE)}
+
+    def _zero_shot_transduce(self, cosines: Callable[[np.ndarray], np.ndarray],
+                             rows_of: Callable[[np.ndarray], np.ndarray], B: Any) -> dict[str, np.ndarray]:
+        """:meth:`zero_shot_stats` of a corpus reached through two functions, so that the same
+        computation runs in process and on a cluster (:mod:`themeassist.scale`).
+
+        Parameters
+        ----------
+        cosines : callable
+            ``cosines(P)``: the cosines (n, n_leaves) between every comment and the unit rows of ``P``.
+        rows_of : callable
+            ``rows_of(rows)``: the embeddings (unit rows) of the comments at the sorted indices ``rows``.
+        B : sparse matrix of shape (n, n_terms) or None
+            Which codebook words each comment contains (:func:`~themeassist._mapping_models.term_matrix`);
+            ``None`` without texts.
+        """
+        S = cosines(self.protos_)
+        n, n_terms = S.shape[0], self._leaf_terms.shape[0]
+        if B is not None:
+            df = np.asarray(B.sum(0), dtype=np.float64).ravel()
+            idf = np.log((1 + n) / (1 + df)) + 1.0
+            Lx = mm.lexical_scores(B, self._leaf_terms, idf)
+        else:
+            idf, Lx = np.ones(n_terms), np.zeros_like(S)
+        # round 0: the codebook prototypes; their best matches become examples of each leaf
+        stats = {"protos": self.protos_, "idf": idf, **self._cosine_stats(S)}
+        T, _ = self._zero_shot_evidence(S, Lx, stats)
+        selected = mm.pseudo_positives(T, _n_pseudo(n, S.shape[1]))
+        rows = np.unique(np.concatenate(selected)) if selected else np.zeros(0, dtype=int)
+        protos = mm.refine_prototypes(self.protos_, np.asarray(rows_of(rows)), rows, selected, _ZS_PROTO_WEIGHT)
+        # round 1: the refined prototypes, and the thresholds from the estimated prevalences
+        S = cosines(protos)
+        stats = {"protos": protos, "idf": idf, **self._cosine_stats(S)}
+        T, rank = self._zero_shot_evidence(S, Lx, stats)
+        stats["tau"] = mm.prevalence_thresholds(T, rank, _ZS_PREVALENCE)
+        return stats
+
+    @staticmethod
+    def _cosine_stats(S: np.ndarray) -> dict[str, np.ndarray]:
+        """Per leaf, the mean and sd over the comments of the cosine centred per comment."""
+        C = S - S.mean(1, keepdims=True)
+        return {"mu": C.mean(0), "sd": C.std(0)}
+
+    @staticmethod
+    def _zero_shot_evidence(S: np.ndarray, Lx: np.ndarray,
+                            stats: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """The z-score plus codebook-word evidence ``T``, and the ranking used to pick the best leaf."""
+        C = S - S.mean(1, keepdims=True)
+        Z = (C - stats["mu"]) / np.maximum(stats["sd"], 1e-3)
+        return Z + _ZS_LEX * Lx, S + _ZS_RANK_LEX * Lx
 
     def _zero_shot(self, X: np.ndarray, texts: Sequence[str] | None,
                    stats: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
         stats = self.zero_shot_stats(X, texts) if stats is None else stats
-        S = X @ self.protos_.T
-        C = S - S.mean(1, keepdims=True)
-        Z = (C - stats["mu"]) / np.maximum(stats["sd"], 1e-3)
+        S = X @ stats.get("protos", self.protos_).T
         if texts is not None and self._leaf_terms.shape[0]:
             Lx = mm.lexical_scores(mm.term_matrix(texts, self._term_vocab), self._leaf_terms, stats["idf"])
         else:
             Lx = np.zeros_like(S)
-        return mm.expit(_ZS_SCALE * (Z + _ZS_LEX * Lx - _ZS_CENTRE)), S + _ZS_RANK_LEX * Lx
+        T, rank = self._zero_shot_evidence(S, Lx, stats)
+        P = mm.expit(_ZS_SCALE * (T - stats.get("tau", _ZS_CENTRE)))
+        # "none of these" unless the best-ranked leaf's z-score reaches _ZS_NONE_Z
+        if len(T):
+            weak = T[np.arange(len(T)), rank.argmax(1)] < _ZS_NONE_Z
+            rank[weak] = -np.inf
+        return P, rank
 
     def _proba(self, X: np.ndarray, texts: Sequence[str] | None,
                stats: dict[str, np.ndarray] | None = None) -> np.ndarray:
@@ -562,8 +661,8 @@ class ThemeMapper(BaseEstimator):
         """Scores and, in zero-shot, the ranking used to pick the best leaf."""
         if self.regime_ != "zero-shot":
             return self._proba(X, texts), None
-        if stats is None:
-            return self._proba(X, texts), self._zero_shot(X, texts)[1]
+        if stats is None:  # computed once (self-training) for the scores and the ranking
+            stats = self.zero_shot_stats(X, texts)
         return self._proba(X, texts, stats=stats), self._zero_shot(X, texts, stats)[1]
 
     def _stacked(self, F: np.ndarray) -> np.ndarray:

@@ -17,9 +17,11 @@ cache reads.
 Memory: the client holds the corpus and the result table; each worker holds the partitions it is
 working on (at most ``max_in_flight`` partitions are in the cluster at once). The embedding
 matrix is never gathered: in the zero-shot regime, where scores are standardised over all
-comments together, the embeddings stay on the workers (one copy) between the two passes and only
-the comment-by-theme similarity table and the codebook words' counts come back; from them the
-corpus-wide statistics are computed and passed to ``ThemeMapper.suggest(zero_shot_stats=...)``.
+comments together and the prototypes self-trained on them, the embeddings stay on the workers
+(one copy) between the passes and only the comment-by-theme similarity tables, the codebook words
+found in each comment and the embeddings of the few comments taken as examples of each theme come
+back; from them the corpus-wide statistics are computed and passed to
+``ThemeMapper.suggest(zero_shot_stats=...)``.
 
 Requires the ``dask`` extra: ``pip install "themeassist[dask]"``.
 
@@ -229,43 +231,71 @@ def _suggest_table(corpus: Any, who: str) -> pd.DataFrame:
     return pd.DataFrame({"doc_id": doc_ids, "status": status, "text": pd.Series(texts, dtype=object)})
 
 
-def _embed_part(part: pd.DataFrame, payload: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Worker: the embeddings of a partition's scored rows (as the mapper's embedder returns them),
-    and what the mapper's zero-shot statistics are made of: the centred cosines to the theme
-    prototypes and the document frequencies of the codebook's words."""
+def _embed_part(part: pd.DataFrame, payload: dict[str, Any]) -> tuple[np.ndarray, Any]:
+    """Worker: the embeddings of a partition's scored rows (as the mapper's embedder returns them)
+    and which codebook words each contains (sparse; ``None`` when the codebook has no words)."""
     from themeassist import _mapping_models as mm
 
     mapper = _rebuild(payload)
     texts = [str(t) for t, s in zip(part["text"], part["status"]) if s in _OK]
-    L = len(mapper.leaf_ids_)
     n_terms = mapper._leaf_terms.shape[0]
     if not texts:
-        return (np.zeros((0, mapper.protos_.shape[1]), np.float32), np.zeros((0, L), np.float32),
-                np.zeros(n_terms) if n_terms else None)  # fmt: skip
-    raw = np.asarray(mapper._get_embedder().encode(texts))
-    S = mm.normalise_rows(raw) @ mapper.protos_.T
-    C = S - S.mean(1, keepdims=True)
-    df = np.asarray(mm.term_matrix(texts, mapper._term_vocab).sum(0), dtype=np.float64).ravel() if n_terms else None
-    return raw, C, df
+        raw = np.zeros((0, mapper.protos_.shape[1]), np.float32)
+    else:
+        raw = np.asarray(mapper._get_embedder().encode(texts))
+    return raw, (mm.term_matrix(texts, mapper._term_vocab) if n_terms else None)
 
 
-def _zero_shot_stats(mapper: Any, pieces: list[tuple[np.ndarray, np.ndarray | None]]) -> dict[str, np.ndarray]:
-    """``mapper.zero_shot_stats`` of the whole corpus from the partitions' centred cosines and word
-    document frequencies: the same values as computed over all rows at once, without gathering
-    the embeddings (tests/test_scale.py checks the identity with the in-process result)."""
+def _cosines_piece(embedded: tuple[Any, Any], protos: np.ndarray) -> np.ndarray:
+    """Worker: cosines between a partition's scored rows and the unit rows of ``protos``."""
+    from themeassist import _mapping_models as mm
+
+    return mm.normalise_rows(embedded[0]) @ protos.T
+
+
+def _rows_piece(embedded: tuple[Any, Any], rows: np.ndarray) -> np.ndarray:
+    """Worker: the embeddings (unit rows) of a partition's scored rows at the local indices ``rows``."""
+    from themeassist import _mapping_models as mm
+
+    return mm.normalise_rows(embedded[0][rows]) if len(rows) else np.zeros((0, embedded[0].shape[1]), np.float32)
+
+
+def _size_piece(embedded: tuple[Any, Any]) -> int:
+    return int(embedded[0].shape[0])
+
+
+def _terms_piece(embedded: tuple[Any, Any]) -> Any:
+    return embedded[1]
+
+
+def _zero_shot_stats(client: Any, mapper: Any, embedded: list[Any]) -> dict[str, np.ndarray]:
+    """``mapper.zero_shot_stats`` of the whole corpus, with the embeddings left on the workers:
+    the same computation (:meth:`ThemeMapper._zero_shot_transduce`) gathers the cosines to the
+    prototypes, the codebook words of each comment and only the embeddings of the comments taken
+    as examples of a theme (tests/test_scale.py checks the identity with the in-process result)."""
+    from scipy import sparse
+
     from themeassist import mapping
 
-    C = np.concatenate([c for c, _ in pieces], axis=0)
-    if not (mapper.transductive and len(C) >= mapping._MIN_TRANSDUCTIVE):
-        return mapper.zero_shot_stats(np.zeros((0, mapper.protos_.shape[1]), np.float32), None)
-    stats = {"mu": C.mean(0), "sd": C.std(0)}
-    n_terms = mapper._leaf_terms.shape[0]
-    if n_terms:
-        df = np.sum([d for _, d in pieces], axis=0).astype(np.float32)  # exact counts, as one sum gives
-        stats["idf"] = np.log((1 + len(C)) / (1 + df)) + 1.0
-    else:
-        stats["idf"] = np.ones(n_terms)
-    return stats
+    sizes = client.gather([client.submit(_size_piece, f, pure=False) for f in embedded])
+    n = int(sum(sizes))
+    if not (mapper.transductive and n >= mapping._MIN_TRANSDUCTIVE):
+        return mapper._zero_shot_fixed_stats()
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    B = None
+    if mapper._leaf_terms.shape[0]:
+        B = sparse.vstack(client.gather([client.submit(_terms_piece, f, pure=False) for f in embedded])).tocsr()
+
+    def cosines(P: np.ndarray) -> np.ndarray:
+        [shared] = client.scatter([P], broadcast=True)
+        return np.vstack(client.gather([client.submit(_cosines_piece, f, shared, pure=False) for f in embedded]))
+
+    def rows_of(rows: np.ndarray) -> np.ndarray:
+        local = [rows[(rows >= a) & (rows < b)] - a for a, b in zip(starts[:-1], starts[1:])]
+        return np.vstack(client.gather([client.submit(_rows_piece, f, r, pure=False)
+                                        for f, r in zip(embedded, local)]))  # fmt: skip
+
+    return mapper._zero_shot_transduce(cosines, rows_of, B)
 
 
 def _suggest_part(part: pd.DataFrame, payload: dict[str, Any], evidence: bool,
@@ -290,10 +320,6 @@ def _with_proba(mapper: Any, P: np.ndarray) -> Any:
 
     view._proba = _proba
     return view
-
-
-def _stats_piece(embedded: tuple[Any, Any, Any]) -> tuple[Any, Any]:
-    return embedded[1], embedded[2]
 
 
 def suggest_dask(
@@ -380,12 +406,11 @@ def suggest_dask(
         if not zero_shot_transductive:
             results = _map_ordered(client, _suggest_part, parts, shared, evidence, None, max_in_flight=window)
         else:
-            # pass 1: embeddings stay on the workers (one copy); the centred cosines and word counts
-            # come back for the corpus-wide statistics, the same as ThemeMapper computes in one call
+            # pass 1: embeddings stay on the workers (one copy); the cosines to the prototypes, the
+            # codebook words and the embeddings of the self-training examples come back for the
+            # corpus-wide statistics, the same as ThemeMapper computes in one call
             embedded = _map_ordered(client, _embed_part, parts, shared, max_in_flight=len(parts), keep=True)
-            pieces = client.gather([client.submit(_stats_piece, f, pure=False) for f in embedded])
-            stats = _zero_shot_stats(mapper, pieces)
-            del pieces
+            stats = _zero_shot_stats(client, mapper, embedded)
             futures = [client.submit(_suggest_part, p, shared, evidence, stats, e, pure=False)
                        for p, e in zip(parts, embedded)]  # fmt: skip
             results = client.gather(futures)
