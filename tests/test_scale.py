@@ -186,3 +186,23 @@ def test_suggest_hybrid_redoes_the_uncertain_rows(static, codebook, corpus) -> N
     pd.testing.assert_frame_equal(some[~redo], ref_fast[~redo], check_dtype=False)
     with pytest.raises(ValueError, match="transductive zero-shot"):
         suggest_hybrid(ThemeMapper(regime="zero-shot", embedder=static).fit(codebook), exact, corpus)
+
+
+def test_cli_engine_dask_writes_the_in_process_output(client, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from themeassist.cli import main
+
+    texts = [f"{b} {s}".strip() for s in SUFFIXES for b in BASE]
+    pd.DataFrame({"id": [f"r{i}" for i in range(len(texts))], "comment": texts}).to_csv(tmp_path / "in.csv", index=False)
+    pd.DataFrame({"text": BASE[:len(CODES)], "codes": CODES}).to_csv(tmp_path / "coded.csv", index=False)
+    common = ["suggest", str(tmp_path / "in.csv"), "--text-col", "comment", "--id-col", "id", "--model", "static",
+              "--cache-dir", str(tmp_path / "cache"), "--quiet", "--codebook", str(tmp_path / "cb.yaml"),
+              "--examples", str(tmp_path / "coded.csv")]
+    (tmp_path / "cb.yaml").write_text("Access: [Waiting times, Parking]\nCare: [Staff attitude, Food]\n")
+    assert main([*common, "--out", str(tmp_path / "local.csv")]) == 0
+    assert main([*common, "--engine", "dask", "--scheduler", client.scheduler.address, "--partition-size", "9",
+                 "--out", str(tmp_path / "dask.csv")]) == 0
+    local, dask = (pd.read_csv(tmp_path / f, dtype=str, keep_default_na=False) for f in ("local.csv", "dask.csv"))
+    assert len(local) == len(texts) and local["doc_id"].tolist() == [f"r{i}" for i in range(len(texts))]
+    pd.testing.assert_frame_equal(dask, local)
+    with pytest.raises(SystemExit):
+        main([*common, "--engine", "dask", "--partition-size", "0", "--out", str(tmp_path / "x.csv")])

@@ -24,6 +24,16 @@ def _common(p: argparse.ArgumentParser, *, embeds: bool = True) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1; got {value!r}")
+    return n
+
+
 def _corpus_args(p: argparse.ArgumentParser, *, period: bool = True) -> None:
     p.add_argument("input", help="comments: CSV, XLSX or parquet")
     p.add_argument("--text-col", required=True, help="column holding the comment text")
@@ -126,7 +136,9 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         from themeassist.io.tables import write_table
         from themeassist.scale import suggest_dask
 
-        path = write_table(review(suggest_dask(mapper, corpus, scheduler=args.scheduler)), args.out)
+        out = suggest_dask(mapper, corpus, scheduler=args.scheduler, n_workers=args.workers,
+                           partition_size=args.partition_size)
+        path = write_table(review(out), args.out)
     else:
         from themeassist.runs import resumable_suggest
 
@@ -234,6 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=3)
     p.add_argument("--engine", default="local", choices=["local", "dask"])
     p.add_argument("--scheduler", default=None, help="dask.distributed scheduler address (default: LocalCluster)")
+    p.add_argument("--workers", type=_positive_int, default=2, help="--engine dask without --scheduler: local worker processes")
+    p.add_argument("--partition-size", type=_positive_int, default=20_000, help="--engine dask: comments per partition")
     p.add_argument("--chunk-size", type=int, default=2000,
                    help="comments per chunk; a killed run started again continues from the last finished chunk")
     p.add_argument("--run-dir", default=None, help="folder for the chunks (default: .OUT.run beside OUT)")
