@@ -3,6 +3,8 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# the fast static embedding model: built offline from the installed MiniLM (about 15 s), not kept in git
+STATIC := models/minilm-static/model.safetensors
 
 .PHONY: demo test install clean
 
@@ -14,13 +16,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test,dask]"
 	touch $(STAMP)
 
-install: $(STAMP)
+$(STATIC): $(STAMP)
+	$(BIN)/themeassist models build-static --out models/minilm-static
 
-demo: $(STAMP)
+install: $(STAMP) $(STATIC)
+
+demo: $(STAMP) $(STATIC)
 	$(BIN)/themeassist demo --out demo-output
 	@echo "Report written to demo-output/report.html"
 
-test: $(STAMP)
+test: $(STAMP) $(STATIC)
 	$(BIN)/python -m pytest -q
 
 clean:

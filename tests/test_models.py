@@ -1,4 +1,4 @@
-"""Tests for themeassist.models (building the static model) and the shipped models/minilm-static."""
+"""Tests for themeassist.models (building the static model) and the models/minilm-static built at setup."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Building the fast static embedding model shipped in ``models/minilm-static``.
+"""Building the fast static embedding model in ``models/minilm-static`` (built by ``make`` at setup).
 
 :func:`build_static` distils the packaged all-MiniLM-L6-v2 into a static (model2vec) model: every
 token of the tokenizer's vocabulary (plus, optionally, whole words from your own comments) is

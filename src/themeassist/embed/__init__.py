@@ -48,7 +48,7 @@ MODEL_ALIASES = ("minilm", "default", "all-MiniLM-L6-v2")
 
 
 def static_model_path() -> Path:
-    """Folder of the static model shipped in the repository's ``models/`` (built by
+    """Folder of the static model in the repository's ``models/`` (built by ``make`` at setup, or by
     ``themeassist models build-static``); ``$THEMEASSIST_STATIC_MODEL`` overrides it."""
     env = os.environ.get("THEMEASSIST_STATIC_MODEL")
     if env:
