@@ -286,12 +286,8 @@ def plot_prevalence_interactive(prev_table: pd.DataFrame, codebook: Any = None, 
         A column whose values are shown one at a time, picked from a menu (e.g. ``"source"`` of
         the pipeline's prevalence table, or ``"group"``). Default: ``"source"``, then
         ``"group"``, when the table has several values there.
-    ncols : int
-        Panels per row.
-    percent : bool
-        Y axis in percent (else a proportion).
-    title : str, optional
-        Figure title.
+    ncols, percent, title
+        As in :func:`plot_prevalence`.
     path : path, optional
         Write the self-contained HTML file there (about 5 MB, most of it plotly.js).
 
