@@ -6,7 +6,7 @@ Usage::
 
 Reads ``DATA_DIR/nhs_fft/v6framework_230831.csv`` (substantive comments only: ``load_corpus``
 marks "Did not answer", blanks and other non-answers) and, in one run, prints for themeassist's
-:class:`~themeassist.discover.CandidateDiscovery` and for ``BERTopic()`` with default settings
+:class:`~themeassist.discovery.CandidateDiscovery` and for ``BERTopic()`` with default settings
 (the same all-MiniLM-L6-v2 embeddings):
 
 * wall time cold (empty embedding cache in a temporary folder; BERTopic embeds with the same
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> dict:
     from sentence_transformers import SentenceTransformer
 
     from themeassist.corpus import load_corpus, substantive
-    from themeassist.discover import CandidateDiscovery
+    from themeassist.discovery import CandidateDiscovery
     from themeassist.embed import default_model_path, get_embedder
 
     data = Path(args.data_dir) / "nhs_fft"

@@ -201,7 +201,7 @@ def raking_weights(Y: np.ndarray, targets: np.ndarray, iters: int = 500) -> np.n
 
 
 def _true_flags(known: np.ndarray) -> list[str]:
-    from themeassist._drift_stats import _flags
+    from themeassist.drift._stats import _flags
 
     return _flags(["absent" if k <= 0 else "present" for k in known])
 

@@ -21,7 +21,7 @@ process's own ``ru_maxrss``. Stages:
 - ``embed``: embedding the substantive comments (MiniLM up to 10k only: it runs at ~270/s on 2
   cores, so 100k would take ~6 min and 1M ~1 h; those are extrapolated) with an empty cache, and
   again with the cache filled (``embed (warm)``);
-- ``discover``: :class:`~themeassist.discover.CandidateDiscovery` on precomputed embeddings;
+- ``discover``: :class:`~themeassist.discovery.CandidateDiscovery` on precomputed embeddings;
 - ``suggest``: fitting :class:`~themeassist.mapping.ThemeMapper` on the NHS codebook with 10
   coded example comments per subcategory (reported apart, once per corpus size), then ``suggest`` from the texts
   (embedding included, no cache): MiniLM, static and the hybrid;
@@ -32,7 +32,7 @@ process's own ``ru_maxrss``. Stages:
   (numba's compilation on UMAP's first call included) is the stage's time;
 - references: plain sentence-transformers ``encode`` and BERTopic's default fit (on the same
   precomputed MiniLM embeddings);
-- ``dask``: :func:`themeassist.scale.suggest_dask` with 1 and 2 local worker processes, checked
+- ``dask``: :func:`themeassist.batch.dask.suggest_dask` with 1 and 2 local worker processes, checked
   identical to the in-process output;
 - quality: the mapping benchmark's protocol (``benchmarks/mapping.py``: seed 42 80/20 split,
   41 subcategories with >= 10 coded comments, macro-F1) with MiniLM, static and hybrid embeddings.
@@ -202,7 +202,7 @@ def stage_st_reference(a: argparse.Namespace) -> dict[str, Any]:
 
 
 def stage_discover(a: argparse.Namespace) -> dict[str, Any]:
-    from themeassist.discover import CandidateDiscovery
+    from themeassist.discovery import CandidateDiscovery
 
     corpus = _corpus(Path(a.work), a.size)
     E = np.load(Path(a.work) / f"emb_{a.size}_{a.model}.npy")
@@ -267,7 +267,7 @@ def stage_map(a: argparse.Namespace) -> dict[str, Any]:
     1 and 2 workers (>= 100k; 2 only above 100k)."""
     from themeassist.codebook import load_codebook
     from themeassist.drift import changes, prevalence
-    from themeassist.scale import suggest_dask, suggest_hybrid
+    from themeassist.batch.dask import suggest_dask, suggest_hybrid
 
     rows: list[dict[str, Any]] = []
 
@@ -339,7 +339,7 @@ def stage_e2e(a: argparse.Namespace) -> dict[str, Any]:
 
     from themeassist.codebook import load_codebook
     from themeassist.corpus import load_corpus
-    from themeassist.discover import CandidateDiscovery
+    from themeassist.discovery import CandidateDiscovery
     from themeassist.drift import changes, prevalence
     from themeassist.mapping import ThemeMapper
 
@@ -386,7 +386,7 @@ def stage_quality(a: argparse.Namespace) -> dict[str, Any]:
 
     from themeassist.embed import get_embedder
     from themeassist.mapping import ThemeMapper
-    from themeassist.scale import uncertain_rows
+    from themeassist.batch.dask import uncertain_rows
 
     def task(model: str | None) -> Any:
         orig = mb.get_embedder
@@ -595,7 +595,7 @@ def summary(rows: list[dict[str, Any]]) -> list[str]:
                            f"{r.get('imports_seconds', float('nan')):.1f} s more)")  # fmt: skip
     if get("end to end (cold cache)", SEED_SIZE, "static"):
         out.append("- (UMAP's numba code is compiled on the first discovery after installation and then read from "
-                   "numba's disk cache (themeassist._umap_speed): that first run of the seed-scale discovery "
+                   "numba's disk cache (themeassist.discovery._umap_speed): that first run of the seed-scale discovery "
                    "takes about 4 s longer; the end-to-end rows above were measured after it)")  # fmt: skip
     sizes = sorted({r["size"] for r in ok if r["stage"] == "suggest (embed + map)"})
     rate = None

@@ -1,4 +1,4 @@
-"""Tests for themeassist.agreement: decisions -> examples, agreement statistics worked out by hand."""
+"""Tests for themeassist.mapping.agreement: decisions -> examples, agreement statistics worked out by hand."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from themeassist.agreement import AGREEMENT_COLUMNS, agreement, read_decisions
+from themeassist.mapping.agreement import AGREEMENT_COLUMNS, agreement, read_decisions
 from themeassist.codebook import Codebook
 from themeassist.exceptions import CodebookError, CorpusError
 
@@ -85,7 +85,7 @@ def test_read_decisions_errors(cb: Codebook) -> None:
 
 
 def test_decisions_feed_the_mapper_labels(cb: Codebook) -> None:
-    from themeassist.mapping import _label_matrix
+    from themeassist.mapping._models import _label_matrix
 
     ex = pd.DataFrame({"doc_id": ["1", "2", "3"], "text": ["a", "b", "c"],
                        "codes": ["Food", "", "Care"], "negative_codes": ["", "Parking", ""]})

@@ -1,4 +1,4 @@
-"""Tests for themeassist.discover: real MiniLM embeddings and real BERTopic on 240 short comments.
+"""Tests for themeassist.discovery: real MiniLM embeddings and real BERTopic on 240 short comments.
 
 One fitted model per setting is shared by the whole module (BERTopic's first fit compiles numba).
 """
@@ -15,7 +15,8 @@ from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score, homogeneity_score
 
 from themeassist.corpus import load_corpus
-from themeassist.discover import ASSIGNMENT_COLUMNS, CANDIDATE_COLUMNS, CandidateDiscovery, _make_label
+from themeassist.discovery import ASSIGNMENT_COLUMNS, CANDIDATE_COLUMNS, CandidateDiscovery
+from themeassist.discovery.estimator import _make_label
 from themeassist.exceptions import CacheError, CorpusError, NotFittedError
 
 pytestmark = pytest.mark.slow
@@ -286,7 +287,7 @@ def test_outlier_strategies_and_nr_topics(data, raw):
 def test_giant_eom_cluster_is_recut_at_the_leaves():
     from hdbscan import HDBSCAN
 
-    from themeassist.discover import _GuardedHDBSCAN
+    from themeassist.discovery.estimator import _GuardedHDBSCAN
 
     rng = np.random.default_rng(0)
     # four touching blobs of 150 points (a "giant" 600-point parent for eom) and one far blob of 60

@@ -1,4 +1,4 @@
-"""Tests for themeassist.drift and themeassist.quantify (values worked out by hand)."""
+"""Tests for themeassist.drift and themeassist.drift.quantify (values worked out by hand)."""
 
 from __future__ import annotations
 
@@ -19,12 +19,12 @@ from themeassist.drift import (
     content_shift,
     estimate_prevalence,
     prevalence,
-    run_drift,
     summarise_changes,
     wilson_interval,
 )
 from themeassist.exceptions import ThemeassistError
-from themeassist.quantify import bootstrap_quantify, quantify
+from themeassist.workflows import run_drift
+from themeassist.drift.quantify import bootstrap_quantify, quantify
 
 Z = 1.959963984540054
 

@@ -242,7 +242,7 @@ def known_bug(err: BaseException) -> str | None:
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(frames(max_rows=25, bad_ids=False), st.sampled_from([0, 0, 12, 40]))
 def test_discover_assigns_every_row_once(case: tuple[pd.DataFrame, dict], filler: int) -> None:
-    from themeassist.discover import CandidateDiscovery
+    from themeassist.discovery import CandidateDiscovery
 
     df, kw = case
     corpus = load(with_filler(df, kw, filler), kw)
@@ -270,7 +270,7 @@ def test_discover_assigns_every_row_once(case: tuple[pd.DataFrame, dict], filler
 @pytest.mark.slow
 def test_discover_on_comments_with_a_single_distinct_word() -> None:
     """Found by this suite: BERTopic's c-TF-IDF raised a TypeError from scipy on a one-term vocabulary."""
-    from themeassist.discover import CandidateDiscovery
+    from themeassist.discovery import CandidateDiscovery
 
     corpus = load_corpus(pd.DataFrame({"c": [" ".join(["word"] * 50)] * 12}), text_col="c")
     with pytest.raises(ThemeassistError, match=r"^CandidateDiscovery.fit: .*1 distinct word"):
@@ -397,7 +397,7 @@ def test_lone_surrogate_reaches_the_real_model_safely(tmp_path: Any) -> None:
 @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
 @given(frames(min_rows=5, max_rows=20, bad_ids=False))
 def test_end_to_end_with_the_real_model(tmp_path_factory: pytest.TempPathFactory, case: tuple[pd.DataFrame, dict]) -> None:
-    from themeassist.discover import CandidateDiscovery
+    from themeassist.discovery import CandidateDiscovery
     from themeassist.drift import changes, prevalence
     from themeassist.mapping import ThemeMapper
 

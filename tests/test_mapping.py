@@ -124,7 +124,7 @@ def test_iapt_codebook_18_leaves(embedder) -> None:  # type: ignore[no-untyped-d
 
 @pytest.mark.slow
 def test_few_shot_learns_from_examples_and_decisions(embedder, cb) -> None:  # type: ignore[no-untyped-def]
-    from themeassist.agreement import read_decisions
+    from themeassist.mapping.agreement import read_decisions
 
     food = ["The dinner was cold", "Meals arrive late and taste bland", "Lovely breakfast every day",
             "Not enough vegetarian options at lunch", "The sandwiches were stale"]
@@ -255,7 +255,7 @@ def test_zero_shot_self_training_corrects_rough_prototypes() -> None:
 
 
 def test_prevalence_thresholds_and_pseudo_positives() -> None:
-    from themeassist import _mapping_models as mm
+    from themeassist.mapping import _models as mm
 
     T = np.array([[3.0, 0.0], [2.0, 0.5], [1.0, 0.2], [0.0, 4.0]])
     sel = mm.pseudo_positives(T, 2)
@@ -318,7 +318,7 @@ _WORDS = st.text(alphabet=st.sampled_from(list("abcdeéÉßİﬁ'-.1 \t\n\u00a0"
 def test_char_wb_transform_equals_scikit_learn(fit_texts: list[str], texts: list[str], min_df: int) -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from themeassist._mapping_models import char_wb_transform
+    from themeassist.mapping._models import char_wb_transform
 
     fit_texts = [*fit_texts, "café staff were kind", "kind staff"]
     vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=min_df, sublinear_tf=True,

@@ -91,13 +91,13 @@ def _model() -> str:
 
 @pytest.mark.slow
 def test_whole_job_in_process_without_network(no_sockets: Attempts, tmp_path: Path) -> None:
-    from themeassist.discover import CandidateDiscovery
+    from themeassist.discovery import CandidateDiscovery
     from themeassist.drift import changes, prevalence
     from themeassist.embed import get_embedder
     from themeassist.io.tables import write_table
     from themeassist.mapping import ThemeMapper
     from themeassist.redact import redact
-    from themeassist.runs import resumable_suggest
+    from themeassist.batch.chunked import resumable_suggest
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

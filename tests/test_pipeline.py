@@ -1,4 +1,4 @@
-"""Tests for themeassist.pipeline: one demo run (module-scoped) checked against the demo's written
+"""Tests for themeassist.workflows.pipeline: one demo run (module-scoped) checked against the demo's written
 table and hand counts; small hand-worked checks of the helpers; input errors before any work."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from themeassist.codebooks import iapt_wellbeing
 from themeassist.corpus import load_corpus
 from themeassist.datasets import iapt_demo_prevalence, load_iapt_demo
 from themeassist.exceptions import CodebookError, CorpusError
-from themeassist.pipeline import DemoResult, run_all, run_demo, theme_counts
+from themeassist.workflows.pipeline import DemoResult, run_all, run_demo, theme_counts
 
 RUN_FILES = ("corpus.csv", "codebook.yaml", "hierarchy.csv", "candidate_codes.csv", "assignments.csv",
              "suggestions.csv", "alignment.csv", "prevalence.csv", "changes.csv", "summary.txt", "agreement.csv",

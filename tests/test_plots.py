@@ -15,7 +15,7 @@ from themeassist.codebook import Codebook
 from themeassist.drift import prevalence
 from themeassist.exceptions import ThemeassistError
 from themeassist.plots import plot_heatmap, plot_prevalence, plot_prevalence_interactive, plot_tone
-from themeassist.tone import score_tone, tone_by_theme
+from themeassist.drift.tone import score_tone, tone_by_theme
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from themeassist.exceptions import CacheError, ThemeassistError
-from themeassist.runs import (
+from themeassist.batch.chunked import (
     RunStateError,
     fitted_fingerprint,
     input_fingerprint,
@@ -200,7 +200,7 @@ def test_fingerprints_are_stable_and_content_based() -> None:
     b.vectors_[0, 0] = 2
     assert fitted_fingerprint(a) != fitted_fingerprint(b)
     # stable across processes (no memory addresses): same digest in a fresh interpreter
-    code = ("import pandas as pd; from themeassist.runs import input_fingerprint; "
+    code = ("import pandas as pd; from themeassist.batch.chunked import input_fingerprint; "
             "print(input_fingerprint(pd.DataFrame({'t': ['a', None, 1.5]})))")  # fmt: skip
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert other == input_fingerprint(pd.DataFrame({"t": ["a", None, 1.5]}))
@@ -240,7 +240,7 @@ warnings.simplefilter("ignore")
 from themeassist.corpus import load_corpus
 from themeassist.embed import get_embedder
 from themeassist.mapping import ThemeMapper
-from themeassist.runs import resumable_suggest
+from themeassist.batch.chunked import resumable_suggest
 
 inp, out, cache, model, chunk = sys.argv[1:6]
 corpus = load_corpus(inp, text_col="comment", id_col="id", period_col="year")
@@ -393,8 +393,8 @@ def test_chunked_suggest_equals_one_call_on_the_whole_corpus(tmp_path: Path, tra
 
 @pytest.mark.slow
 def test_resumable_transform_of_a_fitted_discovery_equals_one_call(tmp_path: Path) -> None:
-    from themeassist.discover import CandidateDiscovery
-    from themeassist.runs import resumable_transform
+    from themeassist.discovery import CandidateDiscovery
+    from themeassist.batch.chunked import resumable_transform
 
     corpus = _mapped_corpus(120)
     disc = CandidateDiscovery(embedder=WordHash(), show_progress=False, min_topic_size=5).fit(corpus)

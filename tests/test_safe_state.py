@@ -17,7 +17,7 @@ import pytest
 import themeassist
 from themeassist.embed import CachedEmbedder
 from themeassist.exceptions import CacheError
-from themeassist.runs import run_chunked
+from themeassist.batch.chunked import run_chunked
 
 SRC = Path(themeassist.__file__).resolve().parent
 SAFE_SUFFIXES = {".json", ".parquet", ".npy", ".safetensors"}
@@ -122,7 +122,7 @@ def _topics_corpus() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def saved_discovery(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from themeassist.discover import CandidateDiscovery
+    from themeassist.discovery import CandidateDiscovery
 
     folder = tmp_path_factory.mktemp("disc") / "model"
     disc = CandidateDiscovery(embedder=HashEmbedder(), min_topic_size=5, show_progress=False, random_state=0)
@@ -132,7 +132,7 @@ def saved_discovery(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.slow
 def test_saved_discovery_holds_only_safe_formats_and_loads_without_pickle(saved_discovery: Path) -> None:
-    from themeassist.discover import CandidateDiscovery
+    from themeassist.discovery import CandidateDiscovery
 
     files = [p for p in saved_discovery.rglob("*") if p.is_file()]
     assert {p.suffix for p in files} <= SAFE_SUFFIXES, sorted(p.name for p in files)
@@ -151,7 +151,7 @@ def test_saved_discovery_holds_only_safe_formats_and_loads_without_pickle(saved_
 @pytest.mark.parametrize("damage", ["flip_npy", "flip_parquet", "foreign_manifest", "missing_file",
                                     "pickle_in_place"])  # fmt: skip
 def test_damaged_or_foreign_discovery_folder_is_refused(saved_discovery: Path, tmp_path: Path, damage: str) -> None:
-    from themeassist.discover import CandidateDiscovery
+    from themeassist.discovery import CandidateDiscovery
 
     folder = tmp_path / "copy"
     shutil.copytree(saved_discovery, folder)

@@ -1,4 +1,4 @@
-"""Tests for themeassist.scale: the Dask engine gives exactly the in-process results."""
+"""Tests for themeassist.batch.dask: the Dask engine gives exactly the in-process results."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from themeassist.corpus import load_corpus  # noqa: E402
 from themeassist.embed import get_embedder  # noqa: E402
 from themeassist.exceptions import NotFittedError  # noqa: E402
 from themeassist.mapping import ThemeMapper  # noqa: E402
-from themeassist.scale import _partitions, _suggest_table, discover_dask, suggest_dask  # noqa: E402
+from themeassist.batch.dask import _partitions, _suggest_table, discover_dask, suggest_dask  # noqa: E402
 
 BASE = [
     "The waiting list was far too long", "I waited months for an appointment",
@@ -123,7 +123,7 @@ def test_suggest_dask_local_processes(static, codebook, corpus) -> None:  # type
 
 @pytest.mark.slow
 def test_discover_dask_sample_then_assign(static, corpus, client) -> None:  # type: ignore[no-untyped-def]
-    from themeassist.discover import ASSIGNMENT_COLUMNS, CandidateDiscovery
+    from themeassist.discovery import ASSIGNMENT_COLUMNS, CandidateDiscovery
 
     disc = CandidateDiscovery(embedder=static, min_topic_size=5, show_progress=False, random_state=0)
     res = discover_dask(disc, corpus, sample_size=40, scheduler=client, partition_size=10)
@@ -150,7 +150,7 @@ def test_discover_dask_sample_then_assign(static, corpus, client) -> None:  # ty
 def test_uncertain_rows_by_hand() -> None:
     from types import SimpleNamespace
 
-    from themeassist.scale import uncertain_rows
+    from themeassist.batch.dask import uncertain_rows
 
     m = SimpleNamespace(thresholds_=np.array([0.5, 0.2]), none_level_=0.5, min_score=None)
     P = np.array([[0.9, 0.1], [0.52, 0.05], [0.3, 0.15], [0.1, 0.02]])
@@ -169,7 +169,7 @@ def test_uncertain_rows_by_hand() -> None:
 
 
 def test_suggest_hybrid_redoes_the_uncertain_rows(static, codebook, corpus) -> None:  # type: ignore[no-untyped-def]
-    from themeassist.scale import suggest_hybrid
+    from themeassist.batch.dask import suggest_hybrid
 
     ex = pd.DataFrame({"text": BASE[:8] * 2, "codes": CODES * 2})
     fast = ThemeMapper(regime="few-shot", embedder=static).fit(codebook, ex)

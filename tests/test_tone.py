@@ -1,4 +1,4 @@
-"""Tests for themeassist.tone."""
+"""Tests for themeassist.drift.tone."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from scipy import stats
 
 from themeassist.codebook import Codebook
 from themeassist.exceptions import ThemeassistError
-from themeassist.tone import TONE_COLUMNS, score_tone, tone_by_theme
+from themeassist.drift.tone import TONE_COLUMNS, score_tone, tone_by_theme
 
 
 def test_clear_positive_and_negative_sentences():

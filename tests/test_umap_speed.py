@@ -1,4 +1,4 @@
-"""Tests for themeassist._umap_speed: exact small-data neighbours and numba's on-disk cache for UMAP."""
+"""Tests for themeassist.discovery._umap_speed: exact small-data neighbours and numba's on-disk cache for UMAP."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from sklearn.neighbors import NearestNeighbors
 
-from themeassist._umap_speed import SMALL_DATA, exact_cosine_knn
+from themeassist.discovery._umap_speed import SMALL_DATA, exact_cosine_knn
 
 
 def test_exact_cosine_knn_matches_brute_force() -> None:
@@ -40,7 +40,7 @@ def test_exact_cosine_knn_zero_rows_duplicates_and_limits() -> None:
 def test_umap_compiled_code_is_cached_on_disk(tmp_path) -> None:  # type: ignore[no-untyped-def]
     code = (
         "import numpy as np\n"
-        "from themeassist._umap_speed import enable_jit_cache\n"
+        "from themeassist.discovery._umap_speed import enable_jit_cache\n"
         "n = enable_jit_cache()\n"
         "import umap.umap_ as u\n"
         "assert n > 0 and enable_jit_cache() == 0\n"

@@ -198,7 +198,7 @@ def plot_tone(tone_table: pd.DataFrame, *, themes: Sequence[str] | None = None, 
     Parameters
     ----------
     tone_table : DataFrame
-        The result of :func:`themeassist.tone.tone_by_theme`.
+        The result of :func:`themeassist.drift.tone.tone_by_theme`.
     themes : list of str, optional
         Themes to draw (default: the ``"(all comments)"`` row and every theme that has sub-themes;
         all themes when the codebook is flat).
@@ -212,7 +212,7 @@ def plot_tone(tone_table: pd.DataFrame, *, themes: Sequence[str] | None = None, 
 
     Examples
     --------
-    >>> from themeassist.tone import score_tone, tone_by_theme
+    >>> from themeassist.drift.tone import score_tone, tone_by_theme
     >>> tt = tone_by_theme(score_tone(["good", "bad", "fine", "awful"]), ["a", "a", "a", "a"], [1, 1, 2, 2])
     >>> [ax.get_title() for ax in plot_tone(tt).axes]
     ['(all comments)', 'a']

@@ -1,6 +1,6 @@
 """A self-contained HTML report of a run folder.
 
-:func:`write_report` reads the tables a run wrote (see :mod:`themeassist.pipeline` for the
+:func:`write_report` reads the tables a run wrote (see :mod:`themeassist.workflows.pipeline` for the
 layout) and writes ONE HTML file that opens offline: CSS inline, figures embedded as base64
 ``data:`` images, no script, no link to anything outside the file (a Content-Security-Policy
 meta tag forbids it). Every piece of text from the run (comments, labels, keywords, file names)
@@ -706,7 +706,7 @@ def write_report(run_dir: str | os.PathLike[str], out_html: str | os.PathLike[st
     Parameters
     ----------
     run_dir : path
-        A folder written by :func:`themeassist.pipeline.run_all` / ``themeassist demo`` (or by
+        A folder written by :func:`themeassist.workflows.pipeline.run_all` / ``themeassist demo`` (or by
         ``themeassist discover`` / ``drift``; sections whose files are missing say so).
     out_html : path, optional
         Where to write; default ``run_dir/report.html``.

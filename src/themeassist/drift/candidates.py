@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from themeassist._drift_codes import _SUBSTANTIVE, _period_order
-from themeassist._drift_stats import _flags, _state, wilson_interval
+from themeassist.drift._codes import _SUBSTANTIVE, _period_order
+from themeassist.drift._stats import _flags, _state, wilson_interval
 from themeassist._validation import check_param
 from themeassist.exceptions import ThemeassistError
 
@@ -45,7 +45,7 @@ def candidate_periods(assignments: pd.DataFrame, period: Any, *, candidates: pd.
     ----------
     assignments : DataFrame
         One row per corpus row, in corpus order: :attr:`CandidateDiscovery.assignments_
-        <themeassist.discover.CandidateDiscovery>` (columns ``candidate_id``, Int64, -1 for an
+        <themeassist.discovery.CandidateDiscovery>` (columns ``candidate_id``, Int64, -1 for an
         outlier and NA for a non-substantive row, and ``status``; ``doc_id`` optional).
     period : str, Series or sequence
         One period per row of ``assignments`` (e.g. the corpus' ``period`` column), or the name

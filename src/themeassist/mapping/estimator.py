@@ -29,7 +29,7 @@ supervised     median >= 30 coded comments per leaf: the same scorers, with per-
 
 Examples are a DataFrame with columns ``text`` and ``codes`` (theme names, ids or paths at any
 level, joined by ``"|"``), optionally ``doc_id`` and ``negative_codes`` (codes a coder rejected:
-known negatives, see :func:`themeassist.agreement.read_decisions`). :func:`read_examples` reads
+known negatives, see :func:`themeassist.mapping.agreement.read_decisions`). :func:`read_examples` reads
 them from a file or a table with other column names; :func:`examples_from_long` builds them from
 a long table (``doc_id, theme_id``) and the texts.
 """
@@ -45,8 +45,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import KFold
 
-from themeassist import _mapping_models as mm
-from themeassist._mapping_models import Alignment, _label_matrix, _snip, align_candidates
+from themeassist.mapping import _models as mm
+from themeassist.mapping._models import Alignment, _label_matrix, _snip, align_candidates
 from themeassist._validation import check_param
 from themeassist.codebook import Codebook, load_codebook
 from themeassist.exceptions import CodebookError, CorpusError, NotFittedError
@@ -582,7 +582,7 @@ class ThemeMapper(BaseEstimator):
     def _zero_shot_transduce(self, cosines: Callable[[np.ndarray], np.ndarray],
                              rows_of: Callable[[np.ndarray], np.ndarray], B: Any) -> dict[str, np.ndarray]:
         """:meth:`zero_shot_stats` of a corpus reached through two functions, so that the same
-        computation runs in process and on a cluster (:mod:`themeassist.scale`).
+        computation runs in process and on a cluster (:mod:`themeassist.batch.dask`).
 
         Parameters
         ----------
@@ -591,7 +591,7 @@ class ThemeMapper(BaseEstimator):
         rows_of : callable
             ``rows_of(rows)``: the embeddings (unit rows) of the comments at the sorted indices ``rows``.
         B : sparse matrix of shape (n, n_terms) or None
-            Which codebook words each comment contains (:func:`~themeassist._mapping_models.term_matrix`);
+            Which codebook words each comment contains (:func:`~themeassist.mapping._models.term_matrix`);
             ``None`` without texts.
         """
         S = cosines(self.protos_)

@@ -269,7 +269,7 @@ class CandidateDiscovery(BaseEstimator):
 
     Examples
     --------
-    >>> from themeassist.discover import CandidateDiscovery
+    >>> from themeassist.discovery import CandidateDiscovery
     >>> disc = CandidateDiscovery(random_state=0).fit(comments)          # doctest: +SKIP
     >>> disc.candidate_codes_[["candidate_id", "label", "n_docs"]].head(3)  # doctest: +SKIP
        candidate_id                              label  n_docs
@@ -610,7 +610,7 @@ class CandidateDiscovery(BaseEstimator):
         from bertopic.vectorizers import ClassTfidfTransformer
         from umap import UMAP
 
-        from themeassist._umap_speed import SMALL_DATA, enable_jit_cache, exact_cosine_knn
+        from themeassist.discovery._umap_speed import SMALL_DATA, enable_jit_cache, exact_cosine_knn
 
         enable_jit_cache()
         if embedder is None and self.representation != "c-tf-idf":

@@ -1,6 +1,6 @@
 """Codes in any accepted form -> one matrix with a column per node of the theme hierarchy.
 
-Private helpers of :mod:`themeassist.drift` (and :mod:`themeassist.tone`): human codes
+Private helpers of :mod:`themeassist.drift` (and :mod:`themeassist.drift.tone`): human codes
 (``"|"``-joined names), wide 0/1 or score tables and arrays, and suggestions tables are turned
 into an ``(n_comments, n_nodes)`` matrix, sub-themes rolled up to their ancestors.
 """

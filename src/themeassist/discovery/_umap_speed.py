@@ -33,7 +33,7 @@ def enable_jit_cache() -> int:
 
     Examples
     --------
-    >>> from themeassist._umap_speed import enable_jit_cache
+    >>> from themeassist.discovery._umap_speed import enable_jit_cache
     >>> enable_jit_cache() >= 0
     True
     """

@@ -1,6 +1,6 @@
 """A thin facade that runs the whole job: discover → suggest → align → drift → report.
 
-Each stage stands alone (:mod:`themeassist.discover`, :mod:`themeassist.mapping`,
+Each stage stands alone (:mod:`themeassist.discovery`, :mod:`themeassist.mapping`,
 :mod:`themeassist.drift`, :mod:`themeassist.report`); :func:`run_all` only composes them, embeds
 every text ONCE and hands the same embeddings to each stage, and writes a run folder.
 :func:`run_demo` runs it on the built-in, ILLUSTRATIVE IAPT demo corpus (comments written for
@@ -26,7 +26,7 @@ Run folder layout
                             ci_high, method (human codes, suggestions, adjusted suggestions)
 ``changes.csv``             drift: tests for change and appear/vanish/return flags per theme
 ``summary.txt``             drift: the significant changes in a few sentences
-``agreement.csv``           :func:`themeassist.agreement.agreement` of the suggestions with the
+``agreement.csv``           :func:`themeassist.mapping.agreement.agreement` of the suggestions with the
                             human codes, on the comments not used as examples
 ``figures/*.png|svg``       prevalence small multiples and heatmaps
 ``figures/prevalence_interactive.html``
@@ -38,7 +38,7 @@ Run folder layout
 
 Examples
 --------
->>> from themeassist.pipeline import run_demo
+>>> from themeassist.workflows.pipeline import run_demo
 >>> result = run_demo("demo-output", show_progress=False)      # doctest: +SKIP
 >>> result.report                                               # doctest: +SKIP
 PosixPath('demo-output/report.html')
@@ -236,7 +236,7 @@ def run_all(
     random_state : int, default 0
         Seeds discovery and mapping: the same call writes the same tables.
     discovery_params, mapper_params : mapping, optional
-        Extra parameters for :class:`~themeassist.discover.CandidateDiscovery` and
+        Extra parameters for :class:`~themeassist.discovery.CandidateDiscovery` and
         :class:`~themeassist.mapping.ThemeMapper`.
     title, note : str, optional
         Report title and a note shown at its top.
@@ -409,7 +409,7 @@ class _Stages:
         self.mapper = None
 
     def discover(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        from themeassist.discover import CandidateDiscovery
+        from themeassist.discovery import CandidateDiscovery
 
         params = {"random_state": self.random_state, "show_progress": self.show_progress, **self.discovery_params}
         disc = CandidateDiscovery(embedder=self.embedder, **params).fit(self.corpus, embeddings=self.E)
@@ -510,9 +510,9 @@ class _Stages:
         return {name: caption}
 
     def agreement(self, suggestions: pd.DataFrame, human: list[list[str]]) -> pd.DataFrame:
-        """:func:`themeassist.agreement.agreement` of the suggestions with the human codes, on the
+        """:func:`themeassist.mapping.agreement.agreement` of the suggestions with the human codes, on the
         substantive comments that were not examples (doc id and text both unseen)."""
-        from themeassist.agreement import agreement
+        from themeassist.mapping.agreement import agreement
 
         corpus = self.corpus
         ex = self.examples
@@ -544,7 +544,7 @@ def run_demo(
     Parameters
     ----------
     out_dir : path
-        The run folder (see :mod:`themeassist.pipeline` for its files).
+        The run folder (see :mod:`themeassist.workflows.pipeline` for its files).
     cache_dir, model, random_state, show_progress
         As in :func:`run_all`.
 

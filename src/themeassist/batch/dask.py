@@ -5,7 +5,7 @@ workers of a ``dask.distributed`` cluster embed and map them in parallel (a ``Lo
 machine by default, or any scheduler address). It returns exactly what the in-process
 ``mapper.suggest(corpus)`` returns: the same rows, in the same order, with the same values.
 
-:func:`discover_dask` fits :class:`~themeassist.discover.CandidateDiscovery` on a random sample
+:func:`discover_dask` fits :class:`~themeassist.discovery.CandidateDiscovery` on a random sample
 and assigns every comment to its nearest candidate code in partitions on the cluster.
 
 The fitted estimators travel to the workers in memory (dask serialises them); nothing is saved to
@@ -27,7 +27,7 @@ Requires the ``dask`` extra: ``pip install "themeassist[dask]"``.
 
 Examples
 --------
->>> from themeassist.scale import suggest_dask
+>>> from themeassist.batch.dask import suggest_dask
 >>> mapper = ThemeMapper(embedder="static").fit(codebook, examples)      # doctest: +SKIP
 >>> out = suggest_dask(mapper, corpus, n_workers=2)                        # doctest: +SKIP
 >>> out.equals(mapper.suggest(corpus))                                     # doctest: +SKIP
@@ -209,7 +209,7 @@ def _rebuild(payload: dict[str, Any]) -> Any:
 # ------------------------------------------------------------------------------------------------
 def _suggest_table(corpus: Any, who: str) -> pd.DataFrame:
     """``doc_id, status, text`` for every input row, exactly as ``ThemeMapper.suggest`` reads them."""
-    from themeassist.mapping import _blank
+    from themeassist.mapping.estimator import _blank
 
     if isinstance(corpus, pd.DataFrame):
         if "text" not in corpus.columns:
@@ -234,7 +234,7 @@ def _suggest_table(corpus: Any, who: str) -> pd.DataFrame:
 def _embed_part(part: pd.DataFrame, payload: dict[str, Any]) -> tuple[np.ndarray, Any]:
     """Worker: the embeddings of a partition's scored rows (as the mapper's embedder returns them)
     and which codebook words each contains (sparse; ``None`` when the codebook has no words)."""
-    from themeassist import _mapping_models as mm
+    from themeassist.mapping import _models as mm
 
     mapper = _rebuild(payload)
     texts = [str(t) for t, s in zip(part["text"], part["status"]) if s in _OK]
@@ -248,14 +248,14 @@ def _embed_part(part: pd.DataFrame, payload: dict[str, Any]) -> tuple[np.ndarray
 
 def _cosines_piece(embedded: tuple[Any, Any], protos: np.ndarray) -> np.ndarray:
     """Worker: cosines between a partition's scored rows and the unit rows of ``protos``."""
-    from themeassist import _mapping_models as mm
+    from themeassist.mapping import _models as mm
 
     return mm.normalise_rows(embedded[0]) @ protos.T
 
 
 def _rows_piece(embedded: tuple[Any, Any], rows: np.ndarray) -> np.ndarray:
     """Worker: the embeddings (unit rows) of a partition's scored rows at the local indices ``rows``."""
-    from themeassist import _mapping_models as mm
+    from themeassist.mapping import _models as mm
 
     return mm.normalise_rows(embedded[0][rows]) if len(rows) else np.zeros((0, embedded[0].shape[1]), np.float32)
 
@@ -275,7 +275,7 @@ def _zero_shot_stats(client: Any, mapper: Any, embedded: list[Any]) -> dict[str,
     as examples of a theme (tests/test_scale.py checks the identity with the in-process result)."""
     from scipy import sparse
 
-    from themeassist import mapping
+    from themeassist.mapping import estimator as mapping
 
     sizes = client.gather([client.submit(_size_piece, f, pure=False) for f in embedded])
     n = int(sum(sizes))
@@ -552,7 +552,7 @@ class ScaledDiscovery:
         Fitted on the sample (its ``assignments_`` cover the sample only).
     assignments : DataFrame
         One row per input row, in input order, columns
-        :data:`themeassist.discover.ASSIGNMENT_COLUMNS`: sample rows as fitted, every other
+        :data:`themeassist.discovery.ASSIGNMENT_COLUMNS`: sample rows as fitted, every other
         substantive comment by its nearest candidate centroid (``assigned_by ==
         "nearest_centroid"``).
     candidate_codes : DataFrame
@@ -610,7 +610,7 @@ def discover_dask(
     >>> res = discover_dask(CandidateDiscovery(embedder="static"), corpus, sample_size=20_000)  # doctest: +SKIP
     >>> res.assignments["assigned_by"].value_counts()                                           # doctest: +SKIP
     """
-    from themeassist.discover import ASSIGNMENT_COLUMNS, _as_corpus
+    from themeassist.discovery.estimator import ASSIGNMENT_COLUMNS, _as_corpus
 
     who = "discover_dask"
     _check_common(n_workers, threads_per_worker, partition_size, max_in_flight, who)

@@ -145,7 +145,7 @@ def tone_by_theme(tone_scores: pd.DataFrame, codes: Any, period: Sequence[Any] |
     >>> t.loc[t.theme == "Support", ["period", "n"]].values.tolist()
     [['2020', 1], ['2021', 1]]
     """
-    from themeassist._drift_codes import _code_matrix, _labels, _period_order
+    from themeassist.drift._codes import _code_matrix, _labels, _period_order
 
     check_param("confidence", confidence, owner="tone_by_theme", between=(0.0, 1.0))
     if score not in tone_scores.columns:

@@ -1,0 +1,29 @@
+"""``themeassist drift``: theme prevalence per period, with intervals and tests for change."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("drift", help="theme prevalence per period, with intervals and tests for change")
+    p.add_argument("input", help="human codes or a suggestions file, with a period column")
+    p.add_argument("--period-col", required=True)
+    p.add_argument("--codes-col", required=True, help="theme names joined by '|' (or 'suggested')")
+    p.add_argument("--codebook", default=None)
+    p.add_argument("--group-col", default=None, help="also compare groups (profession, trust, ...)")
+    p.add_argument("--period-freq", default=None)
+    p.add_argument("--date-format", default=None)
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from themeassist.workflows import run_drift
+
+    result = run_drift(args.input, period_col=args.period_col, codes_col=args.codes_col, codebook=args.codebook,
+                       group_col=args.group_col, out_dir=args.out, date_format=args.date_format,
+                       period_freq=args.period_freq)
+    print(result.summary if hasattr(result, "summary") else f"drift tables written to {args.out}")
+    return 0

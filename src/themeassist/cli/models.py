@@ -1,0 +1,23 @@
+"""``themeassist models ...``: local embedding models."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    models = sub.add_parser("models", help="manage local embedding models").add_subparsers(dest="models_cmd",
+                                                                                              required=True)
+    p = models.add_parser("build-static", help="distil the static model from the packaged MiniLM (offline)")
+    p.add_argument("--out", default="models/minilm-static")
+    p.add_argument("--pca-dims", type=int, default=256)
+    p.set_defaults(func=run_build_static)
+
+
+def run_build_static(args: argparse.Namespace) -> int:
+    from themeassist.models import build_static
+
+    path = build_static(args.out, pca_dims=args.pca_dims)
+    print(f"static model written to {path}")
+    return 0

@@ -1,0 +1,63 @@
+"""``themeassist export`` and ``themeassist import-qda``: exchange with QDA software (REFI-QDA)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from themeassist.cli._common import corpus_args, load, maybe_redact, redact_args
+from themeassist.exceptions import ThemeassistError
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("export", help="export to REFI-QDA (.qdc codebook or .qdpx project)")
+    corpus_args(p)
+    p.add_argument("--codebook", required=True)
+    p.add_argument("--codes-col", default=None)
+    p.add_argument("--variable", action="append", default=[], help="metadata column to export as a variable")
+    redact_args(p)
+    p.add_argument("--format", required=True, choices=["qdpx", "qdc"])
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=run_export)
+
+    p = sub.add_parser("import-qda", help="read a REFI-QDA .qdpx project (or .qdc codebook)")
+    p.add_argument("file")
+    p.add_argument("--out", required=True, help="CODED.csv")
+    p.add_argument("--codebook-out", default=None, help="also write the project's codebook as YAML")
+    p.set_defaults(func=run_import)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from themeassist.codebook import codes_to_long, load_codebook
+    from themeassist.io.refi import export_qdc, export_qdpx
+
+    codebook = load_codebook(args.codebook)
+    if args.format == "qdc":
+        path = export_qdc(codebook, args.out)
+    else:
+        corpus = maybe_redact(load(args), args)
+        codings = None
+        if args.codes_col:
+            if args.codes_col not in corpus.columns:
+                raise ThemeassistError(f"export: codes column {args.codes_col!r} not found in {args.input}.")
+            codings = codes_to_long(corpus["doc_id"], corpus[args.codes_col], codebook, column=args.codes_col)
+        path = export_qdpx(corpus, codings, codebook, args.out, variable_cols=list(args.variable))
+    print(f"{args.format} written to {path}")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from themeassist.io.refi import import_qdc, import_qdpx
+    from themeassist.io.tables import write_table
+
+    if str(args.file).lower().endswith(".qdc"):
+        codebook = import_qdc(args.file)
+        path = write_table(codebook.to_frame(), args.out)
+    else:
+        codebook, coded = import_qdpx(args.file)
+        path = write_table(coded, args.out)
+        if args.codebook_out:
+            Path(args.codebook_out).write_text(codebook.to_yaml(), encoding="utf-8")
+    print(f"written to {path}")
+    return 0

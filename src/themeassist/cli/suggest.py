@@ -1,0 +1,84 @@
+"""``themeassist suggest``: codebook themes suggested for every comment."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from themeassist.cli._common import common, corpus_args, embedder, load, maybe_redact, positive_int, redact_args
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("suggest", help="suggest codebook themes for every comment")
+    corpus_args(p, period=False)
+    common(p)
+    p.add_argument("--codebook", required=True, help="YAML/JSON codebook or a built-in name (iapt)")
+    p.add_argument("--examples", default=None, help="already-coded comments (CSV/XLSX)")
+    p.add_argument("--examples-text-col", default="text")
+    p.add_argument("--examples-codes-col", default="codes", help="theme names joined by '|'")
+    p.add_argument("--decisions", default=None, help="a suggestions file edited by a coder (decision column)")
+    p.add_argument("--regime", default="auto", choices=["auto", "zero-shot", "few-shot", "supervised"])
+    p.add_argument("--top-k", type=int, default=3)
+    p.add_argument("--engine", default="local", choices=["local", "dask"])
+    p.add_argument("--scheduler", default=None, help="dask.distributed scheduler address (default: LocalCluster)")
+    p.add_argument("--workers", type=positive_int, default=2,
+                   help="--engine dask without --scheduler: local worker processes")
+    p.add_argument("--partition-size", type=positive_int, default=20_000, help="--engine dask: comments per partition")
+    p.add_argument("--chunk-size", type=int, default=2000,
+                   help="comments per chunk; a killed run started again continues from the last finished chunk")
+    p.add_argument("--run-dir", default=None, help="folder for the chunks (default: .OUT.run beside OUT)")
+    redact_args(p)
+    p.add_argument("--out", required=True, help="OUT.csv or OUT.xlsx")
+    p.set_defaults(func=run)
+
+
+def fitted_mapper(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The ThemeMapper fitted on ``--codebook``, ``--examples`` and ``--decisions``, and the codebook."""
+    from themeassist.codebook import load_codebook
+    from themeassist.mapping import ThemeMapper, read_examples
+
+    codebook = load_codebook(args.codebook)
+    examples = None
+    if args.examples:
+        examples = read_examples(args.examples, text_col=args.examples_text_col, codes_col=args.examples_codes_col,
+                                 codebook=codebook)
+    if args.decisions:
+        import pandas as pd
+
+        from themeassist.mapping import read_decisions
+
+        decided = read_decisions(args.decisions, codebook=codebook)
+        examples = decided if examples is None else pd.concat([examples, decided], ignore_index=True)
+    mapper = ThemeMapper(regime=args.regime, top_k=args.top_k, embedder=embedder(args), random_state=args.seed)
+    return mapper.fit(codebook, examples), codebook
+
+
+def run(args: argparse.Namespace) -> int:
+    corpus = load(args)
+    mapper, _ = fitted_mapper(args)
+
+    def review(suggestions: Any) -> Any:
+        # the coder edits this file: decision = accept / reject / recode, final_codes for recodes
+        # keep the text and the input's metadata columns (periods, groups) beside the suggestions
+        extra = ["doc_id", "text"] + [c for c in corpus.columns if c not in suggestions.columns
+                                      and c not in ("doc_id", "text", "row", "reason", "date", "period")]
+        out = suggestions.merge(corpus[extra], on="doc_id", how="left", validate="one_to_one")
+        return maybe_redact(out.assign(decision="", final_codes=""), args)
+
+    if args.engine == "dask":
+        from themeassist.batch import suggest_dask
+        from themeassist.io.tables import write_table
+
+        out = suggest_dask(mapper, corpus, scheduler=args.scheduler, n_workers=args.workers,
+                           partition_size=args.partition_size)
+        path = write_table(review(out), args.out)
+    else:
+        from themeassist.batch import resumable_suggest
+
+        resumable_suggest(mapper, corpus, args.out, run_dir=args.run_dir, chunk_size=args.chunk_size,
+                          finalize=review, log=None if args.quiet else (lambda m: print(m, file=sys.stderr)))
+        path = Path(args.out)
+    print(f"{len(corpus)} rows ({mapper.regime_} regime) written to {path}")
+    return 0
