@@ -40,6 +40,7 @@ import time
 import tracemalloc
 import warnings
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -52,6 +53,9 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 from themeassist.codebook import load_codebook  # noqa: E402
 from themeassist.embed import get_embedder  # noqa: E402
 from themeassist.mapping import ThemeMapper  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _mapping_eval as ev  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,7 +70,7 @@ def load(data_dir: Path) -> tuple[pd.DataFrame, list[str]]:
 
 
 class Task:
-    def __init__(self, data_dir: Path, cache_dir: str | None) -> None:
+    def __init__(self, data_dir: Path, cache_dir: str | None, model: str | None = None) -> None:
         df, code_cols = load(data_dir)
         self.cb = load_codebook(data_dir / "nhs_fft" / "v6_hierarchy.yaml")
         self.leaves = [t.name for t in self.cb.leaves()]
@@ -87,7 +91,7 @@ class Task:
         self.major_of = {t.name: self.cb.ancestors(t.theme_id)[0].name if self.cb.ancestors(t.theme_id) else t.name
                          for t in self.cb.leaves()}
         t0 = time.time()
-        self.embedder = get_embedder(cache_dir=cache_dir, show_progress=False)
+        self.embedder = get_embedder(model, cache_dir=cache_dir, show_progress=False)
         self.E = self.embedder.encode(self.texts)
         self.embed_s = time.time() - t0
         print(f"{len(df)} substantive comments ({len(self.train)} train / {len(self.test)} test), "
@@ -200,36 +204,49 @@ def mean_runs(runs: list[dict]) -> dict:
     return out
 
 
-def themeassist_runs(task: Task, ks: list[int], draws: int) -> tuple[dict[str, dict], dict]:
+def evaluate(task: Task, m: ThemeMapper) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Scores of a fitted mapper on the test split: F1s, per-code kappa, codes per comment, the
+    share of comments whose best theme is right, and reliability over each comment's 5 best themes."""
+    texts = [task.texts[i] for i in task.test]
+    D, P, _ = ev.picks(m, texts, task.E[task.test])
+    yt = task.Y[task.test]
+    rel = ev.reliability(*ev.top_pairs(P, yt))
+    return ({**task.score(D), "kappa": ev.code_kappa(D, yt), "codes_ratio": ev.codes_ratio(D, yt),
+             "first_right": ev.first_right(P, yt), "ece_top5": rel["ece"], "regime": m.regime_}, rel)
+
+
+def themeassist_runs(task: Task, ks: list[int], draws: int, make: Any) -> tuple[dict[str, dict], dict, dict]:
     res: dict[str, dict] = {}
+    curves: dict[str, dict] = {}
     pos = {i: r for r, i in enumerate(task.test)}
     te_rows = np.array([pos[i] for i in task.test])
 
     # zero-shot: score all substantive comments together (transductive; labels unused)
     t0 = time.time()
-    zs = ThemeMapper(regime="auto", embedder=task.embedder, random_state=0).fit(task.cb)
+    zs = make().fit(task.cb)
     P = zs.predict(task.texts, embeddings=task.E)
     res["themeassist zero-shot"] = {**task.score(P[task.test]), "regime": zs.regime_,
+                                    "codes_ratio": ev.codes_ratio(P[task.test], task.Y[task.test]),
                                     "seconds": round(time.time() - t0, 1)}
     Pt = zs.predict([task.texts[i] for i in task.test], embeddings=task.E[task.test])
     res["themeassist zero-shot (test comments only)"] = {**task.score(Pt[te_rows]), "regime": zs.regime_}
     res["themeassist zero-shot, IAPT demo (18 sub-themes)"] = iapt_zero_shot(task.embedder)
     for k in ks:
-        runs = []
+        runs, rels = [], []
         t0 = time.time()
         for d in range(draws):
             idx = task.draw(k, d)
-            m = ThemeMapper(embedder=task.embedder, random_state=d).fit(task.cb, task.examples(idx),
-                                                                        example_embeddings=task.E[idx])
-            pr = m.predict([task.texts[i] for i in task.test], embeddings=task.E[task.test])
-            runs.append({**task.score(pr), "regime": m.regime_})
+            m = make(random_state=d).fit(task.cb, task.examples(idx), example_embeddings=task.E[idx])
+            r, rel = evaluate(task, m)
+            runs.append(r)
+            rels.append(rel)
         res[f"themeassist k={k}"] = {**mean_runs(runs), "seconds_per_draw": round((time.time() - t0) / draws, 1)}
+        curves[f"k={k}"] = rels[0]
     t0 = time.time()
-    sup = ThemeMapper(embedder=task.embedder, random_state=0).fit(task.cb, task.examples(task.train),
-                                                                  example_embeddings=task.E[task.train])
+    sup = make(random_state=0).fit(task.cb, task.examples(task.train), example_embeddings=task.E[task.train])
     fit_s = time.time() - t0
-    pr = sup.predict([task.texts[i] for i in task.test], embeddings=task.E[task.test])
-    res["themeassist supervised"] = {**task.score(pr), "regime": sup.regime_, "fit_seconds": round(fit_s, 1),
+    r, curves["supervised"] = evaluate(task, sup)
+    res["themeassist supervised"] = {**r, "fit_seconds": round(fit_s, 1),
                                      "stack_weights": {k: round(v, 3) for k, v in sup.stack_weights_.items()}}
     # timing: a suggestion run over all substantive comments (embeddings from the cache)
     timing = {}
@@ -243,7 +260,59 @@ def themeassist_runs(task: Task, ks: list[int], draws: int) -> tuple[dict[str, d
         tracemalloc.stop()
         timing[label] = {"rows": len(out), "seconds": round(secs, 2), "peak_traced_mib": round(peak / 2**20, 1)}
     timing["max_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    return res, timing
+    return res, timing, curves
+
+
+def _fmt(v: Any, spec: str = "6.3f") -> str:
+    return format(v, spec) if isinstance(v, (int, float)) and v == v else " " * (len(format(0.0, spec)))
+
+
+def print_nhs(ours: dict, refs: dict, before: dict) -> list[dict]:
+    rows = []
+    order = [("zero-shot", "themeassist zero-shot", "cosine-to-name (zero-shot)"),
+             ("zero-shot, test comments only", "themeassist zero-shot (test comments only)", None),
+             ("zero-shot, IAPT demo", "themeassist zero-shot, IAPT demo (18 sub-themes)", None),
+             ("k=5", "themeassist k=5", "logistic regression k=5"),
+             ("k=10", "themeassist k=10", "logistic regression k=10"),
+             ("k=20", "themeassist k=20", "logistic regression k=20"),
+             ("supervised", "themeassist supervised", "TF-IDF + LinearSVC (supervised)"),
+             ("supervised", None, "logistic regression on embeddings (supervised)")]
+    print()
+    print(f"{'setting':30s} {'method':48s} {'macro':>6s} {'before':>6s} {'micro':>6s} {'major':>6s} {'kappa':>6s} "
+          f"{'codes':>6s} {'1st ok':>6s} {'ECE5':>6s}")
+    for setting, ours_key, ref_key in order:
+        for key, table in ((ours_key, ours), (ref_key, refs)):
+            if key and key in table:
+                r = table[key]
+                b = before.get(key, {}).get("macro_f1", float("nan")) if key == ours_key else float("nan")
+                extra = f"  ({r['regime']})" if "regime" in r else ""
+                extra += f"  sd {r['macro_f1_sd']:.3f} over {r['n_draws']} draws" if "macro_f1_sd" in r else ""
+                print(f"{setting:30s} {key:48s} {r['macro_f1']:6.3f} {_fmt(b)} {r['micro_f1']:6.3f} "
+                      f"{r['major_macro_f1']:6.3f} {_fmt(r.get('kappa'))} {_fmt(r.get('codes_ratio'), '6.2f')} "
+                      f"{_fmt(r.get('first_right'))} {_fmt(r.get('ece_top5'))}{extra}")
+                rows.append({"setting": setting, "method": key, **r})
+    return rows
+
+
+def print_napire(rows: list[dict], before: dict) -> None:
+    print()
+    print(f"napire2018, 30% of each question's answers as examples (seed 0), the rest suggested; "
+          f"kappa = mean per-code kappa (codes with >= 3 coded answers)")
+    print(f"{'question':9s} {'codes':>5s} {'n_ex':>5s} {'kappa':>6s} {'before':>6s} {'codes x':>7s} {'before':>6s} "
+          f"{'none':>5s} {'coder':>5s} {'ECE5':>6s} {'+20 dec':>7s} {'w/o':>6s}")
+    for r in rows:
+        b = before.get(r["question_id"], {})
+        print(f"{r['question_id']:9s} {r['n_codes']:5d} {r['n_examples']:5d} {r['kappa']:6.3f} "
+              f"{_fmt(b.get('kappa'))} {r['codes_ratio']:7.2f} {_fmt(b.get('codes_ratio'), '6.2f')} "
+              f"{r['none_share']:5.2f} {r['coder_none_share']:5.2f} {r['ece_top5']:6.3f} "
+              f"{_fmt(r.get('kappa_rest_after'))} {_fmt(r.get('kappa_rest_before'))}")
+    k = np.mean([r["kappa"] for r in rows])
+    kb = np.mean([before[r["question_id"]]["kappa"] for r in rows]) if before else float("nan")
+    gain = [r["kappa_rest_after"] - r["kappa_rest_before"] for r in rows if "kappa_rest_after" in r]
+    print(f"{'mean':9s} {'':5s} {'':5s} {k:6.3f} {_fmt(kb)} {np.mean([r['codes_ratio'] for r in rows]):7.2f}")
+    if gain:
+        print(f"20 simulated decisions: mean kappa change {np.mean(gain):+.3f} on the other answers; "
+              f"better in {sum(g > 0 for g in gain)} of {len(gain)} questions, worse in {sum(g < 0 for g in gain)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -251,7 +320,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("data_dir", nargs="?", default=str(ROOT.parent / "shared" / "data"))
     ap.add_argument("--draws", type=int, default=5)
     ap.add_argument("--cache-dir", default=None)
+    ap.add_argument("--model", default=None, help="embedder for the mapper: minilm (default), static, e5")
     ap.add_argument("--no-references", action="store_true")
+    ap.add_argument("--no-nhs", action="store_true", help="only the napire2018 questions")
+    ap.add_argument("--no-napire", action="store_true")
+    ap.add_argument("--before", default=str(ROOT / "benchmarks" / "mapping_before.json"),
+                    help="figures of an earlier run printed beside these (JSON written by this script)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "out" / "mapping.json"))
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore", category=UserWarning)
@@ -266,43 +340,44 @@ def main(argv: list[str] | None = None) -> int:
     if not (data_dir / "nhs_fft" / "v6framework_230831.csv").is_file():
         print(f"data not found under {data_dir}; pass DATA_DIR (the folder holding nhs_fft/)", file=sys.stderr)
         return 2
+    before: dict[str, Any] = {"nhs": {}, "napire": {}}
+    if args.before and Path(args.before).is_file():
+        old = json.loads(Path(args.before).read_text())
+        before = {"nhs": {r["method"]: r for r in old.get("results", [])},
+                  "napire": {r["question_id"]: r for r in old.get("napire", [])}}
     t_all = time.time()
-    task = Task(data_dir, args.cache_dir)
-    ks = [5, 20]
-    ours, timing = themeassist_runs(task, ks, args.draws)
-    refs = {} if args.no_references else references(task, ks, args.draws)
-    rows = []
-    order = [("zero-shot", "themeassist zero-shot", "cosine-to-name (zero-shot)"),
-             ("zero-shot, test comments only", "themeassist zero-shot (test comments only)", None),
-             ("zero-shot, IAPT demo", "themeassist zero-shot, IAPT demo (18 sub-themes)", None),
-             ("k=5", "themeassist k=5", "logistic regression k=5"),
-             ("k=20", "themeassist k=20", "logistic regression k=20"),
-             ("supervised", "themeassist supervised", "TF-IDF + LinearSVC (supervised)"),
-             ("supervised", None, "logistic regression on embeddings (supervised)")]
-    print()
-    print(f"{'setting':32s} {'method':48s} {'macro':>6s} {'micro':>6s} {'major':>6s}")
-    for setting, ours_key, ref_key in order:
-        for key, table in ((ours_key, ours), (ref_key, refs)):
-            if key and key in table:
-                r = table[key]
-                extra = f"  ({r['regime']})" if "regime" in r else ""
-                extra += f"  sd {r['macro_f1_sd']:.3f} over {r['n_draws']} draws" if "macro_f1_sd" in r else ""
-                print(f"{setting:32s} {key:48s} {r['macro_f1']:6.3f} {r['micro_f1']:6.3f} "
-                      f"{r['major_macro_f1']:6.3f}{extra}")
-                rows.append({"setting": setting, "method": key, **r})
-    print()
-    for label in ("supervised", "zero-shot"):
-        t = timing[label]
-        print(f"suggest over {t['rows']} substantive comments ({label}, embeddings cached): {t['seconds']:.1f}s, "
-              f"peak traced memory {t['peak_traced_mib']:.0f} MiB")
-    print(f"process max RSS {timing['max_rss_mib']:.0f} MiB; supervised fit "
-          f"{ours['themeassist supervised']['fit_seconds']:.1f}s; benchmark total {time.time() - t_all:.0f}s")
+    out_json: dict[str, Any] = {"model": args.model or "minilm"}
+    embedder = get_embedder(args.model, cache_dir=args.cache_dir, show_progress=False)
+    if not args.no_napire:
+        t0 = time.time()
+        nap = ev.napire_runs(data_dir, lambda **kw: ThemeMapper(embedder=embedder, random_state=0, **kw),
+                             embedder.encode)
+        print_napire(nap, before["napire"])
+        print(f"napire2018: {time.time() - t0:.0f}s")
+        out_json["napire"] = nap
+    if not args.no_nhs:
+        task = Task(data_dir, args.cache_dir, args.model)
+        ks = [5, 10, 20]
+        ours, timing, curves = themeassist_runs(
+            task, ks, args.draws, lambda **kw: ThemeMapper(embedder=task.embedder, **kw))
+        refs = {} if args.no_references else references(task, ks, args.draws)
+        rows = print_nhs(ours, refs, before["nhs"])
+        ev.reliability_plot(curves, Path(args.out).with_name("mapping_reliability.png"))
+        print()
+        for label in ("supervised", "zero-shot"):
+            t = timing[label]
+            print(f"suggest over {t['rows']} substantive comments ({label}, embeddings cached): {t['seconds']:.1f}s, "
+                  f"peak traced memory {t['peak_traced_mib']:.0f} MiB")
+        print(f"process max RSS {timing['max_rss_mib']:.0f} MiB; supervised fit "
+              f"{ours['themeassist supervised']['fit_seconds']:.1f}s")
+        out_json.update({"split": {"n": len(task.texts), "train": len(task.train), "test": len(task.test),
+                                   "evaluated_subcategories": len(task.eval_cols)},
+                         "results": rows, "timing": timing, "embed_seconds": round(task.embed_s, 1),
+                         "reliability": curves})
+    print(f"benchmark total {time.time() - t_all:.0f}s")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"split": {"n": len(task.texts), "train": len(task.train), "test": len(task.test),
-                                         "evaluated_subcategories": len(task.eval_cols)},
-                               "results": rows, "timing": timing, "embed_seconds": round(task.embed_s, 1)},
-                              indent=2, default=str))
+    out.write_text(json.dumps(out_json, indent=2, default=str))
     print(f"written {out}")
     return 0
 

