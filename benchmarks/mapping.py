@@ -1,20 +1,36 @@
-"""Benchmark of the mapping layer on the NHS FFT v6 framework (issue #4).
+"""Benchmark of the mapping layer: the NHS FFT v6 framework (issue #4) and the napire2018
+questions (issue #13).
 
 Usage::
 
-    python benchmarks/mapping.py [DATA_DIR] [--draws 5] [--cache-dir DIR] [--quick]
+    python benchmarks/mapping.py [DATA_DIR] [--draws 5] [--cache-dir DIR] [--model minilm|static|e5]
+                                 [--no-nhs] [--no-napire] [--no-references] [--scale 6211,100000]
+                                 [--before benchmarks/mapping_before.json]
 
-DATA_DIR defaults to ``../shared/data`` (relative to the repository root). The protocol:
+DATA_DIR defaults to ``../shared/data`` (relative to the repository root).
+
+**napire2018** (a development set): per question (10), a codebook of the coders' category sheet
+restricted to the codes used in the question, 30 % of the answers (seeded permutation, seed 0) as
+coded examples and the rest suggested. Reported: mean per-code Cohen's kappa over codes with >= 3
+coded answers among the suggested ones (as ``agreement()`` reports it), codes per answer over the
+coder's, share of "none of these" (the coder's: NotCodable), ECE over each answer's five
+best-scored themes (15 equal-mass bins). Then 20 of the suggested answers (seeded) are decided by
+a simulated coder answering with the human codes (accept / recode / reject) and read back with
+``read_decisions``; the mapper is refitted with them and kappa on the other answers is compared.
+
+**NHS** protocol:
 
 - substantive comments of ``nhs_fft/v6framework_230831.csv`` (text read as written; rows whose
   text is empty or "Did not answer" dropped): 6,211 comments;
 - one fixed random 80/20 split (``train_test_split(..., test_size=0.2, random_state=42)``):
   4,968 train / 1,243 test;
 - evaluation over the subcategories with at least 10 coded comments (41): macro-F1, micro-F1,
-  and macro-F1 after rolling predictions and truth up to the major categories of
-  ``v6_hierarchy.yaml`` (over majors that contain an evaluated subcategory);
+  macro-F1 after rolling predictions and truth up to the major categories of
+  ``v6_hierarchy.yaml``, mean per-code kappa, codes per comment over the coders', the share of
+  coded comments whose best-scored theme is one of their codes, and ECE (each comment's 5
+  best-scored themes, 15 equal-mass bins; reliability plot ``benchmarks/out/mapping_reliability.png``);
 - themeassist zero-shot (codebook names only, scored over all substantive comments at once:
-  transductive, no label used), few-shot with k = 5 and k = 20 coded comments per evaluated
+  transductive, no label used), few-shot with k = 5, 10 and 20 coded comments per evaluated
   subcategory (averaged over ``--draws`` draws; each drawn comment keeps all its codes) and
   supervised (the whole train split), next to reference methods: cosine similarity to the
   subcategory names (top-1), logistic regression on the same embeddings with the k examples,
@@ -22,11 +38,12 @@ DATA_DIR defaults to ``../shared/data`` (relative to the repository root). The p
   whole train split (all one-vs-rest with balanced class weights, default C, decision at 0).
 
 Generalisation check of the zero-shot regime: the built-in IAPT demo corpus (622 comments) with
-the built-in ``iapt_wellbeing`` codebook (18 sub-themes with descriptions), all comments scored at
-once, macro-F1 over the 18 sub-themes (major: rolled up to the 4 over-arching themes).
+the built-in ``iapt_wellbeing`` codebook (18 sub-themes with descriptions).
 
-Results go to ``benchmarks/out/mapping.json``; the time and peak memory of a suggestion run over
-all substantive comments are printed (embeddings come from the embedding cache).
+``--before FILE`` prints the figures of an earlier run (a JSON this script wrote) beside these;
+``benchmarks/mapping_before.json`` holds those of the mapper before issue #13. Results go to
+``benchmarks/out/mapping.json``. ``--scale`` times the static path (no cache): fit on the train
+split, suggest (embed + map) at the given corpus sizes (drawn from the comments with replacement).
 """
 
 from __future__ import annotations
@@ -315,6 +332,29 @@ def print_napire(rows: list[dict], before: dict) -> None:
               f"better in {sum(g > 0 for g in gain)} of {len(gain)} questions, worse in {sum(g < 0 for g in gain)}")
 
 
+def scale_runs(task: Task, sizes: list[int]) -> list[dict[str, Any]]:
+    """Fit and suggest times of the static path (no embedding cache): supervised fit on the train
+    split, then suggest (embed + map) for the substantive comments and for larger corpora drawn
+    from them with replacement (seeded)."""
+    emb = get_embedder("static", cache_dir=False, show_progress=False)
+    rows = []
+    t0 = time.time()
+    m = ThemeMapper(embedder=emb, random_state=0).fit(task.cb, task.examples(task.train))
+    rows.append({"step": "fit (embed + fit)", "comments": len(task.train), "seconds": round(time.time() - t0, 1)})
+    rng = np.random.default_rng(0)
+    for n in sizes:
+        idx = np.arange(len(task.texts)) if n == len(task.texts) else rng.integers(0, len(task.texts), n)
+        corpus = pd.DataFrame({"doc_id": [str(i) for i in range(n)], "text": [task.texts[i] for i in idx],
+                               "status": "ok"})
+        t0 = time.time()
+        out = m.suggest(corpus)
+        rows.append({"step": "suggest (embed + map)", "comments": n, "seconds": round(time.time() - t0, 1),
+                     "rows_out": len(out)})
+    rows.append({"step": "max RSS MiB", "comments": 0,
+                 "seconds": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)})
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("data_dir", nargs="?", default=str(ROOT.parent / "shared" / "data"))
@@ -322,8 +362,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache-dir", default=None)
     ap.add_argument("--model", default=None, help="embedder for the mapper: minilm (default), static, e5")
     ap.add_argument("--no-references", action="store_true")
+    ap.add_argument("--centre", action="store_true", help="ThemeMapper(centre=True)")
     ap.add_argument("--no-nhs", action="store_true", help="only the napire2018 questions")
     ap.add_argument("--no-napire", action="store_true")
+    ap.add_argument("--scale", default="", help="e.g. 6211,100000: static-path fit/suggest times at these sizes")
     ap.add_argument("--before", default=str(ROOT / "benchmarks" / "mapping_before.json"),
                     help="figures of an earlier run printed beside these (JSON written by this script)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "out" / "mapping.json"))
@@ -350,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     embedder = get_embedder(args.model, cache_dir=args.cache_dir, show_progress=False)
     if not args.no_napire:
         t0 = time.time()
-        nap = ev.napire_runs(data_dir, lambda **kw: ThemeMapper(embedder=embedder, random_state=0, **kw),
+        nap = ev.napire_runs(data_dir, lambda **kw: ThemeMapper(embedder=embedder, random_state=0, centre=args.centre, **kw),
                              embedder.encode)
         print_napire(nap, before["napire"])
         print(f"napire2018: {time.time() - t0:.0f}s")
@@ -359,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         task = Task(data_dir, args.cache_dir, args.model)
         ks = [5, 10, 20]
         ours, timing, curves = themeassist_runs(
-            task, ks, args.draws, lambda **kw: ThemeMapper(embedder=task.embedder, **kw))
+            task, ks, args.draws, lambda **kw: ThemeMapper(embedder=task.embedder, centre=args.centre, **kw))
         refs = {} if args.no_references else references(task, ks, args.draws)
         rows = print_nhs(ours, refs, before["nhs"])
         ev.reliability_plot(curves, Path(args.out).with_name("mapping_reliability.png"))
@@ -374,6 +416,13 @@ def main(argv: list[str] | None = None) -> int:
                                    "evaluated_subcategories": len(task.eval_cols)},
                          "results": rows, "timing": timing, "embed_seconds": round(task.embed_s, 1),
                          "reliability": curves})
+    if args.scale:
+        task = task if not args.no_nhs else Task(data_dir, args.cache_dir, args.model)
+        sc = scale_runs(task, [int(v) for v in args.scale.split(",")])
+        print()
+        for r in sc:
+            print(f"static path: {r['step']:24s} {r['comments']:>8,d} comments  {r['seconds']:8.1f}")
+        out_json["scale"] = sc
     print(f"benchmark total {time.time() - t_all:.0f}s")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

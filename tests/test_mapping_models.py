@@ -212,3 +212,33 @@ def test_small_lbfgs_equals_scipy() -> None:
     ref = optimize.minimize(fg, np.zeros(20), jac=True, method="L-BFGS-B", options={"gtol": 1e-10}).x
     np.testing.assert_allclose(ours, ref, atol=1e-4)
     assert fg(ours)[0] <= fg(ref)[0] + 1e-8
+
+
+def test_decisions_read_back_move_the_scores() -> None:
+    """A reject is evidence against that theme for that comment; a recode is a new example."""
+    from themeassist.mapping import read_decisions
+
+    rng = np.random.default_rng(7)
+    cb = Codebook.from_dict({"Care": ["Food", "Staff"], "Access": ["Parking"]})
+    centres = np.eye(8)[:3]
+    names = ["Food", "Staff", "Parking"]
+    y = np.repeat(np.arange(3), 12)
+    X = centres[y] + 0.35 * rng.normal(size=(36, 8))
+    ex = pd.DataFrame({"doc_id": [f"e{i}" for i in range(36)], "text": [f"c{i}" for i in range(36)],
+                       "codes": [names[j] for j in y]})
+    # comments between Food and Staff, which the coder codes Staff
+    between = 0.55 * centres[0] + 0.45 * centres[1] + 0.05 * rng.normal(size=(8, 8))
+    base = ThemeMapper(lexical=False).fit(cb, ex, embeddings=centres, example_embeddings=X)
+    p0 = base.predict_proba(between)
+    sugg = pd.DataFrame({"doc_id": [f"d{i}" for i in range(8)], "text": [f"b{i}" for i in range(8)],
+                         "suggested": ["Food"] * 8, "decision": ["reject"] * 4 + ["recode"] * 4,
+                         "final_codes": [""] * 4 + ["Staff"] * 4})
+    dec = read_decisions(sugg, codebook=cb)
+    assert dec["negative_codes"].tolist() == ["Food"] * 8 and dec["codes"].tolist() == [""] * 4 + ["Staff"] * 4
+    m = ThemeMapper(lexical=False).fit(cb, pd.concat([ex, dec], ignore_index=True), embeddings=centres,
+                                       example_embeddings=np.vstack([X, between]))
+    p1 = m.predict_proba(between)
+    assert p1[:, 0].mean() < p0[:, 0].mean() - 0.05  # Food less likely
+    assert p1[:, 1].mean() > p0[:, 1].mean() + 0.05  # Staff more likely
+    # the rejected rows know only Food (not applying); the recoded ones know every theme
+    assert m.oof_mask_[36:40].tolist() == [[1, 0, 0]] * 4 and m.oof_mask_[40:].min() == 1
