@@ -162,8 +162,8 @@ def maybe_redact(df: Any, args: argparse.Namespace, *, always: Iterable[str] = (
 
     out, counts = redact(df, names=redact_names(args.redact_names), columns=_redact_columns(df, args, always))
     summary = ", ".join(f"{r.kind} {r.n}" for r in counts.itertuples() if r.n) or "nothing found"
-    if not getattr(args, "quiet", False):
-        print(f"redacted in the {what}: {summary}", file=sys.stderr)
+    print(f"redacted before export: {summary}" if what == "comments" else f"redacted in the {what}: {summary}",
+          file=sys.stderr)  # fmt: skip
     return out
 
 
@@ -175,7 +175,7 @@ def redact_text(df: Any, args: argparse.Namespace, *, columns: Iterable[str] = (
     from themeassist.redact import redact
 
     out, counts = redact(df, names=redact_names(args.redact_names), columns=[c for c in columns if c in df.columns])
-    if what is not None and not getattr(args, "quiet", False):
+    if what is not None:
         summary = ", ".join(f"{r.kind} {r.n}" for r in counts.itertuples() if r.n) or "nothing found"
         print(f"redacted in the {what}: {summary}", file=sys.stderr)
     return out
