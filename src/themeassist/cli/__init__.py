@@ -43,6 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ThemeassistError as exc:
         print(f"themeassist {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except ValueError as exc:  # a parameter out of range, refused by the library's checks
+        print(f"themeassist {args.command}: error: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:  # permissions, full disk, symlink loops, ...: one line, no traceback
         print(f"themeassist {args.command}: error: {os_error_message(exc)}", file=sys.stderr)
         return 2
