@@ -110,6 +110,13 @@ def _parse(text: str, sep: str, name: str) -> tuple[list[str], list[list[str | N
                     blank.append(first)
                 continue
             if len(rec) > ncols:
+                if last > first and any(v.strip() for v in rec[ncols:]):
+                    raise CorpusError(
+                        f"load_corpus: {name} line {first}: a quoted field opens here and runs over "
+                        f"{last - first + 1} lines (to line {last}), where the record ends with {len(rec)} fields "
+                        f"for a header of {ncols}; a quote in the text on line {first} is probably not closed. "
+                        'Close it, or write a quote inside a quoted field as two quotes ("").'
+                    )
                 if any(v.strip() for v in rec[ncols:]):
                     raise CorpusError(
                         f"load_corpus: could not parse {name} as CSV with delimiter {sep!r}: line {first} has "
