@@ -103,6 +103,9 @@ def _as_corpus(X: Any, who: str) -> pd.DataFrame:
 
 class _EmbedderBackend:  # adapter so BERTopic representations can embed words with our embedder
     def __new__(cls, embedder: Any):  # type: ignore[no-untyped-def]
+        from themeassist.discovery._imports import import_bertopic
+
+        import_bertopic()
         from bertopic.backend import BaseEmbedder
 
         class _Backend(BaseEmbedder):
@@ -580,6 +583,9 @@ class CandidateDiscovery(BaseEstimator):
 
     # ---------------------------------------------------------------- pieces of fit
     def _engine(self, res: dict[str, Any], embedder: Any, E_fit: np.ndarray):  # type: ignore[no-untyped-def]
+        from themeassist.discovery._imports import import_bertopic
+
+        import_bertopic()
         from bertopic import BERTopic
         from bertopic.vectorizers import ClassTfidfTransformer
         from umap import UMAP
