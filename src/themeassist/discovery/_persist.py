@@ -172,6 +172,7 @@ def load_discovery(cls: Any, folder: Path) -> Any:
         est.n_docs_ = int(manifest["n_docs"])
         est.resolved_params_ = dict(manifest["resolved_params"])
         est.topic_model_ = None
+        est.embedder_ = est._get_embedder()
     except (KeyError, TypeError, ValueError) as err:
         raise CacheError(f"CandidateDiscovery.load: {folder} is inconsistent ({err}).") from err
     return est
