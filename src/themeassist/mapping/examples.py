@@ -68,9 +68,9 @@ def read_examples(
     if isinstance(source, pd.DataFrame):
         df = source
     else:
-        from themeassist.io.tables import read_table
+        from themeassist.corpus import read_comments
 
-        df = read_table(source)
+        df = read_comments(source)  # the corpus reader: any encoding/delimiter, .txt, broken quotes refused
     where = "read_examples" if isinstance(source, pd.DataFrame) else f"read_examples({str(source)!r})"
     for param, col in (("text_col", text_col), ("codes_col", codes_col), ("id_col", id_col)):
         if col is not None and col not in df.columns:
