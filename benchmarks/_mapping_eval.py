@@ -164,7 +164,8 @@ def simulated_decisions(q: dict[str, Any], rows: np.ndarray, sugg: pd.DataFrame)
 
 
 def napire_runs(data_dir: Path, make_mapper: Callable[[], ThemeMapper], embed: Callable[[list[str]], np.ndarray],
-                *, share: float = 0.3, seed: int = 0, n_decisions: int = 20) -> list[dict[str, Any]]:
+                *, share: float = 0.3, seed: int = 0, n_decisions: int = 20,
+                decision_draws: int = 3) -> list[dict[str, Any]]:
     """The ten questions: ``share`` of the answers (seeded) as examples, the rest suggested; then
     ``n_decisions`` suggested answers decided by the simulated coder and the mapper refitted."""
     rows = []
@@ -195,17 +196,23 @@ def napire_runs(data_dir: Path, make_mapper: Callable[[], ThemeMapper], embed: C
                "codes_per_answer": float(D.sum(1).mean()), "coder_codes_per_answer": float(Yt.sum(1).mean()),
                "none_share": float((D.sum(1) == 0).mean()), "coder_none_share": float((Yt.sum(1) == 0).mean()),
                "first_right": first_right(P, Yt), "ece_top5": reliability(p, y)["ece"], "fit_seconds": round(fit_s, 2)}
-        # 20 decisions: the first n_decisions answers of a seeded shuffle of the suggested ones
-        if n_decisions:
-            pick = np.sort(np.random.default_rng(seed + 1).permutation(len(test))[:n_decisions])
+        # 20 decisions, ``decision_draws`` times: the first n_decisions answers of a seeded shuffle
+        # of the suggested ones are decided, the mapper refitted, kappa compared on the other answers
+        before, after, kinds = [], [], {}
+        for d in range(decision_draws if n_decisions else 0):
+            pick = np.sort(np.random.default_rng(seed + 1 + d).permutation(len(test))[:n_decisions])
             rest = np.setdiff1d(np.arange(len(test)), pick)
             decided = simulated_decisions(q, pick, sugg)
             ex2 = pd.concat([_examples(q, ex_idx), decided], ignore_index=True)
             E2 = np.vstack([E[ex_idx], E[test[pick]]])
             m2 = make_mapper().fit(q["codebook"], ex2, example_embeddings=E2)
             D2, _, _ = picks(m2, [texts_te[i] for i in rest], E[test[rest]])
-            row["kappa_rest_before"] = code_kappa(D[rest], Yt[rest])
-            row["kappa_rest_after"] = code_kappa(D2, Yt[rest])
-            row["decisions"] = decided["decision"].value_counts().to_dict()
+            before.append(code_kappa(D[rest], Yt[rest]))
+            after.append(code_kappa(D2, Yt[rest]))
+            for k, v in decided["decision"].value_counts().items():
+                kinds[k] = kinds.get(k, 0) + int(v)
+        if before:
+            row.update({"kappa_rest_before": float(np.mean(before)), "kappa_rest_after": float(np.mean(after)),
+                        "decision_gains": [a - b for a, b in zip(after, before)], "decisions": kinds})
         rows.append(row)
     return rows

@@ -325,11 +325,14 @@ def print_napire(rows: list[dict], before: dict) -> None:
               f"{_fmt(r.get('kappa_rest_after'))} {_fmt(r.get('kappa_rest_before'))}")
     k = np.mean([r["kappa"] for r in rows])
     kb = np.mean([before[r["question_id"]]["kappa"] for r in rows]) if before else float("nan")
-    gain = [r["kappa_rest_after"] - r["kappa_rest_before"] for r in rows if "kappa_rest_after" in r]
+    gain = [g for r in rows for g in r.get("decision_gains", [])]
     print(f"{'mean':9s} {'':5s} {'':5s} {k:6.3f} {_fmt(kb)} {np.mean([r['codes_ratio'] for r in rows]):7.2f}")
     if gain:
-        print(f"20 simulated decisions: mean kappa change {np.mean(gain):+.3f} on the other answers; "
-              f"better in {sum(g > 0 for g in gain)} of {len(gain)} questions, worse in {sum(g < 0 for g in gain)}")
+        per_q = [np.mean(r["decision_gains"]) for r in rows if r.get("decision_gains")]
+        print(f"20 simulated decisions ({len(gain) // len(per_q)} draws per question): mean kappa change "
+              f"{np.mean(gain):+.3f} on the other answers (sd of the mean {np.std(gain) / np.sqrt(len(gain)):.3f}); "
+              f"better in {sum(g > 0 for g in gain)} of {len(gain)} runs, worse in {sum(g < 0 for g in gain)}; "
+              f"per question better in {sum(g > 0 for g in per_q)} of {len(per_q)}")
 
 
 def scale_runs(task: Task, sizes: list[int]) -> list[dict[str, Any]]:
@@ -363,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default=None, help="embedder for the mapper: minilm (default), static, e5")
     ap.add_argument("--no-references", action="store_true")
     ap.add_argument("--centre", action="store_true", help="ThemeMapper(centre=True)")
+    ap.add_argument("--decision-draws", type=int, default=3, help="napire: draws of 20 simulated decisions")
     ap.add_argument("--no-nhs", action="store_true", help="only the napire2018 questions")
     ap.add_argument("--no-napire", action="store_true")
     ap.add_argument("--scale", default="", help="e.g. 6211,100000: static-path fit/suggest times at these sizes")
@@ -392,8 +396,9 @@ def main(argv: list[str] | None = None) -> int:
     embedder = get_embedder(args.model, cache_dir=args.cache_dir, show_progress=False)
     if not args.no_napire:
         t0 = time.time()
-        nap = ev.napire_runs(data_dir, lambda **kw: ThemeMapper(embedder=embedder, random_state=0, centre=args.centre, **kw),
-                             embedder.encode)
+        nap = ev.napire_runs(data_dir, lambda **kw: ThemeMapper(embedder=embedder, random_state=0,
+                                                                 centre=args.centre, **kw),
+                             embedder.encode, decision_draws=args.decision_draws)
         print_napire(nap, before["napire"])
         print(f"napire2018: {time.time() - t0:.0f}s")
         out_json["napire"] = nap

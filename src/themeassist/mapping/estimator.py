@@ -108,12 +108,10 @@ class ThemeMapper(ZeroShotSeam, BaseEstimator):
         Model name (``"minilm"``, ``"static"``, ``"e5"``, a folder) or object for
         :func:`themeassist.embed.get_embedder`; loaded on first use.
     lexical : bool, default True
-        With examples: add linear SVMs on TF-IDF word and character n-grams and the codebook-word
-        evidence to the stack (both need the texts; ``False`` works from embeddings alone).
-        Zero-shot always adds codebook-word evidence when texts are given.
+        With examples: add the TF-IDF SVMs and codebook-word evidence to the stack (they need the
+        texts; ``False`` works from embeddings alone).
     transductive : bool, default True
-        In zero-shot, learn from the comments scored together (at least 50); otherwise (and for
-        small batches) the codebook prototypes, fixed typical statistics and one threshold.
+        In zero-shot, learn from the comments scored together (at least 50).
     centre : bool, default False
         With examples: subtract the mean embedding of the examples from every embedding (and
         prototype) before scoring, then normalise again (helps models whose embeddings share a
@@ -142,6 +140,7 @@ class ThemeMapper(ZeroShotSeam, BaseEstimator):
         the rule is on the z-score of the best-ranked theme).
     n_examples_ : int
     examples_per_leaf_ : ndarray of shape (n_leaves,)
+        Coded examples per leaf.
     oof_proba_ : ndarray of shape (n_examples, n_leaves)
         With examples: out-of-sample calibrated scores of the examples (cross-fitted scorers and
         calibration; each example scored by models fitted without its fold), the scores the
@@ -196,7 +195,6 @@ class ThemeMapper(ZeroShotSeam, BaseEstimator):
         self.random_state = random_state
         self.cache_dir = cache_dir
 
-    # ---- helpers ------------------------------------------------------------------------------
     def _resolve_embedder(self) -> Any:
         """The embedder named by the ``embedder`` parameter (resolved afresh at every ``fit``)."""
         if self.embedder is not None and not isinstance(self.embedder, (str, os.PathLike)) \
@@ -242,7 +240,6 @@ class ThemeMapper(ZeroShotSeam, BaseEstimator):
         c = getattr(self, "centre_", None)
         return X if c is None else normalise_rows(X - c)
 
-    # ---- fit ----------------------------------------------------------------------------------
     @_one_blas_thread
     def fit(
         self,
@@ -374,7 +371,6 @@ class ThemeMapper(ZeroShotSeam, BaseEstimator):
         self.examples_ = ex[["doc_id", "text"]].reset_index(drop=True)
         self.example_embeddings_ = X  # as given (evidence compares comments with them uncentred)
 
-    # ---- scoring ------------------------------------------------------------------------------
     def _proba(self, X: np.ndarray, texts: Sequence[str] | None,
                stats: dict[str, np.ndarray] | None = None) -> np.ndarray:
         if self.regime_ == "zero-shot":
@@ -477,7 +473,6 @@ class ThemeMapper(ZeroShotSeam, BaseEstimator):
         """Parent scores (n, n_parents) in ``parent_ids_`` order: the maximum over their leaves."""
         return self.theme_index().rollup(np.asarray(P)).astype(np.asarray(P).dtype, copy=False)
 
-    # ---- suggest ------------------------------------------------------------------------------
     def theme_index(self) -> ThemeIndex:
         """The fitted theme layout (:class:`~themeassist.mapping.table.ThemeIndex`) that
         :func:`~themeassist.mapping.table.suggestion_table` builds tables for."""
@@ -581,7 +576,6 @@ class ThemeMapper(ZeroShotSeam, BaseEstimator):
         return evidence_strings(E, picks, self.leaf_names_, self.protos_, self.proto_texts_, self.examples_,
                                 self.example_embeddings_, self.example_labels_)
 
-    # ---- candidate codes ----------------------------------------------------------------------
     def align_candidates(
         self,
         candidate_codes: pd.DataFrame,
@@ -597,8 +591,7 @@ class ThemeMapper(ZeroShotSeam, BaseEstimator):
 
         Examples
         --------
-        >>> mapper.align_candidates(cands, assignments, suggestions).candidates.columns[0]   # doctest: +SKIP
-        'candidate_id'
+        >>> mapper.align_candidates(cands, assignments, suggestions).candidates   # doctest: +SKIP
         """
         return align_candidates(self, candidate_codes, assignments, suggestions, doc_embeddings=doc_embeddings,
                                 min_share=min_share, min_similarity=min_similarity, max_themes=max_themes)
