@@ -116,14 +116,24 @@ def align_candidates(
         miss = [c for c in cols if c not in df.columns]
         if miss:
             raise CorpusError(f"align_candidates: {name} lacks columns {miss} (columns: {list(df.columns)}).")
-    cb = mapper.codebook_
     asg = assignments.copy()
     asg["doc_id"] = asg["doc_id"].astype(str)
     keep = ~asg["is_outlier"].astype(bool) if "is_outlier" in asg.columns else pd.Series(True, index=asg.index)
     cands = candidate_codes.reset_index(drop=True)
     cids = cands["candidate_id"].tolist()
     L = len(mapper.leaf_ids_)
-    # similarity: candidate vectors
+    V = _candidate_vectors(mapper, cands, asg, keep, doc_embeddings)
+    Sim = V @ mapper.protos_.T if len(cids) else np.zeros((0, L))
+    Share, n_sugg = _suggested_shares(mapper.leaf_ids_, cids, asg, keep, suggestions)
+    cand_df = _candidate_rows(mapper, cands, Sim, Share if suggestions is not None else None, texts,
+                              min_share, min_similarity, max_themes)
+    return Alignment(candidates=cand_df, themes=_themes_table(mapper, cand_df, n_sugg))
+
+
+def _candidate_vectors(mapper: Any, cands: pd.DataFrame, asg: pd.DataFrame, keep: pd.Series,
+                       doc_embeddings: np.ndarray | None) -> np.ndarray:
+    """Unit vector per candidate: the centroid of its comments, or its label and keywords embedded."""
+    cids = cands["candidate_id"].tolist()
     if doc_embeddings is not None:
         D = normalise_rows(np.asarray(doc_embeddings))
         if D.shape[0] != len(asg):
@@ -133,19 +143,22 @@ def align_candidates(
             m = ((asg["candidate_id"] == cid) & keep).to_numpy()
             if m.any():
                 V[c] = D[m].mean(0)
-        V = normalise_rows(V)
-    else:
-        descr = []
-        for _, r in cands.iterrows():
-            kw = _listish(r.get("keywords", ""))
-            label = "" if _blank(r.get("label", "")) else str(r.get("label"))
-            descr.append((label + ". " if label else "") + ", ".join(kw[:10]))
-        V = mapper.embed(descr)
-    Sim = V @ mapper.protos_.T if len(cids) else np.zeros((0, L))
-    # share of each candidate's comments suggested per leaf
+        return normalise_rows(V)
+    descr = []
+    for _, r in cands.iterrows():
+        kw = _listish(r.get("keywords", ""))
+        label = "" if _blank(r.get("label", "")) else str(r.get("label"))
+        descr.append((label + ". " if label else "") + ", ".join(kw[:10]))
+    return mapper.embed(descr)
+
+
+def _suggested_shares(leaf_ids: list[str], cids: list[Any], asg: pd.DataFrame, keep: pd.Series,
+                      suggestions: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+    """Share of each candidate's comments suggested per leaf, and the comments suggested per leaf."""
+    L = len(leaf_ids)
+    leaf_col = {t: j for j, t in enumerate(leaf_ids)}
     Share = np.zeros((len(cids), L))
     n_sugg = np.zeros(L, dtype=int)
-    leaf_col = {t: j for j, t in enumerate(mapper.leaf_ids_)}
     if suggestions is not None:
         if "suggested_ids" not in suggestions.columns:
             raise CorpusError("align_candidates: suggestions lacks 'suggested_ids'; pass the output of suggest().")
@@ -163,14 +176,48 @@ def align_candidates(
                     if t in leaf_col:
                         Share[c, leaf_col[t]] += 1
             Share[c] /= len(docs)
+    return Share, n_sugg
+
+
+def _themes_table(mapper: Any, cand_df: pd.DataFrame, n_sugg: np.ndarray) -> pd.DataFrame:
+    """One row per codebook theme: candidates and suggestions found for it (parents: below it)."""
+    cb, L = mapper.codebook_, len(mapper.leaf_ids_)
+    leaf_col = {t: j for j, t in enumerate(mapper.leaf_ids_)}
+    n_cand = np.zeros(L, dtype=int)
+    for j in cand_df.loc[~cand_df["possible_new_theme"], "theme_id"].map(leaf_col):
+        n_cand[int(j)] += 1
+    found_leaf = {mapper.leaf_ids_[j]: bool(n_cand[j] or n_sugg[j]) for j in range(L)}
+    trows = []
+    for t in cb.themes:
+        if t.is_leaf:
+            j = leaf_col[t.theme_id]
+            nc, ns, found = int(n_cand[j]), int(n_sugg[j]), found_leaf[t.theme_id]
+        else:
+            below = [leaf_col[d.theme_id] for d in cb.descendants(t.theme_id) if d.is_leaf]
+            nc = int(n_cand[below].sum()) if below else 0
+            ns = int(n_sugg[below].sum()) if below else 0
+            found = any(found_leaf[mapper.leaf_ids_[j]] for j in below)
+        trows.append({"theme_id": t.theme_id, "theme_name": t.name, "theme_path": t.path_str, "depth": t.depth,
+                      "n_candidates": nc, "n_suggested": ns, "found": found})
+    return pd.DataFrame(trows)
+
+
+def _candidate_rows(mapper: Any, cands: pd.DataFrame, Sim: np.ndarray, Share: np.ndarray | None,
+                    texts: pd.DataFrame | None, min_share: float, min_similarity: float,
+                    max_themes: int) -> pd.DataFrame:
+    """The ``candidates`` table of :class:`Alignment` (matches by share of suggestions when
+    ``Share`` is given, else by similarity)."""
+    cb, L = mapper.codebook_, len(mapper.leaf_ids_)
+    cids = cands["candidate_id"].tolist()
+    by_share = Share is not None
+    Share = np.zeros(Sim.shape) if Share is None else Share
     quotes_of: dict[str, str] = {}
     if texts is not None and {"doc_id", "text"} <= set(texts.columns):
         quotes_of = dict(zip(texts["doc_id"].astype(str), texts["text"].astype(str)))
     rows = []
-    matched_leaves: set[int] = set()
     for c, cid in enumerate(cids):
         r = cands.iloc[c]
-        if suggestions is not None:
+        if by_share:
             ok = np.where(Share[c] >= min_share)[0]
             ok = ok[np.argsort(-Share[c, ok], kind="stable")]
         else:
@@ -189,7 +236,6 @@ def align_candidates(
                          "keywords": kw, "quotes": quotes})
             continue
         for rank, j in enumerate(ok, 1):
-            matched_leaves.add(int(j))
             t = cb.get(mapper.leaf_ids_[j])
             rows.append({**base, "theme_id": t.theme_id, "theme_name": t.name, "theme_path": t.path_str,
                          "similarity": round(float(Sim[c, j]), 3), "share": round(float(Share[c, j]), 3),
@@ -198,21 +244,4 @@ def align_candidates(
     cand_df = pd.DataFrame(rows, columns=["candidate_id", "label", "n_docs", "theme_id", "theme_name", "theme_path",
                                           "similarity", "share", "rank", "possible_new_theme", "relation",
                                           "keywords", "quotes"])
-    # themes table (leaves; parents found when any leaf below is)
-    n_cand = np.zeros(L, dtype=int)
-    for j in cand_df.loc[~cand_df["possible_new_theme"], "theme_id"].map(leaf_col):
-        n_cand[int(j)] += 1
-    found_leaf = {mapper.leaf_ids_[j]: bool(n_cand[j] or n_sugg[j]) for j in range(L)}
-    trows = []
-    for t in cb.themes:
-        if t.is_leaf:
-            j = leaf_col[t.theme_id]
-            nc, ns, found = int(n_cand[j]), int(n_sugg[j]), found_leaf[t.theme_id]
-        else:
-            below = [leaf_col[d.theme_id] for d in cb.descendants(t.theme_id) if d.is_leaf]
-            nc = int(n_cand[below].sum()) if below else 0
-            ns = int(n_sugg[below].sum()) if below else 0
-            found = any(found_leaf[mapper.leaf_ids_[j]] for j in below)
-        trows.append({"theme_id": t.theme_id, "theme_name": t.name, "theme_path": t.path_str, "depth": t.depth,
-                      "n_candidates": nc, "n_suggested": ns, "found": found})
-    return Alignment(candidates=cand_df, themes=pd.DataFrame(trows))
+    return cand_df
