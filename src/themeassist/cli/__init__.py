@@ -15,13 +15,13 @@ import argparse
 import sys
 from typing import Sequence
 
-from themeassist.cli import demo, discover, drift, models, qda, report, suggest
+from themeassist.cli import audit, demo, discover, drift, models, qda, report, suggest
 from themeassist.exceptions import ThemeassistError
 
 __all__ = ["build_parser", "main"]
 
 #: Command modules, in the order their commands are listed by ``--help``.
-_COMMANDS = (discover, suggest, drift, report, demo, qda, models)
+_COMMANDS = (discover, suggest, audit, drift, report, demo, qda, models)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -49,7 +49,11 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
         is above ``min_prev``; it is *absent* with no comment (an estimated count below 0.5) or
         an interval whose upper end is below ``absent_prev``; otherwise *unclear*. The gap
         between the two rules keeps a rare theme from flickering between present and absent, and
-        one stray comment never makes a theme present. Flags compare each period with the last
+        one stray comment never makes a theme present. For estimates (audit-corrected or
+        model-based tables) an interval rarely ends below ``absent_prev`` with a few hundred
+        comments, so a theme is also *absent* when its estimate is below ``min_prev`` and its
+        interval reaches zero (for counts, that is exactly "no comment"), and a flag on
+        estimates also needs the change to be significant (unadjusted p < ``alpha``). Flags compare each period with the last
         period whose state was not unclear. Themes with fewer than ``min_count`` comments over
         all periods are not tested.
     min_prev : float
@@ -65,7 +69,11 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
         Over periods, within each group: a trend test on the period index (Cochran-Armitage for
         counts, weighted least squares z for model-based estimates) and a test for each pair of
         consecutive periods (two-proportion z; Fisher's exact test when an expected count is
-        below 5; a Wald z from the intervals for model-based estimates), with flags. Over groups,
+        below 5; a Wald z from the intervals for model-based estimates), with flags. Estimates
+        whose covariance between periods is known (``prev_table.attrs["covariance"]``, set by
+        :func:`themeassist.drift.audit_prevalence`: pooled error rates are shared by every period)
+        are tested with it (generalised least squares for the trend). Counts with a
+        ``design_effect`` (respondent clusters) are tested on effective counts. Over groups,
         within each period: a test of homogeneity across groups (chi-square or Wald) and each
         group against the rest.
     confidence : float
@@ -114,6 +122,7 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
     check_param("over", over, owner="changes", options=("period", "group"))
     axis, other = ("period", "group") if over == "period" else ("group", "period")
     z = stats.norm.ppf(0.5 + confidence / 2)
+    covs = prev_table.attrs.get("covariance") or {}
     rows: list[dict[str, Any]] = []
     for (oval, tid), sub in table.groupby([other, "theme_id"], sort=False):
         sub = sub[sub["n_comments"] > 0]
@@ -127,9 +136,13 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
         k, n = sub["n_theme"].to_numpy(float), sub["n_comments"].to_numpy(float)
         p = sub["prevalence"].to_numpy(float)
         se = np.array([_se(r, z) for _, r in sub.iterrows()])
-        states = [_state(r.n_theme, r.ci_low, r.ci_high, r.n_comments, min_count, min_prev, absent_prev)
-                  for r in sub.itertuples()]
+        states = [_state(r.n_theme, r.ci_low, r.ci_high, r.n_comments, min_count, min_prev, absent_prev,
+                         estimated=not counts) for r in sub.itertuples()]
         testable = k.sum() >= min_count and len(sub) >= 2
+        deff = sub["design_effect"].to_numpy(float) if "design_effect" in sub.columns else np.ones(len(sub))
+        deff = np.where(np.isfinite(deff) & (deff > 1), deff, 1.0)
+        kt, nt = k / deff, n / deff  # effective counts: a respondent's comments are alike (Kish)
+        V = _covariance(covs, tid, levels) if over == "period" and not counts else None
 
         def end(i: int, j: int) -> dict[str, Any]:
             return {"n_from": int(n[i]), "n_to": int(n[j]), "n_theme_from": k[i], "n_theme_to": k[j],
@@ -138,7 +151,7 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
         if over == "period":
             flags = _flags(states)
             if len(sub) >= 2:
-                test, stat, pval, slope = (_trend_test(k, n, counts, se) if testable
+                test, stat, pval, slope = (_trend_test(kt, nt, counts, se, V) if testable
                                            else ("not_tested", np.nan, np.nan, np.nan))
                 diff, rr, h = _effects(p[0], p[-1], k[0], n[0], k[-1], n[-1])
                 rows.append({**base, **end(0, len(sub) - 1), "comparison": "trend", "from_level": levels[0],
@@ -146,8 +159,11 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
                              "slope_pp": 100 * slope, "test": test, "statistic": stat, "p_value": pval,
                              "flag": ""})
             for i in range(1, len(sub)):
-                test, stat, pval = (_pair_test(k[i - 1], n[i - 1], k[i], n[i], counts, se[i - 1], se[i])
+                sd = None if V is None else float(np.sqrt(max(V[i - 1, i - 1] + V[i, i] - 2 * V[i - 1, i], 0.0)))
+                test, stat, pval = (_pair_test(kt[i - 1], nt[i - 1], kt[i], nt[i], counts, se[i - 1], se[i], sd)
                                     if testable else ("not_tested", np.nan, np.nan))
+                if flags[i] and not counts and not (pval < alpha):
+                    flags[i] = ""  # on estimates a flag also needs a significant change (see min_count)
                 diff, rr, h = _effects(p[i - 1], p[i], k[i - 1], n[i - 1], k[i], n[i])
                 rows.append({**base, **end(i - 1, i), "comparison": "pair", "from_level": levels[i - 1],
                              "to_level": levels[i], "diff_pp": diff, "risk_ratio": rr, "cohens_h": h,
@@ -191,6 +207,19 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
     if (prev_table.get("group") is None) and over == "period":
         out = out.drop(columns="group")
     return out[[c for c in CHANGE_COLUMNS if c in out.columns]]
+
+
+def _covariance(covs: dict, theme_id: str, levels: list[Any]) -> np.ndarray | None:
+    """The estimates' covariance between ``levels`` for one theme (``attrs["covariance"]``), if known."""
+    entry = covs.get(theme_id)
+    if not entry:
+        return None
+    pos = {str(p): i for i, p in enumerate(entry["periods"])}
+    if not all(str(lv) in pos for lv in levels):
+        return None
+    ix = [pos[str(lv)] for lv in levels]
+    V = np.asarray(entry["cov"], dtype=float)[np.ix_(ix, ix)]
+    return V if np.isfinite(V).all() else None
 
 
 def _fmt_pct(p: float) -> str:

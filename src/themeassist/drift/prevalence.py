@@ -378,7 +378,9 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
                      "n_unchecked_audit": int((cell & drawn & ~checked).sum())})
     table = _assemble(rows, nodes, False)
     table.attrs.update(n_no_period=n_no_period, n_checked=int(checked.sum()),
-                       n_unchecked_audit=int((drawn & ~checked).sum()))
+                       n_unchecked_audit=int((drawn & ~checked).sum()),
+                       covariance={nd.theme_id: {"periods": list(order), "cov": res.cov[j]}
+                                   for j, nd in enumerate(nodes)})
     return table
 
 
