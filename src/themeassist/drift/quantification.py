@@ -114,11 +114,12 @@ def cluster_variance(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
     return (sums ** 2).sum(0) * (g / (g - 1) if g > 1 else 1.0)
 
 
-def _wilson(k: np.ndarray, n: float, z: float) -> tuple[np.ndarray, np.ndarray]:
+def _wilson(k: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
     from themeassist.drift._stats import wilson_interval
 
     conf = 2 * stats.norm.cdf(z) - 1
-    return wilson_interval(k, np.full_like(k, n, dtype=float), conf)
+    lo, hi = wilson_interval(k, n, conf)
+    return np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
 
 
 def _census(y: np.ndarray, cl: np.ndarray | None, z: float) -> tuple[np.ndarray, ...]:
@@ -132,9 +133,7 @@ def _census(y: np.ndarray, cl: np.ndarray | None, z: float) -> tuple[np.ndarray,
         with np.errstate(invalid="ignore", divide="ignore"):
             deff = np.where(var_b > 0, np.maximum(var_c / var_b, 1.0), 1.0)
         n_eff = m / deff
-    lo, hi = np.empty_like(est), np.empty_like(est)
-    for j in range(len(est)):
-        lo[j], hi[j] = _wilson(np.array([est[j] * n_eff[j]]), n_eff[j], z)
+    lo, hi = _wilson(est * n_eff, n_eff, z)
     se = np.sqrt(np.maximum(est * (1 - est), 1.0 / m) / n_eff)
     return est, lo, hi, se
 

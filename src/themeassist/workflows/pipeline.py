@@ -22,9 +22,12 @@ Run folder layout
 ``new_candidates.csv``      the rows of candidate_periods.csv where a code is new in a period
 ``suggestions.csv``         mapping: one row per input row (doc_id, status, suggested, scores, ...)
 ``alignment.csv``           mapping: candidate codes against codebook themes (new-theme candidates)
-``prevalence.csv``          drift: period, theme, parent, n_comments, n_theme, prevalence, ci_low,
-                            ci_high, method (human codes, suggestions, adjusted suggestions)
-``changes.csv``             drift: tests for change and appear/vanish/return flags per theme
+``prevalence.csv``          drift: period, theme, theme_id, parent, n_comments, n_theme, prevalence,
+                            ci_low, ci_high, method, source (audit-corrected methods, suggestions
+                            counted, human codes)
+``changes.csv``             drift: tests for change and appear/vanish/return flags per theme and
+                            ``source`` (an audit-corrected method, ``suggested`` or ``human``)
+``audit.csv``               the audit: doc_id, period, text, inclusion_probability, the coder's codes
 ``summary.txt``             drift: the significant changes in a few sentences
 ``agreement.csv``           :func:`themeassist.mapping.agreement.agreement` of the suggestions with the
                             human codes, on the comments not used as examples
@@ -65,7 +68,7 @@ from themeassist.embed.backends import file_sha256 as _sha256
 from themeassist.exceptions import CodebookError, CorpusError, ThemeassistError
 from themeassist.io.tables import atomic_write_text, write_table
 
-__all__ = ["DemoResult", "RunResult", "run_all", "run_demo", "theme_counts"]
+__all__ = ["DEMO_AUDIT_PER_PERIOD", "DemoResult", "RunResult", "demo_audit", "run_all", "run_demo", "theme_counts"]
 
 DEMO_NOTE = ("Illustrative data: the IAPT demo comments were written for themeassist to resemble the free-text "
              "answers of the 2014-2018 IAPT staff wellbeing survey (Harper, Bhutani, Rao & Clarke, 2020). They "
@@ -212,6 +215,8 @@ def run_all(
     mapper_params: Mapping[str, Any] | None = None,
     title: str | None = None,
     note: str | None = None,
+    audit: pd.DataFrame | None = None,
+    audit_methods: Sequence[str] | None = None,
 ) -> RunResult:
     """Run discover → suggest → align → drift → report on a corpus and write a run folder.
 
@@ -240,6 +245,14 @@ def run_all(
         :class:`~themeassist.mapping.ThemeMapper`.
     title, note : str, optional
         Report title and a note shown at its top.
+    audit : DataFrame, optional
+        A coder's audit (:func:`themeassist.drift.draw_audit` with the ``codes`` filled in:
+        ``doc_id``, ``codes``, ``inclusion_probability``): prevalence is then estimated from the
+        suggestions' scores corrected by the audit, and the report leads with it. Written to
+        ``audit.csv``.
+    audit_methods : sequence of str, optional
+        Audit-corrected estimators to compute (default: ``DEFAULT_AUDIT_METHOD`` and the other
+        ones of :data:`themeassist.drift.AUDIT_METHODS`); the first is the primary one.
 
     Returns
     -------
@@ -287,7 +300,12 @@ def run_all(
     E_ex = E_all[[row_of[t] for t in ex_texts]] if ex is not None else None
     lap("embed")
 
+    from themeassist.drift import AUDIT_METHODS, DEFAULT_AUDIT_METHOD
+
+    methods = list(audit_methods) if audit_methods is not None else \
+        [DEFAULT_AUDIT_METHOD] + [m for m in AUDIT_METHODS if m != DEFAULT_AUDIT_METHOD]
     stages = _Stages(corpus=corpus, codebook=codebook, embedder=embedder, E=E, usable=usable, examples=ex,
+                     audit=_audit_frame(audit), audit_methods=methods, audit_info={"n_checked": 0},
                      E_examples=E_ex, random_state=random_state, show_progress=show_progress,
                      discovery_params=dict(discovery_params or {}), mapper_params=dict(mapper_params or {}))
     cands, assignments = stages.discover()
@@ -314,6 +332,8 @@ def run_all(
     }
     if agreement is not None:
         files["agreement.csv"] = agreement
+    if stages.audit is not None:
+        files["audit.csv"] = stages.audit
     for name, table in files.items():
         write_table(table, out / name)
     atomic_write_text(out / "summary.txt", drift["summary"].rstrip() + "\n")
@@ -329,6 +349,8 @@ def run_all(
         "n_rows": len(corpus), "n_substantive": int(usable.sum()),
         "n_candidate_codes": int((cands["candidate_id"].astype(int) >= 0).sum()),
         "n_themes": len(codebook), "n_examples": 0 if ex is None else len(ex),
+        "n_checked": stages.audit_info["n_checked"] if stages.audit is not None else None,
+        "audit_methods": methods if stages.audit is not None else [],
         "regime": stages.regime,
         "params": {"random_state": random_state, "human_codes_col": human_codes_col,
                    "candidate_periods": dict(_CANDIDATE_RULE, **{k: v for k, v in cand_periods.attrs.items()}),
@@ -366,6 +388,17 @@ def _write_manifest(out: Path, manifest: dict[str, Any]) -> None:
             files[p.relative_to(out).as_posix()] = {"sha256": _sha256(p), "bytes": p.stat().st_size}
     manifest["files"] = files
     atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
+
+
+def _audit_frame(audit: pd.DataFrame | None) -> pd.DataFrame | None:
+    if audit is None:
+        return None
+    need = {"doc_id", "codes", "inclusion_probability"}
+    if not isinstance(audit, pd.DataFrame) or not need <= set(audit.columns):
+        cols = list(audit.columns) if isinstance(audit, pd.DataFrame) else type(audit).__name__
+        raise CorpusError(f"run_all: audit must be a DataFrame with columns {sorted(need)} (draw_audit's table with "
+                          f"the coder's codes). Got {cols}.")
+    return audit.reset_index(drop=True)
 
 
 def _examples_frame(examples: pd.DataFrame | None, codebook: Codebook) -> pd.DataFrame | None:
@@ -434,8 +467,9 @@ class _Stages:
         return align_candidates(self.mapper, cands, assignments, suggestions, texts=texts)
 
     def drift(self, suggestions: pd.DataFrame, human: list[list[str]] | None, fig_dir: Path) -> dict[str, Any]:
-        """Prevalence per period by human codes, counted suggestions and (with examples) the
-        error-adjusted estimate; tests for change; figures."""
+        """Prevalence per period: audit-corrected estimates (with an audit), counted suggestions and
+        human codes; tests for change; figures. The primary source (first in the report) is the
+        default audit-corrected estimate when there is an audit."""
         from themeassist.drift import changes, prevalence, summarise_changes
 
         cb, corpus = self.codebook, self.corpus
@@ -445,30 +479,27 @@ class _Stages:
         if human is not None:
             codes = pd.Series(["|".join(ids) for ids in human], dtype=object)
             tables["human"] = prevalence(codes, period=period, codebook=cb, status=status, method="human")
-        tables["suggested"] = prevalence(suggestions[["doc_id", "status", "suggested", "scores"]], period=period,
-                                         codebook=cb, status=status, method="classify_count",
-                                         random_state=self.random_state)
-        oof = getattr(self.mapper, "oof_proba_", None)
-        if self.examples is not None and oof is not None and len(oof) == len(self.examples):
-            leaf_ids = list(self.mapper.leaf_ids_)
-            proba = self.mapper.predict_proba(corpus.loc[self.usable, "text"].astype(str).tolist(), embeddings=self.E)
-            scores = pd.DataFrame(proba, columns=leaf_ids)
-            checked = (self.examples["codes"].reset_index(drop=True), pd.DataFrame(oof, columns=leaf_ids))
-            tables["adjusted"] = prevalence(scores, period=period[self.usable].reset_index(drop=True), codebook=cb,
-                                            method="adjusted", checked_sample=checked, n_boot=200,
-                                            random_state=self.random_state)
-        labels = {"human": "human codes", "suggested": "suggestions counted", "adjusted": "suggestions, adjusted"}
+        col = "suggested_ids" if "suggested_ids" in suggestions.columns else "suggested"
+        tables["suggested"] = prevalence(suggestions[col].fillna("").astype(str), period=period, codebook=cb,
+                                         status=status, method="classify_count", random_state=self.random_state)
+        labels = {"human": "human codes", "suggested": "suggestions counted (not error-corrected)"}
+        for method, table in self.audited(suggestions, period).items():
+            tables[method] = table
+            labels[method] = f"audit-corrected ({method}, {self.audit_info['n_checked']} comments checked)"
         prev_all, change_all, summary, captions = [], [], [], {}
-        primary = "adjusted" if "adjusted" in tables else "suggested"
-        shown = [k for k in (primary, "human") if k in tables]
-        for key in [k for k in ("adjusted", "suggested", "human") if k in tables]:
+        audited = [m for m in tables if m not in ("human", "suggested")]
+        primary = audited[0] if audited else "suggested"
+        shown = [primary] + [k for k in ("suggested", "human") if k in tables and k != primary]
+        for key in audited + [k for k in ("suggested", "human") if k in tables]:
+            attrs = dict(tables[key].attrs)
             prev = tables[key].assign(source=key)
-            ch = changes(tables[key]).assign(source=key)
+            prev.attrs = attrs
+            ch = changes(prev).assign(source=key)
             prev_all.append(prev)
             change_all.append(ch)
             if key in shown:
                 text = summarise_changes(ch).strip() or "No significant change."
-                summary.append(f"{labels[key].capitalize()}:\n{text}")
+                summary.append(f"{labels[key][0].upper() + labels[key][1:]}:\n{text}")
         for kind in ("prevalence", "heatmap"):  # figure order = report order
             for key in shown:
                 captions.update(self._figure(tables[key], kind, key, labels[key], fig_dir))
@@ -476,6 +507,33 @@ class _Stages:
         return {"prevalence": pd.concat(prev_all, ignore_index=True),
                 "changes": pd.concat(change_all, ignore_index=True),
                 "summary": "\n\n".join(summary), "captions": captions, "interactive": interactive}
+
+    def audited(self, suggestions: pd.DataFrame, period: pd.Series) -> dict[str, pd.DataFrame]:
+        """Audit-corrected prevalence per method, when the run has an audit (see :func:`run_demo`)."""
+        from themeassist.drift import audit_prevalence
+
+        audit = getattr(self, "audit", None)
+        if audit is None or self.mapper is None:
+            return {}
+        cells = dict(zip(audit["doc_id"].astype(str), audit["codes"]))
+        incl = dict(zip(audit["doc_id"].astype(str), audit["inclusion_probability"]))
+        doc = self.corpus["doc_id"].astype(str)
+        scores = self.score_frame()
+        out = {}
+        for method in self.audit_methods:
+            out[method] = audit_prevalence(scores, [cells.get(d, "") for d in doc], period=period,
+                                           codebook=self.codebook, status=self.corpus["status"],
+                                           inclusion_probability=[incl.get(d, np.nan) for d in doc],
+                                           method=method, random_state=self.random_state)
+        self.audit_info = {"n_checked": int(sum(1 for d in doc if str(cells.get(d, "")).strip()))}
+        return out
+
+    def score_frame(self) -> pd.DataFrame:
+        """``score:<leaf_id>`` columns for every corpus row (0 for rows not scored)."""
+        proba = self.mapper.predict_proba(self.corpus.loc[self.usable, "text"].astype(str).tolist(), embeddings=self.E)
+        full = np.zeros((len(self.corpus), proba.shape[1]))
+        full[self.usable] = proba
+        return pd.DataFrame(full, columns=[f"score:{t}" for t in self.mapper.leaf_ids_])
 
     def _interactive(self, tables: dict[str, pd.DataFrame], fig_dir: Path) -> Path:
         """One HTML file, the sources shown one at a time from a menu (the primary one first)."""
@@ -524,6 +582,37 @@ class _Stages:
         return agreement(suggestions[keep], human_df[keep], self.codebook)
 
 
+#: Comments audited in each suggested year of the demo (issue 14: 40 per year).
+DEMO_AUDIT_PER_PERIOD = 40
+
+
+def demo_audit(corpus: pd.DataFrame, *, per_period: int = DEMO_AUDIT_PER_PERIOD, seed: int = 0,
+               coded_periods: Sequence[str] = ("2014", "2015")) -> pd.DataFrame:
+    """The demo's audit: the hand-coded years in full, and a random sample of the other years,
+    with the demo's gold codes (``themes``) written by the "coder" (``none`` where no theme applies).
+
+    Examples
+    --------
+    >>> from themeassist.corpus import load_corpus
+    >>> from themeassist.datasets import load_iapt_demo
+    >>> c = load_corpus(load_iapt_demo(), text_col="text", id_col="doc_id", period_col="year")  # doctest: +SKIP
+    >>> demo_audit(c).groupby("year").size().tolist()                                         # doctest: +SKIP
+    [305, 309, 40, 40, 40]
+    """
+    from themeassist.drift import draw_audit
+
+    ok = corpus["status"].isin(_USABLE)
+    later = [p for p in pd.unique(corpus.loc[ok, "period"].dropna().astype(str)) if p not in set(coded_periods)]
+    sample = draw_audit(corpus, period_col="period", per_period=per_period, seed=seed, periods=later)
+    full = corpus[ok & corpus["period"].astype(str).isin(list(coded_periods))]
+    census = pd.DataFrame({"doc_id": full["doc_id"].astype(str), "period": full["period"], "text": full["text"],
+                           "inclusion_probability": 1.0, "codes": ""})
+    out = pd.concat([census, sample], ignore_index=True).rename(columns={"period": "year"})
+    gold = dict(zip(corpus["doc_id"].astype(str), corpus["themes"].fillna("").astype(str)))
+    out["codes"] = [gold.get(d, "").strip() or "none" for d in out["doc_id"]]
+    return out
+
+
 def run_demo(
     out_dir: str | os.PathLike[str],
     *,
@@ -535,9 +624,12 @@ def run_demo(
     """Run the whole job on the illustrative IAPT demo corpus with the IAPT wellbeing codebook.
 
     The 2014 and 2015 comments' codes are treated as already coded by the researcher (the coded
-    examples: few-shot regime and the coder-checked sample for adjusted prevalence); themes are
-    suggested for every comment; prevalence 2014-2018 is estimated from the suggestions next to
-    the human (gold) codes; agreement is measured on 2016-2018, which the mapper never saw.
+    examples of the few-shot regime); themes are suggested for every comment; an audit of
+    :data:`DEMO_AUDIT_PER_PERIOD` random comments in each suggested year (2016-2018) is "checked"
+    by the demo's gold codes playing the coder (:func:`demo_audit`), and prevalence 2014-2018 is
+    estimated from the suggestions' scores corrected by that audit (the hand-coded years count
+    as fully checked), next to the raw suggestion counts and the human (gold) codes; agreement
+    is measured on 2016-2018, which the mapper never saw.
 
     The demo comments are ILLUSTRATIVE: written for themeassist, not the study's data.
 
@@ -568,7 +660,9 @@ def run_demo(
         corpus = load_corpus(demo, text_col="text", id_col="doc_id", period_col="year")
     coded = corpus[corpus["period"].isin(["2014", "2015"]) & corpus["status"].isin(_USABLE)]
     examples = pd.DataFrame({"doc_id": coded["doc_id"], "text": coded["text"], "codes": coded["themes"]})
+    audit = demo_audit(corpus, per_period=DEMO_AUDIT_PER_PERIOD, seed=random_state)
     return run_all(corpus, iapt_wellbeing(), examples=examples, out_dir=out_dir, human_codes_col="themes",
+                   audit=audit,
                    model=model, cache_dir=cache_dir, random_state=random_state, show_progress=show_progress,
                    title="themeassist demo: IAPT practitioners' wellbeing, 2014-2018",
                    note=DEMO_NOTE + " The 2014-2015 human codes are used as the researcher's coded examples; "
