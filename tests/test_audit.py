@@ -68,7 +68,7 @@ def test_draw_audit_is_stratified_reproducible_and_records_probabilities():
     assert len(small) == 50 and (small.inclusion_probability == 1).all() and (small.year == 2021).all()
     with pytest.raises(CorpusError, match="per_period must be a whole number"):
         draw_audit(df, period_col="year", per_period=0)
-    with pytest.raises(CorpusError, match="period column 'yaer' not found.*--period-col 'year'"):
+    with pytest.raises(CorpusError, match="period column 'yaer' not found.*--period-col year"):
         draw_audit(df, period_col="yaer", per_period=3)
 
 

@@ -57,7 +57,7 @@ def read_period_column(df: pd.DataFrame, period_col: str, *, period_freq: str | 
         import difflib
 
         close = difflib.get_close_matches(str(period_col), [str(c) for c in df.columns], n=1, cutoff=0.5)
-        hint = f" Pass --period-col {close[0]!r}?" if close else ""
+        hint = f" Pass period_col={close[0]!r} (--period-col {close[0]})?" if close else ""
         raise CorpusError(f"{owner}: period column {period_col!r} not found (columns: "
                           f"{', '.join(map(repr, map(str, df.columns)))}).{hint}")
     res = read_periods(df[period_col].reset_index(drop=True), column=period_col, freq=period_freq,

@@ -285,8 +285,9 @@ def _node_scores(scores: Any, codebook: Any) -> tuple[np.ndarray, list[_Node]]:
 
 
 def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: Any, status: Any = None,
-                     inclusion_probability: Any = None, respondent: Any = None, method: str = "ppi",
-                     confidence: float = 0.95, n_boot: int = 200, random_state: int | None = 0) -> pd.DataFrame:
+                     inclusion_probability: Any = None, respondent: Any = None, method: str = "pacc",
+                     confidence: float = 0.95, n_boot: int = 200, random_state: int | None = 0,
+                     pool_census: bool = False) -> pd.DataFrame:
     """Audit-corrected prevalence of every theme per period: machine scores plus a coder's audit.
 
     Parameters
@@ -308,10 +309,13 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
         Per checked comment, the probability with which it was drawn (the audit file's column).
     respondent : sequence, optional
         Respondent id per comment: cluster-robust intervals.
-    method : {"ppi", "pacc", "emq"}
-        See :mod:`themeassist.drift.quantification`.
+    method : {"pacc", "ppi", "emq"}
+        See :mod:`themeassist.drift.quantification` (default: ``DEFAULT_AUDIT_METHOD``).
     confidence, n_boot, random_state
         Interval level; bootstrap replicates and seed (``emq``).
+    pool_census : bool
+        See :func:`themeassist.drift.audit_estimate`: pool fully checked periods into the error
+        rates (only when their scores are out of sample).
 
     Returns
     -------
@@ -357,7 +361,7 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
     res = audit_estimate(mat[idx], labels[idx], per[idx], periods=order,
                          inclusion_probability=None if incl is None else incl[idx],
                          cluster=None if resp is None else resp[idx], method=method, confidence=confidence,
-                         n_boot=n_boot, random_state=random_state)
+                         n_boot=n_boot, random_state=random_state, pool_census=pool_census)
     if res.fallback.any():
         import warnings
 

@@ -231,8 +231,9 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
     if audit is not None and not is_suggestions:
         raise ThemeassistError("run_drift: an audit corrects machine suggestions; with human codes (codes_col="
                                f"{codes_col!r}) leave audit out, or pass the suggestions file instead.")
-    if is_suggestions and codebook is None:
-        raise ThemeassistError("run_drift: a suggestions file needs codebook= (the codebook it was suggested from).")
+    if audit is not None and codebook is None:
+        raise ThemeassistError("run_drift: an audit needs codebook= (the codebook the suggestions were made from; it "
+                               "resolves the coder's codes).")
     period, notes = read_period_column(df, period_col, period_freq=period_freq, date_format=date_format)
     for w in notes:
         warnings.warn(f"run_drift: {w}", stacklevel=2)

@@ -518,22 +518,35 @@ class _Stages:
         cells = dict(zip(audit["doc_id"].astype(str), audit["codes"]))
         incl = dict(zip(audit["doc_id"].astype(str), audit["inclusion_probability"]))
         doc = self.corpus["doc_id"].astype(str)
-        scores = self.score_frame()
+        scores, out_of_sample = self.score_frame()
         out = {}
         for method in self.audit_methods:
             out[method] = audit_prevalence(scores, [cells.get(d, "") for d in doc], period=period,
                                            codebook=self.codebook, status=self.corpus["status"],
                                            inclusion_probability=[incl.get(d, np.nan) for d in doc],
-                                           method=method, random_state=self.random_state)
+                                           method=method, random_state=self.random_state,
+                                           pool_census=out_of_sample)
         self.audit_info = {"n_checked": int(sum(1 for d in doc if str(cells.get(d, "")).strip()))}
         return out
 
-    def score_frame(self) -> pd.DataFrame:
-        """``score:<leaf_id>`` columns for every corpus row (0 for rows not scored)."""
+    def score_frame(self) -> tuple[pd.DataFrame, bool]:
+        """``score:<leaf_id>`` columns for every corpus row (0 for rows not scored), and whether the
+        coded examples' rows hold out-of-sample scores: the mapper's cross-validated scores of its
+        examples replace their in-sample scores, so that fully coded periods can inform the
+        pooled error rates (``pool_census``)."""
         proba = self.mapper.predict_proba(self.corpus.loc[self.usable, "text"].astype(str).tolist(), embeddings=self.E)
         full = np.zeros((len(self.corpus), proba.shape[1]))
         full[self.usable] = proba
-        return pd.DataFrame(full, columns=[f"score:{t}" for t in self.mapper.leaf_ids_])
+        oof = getattr(self.mapper, "oof_proba_", None)
+        ex = self.examples
+        out_of_sample = False
+        if oof is not None and ex is not None and "doc_id" in ex.columns and len(oof) == len(ex):
+            pos = {d: i for i, d in enumerate(self.corpus["doc_id"].astype(str))}
+            rows = [(pos[d], j) for j, d in enumerate(ex["doc_id"].astype(str)) if d in pos]
+            if rows and len(rows) == len(ex):
+                full[[r for r, _ in rows]] = np.asarray(oof)[[j for _, j in rows]]
+                out_of_sample = True
+        return pd.DataFrame(full, columns=[f"score:{t}" for t in self.mapper.leaf_ids_]), out_of_sample
 
     def _interactive(self, tables: dict[str, pd.DataFrame], fig_dir: Path) -> Path:
         """One HTML file, the sources shown one at a time from a menu (the primary one first)."""
