@@ -324,6 +324,11 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
         ``n_checked`` (checked comments in the period), ``n_checked_theme`` (of them coded with the
         theme) and ``n_unchecked_audit`` (drawn for the audit but left blank).
 
+    Notes
+    -----
+    Longer than 80 lines because of its parameter documentation and the per-period table rows;
+    the estimation itself is :func:`themeassist.drift.audit_estimate`.
+
     Examples
     --------
     >>> from themeassist.codebook import Codebook

@@ -392,6 +392,11 @@ def audit_estimate(scores: Any, labels: Any, period: Any, *, periods: list[Any] 
     -------
     AuditEstimate
 
+    Notes
+    -----
+    Longer than 80 lines on purpose: input checks, the census/PPI pass over the periods and the
+    pooled-method overlay share their index bookkeeping; split up they would pass it all around.
+
     Examples
     --------
     >>> rng = np.random.default_rng(0)

@@ -205,6 +205,12 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
     -------
     DriftResult
 
+    Notes
+    -----
+    Long on purpose: it is the one file-in, folder-out composition of the drift stage (read,
+    periods, human codes / raw counts / audit-corrected estimates, groups, tone, figures,
+    manifest), read top to bottom; each step is a call into the stage's public functions.
+
     Examples
     --------
     >>> import tempfile, pandas as pd
