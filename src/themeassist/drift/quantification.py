@@ -472,7 +472,11 @@ def audit_estimate(scores: Any, labels: Any, period: Any, *, periods: list[Any] 
             cov[j][np.ix_(live, live)] = cov2[j][np.ix_(live, live)]
     for j in range(k):
         np.fill_diagonal(cov[j], np.where(np.isfinite(se[:, j]), se[:, j] ** 2, np.nan))
+    # an estimate outside [0, 1] is moved to the boundary, and its interval with it: the interval
+    # keeps its width instead of collapsing to [0, 0] when it lies wholly below 0
+    shift = np.clip(est, 0.0, 1.0) - est
+    shift = np.where(np.isfinite(shift), shift, 0.0)
     est = np.clip(est, 0.0, 1.0)
-    lo = np.clip(np.minimum(lo, est), 0.0, 1.0)
-    hi = np.clip(np.maximum(hi, est), 0.0, 1.0)
+    lo = np.clip(np.minimum(lo + shift, est), 0.0, 1.0)
+    hi = np.clip(np.maximum(hi + shift, est), 0.0, 1.0)
     return AuditEstimate(est, lo, hi, se, cov, n_checked, n_checked_theme, census, fallback, method)
