@@ -133,7 +133,7 @@ def test_short_form_nested_mappings_and_text_input():
     ("broken_empty_name.yaml", "the theme at themes[0].children[1] has an empty name"),
     ("broken_unknown_key.yaml",
      "unknown key 'keyword' in themes[0].children[0]. Did you mean 'keywords'? "
-     "Allowed keys: name, id, description, keywords, examples, children"),
+     "Allowed keys: name, id, description, keywords, examples, aliases, children"),
     ("broken_cycle.yaml",
      "cycle: 'A' (themes[1]) -> 'C' (themes[3]) -> 'B' (themes[2]) -> 'A' (themes[1])"),
     ("broken_duplicate_id.yaml",
