@@ -48,7 +48,6 @@ several themes is an error listing each one's path and id and what to write inst
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
@@ -60,12 +59,14 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 import pandas as pd
 import yaml
 
+from themeassist import _codebook_io as cio
 from themeassist import _codebook_parse as cp
 from themeassist import _codebook_resolve as res
-from themeassist._codebook_parse import PATH_SEP, slugify
+from themeassist._codebook_parse import MAX_DEPTH, PATH_SEP, slugify
 from themeassist.exceptions import CodebookError
 
-__all__ = ["Codebook", "Theme", "codes_to_long", "load_codebook", "read_codes", "read_suggested_ids", "slugify"]
+__all__ = ["MAX_DEPTH", "Codebook", "Theme", "codes_to_long", "load_codebook", "read_codes", "read_suggested_ids",
+           "slugify"]
 
 #: What ``counts=`` takes: spelling -> number of uses, or code cells to count them in.
 Counts = Mapping[str, int] | Iterable[Any] | None
@@ -124,17 +125,6 @@ class Theme:
         return PATH_SEP.join(self.path)
 
 
-@contextlib.contextmanager
-def _naming(source: str) -> Iterator[None]:
-    """Add the file name to codebook errors raised inside the block (not for "<text>", "<dict>")."""
-    try:
-        yield
-    except CodebookError as exc:
-        if source.startswith("<"):
-            raise
-        raise CodebookError(f"{exc} (in {source})") from exc
-
-
 @dataclass(frozen=True, repr=False)
 class Codebook:
     """A theme hierarchy: themes in depth-first order, with lookups by id, name or path.
@@ -184,13 +174,8 @@ class Codebook:
     @classmethod
     def _from_parsed(cls, parsed: cp.Parsed, *, name: str | None, source: str, default_name: str,
                      merge_variants: bool, counts: Counts, none_codes: Iterable[str]) -> Codebook:
-        with _naming(source):
-            parsed.none_codes = tuple(dict.fromkeys(parsed.none_codes + tuple(cp.str_list(list(none_codes),
-                                                                                       "none_codes"))))
-            cp.drop_none_codes(parsed)
-            for note in parsed.notes:
-                warnings.warn(note, UserWarning, stacklevel=4)
-            rows = cp.build(parsed.raws, merge_variants=merge_variants, counts=cp.counts_of(counts))
+        with cp.naming(source):
+            rows = cp.build_parsed(parsed, none_codes, merge_variants=merge_variants, counts=counts)
             themes = tuple(Theme(*row) for row in rows)
         return cls(name or parsed.name or default_name, themes, source=source, none_codes=parsed.none_codes)
 
@@ -202,7 +187,7 @@ class Codebook:
 
         ``merge_variants``, ``counts`` and ``none_codes`` are as in :func:`load_codebook`.
         """
-        with _naming(source):
+        with cp.naming(source):
             parsed = cp.parse_obj(obj, source)
         return cls._from_parsed(parsed, name=name, source=source, default_name=default_name,
                                 merge_variants=merge_variants, counts=counts, none_codes=none_codes)
@@ -214,11 +199,11 @@ class Codebook:
         Anchors and aliases are refused, and nesting and size are checked before the YAML is built.
         ``options``: ``merge_variants``, ``counts``, ``none_codes`` as in :func:`load_codebook`.
         """
-        text, source, stem = cp.read_source(path_or_text, (".yaml", ".yml"))
+        text, source, stem = cio.read_source(path_or_text, (".yaml", ".yml"))
         try:
-            with _naming(source):
-                cp.check_yaml_events(text, source)
-                obj = yaml.load(text, Loader=cp.StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
+            with cp.naming(source):
+                cio.check_yaml_events(text, source)
+                obj = yaml.load(text, Loader=cio.StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
         except yaml.YAMLError as exc:
             raise CodebookError(f"Codebook: {source} is not valid YAML: {exc}") from exc
         return cls.from_dict(obj, name=name, source=source, default_name=stem or "codebook", **options)
@@ -226,10 +211,10 @@ class Codebook:
     @classmethod
     def from_json(cls, path_or_text: str | os.PathLike, *, name: str | None = None, **options: Any) -> Codebook:
         """Load JSON (same structure as the YAML forms) from a path or from the text itself."""
-        text, source, stem = cp.read_source(path_or_text, (".json",))
+        text, source, stem = cio.read_source(path_or_text, (".json",))
         try:
-            with _naming(source):
-                obj = json.loads(text, object_pairs_hook=cp.no_duplicate_pairs)
+            with cp.naming(source):
+                obj = json.loads(text, object_pairs_hook=cio.no_duplicate_pairs)
         except json.JSONDecodeError as exc:
             raise CodebookError(f"Codebook: {source} is not valid JSON: {exc}") from exc
         except RecursionError:
@@ -253,7 +238,7 @@ class Codebook:
 
         The derived columns of :meth:`to_frame` (depth, n_examples, path, is_leaf) are ignored.
         """
-        with _naming(source):
+        with cp.naming(source):
             parsed = cp.Parsed(None, cp.parse_frame(df))
         return cls._from_parsed(parsed, name=name, source=source, default_name=name,
                                 merge_variants=merge_variants, counts=counts, none_codes=none_codes)
@@ -324,6 +309,22 @@ class Codebook:
         """
         tid = self._theme(name_or_id).theme_id
         return self._by_id[self._index().itself.get(tid, tid)]
+
+    def code_for(self, theme_id: str) -> str:
+        """The shortest of name, path and id that reads back as exactly this theme (for writers).
+
+        Examples
+        --------
+        >>> cb = Codebook.from_dict({"words": None, "change": ["words"], "remove": ["words"]})
+        >>> [cb.code_for(t.theme_id) for t in cb.leaves()]
+        ['words', 'change > words', 'remove > words']
+        """
+        t = self.by_id(theme_id)
+        for text in (t.name, t.path_str):
+            hit = res.lookup(self._index(), text)
+            if hit.kind == "theme" and hit.ids == (theme_id,) and hit.via is None:
+                return text
+        return theme_id
 
     def roots(self) -> list[Theme]:
         """Top-level themes."""
@@ -446,7 +447,7 @@ class Codebook:
     def to_dict(self) -> dict[str, Any]:
         """The canonical nested form; ``id`` is written only where it differs from the derived one."""
 
-        return cp.to_nested(self)
+        return cio.to_nested(self)
 
     def to_yaml(self, path: str | os.PathLike | None = None) -> str:
         """The canonical YAML text; also written to ``path`` when given."""
@@ -501,9 +502,9 @@ def load_codebook(spec: str | os.PathLike | Codebook | Mapping | pd.DataFrame, *
     from themeassist import codebooks
 
     text = os.fspath(spec)
-    if isinstance(spec, str) and not cp.is_file(text) and codebooks.is_builtin(text):
+    if isinstance(spec, str) and not cio.is_file(text) and codebooks.is_builtin(text):
         return load_codebook(codebooks.load_builtin(text), none_codes=options["none_codes"])
-    if cp.is_file(text) or Path(text).suffix.lower() in (".yaml", ".yml", ".json"):
+    if cio.is_file(text) or Path(text).suffix.lower() in (".yaml", ".yml", ".json"):
         return Codebook.load(text, **options)
     raise CodebookError(f"load_codebook: {text!r} is neither a codebook file (.yaml, .yml, .json) nor a "
                         f"built-in codebook ({', '.join(codebooks.available())}; alias 'iapt')."
@@ -520,10 +521,8 @@ def read_codes(values: Iterable[Any], codebook: Codebook, *, sep: str = "|", col
         One cell per row: ``sep``-joined ids, paths or names (blank or NaN: none; none codes: none).
     codebook : Codebook
     sep : str, default "|"
-    column : str, optional
-        The column's name, for messages.
-    row_names : sequence of str, optional
-        How to name each row in messages (default ``"row 1"``, ``"row 2"``, ...).
+    column, row_names : str and sequence of str, optional
+        For messages: the column's name; each row's name (default ``"row 1"``, ``"row 2"``, ...).
 
     Returns
     -------
