@@ -69,7 +69,8 @@ class Index:
 
 def lookup(ix: Index, key: str) -> Hit:
     """Apply the rule: an exact id, a none code, a full path, then a trailing part of exactly one
-    theme's path (a name is the shortest); a theme with a same-named sub-theme reads as that one."""
+    theme's path (a name is the shortest); of several, the one spelled exactly as written; a theme
+    with a same-named sub-theme reads as that one."""
     s = key.strip()
     if s in ix.themes:
         return Hit("theme", (s,))
@@ -83,8 +84,12 @@ def lookup(ix: Index, key: str) -> Hit:
     if not hits:
         return Hit("missing")
     resolved = tuple(dict.fromkeys(ix.itself.get(h, h) for h in hits))
-    if len(resolved) > 1:
-        return Hit("ambiguous", resolved)
+    if len(resolved) > 1:  # several themes: one spelled exactly as written (case and all) is chosen
+        written = tuple(" ".join(p.split()) for p in s.split(">"))
+        exact = [h for h in hits if ix.themes[h].path[-len(written):] == written]
+        if len({ix.itself.get(h, h) for h in exact}) != 1:
+            return Hit("ambiguous", resolved)
+        hits, resolved = exact, (ix.itself.get(exact[0], exact[0]),)
     moved = [h for h in hits if h != resolved[0]]
     return Hit("theme", resolved, (moved[0], resolved[0]) if moved else None)
 

@@ -40,6 +40,7 @@ import, report). A string names, in this order:
 4. the one theme whose path ends with it, e.g. whose **name** it is, when exactly one does.
 
 Paths and names are compared after NFKC, case-folding and collapsing spaces (also around ``>``).
+Of several themes matching so, the one spelled exactly as written (case and all) is chosen.
 A string naming a theme and its same-named sub-theme (``Care received > Care received``) names the
 sub-theme, which stands for the parent coded on its own; readers warn once with the count of rows
 read that way and the parent's id (which names the parent itself). A string that still names
