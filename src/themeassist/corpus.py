@@ -26,7 +26,7 @@ from themeassist._dates import FREQS, _rows, read_periods
 from themeassist._validation import check_param
 from themeassist.exceptions import CorpusError
 
-__all__ = ["CORPUS_COLUMNS", "DEFAULT_NON_ANSWERS", "STATUSES", "load_corpus", "substantive"]
+__all__ = ["CORPUS_COLUMNS", "DEFAULT_NON_ANSWERS", "STATUSES", "as_corpus", "load_corpus", "substantive"]
 
 #: Columns every corpus starts with (input metadata columns follow, under their own names).
 CORPUS_COLUMNS: tuple[str, ...] = ("doc_id", "row", "text", "period", "status", "reason", "date")
@@ -425,3 +425,31 @@ def substantive(corpus: pd.DataFrame) -> pd.DataFrame:
         raise CorpusError(f"substantive: the table lacks corpus columns {_names(missing)}; "
                           "pass the output of load_corpus.")  # fmt: skip
     return corpus[corpus["status"].isin(("ok", "truncated"))].reset_index(drop=True)
+
+
+def as_corpus(X: Any, *, who: str = "as_corpus") -> pd.DataFrame:
+    """``doc_id, status, text`` for every input row (corpus order), from a corpus or plain texts.
+
+    A table with ``doc_id``, ``status`` and ``text`` (the output of :func:`load_corpus`) is used as
+    it is; a table with only ``text``, a Series or a list of texts goes through :func:`load_corpus`
+    (so blank texts and non-answers get their status).
+
+    Examples
+    --------
+    >>> as_corpus(["Too many targets", ""])[["doc_id", "status"]].values.tolist()
+    [['0', 'ok'], ['1', 'empty']]
+    """
+    if isinstance(X, pd.DataFrame):
+        if "text" not in X.columns:
+            raise CorpusError(
+                f"{who}: the table has no 'text' column (columns: {', '.join(map(repr, X.columns[:10]))}). "
+                "Pass the output of themeassist.corpus.load_corpus(..., text_col=...) or a list of texts."
+            )
+        if "status" in X.columns and "doc_id" in X.columns:
+            return X[["doc_id", "status", "text"]].reset_index(drop=True)
+        X = X["text"]
+    if isinstance(X, (str, bytes)):
+        raise CorpusError(f"{who}: expected a list of comments or a corpus table, got a single string.")
+    texts = list(X) if not isinstance(X, pd.Series) else X.tolist()
+    corpus = load_corpus(pd.DataFrame({"text": pd.Series(texts, dtype=object)}), text_col="text")
+    return corpus[["doc_id", "status", "text"]]

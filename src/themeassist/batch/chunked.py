@@ -502,12 +502,8 @@ def _transductive(estimator: Any) -> bool:
 
 
 def _embedder_of(estimator: Any) -> Any:
-    emb = getattr(estimator, "embedder", None)
-    if emb is not None and hasattr(emb, "encode") and hasattr(emb, "model_id"):
-        return emb
-    from themeassist.embed import get_embedder
-
-    return get_embedder(emb, cache_dir=getattr(estimator, "cache_dir", None), show_progress=False)
+    """The fitted estimator's embedder (``embedder_``)."""
+    return estimator.embedder_
 
 
 def _embed_then_call(estimator: Any, method: str, corpus: pd.DataFrame, out_path: str | os.PathLike[str], *,

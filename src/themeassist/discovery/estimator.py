@@ -43,6 +43,7 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import CountVectorizer
 
 from themeassist._validation import check_param
+from themeassist.corpus import as_corpus
 from themeassist.embed.backends import file_sha256 as _sha256
 from themeassist.exceptions import CacheError, CorpusError, NotFittedError, ThemeassistError
 
@@ -112,26 +113,6 @@ def _normalise_rows(x: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     return (x / norms).astype(np.float32)
-
-
-def _as_corpus(X: Any, who: str) -> pd.DataFrame:
-    """Return a table with doc_id, status and text for every input row (corpus order)."""
-    if isinstance(X, pd.DataFrame):
-        if "text" not in X.columns:
-            raise CorpusError(
-                f"{who}: the table has no 'text' column (columns: {', '.join(map(repr, X.columns[:10]))}). "
-                "Pass the output of themeassist.corpus.load_corpus(..., text_col=...) or a list of texts."
-            )
-        if "status" in X.columns and "doc_id" in X.columns:
-            return X[["doc_id", "status", "text"]].reset_index(drop=True)
-        X = X["text"]
-    if isinstance(X, (str, bytes)):
-        raise CorpusError(f"{who}: expected a list of comments or a corpus table, got a single string.")
-    from themeassist.corpus import load_corpus
-
-    texts = list(X) if not isinstance(X, pd.Series) else X.tolist()
-    corpus = load_corpus(pd.DataFrame({"text": pd.Series(texts, dtype=object)}), text_col="text")
-    return corpus[["doc_id", "status", "text"]]
 
 
 class _EmbedderBackend:  # adapter so BERTopic representations can embed words with our embedder
@@ -427,7 +408,7 @@ class CandidateDiscovery(BaseEstimator):
 
         self._validate_params()
         who = "CandidateDiscovery.fit"
-        corpus = _as_corpus(X, who)
+        corpus = as_corpus(X, who=who)
         usable = corpus["status"].isin(USABLE_STATUSES).to_numpy()
         n = int(usable.sum())
         if n == 0:
@@ -594,6 +575,7 @@ class CandidateDiscovery(BaseEstimator):
         self.c_tf_idf_ = ctfidf_rows
         self.vocabulary_ = np.asarray(vectorizer.get_feature_names_out(), dtype=str)
         self.model_id_ = model_id
+        self.embedder_ = embedder if embedder is not None else self._get_embedder()
         self.n_docs_ = n
         self.resolved_params_ = {**res, "n_fit": n_fit,
                                  "cluster_selection_method": topic_model.hdbscan_model.method_used_}
@@ -704,6 +686,24 @@ class CandidateDiscovery(BaseEstimator):
             raise NotFittedError("This CandidateDiscovery instance is not fitted yet. Call 'fit' with the "
                                  "comments first, or CandidateDiscovery.load(folder).")  # fmt: skip
 
+    def without_engine(self) -> "CandidateDiscovery":
+        """A copy of this fitted estimator without its BERTopic engine (``topic_model_ = None``):
+        it assigns comments (:meth:`transform`) and saves like the original, and is light to send
+        to other processes (e.g. Dask workers). The original is not changed.
+
+        Examples
+        --------
+        >>> light = disc.without_engine()                 # doctest: +SKIP
+        >>> light.transform(["new comment"]).shape[0]     # doctest: +SKIP
+        1
+        """
+        self._check_fitted()
+        import copy
+
+        light = copy.copy(self)
+        light.topic_model_ = None
+        return light
+
     def transform(self, X: Any, *, embeddings: np.ndarray | None = None) -> pd.DataFrame:
         """Assign (new) comments to the nearest candidate code centroid.
 
@@ -722,7 +722,7 @@ class CandidateDiscovery(BaseEstimator):
         """
         self._check_fitted()
         who = "CandidateDiscovery.transform"
-        corpus = _as_corpus(X, who)
+        corpus = as_corpus(X, who=who)
         usable = corpus["status"].isin(USABLE_STATUSES).to_numpy()
         n = int(usable.sum())
         if n == 0:
@@ -847,6 +847,7 @@ class CandidateDiscovery(BaseEstimator):
             est.n_docs_ = int(manifest["n_docs"])
             est.resolved_params_ = dict(manifest["resolved_params"])
             est.topic_model_ = None
+            est.embedder_ = est._get_embedder()
         except (KeyError, TypeError, ValueError) as err:
             raise CacheError(f"CandidateDiscovery.load: {folder} is inconsistent ({err}).") from err
         return est

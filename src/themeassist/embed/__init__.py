@@ -42,9 +42,34 @@ __all__ = [
     "default_model_path",
     "get_embedder",
     "static_model_path",
+    "unit_rows",
 ]
 
 MODEL_ALIASES = ("minilm", "default", "all-MiniLM-L6-v2")
+
+
+def unit_rows(X: np.ndarray) -> np.ndarray:
+    """``X`` as float32 with each row scaled to unit length (zero rows stay zero): the one
+    normalisation every stage applies to embeddings.
+
+    Rows already of unit length (within 1e-5) are returned bit for bit, so normalising twice gives
+    exactly what normalising once gives: every engine (in process, chunked, Dask) then computes the
+    same numbers whether or not an embedding was normalised on the way.
+
+    Examples
+    --------
+    >>> unit_rows(np.array([[3.0, 4.0], [0.0, 0.0]])).tolist()
+    [[0.6000000238418579, 0.800000011920929], [0.0, 0.0]]
+    >>> X = unit_rows(np.random.default_rng(0).normal(size=(5, 8)))
+    >>> bool((unit_rows(X) == X).all())
+    True
+    """
+    X = np.asarray(X, dtype=np.float32)
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    keep = (np.abs(norms - 1.0) <= 1e-5) | (norms == 0)
+    if keep.all():
+        return X
+    return np.where(keep, X, X / np.where(keep, 1.0, norms)).astype(np.float32, copy=False)
 
 
 def static_model_path() -> Path:

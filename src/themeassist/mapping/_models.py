@@ -35,6 +35,7 @@ from scipy import optimize, sparse
 from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
+from themeassist.embed import unit_rows
 from themeassist.exceptions import CodebookError, CorpusError
 
 __all__: list[str] = []
@@ -225,9 +226,7 @@ def prevalence_thresholds(T: np.ndarray, rank: np.ndarray, factor: float) -> np.
     return tau
 
 
-def normalise_rows(X: np.ndarray) -> np.ndarray:
-    X = np.asarray(X, dtype=np.float32)
-    return X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), _EPS)
+normalise_rows = unit_rows  # the one normalisation of embeddings (themeassist.embed.unit_rows)
 
 
 # ----------------------------------------------------------------------------------------------
