@@ -199,7 +199,7 @@ def _same(ix: Index, written: list[str], ids: list[str]) -> bool:
     return True
 
 
-def read_suggested(table: Any, codebook: Any, *, where: str) -> list[list[str]]:
+def read_suggested(table: Any, codebook: Any, *, where: str, names: Sequence[str] | None = None) -> list[list[str]]:
     """Ids per row from ``suggested_ids``, or from ``suggested`` where a coder edited it (warned)."""
     from themeassist.exceptions import CorpusError
     from themeassist.io.tables import undo_formula_guard
@@ -209,8 +209,9 @@ def read_suggested(table: Any, codebook: Any, *, where: str) -> list[list[str]]:
         raise CorpusError(f"{where}: no 'suggested_ids' or 'suggested' column (columns: "
                           f"{', '.join(map(repr, map(str, table.columns)))}); pass a table written by suggest.")
     plain = undo_formula_guard(table[cols + [c for c in ("doc_id",) if c in table.columns]])
-    rows = [f"row {i + 1}" + (f" (doc_id {d!r})" if "doc_id" in plain else "")
-            for i, d in enumerate(plain["doc_id"] if "doc_id" in plain else range(len(plain)))]
+    rows = list(names) if names is not None else [
+        f"row {i + 1}" + (f" (doc_id {d!r})" if "doc_id" in plain else "")
+        for i, d in enumerate(plain["doc_id"] if "doc_id" in plain else range(len(plain)))]
     if "suggested_ids" not in plain:
         return read_cells(codebook, plain["suggested"], sep="|", names=rows, column="suggested")
     ix, reader = codebook._index(), CodeReader(codebook)

@@ -541,14 +541,16 @@ def read_codes(values: Iterable[Any], codebook: Codebook, *, sep: str = "|", col
     return res.read_cells(codebook, values, sep=sep, names=row_names, column=column)
 
 
-def read_suggested_ids(table: pd.DataFrame, codebook: Codebook, *, where: str = "suggestions") -> list[list[str]]:
+def read_suggested_ids(table: pd.DataFrame, codebook: Codebook, *, where: str = "suggestions",
+                       row_names: Sequence[str] | None = None) -> list[list[str]]:
     """The suggested theme ids per row of a suggestions table, as a coder left it.
 
     Reads ``suggested_ids`` (exact ids, written by ``suggest``). Where the readable ``suggested``
     column no longer matches a row's ids (a coder edited it), the edit wins: the row's codes are
     read from ``suggested`` by the addressing rule, and one warning names those rows. Without
     ``suggested_ids``, ``suggested`` is read. Cells are read after undoing the spreadsheet
-    formula guard (see :func:`themeassist.io.tables.undo_formula_guard`).
+    formula guard (see :func:`themeassist.io.tables.undo_formula_guard`). ``row_names`` name the
+    rows in messages (default ``"row 1 (doc_id '...')"``, ...).
 
     Examples
     --------
@@ -560,7 +562,7 @@ def read_suggested_ids(table: pd.DataFrame, codebook: Codebook, *, where: str = 
     ...     read_suggested_ids(t, cb)
     [['care.food'], ['care.staff']]
     """
-    return res.read_suggested(table, codebook, where=where)
+    return res.read_suggested(table, codebook, where=where, names=row_names)
 
 
 def codes_to_long(doc_ids: Iterable[str], codes: Iterable[Any], codebook: Codebook, *, sep: str = "|",
