@@ -390,7 +390,7 @@ class Codebook:
         ['access.parking', 'staff', 'staff.attitude']
         """
         reader = res.CodeReader(self, sep=sep)
-        cell = codes if isinstance(codes, str) or cp.missing(codes) else [str(c) for c in codes]  # type: ignore[union-attr]
+        cell = codes if isinstance(codes, str) or cp.missing(codes) else [str(c) for c in codes]  # type: ignore
         out = reader.ids(cell, "")
         if reader.problems:
             msgs = [p[2:] for p in reader.problems]

@@ -1,8 +1,9 @@
 """Map stage: suggest a researcher's codebook themes for comments (and candidate codes).
 
 :class:`ThemeMapper` (the estimator), :func:`read_examples` / :func:`examples_from_long` (coded
-examples) and :func:`label_space` (the leaves it learns, with "(itself)" leaves for parents coded alone), :func:`align_candidates` (discovery's candidate codes against the codebook),
-:func:`read_decisions` (a coder's accept / reject / recode decisions) and :func:`agreement`.
+examples), :func:`label_space` (the leaves it learns: "(itself)" leaves for parents coded alone),
+:func:`align_candidates` (discovery's candidate codes against the codebook), :func:`read_decisions`
+(a coder's accept / reject / recode decisions) and :func:`agreement`.
 """
 
 from __future__ import annotations

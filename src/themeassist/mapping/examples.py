@@ -28,8 +28,8 @@ import pandas as pd
 from themeassist.codebook import Codebook, Theme, read_codes
 from themeassist.exceptions import CodebookError, CorpusError
 
-__all__ = ["EXAMPLE_COLUMNS", "LabelSpace", "examples_from_long", "label_matrix", "label_space", "read_examples",
-           "used_examples"]
+__all__ = ["EXAMPLE_COLUMNS", "LabelSpace", "check_examples", "examples_from_long", "label_matrix", "label_space",
+           "read_examples", "used_examples"]
 
 #: Columns of :func:`read_examples`.
 EXAMPLE_COLUMNS: tuple[str, ...] = ("doc_id", "row", "text", "codes", "negative_codes", "status", "reason")
@@ -114,15 +114,7 @@ def read_examples(
         for c in ("codes", "negative_codes"):
             out[c] = out[c].map(lambda s: "|".join(p.strip() for p in s.split(sep) if p.strip()))
     if codebook is not None:
-        names = [f"{where}: row {i + 1} (doc_id {d!r})" for i, d in enumerate(out["doc_id"])]
-        problems = []
-        for col, name in (("codes", codes_col), ("negative_codes", "negative_codes")):
-            try:
-                read_codes(out[col], codebook, column=name, row_names=names)
-            except CodebookError as exc:
-                problems.append(str(exc))
-        if problems:
-            raise CodebookError(" | ".join(problems))
+        check_examples(out, codebook, where=where, codes_col=codes_col)
     unused = out[~out["status"].isin(_USED)]
     if len(unused):
         listed = "; ".join(f"row {i + 1} ({s}: {r})" for i, s, r in
@@ -132,6 +124,30 @@ def read_examples(
                       UserWarning, stacklevel=2)
     out.attrs["n_used"] = int(len(out) - len(unused))
     return out
+
+
+def check_examples(examples: pd.DataFrame, codebook: Codebook, *, where: str = "examples",
+                   codes_col: str = "codes") -> None:
+    """Raise one :class:`CodebookError` naming every row whose ``codes`` or ``negative_codes`` name
+    no theme of ``codebook`` or several (``codes_col``: the name the file gave the codes column).
+
+    Examples
+    --------
+    >>> cb = Codebook.from_dict({"Care": ["Food"]})
+    >>> check_examples(pd.DataFrame({"text": ["a"], "codes": ["Food"]}), cb)  # nothing wrong: no error
+    """
+    ids = examples["doc_id"] if "doc_id" in examples.columns else [f"ex{i + 1}" for i in range(len(examples))]
+    names = [f"{where}: row {i + 1} (doc_id {d!r})" for i, d in enumerate(ids)]
+    problems = []
+    for col, name in (("codes", codes_col), ("negative_codes", "negative_codes")):
+        if col not in examples.columns:
+            continue
+        try:
+            read_codes(examples[col], codebook, column=name, row_names=names)
+        except CodebookError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise CodebookError(" | ".join(problems))
 
 
 def used_examples(examples: pd.DataFrame) -> pd.DataFrame:
