@@ -117,8 +117,8 @@ def test_read_decisions_reads_ids_from_the_file_suggest_wrote(tmp_path) -> None:
     edited = pd.read_csv(path, dtype=str, keep_default_na=False)
     edited.loc[3, "suggested"] = "change > words"  # the coder changed the readable codes of row 4
     edited.to_csv(path, index=False)
-    with pytest.warns(UserWarning, match=r"no longer matches 'suggested_ids' in 1 row \(read_decisions\(.*\): row 4 "
-                                         r"\(doc_id '4'\)\); a coder edited it"):
+    with pytest.warns(UserWarning, match=r"read_decisions\(.*\): the 'suggested' column no longer matches "
+                                         r"'suggested_ids' in 1 row \(row 4 \(doc_id '4'\)\); a coder edited it"):
         ex = read_decisions(path, codebook=cb)
     assert ex["doc_id"].tolist() == ["+44", "007", "N/A", "4"]  # the guard undone, ids kept as text
     assert ex["text"].tolist() == ["=too wordy", "Say it nicer", "N/A", "cut words"]

@@ -158,14 +158,15 @@ class CodeReader:
                 out.append(h.ids[0])
         return out
 
-    def finish(self, stacklevel: int = 3) -> None:
-        """Raise one error naming every problem; warn once per string read as a same-named sub-theme."""
+    def finish(self, stacklevel: int = 3, quiet: bool = False) -> None:
+        """Raise one error naming every problem; warn once per string read as a same-named sub-theme
+        (unless ``quiet``)."""
         if self.problems:
             shown = self.problems[:_MAX_LISTED]
             more = f" ... and {len(self.problems) - _MAX_LISTED} more" if len(self.problems) > _MAX_LISTED else ""
             raise CodebookError(shown[0] if len(self.problems) == 1 else
                                 f"{len(self.problems)} codes could not be read: " + " | ".join(shown) + more)
-        for (key, via), wheres in self.moved.items():
+        for (key, via), wheres in ({} if quiet else self.moved).items():
             rows = "" if wheres == [""] else " (" + ", ".join(wheres[:5]) + (" ..." if len(wheres) > 5 else "") + ")"
             warnings.warn(itself_note(self.ix, self.codebook.name, key, via, len(wheres), rows), UserWarning,
                           stacklevel=stacklevel)
@@ -173,7 +174,7 @@ class CodeReader:
 
 
 def read_cells(codebook: Any, values: Iterable[Any], *, sep: str, names: Sequence[str] | None,
-               column: str | None, stacklevel: int = 4) -> list[list[str]]:
+               column: str | None, stacklevel: int = 4, quiet: bool = False) -> list[list[str]]:
     reader = CodeReader(codebook, sep=sep)
     out = []
     for i, cell in enumerate(values):
@@ -181,7 +182,7 @@ def read_cells(codebook: Any, values: Iterable[Any], *, sep: str, names: Sequenc
         if column:
             where += f", column {column!r}"
         out.append(reader.ids(cell, where))
-    reader.finish(stacklevel)
+    reader.finish(stacklevel, quiet)
     return out
 
 
@@ -222,11 +223,11 @@ def read_suggested(table: Any, codebook: Any, *, where: str, names: Sequence[str
         ids = list(dict.fromkeys(reader.items(cell)))
         unknown = [t for t in ids if t not in ix.themes]
         if unknown:
-            reader.problems.append(f"{rows[i]}, column 'suggested_ids': {unknown[0]!r} is not the id of a theme of "
+            reader.problems.append(f"{where}: {rows[i]}, column 'suggested_ids': {unknown[0]!r} is not the id of a theme of "
                                    f"codebook {codebook.name!r} (was the file made with another codebook?)")
         if names is not None and not _same(ix, reader.items(names[i]), ids):
             edited.append(rows[i])
-            ids = reader.ids(names[i], f"{rows[i]}, column 'suggested'")
+            ids = reader.ids(names[i], f"{where}: {rows[i]}, column 'suggested'")
         out.append(ids)
     reader.finish(stacklevel=4)
     if edited:

@@ -513,7 +513,7 @@ def load_codebook(spec: str | os.PathLike | Codebook | Mapping | pd.DataFrame, *
 
 
 def read_codes(values: Iterable[Any], codebook: Codebook, *, sep: str = "|", column: str | None = None,
-               row_names: Sequence[str] | None = None) -> list[list[str]]:
+               row_names: Sequence[str] | None = None, quiet: bool = False) -> list[list[str]]:
     """Theme ids per cell of a column of codes, by the addressing rule (module docstring).
 
     Parameters
@@ -524,6 +524,8 @@ def read_codes(values: Iterable[Any], codebook: Codebook, *, sep: str = "|", col
     sep : str, default "|"
     column, row_names : str and sequence of str, optional
         For messages: the column's name; each row's name (default ``"row 1"``, ``"row 2"``, ...).
+    quiet : bool, default False
+        No warning for codes read as a same-named sub-theme (when the caller has warned).
 
     Returns
     -------
@@ -538,7 +540,7 @@ def read_codes(values: Iterable[Any], codebook: Codebook, *, sep: str = "|", col
     >>> read_codes(["words", "change > words|Remove > Words", ""], cb)
     [['words'], ['change.words', 'remove.words'], []]
     """
-    return res.read_cells(codebook, values, sep=sep, names=row_names, column=column)
+    return res.read_cells(codebook, values, sep=sep, names=row_names, column=column, quiet=quiet)
 
 
 def read_suggested_ids(table: pd.DataFrame, codebook: Codebook, *, where: str = "suggestions",

@@ -60,7 +60,8 @@ def fitted_mapper(args: argparse.Namespace) -> tuple[Any, Any]:
         counts += list(read_decisions(args.decisions)["codes"])
     codebook = read_codebook(args, counts)
     if examples is not None:
-        check_examples(examples, codebook, where=f"--examples {args.examples}", codes_col=args.examples_codes_col)
+        check_examples(examples, codebook, where=f"--examples {args.examples}", codes_col=args.examples_codes_col,
+                       quiet=True)  # fitting warns about codes read as a same-named sub-theme
     if args.decisions:
         decided = read_decisions(args.decisions, codebook=codebook)
         examples = decided if examples is None else pd.concat([examples, decided], ignore_index=True)

@@ -113,10 +113,10 @@ def read_decisions(
         kinds.append(kind)
     rows_at = [i for i, k in enumerate(kinds) if k is not None]
     sub = df.iloc[rows_at]
-    names = [f"{where}: row {i + 1} (doc_id {d!r})" for i, d in zip(rows_at, sub[id_col])]
+    names = [f"row {i + 1} (doc_id {d!r})" for i, d in zip(rows_at, sub[id_col])]
     if cb is not None:
         suggested = read_suggested_ids(sub, cb, where=where, row_names=names)
-        finals = read_codes(final.iloc[rows_at], cb, column="final_codes", row_names=names)
+        finals = read_codes(final.iloc[rows_at], cb, column="final_codes", row_names=[f"{where}: {n}" for n in names])
     else:
         col = "suggested" if "suggested" in sub.columns else "suggested_ids"
         suggested, finals = [_split(v) for v in sub[col]], [_split(v) for v in final.iloc[rows_at]]
@@ -163,11 +163,11 @@ def _codes_by_doc(df: pd.DataFrame, cb: Codebook, what: str, cols: tuple[str, ..
         raise CorpusError(f"agreement: the {what} table needs 'doc_id' and one of {list(cols)} "
                           f"(columns: {list(map(str, df.columns))}).")
     docs = df["doc_id"].astype(str).tolist()
-    names = [f"agreement: {what} row {i} (doc_id {d!r})" for i, d in enumerate(docs, start=1)]
+    names = [f"row {i} (doc_id {d!r})" for i, d in enumerate(docs, start=1)]
     if col in ("suggested_ids", "suggested"):
         ids = read_suggested_ids(df, cb, where=f"agreement: {what}", row_names=names)
     else:
-        ids = read_codes(df[col], cb, column=col, row_names=names)
+        ids = read_codes(df[col], cb, column=col, row_names=[f"agreement: {what} {n}" for n in names])
     out: dict[str, list[str]] = {}
     long = col == "theme_id" and df["doc_id"].duplicated().any()
     for d, tids in zip(docs, ids):

@@ -127,9 +127,10 @@ def read_examples(
 
 
 def check_examples(examples: pd.DataFrame, codebook: Codebook, *, where: str = "examples",
-                   codes_col: str = "codes") -> None:
+                   codes_col: str = "codes", quiet: bool = False) -> None:
     """Raise one :class:`CodebookError` naming every row whose ``codes`` or ``negative_codes`` name
-    no theme of ``codebook`` or several (``codes_col``: the name the file gave the codes column).
+    no theme of ``codebook`` or several (``codes_col``: the name the file gave the codes column;
+    ``quiet``: no warning for codes read as a same-named sub-theme, as :func:`read_codes`).
 
     Examples
     --------
@@ -143,7 +144,7 @@ def check_examples(examples: pd.DataFrame, codebook: Codebook, *, where: str = "
         if col not in examples.columns:
             continue
         try:
-            read_codes(examples[col], codebook, column=name, row_names=names)
+            read_codes(examples[col], codebook, column=name, row_names=names, quiet=quiet)
         except CodebookError as exc:
             problems.append(str(exc))
     if problems:
@@ -220,12 +221,12 @@ class LabelSpace:
     rollup: tuple[tuple[str, ...], ...]
 
 
-def _coded_ids(examples: pd.DataFrame | None, codebook: Codebook, col: str) -> list[list[str]]:
+def _coded_ids(examples: pd.DataFrame | None, codebook: Codebook, col: str, quiet: bool = False) -> list[list[str]]:
     if examples is None or col not in examples.columns or not len(examples):
         return []
     ids = examples["doc_id"].astype(str) if "doc_id" in examples.columns else pd.Series(range(1, len(examples) + 1))
     names = [f"ThemeMapper.fit: examples row {i + 1} (doc_id {d!r})" for i, d in enumerate(ids)]
-    return read_codes(examples[col], codebook, column=col, row_names=names)
+    return read_codes(examples[col], codebook, column=col, row_names=names, quiet=quiet)
 
 
 def _alone(ids: list[str], ancestors: dict[str, set[str]]) -> list[str]:
@@ -287,8 +288,9 @@ def label_matrix(examples: pd.DataFrame, codebook: Codebook, space: LabelSpace) 
     n = len(examples)
     Y = np.zeros((n, len(col)), dtype=np.int8)
     M = np.ones((n, len(col)), dtype=np.float64)
-    pos_all = _coded_ids(examples, codebook, "codes") or [[] for _ in range(n)]
-    neg_all = _coded_ids(examples, codebook, "negative_codes") or [[] for _ in range(n)]
+    # quiet: label_space (built from the same examples) has warned about codes read as (itself) themes
+    pos_all = _coded_ids(examples, codebook, "codes", quiet=True) or [[] for _ in range(n)]
+    neg_all = _coded_ids(examples, codebook, "negative_codes", quiet=True) or [[] for _ in range(n)]
     for i, (pos, neg) in enumerate(zip(pos_all, neg_all)):
         unknown: set[int] = set()
         for t in _alone(pos, ancestors):
