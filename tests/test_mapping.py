@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from sklearn.base import clone
 
 from themeassist.codebook import Codebook, load_codebook
-from themeassist.exceptions import CorpusError, NotFittedError
-from themeassist.mapping import SUGGESTION_COLUMNS, ThemeMapper, align_candidates, examples_from_long, read_examples
+from themeassist.exceptions import NotFittedError
+from themeassist.mapping import SUGGESTION_COLUMNS, ThemeMapper, align_candidates
 
 CB = {"Care": ["Food and meals", "Staff attitude"], "Access": ["Parking"]}
 
@@ -44,19 +44,28 @@ def test_zero_shot_suggests_the_obvious_theme(zero_shot) -> None:  # type: ignor
     assert zero_shot.regime_ == "zero-shot"
     assert [s.split("|")[0] for s in out["suggested"]] == ["Food and meals", "Staff attitude", "Parking"]
     assert out["doc_id"].tolist() == ["1", "2", "3"]
-    assert list(out.columns) == [c for c in SUGGESTION_COLUMNS if c != "candidate_id"]
+    ids = [t.theme_id for t in zero_shot.codebook_.themes]
+    assert list(out.columns) == [c for c in SUGGESTION_COLUMNS if c != "candidate_id"] + [f"score:{t}" for t in ids]
     assert out["parents"].str.split("|").str[0].tolist() == ["Care", "Care", "Access"]
     assert "codebook text" in out["evidence"].iloc[0]
     P = zero_shot.predict_proba(texts)
     assert P.shape == (3, 3) and np.all((P >= 0) & (P <= 1))
     assert P.argmax(1).tolist() == [0, 1, 2]
+    # the machine columns carry the float scores by theme id; a parent's is the max over its leaves
+    leaf_cols = [f"score:{t}" for t in zero_shot.leaf_ids_]
+    np.testing.assert_allclose(out[leaf_cols].to_numpy(), P, atol=1e-6)
+    care = [f"score:{t}" for t in zero_shot.leaf_ids_ if t.startswith("care.")]
+    np.testing.assert_allclose(out["score:care"], out[care].max(axis=1))
+    # the same table from scores computed once (the batch engines' seam)
+    again = zero_shot.suggest(texts, scores=P, embeddings=zero_shot.embed(texts))
+    pd.testing.assert_frame_equal(again, out)
 
 
 def test_embedder_given_by_name_is_loaded(cb: Codebook, tmp_path) -> None:  # type: ignore[no-untyped-def]
     # a model name (a str, which also has an .encode method) must be resolved, not called
     mapper = ThemeMapper(embedder="static", cache_dir=tmp_path).fit(cb)
     out = mapper.suggest(["There was nowhere to park the car at the hospital"])
-    assert mapper._get_embedder().model_id.startswith("static:")
+    assert mapper.embedder_.model_id.startswith("static:")
     assert out.loc[0, "suggested"].split("|")[0] == "Parking"
 
 
@@ -266,23 +275,6 @@ def test_prevalence_thresholds_and_pseudo_positives() -> None:
     assert mm.prevalence_thresholds(T[:, :1].repeat(2, 1) * [1, 0], T * [1, 0], 1.0)[1] == np.inf
 
 
-def test_examples_helpers_and_errors(cb: Codebook, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    path = tmp_path / "coded.csv"
-    pd.DataFrame({"id": [7, 8], "comment": ["Cold food", ""], "theme": ["Food and meals; Parking", "Parking"]}).to_csv(
-        path, index=False)
-    ex = read_examples(path, text_col="comment", codes_col="theme", id_col="id", codebook=cb, sep=";")
-    assert ex.to_dict("records") == [{"doc_id": "7", "text": "Cold food", "codes": "Food and meals|Parking",
-                                      "negative_codes": ""}]
-    with pytest.raises(CorpusError, match="column 'texts' not found"):
-        read_examples(path, text_col="texts", codes_col="theme")
-    with pytest.raises(Exception, match="row 1"):
-        read_examples(pd.DataFrame({"text": ["x"], "codes": ["Nope"]}), codebook=cb)
-    long = pd.DataFrame({"doc_id": ["1", "1", "2"],
-                         "theme_id": ["care.food-and-meals", "access.parking", "access.parking"]})
-    ex2 = examples_from_long(long, pd.DataFrame({"doc_id": ["1", "2", "3"], "text": ["a", "b", "c"]}))
-    assert ex2["codes"].tolist() == ["care.food-and-meals|access.parking", "access.parking"]
-
-
 def test_align_candidates(cb: Codebook) -> None:
     X, y, protos = _clusters(4, noise=0.1)
     m = ThemeMapper(regime="zero-shot").fit(cb, embeddings=protos)
@@ -330,3 +322,21 @@ def test_char_wb_transform_equals_scikit_learn(fit_texts: list[str], texts: list
         if batch:
             ref = vec.transform(batch)
             assert (fast != ref).nnz == 0
+
+
+def test_set_params_embedder_then_fit_uses_the_new_embedder(cb: Codebook, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    class Fixed:
+        """A tiny embedder: a fixed vector per word count, so that the two are told apart."""
+
+        def __init__(self, name: str, dim: int) -> None:
+            self.model_id, self.dim = name, dim
+
+        def encode(self, texts):  # type: ignore[no-untyped-def]
+            rng = np.random.default_rng(len(self.model_id))
+            return rng.normal(size=(len(texts), self.dim)).astype(np.float32)
+
+    mapper = ThemeMapper(embedder=Fixed("first", 8)).fit(cb)
+    assert mapper.embedder_.model_id == "first" and mapper.protos_.shape[1] == 8
+    mapper.set_params(embedder=Fixed("second-model", 5)).fit(cb)
+    assert mapper.embedder_.model_id == "second-model" and mapper.protos_.shape[1] == 5
+    assert mapper.embed(["a comment"]).shape == (1, 5)

@@ -162,46 +162,35 @@ def _check_common(n_workers: int, threads_per_worker: int, partition_size: int, 
 # ------------------------------------------------------------------------------------------------
 # moving fitted estimators to the workers
 # ------------------------------------------------------------------------------------------------
-def _unloaded(embedder: Any) -> Any:
-    """A copy of an embedder object without its loaded model (each worker loads its own)."""
-    if embedder is None or isinstance(embedder, str) or not hasattr(embedder, "encode"):
-        return embedder
-    new = copy.copy(embedder)
-    if hasattr(new, "_model"):
-        new._model = None
-    if hasattr(new, "inner"):
-        new.inner = _unloaded(new.inner)
-    return new
-
-
-def _payload(estimator: Any, cache_dir: Any) -> dict[str, Any]:
-    """The fitted state of ``estimator`` (its ``__dict__`` without any loaded embedding model)."""
+def _worker_embedder(embedder: Any, cache_dir: Any) -> Any:
+    """The embedder the workers use: the estimator's, with the cache setting of the run
+    (``False``: none, ``None``: as it is, a path: that cache)."""
     from themeassist.embed import CachedEmbedder
 
-    state = {k: v for k, v in vars(estimator).items() if k not in ("_embedder_obj", "topic_model_")}
-    emb = state.get("embedder")
-    if cache_dir is not None:
-        state["cache_dir"] = cache_dir
-        if isinstance(emb, CachedEmbedder):  # an embedder object carries its own cache setting
-            emb = emb.inner if cache_dir is False else CachedEmbedder(emb.inner, cache_dir, chunk_size=emb.chunk_size)
-    state["embedder"] = _unloaded(emb)
-    return {"token": uuid.uuid4().hex, "cls": type(estimator), "state": state}
+    if cache_dir is None or embedder is None:
+        return embedder
+    inner = embedder.inner if isinstance(embedder, CachedEmbedder) else embedder
+    return inner if cache_dir is False else CachedEmbedder(inner, cache_dir)
 
 
-def _rebuild(payload: dict[str, Any]) -> Any:
-    """The estimator of ``payload``, rebuilt once per worker thread, each with its own embedder
-    (tokenizers are not thread-safe)."""
+def _payload(estimator: Any, embedder: Any) -> dict[str, Any]:
+    """A fitted estimator and the embedder its workers use, under a token. Dask serialises them
+    in memory; embedders leave their loaded model behind (each worker loads its own)."""
+    return {"token": uuid.uuid4().hex, "estimator": estimator, "embedder": embedder}
+
+
+def _rebuild(payload: dict[str, Any]) -> tuple[Any, Any]:
+    """The payload's estimator and a copy of its embedder of this worker thread's own (tokenizers
+    are not thread-safe), made once per thread."""
     key = f"{payload['token']}:{threading.get_ident()}"
     with _WORKER_LOCK:
-        est = _WORKER_CACHE.get(key)
-        if est is None:
-            est = payload["cls"].__new__(payload["cls"])
-            est.__dict__.update(payload["state"])
-            est.embedder = _unloaded(payload["state"].get("embedder"))
+        pair = _WORKER_CACHE.get(key)
+        if pair is None:
+            pair = (payload["estimator"], copy.copy(payload["embedder"]))
             if len(_WORKER_CACHE) > 16:  # keep the cache small across many runs on one cluster
                 _WORKER_CACHE.clear()
-            _WORKER_CACHE[key] = est
-    return est
+            _WORKER_CACHE[key] = pair
+    return pair
 
 
 # ------------------------------------------------------------------------------------------------
@@ -209,55 +198,40 @@ def _rebuild(payload: dict[str, Any]) -> Any:
 # ------------------------------------------------------------------------------------------------
 def _suggest_table(corpus: Any, who: str) -> pd.DataFrame:
     """``doc_id, status, text`` for every input row, exactly as ``ThemeMapper.suggest`` reads them."""
-    from themeassist.mapping.estimator import _blank
+    from themeassist.mapping.table import suggestion_rows
 
-    if isinstance(corpus, pd.DataFrame):
-        if "text" not in corpus.columns:
-            raise CorpusError(f"{who}: the table has no 'text' column (columns: "
-                              f"{', '.join(map(repr, map(str, corpus.columns[:10])))}); pass the output of "
-                              "load_corpus or a list of texts.")  # fmt: skip
-        n = len(corpus)
-        doc_ids = (corpus["doc_id"].astype(str).tolist() if "doc_id" in corpus.columns
-                   else [str(i + 1) for i in range(n)])  # fmt: skip
-        status = (corpus["status"].astype(str).tolist() if "status" in corpus.columns
-                  else ["ok" if not _blank(t) else "empty" for t in corpus["text"]])  # fmt: skip
-        texts = corpus["text"].tolist()
-    else:
-        if isinstance(corpus, (str, bytes)):
-            raise CorpusError(f"{who}: expected a corpus table or a list of comments, got a single string.")
-        texts = ["" if _blank(t) else str(t) for t in list(corpus)]
-        doc_ids = [str(i + 1) for i in range(len(texts))]
-        status = ["ok" if t.strip() else "empty" for t in texts]
+    if isinstance(corpus, pd.DataFrame) and "text" not in corpus.columns:
+        raise CorpusError(f"{who}: the table has no 'text' column (columns: "
+                          f"{', '.join(map(repr, map(str, corpus.columns[:10])))}); pass the output of "
+                          "load_corpus or a list of texts.")  # fmt: skip
+    if isinstance(corpus, (str, bytes)):
+        raise CorpusError(f"{who}: expected a corpus table or a list of comments, got a single string.")
+    doc_ids, status, texts = suggestion_rows(corpus)
     return pd.DataFrame({"doc_id": doc_ids, "status": status, "text": pd.Series(texts, dtype=object)})
 
 
 def _embed_part(part: pd.DataFrame, payload: dict[str, Any]) -> tuple[np.ndarray, Any]:
-    """Worker: the embeddings of a partition's scored rows (as the mapper's embedder returns them)
-    and which codebook words each contains (sparse; ``None`` when the codebook has no words)."""
-    from themeassist.mapping import _models as mm
-
-    mapper = _rebuild(payload)
+    """Worker: the embeddings of a partition's scored rows, as the embedder returns them (the mapper
+    normalises them exactly once, as in process), and which codebook words each contains (sparse;
+    ``None`` when the codebook has no words)."""
+    mapper, embedder = _rebuild(payload)
     texts = [str(t) for t, s in zip(part["text"], part["status"]) if s in _OK]
-    n_terms = mapper._leaf_terms.shape[0]
-    if not texts:
-        raw = np.zeros((0, mapper.protos_.shape[1]), np.float32)
-    else:
-        raw = np.asarray(mapper._get_embedder().encode(texts))
-    return raw, (mm.term_matrix(texts, mapper._term_vocab) if n_terms else None)
+    raw = np.asarray(embedder.encode(texts)) if texts else np.zeros((0, mapper.protos_.shape[1]), np.float32)
+    return raw, mapper.codebook_words(texts)
 
 
 def _cosines_piece(embedded: tuple[Any, Any], protos: np.ndarray) -> np.ndarray:
     """Worker: cosines between a partition's scored rows and the unit rows of ``protos``."""
-    from themeassist.mapping import _models as mm
+    from themeassist.embed import unit_rows
 
-    return mm.normalise_rows(embedded[0]) @ protos.T
+    return unit_rows(embedded[0]) @ protos.T
 
 
 def _rows_piece(embedded: tuple[Any, Any], rows: np.ndarray) -> np.ndarray:
     """Worker: the embeddings (unit rows) of a partition's scored rows at the local indices ``rows``."""
-    from themeassist.mapping import _models as mm
+    from themeassist.embed import unit_rows
 
-    return mm.normalise_rows(embedded[0][rows]) if len(rows) else np.zeros((0, embedded[0].shape[1]), np.float32)
+    return unit_rows(embedded[0][rows]) if len(rows) else np.zeros((0, embedded[0].shape[1]), np.float32)
 
 
 def _size_piece(embedded: tuple[Any, Any]) -> int:
@@ -270,21 +244,15 @@ def _terms_piece(embedded: tuple[Any, Any]) -> Any:
 
 def _zero_shot_stats(client: Any, mapper: Any, embedded: list[Any]) -> dict[str, np.ndarray]:
     """``mapper.zero_shot_stats`` of the whole corpus, with the embeddings left on the workers:
-    the same computation (:meth:`ThemeMapper._zero_shot_transduce`) gathers the cosines to the
-    prototypes, the codebook words of each comment and only the embeddings of the comments taken
-    as examples of a theme (tests/test_scale.py checks the identity with the in-process result)."""
+    :meth:`ThemeMapper.zero_shot_stats_from` gathers the cosines to the prototypes, the codebook
+    words of each comment and only the embeddings of the comments taken as examples of a theme
+    (tests/test_scale.py checks the identity with the in-process result)."""
     from scipy import sparse
 
-    from themeassist.mapping import estimator as mapping
-
     sizes = client.gather([client.submit(_size_piece, f, pure=False) for f in embedded])
-    n = int(sum(sizes))
-    if not (mapper.transductive and n >= mapping._MIN_TRANSDUCTIVE):
-        return mapper._zero_shot_fixed_stats()
     starts = np.concatenate([[0], np.cumsum(sizes)])
-    B = None
-    if mapper._leaf_terms.shape[0]:
-        B = sparse.vstack(client.gather([client.submit(_terms_piece, f, pure=False) for f in embedded])).tocsr()
+    pieces = client.gather([client.submit(_terms_piece, f, pure=False) for f in embedded])
+    words = None if any(p is None for p in pieces) else sparse.vstack(pieces).tocsr()
 
     def cosines(P: np.ndarray) -> np.ndarray:
         [shared] = client.scatter([P], broadcast=True)
@@ -295,31 +263,16 @@ def _zero_shot_stats(client: Any, mapper: Any, embedded: list[Any]) -> dict[str,
         return np.vstack(client.gather([client.submit(_rows_piece, f, r, pure=False)
                                         for f, r in zip(embedded, local)]))  # fmt: skip
 
-    return mapper._zero_shot_transduce(cosines, rows_of, B)
+    return mapper.zero_shot_stats_from(cosines, rows_of, words, n=int(sum(sizes)))
 
 
 def _suggest_part(part: pd.DataFrame, payload: dict[str, Any], evidence: bool,
                   stats: dict[str, np.ndarray] | None, embedded: Any = None) -> pd.DataFrame:  # fmt: skip
     """Worker: ``mapper.suggest`` on one partition (zero-shot with the corpus-wide statistics)."""
-    mapper = _rebuild(payload)
-    raw = None if embedded is None else embedded[0]
-    if stats is None:
-        return mapper.suggest(part, embeddings=raw, evidence=evidence)
-    return mapper.suggest(part, embeddings=raw, evidence=evidence, zero_shot_stats=stats)
-
-
-def _with_proba(mapper: Any, P: np.ndarray) -> Any:
-    """A view of ``mapper`` whose ``suggest`` uses the scores ``P`` of its scored rows (already
-    computed by ``predict_proba``) instead of computing them again."""
-    view = copy.copy(mapper)
-
-    def _proba(X: np.ndarray, texts: Sequence[str] | None, stats: Any = None) -> np.ndarray:
-        if X.shape[0] != P.shape[0]:
-            raise ThemeassistError(f"internal: {X.shape[0]} rows scored but {P.shape[0]} scores precomputed")
-        return P
-
-    view._proba = _proba
-    return view
+    mapper, _ = _rebuild(payload)
+    if embedded is None:
+        embedded = _embed_part(part, payload)
+    return mapper.suggest(part, embeddings=embedded[0], evidence=evidence, zero_shot_stats=stats)
 
 
 def suggest_dask(
@@ -397,7 +350,7 @@ def suggest_dask(
     if not len(table):
         return mapper.suggest(table, evidence=evidence, candidate_assignments=candidate_assignments)
     parts = _partitions(table, partition_size)
-    payload = _payload(mapper, None if cache_dir is None else cache_dir)
+    payload = _payload(mapper, _worker_embedder(mapper.embedder_, cache_dir))
     zero_shot_transductive = mapper.regime_ == "zero-shot" and bool(mapper.transductive)
     with _client(scheduler, n_workers, threads_per_worker, processes) as client:
         workers = max(1, len(client.scheduler_info().get("workers", {})) or n_workers)
@@ -524,9 +477,9 @@ def suggest_hybrid(
     texts = table["text"].to_numpy()[ok].astype(str).tolist()
     redo = np.zeros(0, dtype=int)
     if len(ok):
-        E = fast._get_embedder().encode(texts)
+        E = fast.embed(texts)
         P = fast.predict_proba(texts, embeddings=E)
-        out = _with_proba(fast, P).suggest(table, embeddings=E, evidence=evidence)  # scores computed once
+        out = fast.suggest(table, embeddings=E, scores=P, evidence=evidence)  # scores computed once
         redo = ok[uncertain_rows(fast, P, fraction=fraction)]
     else:
         out = fast.suggest(table, evidence=evidence)
@@ -572,7 +525,11 @@ class ScaledDiscovery:
 
 
 def _transform_part(part: pd.DataFrame, payload: dict[str, Any]) -> pd.DataFrame:
-    return _rebuild(payload).transform(part)
+    """Worker: a partition's assignments, embedded with the worker's embedder."""
+    disc, embedder = _rebuild(payload)
+    usable = part["status"].isin(_OK).to_numpy()
+    texts = part.loc[usable, "text"].astype(str).tolist()
+    return disc.transform(part, embeddings=np.asarray(embedder.encode(texts)) if texts else None)
 
 
 def discover_dask(
@@ -610,13 +567,14 @@ def discover_dask(
     >>> res = discover_dask(CandidateDiscovery(embedder="static"), corpus, sample_size=20_000)  # doctest: +SKIP
     >>> res.assignments["assigned_by"].value_counts()                                           # doctest: +SKIP
     """
-    from themeassist.discovery.estimator import ASSIGNMENT_COLUMNS, _as_corpus
+    from themeassist.corpus import as_corpus
+    from themeassist.discovery import ASSIGNMENT_COLUMNS
 
     who = "discover_dask"
     _check_common(n_workers, threads_per_worker, partition_size, max_in_flight, who)
     check_param("sample_size", sample_size, types=int, owner=who)
     check_param("sample_size", sample_size, between=(10, math.inf), owner=who)
-    table = _as_corpus(corpus, who)
+    table = as_corpus(corpus, who=who)
     usable = np.flatnonzero(table["status"].isin(_OK).to_numpy())
     rng = np.random.default_rng(discovery.random_state)
     if len(usable) > sample_size:
@@ -631,9 +589,7 @@ def discover_dask(
     parts = _partitions(table.iloc[rest_pos], partition_size)
     pieces = [est.assignments_.reset_index(drop=True)]
     if parts:
-        light = type(est)(**est.get_params(deep=False))
-        light.__dict__.update({"centroids_": est.centroids_, "model_id_": est.model_id_})
-        payload = _payload(light, None if cache_dir is None else cache_dir)
+        payload = _payload(est.without_engine(), _worker_embedder(est.embedder_, cache_dir))
         with _client(scheduler, n_workers, threads_per_worker, processes) as client:
             workers = max(1, len(client.scheduler_info().get("workers", {})) or n_workers)
             [shared] = client.scatter([payload], broadcast=True)

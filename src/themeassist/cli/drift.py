@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from themeassist.cli._common import period_freq
+from themeassist.cli._common import codebook_args, period_freq
 
 
 def register(sub: Any) -> None:
@@ -24,6 +24,7 @@ def register(sub: Any) -> None:
     p.add_argument("--respondent-col", default=None,
                    help="respondent id: a respondent's comments count as one cluster in intervals and tests")
     p.add_argument("--codebook", default=None, help="YAML/JSON codebook or a built-in name (needed for suggestions)")
+    codebook_args(p)
     p.add_argument("--group-col", default=None, help="also compare groups (profession, trust, ...)")
     p.add_argument("--tone", action="store_true", help="also write the tone of each theme's comments (tone.csv)")
     p.add_argument("--text-col", default=None, help="comment text for --tone (default: 'text')")
@@ -35,15 +36,17 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import warnings
 
+    from themeassist.cli._common import codebook, column_cells
     from themeassist.workflows import run_drift
 
+    counts = column_cells(args.input, args.codes_col) if args.codebook and args.merge_variants else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = run_drift(args.input, period_col=args.period_col, codes_col=args.codes_col, codebook=args.codebook,
-                           group_col=args.group_col, out_dir=args.out, date_format=args.date_format,
-                           period_freq=args.period_freq, audit=args.audit, method=args.method,
-                           respondent_col=args.respondent_col, tone=args.tone, text_col=args.text_col,
-                           random_state=args.seed)
+        result = run_drift(args.input, period_col=args.period_col, codes_col=args.codes_col,
+                           codebook=codebook(args, counts), group_col=args.group_col, out_dir=args.out,
+                           date_format=args.date_format, period_freq=args.period_freq, audit=args.audit,
+                           method=args.method, respondent_col=args.respondent_col, tone=args.tone,
+                           text_col=args.text_col, random_state=args.seed)
     for w in caught:
         if issubclass(w.category, UserWarning):
             print(f"warning: {w.message}", file=sys.stderr)

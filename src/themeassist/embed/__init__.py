@@ -1,7 +1,8 @@
 """Sentence embeddings, offline, cached on disk.
 
 ``get_embedder()`` returns the packaged all-MiniLM-L6-v2 wrapped in an on-disk cache keyed by the
-model's identity and each text's hash, so a second run over the same comments embeds nothing.
+model's identity and each text's keyed hash (HMAC under a secret kept outside the cache folder,
+see :mod:`themeassist.embed.cache`), so a second run over the same comments embeds nothing.
 
 Examples
 --------
@@ -28,7 +29,7 @@ from themeassist.embed.backends import (
     default_model_path,
     looks_like_static_model,
 )
-from themeassist.embed.cache import EmbeddingCache, default_cache_dir, text_keys
+from themeassist.embed.cache import EmbeddingCache, cache_secret, default_cache_dir, text_keys
 from themeassist.exceptions import ThemeassistError
 
 __all__ = [
@@ -42,9 +43,34 @@ __all__ = [
     "default_model_path",
     "get_embedder",
     "static_model_path",
+    "unit_rows",
 ]
 
 MODEL_ALIASES = ("minilm", "default", "all-MiniLM-L6-v2")
+
+
+def unit_rows(X: np.ndarray) -> np.ndarray:
+    """``X`` as float32 with each row scaled to unit length (zero rows stay zero): the one
+    normalisation every stage applies to embeddings.
+
+    Rows already of unit length (within 1e-5) are returned bit for bit, so normalising twice gives
+    exactly what normalising once gives: every engine (in process, chunked, Dask) then computes the
+    same numbers whether or not an embedding was normalised on the way.
+
+    Examples
+    --------
+    >>> unit_rows(np.array([[3.0, 4.0], [0.0, 0.0]])).tolist()
+    [[0.6000000238418579, 0.800000011920929], [0.0, 0.0]]
+    >>> X = unit_rows(np.random.default_rng(0).normal(size=(5, 8)))
+    >>> bool((unit_rows(X) == X).all())
+    True
+    """
+    X = np.asarray(X, dtype=np.float32)
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    keep = (np.abs(norms - 1.0) <= 1e-5) | (norms == 0)
+    if keep.all():
+        return X
+    return np.where(keep, X, X / np.where(keep, 1.0, norms)).astype(np.float32, copy=False)
 
 
 def static_model_path() -> Path:
@@ -82,12 +108,13 @@ class CachedEmbedder:
     @property
     def cache(self) -> EmbeddingCache:
         root = Path(self.cache_dir) if self.cache_dir is not None else default_cache_dir()
-        return EmbeddingCache(root, self.inner.model_id)
+        return EmbeddingCache(root, self.inner.model_id, cache_secret())
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         texts = [str(t) for t in texts]
         cache = self.cache
-        keys = text_keys(texts)
+        cache.check()
+        keys = text_keys(texts, cache.secret)
         found, out = cache.lookup(keys)
         missing = np.flatnonzero(~found)
         self.last_hits_, self.last_misses_ = int(found.sum()), int(len(missing))

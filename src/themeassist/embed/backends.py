@@ -113,6 +113,13 @@ class SentenceTransformerEmbedder:
     def folder(self) -> Path:
         return Path(self.path) if self.path is not None else default_model_path()
 
+    def __getstate__(self) -> dict:
+        """Copies and pickles (e.g. sent to Dask workers) leave the loaded model behind: each
+        process loads its own on first use."""
+        state = dict(self.__dict__)
+        state["_model"] = None
+        return state
+
     @property
     def model_id(self) -> str:
         if self._model_id is None:
@@ -180,6 +187,13 @@ class StaticEmbedder:
         self.show_progress = show_progress
         self._model = None
         self._model_id: str | None = None
+
+    def __getstate__(self) -> dict:
+        """Copies and pickles (e.g. sent to Dask workers) leave the loaded model behind: each
+        process loads its own on first use."""
+        state = dict(self.__dict__)
+        state["_model"] = None
+        return state
 
     @property
     def model_id(self) -> str:

@@ -46,10 +46,12 @@ from sklearn.base import BaseEstimator
 from sklearn.model_selection import KFold
 
 from themeassist.mapping import _models as mm
-from themeassist.mapping._models import Alignment, _label_matrix, _snip, align_candidates
+from themeassist.mapping._models import Alignment, _snip, align_candidates
+from themeassist.mapping.examples import examples_from_long, label_matrix, label_space, read_examples, used_examples
 from themeassist._validation import check_param
 from themeassist.codebook import Codebook, load_codebook
 from themeassist.exceptions import CodebookError, CorpusError, NotFittedError
+from themeassist.mapping.table import SUGGESTION_COLUMNS, ThemeIndex, suggestion_rows, suggestion_table
 
 __all__ = [
     "Alignment",
@@ -60,11 +62,6 @@ __all__ = [
     "read_examples",
 ]
 
-#: Columns of :meth:`ThemeMapper.suggest`, in order (``candidate_id`` only with candidate assignments).
-SUGGESTION_COLUMNS: tuple[str, ...] = (
-    "doc_id", "status", "suggested", "scores", "parents", "parent_scores", "suggested_ids",
-    "evidence", "candidate_id", "none_of_these", "top_score",
-)  # fmt: skip
 EXAMPLE_COLUMNS: tuple[str, ...] = ("doc_id", "text", "codes", "negative_codes")
 REGIMES = ("auto", "zero-shot", "few-shot", "supervised")
 #: Auto regime: supervised when the median number of coded examples per leaf (over leaves with at
@@ -125,101 +122,6 @@ def _one_blas_thread(method):  # type: ignore[no-untyped-def]
             return method(*args, **kwargs)
 
     return wrapper
-
-
-# ----------------------------------------------------------------------------------------------
-# examples
-# ----------------------------------------------------------------------------------------------
-def _blank(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
-
-
-def read_examples(
-    source: str | os.PathLike | pd.DataFrame,
-    *,
-    text_col: str = "text",
-    codes_col: str = "codes",
-    id_col: str | None = None,
-    codebook: Codebook | None = None,
-    sep: str = "|",
-) -> pd.DataFrame:
-    """Read coded example comments into the examples table that :meth:`ThemeMapper.fit` takes.
-
-    Parameters
-    ----------
-    source : path or DataFrame
-        A CSV/XLSX/parquet file or a table with one coded comment per row.
-    text_col, codes_col : str
-        The comment text and its codes (theme names, ids or paths at any level joined by ``sep``).
-    id_col : str, optional
-        Row ids; the row number (``"ex1"``, ``"ex2"``, ...) when absent.
-    codebook : Codebook, optional
-        When given, every code is checked now (unknown codes raise, naming the row).
-    sep : str, default "|"
-
-    Returns
-    -------
-    DataFrame
-        Columns ``doc_id, text, codes, negative_codes`` (codes joined by ``"|"``); rows without
-        text are dropped.
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"comment": ["Lovely food"], "theme": ["Food"]})
-    >>> read_examples(df, text_col="comment", codes_col="theme")[["text", "codes"]].values.tolist()
-    [['Lovely food', 'Food']]
-    """
-    if isinstance(source, pd.DataFrame):
-        df = source
-    else:
-        from themeassist.io.tables import read_table
-
-        df = read_table(source)
-    where = "read_examples" if isinstance(source, pd.DataFrame) else f"read_examples({str(source)!r})"
-    for param, col in (("text_col", text_col), ("codes_col", codes_col), ("id_col", id_col)):
-        if col is not None and col not in df.columns:
-            raise CorpusError(f"{where}: column {col!r} not found (columns: "
-                              f"{', '.join(map(repr, map(str, df.columns)))}). Pass {param}=<the right column>.")
-    out = pd.DataFrame({
-        "doc_id": (df[id_col].astype(str) if id_col else [f"ex{i + 1}" for i in range(len(df))]),
-        "text": df[text_col].map(lambda v: "" if _blank(v) else str(v)),
-        "codes": df[codes_col].map(lambda v: "" if _blank(v) else str(v)),
-        "negative_codes": (df["negative_codes"].map(lambda v: "" if _blank(v) else str(v))
-                           if "negative_codes" in df.columns else ""),
-    })
-    if sep != "|":
-        for c in ("codes", "negative_codes"):
-            out[c] = out[c].map(lambda s: "|".join(p.strip() for p in s.split(sep) if p.strip()))
-    if codebook is not None:
-        for i, (codes, neg) in enumerate(zip(out["codes"], out["negative_codes"])):
-            try:
-                codebook.resolve_codes(codes)
-                codebook.resolve_codes(neg)
-            except CodebookError as exc:
-                raise CodebookError(f"{where}: row {i + 1} (column {codes_col!r}): {exc}") from exc
-    return out[out["text"].str.strip() != ""].reset_index(drop=True)
-
-
-def examples_from_long(long: pd.DataFrame, texts: pd.DataFrame) -> pd.DataFrame:
-    """Examples table from a long code table (``doc_id, theme_id``, one row per code) and a table
-    with ``doc_id, text`` (e.g. a corpus).
-
-    Examples
-    --------
-    >>> long = pd.DataFrame({"doc_id": ["1", "1"], "theme_id": ["food", "staff"]})
-    >>> examples_from_long(long, pd.DataFrame({"doc_id": ["1"], "text": ["Nice food, kind staff"]}))["codes"].tolist()
-    ['food|staff']
-    """
-    for name, df, cols in (("long", long, ("doc_id", "theme_id")), ("texts", texts, ("doc_id", "text"))):
-        miss = [c for c in cols if c not in df.columns]
-        if miss:
-            raise CorpusError(f"examples_from_long: the {name} table lacks columns {miss}.")
-    codes = long.astype({"doc_id": str}).groupby("doc_id", sort=False)["theme_id"].agg(
-        lambda s: "|".join(dict.fromkeys(map(str, s))))
-    t = texts.astype({"doc_id": str})
-    t = t[t["doc_id"].isin(codes.index)]
-    return pd.DataFrame({"doc_id": t["doc_id"].values, "text": t["text"].astype(str).values,
-                         "codes": codes.reindex(t["doc_id"]).values, "negative_codes": ""})
 
 
 # ----------------------------------------------------------------------------------------------
@@ -307,23 +209,30 @@ class ThemeMapper(BaseEstimator):
         self.cache_dir = cache_dir
 
     # ---- helpers ------------------------------------------------------------------------------
-    def _get_embedder(self) -> Any:
-        emb = getattr(self, "_embedder_obj", None)
-        if emb is None:
-            if self.embedder is not None and not isinstance(self.embedder, (str, os.PathLike)) \
-                    and hasattr(self.embedder, "encode"):
-                emb = self.embedder
-            else:
-                from themeassist.embed import get_embedder
+    def _resolve_embedder(self) -> Any:
+        """The embedder named by the ``embedder`` parameter (resolved afresh at every ``fit``)."""
+        if self.embedder is not None and not isinstance(self.embedder, (str, os.PathLike)) \
+                and hasattr(self.embedder, "encode"):
+            return self.embedder
+        from themeassist.embed import get_embedder
 
-                emb = get_embedder(self.embedder, cache_dir=self.cache_dir, show_progress=False)
-            self._embedder_obj = emb
-        return emb
+        return get_embedder(self.embedder, cache_dir=self.cache_dir, show_progress=False)
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         if len(texts) == 0:
             return np.zeros((0, self.protos_.shape[1] if hasattr(self, "protos_") else 1), np.float32)
-        return mm.normalise_rows(self._get_embedder().encode(list(texts)))
+        return mm.normalise_rows(self.embedder_.encode(list(texts)))
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embeddings (unit rows, float32) of ``texts`` with the fitted embedder (:attr:`embedder_`).
+
+        Examples
+        --------
+        >>> mapper.embed(["The meals were cold"]).shape        # doctest: +SKIP
+        (1, 384)
+        """
+        self._check_fitted("embed")
+        return self._encode([str(t) for t in texts])
 
     def _check_fitted(self, what: str) -> None:
         if not hasattr(self, "leaf_ids_"):
@@ -369,19 +278,22 @@ class ThemeMapper(BaseEstimator):
         self
         """
         self._validate()
+        self.embedder_ = self._resolve_embedder()
         cb = load_codebook(codebook) if not isinstance(codebook, Codebook) else codebook
-        leaves = cb.leaves()
+        ex = self._examples(examples)
+        space = label_space(cb, ex)  # the leaves, and an "(itself)" leaf per parent coded on its own
+        leaves = list(space.themes)
         if not leaves:
             raise CodebookError("ThemeMapper.fit: the codebook has no themes.")
         self.codebook_ = cb
-        self.leaf_ids_ = [t.theme_id for t in leaves]
-        self.leaf_names_ = [t.name for t in leaves]
+        self.leaf_ids_ = list(space.theme_ids)
+        self.leaf_names_ = list(space.names)
         L = len(leaves)
         if embeddings is not None:
             P = np.asarray(embeddings, dtype=np.float32)
             if P.shape[0] != L:
                 raise ValueError(f"ThemeMapper.fit: embeddings has {P.shape[0]} rows but the codebook has {L} leaves; "
-                                 "pass one prototype row per leaf (in codebook.leaves() order) or none.")
+                                 "pass one prototype row per leaf (in label_space(codebook, examples) order) or none.")
             self.protos_ = mm.normalise_rows(P)
             self.proto_texts_ = [cb.theme_text(t) for t in self.leaf_ids_]
         else:
@@ -398,30 +310,21 @@ class ThemeMapper(BaseEstimator):
         from scipy import sparse
 
         terms = [mm.theme_terms(t.name, t.keywords) for t in leaves]
-        self._term_vocab = list(dict.fromkeys(w for ts in terms for w in ts))
-        tcol = {w: k for k, w in enumerate(self._term_vocab)}
+        self.term_vocab_ = list(dict.fromkeys(w for ts in terms for w in ts))
+        tcol = {w: k for k, w in enumerate(self.term_vocab_)}
         r = [tcol[w] for j, ts in enumerate(terms) for w in ts]
         c = [j for j, ts in enumerate(terms) for _ in ts]
-        self._leaf_terms = sparse.csr_matrix((np.ones(len(r)), (r, c)), shape=(len(self._term_vocab), L))
+        self.leaf_terms_ = sparse.csr_matrix((np.ones(len(r)), (r, c)), shape=(len(self.term_vocab_), L))
         # parents: leaf -> ancestors (ids) for roll-up
         self.parent_ids_ = [t.theme_id for t in cb.themes if not t.is_leaf]
         pcol = {p: k for k, p in enumerate(self.parent_ids_)}
-        self._leaf_parents = [[pcol[a.theme_id] for a in cb.ancestors(t)] for t in self.leaf_ids_]
+        self.leaf_parents_ = [[pcol[a] for a in up] for up in space.rollup]
 
         # examples
-        if examples is not None and len(examples):
-            miss = [c for c in ("text", "codes") if c not in examples.columns]
-            if miss:
-                raise CorpusError(f"ThemeMapper.fit: examples lack columns {miss} (columns: "
-                                  f"{list(map(str, examples.columns))}); "
-                                  "use read_examples(..., text_col=, codes_col=).")
-            ex = examples.reset_index(drop=True).copy()
-            if "doc_id" not in ex.columns:
-                ex["doc_id"] = [f"ex{i + 1}" for i in range(len(ex))]
-            ex["doc_id"] = ex["doc_id"].astype(str)
-            Y, M = _label_matrix(ex, cb, self.leaf_ids_)
+        if ex is not None:
+            Y, M = label_matrix(ex, cb, space)
         else:
-            ex, Y, M = None, np.zeros((0, L), np.int8), np.zeros((0, L))
+            Y, M = np.zeros((0, L), np.int8), np.zeros((0, L))
         npos = (Y * (M > 0)).sum(0) if len(Y) else np.zeros(L)
         self.n_examples_ = 0 if ex is None else len(ex)
         self.examples_per_leaf_ = npos.astype(int)
@@ -435,15 +338,22 @@ class ThemeMapper(BaseEstimator):
         else:
             regime = "few-shot"
         if regime != "zero-shot" and (covered.size == 0 or self.n_examples_ < 4):
-            raise ValueError(f"ThemeMapper: regime={regime!r} needs coded examples (at least 4 comments with codes "
-                             f"that resolve to themes); got {self.n_examples_} examples. "
-                             "Use regime='zero-shot' or 'auto'.")
+            if self.regime == "auto":  # too few to learn from: say so, and use the codebook alone
+                import warnings
+
+                warnings.warn(f"ThemeMapper: {self.n_examples_} coded example(s) are too few to learn from (at "
+                              "least 4 are needed); suggesting from the codebook alone (zero-shot).", stacklevel=2)
+                regime = "zero-shot"
+            else:
+                raise ValueError(f"ThemeMapper: regime={regime!r} needs coded examples (at least 4 comments with "
+                                 f"codes that resolve to themes); got {self.n_examples_} examples. Add examples, "
+                                 "or use regime='zero-shot' (CLI --regime zero-shot).")
         self.regime_ = regime
         if regime == "zero-shot":
             self.thresholds_ = np.full(L, 0.5)
             self.none_level_ = 0.0  # the best-ranked leaf needs a z-score of _ZS_NONE_Z (see _zero_shot)
             self.stack_weights_ = {}
-            self._ex = None
+            self.examples_ = None
             return self
         if example_embeddings is not None:
             X = np.asarray(example_embeddings)
@@ -456,6 +366,21 @@ class ThemeMapper(BaseEstimator):
         self._fit_examples(ex, X, Y, M)
         return self
 
+    @staticmethod
+    def _examples(examples: pd.DataFrame | None) -> pd.DataFrame | None:
+        """The examples fitting uses (see :func:`~themeassist.mapping.examples.used_examples`), or None."""
+        if examples is None or not len(examples):
+            return None
+        miss = [c for c in ("text", "codes") if c not in examples.columns]
+        if miss:
+            raise CorpusError(f"ThemeMapper.fit: examples lack columns {miss} (columns: "
+                              f"{list(map(str, examples.columns))}); use read_examples(..., text_col=, codes_col=).")
+        ex = used_examples(examples)
+        if "doc_id" not in ex.columns:
+            ex["doc_id"] = [f"ex{i + 1}" for i in range(len(ex))]
+        ex["doc_id"] = ex["doc_id"].astype(str)
+        return ex if len(ex) else None
+
     def _fit_examples(self, ex: pd.DataFrame, X: np.ndarray, Y: np.ndarray, M: np.ndarray) -> None:
         s = _SETTINGS[self.regime_]
         n = len(ex)
@@ -463,12 +388,12 @@ class ThemeMapper(BaseEstimator):
         lexical = bool(self.lexical)
         has_pos = Y.sum(1) > 0
         # idf of the codebook words, from the example texts (fixed from here on)
-        n_terms = self._leaf_terms.shape[0]
+        n_terms = self.leaf_terms_.shape[0]
         if n >= _MIN_TRANSDUCTIVE and n_terms:
-            df = np.asarray(mm.term_matrix(texts, self._term_vocab).sum(0)).ravel()
-            self._lex_idf = np.log((1 + n) / (1 + df)) + 1.0
+            df = np.asarray(mm.term_matrix(texts, self.term_vocab_).sum(0)).ravel()
+            self.lex_idf_ = np.log((1 + n) / (1 + df)) + 1.0
         else:
-            self._lex_idf = np.ones(n_terms)
+            self.lex_idf_ = np.ones(n_terms)
         # out-of-fold features
         k = min(self.n_folds, n)
         folds = list(KFold(n_splits=k, shuffle=True, random_state=self.random_state).split(np.arange(n)))
@@ -477,25 +402,25 @@ class ThemeMapper(BaseEstimator):
         for tr, te in folds:
             models = self._fit_scorers(X[tr], [texts[i] for i in tr], Y[tr], M[tr], has_pos[tr], s, lexical)
             F[te] = self._features(models, X[te], [texts[i] for i in te])
-        self._models = self._fit_scorers(X, texts, Y, M, has_pos, s, lexical)
+        self.scorers_ = self._fit_scorers(X, texts, Y, M, has_pos, s, lexical)
         covered = (Y * (M > 0)).sum(0) > 0
         Mc = M * covered
         stk = mm.Stacker().fit(F, Y, Mc, prior_var=s["prior_var"], weight_prior=s["weight_prior"])
         # leaves without any coded example: the codebook evidence alone (prototype, codebook
         # words), calibrated on the other leaves
-        self._fallback_cols = [0] + ([names.index("codebook_words")] if "codebook_words" in names else [])
-        self._fallback = mm.Stacker().fit(F[..., self._fallback_cols], Y, Mc, prior_var=1e-6, weight_prior=1e6)
-        self._covered = covered
-        self._stacker = stk
+        self.fallback_cols_ = [0] + ([names.index("codebook_words")] if "codebook_words" in names else [])
+        self.fallback_ = mm.Stacker().fit(F[..., self.fallback_cols_], Y, Mc, prior_var=1e-6, weight_prior=1e6)
+        self.covered_ = covered
+        self.stacker_ = stk
         self.stack_weights_ = dict(zip(names, map(float, stk.weights_)))
         P = self._stacked(F)
         th, _ = mm.tune_thresholds(P, Y, M, shrink=s["th_shrink"])
         self.thresholds_ = th
         self.none_level_ = mm.tune_none_level(P, th, Y, M, self.top_k)
         self.oof_proba_ = P
-        self._ex = ex[["doc_id", "text"]].reset_index(drop=True)
-        self._ex_X = X
-        self._ex_Y = Y * (M > 0)
+        self.examples_ = ex[["doc_id", "text"]].reset_index(drop=True)
+        self.example_embeddings_ = X
+        self.example_labels_ = Y * (M > 0)
 
     @staticmethod
     def _feature_names(lexical: bool) -> list[str]:
@@ -538,8 +463,8 @@ class ThemeMapper(BaseEstimator):
             word, char = models["tfidf"]
             Xt = sparse.hstack([word.transform(texts), mm.char_wb_transform(char, texts, word_cache)]).tocsr() / math.sqrt(2)
             feats.append(mm.to_feature(models["lr_tfidf"].decision_function(Xt), "svm"))
-            if self._leaf_terms.shape[0]:
-                Lx = mm.lexical_scores(mm.term_matrix(texts, self._term_vocab), self._leaf_terms, self._lex_idf)
+            if self.leaf_terms_.shape[0]:
+                Lx = mm.lexical_scores(mm.term_matrix(texts, self.term_vocab_), self.leaf_terms_, self.lex_idf_)
             else:
                 Lx = np.zeros((X.shape[0], self.protos_.shape[0]))
             feats.append(mm.to_feature(Lx, "words"))
@@ -568,21 +493,29 @@ class ThemeMapper(BaseEstimator):
             ``transductive=False``: the codebook prototypes, fixed typical statistics and one
             threshold.
         """
-        if not (self.transductive and X.shape[0] >= _MIN_TRANSDUCTIVE):
-            return self._zero_shot_fixed_stats()
-        B = mm.term_matrix(texts, self._term_vocab) if texts is not None and self._leaf_terms.shape[0] else None
-        return self._zero_shot_transduce(lambda P: X @ P.T, lambda rows: X[rows], B)
+        return self.zero_shot_stats_from(lambda P: X @ P.T, lambda rows: X[rows], self.codebook_words(texts),
+                                         n=X.shape[0])
+
+    def codebook_words(self, texts: Sequence[str] | None) -> Any:
+        """Which of the codebook's words each text contains: a sparse 0/1 matrix (n, n_words), or
+        ``None`` without texts or when the codebook has no words (zero-shot lexical evidence)."""
+        self._check_fitted("codebook_words")
+        if texts is None or not self.leaf_terms_.shape[0]:
+            return None
+        return mm.term_matrix(texts, self.term_vocab_)
 
     def _zero_shot_fixed_stats(self) -> dict[str, np.ndarray]:
         """Zero-shot statistics without transduction: typical values, the codebook prototypes."""
-        L, n_terms = self.protos_.shape[0], self._leaf_terms.shape[0]
+        L, n_terms = self.protos_.shape[0], self.leaf_terms_.shape[0]
         return {"protos": self.protos_, "mu": np.full(L, _ZS_FALLBACK[0]), "sd": np.full(L, _ZS_FALLBACK[1]),
                 "idf": np.ones(n_terms), "tau": np.full(L, _ZS_CENTRE)}
 
-    def _zero_shot_transduce(self, cosines: Callable[[np.ndarray], np.ndarray],
-                             rows_of: Callable[[np.ndarray], np.ndarray], B: Any) -> dict[str, np.ndarray]:
+    def zero_shot_stats_from(self, cosines: Callable[[np.ndarray], np.ndarray],
+                             rows_of: Callable[[np.ndarray], np.ndarray], words: Any, *,
+                             n: int) -> dict[str, np.ndarray]:
         """:meth:`zero_shot_stats` of a corpus reached through two functions, so that the same
-        computation runs in process and on a cluster (:mod:`themeassist.batch.dask`).
+        computation runs in process and on a cluster (:mod:`themeassist.batch.dask`, where the
+        embeddings stay on the workers).
 
         Parameters
         ----------
@@ -590,16 +523,21 @@ class ThemeMapper(BaseEstimator):
             ``cosines(P)``: the cosines (n, n_leaves) between every comment and the unit rows of ``P``.
         rows_of : callable
             ``rows_of(rows)``: the embeddings (unit rows) of the comments at the sorted indices ``rows``.
-        B : sparse matrix of shape (n, n_terms) or None
-            Which codebook words each comment contains (:func:`~themeassist.mapping._models.term_matrix`);
-            ``None`` without texts.
+        words : sparse matrix of shape (n, n_words) or None
+            :meth:`codebook_words` of the comments' texts.
+        n : int
+            Number of comments.
         """
+        self._check_fitted("zero_shot_stats_from")
+        if not (self.transductive and n >= _MIN_TRANSDUCTIVE):
+            return self._zero_shot_fixed_stats()
+        B = words
         S = cosines(self.protos_)
-        n, n_terms = S.shape[0], self._leaf_terms.shape[0]
+        n, n_terms = S.shape[0], self.leaf_terms_.shape[0]
         if B is not None:
             df = np.asarray(B.sum(0), dtype=np.float64).ravel()
             idf = np.log((1 + n) / (1 + df)) + 1.0
-            Lx = mm.lexical_scores(B, self._leaf_terms, idf)
+            Lx = mm.lexical_scores(B, self.leaf_terms_, idf)
         else:
             idf, Lx = np.ones(n_terms), np.zeros_like(S)
         # round 0: the codebook prototypes; their best matches become examples of each leaf
@@ -633,8 +571,8 @@ class ThemeMapper(BaseEstimator):
                    stats: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
         stats = self.zero_shot_stats(X, texts) if stats is None else stats
         S = X @ stats.get("protos", self.protos_).T
-        if texts is not None and self._leaf_terms.shape[0]:
-            Lx = mm.lexical_scores(mm.term_matrix(texts, self._term_vocab), self._leaf_terms, stats["idf"])
+        if texts is not None and self.leaf_terms_.shape[0]:
+            Lx = mm.lexical_scores(mm.term_matrix(texts, self.term_vocab_), self.leaf_terms_, stats["idf"])
         else:
             Lx = np.zeros_like(S)
         T, rank = self._zero_shot_evidence(S, Lx, stats)
@@ -651,7 +589,7 @@ class ThemeMapper(BaseEstimator):
             return self._zero_shot(X, texts, stats)[0]
         # in chunks: the n-gram analysis of many texts at once needs much memory
         cache: dict[str, list[int]] = {}  # words analysed into character n-grams, shared by the chunks
-        out = [self._stacked(self._features(self._models, X[a:a + _CHUNK],
+        out = [self._stacked(self._features(self.scorers_, X[a:a + _CHUNK],
                                             None if texts is None else texts[a:a + _CHUNK], cache))
                for a in range(0, X.shape[0], _CHUNK)]
         return np.vstack(out) if out else np.zeros((0, self.protos_.shape[0]))
@@ -666,10 +604,10 @@ class ThemeMapper(BaseEstimator):
         return self._proba(X, texts, stats=stats), self._zero_shot(X, texts, stats)[1]
 
     def _stacked(self, F: np.ndarray) -> np.ndarray:
-        P = self._stacker.predict_proba(F)
-        if not self._covered.all():
-            P[:, ~self._covered] = self._fallback.predict_proba(F[:, ~self._covered][..., self._fallback_cols],
-                                                                ~self._covered)
+        P = self.stacker_.predict_proba(F)
+        if not self.covered_.all():
+            P[:, ~self.covered_] = self.fallback_.predict_proba(F[:, ~self.covered_][..., self.fallback_cols_],
+                                                                ~self.covered_)
         return P
 
     def _inputs(self, X: Any, embeddings: np.ndarray | None) -> tuple[list[str] | None, np.ndarray]:
@@ -686,7 +624,8 @@ class ThemeMapper(BaseEstimator):
 
     @_one_blas_thread
     def predict_proba(self, X: Sequence[str] | np.ndarray | pd.DataFrame, *,
-                      embeddings: np.ndarray | None = None) -> np.ndarray:
+                      embeddings: np.ndarray | None = None,
+                      zero_shot_stats: dict[str, np.ndarray] | None = None) -> np.ndarray:
         """Scores in [0, 1] per comment and leaf, calibrated on the examples when there are some.
 
         Parameters
@@ -694,16 +633,26 @@ class ThemeMapper(BaseEstimator):
         X : list of str, DataFrame with ``text``, or ndarray of embeddings (n, dim)
             Embeddings alone work when the mapper has no lexical scorer (zero-shot, or lexical=False).
         embeddings : ndarray of shape (n, dim), optional
-            Precomputed embeddings of the texts in ``X``.
+            Precomputed embeddings of the texts in ``X`` (e.g. from :meth:`embed`).
+        zero_shot_stats : dict, optional
+            Zero-shot only: :meth:`zero_shot_stats` of the whole corpus, so that scoring it in
+            parts gives the same scores as scoring it at once.
 
         Returns
         -------
         ndarray of shape (n, n_leaves)
-            Columns in ``leaf_ids_`` order.
+            Columns in ``leaf_ids_`` order; pass them to :meth:`suggest` (``scores=``) to build the
+            suggestions without scoring again.
+
+        Examples
+        --------
+        >>> P = mapper.predict_proba(["The meals were cold"])        # doctest: +SKIP
+        >>> P.shape == (1, len(mapper.leaf_ids_))                    # doctest: +SKIP
+        True
         """
         self._check_fitted("predict_proba")
         texts, E = self._inputs(X, embeddings)
-        return self._proba(E, texts)
+        return self._proba(E, texts, zero_shot_stats)
 
     def _decide(self, P: np.ndarray, rank: np.ndarray | None = None) -> list[list[int]]:
         if self.min_score is not None:
@@ -724,20 +673,25 @@ class ThemeMapper(BaseEstimator):
 
     def rollup(self, P: np.ndarray) -> np.ndarray:
         """Parent scores (n, n_parents) in ``parent_ids_`` order: the maximum over their leaves."""
-        self._check_fitted("rollup")
-        R = np.zeros((P.shape[0], len(self.parent_ids_)), dtype=P.dtype)
-        for j, ps in enumerate(self._leaf_parents):
-            for k in ps:
-                R[:, k] = np.maximum(R[:, k], P[:, j])
-        return R
+        return self.theme_index().rollup(np.asarray(P)).astype(np.asarray(P).dtype, copy=False)
 
     # ---- suggest ------------------------------------------------------------------------------
+    def theme_index(self) -> ThemeIndex:
+        """The fitted theme layout (:class:`~themeassist.mapping.table.ThemeIndex`) that
+        :func:`~themeassist.mapping.table.suggestion_table` builds tables for."""
+        self._check_fitted("theme_index")
+        return ThemeIndex(tuple(self.leaf_ids_), tuple(self.leaf_names_), tuple(self.parent_ids_),
+                          tuple(self.codebook_.get(p).name for p in self.parent_ids_),
+                          tuple(tuple(ps) for ps in self.leaf_parents_),
+                          tuple(t.theme_id for t in self.codebook_.themes))
+
     @_one_blas_thread
     def suggest(
         self,
         texts_or_corpus: Sequence[str] | pd.Series | pd.DataFrame,
         *,
         embeddings: np.ndarray | None = None,
+        scores: np.ndarray | None = None,
         candidate_assignments: pd.DataFrame | None = None,
         evidence: bool = True,
         zero_shot_stats: dict[str, np.ndarray] | None = None,
@@ -752,6 +706,9 @@ class ThemeMapper(BaseEstimator):
             texts get ``doc_id`` = row number (from 1) and status "ok" (or "empty").
         embeddings : ndarray, optional
             One row per input row, or one per scored (ok/truncated) row, in order.
+        scores : ndarray, optional
+            :meth:`predict_proba` of the scored rows (or of every input row), already computed:
+            the table is built from them without scoring again.
         candidate_assignments : DataFrame, optional
             ``doc_id, candidate_id`` (as from discovery); adds the ``candidate_id`` column.
         evidence : bool, default True
@@ -762,88 +719,72 @@ class ThemeMapper(BaseEstimator):
         Returns
         -------
         DataFrame
-            ``doc_id, status, suggested`` (leaf names best first, ``"|"``-joined, ``""`` = none of
-            these), ``scores`` (2 decimals, same order), ``parents`` and ``parent_scores`` (the
-            ancestors of the suggested leaves; a parent's score is the maximum over its leaves),
-            ``suggested_ids`` (theme ids), ``evidence`` (per suggested leaf: the nearest coded
-            example with its similarity, or the codebook text matched), ``candidate_id`` (with
-            candidate assignments), ``none_of_these`` (bool, scored rows only), ``top_score``.
+            The suggestions table of :mod:`themeassist.mapping.table`: ``doc_id, status, suggested``
+            (leaf names best first, ``"|"``-joined, ``""`` = none of these), ``scores`` (2 decimals),
+            ``parents``, ``parent_scores``, ``suggested_ids`` (theme ids), ``evidence``,
+            ``candidate_id`` (with candidate assignments), ``none_of_these``, ``top_score`` and one
+            float ``score:<theme_id>`` column per codebook theme, parents included.
+
+        Examples
+        --------
+        >>> out = mapper.suggest(["The meals were cold", ""])         # doctest: +SKIP
+        >>> out[["doc_id", "status", "suggested"]].values.tolist()    # doctest: +SKIP
+        [['1', 'ok', 'Food'], ['2', 'empty', '']]
         """
         self._check_fitted("suggest")
-        if isinstance(texts_or_corpus, pd.DataFrame):
-            df = texts_or_corpus
-            if "text" not in df.columns:
-                raise CorpusError("ThemeMapper.suggest: the table has no 'text' column; pass the output of "
-                                  "load_corpus or a list of texts.")
-            doc_ids = (df["doc_id"].astype(str) if "doc_id" in df.columns
-                       else pd.Series([str(i + 1) for i in range(len(df))])).tolist()
-            status = (df["status"].astype(str).tolist() if "status" in df.columns else
-                      ["ok" if not _blank(t) else "empty" for t in df["text"]])
-            texts = ["" if _blank(t) else str(t) for t in df["text"]]
-        else:
-            texts = ["" if _blank(t) else str(t) for t in list(texts_or_corpus)]
-            doc_ids = [str(i + 1) for i in range(len(texts))]
-            status = ["ok" if t.strip() else "empty" for t in texts]
+        doc_ids, status, texts = suggestion_rows(texts_or_corpus)
         n = len(texts)
-        ok = np.array([s in _OK for s in status], dtype=bool)
-        idx = np.where(ok)[0]
+        idx = np.flatnonzero(np.isin(np.asarray(status, dtype=object), _OK))
         sub_texts = [texts[i] for i in idx]
-        if embeddings is not None:
-            E = np.asarray(embeddings)
-            if E.shape[0] == n:
-                E = E[idx]
-            elif E.shape[0] != len(idx):
-                raise ValueError(f"ThemeMapper.suggest: embeddings has {E.shape[0]} rows; expected one per input row "
-                                 f"({n}) or one per scored row ({len(idx)}).")
-            E = mm.normalise_rows(E)
-        else:
+        E = self._scored_rows(embeddings, n, idx, "embeddings")
+        if E is None:
             E = self._encode(sub_texts)
-        if len(idx):
+        P = self._scored_rows(scores, n, idx, "scores")
+        if not len(idx):
+            P, rank = np.zeros((0, len(self.leaf_ids_))), None
+        elif P is None:
             P, rank = self._scores(E, sub_texts, zero_shot_stats)
         else:
-            P, rank = np.zeros((0, len(self.leaf_ids_))), None
+            P = np.asarray(P, dtype=np.float64)
+            rank = self._scores(E, sub_texts, zero_shot_stats)[1] if self.regime_ == "zero-shot" else None
         picks = self._decide(P, rank)
-        R = self.rollup(P)
-        ev = self._evidence(E, P, picks) if evidence else [""] * len(idx)
-        out = {c: [""] * n for c in ("suggested", "scores", "parents", "parent_scores", "suggested_ids", "evidence")}
-        none_col: list[Any] = [pd.NA] * n
-        top: list[float] = [float("nan")] * n
-        for r, i in enumerate(idx):
-            js = picks[r]
-            out["suggested"][i] = "|".join(self.leaf_names_[j] for j in js)
-            out["suggested_ids"][i] = "|".join(self.leaf_ids_[j] for j in js)
-            out["scores"][i] = "|".join(f"{P[r, j]:.2f}" for j in js)
-            pk = list(dict.fromkeys(k for j in js for k in self._leaf_parents[j]))
-            pk.sort(key=lambda k: -R[r, k])
-            out["parents"][i] = "|".join(self.codebook_.get(self.parent_ids_[k]).name for k in pk)
-            out["parent_scores"][i] = "|".join(f"{R[r, k]:.2f}" for k in pk)
-            out["evidence"][i] = ev[r]
-            none_col[i] = not js
-            top[i] = round(float(P[r].max()), 4) if P.shape[1] else float("nan")
-        res = pd.DataFrame({"doc_id": doc_ids, "status": status, **out})
+        ev = self._evidence(E, P, picks) if evidence else None
+        res = suggestion_table(doc_ids, status, idx, P, picks, self.theme_index(), evidence=ev)
         if candidate_assignments is not None:
             ca = candidate_assignments
             miss = [c for c in ("doc_id", "candidate_id") if c not in ca.columns]
             if miss:
                 raise CorpusError(f"ThemeMapper.suggest: candidate_assignments lacks columns {miss}.")
             lookup = dict(zip(ca["doc_id"].astype(str), ca["candidate_id"]))
-            res["candidate_id"] = [lookup.get(d, pd.NA) for d in doc_ids]
-        res["none_of_these"] = pd.array(none_col, dtype="boolean")
-        res["top_score"] = top
+            res.insert(int(res.columns.get_loc("none_of_these")), "candidate_id",
+                       [lookup.get(d, pd.NA) for d in doc_ids])
         return res
+
+    @staticmethod
+    def _scored_rows(arr: np.ndarray | None, n: int, idx: np.ndarray, name: str) -> np.ndarray | None:
+        """``arr`` (one row per input row or per scored row) reduced to the scored rows."""
+        if arr is None:
+            return None
+        A = np.asarray(arr)
+        if A.shape[0] == n and n != len(idx):
+            A = A[idx]
+        elif A.shape[0] != len(idx):
+            raise ValueError(f"ThemeMapper.suggest: {name} has {A.shape[0]} rows; expected one per input row "
+                             f"({n}) or one per scored row ({len(idx)}).")
+        return mm.normalise_rows(A) if name == "embeddings" else A
 
     def _evidence(self, E: np.ndarray, P: np.ndarray, picks: list[list[int]]) -> list[str]:
         out = [""] * len(picks)
-        if self._ex is None:
+        if self.examples_ is None:
             S = E @ self.protos_.T
             for r, js in enumerate(picks):
                 out[r] = " | ".join(f"{self.leaf_names_[j]}: codebook text {_snip(self.proto_texts_[j])} "
                                     f"(similarity {S[r, j]:.2f})" for j in js)
             return out
-        ids, exT, Yx = self._ex["doc_id"].tolist(), self._ex["text"].tolist(), self._ex_Y
+        ids, exT, Yx = self.examples_["doc_id"].tolist(), self.examples_["text"].tolist(), self.example_labels_
         for start in range(0, len(picks), 2000):
             stop = min(start + 2000, len(picks))
-            S = E[start:stop] @ self._ex_X.T
+            S = E[start:stop] @ self.example_embeddings_.T
             for r in range(start, stop):
                 parts = []
                 for j in picks[r]:

@@ -59,6 +59,8 @@ def run_demo(
     model: Any = None,
     random_state: int = 0,
     show_progress: bool = True,
+    redact: bool = False,
+    redact_names: Sequence[str] = (),
 ) -> DemoResult:
     """Run the whole job on the illustrative IAPT demo corpus with the IAPT wellbeing codebook.
 
@@ -78,6 +80,11 @@ def run_demo(
         The run folder (see :mod:`themeassist.workflows.pipeline` for its files).
     cache_dir, model, random_state, show_progress
         As in :func:`run_all`.
+    redact : bool, default False
+        Redact identifiers in the comments (:func:`themeassist.redact.redact`) before anything is
+        computed, so no file of the run holds them (CLI ``--redact``, which also turns the cache off).
+    redact_names : sequence of str
+        Person names to redact too.
 
     Returns
     -------
@@ -97,6 +104,10 @@ def run_demo(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         corpus = load_corpus(demo, text_col="text", id_col="doc_id", period_col="year")
+    if redact:
+        from themeassist.redact import redact as _redact
+
+        corpus = _redact(corpus, names=list(redact_names), columns=["text", "reason"])[0]
     coded = corpus[corpus["period"].isin(["2014", "2015"]) & corpus["status"].isin(_USABLE)]
     examples = pd.DataFrame({"doc_id": coded["doc_id"], "text": coded["text"], "codes": coded["themes"]})
     audit = demo_audit(corpus, per_period=DEMO_AUDIT_PER_PERIOD, seed=random_state)

@@ -222,7 +222,7 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
     import json
 
     from themeassist.drift import DEFAULT_AUDIT_METHOD, audit_prevalence, read_period_column
-    from themeassist.io.tables import atomic_write_text, write_table
+    from themeassist.io.tables import atomic_write_text, save_figure, write_table
 
     options = ("auto", "human", "classify_count", "ppi", "pacc", "emq")
     if method not in options:
@@ -337,7 +337,7 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
             captions[name] = caption
             for fmt in formats:
                 path = out / "figures" / f"{name}.{fmt}"
-                fig.savefig(path, dpi=200 if fmt == "png" else None)
+                save_figure(fig, path, dpi=200 if fmt == "png" else None)  # atomic, 0600
                 files.append(path)
         if interactive:
             from themeassist.plots import plot_prevalence_interactive

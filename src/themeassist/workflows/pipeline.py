@@ -66,7 +66,7 @@ import pandas as pd
 from themeassist.codebook import Codebook, load_codebook
 from themeassist.embed.backends import file_sha256 as _sha256
 from themeassist.exceptions import CodebookError, CorpusError, ThemeassistError
-from themeassist.io.tables import atomic_write_text, write_table
+from themeassist.io.tables import atomic_write_text, save_figure, write_table
 
 __all__ = ["DEMO_AUDIT_PER_PERIOD", "DemoResult", "RunResult", "demo_audit", "run_all", "run_demo", "theme_counts"]
 
@@ -574,8 +574,8 @@ class _Stages:
             fig.suptitle(label.capitalize())
             caption = f"Sub-themes x periods, {label}."
         name = f"{kind}_{key}"
-        fig.savefig(fig_dir / f"{name}.png", dpi=110)
-        fig.savefig(fig_dir / f"{name}.svg")
+        save_figure(fig, fig_dir / f"{name}.png", dpi=110)  # atomic, 0600
+        save_figure(fig, fig_dir / f"{name}.svg")
         return {name: caption}
 
     def agreement(self, suggestions: pd.DataFrame, human: list[list[str]]) -> pd.DataFrame:
