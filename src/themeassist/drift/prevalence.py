@@ -48,7 +48,8 @@ __all__ = ["PREVALENCE_COLUMNS", "PREVALENCE_METHODS", "audit_prevalence", "esti
            "wilson_interval"]
 
 #: Methods of :func:`prevalence` (the audit-corrected ones need ``audit=``; see :func:`audit_prevalence`).
-PREVALENCE_METHODS: tuple[str, ...] = ("auto", "human", "classify_count", "prob_average", "ppi", "pacc", "emq")
+PREVALENCE_METHODS: tuple[str, ...] = ("auto", "human", "classify_count", "prob_average", "ppi", "pacc", "emq",
+                                       "adjusted")
 #: Columns of :func:`prevalence` (``group`` only when groups are given).
 PREVALENCE_COLUMNS: tuple[str, ...] = (
     "period", "group", "theme", "theme_id", "parent", "parent_id", "depth", "is_leaf", "n_comments", "n_excluded",
@@ -99,6 +100,7 @@ def _assemble(rows: list[dict], nodes: list[_Node], with_group: bool) -> pd.Data
 # ---- prevalence ---------------------------------------------------------------------------------
 def prevalence(codes: Any, *, period: Any = None, group: Any = None, codebook: Any = None, respondent: Any = None,
                status: Any = None, method: str = "auto", audit: Any = None,
+               checked_sample: tuple[Any, Any] | None = None,
                threshold: float = 0.5, confidence: float = 0.95, n_boot: int = 500,
                random_state: int | None = 0, themes: Sequence[str] | None = None) -> pd.DataFrame:
     """Prevalence of every theme (and parent theme) per period and/or group, with an interval.
@@ -130,6 +132,10 @@ def prevalence(codes: Any, *, period: Any = None, group: Any = None, codebook: A
         codes, prob_average for scores.
     audit : sequence, optional
         For the audit-corrected methods: the audit codes per comment (see :func:`audit_prevalence`).
+    checked_sample : (true_codes, checked_scores), optional
+        For ``method="adjusted"``: a checked sample outside the periods (e.g. the mapper's
+        cross-validated scores of its examples); see :func:`estimate_prevalence` (pooled error
+        rates, ``pacc``).
     threshold : float
         Score at which a comment counts as suggested.
     confidence : float
@@ -162,6 +168,10 @@ def prevalence(codes: Any, *, period: Any = None, group: Any = None, codebook: A
     """
     check_param("method", method, owner="prevalence", options=PREVALENCE_METHODS)
     check_param("confidence", confidence, owner="prevalence", between=(0.5, 0.999999))
+    if method == "adjusted":
+        return estimate_prevalence(codes, period=period, checked_sample=checked_sample, method="pacc",
+                                   codebook=codebook, status=status, confidence=confidence, n_boot=n_boot,
+                                   random_state=random_state, themes=themes)
     if method in _AUDIT:
         if audit is None:
             raise ThemeassistError(f"prevalence: method {method!r} needs audit= (the audit codes per comment, see "
@@ -413,7 +423,8 @@ def estimate_prevalence(scores: Any, *, period: Any = None, checked_sample: tupl
     period, codebook, status, confidence, n_boot, random_state
         As in :func:`audit_prevalence`.
     checked_sample : (true_codes, checked_scores)
-        0/1 codes (array or DataFrame, same columns) and scores of the checked comments.
+        Codes of the checked comments (0/1 array or DataFrame with the same columns, or a sequence
+        of ``"|"``-joined codes) and their scores.
     method : {"pacc", "emq"}
     themes : list of str, optional
         Column names of a plain array (without a codebook every column is a top-level theme).
@@ -450,11 +461,17 @@ def estimate_prevalence(scores: Any, *, period: Any = None, checked_sample: tupl
         return pd.DataFrame(arr, columns=names)
 
     sc, (ycodes, ysc) = frame(scores), checked_sample
-    ys, yc = frame(ysc), frame(ycodes)
+    ys = frame(ysc)
     if codebook is None:
         codebook = Codebook.from_dict({str(c): None for c in sc.columns}, name="themes")
-    cb_ids = {str(c): codebook.get(str(c)).theme_id for c in yc.columns}
-    codes = ["|".join(cb_ids[str(c)] for c in yc.columns if r[c] > 0.5) or "none" for _, r in yc.iterrows()]
+    as_text = isinstance(ycodes, (pd.Series, list, tuple)) and not (
+        isinstance(ycodes, pd.Series) and pd.api.types.is_numeric_dtype(ycodes.dtype))
+    if as_text:
+        codes = ["none" if pd.isna(c) or not str(c).strip() else str(c) for c in list(ycodes)]
+    else:
+        yc = frame(ycodes)
+        cb_ids = {str(c): codebook.get(str(c)).theme_id for c in yc.columns}
+        codes = ["|".join(cb_ids[str(c)] for c in yc.columns if r[c] > 0.5) or "none" for _, r in yc.iterrows()]
     both = pd.concat([sc, ys], ignore_index=True)
     per = list(_labels(period, len(sc), "period")) + [None] * len(ys)
     st = None if status is None else list(_labels(status, len(sc), "status")) + ["ok"] * len(ys)
