@@ -367,19 +367,25 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {"data_dir": str(data_dir), "split": args.split}
     t0 = time.time()
     parts = {p.strip() for p in args.parts.split(",")}
+    out = Path(args.out or HERE / "out" / ("drift.json" if args.split == "test" else "drift_dev.json"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def save() -> None:  # after every part, so that a later failure keeps the figures
+        out.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
+
     if parts & {"1", "2"}:
         if (data_dir / "nhs_fft" / "v6framework_230831.csv").is_file():
             ctx = part1(data_dir, results, args.audit)
+            save()
             if "2" in parts:
                 part2(ctx, results, args.reps, args.split, args.audit)
+                save()
         else:
             log(f"[1,2] no NHS data under {data_dir}; skipped")
     if "3" in parts:
         part3(results)
     results["seconds"] = round(time.time() - t0, 1)
-    out = Path(args.out or HERE / "out" / ("drift.json" if args.split == "test" else "drift_dev.json"))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
+    save()
     log(f"wrote {out} ({results['seconds']:.0f}s)")
     return 0
 
