@@ -115,8 +115,8 @@ def test_demo_human_prevalence_reproduces_the_written_table(demo: DemoResult) ->
     table = iapt_demo_prevalence()
     got = human.pivot(index="theme", columns="period", values="n_theme").astype(int)
     assert got.loc[table.index, list(table.columns)].equals(table.astype(int))
-    assert list(dict.fromkeys(prev["source"])) == ["pacc", "ppi", "emq", "suggested", "human"]
-    adj = prev[prev["source"].isin(["pacc", "ppi", "emq"])]
+    assert list(dict.fromkeys(prev["source"])) == ["pacc", "emq", "suggested", "human"]
+    adj = prev[prev["source"].isin(["pacc", "emq"])]
     assert ((adj["ci_low"] <= adj["prevalence"] + 1e-9) & (adj["prevalence"] <= adj["ci_high"] + 1e-9)).all()
     # the hand-coded years count as fully checked: the audit-corrected estimate is the human count there
     both = adj.merge(human[["period", "theme_id", "prevalence"]], on=["period", "theme_id"], suffixes=("", "_h"))
