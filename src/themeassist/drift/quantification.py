@@ -443,20 +443,9 @@ def audit_estimate(scores: Any, labels: Any, period: Any, *, periods: list[Any] 
     cov = np.zeros((k, T, T))
     n_checked = np.array([int(checked[r].sum()) for r in rows])
     n_checked_theme = np.array([lab[r[checked[r]]].sum(0) if len(r) else np.zeros(k) for r in rows])
-    for t, r in enumerate(rows):  # ppi for every cell: the answer of "ppi", the fallback of the others
-        if not len(r):
-            continue
-        ra, ru = r[checked[r]], r[~checked[r]]
-        if census[t]:
-            est[t], lo[t], hi[t], se[t] = _census(lab[ra], None if cl is None else cl[ra], z)
-        elif len(ra) == 0:
-            est[t] = s[ru].mean(0)
-            lo[t], hi[t], se[t] = 0.0, 1.0, 0.5
-        else:
-            est[t], lo[t], hi[t], se[t] = _ppi_cell(lab[ra], s[ra], 1 / incl[ra], s[ru], z,
-                                                    None if cl is None else cl[ra], None if cl is None else cl[ru])
     npos = ctx.pool_y.sum(0) if len(pool_rows) else np.zeros(k)
     fallback = np.zeros(k, bool) if method == "ppi" else npos < MIN_POOLED_POSITIVES
+    use = np.zeros((T, k), bool)
     if method != "ppi" and len(pool_rows):
         if method == "pacc":
             e2, cov2 = _pacc(ctx)
@@ -465,11 +454,24 @@ def audit_estimate(scores: Any, labels: Any, period: Any, *, periods: list[Any] 
         else:
             e2, lo2, hi2, cov2 = _emq(ctx, n_boot, np.random.default_rng(random_state), z)
             se2 = np.sqrt(np.einsum("ktt->tk", cov2))
-        use = np.ones((T, 1), bool) & ~fallback[None, :] & ~census[:, None] & np.isfinite(e2) & np.isfinite(se2)
+        use = ~fallback[None, :] & ~census[:, None] & np.isfinite(e2) & np.isfinite(se2)
         est, lo, hi, se = (np.where(use, new, old) for new, old in ((e2, est), (lo2, lo), (hi2, hi), (se2, se)))
         for j in range(k):  # covariance between the periods both estimated from the pooled rates
             live = np.flatnonzero(use[:, j])
             cov[j][np.ix_(live, live)] = cov2[j][np.ix_(live, live)]
+    for t, r in enumerate(rows):  # census, or ppi: the answer of "ppi", the fallback of the others
+        if not len(r) or use[t].all():
+            continue
+        ra, ru = r[checked[r]], r[~checked[r]]
+        if census[t]:
+            cell = _census(lab[ra], None if cl is None else cl[ra], z)
+        elif len(ra) == 0:
+            cell = (s[ru].mean(0), np.zeros(k), np.ones(k), np.full(k, 0.5))
+        else:
+            cell = _ppi_cell(lab[ra], s[ra], 1 / incl[ra], s[ru], z, None if cl is None else cl[ra],
+                             None if cl is None else cl[ru])
+        for arr, val in zip((est, lo, hi, se), cell):
+            arr[t] = np.where(use[t], arr[t], val)
     for j in range(k):
         np.fill_diagonal(cov[j], np.where(np.isfinite(se[:, j]), se[:, j] ** 2, np.nan))
     # an estimate outside [0, 1] is moved to the boundary, and its interval with it: the interval
