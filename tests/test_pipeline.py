@@ -229,4 +229,4 @@ def test_demo_report_renders(demo: DemoResult, tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr[-2000:]
     dom = res.stdout
     assert "<h2>Theme hierarchy and counts</h2>" in dom and "Balance, Perks &amp; Permission" in dom
-    assert dom.count("<img ") == 4
+    assert dom.count("<img ") == 6  # prevalence and heatmap: audit-corrected, suggestions counted, human codes
