@@ -478,13 +478,15 @@ def _embed_then_call(estimator: Any, method: str, corpus: pd.DataFrame, out_path
                             "made_folder": made, "out_name": out.name})  # fmt: skip
     emb = embedder if embedder is not None else _embedder_of(estimator)
     usable = corpus["status"].isin(("ok", "truncated")).to_numpy()
-    texts = pd.DataFrame({"text": corpus.loc[usable, "text"].astype(str).tolist()})
+    rows = pd.DataFrame({"text": corpus["text"].astype(str).to_numpy(), "status": corpus["status"].to_numpy()})
 
     def embed(chunk: pd.DataFrame) -> pd.DataFrame:
-        X = np.asarray(emb.encode(chunk["text"].tolist()), dtype=np.float32)
+        # one encode call per chunk of corpus rows (its scored rows), as every engine embeds
+        texts = chunk.loc[chunk["status"].isin(("ok", "truncated")), "text"].tolist()
+        X = np.asarray(emb.encode(texts), dtype=np.float32) if texts else np.zeros((0, 0), np.float32)
         return pd.DataFrame(X, columns=[f"e{j}" for j in range(X.shape[1])])
 
-    frame = run_chunked(texts, embed, out_path=None, run_dir=folder / EMBEDDINGS, chunk_size=chunk_size,
+    frame = run_chunked(rows, embed, out_path=None, run_dir=folder / EMBEDDINGS, chunk_size=chunk_size,
                         params={"step": "embed", "model_id": str(emb.model_id)}, on_mismatch=on_mismatch,
                         log=log)  # fmt: skip
     info = dict(frame.attrs.get("run", {}))

@@ -166,9 +166,13 @@ class SentenceTransformerEmbedder:
         model = self._load()
         if len(texts) == 0:
             return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)
-        out = model.encode(list(texts), batch_size=self.batch_size, show_progress_bar=self.show_progress,
+        # each distinct text once, in order of first appearance: the batches a text is embedded in (and
+        # so the last bits of its embedding) then depend on the distinct texts of the call only
+        first: dict[str, int] = {}
+        where = [first.setdefault(str(t), len(first)) for t in texts]
+        out = model.encode(list(first), batch_size=self.batch_size, show_progress_bar=self.show_progress,
                            convert_to_numpy=True, normalize_embeddings=False)
-        return _normalise(out)
+        return _normalise(out)[np.asarray(where, dtype=np.intp)]
 
 
 class StaticEmbedder:
