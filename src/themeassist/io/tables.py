@@ -7,19 +7,19 @@ cells with a leading apostrophe before writing spreadsheets, and every file is
 written atomically (temporary file in the same folder, ``fsync``, ``os.replace``)
 so that a crash never leaves a half-written table behind.
 
-The guard is exactly reversible: a cell that already starts with apostrophes followed by one of
-those characters gets one more apostrophe, so :func:`undo_formula_guard` (which removes one
-leading apostrophe where the rest starts with apostrophes and a formula character) gives back
-the original text. Readers of themeassist's own tables (suggestions, decisions) undo it on the
-columns they look up: ids, theme names and doc ids, so ``-ve feedback`` or ``+44`` read back as
-written.
-
 File modes, one policy for everything themeassist writes (tables, reports, figures, run folders,
 saved models, caches): files are created ``0600`` (:data:`FILE_MODE`, owner read/write) and new
 folders ``0700`` (:data:`DIR_MODE`), whatever the umask, because they hold or derive from
 comments; ``chmod`` what you mean to share. An existing target is replaced only when it is a
 regular file (never a device, FIFO, socket or folder): :func:`check_output` says what is wrong
 before any work is done.
+
+The guard is exactly reversible: a cell that already starts with apostrophes followed by one of
+those characters gets one more apostrophe, so :func:`undo_formula_guard` (which removes one
+leading apostrophe where the rest starts with apostrophes and a formula character) gives back
+the original text. Readers of themeassist's own tables (suggestions, decisions) undo it on the
+columns they look up: ids, theme names and doc ids, so ``-ve feedback`` or ``+44`` read back as
+written.
 """
 
 from __future__ import annotations
