@@ -135,8 +135,6 @@ class SentenceTransformerEmbedder:
 
     def _load(self):  # type: ignore[no-untyped-def]
         if self._model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             folder = self.folder
             expected = self.expected_sha256 or (DEFAULT_MODEL_SHA256 if self.path is None else None)
             if expected is not None:
@@ -205,8 +203,8 @@ class StaticEmbedder:
             folder = Path(self.path)
             if not folder.is_dir():
                 raise ThemeassistError(
-                    f"Static model folder {folder} does not exist. Build it with "
-                    "`themeassist models build-static` or pass another model."
+                    f"Static model folder {folder} does not exist. Build it (offline, about 15 s) with "
+                    f"`themeassist models build-static --out {folder}`, or pass another model."
                 )
             self._model_id = f"static:{folder.name}:{model_fingerprint(folder)}"
         return self._model_id
