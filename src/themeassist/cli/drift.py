@@ -20,7 +20,13 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from themeassist.cli._common import check_out
     from themeassist.workflows import run_drift
+
+    for name in ("prevalence.csv", "changes.csv", "summary.txt"):  # before any work; never over the input
+        check_out(Path(args.out) / name, inputs=[args.input])
 
     result = run_drift(args.input, period_col=args.period_col, codes_col=args.codes_col, codebook=args.codebook,
                        group_col=args.group_col, out_dir=args.out, date_format=args.date_format,
