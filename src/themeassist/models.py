@@ -155,7 +155,9 @@ def build_static(
     import model2vec
     from model2vec.distill import distill_from_model
     from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.set_verbosity_error()  # the weight-loading report (LOAD REPORT) is noise here
     model = AutoModel.from_pretrained(str(folder), local_files_only=True)
     tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True, use_fast=True)
     base_vocab = tokenizer.get_vocab()

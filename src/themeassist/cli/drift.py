@@ -23,9 +23,13 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from themeassist.cli._common import codebook, column_cells
+    from pathlib import Path
+
+    from themeassist.cli._common import check_out, codebook, column_cells
     from themeassist.workflows import run_drift
 
+    for name in ("prevalence.csv", "changes.csv", "summary.txt"):  # before any work; never over the input
+        check_out(Path(args.out) / name, inputs=[args.input])
     counts = column_cells(args.input, args.codes_col) if args.codebook and args.merge_variants else None
     result = run_drift(args.input, period_col=args.period_col, codes_col=args.codes_col,
                        codebook=codebook(args, counts),
