@@ -135,3 +135,26 @@ def test_mapper_suggests_a_parent_coded_alone_and_reads_it_back(static) -> None:
     again = label_space(cb, pd.DataFrame({"text": ["x"], "codes": [first["suggested"].split("|")[0]]}))
     assert "add" in again.theme_ids
     np.testing.assert_array_equal(out["suggested_ids"].str.len() > 0, [True, True])
+
+
+@pytest.mark.slow
+@pytest.mark.needs_data
+def test_nhs_phase1_examples_written_as_paths_fit_and_read_back(shared_data, static) -> None:  # type: ignore[no-untyped-def]
+    """The NHS framework has 4 labels with a same-named sub-category: fitting on examples written as
+    paths (or as the label alone, read as its same-named sub-category) works, and the table reads back."""
+    data = pd.read_csv(shared_data / "nhs_fft" / "phase1_text_data.csv", dtype=str, keep_default_na=False)
+    framework: dict[str, list[str]] = {}
+    for label, sub in data[["label", "subcategory"]].drop_duplicates().itertuples(index=False):
+        framework.setdefault(label, []).append(sub)
+    cb = Codebook.from_dict(framework)
+    sample = data.groupby(["label", "subcategory"], sort=False).head(3).reset_index(drop=True)
+    same = sample["label"].str.strip() == sample["subcategory"].str.strip()
+    codes = (sample["label"] + " > " + sample["subcategory"]).where(~same, sample["label"])
+    ex = pd.DataFrame({"text": sample["feedback"], "codes": codes})
+    with pytest.warns(UserWarning, match=r"'Communication' names both 'Communication' \(id 'communication'\)"):
+        mapper = ThemeMapper(embedder=static, regime="few-shot", random_state=0).fit(cb, ex)
+    assert not any(t == p for t in mapper.leaf_ids_ for p in mapper.parent_ids_)  # no implicit leaf needed
+    assert "communication.communication" in mapper.leaf_ids_
+    out = mapper.suggest(data["feedback"].head(40).tolist())
+    back = read_suggested_ids(out, cb)
+    assert ["|".join(b) for b in back] == out["suggested_ids"].tolist()

@@ -131,6 +131,9 @@ class CodeReader:
         self.memo: dict[str, Hit] = {}
         self.problems: list[str] = []
         self.moved: dict[tuple[str, tuple[str, str]], list[str]] = {}
+        from themeassist.io.tables import FORMULA_PREFIXES  # here: themeassist.io imports the codebook
+
+        self.formula = FORMULA_PREFIXES
 
     def hit(self, key: str) -> Hit:
         out = self.memo.get(key)
@@ -141,6 +144,8 @@ class CodeReader:
     def items(self, cell: Any) -> list[str]:
         if missing(cell):
             return []
+        if isinstance(cell, str) and cell.startswith("'") and cell.lstrip("'").startswith(self.formula):
+            cell = cell[1:]  # a spreadsheet formula guard (see themeassist.io.tables.undo_formula_guard)
         items = cell.split(self.sep) if isinstance(cell, str) else list(cell)
         return [str(i).strip() for i in items if not missing(i) and str(i).strip()]
 

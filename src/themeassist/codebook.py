@@ -61,6 +61,7 @@ import pandas as pd
 import yaml
 
 from themeassist import _codebook_io as cio
+from themeassist._codebook_io import StrictSafeLoader
 from themeassist import _codebook_parse as cp
 from themeassist import _codebook_resolve as res
 from themeassist._codebook_parse import MAX_DEPTH, PATH_SEP, slugify
@@ -204,7 +205,7 @@ class Codebook:
         try:
             with cp.naming(source):
                 cio.check_yaml_events(text, source)
-                obj = yaml.load(text, Loader=cio.StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
+                obj = yaml.load(text, Loader=StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
         except yaml.YAMLError as exc:
             raise CodebookError(f"Codebook: {source} is not valid YAML: {exc}") from exc
         return cls.from_dict(obj, name=name, source=source, default_name=stem or "codebook", **options)
@@ -259,13 +260,7 @@ class Codebook:
                 f"n_leaves={len(self.leaves())}, source={self.source!r})")
 
     def by_id(self, theme_id: str) -> Theme:
-        """The theme with exactly this id (for machine-written ids; people's codes go to :meth:`get`).
-
-        Examples
-        --------
-        >>> Codebook.from_dict({"Staff": ["Attitude"]}).by_id("staff.attitude").name
-        'Attitude'
-        """
+        """The theme with exactly this id (for machine-written ids; people's codes go to :meth:`get`)."""
         try:
             return self._by_id[theme_id]
         except (KeyError, TypeError):

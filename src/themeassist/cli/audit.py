@@ -30,11 +30,13 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from themeassist.cli._common import check_out
     from themeassist.drift import audit_size, draw_audit, read_period_column
     from themeassist.exceptions import ThemeassistError
     from themeassist.io.tables import write_table
     from themeassist.workflows.drift import read_input
 
+    check_out(args.out, suffixes=(".csv", ".xlsx", ".parquet"), inputs=[args.input])  # before any work
     df = read_input(args.input).reset_index(drop=True)
     per_period = args.per_period
     if per_period is None:

@@ -35,10 +35,14 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import warnings
+    from pathlib import Path
 
-    from themeassist.cli._common import codebook, column_cells
+    from themeassist.cli._common import check_out, codebook, column_cells
     from themeassist.workflows import run_drift
 
+    inputs = [args.input] + ([args.audit] if args.audit else [])
+    for name in ("prevalence.csv", "changes.csv", "summary.txt"):  # before any work; never over the input
+        check_out(Path(args.out) / name, inputs=inputs)
     counts = column_cells(args.input, args.codes_col) if args.codebook and args.merge_variants else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

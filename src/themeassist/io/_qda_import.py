@@ -199,6 +199,60 @@ def _source_text(src: Any, ns: str, zf: qc.SafeZip, what: str) -> str | None:
         raise QDAFormatError(f"{what}: {info.filename!r} is not UTF-8 text ({exc}).") from exc
 
 
+def _codings(src: Any, ns: str, what: str, text: str | None, code_map: dict[str, tuple[str, str]],
+             users: dict[str, str], include_machine: bool) -> dict[str, list[str]]:
+    """Theme ids per coder of one ``TextSource``: its codings on selections (any extent) and on the
+    source itself, credited to the coding's user, else the selection's, else the source's."""
+    name, src_user = src.get("name"), src.get("creatingUser")
+    by_user: dict[str, list[str]] = defaultdict(list)
+    codings = []  # (Coding element, user to credit when it names none), in document order
+    for sel in src.findall(_tag(ns, "PlainTextSelection")):
+        try:
+            start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
+        except (TypeError, ValueError) as exc:
+            raise QDAFormatError(
+                f"{what}: PlainTextSelection {sel.get('guid')!r} in source {name!r} lacks "
+                "integer startPosition/endPosition."
+            ) from exc
+        if text is not None and not (0 <= start <= end <= len(text)):
+            warnings.warn(f"{what}: selection {sel.get('guid')!r} [{start}, {end}) lies outside "
+                          f"source {name!r} ({len(text)} characters).", stacklevel=3)
+        codings += [(c, sel.get("creatingUser") or src_user) for c in sel.findall(_tag(ns, "Coding"))]
+    codings += [(c, src_user) for c in src.findall(_tag(ns, "Coding"))]
+    for coding, fallback_user in codings:
+        ref = coding.find(_tag(ns, "CodeRef"))
+        if ref is None:
+            raise QDAFormatError(f"{what}: a <Coding> in source {name!r} has no <CodeRef>.")
+        target = _guid_attr(ref, "targetGUID", what)
+        if target not in code_map:
+            raise QDAFormatError(
+                f"{what}: <CodeRef targetGUID={ref.get('targetGUID')!r}> in source {name!r} "
+                "does not name a code in the codebook."
+            )
+        user_guid = coding.get("creatingUser") or fallback_user
+        coder = users.get(qc.norm_guid(user_guid), user_guid) if user_guid else ""
+        if coder == qc.MACHINE_USER_NAME and not include_machine:
+            continue
+        if code_map[target][0] not in by_user[coder]:
+            by_user[coder].append(code_map[target][0])
+    return by_user
+
+
+def _project_parts(root: Any, ns: str, what: str) -> tuple[dict[str, str], dict[str, tuple[str, str]],
+                                                           dict[str, dict[str, Any]]]:
+    """Users (GUID -> name), variables (GUID -> (name, type)) and case values per source GUID."""
+    users = {qc.norm_guid(u.get("guid", "")): u.get("name") or u.get("guid", "")
+             for u in root.iterfind(f"{_tag(ns, 'Users')}/{_tag(ns, 'User')}")}
+    variables = {_guid_attr(v, "guid", what): (v.get("name") or "", v.get("typeOfVariable") or "Text")
+                 for v in root.iterfind(f"{_tag(ns, 'Variables')}/{_tag(ns, 'Variable')}")}
+    case_values: dict[str, dict[str, Any]] = defaultdict(dict)
+    for case in root.iterfind(f"{_tag(ns, 'Cases')}/{_tag(ns, 'Case')}"):
+        values = dict(_variable_value(v, ns, variables, what) for v in case.findall(_tag(ns, "VariableValue")))
+        for ref in case.findall(_tag(ns, "SourceRef")):
+            case_values[_guid_attr(ref, "targetGUID", what)].update(values)
+    return users, variables, case_values
+
+
 def import_qdpx(
     path: str | os.PathLike[str],
     *,
@@ -212,6 +266,9 @@ def import_qdpx(
     Codes are read per document: every ``Coding`` on a ``PlainTextSelection``
     (any extent) or directly on a ``TextSource`` counts as that code applying
     to the comment.
+
+    (Over 80 lines mostly because of this docstring; each step is a helper:
+    ``_read_codes``, ``_project_parts``, ``_codings``, ``_source_text``.)
 
     Parameters
     ----------
@@ -262,8 +319,7 @@ def import_qdpx(
                 raise QDAFormatError(f"{what}: no project.qde at the top of the archive.")
             info = qde[0]
         root = qc.parse_xml(zf.read(info), what=f"{what}:{info.filename}", root_tag=_tag(ns, "Project"))
-        users = {qc.norm_guid(u.get("guid", "")): u.get("name") or u.get("guid", "")
-                 for u in root.iterfind(f"{_tag(ns, 'Users')}/{_tag(ns, 'User')}")}
+        users, variables, case_values = _project_parts(root, ns, what)
         codes_el = root.find(f"{_tag(ns, 'CodeBook')}/{_tag(ns, 'Codes')}")
         if codes_el is None:
             raise QDAFormatError(f"{what}: the project has no <CodeBook>/<Codes>.")
@@ -271,14 +327,6 @@ def import_qdpx(
         order = {r["theme_id"]: i for i, r in enumerate(rows)}
         imported = qc.codebook_from_rows(rows, name=str(root.get("name") or Path(path).stem), what=what)
         names_of = {r["theme_id"]: imported.code_for(r["theme_id"]) for r in rows}
-        variables = {_guid_attr(v, "guid", what): (v.get("name") or "", v.get("typeOfVariable") or "Text")
-                     for v in root.iterfind(f"{_tag(ns, 'Variables')}/{_tag(ns, 'Variable')}")}
-        case_values: dict[str, dict[str, Any]] = defaultdict(dict)
-        for case in root.iterfind(f"{_tag(ns, 'Cases')}/{_tag(ns, 'Case')}"):
-            values = dict(_variable_value(v, ns, variables, what)
-                          for v in case.findall(_tag(ns, "VariableValue")))
-            for ref in case.findall(_tag(ns, "SourceRef")):
-                case_values[_guid_attr(ref, "targetGUID", what)].update(values)
         sources_el = root.find(_tag(ns, "Sources"))
         text_sources = [] if sources_el is None else sources_el.findall(_tag(ns, "TextSource"))
         skipped = 0 if sources_el is None else len(sources_el) - len(text_sources)
@@ -293,39 +341,7 @@ def import_qdpx(
             name = src.get("name")
             doc_id = name if name and counts.get(name, 0) == 1 else guid
             text = _source_text(src, ns, zf, what)
-            src_user = src.get("creatingUser")
-            by_user: dict[str, list[str]] = defaultdict(list)
-            codings = []  # (Coding element, user to credit when it names none), in document order
-            for sel in src.findall(_tag(ns, "PlainTextSelection")):
-                try:
-                    start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
-                except (TypeError, ValueError) as exc:
-                    raise QDAFormatError(
-                        f"{what}: PlainTextSelection {sel.get('guid')!r} in source {name!r} lacks "
-                        "integer startPosition/endPosition."
-                    ) from exc
-                if text is not None and not (0 <= start <= end <= len(text)):
-                    warnings.warn(f"{what}: selection {sel.get('guid')!r} [{start}, {end}) lies outside "
-                                  f"source {name!r} ({len(text)} characters).", stacklevel=2)
-                codings += [(c, sel.get("creatingUser") or src_user)
-                            for c in sel.findall(_tag(ns, "Coding"))]
-            codings += [(c, src_user) for c in src.findall(_tag(ns, "Coding"))]
-            for coding, fallback_user in codings:
-                ref = coding.find(_tag(ns, "CodeRef"))
-                if ref is None:
-                    raise QDAFormatError(f"{what}: a <Coding> in source {name!r} has no <CodeRef>.")
-                target = _guid_attr(ref, "targetGUID", what)
-                if target not in code_map:
-                    raise QDAFormatError(
-                        f"{what}: <CodeRef targetGUID={ref.get('targetGUID')!r}> in source {name!r} "
-                        "does not name a code in the codebook."
-                    )
-                user_guid = coding.get("creatingUser") or fallback_user
-                coder = users.get(qc.norm_guid(user_guid), user_guid) if user_guid else ""
-                if coder == qc.MACHINE_USER_NAME and not include_machine:
-                    continue
-                if code_map[target][0] not in by_user[coder]:
-                    by_user[coder].append(code_map[target][0])
+            by_user = _codings(src, ns, what, text, code_map, users, include_machine)
             values = dict(case_values.get(guid, {}))
             values.update(_variable_value(v, ns, variables, what)
                           for v in src.findall(_tag(ns, "VariableValue")))

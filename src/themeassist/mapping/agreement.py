@@ -68,7 +68,7 @@ def read_decisions(
     source : path or DataFrame
         The suggestions table with at least ``doc_id, text, decision``, ``suggested_ids`` and/or
         ``suggested``, and for recodes ``final_codes`` (ids, paths or names joined by ``"|"``).
-        Files are read as written (every cell as text, the spreadsheet formula guard undone).
+        Files are read as written (cells as text, the spreadsheet formula guard undone).
     codebook : Codebook, optional
         Reads the suggested themes by id from ``suggested_ids`` (where a coder edited the
         readable ``suggested`` column of a row, the edit wins and a warning names the rows) and
@@ -79,8 +79,7 @@ def read_decisions(
     Returns
     -------
     DataFrame
-        ``doc_id, text, codes, negative_codes, decision`` (codes as theme ids when ``codebook`` is
-        given): accept → ``codes`` = the suggested themes (accepting an empty suggestion means
+        ``doc_id, text, codes, negative_codes, decision`` (theme ids when ``codebook`` is given): accept → ``codes`` = the suggested themes (accepting an empty suggestion means
         "none of the themes applies"); reject → ``negative_codes`` = the suggested themes, no
         positive code (other themes unknown); recode → ``codes`` = ``final_codes`` and
         ``negative_codes`` = the suggested themes the coder dropped. Rows without a decision are
@@ -175,6 +174,16 @@ def _codes_by_doc(df: pd.DataFrame, cb: Codebook, what: str, cols: tuple[str, ..
     return out
 
 
+def _row(t: Any, h: np.ndarray, s: np.ndarray) -> dict[str, Any]:
+    """One theme's agreement statistics from the human and suggested 0/1 columns."""
+    both, nh, ns = int((h & s).sum()), int(h.sum()), int(s.sum())
+    return {"theme_id": t.theme_id, "theme_name": t.name, "level": "leaf" if t.is_leaf else "parent",
+            "n_docs": len(h), "n_human": nh, "n_suggested": ns, "n_both": both,
+            "precision": both / ns if ns else float("nan"), "recall": both / nh if nh else float("nan"),
+            "f1": 2 * both / (nh + ns) if nh + ns else float("nan"), "cohen_kappa": _kappa(h, s),
+            "krippendorff_alpha": _alpha(h, s)}
+
+
 def agreement(
     suggestions: pd.DataFrame,
     human_codes: pd.DataFrame,
@@ -239,18 +248,7 @@ def agreement(
         return M
 
     H, S = matrix(h_codes), matrix(s_codes)
-    rows = []
-    for t in themes:
-        j = col[t.theme_id]
-        h, s = H[:, j], S[:, j]
-        both = int((h & s).sum())
-        nh, ns = int(h.sum()), int(s.sum())
-        prec = both / ns if ns else float("nan")
-        rec = both / nh if nh else float("nan")
-        f1 = 2 * both / (nh + ns) if nh + ns else float("nan")
-        rows.append({"theme_id": t.theme_id, "theme_name": t.name, "level": "leaf" if t.is_leaf else "parent",
-                     "n_docs": len(docs), "n_human": nh, "n_suggested": ns, "n_both": both, "precision": prec,
-                     "recall": rec, "f1": f1, "cohen_kappa": _kappa(h, s), "krippendorff_alpha": _alpha(h, s)})
+    rows = [_row(t, H[:, col[t.theme_id]], S[:, col[t.theme_id]]) for t in themes]
     out = pd.DataFrame(rows, columns=list(AGREEMENT_COLUMNS))
     leaf_rows = out[out["level"] == "leaf"]
     macro = {"theme_id": "macro", "theme_name": "macro average (leaves)", "level": "macro", "n_docs": len(docs),

@@ -48,6 +48,7 @@ from sklearn.model_selection import KFold
 from themeassist.mapping import _models as mm
 from themeassist.mapping._models import Alignment, _snip, align_candidates
 from themeassist.mapping.examples import examples_from_long, label_matrix, label_space, read_examples, used_examples
+from themeassist._numeric import rowwise_dot
 from themeassist._validation import check_param
 from themeassist.codebook import Codebook, load_codebook
 from themeassist.exceptions import CodebookError, CorpusError, NotFittedError
@@ -493,7 +494,8 @@ class ThemeMapper(BaseEstimator):
             ``transductive=False``: the codebook prototypes, fixed typical statistics and one
             threshold.
         """
-        return self.zero_shot_stats_from(lambda P: X @ P.T, lambda rows: X[rows], self.codebook_words(texts),
+        return self.zero_shot_stats_from(lambda P: rowwise_dot(X, P.T), lambda rows: X[rows],
+                                         self.codebook_words(texts),
                                          n=X.shape[0])
 
     def codebook_words(self, texts: Sequence[str] | None) -> Any:
@@ -570,7 +572,7 @@ class ThemeMapper(BaseEstimator):
     def _zero_shot(self, X: np.ndarray, texts: Sequence[str] | None,
                    stats: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
         stats = self.zero_shot_stats(X, texts) if stats is None else stats
-        S = X @ stats.get("protos", self.protos_).T
+        S = rowwise_dot(X, stats.get("protos", self.protos_).T)
         if texts is not None and self.leaf_terms_.shape[0]:
             Lx = mm.lexical_scores(mm.term_matrix(texts, self.term_vocab_), self.leaf_terms_, stats["idf"])
         else:

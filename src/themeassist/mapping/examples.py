@@ -92,11 +92,14 @@ def read_examples(
 
     where = "read_examples" if isinstance(source, pd.DataFrame) else f"read_examples({str(source)!r})"
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the corpus reader's notes are about a corpus; ours follow
+        warnings.simplefilter("ignore")  # re-emitted below, naming read_examples
         try:
             corpus = load_corpus(source, text_col=text_col, id_col=id_col)
         except CorpusError as exc:
             raise CorpusError(str(exc).replace("load_corpus", where, 1)) from exc
+    for note in corpus.attrs.get("warnings", []):  # notes about the file (encoding, lines) still count
+        if "is kept as" not in note:
+            warnings.warn(note.replace("load_corpus", where, 1), UserWarning, stacklevel=2)
     for param, col in (("codes_col", codes_col),):
         if col not in corpus.columns:
             cols = [c for c in corpus.columns if c not in ("row", "period", "status", "reason", "date")]
