@@ -12,7 +12,7 @@ from themeassist.exceptions import NotFittedError
 
 EXPECTED = [
     "CORPUS_COLUMNS", "CacheError", "CandidateDiscovery", "Codebook", "CodebookError", "CorpusError",
-    "DEFAULT_NON_ANSWERS", "DriftResult", "NotFittedError", "QDAFormatError", "STATUSES", "Theme",
+    "DEFAULT_NON_ANSWERS", "DriftResult", "NotFittedError", "OutputError", "ParameterError", "QDAFormatError", "STATUSES", "Theme",
     "ThemeMapper", "ThemeassistError", "__version__", "agreement", "align_candidates", "build_static",
     "candidate_periods", "changes", "codes_to_long", "content_shift", "discover_dask", "estimate_prevalence",
     "export_qdc", "export_qdpx", "get_embedder", "iapt_demo_prevalence", "import_qdc", "import_qdpx",

@@ -23,6 +23,8 @@ from themeassist.exceptions import (
     CodebookError,
     CorpusError,
     NotFittedError,
+    OutputError,
+    ParameterError,
     QDAFormatError,
     ThemeassistError,
 )
@@ -98,6 +100,8 @@ __all__ = [
     "DEFAULT_NON_ANSWERS",
     "DriftResult",
     "NotFittedError",
+    "OutputError",
+    "ParameterError",
     "QDAFormatError",
     "STATUSES",
     "Theme",

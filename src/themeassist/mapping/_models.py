@@ -12,13 +12,12 @@ from themeassist.embed import unit_rows as normalise_rows
 from themeassist.mapping.align import Alignment, _snip, align_candidates
 from themeassist.mapping.calibration import Stacker
 from themeassist.mapping.decision import decide
-from themeassist.mapping.examples import _label_matrix
 from themeassist.mapping.lexical import char_wb_transform, lexical_scores, stem, term_matrix, theme_terms
 from themeassist.mapping.scorers import MultiLogReg, OvRLinearSVC, centroids, knn_scores, to_feature
 from themeassist.mapping.zeroshot import prevalence_thresholds, prototype_texts, pseudo_positives, refine_prototypes
 
 __all__: list[str] = []
 
-_EXPORTS = (Alignment, _snip, align_candidates, Stacker, decide, _label_matrix, char_wb_transform, lexical_scores,
+_EXPORTS = (Alignment, _snip, align_candidates, Stacker, decide, char_wb_transform, lexical_scores,
             stem, term_matrix, theme_terms, MultiLogReg, OvRLinearSVC, centroids, knn_scores, to_feature,
             prevalence_thresholds, prototype_texts, pseudo_positives, refine_prototypes, normalise_rows)

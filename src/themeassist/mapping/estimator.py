@@ -50,7 +50,7 @@ from themeassist.exceptions import CodebookError, CorpusError, NotFittedError
 from themeassist.mapping import decision, scorers, zeroshot
 from themeassist.mapping.align import Alignment, align_candidates
 from themeassist.mapping.evidence import evidence_strings
-from themeassist.mapping.examples import examples_from_long, labelled_examples, read_examples
+from themeassist.mapping.examples import LabelSpace, examples_from_long, labelled_examples, read_examples
 from themeassist.mapping.lexical import theme_terms
 from themeassist.mapping.stack import fit_stack
 from themeassist.mapping.zeroshot import ZeroShotSeam
@@ -276,9 +276,10 @@ class ThemeMapper(ZeroShotSeam, BaseEstimator):
         self._validate()
         self.embedder_ = self._resolve_embedder()
         cb = load_codebook(codebook) if not isinstance(codebook, Codebook) else codebook
-        self._fit_codebook(cb, embeddings)
+        # the leaves, and an "(itself)" leaf per parent coded on its own (mapping.examples.label_space)
+        ex, space, Y, M, w = labelled_examples(examples, cb)
+        self._fit_codebook(cb, embeddings, space)
         L = len(self.leaf_ids_)
-        ex, Y, M, w = labelled_examples(examples, cb, self.leaf_ids_)
         npos = (Y * (M > 0)).sum(0) if len(Y) else np.zeros(L)
         self.n_examples_ = 0 if ex is None else len(ex)
         self.examples_per_leaf_ = npos.astype(int)
@@ -321,20 +322,20 @@ class ThemeMapper(ZeroShotSeam, BaseEstimator):
         self._fit_examples(ex, X, Y, M, w)
         return self
 
-    def _fit_codebook(self, cb: Codebook, embeddings: np.ndarray | None) -> None:
-        """Prototypes, codebook words and the parent layout of the codebook's leaves."""
-        leaves = cb.leaves()
+    def _fit_codebook(self, cb: Codebook, embeddings: np.ndarray | None, space: LabelSpace) -> None:
+        """Prototypes, codebook words and the parent layout of the label space's columns."""
+        leaves = list(space.themes)
         if not leaves:
             raise CodebookError("ThemeMapper.fit: the codebook has no themes.")
         self.codebook_ = cb
-        self.leaf_ids_ = [t.theme_id for t in leaves]
-        self.leaf_names_ = [t.name for t in leaves]
+        self.leaf_ids_ = list(space.theme_ids)
+        self.leaf_names_ = list(space.names)
         L = len(leaves)
         if embeddings is not None:
             P = np.asarray(embeddings, dtype=np.float32)
             if P.shape[0] != L:
                 raise ValueError(f"ThemeMapper.fit: embeddings has {P.shape[0]} rows but the codebook has {L} leaves; "
-                                 "pass one prototype row per leaf (in codebook.leaves() order) or none.")
+                                 "pass one prototype row per leaf (in label_space(codebook, examples) order) or none.")
             self.protos_ = normalise_rows(P)
         else:
             texts, owner = [], []
@@ -356,7 +357,7 @@ class ThemeMapper(ZeroShotSeam, BaseEstimator):
         # parents: leaf -> ancestors (ids) for roll-up
         self.parent_ids_ = [t.theme_id for t in cb.themes if not t.is_leaf]
         pcol = {p: k for k, p in enumerate(self.parent_ids_)}
-        self.leaf_parents_ = [[pcol[a.theme_id] for a in cb.ancestors(t)] for t in self.leaf_ids_]
+        self.leaf_parents_ = [[pcol[a] for a in up] for up in space.rollup]
 
     def _fit_examples(self, ex: pd.DataFrame, X: np.ndarray, Y: np.ndarray, M: np.ndarray, w: np.ndarray) -> None:
         """The cross-fitted stack of :func:`themeassist.mapping.stack.fit_stack` (its learned state

@@ -1,33 +1,47 @@
-"""Coded example comments: the examples table that :meth:`ThemeMapper.fit` takes, and its labels.
+"""Coded examples: reading them, and the label space the mapper learns from them.
 
-The examples table has columns ``text`` and ``codes`` (theme names, ids or paths at any level,
-joined by ``"|"``), optionally ``doc_id``, ``negative_codes`` (codes a coder rejected: known
-negatives, see :func:`themeassist.mapping.agreement.read_decisions`) and ``weight`` (a positive
-number, default 1: how much the row counts in every scorer, the calibration and the tuning of the
-decision rule; e.g. give a coder's recent decisions more weight than old examples).
-:func:`read_examples` reads them from a file or a table with other column names;
-:func:`examples_from_long` builds them from a long table (``doc_id, theme_id``) and the texts.
+An examples table has one row per coded comment: ``doc_id, text, codes`` (ids, paths or names at
+any level, ``"|"``-joined, read by the codebook's addressing rule, see :mod:`themeassist.codebook`)
+and optionally ``negative_codes`` (themes a coder rejected: known negatives) and ``status`` /
+``reason`` (as from :func:`read_examples`; rows whose status is not ``ok`` or ``truncated`` are
+kept but not learnt from). Blank ``codes`` (or a none code of the codebook) make the comment a
+known example of "none of these themes".
+
+The label space (:func:`label_space`) is the codebook's leaves plus, for every parent coded on its
+own somewhere in the examples (``add`` without a child), an implicit "``add`` (itself)" leaf: a
+theme of its own that rolls up into ``add`` like its other leaves. It is written in tables as the
+parent's own id (``suggested_ids``) and name (``suggested``), so every reader resolves it to the
+parent, and a parent coded on its own reads back as the same leaf. A parent with a same-named
+child (``Care received > Care received``) has that child as its "(itself)" leaf instead.
 """
 
 from __future__ import annotations
 
-import math
 import os
+import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from themeassist.codebook import Codebook
+from themeassist.codebook import Codebook, Theme, read_codes
 from themeassist.exceptions import CodebookError, CorpusError
 
-__all__ = ["EXAMPLE_COLUMNS", "examples_from_long", "read_examples"]
+__all__ = ["EXAMPLE_COLUMNS", "LabelSpace", "check_examples", "examples_from_long", "label_matrix", "label_space",
+           "read_examples", "used_examples"]
 
-EXAMPLE_COLUMNS: tuple[str, ...] = ("doc_id", "text", "codes", "negative_codes")
+#: Columns of :func:`read_examples`.
+EXAMPLE_COLUMNS: tuple[str, ...] = ("doc_id", "row", "text", "codes", "negative_codes", "status", "reason")
+_USED = ("ok", "truncated")
 
 
-def _blank(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
+def _cell(v: Any) -> str:
+    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
 
 
 def read_examples(
@@ -41,64 +55,125 @@ def read_examples(
 ) -> pd.DataFrame:
     """Read coded example comments into the examples table that :meth:`ThemeMapper.fit` takes.
 
+    The file is read as :func:`~themeassist.corpus.load_corpus` reads a corpus (any common
+    encoding and delimiter, ``N/A`` kept as text), and every row is kept with the corpus
+    ``status`` and ``reason`` of its text: rows whose text is empty, missing, a number or a
+    non-answer are kept but not used for fitting, and one warning says which.
+
     Parameters
     ----------
     source : path or DataFrame
         A CSV/XLSX/parquet file or a table with one coded comment per row.
     text_col, codes_col : str
-        The comment text and its codes (theme names, ids or paths at any level joined by ``sep``).
+        The comment text and its codes (ids, paths or names at any level joined by ``sep``).
+        A ``negative_codes`` column, when present, is read too.
     id_col : str, optional
         Row ids; the row number (``"ex1"``, ``"ex2"``, ...) when absent.
     codebook : Codebook, optional
-        When given, every code is checked now (unknown codes raise, naming the row).
+        When given, every code is checked now (codes that name no theme or several raise one
+        error naming each row).
     sep : str, default "|"
 
     Returns
     -------
     DataFrame
-        Columns ``doc_id, text, codes, negative_codes`` (codes joined by ``"|"``); rows without
-        text are dropped.
+        Columns :data:`EXAMPLE_COLUMNS`: ``doc_id`` (str), ``row`` (0-based input row), ``text``,
+        ``codes`` and ``negative_codes`` (joined by ``"|"``), ``status`` and ``reason`` (as in
+        :func:`~themeassist.corpus.load_corpus`). ``attrs["n_used"]``: rows that fitting uses.
 
     Examples
     --------
-    >>> df = pd.DataFrame({"comment": ["Lovely food"], "theme": ["Food"]})
-    >>> read_examples(df, text_col="comment", codes_col="theme")[["text", "codes"]].values.tolist()
-    [['Lovely food', 'Food']]
+    >>> df = pd.DataFrame({"comment": ["Lovely food", "N/A"], "theme": ["Food", "Food"]})
+    >>> ex = read_examples(df, text_col="comment", codes_col="theme")  # warns: row 2 is not used
+    >>> ex[["text", "codes", "status"]].values.tolist()
+    [['Lovely food', 'Food', 'ok'], ['N/A', 'Food', 'non_answer']]
     """
-    if isinstance(source, pd.DataFrame):
-        df = source
-    else:
-        from themeassist.corpus import read_comments
+    from themeassist.corpus import load_corpus
 
-        df = read_comments(source)  # the corpus reader: any encoding/delimiter, .txt, broken quotes refused
     where = "read_examples" if isinstance(source, pd.DataFrame) else f"read_examples({str(source)!r})"
-    for param, col in (("text_col", text_col), ("codes_col", codes_col), ("id_col", id_col)):
-        if col is not None and col not in df.columns:
-            raise CorpusError(f"{where}: column {col!r} not found (columns: "
-                              f"{', '.join(map(repr, map(str, df.columns)))}). Pass {param}=<the right column>.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # re-emitted below, naming read_examples
+        try:
+            corpus = load_corpus(source, text_col=text_col, id_col=id_col)
+        except CorpusError as exc:
+            raise CorpusError(str(exc).replace("load_corpus", where, 1)) from exc
+    for note in corpus.attrs.get("warnings", []):  # notes about the file (encoding, lines) still count
+        if "is kept as" not in note:
+            warnings.warn(note.replace("load_corpus", where, 1), UserWarning, stacklevel=2)
+    for param, col in (("codes_col", codes_col),):
+        if col not in corpus.columns:
+            cols = [c for c in corpus.columns if c not in ("row", "period", "status", "reason", "date")]
+            raise CorpusError(f"{where}: column {col!r} not found (columns: {', '.join(map(repr, map(str, cols)))})."
+                              f" Pass {param}=<the right column>.")
     out = pd.DataFrame({
-        "doc_id": (df[id_col].astype(str) if id_col else [f"ex{i + 1}" for i in range(len(df))]),
-        "text": df[text_col].map(lambda v: "" if _blank(v) else str(v)),
-        "codes": df[codes_col].map(lambda v: "" if _blank(v) else str(v)),
-        "negative_codes": (df["negative_codes"].map(lambda v: "" if _blank(v) else str(v))
-                           if "negative_codes" in df.columns else ""),
+        "doc_id": corpus["doc_id"] if id_col else [f"ex{i + 1}" for i in range(len(corpus))],
+        "row": corpus["row"], "text": corpus["text"],
+        "codes": [_cell(v) for v in corpus[codes_col]],
+        "negative_codes": ([_cell(v) for v in corpus["negative_codes"]] if "negative_codes" in corpus.columns
+                           and codes_col != "negative_codes" else ""),
+        "status": corpus["status"], "reason": corpus["reason"],
     })
     if sep != "|":
         for c in ("codes", "negative_codes"):
             out[c] = out[c].map(lambda s: "|".join(p.strip() for p in s.split(sep) if p.strip()))
     if codebook is not None:
-        for i, (codes, neg) in enumerate(zip(out["codes"], out["negative_codes"])):
-            try:
-                codebook.resolve_codes(codes)
-                codebook.resolve_codes(neg)
-            except CodebookError as exc:
-                raise CodebookError(f"{where}: row {i + 1} (column {codes_col!r}): {exc}") from exc
-    return out[out["text"].str.strip() != ""].reset_index(drop=True)
+        check_examples(out, codebook, where=where, codes_col=codes_col)
+    unused = out[~out["status"].isin(_USED)]
+    if len(unused):
+        listed = "; ".join(f"row {i + 1} ({s}: {r})" for i, s, r in
+                           zip(unused.index[:5], unused["status"], unused["reason"]))
+        more = f"; and {len(unused) - 5} more" if len(unused) > 5 else ""
+        warnings.warn(f"{where}: {len(unused)} of {len(out)} rows are kept but not used for fitting: {listed}{more}.",
+                      UserWarning, stacklevel=2)
+    out.attrs["n_used"] = int(len(out) - len(unused))
+    return out
+
+
+def check_examples(examples: pd.DataFrame, codebook: Codebook, *, where: str = "examples",
+                   codes_col: str = "codes", quiet: bool = False) -> None:
+    """Raise one :class:`CodebookError` naming every row whose ``codes`` or ``negative_codes`` name
+    no theme of ``codebook`` or several (``codes_col``: the name the file gave the codes column;
+    ``quiet``: no warning for codes read as a same-named sub-theme, as :func:`read_codes`).
+
+    Examples
+    --------
+    >>> cb = Codebook.from_dict({"Care": ["Food"]})
+    >>> check_examples(pd.DataFrame({"text": ["a"], "codes": ["Food"]}), cb)  # nothing wrong: no error
+    """
+    ids = examples["doc_id"] if "doc_id" in examples.columns else [f"ex{i + 1}" for i in range(len(examples))]
+    names = [f"{where}: row {i + 1} (doc_id {d!r})" for i, d in enumerate(ids)]
+    problems = []
+    for col, name in (("codes", codes_col), ("negative_codes", "negative_codes")):
+        if col not in examples.columns:
+            continue
+        try:
+            read_codes(examples[col], codebook, column=name, row_names=names, quiet=quiet)
+        except CodebookError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise CodebookError(" | ".join(problems))
+
+
+def used_examples(examples: pd.DataFrame) -> pd.DataFrame:
+    """The rows fitting learns from: status ``ok``/``truncated`` (or no status column), text not blank.
+
+    Examples
+    --------
+    >>> ex = pd.DataFrame({"text": ["Cold food", "", "N/A"], "codes": ["Food"] * 3,
+    ...                    "status": ["ok", "empty", "non_answer"]})
+    >>> used_examples(ex)["text"].tolist()
+    ['Cold food']
+    """
+    keep = examples["text"].map(lambda t: bool(_cell(t)))
+    if "status" in examples.columns:
+        st = examples["status"]
+        keep &= st.isna() | st.astype(str).isin(_USED)
+    return examples[keep.to_numpy()].reset_index(drop=True)
 
 
 def examples_from_long(long: pd.DataFrame, texts: pd.DataFrame) -> pd.DataFrame:
     """Examples table from a long code table (``doc_id, theme_id``, one row per code) and a table
-    with ``doc_id, text`` (e.g. a corpus).
+    with ``doc_id, text`` (e.g. a corpus; its ``status`` and ``reason`` are kept when present).
 
     Examples
     --------
@@ -114,47 +189,138 @@ def examples_from_long(long: pd.DataFrame, texts: pd.DataFrame) -> pd.DataFrame:
         lambda s: "|".join(dict.fromkeys(map(str, s))))
     t = texts.astype({"doc_id": str})
     t = t[t["doc_id"].isin(codes.index)]
-    return pd.DataFrame({"doc_id": t["doc_id"].values, "text": t["text"].astype(str).values,
-                         "codes": codes.reindex(t["doc_id"]).values, "negative_codes": ""})
+    out = pd.DataFrame({"doc_id": t["doc_id"].values, "text": t["text"].astype(str).values,
+                        "codes": codes.reindex(t["doc_id"]).values, "negative_codes": ""})
+    for c in ("status", "reason"):
+        if c in t.columns:
+            out[c] = t[c].values
+    return out
 
 
-def _label_matrix(examples: pd.DataFrame, codebook: Any, leaf_ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Leaf labels ``Y`` and known-mask ``M`` from the examples' codes and negative codes."""
-    col = {t: j for j, t in enumerate(leaf_ids)}
-    leaves_under = {t.theme_id: [d.theme_id for d in codebook.descendants(t.theme_id) if d.is_leaf]
-                    for t in codebook.themes if not t.is_leaf}
-    n, L = len(examples), len(leaf_ids)
-    Y = np.zeros((n, L), dtype=np.int8)
-    M = np.ones((n, L), dtype=np.float64)
-    negs = examples["negative_codes"] if "negative_codes" in examples.columns else [""] * n
-    for i, (codes, neg) in enumerate(zip(examples["codes"], negs)):
-        try:
-            pos_ids = codebook.resolve_codes(codes)
-            neg_ids = codebook.resolve_codes(neg)
-        except CodebookError as exc:
-            raise CodebookError(f"ThemeMapper.fit: examples row {i + 1} (doc_id "
-                                f"{examples['doc_id'].iloc[i] if 'doc_id' in examples else i + 1!r}): {exc}") from exc
+@dataclass(frozen=True)
+class LabelSpace:
+    """The columns a mapper scores: the codebook's leaves and the implicit "(itself)" leaves.
+
+    Attributes
+    ----------
+    theme_ids : tuple of str
+        Per column, the theme id written for it: a leaf's id, or an implicit leaf's parent id.
+    names : tuple of str
+        Per column, what readable tables show: the shortest of name, path and id that reads
+        back as that theme (:meth:`Codebook.code_for`).
+    themes : tuple of Theme
+        Per column, the theme whose text describes it (the parent, for an implicit leaf).
+    implicit : tuple of bool
+        Which columns are implicit "(itself)" leaves.
+    rollup : tuple of tuple of str
+        Per column, the ids of the themes it rolls up into, top down (an implicit leaf: its
+        parent's ancestors, then the parent).
+    """
+
+    theme_ids: tuple[str, ...]
+    names: tuple[str, ...]
+    themes: tuple[Theme, ...]
+    implicit: tuple[bool, ...]
+    rollup: tuple[tuple[str, ...], ...]
+
+
+def _coded_ids(examples: pd.DataFrame | None, codebook: Codebook, col: str, quiet: bool = False) -> list[list[str]]:
+    if examples is None or col not in examples.columns or not len(examples):
+        return []
+    ids = examples["doc_id"].astype(str) if "doc_id" in examples.columns else pd.Series(range(1, len(examples) + 1))
+    names = [f"ThemeMapper.fit: examples row {i + 1} (doc_id {d!r})" for i, d in enumerate(ids)]
+    return read_codes(examples[col], codebook, column=col, row_names=names, quiet=quiet)
+
+
+def _alone(ids: list[str], ancestors: dict[str, set[str]]) -> list[str]:
+    """The codes of one row that are not implied by a more specific code of the same row."""
+    return [t for t in ids if not any(t in ancestors[o] for o in ids if o != t)]
+
+
+def label_space(codebook: Codebook, examples: pd.DataFrame | None = None) -> LabelSpace:
+    """The label space for ``codebook`` and (optionally) its coded examples.
+
+    Examples
+    --------
+    >>> cb = Codebook.from_dict({"add": ["words", "sentence"], "remove": None})
+    >>> ex = pd.DataFrame({"text": ["more please", "add a word"], "codes": ["add", "add > words"]})
+    >>> space = label_space(cb, ex)
+    >>> list(zip(space.theme_ids, space.implicit))
+    [('add', True), ('add.words', False), ('add.sentence', False), ('remove', False)]
+    >>> space.rollup[0], space.rollup[1]
+    (('add',), ('add',))
+    """
+    ancestors = {t.theme_id: {a.theme_id for a in codebook.ancestors(t.theme_id)} for t in codebook.themes}
+    alone = set()
+    for ids in _coded_ids(examples, codebook, "codes"):
+        for t in _alone(ids, ancestors):
+            target = codebook.itself(t)
+            if not target.is_leaf:
+                alone.add(target.theme_id)
+    cols = [t for t in codebook.themes if t.is_leaf or t.theme_id in alone]
+    rollup = tuple(tuple(a.theme_id for a in codebook.ancestors(t.theme_id)) + (() if t.is_leaf else (t.theme_id,))
+                   for t in cols)
+    return LabelSpace(tuple(t.theme_id for t in cols), tuple(codebook.code_for(t.theme_id) for t in cols),
+                      tuple(cols), tuple(not t.is_leaf for t in cols), rollup)
+
+
+def label_matrix(examples: pd.DataFrame, codebook: Codebook, space: LabelSpace) -> tuple[np.ndarray, np.ndarray]:
+    """Labels ``Y`` (0/1) and known-mask ``M`` (1 = known) per example and column of ``space``.
+
+    A code names its column (a parent coded on its own: its "(itself)" leaf; a parent coded with
+    one of its sub-themes adds nothing); every other column is a known negative. A parent coded
+    on its own without a column of its own (not in ``space``) leaves its leaves unknown.
+    ``negative_codes`` mark their columns known negatives (a parent: its "(itself)" leaf when it
+    has one, else every leaf under it); a row with only negative codes knows only those.
+
+    Examples
+    --------
+    >>> cb = Codebook.from_dict({"add": ["words", "sentence"], "remove": None})
+    >>> ex = pd.DataFrame({"text": ["a", "b", "c"], "codes": ["add", "add|add > words", ""],
+    ...                    "negative_codes": ["", "", "remove"]})
+    >>> Y, M = label_matrix(ex, cb, label_space(cb, ex))
+    >>> Y.tolist(), M.tolist()
+    ([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 0]], [[1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 1.0]])
+    """
+    col = {t: j for j, t in enumerate(space.theme_ids)}
+    under: dict[str, list[int]] = {}
+    for j, (tid, up) in enumerate(zip(space.theme_ids, space.rollup)):
+        for a in dict.fromkeys((*up, tid)):
+            under.setdefault(a, []).append(j)
+    ancestors = {t.theme_id: {a.theme_id for a in codebook.ancestors(t.theme_id)} for t in codebook.themes}
+    n = len(examples)
+    Y = np.zeros((n, len(col)), dtype=np.int8)
+    M = np.ones((n, len(col)), dtype=np.float64)
+    # quiet: label_space (built from the same examples) has warned about codes read as (itself) themes
+    pos_all = _coded_ids(examples, codebook, "codes", quiet=True) or [[] for _ in range(n)]
+    neg_all = _coded_ids(examples, codebook, "negative_codes", quiet=True) or [[] for _ in range(n)]
+    for i, (pos, neg) in enumerate(zip(pos_all, neg_all)):
         unknown: set[int] = set()
-        for tid in pos_ids:
-            if tid in col:
-                Y[i, col[tid]] = 1
-            else:  # a parent-level code: one of its leaves applies, which one is unknown
-                unknown |= {col[c] for c in leaves_under.get(tid, [])}
+        for t in _alone(pos, ancestors):
+            target = codebook.itself(t).theme_id
+            if target in col:
+                Y[i, col[target]] = 1
+            else:  # a parent without a column of its own: one of its leaves applies, which one is unknown
+                unknown.update(under.get(target, []))
         for j in unknown:
             if not Y[i, j]:
                 M[i, j] = 0.0
-        if not pos_ids and neg_ids:
-            # a bare rejection: only the rejected themes are known (not applying)
+        if not pos and neg:  # a bare rejection: only the rejected themes are known (not applying)
             M[i, :] = 0.0
-        for tid in neg_ids:
-            for j in ([col[tid]] if tid in col else [col[c] for c in leaves_under.get(tid, [])]):
+        for t in neg:
+            target = codebook.itself(t).theme_id
+            for j in [col[target]] if target in col else under.get(target, []):
                 if not Y[i, j]:
                     M[i, j] = 1.0
     return Y, M
 
 
 def example_weights(examples: pd.DataFrame) -> np.ndarray:
-    """The ``weight`` column of an examples table as floats (1 where absent or blank).
+    """The optional ``weight`` column of an examples table as floats (1 where absent or blank).
+
+    A row's weight is how much it counts in every scorer, the calibration and the tuning of the
+    decision rule (a weight of 2 counts as the row twice); e.g. give a coder's recent decisions
+    more weight than old examples. Rows from :func:`themeassist.mapping.read_decisions` count 1.
 
     Raises
     ------
@@ -166,37 +332,50 @@ def example_weights(examples: pd.DataFrame) -> np.ndarray:
     >>> example_weights(pd.DataFrame({"text": ["a", "b"], "codes": ["x", "y"], "weight": [2, None]})).tolist()
     [2.0, 1.0]
     """
-    if "weight" not in examples.columns:
-        return np.ones(len(examples))
     out = np.ones(len(examples))
+    if "weight" not in examples.columns:
+        return out
     for i, v in enumerate(examples["weight"]):
-        if _blank(v) or v is pd.NA:
+        if not _cell(v):
             continue
         try:
             f = float(v)
         except (TypeError, ValueError):
             f = float("nan")
-        if not (math.isfinite(f) and f > 0):
+        if not (np.isfinite(f) and f > 0):
             raise CorpusError(f"ThemeMapper.fit: examples row {i + 1}, column 'weight': {v!r} is not a positive "
                               "number; give a weight > 0 (1 = an ordinary example) or leave it blank.")
         out[i] = f
     return out
 
 
-def labelled_examples(examples: pd.DataFrame | None, codebook: Codebook,
-                      leaf_ids: list[str]) -> tuple[pd.DataFrame | None, np.ndarray, np.ndarray, np.ndarray]:
-    """The examples table checked (``doc_id`` added when absent), its labels ``Y``, known-mask
-    ``M`` (n, n_leaves) and row weights; ``None`` and empty arrays without examples."""
-    L = len(leaf_ids)
-    if examples is None or not len(examples):
-        return None, np.zeros((0, L), np.int8), np.zeros((0, L)), np.zeros(0)
-    miss = [c for c in ("text", "codes") if c not in examples.columns]
-    if miss:
-        raise CorpusError(f"ThemeMapper.fit: examples lack columns {miss} (columns: "
-                          f"{list(map(str, examples.columns))}); use read_examples(..., text_col=, codes_col=).")
-    ex = examples.reset_index(drop=True).copy()
-    if "doc_id" not in ex.columns:
-        ex["doc_id"] = [f"ex{i + 1}" for i in range(len(ex))]
-    ex["doc_id"] = ex["doc_id"].astype(str)
-    Y, M = _label_matrix(ex, codebook, leaf_ids)
-    return ex, Y, M, example_weights(ex)
+def labelled_examples(examples: pd.DataFrame | None, codebook: Codebook) -> tuple[
+        pd.DataFrame | None, LabelSpace, np.ndarray, np.ndarray, np.ndarray]:
+    """What :meth:`ThemeMapper.fit` learns from: the used examples (:func:`used_examples`, with
+    ``doc_id`` added when absent; ``None`` without any), the label space, labels ``Y``, known-mask
+    ``M`` (n, n_columns) and row weights (:func:`example_weights`).
+
+    Examples
+    --------
+    >>> cb = Codebook.from_dict({"Care": ["Food", "Staff"]})
+    >>> ex, space, Y, M, w = labelled_examples(pd.DataFrame({"text": ["Cold food"], "codes": ["Food"]}), cb)
+    >>> Y.tolist(), w.tolist(), ex["doc_id"].tolist()
+    ([[1, 0]], [1.0], ['ex1'])
+    """
+    ex = None
+    if examples is not None and len(examples):
+        miss = [c for c in ("text", "codes") if c not in examples.columns]
+        if miss:
+            raise CorpusError(f"ThemeMapper.fit: examples lack columns {miss} (columns: "
+                              f"{list(map(str, examples.columns))}); use read_examples(..., text_col=, codes_col=).")
+        ex = used_examples(examples)
+        if "doc_id" not in ex.columns:
+            ex["doc_id"] = [f"ex{i + 1}" for i in range(len(ex))]
+        ex["doc_id"] = ex["doc_id"].astype(str)
+        ex = ex if len(ex) else None
+    space = label_space(codebook, ex)
+    L = len(space.theme_ids)
+    if ex is None:
+        return None, space, np.zeros((0, L), np.int8), np.zeros((0, L)), np.zeros(0)
+    Y, M = label_matrix(ex, codebook, space)
+    return ex, space, Y, M, example_weights(ex)

@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from themeassist._numeric import rowwise_dot
 from themeassist.embed import unit_rows as normalise_rows
 from themeassist.mapping.lexical import lexical_scores, term_matrix
 
@@ -204,7 +205,7 @@ def scores(X: np.ndarray, Lx: np.ndarray, stats: dict[str, np.ndarray]) -> tuple
     """
     from scipy.special import expit
 
-    S = X @ stats["protos"].T
+    S = rowwise_dot(X, stats["protos"].T)  # each row's numbers independent of the rows scored with it
     T, rank = evidence(S, Lx, stats)
     P = expit(SCALE * (T - stats.get("tau", CENTRE)))
     if len(T):  # "none of these" unless the best-ranked leaf's z-score reaches NONE_Z
@@ -255,8 +256,8 @@ class ZeroShotSeam:
         >>> sorted(stats)                                                # doctest: +SKIP
         ['idf', 'mu', 'protos', 'sd', 'tau']
         """
-        return self.zero_shot_stats_from(lambda P: X @ P.T, lambda rows: X[rows], self.codebook_words(texts),
-                                         n=X.shape[0])
+        return self.zero_shot_stats_from(lambda P: rowwise_dot(X, P.T), lambda rows: X[rows],
+                                         self.codebook_words(texts), n=X.shape[0])
 
     def codebook_words(self, texts: Sequence[str] | None) -> Any:
         """Which of the codebook's words each text contains: a sparse 0/1 matrix (n, n_words), or
