@@ -234,7 +234,8 @@ def test_decisions_read_back_move_the_scores() -> None:
                          "suggested": ["Food"] * 8, "decision": ["reject"] * 4 + ["recode"] * 4,
                          "final_codes": [""] * 4 + ["Staff"] * 4})
     dec = read_decisions(sugg, codebook=cb)
-    assert dec["negative_codes"].tolist() == ["Food"] * 8 and dec["codes"].tolist() == [""] * 4 + ["Staff"] * 4
+    assert dec["negative_codes"].tolist() == ["care.food"] * 8  # theme ids
+    assert dec["codes"].tolist() == [""] * 4 + ["care.staff"] * 4
     m = ThemeMapper(lexical=False).fit(cb, pd.concat([ex, dec], ignore_index=True), embeddings=centres,
                                        example_embeddings=np.vstack([X, between]))
     p1 = m.predict_proba(between)
