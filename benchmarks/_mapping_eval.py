@@ -49,7 +49,7 @@ def reliability_plot(curves: dict[str, dict[str, Any]], path: Path) -> None:
     ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="perfect")
     for label, r in curves.items():
         ax.plot(r["mean_score"], r["share_right"], marker="o", ms=3, label=f"{label} (ECE {r['ece']:.3f})")
-    ax.set_xlabel("mean score in bin (each comment's 5 best themes, 15 equal-mass bins)")
+    ax.set_xlabel("mean score per bin (5 best themes per comment, 15 equal-mass bins)")
     ax.set_ylabel("share of those themes the coder gave")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)

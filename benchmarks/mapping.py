@@ -258,7 +258,7 @@ def themeassist_runs(task: Task, ks: list[int], draws: int, make: Any) -> tuple[
             runs.append(r)
             rels.append(rel)
         res[f"themeassist k={k}"] = {**mean_runs(runs), "seconds_per_draw": round((time.time() - t0) / draws, 1)}
-        curves[f"k={k}"] = rels[0]
+        curves[f"k={k} (draw 1)"] = rels[0]
     t0 = time.time()
     sup = make(random_state=0).fit(task.cb, task.examples(task.train), example_embeddings=task.E[task.train])
     fit_s = time.time() - t0
