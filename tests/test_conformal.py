@@ -100,14 +100,14 @@ def test_auto_accept_precision_on_fresh_comments() -> None:
     def draw(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng(seed)
         P = rng.random((n, 4))
-        Y = (rng.random((n, 4)) < P ** 2).astype(int)  # P(true | score s) = s^2: 0.95 needs s >= 0.975
+        Y = (rng.random((n, 4)) < P ** 2).astype(int)  # P(true | score s) = s^2
         return P, Y
 
     P, Y = draw(4000, 0)
     acc = AutoAccept(target_precision=0.9, confidence_level=0.9).fit(P, Y)
-    # precision of pairs scored >= t is (1 - t^3) / (1.5 (1 - t^2)): 0.9 from t = 0.83 on; the
-    # test at confidence 0.9 needs a margin, so the threshold lies a little above
-    assert acc.controlled_ and 0.83 <= acc.threshold_ <= 0.93
+    # precision of pairs scored >= t is (1 + t + t^2) / 3: 0.9 from t = 0.896 on; the test at
+    # confidence 0.9 needs a margin, so the threshold is the next one tried or the one after
+    assert acc.controlled_ and acc.threshold_ in (0.9, 0.95, 0.975)
     assert acc.held_out_precision_ >= 0.9
     Pt, Yt = draw(4000, 1)
     hit = acc.predict(Pt)

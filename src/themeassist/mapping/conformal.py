@@ -22,9 +22,9 @@ held-out examples being like the scores of new comments.
     Marks suggested themes whose score reaches a threshold at which the **precision** of
     (comment, theme) suggestions on held-out examples is at least ``P`` (default 0.95), with
     confidence ``confidence_level`` (default 0.9): Learn-then-Test (Angelopoulos et al. 2021;
-    ``mapie``'s :class:`~mapie.risk_control.BinaryClassificationController`, fixed-sequence
-    testing from the highest threshold down), so "safe to accept" is a tested claim, not a
-    score read at face value. No threshold passes the test with too few held-out examples:
+    ``mapie``'s :class:`~mapie.risk_control.BinaryClassificationController`, Hoeffding-Bentkus
+    p-values with a Bonferroni-Holm correction over the 16 thresholds tried, the lowest that
+    passes), so "safe to accept" is a tested claim, not a score read at face value. No threshold passes the test with too few held-out examples:
     then nothing is marked. Precision is per suggestion (one comment can hold several); the
     suggestions of one comment are not independent, which the test does not model.
 
@@ -58,8 +58,10 @@ __all__ = ["AutoAccept", "HeldOut", "RecallSets", "held_out_scores"]
 #: Thresholds tried (a set holds the themes scored above the threshold): fine at low scores,
 #: where high-recall thresholds fall.
 _RECALL_GRID = np.unique(np.round(np.concatenate([np.arange(0.0, 0.1, 0.0025), np.arange(0.1, 1.0, 0.01)]), 4))
-#: Thresholds tested for precision, from the highest down (fixed-sequence testing).
-_PRECISION_GRID = np.round(np.arange(0.99, 0.295, -0.01), 2)
+#: Thresholds tested for precision (Bonferroni-Holm over all of them: few, so that each test keeps
+#: its power; fixed-sequence testing from the top would stop at the first threshold with few
+#: suggestions above it).
+_PRECISION_GRID = np.array([0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.975, 0.99])
 
 
 @dataclass(frozen=True)
@@ -360,7 +362,7 @@ class AutoAccept(BaseEstimator):
         ctl = BinaryClassificationController(
             predict_function=lambda s: np.stack([1 - s, s], axis=1), risk="precision",
             target_level=float(self.target_precision), confidence_level=float(self.confidence_level),
-            list_predict_params=_PRECISION_GRID, fwer_method="fixed_sequence")
+            list_predict_params=_PRECISION_GRID, fwer_method="bonferroni_holm")
         if low.sum() >= 1:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -402,7 +404,8 @@ class AutoAccept(BaseEstimator):
             return (f"auto-accept: no score threshold shows a precision of {self.target_precision:g} "
                     f"(confidence {self.confidence_level:g}) on {self.n_held_out_} held-out pairs; nothing marked")
         out = (f"auto-accept: suggestions scored >= {self.threshold_:.2f} (held-out precision "
-               f"{self.held_out_precision_:.3f} >= {self.target_precision:g} with confidence {self.confidence_level:g}; "
+               f"{self.held_out_precision_:.3f} >= {self.target_precision:g} with confidence "
+               f"{self.confidence_level:g}; "
                f"{self.held_out_share_:.0%} of the held-out codes)")
         if table is not None and "auto_accept_ids" in table.columns:
             n_s = sum(len([t for t in str(s).split("|") if t]) for s in table["suggested_ids"])

@@ -139,10 +139,17 @@ def review_queue(
     DataFrame
         One row per comment, in input order: ``review_rank`` (1 = review first),
         ``selection_probability``, ``review_sample`` (bool) and ``informativeness``.
+
+    Examples
+    --------
+    >>> q = review_queue(np.array([[0.5, 0.4], [0.01, 0.0], [0.2, 0.9]]), [3, 30], review_size=1)
+    >>> q["selection_probability"].round(3).tolist()
+    [0.61, 0.067, 0.323]
     """
     check_param("review_size", review_size, types=int, owner="review_queue")
     if review_size < 1:
-        raise ValueError(f"The 'review_size' parameter of review_queue must be an int >= 1. Got {review_size!r} instead.")
+        raise ValueError(f"The 'review_size' parameter of review_queue must be an int >= 1. "
+                         f"Got {review_size!r} instead.")
     check_param("explore", explore, between=(1e-9, 1.0), owner="review_queue")
     w = informativeness(scores, examples_per_leaf)
     pi = selection_probabilities(w, review_size, explore=explore)
