@@ -4,9 +4,10 @@ Checking a comment teaches the mapper most where it is unsure (scores near neith
 themes it has few examples of. :func:`review_queue` gives every scored comment an
 *informativeness*
 
-    ``w_i = sum_j p_ij (1 - p_ij) / sqrt(1 + n_j)``
+    ``w_i = sum_j p_ij (1 - p_ij) / (1 + n_j) ** rarity``
 
-(``p_ij`` the comment's score for leaf ``j``, ``n_j`` the leaf's coded examples), and draws the
+(``p_ij`` the comment's score for leaf ``j``, ``n_j`` the leaf's coded examples, ``rarity`` 0.5 by
+default: a theme with 3 examples counts twice as much as one with 15), and draws the
 review sample at random with probabilities that lean towards informative comments:
 
 * selection probabilities ``pi_i = min(1, c * q_i)``, ``q_i = (1 - explore) * w_i / sum(w) +
@@ -58,8 +59,8 @@ __all__ = ["REVIEW_COLUMNS", "add_review_order", "informativeness", "review_queu
 REVIEW_COLUMNS: tuple[str, ...] = ("review_rank", "selection_probability", "review_sample")
 
 
-def informativeness(scores: np.ndarray, examples_per_leaf: Any) -> np.ndarray:
-    """Per comment, how much checking it would teach: ``sum_j p (1 - p) / sqrt(1 + n_j)``.
+def informativeness(scores: np.ndarray, examples_per_leaf: Any, *, rarity: float = 0.5) -> np.ndarray:
+    """Per comment, how much checking it would teach: ``sum_j p (1 - p) / (1 + n_j) ** rarity``.
 
     Parameters
     ----------
@@ -67,6 +68,8 @@ def informativeness(scores: np.ndarray, examples_per_leaf: Any) -> np.ndarray:
         Scores in [0, 1] (:meth:`ThemeMapper.predict_proba`).
     examples_per_leaf : array of shape (n_leaves,)
         Coded examples per leaf (:attr:`ThemeMapper.examples_per_leaf_`).
+    rarity : float >= 0, default 0.5
+        How much more a theme with few examples counts (0: all themes alike).
 
     Returns
     -------
@@ -82,7 +85,7 @@ def informativeness(scores: np.ndarray, examples_per_leaf: Any) -> np.ndarray:
     if n.shape[0] != P.shape[1]:
         raise ValueError(f"informativeness: examples_per_leaf has {n.shape[0]} values for {P.shape[1]} themes; "
                          "pass one count per leaf, in leaf_ids_ order.")
-    return (P * (1.0 - P)) @ (1.0 / np.sqrt(1.0 + np.maximum(n, 0.0)))
+    return (P * (1.0 - P)) @ (1.0 + np.maximum(n, 0.0)) ** -float(rarity)
 
 
 def selection_probabilities(weights: Any, review_size: int, *, explore: float = 0.2) -> np.ndarray:
@@ -120,6 +123,7 @@ def review_queue(
     *,
     review_size: int = 50,
     explore: float = 0.2,
+    rarity: float = 0.5,
     random_state: int | None = 0,
 ) -> pd.DataFrame:
     """The review order and selection probabilities of scored comments (see the module docstring).
@@ -132,6 +136,8 @@ def review_queue(
         Expected size of the review sample (the sum of the selection probabilities).
     explore : float in (0, 1], default 0.2
         Share of the probability spread evenly over all comments (the rest follows informativeness).
+    rarity : float >= 0, default 0.5
+        See :func:`informativeness`.
     random_state : int, default 0
 
     Returns
@@ -151,7 +157,8 @@ def review_queue(
         raise ValueError(f"The 'review_size' parameter of review_queue must be an int >= 1. "
                          f"Got {review_size!r} instead.")
     check_param("explore", explore, between=(1e-9, 1.0), owner="review_queue")
-    w = informativeness(scores, examples_per_leaf)
+    check_param("rarity", rarity, between=(0.0, 10.0), owner="review_queue")
+    w = informativeness(scores, examples_per_leaf, rarity=rarity)
     pi = selection_probabilities(w, review_size, explore=explore)
     u = np.random.default_rng(random_state).random(len(w))
     key = u / np.maximum(pi, 1e-300)
@@ -167,6 +174,7 @@ def add_review_order(
     *,
     review_size: int = 50,
     explore: float = 0.2,
+    rarity: float = 0.5,
     random_state: int | None = 0,
 ) -> pd.DataFrame:
     """``table`` (a suggestions table of ``mapper``) with ``review_rank``, ``selection_probability``
@@ -183,7 +191,7 @@ def add_review_order(
     if not hasattr(mapper, "leaf_ids_"):
         raise NotFittedError("add_review_order: the mapper is not fitted yet; call fit(codebook, examples) first.")
     rows, P = leaf_scores(table, mapper.theme_index())
-    q = review_queue(P, mapper.examples_per_leaf_, review_size=review_size, explore=explore,
+    q = review_queue(P, mapper.examples_per_leaf_, review_size=review_size, explore=explore, rarity=rarity,
                      random_state=random_state)
     rank = pd.array([pd.NA] * len(table), dtype="Int64")
     rank[rows] = q["review_rank"].to_numpy()
