@@ -58,7 +58,7 @@ def macro_f1(task: Task, mapper: ThemeMapper, rows: np.ndarray) -> float:
 
 
 def run_arm(task: Task, arm: str, pool: np.ndarray, evaluate: np.ndarray, seed: int, rounds: int, batch: int,
-            explore: float, rarity: float) -> dict:
+            explore: float, rarity: float, sharpness: float) -> dict:
     coded = task.draw(5, seed)  # from task.train (the pool)
     rng = np.random.default_rng(1000 + seed)
     curve, n_coded, secs = [], [len(coded)], 0.0
@@ -73,7 +73,7 @@ def run_arm(task: Task, arm: str, pool: np.ndarray, evaluate: np.ndarray, seed: 
         if arm == "queue":
             P = mapper.predict_proba([task.texts[i] for i in rest], embeddings=task.E[rest])
             q = review_queue(P, mapper.examples_per_leaf_, review_size=batch, explore=explore, rarity=rarity,
-                             random_state=100 * seed + r)
+                             sharpness=sharpness, random_state=100 * seed + r)
             pick = rest[np.argsort(q["review_rank"].to_numpy())[:batch]]
         else:
             pick = rng.choice(rest, size=batch, replace=False)
@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=50)
     ap.add_argument("--explore", type=float, default=0.2)
     ap.add_argument("--rarity", type=float, default=0.5)
+    ap.add_argument("--sharpness", type=float, default=4.0)
     ap.add_argument("--arms", default="queue,random", help="comma-separated: queue, random")
     ap.add_argument("--split", choices=["test", "dev"], default="test")
     ap.add_argument("--cache-dir", default=None)
@@ -118,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     runs = []
     for seed in range(args.seeds):
         for arm in args.arms.split(","):
-            res = run_arm(task, arm, pool, evaluate, seed, args.rounds, args.batch, args.explore, args.rarity)
+            res = run_arm(task, arm, pool, evaluate, seed, args.rounds, args.batch, args.explore, args.rarity,
+                          args.sharpness)
             runs.append(res)
             print(f"seed {seed} {arm:6s} macro-F1 by round: {' '.join(f'{v:.3f}' for v in res['macro_f1'])} "
                   f"({res['seconds']:.0f}s)", flush=True)
@@ -143,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"split": args.split, "pool": len(pool), "evaluated": len(evaluate),
                                "seeds": args.seeds, "rounds": args.rounds, "batch": args.batch,
-                               "explore": args.explore, "rarity": args.rarity, "table": table, "runs": runs},
+                               "explore": args.explore, "rarity": args.rarity, "sharpness": args.sharpness,
+                               "table": table, "runs": runs},
                               indent=2))
     print(f"written {out}")
     return 0

@@ -21,8 +21,10 @@ from themeassist.mapping.review import (
 
 def test_informativeness_by_hand() -> None:
     P = np.array([[0.5, 0.5], [0.5, 0.0], [1.0, 0.0], [0.1, 0.9]])
-    # 0.25/sqrt(1) + 0.25/sqrt(4); 0.25; 0; 0.09 + 0.09/2
-    assert informativeness(P, [0, 3]).tolist() == pytest.approx([0.375, 0.25, 0.0, 0.135])
+    # doubt p(1-p) per theme: (.25, .25, 0, .09) of .59 and (.25, 0, 0, .09) of .34; weights 1 and 1/2
+    expected = [.25 / .59 + .25 / .34 / 2, .25 / .59, 0.0, .09 / .59 + .09 / .34 / 2]
+    assert informativeness(P, [0, 3]).tolist() == pytest.approx(expected)
+    assert informativeness(P, [0, 3], rarity=0.0).sum() == pytest.approx(2.0)  # each theme's doubt shared out
     with pytest.raises(ValueError, match="one count per leaf"):
         informativeness(P, [1, 2, 3])
 

@@ -4,10 +4,13 @@ Checking a comment teaches the mapper most where it is unsure (scores near neith
 themes it has few examples of. :func:`review_queue` gives every scored comment an
 *informativeness*
 
-    ``w_i = sum_j p_ij (1 - p_ij) / (1 + n_j) ** rarity``
+    ``w_i = sum_j (u_ij / sum_k u_kj) / (1 + n_j) ** rarity``,  ``u_ij = p_ij (1 - p_ij)``
 
 (``p_ij`` the comment's score for leaf ``j``, ``n_j`` the leaf's coded examples, ``rarity`` 0.5 by
-default: a theme with 3 examples counts twice as much as one with 15), and draws the
+default: a theme with 3 examples counts twice as much as one with 15). Each theme's doubt is
+shared out over the comments scored together (``u_ij / sum_k u_kj``), so that a rare theme, whose
+scores are low everywhere, still sends its most doubtful comments up the queue instead of being
+drowned by the common themes. The review sample is then drawn
 review sample at random with probabilities that lean towards informative comments:
 
 * selection probabilities ``pi_i = min(1, c * q_i)``, ``q_i = (1 - explore) * w_i / sum(w) +
@@ -60,7 +63,8 @@ REVIEW_COLUMNS: tuple[str, ...] = ("review_rank", "selection_probability", "revi
 
 
 def informativeness(scores: np.ndarray, examples_per_leaf: Any, *, rarity: float = 0.5) -> np.ndarray:
-    """Per comment, how much checking it would teach: ``sum_j p (1 - p) / (1 + n_j) ** rarity``.
+    """Per comment, how much checking it would teach: its share of each theme's doubt ``p (1 - p)``
+    over the comments scored together, summed over the themes with weights ``(1 + n_j) ** -rarity``.
 
     Parameters
     ----------
@@ -78,14 +82,17 @@ def informativeness(scores: np.ndarray, examples_per_leaf: Any, *, rarity: float
     Examples
     --------
     >>> informativeness(np.array([[0.5, 0.5], [0.5, 0.0]]), np.array([0, 3])).round(3).tolist()
-    [0.375, 0.25]
+    [1.0, 0.5]
     """
     P = np.clip(np.asarray(scores, dtype=np.float64), 0.0, 1.0)
     n = np.asarray(examples_per_leaf, dtype=np.float64).reshape(-1)
     if n.shape[0] != P.shape[1]:
         raise ValueError(f"informativeness: examples_per_leaf has {n.shape[0]} values for {P.shape[1]} themes; "
                          "pass one count per leaf, in leaf_ids_ order.")
-    return (P * (1.0 - P)) @ (1.0 + np.maximum(n, 0.0)) ** -float(rarity)
+    U = P * (1.0 - P)
+    total = U.sum(0)
+    share = np.divide(U, total, out=np.zeros_like(U), where=total > 0)
+    return share @ (1.0 + np.maximum(n, 0.0)) ** -float(rarity)
 
 
 def selection_probabilities(weights: Any, review_size: int, *, explore: float = 0.2) -> np.ndarray:
@@ -124,6 +131,7 @@ def review_queue(
     review_size: int = 50,
     explore: float = 0.2,
     rarity: float = 0.5,
+    sharpness: float = 4.0,
     random_state: int | None = 0,
 ) -> pd.DataFrame:
     """The review order and selection probabilities of scored comments (see the module docstring).
@@ -138,6 +146,10 @@ def review_queue(
         Share of the probability spread evenly over all comments (the rest follows informativeness).
     rarity : float >= 0, default 0.5
         See :func:`informativeness`.
+    sharpness : float >= 0, default 4
+        Probabilities follow ``informativeness ** sharpness``: summed over some fifty themes,
+        informativeness varies little between comments, and without sharpening the queue would
+        hardly differ from a random draw (0: a random draw).
     random_state : int, default 0
 
     Returns
@@ -158,8 +170,10 @@ def review_queue(
                          f"Got {review_size!r} instead.")
     check_param("explore", explore, between=(1e-9, 1.0), owner="review_queue")
     check_param("rarity", rarity, between=(0.0, 10.0), owner="review_queue")
+    check_param("sharpness", sharpness, between=(0.0, 64.0), owner="review_queue")
     w = informativeness(scores, examples_per_leaf, rarity=rarity)
-    pi = selection_probabilities(w, review_size, explore=explore)
+    top = w.max() if len(w) else 0.0
+    pi = selection_probabilities((w / top) ** sharpness if top > 0 else w, review_size, explore=explore)
     u = np.random.default_rng(random_state).random(len(w))
     key = u / np.maximum(pi, 1e-300)
     rank = np.empty(len(w), dtype=np.int64)
@@ -175,6 +189,7 @@ def add_review_order(
     review_size: int = 50,
     explore: float = 0.2,
     rarity: float = 0.5,
+    sharpness: float = 4.0,
     random_state: int | None = 0,
 ) -> pd.DataFrame:
     """``table`` (a suggestions table of ``mapper``) with ``review_rank``, ``selection_probability``
@@ -192,7 +207,7 @@ def add_review_order(
         raise NotFittedError("add_review_order: the mapper is not fitted yet; call fit(codebook, examples) first.")
     rows, P = leaf_scores(table, mapper.theme_index())
     q = review_queue(P, mapper.examples_per_leaf_, review_size=review_size, explore=explore, rarity=rarity,
-                     random_state=random_state)
+                     sharpness=sharpness, random_state=random_state)
     rank = pd.array([pd.NA] * len(table), dtype="Int64")
     rank[rows] = q["review_rank"].to_numpy()
     pi = np.zeros(len(table))
