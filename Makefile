@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 $(STATIC): $(STAMP)
-	$(BIN)/themeassist models build-static --out models/minilm-static
+	$(BIN)/themeassist models build-static --out models/minilm-static --overwrite
 
 install: $(STAMP) $(STATIC)
 

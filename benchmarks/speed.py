@@ -34,6 +34,9 @@ process's own ``ru_maxrss``. Stages:
   precomputed MiniLM embeddings);
 - ``dask``: :func:`themeassist.batch.dask.suggest_dask` with 1 and 2 local worker processes, checked
   identical to the in-process output;
+- ``startup``: start-up and small-survey rows (``benchmarks/startup.py``: ``import themeassist``,
+  ``--help``, ``discover``/``suggest`` of 150 comments with a warm cache, beside the floor
+  ``python -c "import umap, hdbscan"``), whole processes, interpreter start-up included;
 - quality: the mapping benchmark's protocol (``benchmarks/mapping.py``: seed 42 80/20 split,
   41 subcategories with >= 10 coded comments, macro-F1) with MiniLM, static and hybrid embeddings.
 
@@ -548,6 +551,11 @@ def run_all(args: argparse.Namespace, save: Any) -> list[dict[str, Any]]:
                 shutil.rmtree(cache, ignore_errors=True)
                 add(spawn(args, "e2e", n, m, cache=cache), "end to end (cold cache)")
                 add(spawn(args, "e2e", n, m, cache=cache), "end to end (warm cache)")
+    if "startup" in want:  # start-up and small-survey rows (benchmarks/startup.py)
+        from startup import startup_rows
+
+        print(f"[{time.strftime('%H:%M:%S')}] startup ...", flush=True)
+        add(startup_rows(work / "startup", data_dir))
     if "map" in want:
         add(spawn(args, "map", 0, map_sizes=",".join(map(str, args.sizes))))
     if args.quality and "quality" in want:
@@ -584,7 +592,9 @@ def summary(rows: list[dict[str, Any]]) -> list[str]:
                 return r
         return None
 
-    out = ["Against the targets of issue #8:", ""]
+    from startup import startup_summary
+
+    out = ["Against the targets of issue #8 (and start-up, issue #15):", "", *startup_summary(ok)]
     for kind in ("cold", "warm"):
         for m in ("static", "minilm"):
             r = get(f"end to end ({kind} cache)", SEED_SIZE, m)
@@ -719,7 +729,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="largest corpus embedded with MiniLM (and the references); default 10000")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "out"))
     ap.add_argument("--stage-timeout", type=int, default=3600, help="seconds before a stage is stopped")
-    ap.add_argument("--steps", default="load,embed,references,discover,e2e,map,quality",
+    ap.add_argument("--steps", default="startup,load,embed,references,discover,e2e,map,quality",
                     type=lambda s: [x for x in s.split(",") if x], help="which steps to run (default: all)")
     ap.add_argument("--merge", action="store_true", help="keep the rows of steps not rerun from a previous speed.json")
     ap.add_argument("--report-only", action="store_true", help="rewrite speed.md (and RESULTS.md) from speed.json")

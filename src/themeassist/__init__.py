@@ -9,18 +9,15 @@ researcher's theme hierarchy, and track theme prevalence over time. Each stage w
 >>> len(codebook.leaves())
 18
 
-Heavy stages (discovery, mapping, drift) are imported on first use, so ``import themeassist`` is quick.
+Every name is imported on first use (only the exceptions are loaded up front), so ``import themeassist``
+loads neither pandas nor scikit-learn, torch, BERTopic or UMAP, and ``themeassist --help`` is quick.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from themeassist.codebook import Codebook, Theme, codes_to_long, load_codebook
-from themeassist.corpus import CORPUS_COLUMNS, DEFAULT_NON_ANSWERS, STATUSES, load_corpus, substantive
-from themeassist.datasets import iapt_demo_prevalence, load_iapt_demo
-from themeassist.embed import get_embedder
 from themeassist.exceptions import (
     CacheError,
     CodebookError,
@@ -29,12 +26,36 @@ from themeassist.exceptions import (
     QDAFormatError,
     ThemeassistError,
 )
-from themeassist.io import export_qdc, export_qdpx, import_qdc, import_qdpx, read_table, write_table
+
+if TYPE_CHECKING:  # what type checkers and IDEs see; nothing of it is imported at run time
+    from themeassist.codebook import Codebook, Theme, codes_to_long, load_codebook
+    from themeassist.corpus import CORPUS_COLUMNS, DEFAULT_NON_ANSWERS, STATUSES, load_corpus, substantive
+    from themeassist.datasets import iapt_demo_prevalence, load_iapt_demo
+    from themeassist.embed import get_embedder
+    from themeassist.io import export_qdc, export_qdpx, import_qdc, import_qdpx, read_table, write_table
 
 __version__ = "0.1.0"
 
-# name -> module for the stages imported lazily (they pull in BERTopic, torch, statsmodels)
+# name -> module, imported on first use (the stages pull in pandas, scikit-learn, BERTopic, torch, statsmodels)
 _LAZY: dict[str, str] = {
+    "CORPUS_COLUMNS": "themeassist.corpus",
+    "DEFAULT_NON_ANSWERS": "themeassist.corpus",
+    "STATUSES": "themeassist.corpus",
+    "load_corpus": "themeassist.corpus",
+    "substantive": "themeassist.corpus",
+    "Codebook": "themeassist.codebook",
+    "Theme": "themeassist.codebook",
+    "codes_to_long": "themeassist.codebook",
+    "load_codebook": "themeassist.codebook",
+    "iapt_demo_prevalence": "themeassist.datasets",
+    "load_iapt_demo": "themeassist.datasets",
+    "get_embedder": "themeassist.embed",
+    "export_qdc": "themeassist.io",
+    "export_qdpx": "themeassist.io",
+    "import_qdc": "themeassist.io",
+    "import_qdpx": "themeassist.io",
+    "read_table": "themeassist.io",
+    "write_table": "themeassist.io",
     "CandidateDiscovery": "themeassist.discovery",
     "ThemeMapper": "themeassist.mapping",
     "align_candidates": "themeassist.mapping",

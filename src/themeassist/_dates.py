@@ -189,6 +189,7 @@ def read_periods(
         bad = {i: f"period value {s!r} is not a date" for i, s in bad.items()}
     if numeric:
         _resolve_numeric(numeric, dates, bad, res, column, dayfirst, block_keys, n)
+    _drop_out_of_range(dates, bad, res, vals)
     res.date = pd.Series([dates.get(i, pd.NaT) for i in range(n)], dtype="datetime64[ns]")
     res.freq = freq or auto_freq(res.date)
     for i, ts in dates.items():
@@ -217,6 +218,28 @@ def read_periods(
             f"(rows {_rows(list(bad))}; e.g. {first}); they have no period."
         )
     return res
+
+
+#: Dates a period column may hold (what pandas' nanosecond timestamps can represent).
+_LOW, _HIGH = pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")
+
+
+def _drop_out_of_range(dates: dict[int, pd.Timestamp], bad: dict[int, str], res: PeriodResult,
+                       vals: list[Any]) -> None:  # fmt: skip
+    """Dates before 1677-09-22 or after 2262-04-11 (year 9999, year 0001) get no period, with a reason."""
+    def fits(ts: pd.Timestamp) -> bool:
+        return bool(_LOW <= ts <= _HIGH)
+
+    for i, ts in list(dates.items()):
+        if not fits(ts):
+            del dates[i]
+            bad[i] = (f"period value {str(vals[i]).strip()!r} is outside the dates themeassist can hold "
+                      f"({_LOW.date()} to {_HIGH.date()}); check it")  # fmt: skip
+    for i, (a, b) in list(res.alt.items()):
+        if not (fits(a) and fits(b)):
+            del res.alt[i]
+            dates.pop(i, None)
+            bad[i] = f"period value {str(vals[i]).strip()!r} is outside the dates themeassist can hold; check it"
 
 
 def _resolve_numeric(

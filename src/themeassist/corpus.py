@@ -20,13 +20,16 @@ import warnings
 from pathlib import Path
 from typing import Any, Iterable
 
+import numpy as np
 import pandas as pd
 
+from themeassist._csvread import parse_csv
 from themeassist._dates import FREQS, _rows, read_periods
 from themeassist._validation import check_param
 from themeassist.exceptions import CorpusError
 
-__all__ = ["CORPUS_COLUMNS", "DEFAULT_NON_ANSWERS", "STATUSES", "as_corpus", "load_corpus", "substantive"]
+__all__ = ["CORPUS_COLUMNS", "DEFAULT_NON_ANSWERS", "STATUSES", "as_corpus", "load_corpus", "read_comments",
+           "substantive"]
 
 #: Columns every corpus starts with (input metadata columns follow, under their own names).
 CORPUS_COLUMNS: tuple[str, ...] = ("doc_id", "row", "text", "period", "status", "reason", "date")
@@ -68,8 +71,10 @@ def _norm(text: str) -> str:
     return _EDGE_PUNCT.sub("", " ".join(text.casefold().split()))
 
 
-def _names(cols: Iterable[Any]) -> str:
-    return ", ".join(repr(str(c)) for c in cols)
+def _names(cols: Iterable[Any], limit: int = 20) -> str:
+    cols = list(cols)
+    shown = ", ".join(repr(str(c)) for c in cols[:limit])
+    return shown + (f" and {len(cols) - limit} more" if len(cols) > limit else "")
 
 
 def _looks_like_text(df: pd.DataFrame, exclude: Iterable[Any] = ()) -> list[str]:
@@ -172,40 +177,159 @@ def _read(source: str | os.PathLike[str], *, sheet_name: str | int, encoding: st
           delimiter: str | None, info: dict[str, Any]) -> pd.DataFrame:  # fmt: skip
     path = Path(source)
     name = repr(str(source))
-    if not path.exists():
-        raise CorpusError(f"load_corpus: file {name} not found (looked for {str(path.resolve())!r}).")
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise CorpusError(f"load_corpus: {name} is a symlink to a missing file.") from None
+        raise CorpusError(f"load_corpus: file {name} not found (looked for {str(path.absolute())!r}).") from None
+    except OSError as e:
+        raise CorpusError(f"load_corpus: {name} cannot be opened ({_os_why(e)}).") from e
     if path.is_dir():
         raise CorpusError(f"load_corpus: {name} is a folder; pass a CSV, XLSX or parquet file.")
-    if path.stat().st_size == 0:
+    if not path.is_file():
+        raise CorpusError(f"load_corpus: {name} is not a regular file (a device or FIFO); pass a CSV, XLSX "
+                          "or parquet file.")  # fmt: skip
+    if st.st_size == 0:
         raise CorpusError(f"load_corpus: file {name} is empty (0 bytes).")
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm", ".xls"):
-            return pd.read_excel(path, sheet_name=sheet_name, keep_default_na=False, na_values=[""])
+            return _read_excel(path, sheet_name, name)
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(path)
+        data = path.read_bytes()
+    except CorpusError:
+        raise
+    except OSError as e:
+        raise CorpusError(f"load_corpus: {name} cannot be read ({_os_why(e)}).") from e
     except Exception as e:  # noqa: BLE001 - any reader failure is reported with the file name
         raise CorpusError(f"load_corpus: could not read {name}: {e}") from e
-    text = _decode(path.read_bytes(), encoding, name, info)
+    text = _decode(data, encoding, name, info)
     if not text.strip():
         raise CorpusError(f"load_corpus: file {name} is empty (only whitespace).")
     sep = info["delimiter"] = delimiter or ("\t" if suffix == ".tsv" else _sniff_delimiter(text))
-    try:
-        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""])
-    except (pd.errors.ParserError, csv.Error, ValueError) as e:
-        raise CorpusError(
-            f"load_corpus: could not parse {name} as CSV with delimiter {sep!r}: {e}. Quote fields that "
-            "contain the delimiter, or pass delimiter=."
-        ) from e
+    header, rows, notes = parse_csv(text, sep, name)
+    info["warnings"].extend(notes)
+    return pd.DataFrame(rows, columns=header, dtype=object) if rows else pd.DataFrame(columns=header, dtype=object)
 
 
-def _to_numeric_if_clean(col: pd.Series) -> pd.Series:
-    """A CSV metadata column as numbers when every value is one (and none has a leading zero)."""
-    vals = col.dropna()
-    if vals.empty or vals.str.match(r"^\s*[+-]?0\d").any():
-        return col
-    num = pd.to_numeric(vals, errors="coerce")
-    return pd.to_numeric(col) if num.notna().all() else col
+def read_comments(source: str | os.PathLike[str], *, sheet_name: str | int = 0, encoding: str | None = None,
+                  delimiter: str | None = None) -> pd.DataFrame:  # fmt: skip
+    """Read a table of comments as :func:`load_corpus` reads it, without validating it.
+
+    The same reader for every file of comments (coded examples too): CSV/TSV/TXT in any common
+    encoding and delimiter (mixed UTF-8/cp1252 lines decoded line by line), unbalanced quotes
+    refused naming the line, XLSX by sheet name or number, parquet. CSV cells are strings (empty
+    cells None); every data line is a row. Notes about the file are warned.
+
+    Raises
+    ------
+    CorpusError
+        Missing, unreadable, empty or malformed file (the message names the line).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "ex.txt"
+    >>> _ = p.write_bytes("text;codes\\nCaf\\xe9 food;Food\\n".encode("cp1252"))
+    >>> read_comments(p).values.tolist()
+    [['Café food', 'Food']]
+    """
+    info: dict[str, Any] = {"warnings": [], "encoding": None, "delimiter": None}
+    df = _read(source, sheet_name=sheet_name, encoding=encoding, delimiter=delimiter, info=info)
+    for msg in info["warnings"]:
+        warnings.warn(msg, UserWarning, stacklevel=2)
+    df.attrs.update(encoding=info["encoding"], delimiter=info["delimiter"])
+    return df
+
+
+def _os_why(e: OSError) -> str:
+    import errno
+
+    return {errno.EACCES: "permission denied: check that you may read it", errno.ELOOP: "a symlink loop",
+            errno.EPERM: "operation not permitted"}.get(e.errno or -1, e.strerror or str(e))  # fmt: skip
+
+
+def _read_excel(path: Path, sheet_name: str | int, name: str) -> pd.DataFrame:
+    """One sheet, by name or 0-based number (a digit string is a number unless a sheet has that name);
+    column names always strings (a numeric header 2021 is the column '2021')."""
+    sheets = pd.ExcelFile(path, engine="openpyxl")
+    names = [str(n) for n in sheets.sheet_names]
+    sheet: str | int = sheet_name
+    if isinstance(sheet, str) and sheet not in names:
+        if sheet.strip().isdigit():
+            sheet = int(sheet)
+        else:
+            raise CorpusError(f"load_corpus: {name} has no sheet {sheet_name!r} (sheets: "
+                              f"{', '.join(map(repr, names))}). Pass sheet_name= (CLI --sheet) one of them.")
+    if isinstance(sheet, int) and not 0 <= sheet < len(names):
+        raise CorpusError(f"load_corpus: {name} has {len(names)} sheet(s) ({', '.join(map(repr, names))}); "
+                          f"sheet number {sheet} does not exist (numbers start at 0).")  # fmt: skip
+    df = sheets.parse(sheet, keep_default_na=False, na_values=[""])
+    df.columns = _header_names(df.columns)
+    return df
+
+
+def _header_names(cols: Iterable[Any]) -> list[str]:
+    out = []
+    for c in cols:
+        if isinstance(c, float) and c.is_integer():
+            c = int(c)
+        out.append(str(c))
+    return out
+
+
+_NUMERIC = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+_INT = re.compile(r"\s*[+-]?\d+\s*")
+_LEADING_ZERO = re.compile(r"\s*[+-]?0\d")
+
+
+def _numeric_values(vals: Any) -> Any:
+    """A CSV metadata column (object array) as int64 or float64 when every value is a number (and
+    none has a leading zero); None otherwise."""
+    present = [v for v in vals if v is not None]
+    if not present or not all(isinstance(v, str) for v in present):
+        return None
+    if any(_LEADING_ZERO.match(v) or not _NUMERIC.fullmatch(v) for v in present):
+        return None
+    if len(present) == len(vals) and all(_INT.fullmatch(v) for v in present):
+        return np.array([int(v) for v in vals], dtype=np.int64)
+    return np.array([float(v) if v is not None else np.nan for v in vals], dtype=np.float64)
+
+
+def _metadata(df: pd.DataFrame, skip: set[Any], taken: set[str], from_csv: bool,
+              notes: list[str]) -> pd.DataFrame | None:  # fmt: skip
+    """The input's other columns (renamed ``<name>_input`` when taken), in order; CSV columns that
+    hold only numbers become numbers. Linear in the number of columns, with one block per dtype."""
+    values = df.to_numpy(dtype=object) if from_csv else None
+    names: list[str] = []
+    parts: dict[str, list[tuple[str, Any]]] = {"object": [], "int": [], "float": []}
+    for k, col in enumerate(df.columns):
+        if col in skip:
+            continue
+        new = col
+        if new in taken:
+            new = f"{col}_input"
+            notes.append(f"load_corpus: input column {col!r} is kept as {new!r} ({col!r} is a corpus column).")
+        taken.add(new)
+        names.append(new)
+        if values is None:
+            parts["object"].append((new, df.iloc[:, k]))
+            continue
+        num = _numeric_values(values[:, k])
+        kind = "object" if num is None else "int" if num.dtype == np.int64 else "float"
+        parts[kind].append((new, values[:, k] if num is None else num))
+    if not names:
+        return None
+    index = pd.RangeIndex(len(df))
+    if values is None:
+        frame = pd.DataFrame({n: v.to_numpy() for n, v in parts["object"]}, index=index)
+        return frame
+    frames = [pd.DataFrame(np.column_stack([v for _, v in cols]) if cols else np.empty((len(df), 0)),
+                           columns=[n for n, _ in cols], index=index)
+              for cols in parts.values() if cols]  # fmt: skip
+    return pd.concat(frames, axis=1)[names]
 
 
 def _id_str(v: Any) -> str:
@@ -237,11 +361,16 @@ def _doc_ids(df: pd.DataFrame, id_col: str | None) -> list[str]:
 
 def _status(value: Any, non_answers: dict[str, str], max_chars: int) -> tuple[str, str, str]:
     """(text, status, reason) of one cell of the text column."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if value is None:
         return "", "missing", "no text (missing value)"
     if not isinstance(value, str):
+        if not isinstance(value, (bytes, bytearray, memoryview, list, tuple, dict, set)) and not hasattr(value, "shape"):
+            if pd.isna(value):
+                return "", "missing", "no text (missing value)"
         kind = "a number" if isinstance(value, numbers.Number) else f"a {type(value).__name__}"
-        return "", "non_text", f"value {value!r} is {kind}, not text"
+        shown = repr(value)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        return "", "non_text", f"value {shown} is {kind}, not text"
     text = clean_text(value)
     if not text:
         return "", "empty", "text is empty or only whitespace"
@@ -387,17 +516,9 @@ def load_corpus(
         notes.append(f"load_corpus: {len(truncated)} comments longer than {max_chars:,} characters were cut "
                      f"(rows {_rows(truncated)}); they are still analysed.")  # fmt: skip
 
-    for col in df.columns:
-        if col in (text_col, id_col):
-            continue
-        meta = df[col]
-        if not isinstance(source, pd.DataFrame) and meta.dtype == object:
-            meta = _to_numeric_if_clean(meta)
-        new = col
-        if new in out.columns:
-            new = f"{col}_input"
-            notes.append(f"load_corpus: input column {col!r} is kept as {new!r} ({col!r} is a corpus column).")
-        out[new] = meta.values
+    meta = _metadata(df, {text_col, id_col}, set(out.columns), info.get("delimiter") is not None, notes)
+    if meta is not None:
+        out = pd.concat([out, meta], axis=1)
     out.attrs.update(period_info, **info, source=name)
     for msg in notes:
         warnings.warn(msg, UserWarning, stacklevel=2)

@@ -2,17 +2,17 @@
 
 Every error a user can cause derives from :class:`ThemeassistError`; input
 errors also derive from :class:`ValueError` so that generic handlers work.
+This module imports nothing heavy (no scikit-learn), so ``import themeassist`` stays quick.
 """
 
 from __future__ import annotations
-
-from sklearn.exceptions import NotFittedError
 
 __all__ = [
     "CacheError",
     "CodebookError",
     "CorpusError",
     "NotFittedError",
+    "OutputError",
     "QDAFormatError",
     "ThemeassistError",
 ]
@@ -20,6 +20,19 @@ __all__ = [
 
 class ThemeassistError(Exception):
     """Base class for all themeassist errors."""
+
+
+class NotFittedError(ValueError, AttributeError):
+    """An estimator was used before ``fit`` (like :class:`sklearn.exceptions.NotFittedError`).
+
+    It derives from ``ValueError`` and ``AttributeError`` as scikit-learn's does, so handlers
+    written for either keep working; scikit-learn is not imported to define it.
+
+    Examples
+    --------
+    >>> issubclass(NotFittedError, ValueError) and issubclass(NotFittedError, AttributeError)
+    True
+    """
 
 
 class CorpusError(ThemeassistError, ValueError):
@@ -36,3 +49,8 @@ class CacheError(ThemeassistError):
 
 class QDAFormatError(ThemeassistError, ValueError):
     """A REFI-QDA file (.qdc/.qdpx) is malformed, unsafe or too large."""
+
+
+class OutputError(ThemeassistError, ValueError):
+    """An output cannot be written: a folder, device or input in the way, an unknown suffix, no
+    permission, no space. Raised before any work where it can be known then."""

@@ -29,6 +29,7 @@ from typing import Iterable
 
 from themeassist._validation import check_param
 from themeassist.exceptions import ThemeassistError
+from themeassist.io.tables import DIR_MODE, FILE_MODE, make_dirs
 
 __all__ = ["NEUTRAL_TOKENIZER_NAME", "build_static", "corpus_vocabulary"]
 
@@ -84,15 +85,15 @@ def build_static(
     corpus_texts: Iterable[str] | None = None,
     min_count: int = 3,
     source: str | os.PathLike[str] | None = None,
-    overwrite: bool = True,
+    overwrite: bool = False,
 ) -> Path:
     """Distil a static embedding model from MiniLM (offline) and save it to ``out_dir``.
 
     Parameters
     ----------
     out_dir : path, default "models/minilm-static"
-        Folder to write (created; replaced when it exists and ``overwrite``). The model is built in
-        a temporary folder next to it and moved into place, so a failed build leaves no half model.
+        Folder to write (created). The model is built in a temporary folder next to it and moved
+        into place, so a failed build leaves no half model and the old one stays until the swap.
     pca_dims : int, default 256
         Dimensions kept by PCA (at most the source model's 384).
     corpus_texts : iterable of str, optional
@@ -103,8 +104,11 @@ def build_static(
         How often a corpus word must occur to be added.
     source : path, optional
         Local sentence-transformers folder to distil; default the packaged all-MiniLM-L6-v2.
-    overwrite : bool, default True
-        Replace an existing ``out_dir``; when False an existing folder is an error.
+    overwrite : bool, default False
+        Replace an existing ``out_dir`` (CLI: ``--overwrite``). Only a folder holding a static
+        model (or only the files a build writes, or nothing) is ever replaced; anything else is an
+        error even with ``overwrite``, and is left untouched. Files are written with the package's
+        one file-mode policy (``0600`` files, ``0700`` folder; see :mod:`themeassist.io.tables`).
 
     Returns
     -------
@@ -116,7 +120,8 @@ def build_static(
     Raises
     ------
     ThemeassistError
-        Bad ``pca_dims``, a missing source folder, or ``out_dir`` existing with ``overwrite=False``.
+        Bad ``pca_dims``, a missing source folder, ``out_dir`` existing without ``overwrite``, or
+        ``out_dir`` being something other than a static model folder.
 
     Examples
     --------
@@ -126,10 +131,7 @@ def build_static(
     check_param("pca_dims", pca_dims, types=int, owner="build_static")
     check_param("pca_dims", pca_dims, between=(2, 384), owner="build_static")
     out = Path(out_dir).expanduser()
-    if out.exists() and not overwrite:
-        raise ThemeassistError(
-            f"build_static: {out} already exists. Pass overwrite=True (CLI: --overwrite) or another out_dir."
-        )
+    _check_target(out, overwrite)
     if source is None:
         from themeassist.embed import default_model_path
 
@@ -154,7 +156,7 @@ def build_static(
     base_vocab = tokenizer.get_vocab()
     static = distill_from_model(model, tokenizer, vocabulary=vocabulary, device="cpu", pca_dims=pca_dims)
 
-    out.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(out.parent)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
         static.save_pretrained(str(tmp))
@@ -168,13 +170,49 @@ def build_static(
             name=out.name, source=_SOURCE if source is None else f"the local model `{folder.name}`",
             m2v_version=model2vec.__version__, dims=int(static.dim), n_vocab=len(new_vocab),
             n_extra=n_extra, dtype=str(static.embedding.dtype)))
-        tmp.chmod(0o755)  # mkdtemp makes it private; the model is meant to be shared
+        tmp.chmod(DIR_MODE)
         for f in tmp.iterdir():
-            f.chmod(0o644)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
+            f.chmod(FILE_MODE)
+        _swap_in(tmp, out)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+
+#: The files a static build writes (a folder holding only these may be replaced with ``overwrite``).
+_BUILT_FILES = frozenset({"config.json", "model.safetensors", "tokenizer.json", "modules.json", "README.md"})
+
+
+def _check_target(out: Path, overwrite: bool) -> None:
+    """Refuse, before any work, to replace anything but a static model folder."""
+    if not out.exists() and not out.is_symlink():
+        return
+    if not out.is_dir() or out.is_symlink():
+        raise ThemeassistError(f"build_static: {out} exists and is not a folder; pass another out_dir (--out).")
+    if not overwrite:
+        raise ThemeassistError(f"build_static: {out} already exists; nothing was changed. Pass overwrite=True "
+                               "(CLI: --overwrite) to replace the static model there, or another out_dir (--out).")
+    from themeassist.embed.backends import looks_like_static_model
+
+    names = {p.name for p in out.iterdir()}
+    if names and not looks_like_static_model(out) and not names <= _BUILT_FILES:
+        shown = ", ".join(repr(n) for n in sorted(names - _BUILT_FILES)[:5])
+        raise ThemeassistError(f"build_static: {out} is not a static model folder (it holds {shown}); it is "
+                               "never replaced, even with --overwrite. Pass another out_dir (--out).")
+
+
+def _swap_in(tmp: Path, out: Path) -> None:
+    """Move the built folder ``tmp`` to ``out``; an old model there is removed only after the swap."""
+    if not out.exists():
+        os.replace(tmp, out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}-old-", dir=out.parent))
+    os.replace(out, old / out.name)
+    try:
+        os.replace(tmp, out)
+    except BaseException:
+        os.replace(old / out.name, out)  # put the old model back
+        shutil.rmtree(old, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

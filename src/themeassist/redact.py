@@ -3,7 +3,9 @@
 :func:`redact` replaces e-mail addresses, URLs, NHS numbers (check digit verified), UK phone
 numbers, UK postcodes and the person names the user lists with tokens such as ``[EMAIL]``, and
 counts what it replaced. It works on a list/Series of texts or on a corpus DataFrame (the
-``text`` column by default). It is pattern-based: it removes the identifiers it is told about,
+``text`` column by default). Each text is normalised to NFKC first, so full-width digits and
+letters are found too; a text in which nothing is found is returned unchanged, one in which
+something is found comes back in its NFKC form. It is pattern-based: it removes the identifiers it is told about,
 it does not find every name in free text, so review exports that leave your organisation.
 
 Examples
@@ -19,11 +21,12 @@ Examples
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any, Callable, Iterable, Sequence
 
 import pandas as pd
 
-__all__ = ["REDACTION_KINDS", "REDACTION_TOKENS", "nhs_number_is_valid", "redact"]
+__all__ = ["REDACTION_KINDS", "REDACTION_TOKENS", "nhs_number_is_valid", "redact", "text_columns"]
 
 #: Kinds of identifier :func:`redact` knows, in the order it applies them.
 REDACTION_KINDS: tuple[str, ...] = ("email", "phone", "nhs_number", "postcode", "url", "name")
@@ -44,8 +47,8 @@ _URL = re.compile(
 )
 _URL_TRAIL = ".,;:!?)]}'\""
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])")
-# 10 digits written 3-3-4 with optional single spaces or dashes, or as one run of 10 digits.
-_NHS = re.compile(r"(?<![\w+.,/-])(\d{3})([ -]?)(\d{3})\2(\d{4})(?![\w.,/-]?\d)(?!\w)")
+# 10 digits written 3-3-4 with optional single spaces, dashes or dots, or as one run of 10 digits.
+_NHS = re.compile(r"(?<![\w+.,/-])(\d{3})([ .-]?)(\d{3})\2(\d{4})(?![\w.,/-]?\d)(?!\w)")
 # A UK number: +44 / 0044 (optionally "(0)") or a leading 0 (optionally in brackets), then digit
 # groups separated by one space, dash or dot; the digit count is checked in _phone_sub.
 _PHONE = re.compile(
@@ -60,14 +63,14 @@ _NHS_WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
 
 
 def nhs_number_is_valid(number: str) -> bool:
-    """True when ``number`` (spaces and dashes allowed) is 10 digits with a valid mod-11 check digit.
+    """True when ``number`` (spaces, dashes and dots allowed) is 10 digits with a valid mod-11 check digit.
 
     Examples
     --------
     >>> nhs_number_is_valid("943 476 5919"), nhs_number_is_valid("943 476 5918")
     (True, False)
     """
-    digits = re.sub(r"[ -]", "", str(number))
+    digits = re.sub(r"[ .-]", "", unicodedata.normalize("NFKC", str(number)))
     if len(digits) != 10 or not digits.isdigit() or len(set(digits)) == 1:
         return False
     check = 11 - sum(int(d) * w for d, w in zip(digits, _NHS_WEIGHTS)) % 11
@@ -183,8 +186,8 @@ def redact(
         the words of a name ("Dr  jo SMITH" matches "Dr Jo Smith"). Longer names win.
     kinds : iterable of str, default all of :data:`REDACTION_KINDS`
         ``"email"``, ``"phone"`` (UK: 01/02/03/05/07/08/09 numbers, +44 and 0044 forms),
-        ``"nhs_number"`` (10 digits, 3-3-4 with spaces or dashes or unbroken, mod-11 check digit
-        valid), ``"postcode"`` (UK, any case), ``"url"`` (``http(s)://``, ``www.``, or a UK/com
+        ``"nhs_number"`` (10 digits, 3-3-4 with spaces, dashes or dots or unbroken, mod-11 check
+        digit valid), ``"postcode"`` (UK, any case), ``"url"`` (``http(s)://``, ``www.``, or a UK/com
         domain followed by a path) and ``"name"``.
     columns : iterable of str, optional
         For a DataFrame, the columns to redact; default ``["text"]``.
@@ -228,12 +231,17 @@ def redact(
     def one(value: Any) -> Any:
         if not isinstance(value, str):
             return value
+        # NFKC first, so that full-width digits and letters ("０７７００ ９００１２３") are matched too;
+        # a text in which nothing is found is returned exactly as it was
+        text = unicodedata.normalize("NFKC", value)
+        found = False
         for kind, sub in steps:
-            value, n = sub(value)
+            text, n = sub(text)
             if n:
+                found = True
                 totals[kind] += n
                 docs[kind] += 1
-        return value
+        return text if found else value
 
     if isinstance(data, pd.DataFrame):
         cols = ["text"] if columns is None else ([columns] if isinstance(columns, str) else list(columns))
@@ -255,3 +263,27 @@ def redact(
     counts = counts.astype({"n": "int64", "n_docs": "int64"})
     out.attrs = {**getattr(data, "attrs", {}), "redaction": dict(zip(kinds, map(int, counts["n"])))}
     return out, counts
+
+
+def text_columns(df: pd.DataFrame, *, exclude: Iterable[str] = ()) -> list[str]:
+    """The columns of ``df`` that hold text (at least one string cell), in order, minus ``exclude``.
+
+    These are the columns ``--redact`` redacts by default (free text can hold identifiers in any
+    of them).
+
+    Examples
+    --------
+    >>> text_columns(pd.DataFrame({"doc_id": ["a"], "text": ["hi"], "n": [1], "site": ["Leeds"]}),
+    ...              exclude=["doc_id"])
+    ['text', 'site']
+    """
+    skip = set(exclude)
+    out = []
+    for c in df.columns:
+        if c in skip:
+            continue
+        col = df[c]
+        if col.dtype == object or isinstance(col.dtype, (pd.StringDtype, pd.CategoricalDtype)):
+            if any(isinstance(v, str) for v in col.astype(object)):
+                out.append(c)
+    return out

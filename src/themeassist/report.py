@@ -652,7 +652,18 @@ def render_report(run_dir: str | os.PathLike[str], *, title: str | None = None, 
     return _render(Path(run_dir), title=title, max_rows=max_rows, report_dir=Path(run_dir))
 
 
-def _render(run: Path, *, title: str | None, max_rows: int, report_dir: Path) -> str:
+def _redacted(table: pd.DataFrame | None, names: list[str]) -> pd.DataFrame | None:
+    """``--redact``: every text column of a run table redacted (ids and theme ids kept)."""
+    if table is None:
+        return None
+    from themeassist.redact import redact, text_columns
+
+    cols = text_columns(table, exclude=("doc_id", "candidate_id", "theme_id", "parent_id", "period", "year"))
+    return redact(table, names=names, columns=cols)[0] if cols else table
+
+
+def _render(run: Path, *, title: str | None, max_rows: int, report_dir: Path,
+            redact: tuple[list[str]] | None = None) -> str:
     if not run.is_dir():
         raise ThemeassistError(f"write_report: run folder {os.fspath(run)!r} does not exist; pass the folder "
                                "written by `themeassist demo` (or discover/suggest/drift).")
@@ -667,6 +678,8 @@ def _render(run: Path, *, title: str | None, max_rows: int, report_dir: Path) ->
     tables = {name: _read_csv(run / f"{name}.csv") for name in
               ("corpus", "hierarchy", "candidate_codes", "alignment", "prevalence", "changes", "agreement",
                "new_candidates", "candidate_periods")}
+    if redact is not None:
+        tables = {name: _redacted(t, redact[0]) for name, t in tables.items()}
     if not any(t is not None for t in tables.values()) and not (run / "figures").is_dir():
         raise ThemeassistError(f"write_report: {os.fspath(run)!r} holds none of the files a run writes "
                                "(candidate_codes.csv, suggestions.csv, prevalence.csv, ...).")
@@ -700,7 +713,8 @@ def _render(run: Path, *, title: str | None, max_rows: int, report_dir: Path) ->
 
 
 def write_report(run_dir: str | os.PathLike[str], out_html: str | os.PathLike[str] | None = None, *,
-                 title: str | None = None, max_rows: int = 200) -> Path:
+                 title: str | None = None, max_rows: int = 200, redact: bool = False,
+                 redact_names: Iterable[str] = ()) -> Path:
     """Write the self-contained HTML report of a run folder.
 
     Parameters
@@ -714,6 +728,11 @@ def write_report(run_dir: str | os.PathLike[str], out_html: str | os.PathLike[st
         Page title; default the manifest's ``title`` or the folder name.
     max_rows : int, default 200
         Longest table shown (the note under a cut table names the file with every row).
+    redact : bool, default False
+        Redact (:func:`themeassist.redact.redact`) every text column of the run's tables before
+        they are shown: quotes, labels, keywords, evidence, comments (CLI: ``--redact``).
+    redact_names : iterable of str
+        Person names to redact too.
 
     Returns
     -------
@@ -733,5 +752,6 @@ def write_report(run_dir: str | os.PathLike[str], out_html: str | os.PathLike[st
     PosixPath('demo-output/report.html')
     """
     out = Path(out_html) if out_html is not None else Path(run_dir) / "report.html"
-    html_text = _render(Path(run_dir), title=title, max_rows=max_rows, report_dir=out.parent)
+    html_text = _render(Path(run_dir), title=title, max_rows=max_rows, report_dir=out.parent,
+                        redact=(list(redact_names),) if redact else None)
     return atomic_write_text(out, html_text)

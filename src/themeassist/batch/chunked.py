@@ -9,6 +9,12 @@ damaged, and assembles the final output, which is written atomically (a temporar
 over the final name: a half-written file never appears under that name) and is identical to the
 output of an uninterrupted run.
 
+A run folder is only created, cleared or removed when themeassist made it: a new folder, or one
+holding a run manifest (or only the files a run writes). Any other existing folder, ``--run-dir .``
+included, is refused with :class:`RunStateError` before any work, and nothing in it is touched;
+clearing and clean-up remove only the files a run writes (manifest, chunks, lock), and the folder
+itself only when a run created it and it is then empty.
+
 Policy when the run folder holds a *different* job (other parameters, other input, other chunk
 size, an unknown format): with ``on_mismatch="restart"`` (default) the stale chunks are discarded
 with a warning that says which of these differs and the job starts afresh; with
@@ -38,9 +44,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import io
-import json
 import os
-import shutil
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -48,13 +52,29 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from themeassist.exceptions import CacheError, ThemeassistError
-from themeassist.io.tables import atomic_write_bytes, atomic_write_text, write_table
+from themeassist.batch._runfolder import (
+    EMBEDDINGS,
+    RUN_FORMAT,
+    RUN_VERSION,
+    Lock,
+    RunStateError,
+    check,
+    chunk_name,
+    claim,
+    clear,
+    read_manifest,
+    release,
+    sha256_file,
+    write_manifest,
+)
+from themeassist.exceptions import NotFittedError, ThemeassistError
+from themeassist.io.tables import atomic_write_bytes, check_output, write_table
 
 __all__ = [
     "RUN_FORMAT",
     "RUN_VERSION",
     "RunStateError",
+    "check_run_folder",
     "fitted_fingerprint",
     "input_fingerprint",
     "resumable_suggest",
@@ -62,14 +82,6 @@ __all__ = [
     "run_chunked",
 ]
 
-RUN_FORMAT = "themeassist-run"
-RUN_VERSION = "1"
-_MANIFEST = "manifest.json"
-_LOCK = "lock"
-
-
-class RunStateError(CacheError):
-    """A run folder belongs to another job, or is being used by a live process."""
 
 
 # --------------------------------------------------------------------------- fingerprints
@@ -193,87 +205,23 @@ def _jsonable(obj: Any, where: str = "params") -> Any:
 # --------------------------------------------------------------------------- run folder
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
+def check_run_folder(folder: str | os.PathLike[str]) -> None:
+    """Raise :class:`RunStateError` when ``folder`` exists and was not made by a themeassist run.
 
+    A run only ever creates, clears or removes a folder that is new or holds its own manifest (or
+    only the files a run writes); anything else is refused before any work, and left untouched.
 
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-class _Lock:
-    def __init__(self, folder: Path) -> None:
-        self.path = folder / _LOCK
-
-    def __enter__(self) -> "_Lock":
-        me = f"{os.getpid()}\n"
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                try:
-                    pid = int(self.path.read_text().split()[0])
-                except (OSError, ValueError, IndexError):
-                    pid = -1
-                if pid != os.getpid() and _pid_alive(pid):
-                    raise RunStateError(
-                        f"run folder {self.path.parent} is in use by process {pid}; wait for it to finish, "
-                        f"or delete {self.path} if that process is not running this job."
-                    ) from None
-                self.path.unlink(missing_ok=True)  # left by a killed process
-                continue
-            with os.fdopen(fd, "w") as fh:
-                fh.write(me)
-            return self
-        raise RunStateError(f"could not lock run folder {self.path.parent}; delete {self.path} and retry.")
-
-    def __exit__(self, *exc: object) -> None:
-        self.path.unlink(missing_ok=True)
-
-
-def _read_manifest(folder: Path) -> dict[str, Any] | None:
-    path = folder / _MANIFEST
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        warnings.warn(f"run manifest {path} cannot be read ({exc}); starting the job afresh.", stacklevel=4)
-        return None
-    if not isinstance(data, dict):
-        warnings.warn(f"run manifest {path} is not a themeassist manifest; starting afresh.", stacklevel=4)
-        return None
-    return data
-
-
-def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
-    atomic_write_text(folder / _MANIFEST, json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=True))
-
-
-def _chunk_name(k: int) -> str:
-    return f"chunk-{k:06d}.parquet"
-
-
-def _clear(folder: Path) -> None:
-    for p in folder.iterdir():
-        if p.name == _LOCK:
-            continue
-        if p.is_dir():
-            shutil.rmtree(p)
-        else:
-            p.unlink()
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp()); _ = (d / "notes.txt").write_text("mine")
+    >>> check_run_folder(d / "new")   # a new folder: fine
+    >>> check_run_folder(d)           # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    themeassist.batch._runfolder.RunStateError: run folder ... was not made by themeassist (it holds 'notes.txt')...
+    """
+    check(Path(folder))
 
 
 def _differences(old: dict[str, Any], job: dict[str, Any]) -> list[str]:
@@ -385,11 +333,14 @@ def run_chunked(
     job = {"params": _jsonable(params or {}), "input_sha256": input_fingerprint(items), "n_items": n,
            "chunk_size": chunk_size, "out_name": out.name if out is not None else None}  # fmt: skip
 
-    folder.mkdir(parents=True, exist_ok=True)
-    with _Lock(folder):
-        old = _read_manifest(folder)
+    if out is not None:
+        check_output(out)  # before any work: a bad suffix or target is found now, not after the last chunk
+    made = claim(folder)
+    with Lock(folder):
+        old = read_manifest(folder)
         chunks: dict[str, dict[str, Any]] = {}
         if old is not None:
+            made = made or bool(old.get("made_folder"))
             diff = _differences(old, job)
             if diff:
                 msg = f"run folder {folder} holds another job (different {', '.join(diff)})"
@@ -398,46 +349,16 @@ def run_chunked(
                                         "on_mismatch='restart' to start afresh.")  # fmt: skip
                 warnings.warn(f"{msg}; its chunks are discarded and the job starts afresh.", UserWarning,
                               stacklevel=2)  # fmt: skip
-                _clear(folder)
+                clear(folder)
             else:
-                chunks = {k: v for k, v in old.get("chunks", {}).items() if isinstance(v, dict)}
-        elif any(p.name != _LOCK for p in folder.iterdir()):
-            _clear(folder)  # chunks without a manifest cannot be trusted
-        for tmp in folder.glob(".*.tmp"):
-            tmp.unlink(missing_ok=True)  # left by a write that was killed
+                chunks = dict(old.get("chunks", {}))
+        else:
+            clear(folder)  # chunks without a manifest cannot be trusted (only names a run writes are removed)
         manifest = {"format": RUN_FORMAT, "version": RUN_VERSION, "job": job, "n_chunks": n_chunks,
                     "created": (old or {}).get("created") if chunks else _now(), "completed": False,
-                    "chunks": chunks}  # fmt: skip
-        reused = computed = 0
-        results: list[pd.DataFrame] = []
-        for k in range(n_chunks):
-            path = folder / _chunk_name(k)
-            entry = chunks.get(str(k))
-            if entry is not None:
-                ok = path.is_file() and _sha256_file(path) == entry.get("sha256")
-                if ok:
-                    try:
-                        results.append(pd.read_parquet(path))
-                        reused += 1
-                        continue
-                    except Exception:  # noqa: BLE001 - a file that passes its checksum but not parquet
-                        ok = False
-                warnings.warn(f"run chunk {path} is missing or fails its checksum; computing it again.",
-                              UserWarning, stacklevel=2)  # fmt: skip
-                chunks.pop(str(k), None)
-            lo, hi = k * chunk_size, min(n, (k + 1) * chunk_size)
-            part = items.iloc[lo:hi].reset_index(drop=True) if isinstance(items, pd.DataFrame) else list(items[lo:hi])
-            result = func(part)
-            if not isinstance(result, pd.DataFrame):
-                raise ThemeassistError(f"run_chunked: func returned a {type(result).__name__} for chunk {k} "
-                                       f"(rows {lo}-{hi - 1}); it must return a DataFrame.")  # fmt: skip
-            sha = _store_chunk(path, result, k)
-            chunks[str(k)] = {"sha256": sha, "rows": [lo, hi], "n_out": len(result)}
-            manifest["chunks"] = chunks
-            _write_manifest(folder, manifest)
-            results.append(pd.read_parquet(path))  # exactly what a resumed run reads back
-            computed += 1
-            say(f"chunk {k + 1}/{n_chunks} done (rows {lo}-{hi - 1})")
+                    "made_folder": made, "chunks": chunks}  # fmt: skip
+        write_manifest(folder, manifest)  # first: from now on the folder is recognisably ours
+        results, reused, computed = _run_chunks(items, func, folder, manifest, chunk_size, say)
         if reused:
             say(f"resumed: {reused} of {n_chunks} chunks were already done in {folder}")
         result = pd.concat(results, ignore_index=True) if results else pd.DataFrame()
@@ -445,12 +366,48 @@ def run_chunked(
             result = finalize(result)
         if out is not None:
             write_table(result, out)
-            manifest.update(completed=True, finished=_now(), output_sha256=_sha256_file(out))
-            _write_manifest(folder, manifest)
+            manifest.update(completed=True, finished=_now(), output_sha256=sha256_file(out))
+            write_manifest(folder, manifest)
     if out is not None and not keep_run_dir:
-        shutil.rmtree(folder, ignore_errors=True)
+        release(folder, made)
     result.attrs["run"] = {"run_dir": str(folder), "n_chunks": n_chunks, "reused": reused, "computed": computed}
     return result
+
+
+def _run_chunks(items: Any, func: Callable[[Any], pd.DataFrame], folder: Path, manifest: dict[str, Any],
+                chunk_size: int, say: Callable[[str], None]) -> tuple[list[pd.DataFrame], int, int]:  # fmt: skip
+    """Reuse every finished chunk that passes its checksum, compute the others (manifest updated after each)."""
+    chunks = manifest["chunks"]
+    n, n_chunks = len(items), manifest["n_chunks"]
+    reused = computed = 0
+    results: list[pd.DataFrame] = []
+    for k in range(n_chunks):
+        path = folder / chunk_name(k)
+        entry = chunks.get(str(k))
+        if entry is not None:
+            if path.is_file() and sha256_file(path) == entry.get("sha256"):
+                try:
+                    results.append(pd.read_parquet(path))
+                    reused += 1
+                    continue
+                except Exception:  # noqa: BLE001 - a file that passes its checksum but not parquet
+                    pass
+            warnings.warn(f"run chunk {path} is missing or fails its checksum; computing it again.",
+                          UserWarning, stacklevel=3)  # fmt: skip
+            chunks.pop(str(k), None)
+        lo, hi = k * chunk_size, min(n, (k + 1) * chunk_size)
+        part = items.iloc[lo:hi].reset_index(drop=True) if isinstance(items, pd.DataFrame) else list(items[lo:hi])
+        result = func(part)
+        if not isinstance(result, pd.DataFrame):
+            raise ThemeassistError(f"run_chunked: func returned a {type(result).__name__} for chunk {k} "
+                                   f"(rows {lo}-{hi - 1}); it must return a DataFrame.")  # fmt: skip
+        sha = _store_chunk(path, result, k)
+        chunks[str(k)] = {"sha256": sha, "rows": [lo, hi], "n_out": len(result)}
+        write_manifest(folder, manifest)
+        results.append(pd.read_parquet(path))  # exactly what a resumed run reads back
+        computed += 1
+        say(f"chunk {k + 1}/{n_chunks} done (rows {lo}-{hi - 1})")
+    return results, reused, computed
 
 
 def _now() -> str:
@@ -461,12 +418,11 @@ def _now() -> str:
 
 
 def _check_fitted(estimator: Any, method: str, who: str) -> None:
-    from sklearn.utils.validation import check_is_fitted
-
     if not callable(getattr(estimator, method, None)):
         raise ValueError(f"{who}: expected an object with a {method}() method; got {type(estimator).__name__}.")
-    if callable(getattr(estimator, "fit", None)):
-        check_is_fitted(estimator)
+    fitted = [k for k in vars(estimator) if k.endswith("_") and not k.startswith("__")]
+    if callable(getattr(estimator, "fit", None)) and not fitted:
+        raise NotFittedError(f"{who}: this {type(estimator).__name__} is not fitted yet; call fit() first.")
 
 
 def _check_rows(res: Any, part: pd.DataFrame, who: str, est: Any, method: str) -> pd.DataFrame:
@@ -512,6 +468,14 @@ def _embed_then_call(estimator: Any, method: str, corpus: pd.DataFrame, out_path
     """Embed the substantive comments in resumable chunks, then call ``method`` once on everything."""
     out = Path(out_path)
     folder = Path(run_dir) if run_dir is not None else out.parent / f".{out.name}.run"
+    check_output(out)
+    made = claim(folder)
+    old = read_manifest(folder) if (folder / "manifest.json").is_file() else None
+    made = made or bool((old or {}).get("made_folder"))
+    if old is not None and old.get("mode") != "embed-chunks":
+        clear(folder)  # another kind of job: only the names a run writes are removed
+    write_manifest(folder, {"format": RUN_FORMAT, "version": RUN_VERSION, "mode": "embed-chunks",
+                            "made_folder": made, "out_name": out.name})  # fmt: skip
     emb = embedder if embedder is not None else _embedder_of(estimator)
     usable = corpus["status"].isin(("ok", "truncated")).to_numpy()
     texts = pd.DataFrame({"text": corpus.loc[usable, "text"].astype(str).tolist()})
@@ -520,7 +484,7 @@ def _embed_then_call(estimator: Any, method: str, corpus: pd.DataFrame, out_path
         X = np.asarray(emb.encode(chunk["text"].tolist()), dtype=np.float32)
         return pd.DataFrame(X, columns=[f"e{j}" for j in range(X.shape[1])])
 
-    frame = run_chunked(texts, embed, out_path=None, run_dir=folder / "embeddings", chunk_size=chunk_size,
+    frame = run_chunked(texts, embed, out_path=None, run_dir=folder / EMBEDDINGS, chunk_size=chunk_size,
                         params={"step": "embed", "model_id": str(emb.model_id)}, on_mismatch=on_mismatch,
                         log=log)  # fmt: skip
     info = dict(frame.attrs.get("run", {}))
@@ -531,7 +495,7 @@ def _embed_then_call(estimator: Any, method: str, corpus: pd.DataFrame, out_path
         res = finalize(res)
     write_table(res, out)
     if not keep_run_dir:
-        shutil.rmtree(folder, ignore_errors=True)
+        release(folder, made)
     res.attrs["run"] = {**info, "run_dir": str(folder), "mode": "embed-chunks"}
     return res
 

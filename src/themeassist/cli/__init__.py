@@ -15,13 +15,14 @@ import argparse
 import sys
 from typing import Sequence
 
-from themeassist.cli import demo, discover, drift, models, qda, report, suggest
+from themeassist.cli import cache, demo, discover, drift, models, qda, report, suggest
+from themeassist.cli._common import os_error_message, quiet_third_party
 from themeassist.exceptions import ThemeassistError
 
 __all__ = ["build_parser", "main"]
 
 #: Command modules, in the order their commands are listed by ``--help``.
-_COMMANDS = (discover, suggest, drift, report, demo, qda, models)
+_COMMANDS = (discover, suggest, drift, report, demo, qda, models, cache)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,11 +37,20 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``themeassist`` command."""
     args = build_parser().parse_args(argv)
+    restore = quiet_third_party()
     try:
         return int(args.func(args) or 0)
     except ThemeassistError as exc:
         print(f"themeassist {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except FileNotFoundError as exc:
-        print(f"themeassist {args.command}: error: file not found: {exc.filename or exc}", file=sys.stderr)
+    except ValueError as exc:  # a parameter out of range, refused by the library's checks
+        print(f"themeassist {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # permissions, full disk, symlink loops, ...: one line, no traceback
+        print(f"themeassist {args.command}: error: {os_error_message(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"themeassist {args.command}: interrupted: run the same command again to resume", file=sys.stderr)
+        return 130
+    finally:
+        restore()

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import logging
+import os
 import sys
+import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
+
+#: Input columns never redacted: ids (kept so rows can be matched) and themeassist's own fields.
+_NOT_FREE_TEXT = ("doc_id", "row", "status", "period", "date")
 
 
 def common(p: argparse.ArgumentParser, *, embeds: bool = True) -> None:
@@ -15,6 +22,48 @@ def common(p: argparse.ArgumentParser, *, embeds: bool = True) -> None:
         p.add_argument("--model", default=None, help="'minilm' (default), 'static', or a local model folder")
     p.add_argument("--seed", type=int, default=0, help="random seed (results are reproducible)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def quiet_third_party() -> Any:
+    """CLI warnings as one line ``warning: ...`` (no source line), and no load-time chatter from the
+    model libraries (the "Repo card metadata block was not found" note, transformers' LOAD REPORT).
+
+    Returns a function that puts the warning format back (``main`` runs in-process in tests)."""
+    previous = warnings.formatwarning
+
+    def one_line(message: Any, category: Any, filename: str, lineno: int, line: str | None = None) -> str:
+        return f"warning: {message}\n"
+
+    warnings.formatwarning = one_line  # type: ignore[assignment]
+    for name in ("huggingface_hub", "huggingface_hub.repocard", "transformers", "sentence_transformers",
+                 "model2vec", "BERTopic", "numba"):  # fmt: skip
+        logging.getLogger(name).setLevel(logging.ERROR)
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+    def restore() -> None:
+        warnings.formatwarning = previous  # type: ignore[assignment]
+
+    return restore
+
+
+def os_error_message(exc: OSError) -> str:
+    """One line for an operating-system error: what failed, on which file, and what to do."""
+    where = f" {exc.filename!r}" if getattr(exc, "filename", None) else ""
+    hints = {
+        errno.ENOENT: f"file or folder not found:{where}",
+        errno.EACCES: f"permission denied:{where}; check that you may read the inputs and write the outputs",
+        errno.EPERM: f"operation not permitted:{where}; check the file's permissions",
+        errno.ENOSPC: f"no space left on the device{' writing' + where if where else ''}; free some space and "
+                      "run the same command again (finished chunks are kept)",
+        errno.EDQUOT: f"disk quota exceeded{' writing' + where if where else ''}; free some space and run again",
+        errno.EROFS: f"read-only file system:{where}; write the outputs somewhere else",
+        errno.ELOOP: f"symlink loop:{where}; point the path at a real file",
+        errno.EISDIR: f"{where.strip() or 'path'} is a folder; pass a file",
+        errno.ENOTDIR: f"a part of the path{where} is a file, not a folder",
+    }  # fmt: skip
+    return hints.get(exc.errno or -1, f"{exc.strerror or exc}:{where}" if where else str(exc.strerror or exc))
 
 
 def positive_int(value: str) -> int:
@@ -39,13 +88,19 @@ def corpus_args(p: argparse.ArgumentParser, *, period: bool = True) -> None:
         p.add_argument("--date-format", default=None, help="explicit strptime format, e.g. %%d/%%m/%%Y")
     p.add_argument("--non-answers", default=None,
                    help="'|'-separated texts that are not answers (default: the built-in list; '' for none)")
+    p.add_argument("--sheet", default=None, help="XLSX: the sheet to read, by name or 0-based number (default: the first)")
 
 
-def redact_args(p: argparse.ArgumentParser) -> None:
-    """``--redact`` and ``--redact-names``."""
+def redact_args(p: argparse.ArgumentParser, *, cols: bool = True) -> None:
+    """``--redact``, ``--redact-names`` and (commands that read a table of comments) ``--redact-cols``."""
     p.add_argument("--redact", action="store_true",
-                   help="replace e-mails, phone numbers, NHS numbers, postcodes and URLs before writing")
+                   help="replace e-mails, phone numbers, NHS numbers, postcodes and URLs in every free-text "
+                        "column before anything is computed or written; no embedding cache is used")
     p.add_argument("--redact-names", default="", help="person names to redact too: 'a|b' or a file, one per line")
+    if cols:
+        p.add_argument("--redact-cols", default=None,
+                       help="--redact: the input columns to redact besides the text ('a|b'; default: every "
+                            "column holding text, except the id column)")
 
 
 def load(args: argparse.Namespace) -> Any:
@@ -53,16 +108,20 @@ def load(args: argparse.Namespace) -> Any:
     from themeassist.corpus import load_corpus
 
     non_answers = None if args.non_answers is None else [s for s in args.non_answers.split("|") if s]
+    sheet = getattr(args, "sheet", None)
     return load_corpus(args.input, text_col=args.text_col, id_col=args.id_col,
                        period_col=getattr(args, "period_col", None), period_freq=getattr(args, "period_freq", None),
-                       date_format=getattr(args, "date_format", None), non_answers=non_answers)
+                       date_format=getattr(args, "date_format", None), non_answers=non_answers,
+                       sheet_name=0 if sheet is None else sheet)
 
 
 def embedder(args: argparse.Namespace) -> Any:
     """The embedder named by ``--model`` and ``--cache-dir``."""
     from themeassist.embed import get_embedder
 
-    return get_embedder(args.model, cache_dir=args.cache_dir, show_progress=not args.quiet)
+    # under --redact nothing derived from the comments is kept: no embedding cache at all
+    cache: Any = False if getattr(args, "redact", False) else args.cache_dir
+    return get_embedder(args.model, cache_dir=cache, show_progress=not args.quiet)
 
 
 def redact_names(spec: str) -> list[str]:
@@ -72,13 +131,71 @@ def redact_names(spec: str) -> list[str]:
     return [n.strip() for n in spec.replace(",", "|").split("|") if n.strip()]
 
 
-def maybe_redact(df: Any, args: argparse.Namespace) -> Any:
-    """``df`` with its ``text`` column redacted under ``--redact`` (a summary goes to stderr)."""
+def _redact_columns(df: Any, args: argparse.Namespace, always: Iterable[str]) -> list[str]:
+    from themeassist.redact import text_columns
+
+    named = getattr(args, "redact_cols", None)
+    if named:
+        wanted = [c.strip() for c in named.replace(",", "|").split("|") if c.strip()]
+        missing = [c for c in wanted if c not in df.columns]
+        if missing:
+            from themeassist.exceptions import ThemeassistError
+
+            raise ThemeassistError(f"--redact-cols: column(s) {missing} not found (columns: "
+                                   f"{', '.join(map(repr, map(str, df.columns)))}).")  # fmt: skip
+        cols = wanted
+    else:
+        cols = text_columns(df, exclude=_NOT_FREE_TEXT)
+    return list(dict.fromkeys([c for c in always if c in df.columns] + cols))
+
+
+def maybe_redact(df: Any, args: argparse.Namespace, *, always: Iterable[str] = ("text", "reason", "evidence"),
+                 what: str = "comments") -> Any:  # fmt: skip
+    """``df`` with its free-text columns redacted under ``--redact`` (a summary goes to stderr).
+
+    Redacted: ``always`` (the text, the reasons that quote it, evidence) and every other column
+    holding text except ids (or only the columns named by ``--redact-cols``).
+    """
     if not getattr(args, "redact", False):
         return df
     from themeassist.redact import redact
 
-    out, counts = redact(df, names=redact_names(args.redact_names), columns=["text"])
+    out, counts = redact(df, names=redact_names(args.redact_names), columns=_redact_columns(df, args, always))
     summary = ", ".join(f"{r.kind} {r.n}" for r in counts.itertuples() if r.n) or "nothing found"
-    print(f"redacted before export: {summary}", file=sys.stderr)
+    print(f"redacted before export: {summary}" if what == "comments" else f"redacted in the {what}: {summary}",
+          file=sys.stderr)  # fmt: skip
     return out
+
+
+def redact_text(df: Any, args: argparse.Namespace, *, columns: Iterable[str] = ("text",),
+                what: str | None = "examples") -> Any:  # fmt: skip
+    """Under ``--redact``: ``df`` with ``columns`` redacted (the coded examples, decisions, evidence)."""
+    if not getattr(args, "redact", False) or df is None:
+        return df
+    from themeassist.redact import redact
+
+    out, counts = redact(df, names=redact_names(args.redact_names), columns=[c for c in columns if c in df.columns])
+    if what is not None:
+        summary = ", ".join(f"{r.kind} {r.n}" for r in counts.itertuples() if r.n) or "nothing found"
+        print(f"redacted in the {what}: {summary}", file=sys.stderr)
+    return out
+
+
+def check_out(path: str | os.PathLike[str] | None, *, suffixes: Iterable[str] | None = None,
+              inputs: Iterable[Any] = ()) -> None:
+    """Before any work: ``path`` must be writable as a regular file and not be one of ``inputs``."""
+    if path is None:
+        return
+    from themeassist.io.tables import check_output
+
+    check_output(path, suffixes=suffixes, inputs=[i for i in inputs if i])
+
+
+def input_files(args: argparse.Namespace, *names: str) -> list[str]:
+    """The existing input files named by ``args`` attributes ``names`` (codebook names like 'iapt' skipped)."""
+    found = []
+    for n in names:
+        v = getattr(args, n, None)
+        if isinstance(v, str) and v and os.path.exists(v):
+            found.append(v)
+    return found

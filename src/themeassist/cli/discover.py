@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from themeassist.cli._common import common, corpus_args, embedder, load
+from themeassist.cli._common import check_out, common, corpus_args, embedder, input_files, load, maybe_redact, redact_args
 
 
 def register(sub: Any) -> None:
@@ -16,18 +16,29 @@ def register(sub: Any) -> None:
     p.add_argument("--keep-outliers", action="store_true",
                    help="leave outliers without a candidate code (default: reassign each to its nearest code; "
                         "the original outlier label stays in original_candidate_id)")
+    p.add_argument("--min-label-docs", type=int, default=3,
+                   help="a keyword must occur in at least this many comments to name a candidate code")
+    redact_args(p)
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from themeassist.discovery import CandidateDiscovery
+    from themeassist.discovery import CandidateDiscovery, _imports
     from themeassist.io.tables import write_table
 
-    corpus = load(args)
-    disc = CandidateDiscovery(embedder=embedder(args), random_state=args.seed,
-                              reduce_outliers=not args.keep_outliers).fit(corpus)
+    _imports.LIGHT_IMPORT = True  # BERTopic without the embedding stack it does not use (see _imports)
+
     out = Path(args.out)
+    inputs = input_files(args, "input")
+    for name in ("candidate_codes.csv", "assignments.csv"):
+        check_out(out / name, inputs=inputs)
+    CandidateDiscovery.check_save_target(out / "model")
+    # under --redact the comments are redacted before discovery: quotes, keywords, labels and the saved
+    # vocabulary come from the redacted text, and no embedding cache is written
+    corpus = maybe_redact(load(args), args)
+    disc = CandidateDiscovery(embedder=embedder(args), random_state=args.seed, show_progress=not args.quiet,
+                              reduce_outliers=not args.keep_outliers, min_label_docs=args.min_label_docs).fit(corpus)
     write_table(disc.candidate_codes_, out / "candidate_codes.csv")
     write_table(disc.assignments_, out / "assignments.csv")
     disc.save(out / "model")

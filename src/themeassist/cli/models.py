@@ -12,12 +12,14 @@ def register(sub: Any) -> None:
     p = models.add_parser("build-static", help="distil the static model from the packaged MiniLM (offline)")
     p.add_argument("--out", default="models/minilm-static")
     p.add_argument("--pca-dims", type=int, default=256)
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the static model already in --out (nothing else is ever replaced)")
     p.set_defaults(func=run_build_static)
 
 
 def run_build_static(args: argparse.Namespace) -> int:
     from themeassist.models import build_static
 
-    path = build_static(args.out, pca_dims=args.pca_dims)
+    path = build_static(args.out, pca_dims=args.pca_dims, overwrite=args.overwrite)
     print(f"static model written to {path}")
     return 0

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
-from themeassist.cli._common import corpus_args, load, maybe_redact, redact_args
+from themeassist.cli._common import check_out, corpus_args, input_files, load, maybe_redact, redact_args
 from themeassist.exceptions import ThemeassistError
 
 
@@ -32,10 +31,12 @@ def run_export(args: argparse.Namespace) -> int:
     from themeassist.codebook import codes_to_long, load_codebook
     from themeassist.io.refi import export_qdc, export_qdpx
 
+    check_out(args.out, suffixes=(f".{args.format}",), inputs=input_files(args, "input", "codebook"))
     codebook = load_codebook(args.codebook)
     if args.format == "qdc":
         path = export_qdc(codebook, args.out)
     else:
+        # --redact: the text and every other free-text column (the --variable columns too) are redacted
         corpus = maybe_redact(load(args), args)
         codings = None
         if args.codes_col:
@@ -49,8 +50,11 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_import(args: argparse.Namespace) -> int:
     from themeassist.io.refi import import_qdc, import_qdpx
-    from themeassist.io.tables import write_table
+    from themeassist.io.tables import atomic_write_text, write_table
 
+    check_out(args.out, suffixes=(".csv", ".xlsx", ".parquet"), inputs=[args.file])
+    if args.codebook_out:
+        check_out(args.codebook_out, suffixes=(".yaml", ".yml"), inputs=[args.file, args.out])
     if str(args.file).lower().endswith(".qdc"):
         codebook = import_qdc(args.file)
         path = write_table(codebook.to_frame(), args.out)
@@ -58,6 +62,6 @@ def run_import(args: argparse.Namespace) -> int:
         codebook, coded = import_qdpx(args.file)
         path = write_table(coded, args.out)
         if args.codebook_out:
-            Path(args.codebook_out).write_text(codebook.to_yaml(), encoding="utf-8")
+            atomic_write_text(args.codebook_out, codebook.to_yaml())
     print(f"written to {path}")
     return 0

@@ -7,7 +7,21 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from themeassist.cli._common import common, corpus_args, embedder, load, maybe_redact, positive_int, redact_args
+from themeassist.cli._common import (
+    check_out,
+    common,
+    corpus_args,
+    embedder,
+    input_files,
+    load,
+    maybe_redact,
+    positive_int,
+    redact_args,
+    redact_text,
+)
+
+#: Columns the review adds to the suggestions (an input column of that name is kept as <name>_input).
+REVIEW_COLUMNS = ("decision", "final_codes")
 
 
 def register(sub: Any) -> None:
@@ -20,13 +34,13 @@ def register(sub: Any) -> None:
     p.add_argument("--examples-codes-col", default="codes", help="theme names joined by '|'")
     p.add_argument("--decisions", default=None, help="a suggestions file edited by a coder (decision column)")
     p.add_argument("--regime", default="auto", choices=["auto", "zero-shot", "few-shot", "supervised"])
-    p.add_argument("--top-k", type=int, default=3)
+    p.add_argument("--top-k", type=positive_int, default=3, help="at most this many themes per comment")
     p.add_argument("--engine", default="local", choices=["local", "dask"])
     p.add_argument("--scheduler", default=None, help="dask.distributed scheduler address (default: LocalCluster)")
     p.add_argument("--workers", type=positive_int, default=2,
                    help="--engine dask without --scheduler: local worker processes")
     p.add_argument("--partition-size", type=positive_int, default=20_000, help="--engine dask: comments per partition")
-    p.add_argument("--chunk-size", type=int, default=2000,
+    p.add_argument("--chunk-size", type=positive_int, default=2000,
                    help="comments per chunk; a killed run started again continues from the last finished chunk")
     p.add_argument("--run-dir", default=None, help="folder for the chunks (default: .OUT.run beside OUT)")
     doubt = p.add_argument_group("doubt (needs --examples or --decisions: learnt from held-out examples)")
@@ -67,12 +81,13 @@ def fitted_mapper(args: argparse.Namespace) -> tuple[Any, Any]:
     if args.examples:
         examples = read_examples(args.examples, text_col=args.examples_text_col, codes_col=args.examples_codes_col,
                                  codebook=codebook)
+        examples = redact_text(examples, args, what="examples")
     if args.decisions:
         import pandas as pd
 
         from themeassist.mapping import read_decisions
 
-        decided = read_decisions(args.decisions, codebook=codebook)
+        decided = redact_text(read_decisions(args.decisions, codebook=codebook), args, what="decisions")
         examples = decided if examples is None else pd.concat([examples, decided], ignore_index=True)
     mapper = ThemeMapper(regime=args.regime, top_k=args.top_k, embedder=embedder(args), random_state=args.seed)
     return mapper.fit(codebook, examples), examples
@@ -113,6 +128,18 @@ def doubt_columns(args: argparse.Namespace, mapper: Any, examples: Any) -> Any:
     return add
 
 
+def _renamed(corpus: Any, taken: set[str]) -> Any:
+    """Corpus metadata columns named like an output column are kept as ``<name>_input``."""
+    names: dict[str, str] = {}
+    for c in corpus.columns:
+        if c in taken and c not in ("doc_id", "text"):
+            new, k = f"{c}_input", 2
+            while new in taken or new in corpus.columns:
+                new, k = f"{c}_input{k}", k + 1
+            names[c] = new
+    return corpus.rename(columns=names)
+
+
 def run(args: argparse.Namespace) -> int:
     if (args.target_recall is not None or args.auto_accept is not None) and not (args.examples or args.decisions):
         from themeassist.exceptions import CorpusError
@@ -120,17 +147,29 @@ def run(args: argparse.Namespace) -> int:
         flag = "--target-recall" if args.target_recall is not None else "--auto-accept"
         raise CorpusError(f"{flag} is learnt from held-out coded examples and there are none (zero-shot: no "
                           f"guarantee can be stated); pass --examples CODED.csv (or --decisions), or drop {flag}.")
-    corpus = load(args)
+    # every output problem is found before any work
+    check_out(args.out, suffixes=(".csv", ".xlsx", ".parquet"),
+              inputs=input_files(args, "input", "examples", "decisions", "codebook"))
+    if args.run_dir is not None and args.engine == "local":
+        from themeassist.batch.chunked import check_run_folder
+
+        check_run_folder(args.run_dir)
+    corpus = maybe_redact(load(args), args)
     mapper, examples = fitted_mapper(args)
     doubt = doubt_columns(args, mapper, examples)
 
     def review(suggestions: Any) -> Any:
         # the coder edits this file: decision = accept / reject / recode, final_codes for recodes
         # keep the text and the input's metadata columns (periods, groups) beside the suggestions
-        extra = ["doc_id", "text"] + [c for c in corpus.columns if c not in suggestions.columns
+        suggestions = doubt(suggestions)  # --target-recall, --auto-accept, --review-order columns
+        meta = _renamed(corpus, set(suggestions.columns) | set(REVIEW_COLUMNS))
+        extra = ["doc_id", "text"] + [c for c in meta.columns if c not in suggestions.columns
                                       and c not in ("doc_id", "text", "row", "reason", "date", "period")]
-        out = doubt(suggestions).merge(corpus[extra], on="doc_id", how="left", validate="one_to_one")
-        return maybe_redact(out.assign(decision="", final_codes=""), args)
+        out = suggestions.merge(meta[extra], on="doc_id", how="left", validate="one_to_one")
+        out = out.assign(**{c: "" for c in REVIEW_COLUMNS})
+        if getattr(args, "redact", False) and "evidence" in out.columns:
+            out = redact_text(out, args, columns=["evidence"], what=None)  # quotes of the coded examples
+        return out
 
     if args.engine == "dask":
         from themeassist.batch import suggest_dask

@@ -26,15 +26,12 @@ scale from 300 to 300,000 comments:
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
 import warnings
-from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -44,8 +41,8 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from themeassist._validation import check_param
 from themeassist.corpus import as_corpus
-from themeassist.embed.backends import file_sha256 as _sha256
-from themeassist.exceptions import CacheError, CorpusError, NotFittedError, ThemeassistError
+from themeassist.discovery._labels import label_code, make_label, stop_words_for
+from themeassist.exceptions import CorpusError, NotFittedError, ThemeassistError
 
 __all__ = ["ASSIGNMENT_COLUMNS", "CANDIDATE_COLUMNS", "CandidateDiscovery"]
 
@@ -65,45 +62,15 @@ ASSIGNMENT_COLUMNS: tuple[str, ...] = (
 USABLE_STATUSES = ("ok", "truncated")
 MIN_DOCS = 10
 OUTLIER_LABEL = "(outliers: no candidate code)"
-FORMAT_NAME = "themeassist.discovery"
-FORMAT_VERSION = 1
-_FILES = (
-    "candidate_codes.parquet", "assignments.parquet", "centroids.npy", "c_tf_idf_data.npy",
-    "c_tf_idf_indices.npy", "c_tf_idf_indptr.npy", "vocabulary.json",
-)  # fmt: skip
+from themeassist.discovery._persist import FILES as _FILES, FORMAT_NAME, FORMAT_VERSION  # noqa: E402,F401
 _QUOTE_CHARS = 200
 _WORD = re.compile(r"\S+")
+_make_label = make_label  # the old private name
 
 
 # --------------------------------------------------------------------------------------------
 # small helpers
 # --------------------------------------------------------------------------------------------
-def _version(dist: str) -> str | None:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _make_label(keywords: Sequence[str], n_words: int = 3) -> str:
-    """Join the first distinct keywords: a term whose words are all already shown is skipped and
-    a bigram replaces the unigrams it contains ("staff", "friendly staff" -> "friendly staff").
-
-    >>> _make_label(["staff", "friendly", "friendly staff", "helpful", "kind"])
-    'friendly staff / helpful / kind'
-    """
-    chosen: list[str] = []
-    for kw in keywords:
-        toks = set(kw.split())
-        if not toks or any(toks <= set(c.split()) for c in chosen):
-            continue
-        chosen = [c for c in chosen if not set(c.split()) < toks]
-        chosen.append(kw)
-        if len(chosen) >= n_words:
-            break
-    return " / ".join(chosen)
-
-
 def _short(text: str, n: int = _QUOTE_CHARS) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= n else text[: n - 1].rstrip() + "\u2026"
@@ -117,6 +84,9 @@ def _normalise_rows(x: np.ndarray) -> np.ndarray:
 
 class _EmbedderBackend:  # adapter so BERTopic representations can embed words with our embedder
     def __new__(cls, embedder: Any):  # type: ignore[no-untyped-def]
+        from themeassist.discovery._imports import import_bertopic
+
+        import_bertopic()
         from bertopic.backend import BaseEmbedder
 
         class _Backend(BaseEmbedder):
@@ -206,6 +176,11 @@ class CandidateDiscovery(BaseEstimator):
         2 below 10,000, else 5.
     ngram_range : tuple, default (1, 2)
     stop_words : str, list or None, default "english"
+        "english": scikit-learn's list plus contractions without their apostrophe ("im", "dont").
+    min_label_docs : int, default 3
+        A keyword names a code (``label``, ``keywords``) only when it occurs in at least this many
+        distinct comments, so that no respondent's own words are shown as a code's name; a short
+        answer given by at least half of a code's comments (and this many) is its label, quoted.
     fit_sample_size : int, default 50_000
         Above this many comments, cluster a random sample and assign the rest to the nearest centroid.
     low_memory : bool or "auto", default "auto"
@@ -278,6 +253,7 @@ class CandidateDiscovery(BaseEstimator):
         min_df: int | str = "auto",
         ngram_range: tuple[int, int] = (1, 2),
         stop_words: str | list[str] | None = "english",
+        min_label_docs: int = 3,
         fit_sample_size: int = 50_000,
         low_memory: bool | str = "auto",
         random_state: int = 0,
@@ -302,6 +278,7 @@ class CandidateDiscovery(BaseEstimator):
         self.min_df = min_df
         self.ngram_range = ngram_range
         self.stop_words = stop_words
+        self.min_label_docs = min_label_docs
         self.fit_sample_size = fit_sample_size
         self.low_memory = low_memory
         self.random_state = random_state
@@ -335,10 +312,11 @@ class CandidateDiscovery(BaseEstimator):
         if self.min_df != "auto":
             check_param("min_df", self.min_df, owner=self, between=(1, 1e9))
         check_param("fit_sample_size", self.fit_sample_size, owner=self, between=(MIN_DOCS, 1e9))
+        check_param("min_label_docs", self.min_label_docs, owner=self, between=(1, 1e9))
         check_param("low_memory", self.low_memory, owner=self, options=(True, False, "auto"))
         check_param("random_state", self.random_state, owner=self, types=int_)
         for name in ("min_topic_size", "min_samples", "n_neighbors", "n_components", "n_epochs",
-                     "top_n_words", "n_representative", "fit_sample_size"):  # fmt: skip
+                     "top_n_words", "n_representative", "fit_sample_size", "min_label_docs"):  # fmt: skip
             value = getattr(self, name)
             if value != "auto" and not isinstance(value, int_):
                 raise ValueError(f"The {name!r} parameter of CandidateDiscovery must be an integer. "
@@ -440,7 +418,7 @@ class CandidateDiscovery(BaseEstimator):
 
         # vocabulary: terms in >= min_df comments (BERTopic's own min_df would count topics), read
         # from the text exactly as BERTopic preprocesses it
-        vec_kw = {"ngram_range": tuple(self.ngram_range), "stop_words": self.stop_words}
+        vec_kw = {"ngram_range": tuple(self.ngram_range), "stop_words": stop_words_for(self.stop_words)}
         fit_texts = [texts[i] for i in fit_idx]
         topic_model = self._engine(res, embedder, E[fit_idx])
         clean = topic_model._preprocess_text(np.asarray(fit_texts, dtype=object))
@@ -458,6 +436,9 @@ class CandidateDiscovery(BaseEstimator):
                               f"stop-word list ({terms}); too few to describe candidate codes with.")  # fmt: skip
         vectorizer = CountVectorizer(vocabulary=terms, **vec_kw)
         topic_model.vectorizer_model = vectorizer
+        # in how many distinct comments each term occurs (a label never shows a rarer term)
+        all_clean = clean if len(fit_idx) == n else topic_model._preprocess_text(np.asarray(texts, dtype=object))
+        doc_freq = dict(zip(terms, np.asarray((vectorizer.transform(all_clean) > 0).sum(axis=0)).ravel().tolist()))
 
         steps.set_postfix_str("UMAP + HDBSCAN")
         t1 = time.perf_counter()
@@ -548,12 +529,8 @@ class CandidateDiscovery(BaseEstimator):
         for c in range(k):
             members = np.flatnonzero(final == c)
             reps = self._representatives(members, sim, texts)
-            kws = words_by_code[c]
-            label = _make_label(kws)
-            if not label:  # only stop words ("Nothing", "No"): name the code by its commonest answer
-                common = pd.Series([" ".join(re.sub(r"[^\w\s']", " ", texts[i].lower()).split())
-                                    for i in members]).value_counts()  # fmt: skip
-                label = f'"{_short(common.index[0], 40)}"' if len(common) and common.index[0] else f"code {c}"
+            label, kws = label_code(words_by_code[c], [texts[i] for i in members], doc_freq,
+                                    min_docs=int(self.min_label_docs), code=c)
             rows.append({
                 "candidate_id": c, "label": label, "keywords": "|".join(kws),
                 "n_docs": int(len(members)), "share": len(members) / n,
@@ -588,6 +565,9 @@ class CandidateDiscovery(BaseEstimator):
 
     # ---------------------------------------------------------------- pieces of fit
     def _engine(self, res: dict[str, Any], embedder: Any, E_fit: np.ndarray):  # type: ignore[no-untyped-def]
+        from themeassist.discovery._imports import import_bertopic
+
+        import_bertopic()
         from bertopic import BERTopic
         from bertopic.vectorizers import ClassTfidfTransformer
         from umap import UMAP
@@ -762,43 +742,43 @@ class CandidateDiscovery(BaseEstimator):
                 params[key] = int(value)
         return params
 
+    @staticmethod
+    def check_save_target(folder: str | Path) -> None:
+        """Raise :class:`~themeassist.exceptions.OutputError` when :meth:`save` would have to replace
+        something that is not a saved discovery (a folder holding other files, a file).
+
+        Examples
+        --------
+        >>> CandidateDiscovery.check_save_target("/tmp/a-new-folder-for-a-model")
+        """
+        from themeassist.discovery._persist import check_save_target
+
+        check_save_target(Path(folder))
+
     def save(self, folder: str | Path) -> Path:
-        """Write the fitted state to ``folder`` (parquet, .npy, JSON; no pickle).
+        """Write the fitted state to ``folder`` (parquet, .npy, JSON; no pickle), atomically.
 
         Files: ``candidate_codes.parquet``, ``assignments.parquet``, ``centroids.npy``,
         ``c_tf_idf_{data,indices,indptr}.npy``, ``vocabulary.json`` and ``manifest.json`` (format,
-        versions, parameters, model identity and the sha256 of every file).
+        versions, parameters, model identity and the sha256 of every file). They are written into
+        a new folder beside ``folder`` that then takes its place, so a crash never leaves a half
+        model; an existing ``folder`` is replaced only when it holds a saved discovery (or nothing).
+        Files are ``0600``, the folder ``0700`` (see :mod:`themeassist.io.tables`).
 
         Returns
         -------
         Path
             The folder.
+
+        Examples
+        --------
+        >>> disc.save("run/model")                      # doctest: +SKIP
+        PosixPath('run/model')
         """
+        from themeassist.discovery._persist import save_discovery
+
         self._check_fitted()
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        self.candidate_codes_.to_parquet(folder / "candidate_codes.parquet", index=False)
-        assignments = self.assignments_.copy()
-        assignments["doc_id"] = assignments["doc_id"].astype(str)
-        assignments.to_parquet(folder / "assignments.parquet", index=False)
-        np.save(folder / "centroids.npy", np.asarray(self.centroids_, dtype=np.float32), allow_pickle=False)
-        ctf = sp.csr_matrix(self.c_tf_idf_)
-        np.save(folder / "c_tf_idf_data.npy", ctf.data.astype(np.float32), allow_pickle=False)
-        np.save(folder / "c_tf_idf_indices.npy", ctf.indices.astype(np.int64), allow_pickle=False)
-        np.save(folder / "c_tf_idf_indptr.npy", ctf.indptr.astype(np.int64), allow_pickle=False)
-        (folder / "vocabulary.json").write_text(json.dumps(self.vocabulary_.tolist()), encoding="utf-8")
-        manifest = {
-            "format": FORMAT_NAME, "format_version": FORMAT_VERSION,
-            "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "versions": {d: _version(d) for d in ("themeassist", "bertopic", "umap-learn", "hdbscan",
-                                                  "scikit-learn", "numpy", "pandas", "pyarrow")},
-            "params": self._jsonable_params(), "resolved_params": self.resolved_params_,
-            "model_id": self.model_id_, "n_docs": int(self.n_docs_),
-            "c_tf_idf_shape": list(ctf.shape),
-            "files": {name: _sha256(folder / name) for name in _FILES},
-        }  # fmt: skip
-        (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        return folder
+        return save_discovery(self, Path(folder))
 
     @classmethod
     def load(cls, folder: str | Path) -> "CandidateDiscovery":
@@ -808,46 +788,11 @@ class CandidateDiscovery(BaseEstimator):
         ------
         CacheError
             If the manifest is missing or foreign, or any file is missing or altered.
+
+        Examples
+        --------
+        >>> CandidateDiscovery.load("run/model").candidate_codes_   # doctest: +SKIP
         """
-        folder = Path(folder)
-        mpath = folder / "manifest.json"
-        try:
-            manifest = json.loads(mpath.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as err:
-            raise CacheError(f"CandidateDiscovery.load: cannot read {mpath} ({err}); is this a folder "
-                             "written by CandidateDiscovery.save?") from err  # fmt: skip
-        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
-            raise CacheError(f"CandidateDiscovery.load: {mpath} is not a themeassist discovery manifest.")
-        if manifest.get("format_version") != FORMAT_VERSION:
-            raise CacheError(f"CandidateDiscovery.load: {mpath} has format_version "
-                             f"{manifest.get('format_version')!r}; this version reads {FORMAT_VERSION}.")  # fmt: skip
-        files = manifest.get("files") or {}
-        for name in _FILES:
-            path = folder / name
-            if name not in files or not path.is_file():
-                raise CacheError(f"CandidateDiscovery.load: {path} is missing; the saved run is incomplete.")
-            if _sha256(path) != files[name]:
-                raise CacheError(f"CandidateDiscovery.load: {path} does not match its sha256 in manifest.json "
-                                 "(the file was changed or corrupted); re-run discovery.")  # fmt: skip
-        try:
-            params = dict(manifest["params"])
-            if isinstance(params.get("ngram_range"), list):
-                params["ngram_range"] = tuple(params["ngram_range"])
-            est = cls(**params)
-            est.candidate_codes_ = pd.read_parquet(folder / "candidate_codes.parquet")
-            est.assignments_ = pd.read_parquet(folder / "assignments.parquet")
-            est.centroids_ = np.load(folder / "centroids.npy", allow_pickle=False)
-            data = np.load(folder / "c_tf_idf_data.npy", allow_pickle=False)
-            indices = np.load(folder / "c_tf_idf_indices.npy", allow_pickle=False)
-            indptr = np.load(folder / "c_tf_idf_indptr.npy", allow_pickle=False)
-            est.c_tf_idf_ = sp.csr_matrix((data, indices, indptr), shape=tuple(manifest["c_tf_idf_shape"]))
-            est.vocabulary_ = np.asarray(json.loads((folder / "vocabulary.json").read_text(encoding="utf-8")),
-                                         dtype=str)  # fmt: skip
-            est.model_id_ = manifest["model_id"]
-            est.n_docs_ = int(manifest["n_docs"])
-            est.resolved_params_ = dict(manifest["resolved_params"])
-            est.topic_model_ = None
-            est.embedder_ = est._get_embedder()
-        except (KeyError, TypeError, ValueError) as err:
-            raise CacheError(f"CandidateDiscovery.load: {folder} is inconsistent ({err}).") from err
-        return est
+        from themeassist.discovery._persist import load_discovery
+
+        return load_discovery(cls, Path(folder))

@@ -1,7 +1,8 @@
 """Sentence embeddings, offline, cached on disk.
 
 ``get_embedder()`` returns the packaged all-MiniLM-L6-v2 wrapped in an on-disk cache keyed by the
-model's identity and each text's hash, so a second run over the same comments embeds nothing.
+model's identity and each text's keyed hash (HMAC under a secret kept outside the cache folder,
+see :mod:`themeassist.embed.cache`), so a second run over the same comments embeds nothing.
 
 Examples
 --------
@@ -28,7 +29,7 @@ from themeassist.embed.backends import (
     default_model_path,
     looks_like_static_model,
 )
-from themeassist.embed.cache import EmbeddingCache, default_cache_dir, text_keys
+from themeassist.embed.cache import EmbeddingCache, cache_secret, default_cache_dir, text_keys
 from themeassist.exceptions import ThemeassistError
 
 __all__ = [
@@ -107,12 +108,13 @@ class CachedEmbedder:
     @property
     def cache(self) -> EmbeddingCache:
         root = Path(self.cache_dir) if self.cache_dir is not None else default_cache_dir()
-        return EmbeddingCache(root, self.inner.model_id)
+        return EmbeddingCache(root, self.inner.model_id, cache_secret())
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         texts = [str(t) for t in texts]
         cache = self.cache
-        keys = text_keys(texts)
+        cache.check()
+        keys = text_keys(texts, cache.secret)
         found, out = cache.lookup(keys)
         missing = np.flatnonzero(~found)
         self.last_hits_, self.last_misses_ = int(found.sum()), int(len(missing))

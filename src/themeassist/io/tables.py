@@ -6,26 +6,47 @@ OWASP "CSV Injection" guidance). :func:`write_table` therefore neutralises such
 cells with a leading apostrophe before writing spreadsheets, and every file is
 written atomically (temporary file in the same folder, ``fsync``, ``os.replace``)
 so that a crash never leaves a half-written table behind.
+
+File modes, one policy for everything themeassist writes (tables, reports, figures, run folders,
+saved models, caches): files are created ``0600`` (:data:`FILE_MODE`, owner read/write) and new
+folders ``0700`` (:data:`DIR_MODE`), whatever the umask, because they hold or derive from
+comments; ``chmod`` what you mean to share. An existing target is replaced only when it is a
+regular file (never a device, FIFO, socket or folder): :func:`check_output` says what is wrong
+before any work is done.
 """
 
 from __future__ import annotations
 
+import errno
 import io
 import os
+import stat
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import pandas as pd
 
+from themeassist.exceptions import OutputError
+
 __all__ = [
+    "DIR_MODE",
+    "FILE_MODE",
     "FORMULA_PREFIXES",
     "atomic_write_bytes",
     "atomic_write_text",
+    "check_output",
+    "make_dirs",
     "neutralise_formulas",
     "read_table",
+    "save_figure",
     "write_table",
 ]
+
+#: Mode of every file themeassist creates (owner read/write only).
+FILE_MODE = 0o600
+#: Mode of every folder themeassist creates (owner only).
+DIR_MODE = 0o700
 
 #: First characters that make a spreadsheet treat a cell as a formula (OWASP).
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
@@ -67,22 +88,147 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
             f"atomic_write_bytes: data must be bytes, got {type(data).__name__}; "
             "use atomic_write_text for str."
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
+    check_output(target)
+    make_dirs(target.parent)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp_name, FILE_MODE)
         os.replace(tmp_name, target)
     except BaseException:
         try:
             os.unlink(tmp_name)
         except FileNotFoundError:
             pass
-        raise
+        raise  # an OSError (no space, no permission) is reported by the CLI in one line
     _fsync_dir(target.parent)
     return target
+
+
+def check_output(path: str | os.PathLike[str], *, suffixes: Iterable[str] | None = None,
+                 inputs: Iterable[str | os.PathLike[str] | None] = ()) -> Path:  # fmt: skip
+    """Check, before any work, that ``path`` can be written as a new or replaced regular file.
+
+    Refused (:class:`~themeassist.exceptions.OutputError`): a suffix not in ``suffixes``; an
+    existing folder, device, FIFO or socket (an atomic rename would replace it); a symlink loop; a
+    path equal to one of ``inputs`` (the file would be overwritten); a read-only existing file; a
+    folder that cannot be created or written into.
+
+    Examples
+    --------
+    >>> check_output("/dev/null")
+    Traceback (most recent call last):
+    ...
+    themeassist.exceptions.OutputError: output '/dev/null' exists and is not a regular file (a character device); pass the path of a file to write.
+    """
+    target = Path(path)
+    name = repr(str(target))
+    if suffixes is not None:
+        allowed = tuple(suffixes)
+        if target.suffix.lower() not in allowed:
+            raise OutputError(f"output {name}: unknown suffix {target.suffix.lower()!r}; use one of "
+                              f"{', '.join(allowed)}.")  # fmt: skip
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OutputError(f"output {name} is a symlink loop; pass the path of a file to write.") from exc
+        if exc.errno == errno.ENOTDIR:
+            raise OutputError(f"output {name}: a part of the path is a file, not a folder.") from exc
+        raise
+    if st is None and os.path.islink(target):
+        st = None  # a dangling link: the rename replaces the link itself
+    elif st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise OutputError(f"output {name} is a folder; pass the path of a file inside it.")
+        if not stat.S_ISREG(st.st_mode):
+            kind = ("a character device" if stat.S_ISCHR(st.st_mode) else "a block device" if stat.S_ISBLK(st.st_mode)
+                    else "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode)
+                    else "not a regular file")  # fmt: skip
+            raise OutputError(f"output {name} exists and is not a regular file ({kind}); pass the path of a "
+                              "file to write.")  # fmt: skip
+        if not os.access(target, os.W_OK):
+            raise OutputError(f"output {name} exists and is read-only (permission denied); choose another "
+                              "name or make it writable.")  # fmt: skip
+        for other in inputs:
+            if other is not None and _same_file(target, Path(other)):
+                raise OutputError(f"output {name} is also an input ({str(other)!r}); writing it would destroy "
+                                  "that file. Pass another --out.")  # fmt: skip
+    folder = _existing_ancestor(target.parent)
+    if not folder.is_dir():
+        raise OutputError(f"output {name}: {str(folder)!r} is a file, not a folder.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"output {name}: cannot write into folder {str(folder)!r} (permission denied); "
+                          "choose a folder you can write to.")  # fmt: skip
+    return target
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _existing_ancestor(folder: Path) -> Path:
+    folder = Path(os.path.abspath(folder))
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
+
+
+def make_dirs(folder: str | os.PathLike[str]) -> Path:
+    """Create ``folder`` and its missing parents, each with mode :data:`DIR_MODE` (existing ones untouched).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, stat
+    >>> p = make_dirs(pathlib.Path(tempfile.mkdtemp()) / "a" / "b")
+    >>> oct(stat.S_IMODE(p.stat().st_mode)), oct(stat.S_IMODE(p.parent.stat().st_mode))
+    ('0o700', '0o700')
+    """
+    folder = Path(folder)
+    missing = []
+    probe = Path(os.path.abspath(folder))
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    for p in reversed(missing):
+        try:
+            p.mkdir(mode=DIR_MODE)
+        except FileExistsError:
+            continue
+        try:
+            os.chmod(p, DIR_MODE)  # mkdir's mode is masked by the umask
+        except OSError:
+            pass
+    if not folder.is_dir():
+        raise OutputError(f"cannot create folder {str(folder)!r}: a file of that name is in the way.")
+    return folder
+
+
+def save_figure(fig: Any, path: str | os.PathLike[str], **kwargs: Any) -> Path:
+    """Save a matplotlib figure atomically with :data:`FILE_MODE` (format from the suffix).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig = plt.figure()
+    >>> save_figure(fig, pathlib.Path(tempfile.mkdtemp()) / "f.png").read_bytes()[:4]
+    b'\x89PNG'
+    """
+    target = Path(path)
+    buffer = io.BytesIO()
+    fmt = kwargs.pop("format", None) or target.suffix.lstrip(".").lower() or "png"
+    fig.savefig(buffer, format=fmt, **kwargs)
+    return atomic_write_bytes(target, buffer.getvalue())
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, *, encoding: str = "utf-8") -> Path:
@@ -206,10 +352,11 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *, index: bool =
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in _WRITERS:
-        raise ValueError(
+        raise OutputError(
             f"write_table: cannot write {str(target)!r}: unknown suffix {suffix!r}; "
             f"use one of {', '.join(_WRITERS)}."
         )
+    check_output(target)
     buffer = io.BytesIO()
     if suffix == ".csv":
         # RFC 4180 line ends: with "\r\n" as terminator the csv module also quotes

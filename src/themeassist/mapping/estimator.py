@@ -168,9 +168,9 @@ def read_examples(
     if isinstance(source, pd.DataFrame):
         df = source
     else:
-        from themeassist.io.tables import read_table
+        from themeassist.corpus import read_comments
 
-        df = read_table(source)
+        df = read_comments(source)  # the corpus reader: any encoding/delimiter, .txt, broken quotes refused
     where = "read_examples" if isinstance(source, pd.DataFrame) else f"read_examples({str(source)!r})"
     for param, col in (("text_col", text_col), ("codes_col", codes_col), ("id_col", id_col)):
         if col is not None and col not in df.columns:
@@ -439,9 +439,16 @@ class ThemeMapper(BaseEstimator):
         else:
             regime = "few-shot"
         if regime != "zero-shot" and (covered.size == 0 or self.n_examples_ < 4):
-            raise ValueError(f"ThemeMapper: regime={regime!r} needs coded examples (at least 4 comments with codes "
-                             f"that resolve to themes); got {self.n_examples_} examples. "
-                             "Use regime='zero-shot' or 'auto'.")
+            if self.regime == "auto":  # too few to learn from: say so, and use the codebook alone
+                import warnings
+
+                warnings.warn(f"ThemeMapper: {self.n_examples_} coded example(s) are too few to learn from (at "
+                              "least 4 are needed); suggesting from the codebook alone (zero-shot).", stacklevel=2)
+                regime = "zero-shot"
+            else:
+                raise ValueError(f"ThemeMapper: regime={regime!r} needs coded examples (at least 4 comments with "
+                                 f"codes that resolve to themes); got {self.n_examples_} examples. Add examples, "
+                                 "or use regime='zero-shot' (CLI --regime zero-shot).")
         self.regime_ = regime
         if regime == "zero-shot":
             self.thresholds_ = np.full(L, 0.5)

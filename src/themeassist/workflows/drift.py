@@ -137,7 +137,7 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
     >>> sorted(p.name for p in res.files)
     ['changes.csv', 'prevalence.csv', 'summary.txt']
     """
-    from themeassist.io.tables import atomic_write_text, write_table
+    from themeassist.io.tables import atomic_write_text, save_figure, write_table
 
     df = _read_input(input_path)
     codebook = _resolve_codebook(codebook)
@@ -211,7 +211,7 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
         for name, fig in figs.items():
             for fmt in formats:
                 path = out / f"{name}.{fmt}"
-                fig.savefig(path, dpi=200 if fmt == "png" else None)
+                save_figure(fig, path, dpi=200 if fmt == "png" else None)  # atomic, 0600
                 files.append(path)
         if interactive:
             from themeassist.plots import plot_prevalence_interactive

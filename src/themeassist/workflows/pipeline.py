@@ -63,7 +63,7 @@ import pandas as pd
 from themeassist.codebook import Codebook, load_codebook
 from themeassist.embed.backends import file_sha256 as _sha256
 from themeassist.exceptions import CodebookError, CorpusError, ThemeassistError
-from themeassist.io.tables import atomic_write_text, write_table
+from themeassist.io.tables import atomic_write_text, save_figure, write_table
 
 __all__ = ["DemoResult", "RunResult", "run_all", "run_demo", "theme_counts"]
 
@@ -505,8 +505,8 @@ class _Stages:
             fig.suptitle(label.capitalize())
             caption = f"Sub-themes x periods, {label}."
         name = f"{kind}_{key}"
-        fig.savefig(fig_dir / f"{name}.png", dpi=110)
-        fig.savefig(fig_dir / f"{name}.svg")
+        save_figure(fig, fig_dir / f"{name}.png", dpi=110)  # atomic, 0600
+        save_figure(fig, fig_dir / f"{name}.svg")
         return {name: caption}
 
     def agreement(self, suggestions: pd.DataFrame, human: list[list[str]]) -> pd.DataFrame:
@@ -531,6 +531,8 @@ def run_demo(
     model: Any = None,
     random_state: int = 0,
     show_progress: bool = True,
+    redact: bool = False,
+    redact_names: Sequence[str] = (),
 ) -> DemoResult:
     """Run the whole job on the illustrative IAPT demo corpus with the IAPT wellbeing codebook.
 
@@ -547,6 +549,11 @@ def run_demo(
         The run folder (see :mod:`themeassist.workflows.pipeline` for its files).
     cache_dir, model, random_state, show_progress
         As in :func:`run_all`.
+    redact : bool, default False
+        Redact identifiers in the comments (:func:`themeassist.redact.redact`) before anything is
+        computed, so no file of the run holds them (CLI ``--redact``, which also turns the cache off).
+    redact_names : sequence of str
+        Person names to redact too.
 
     Returns
     -------
@@ -566,6 +573,10 @@ def run_demo(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         corpus = load_corpus(demo, text_col="text", id_col="doc_id", period_col="year")
+    if redact:
+        from themeassist.redact import redact as _redact
+
+        corpus = _redact(corpus, names=list(redact_names), columns=["text", "reason"])[0]
     coded = corpus[corpus["period"].isin(["2014", "2015"]) & corpus["status"].isin(_USABLE)]
     examples = pd.DataFrame({"doc_id": coded["doc_id"], "text": coded["text"], "codes": coded["themes"]})
     return run_all(corpus, iapt_wellbeing(), examples=examples, out_dir=out_dir, human_codes_col="themes",

@@ -1,0 +1,67 @@
+"""The tables the stages hand each other: row statuses, column lists and one column check.
+
+Every stage reads and writes DataFrames with documented snake_case columns keyed by ``doc_id``
+and theme ids. The lists live here so that a stage checks its input against the same names the
+producing stage writes, and every "column missing" error reads the same.
+
+Examples
+--------
+>>> import pandas as pd
+>>> check_columns(pd.DataFrame({"doc_id": [], "text": []}), ("doc_id", "text"), who="f")
+>>> check_columns(pd.DataFrame({"id": []}), ("doc_id",), who="f", what="corpus")
+Traceback (most recent call last):
+...
+themeassist.exceptions.CorpusError: f: the corpus lacks column 'doc_id' (columns: 'id'). Pass the output of load_corpus or rename the column.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import pandas as pd
+
+from themeassist.exceptions import CorpusError
+
+__all__ = ["CORPUS_COLUMNS", "STATUSES", "USABLE_STATUSES", "check_columns", "usable"]
+
+#: Row statuses of a corpus (:func:`themeassist.load_corpus`), in the order they are checked.
+STATUSES: tuple[str, ...] = ("ok", "truncated", "empty", "missing", "non_text", "non_answer")
+#: The statuses of substantive comments: the rows that are embedded, clustered, scored and counted.
+USABLE_STATUSES: tuple[str, ...] = ("ok", "truncated")
+#: Columns every corpus starts with (input metadata columns follow, under their own names).
+CORPUS_COLUMNS: tuple[str, ...] = ("doc_id", "row", "text", "period", "status", "reason", "date")
+
+
+def usable(status: Iterable[object]) -> pd.Series:
+    """Boolean Series: which rows are substantive (status "ok" or "truncated").
+
+    Examples
+    --------
+    >>> usable(["ok", "empty", "truncated"]).tolist()
+    [True, False, True]
+    """
+    return pd.Series(list(status), dtype=object).astype(str).isin(USABLE_STATUSES)
+
+
+def check_columns(df: pd.DataFrame, required: Iterable[str], *, who: str, what: str = "table",
+                  hint: str = "Pass the output of load_corpus or rename the column.") -> None:
+    """Raise :class:`~themeassist.exceptions.CorpusError` naming every required column missing
+    from ``df``, the columns it has, and how to fix it.
+
+    Parameters
+    ----------
+    df : DataFrame
+    required : iterable of str
+    who : str
+        The function or command checking (starts the message).
+    what : str
+        What the table is ("corpus", "suggestions file", ...).
+    hint : str
+        The fix to suggest.
+    """
+    missing = [c for c in required if c not in df.columns]
+    if not missing:
+        return
+    have = ", ".join(repr(str(c)) for c in list(df.columns)[:20]) + (", ..." if len(df.columns) > 20 else "")
+    cols = f"column {missing[0]!r}" if len(missing) == 1 else f"columns {', '.join(map(repr, missing))}"
+    raise CorpusError(f"{who}: the {what} lacks {cols} (columns: {have or 'none'}). {hint}")

@@ -1,0 +1,47 @@
+"""Importing BERTopic without the embedding stack it does not need here (the ``discover`` command).
+
+``import bertopic`` imports sentence-transformers, and with it transformers and torch (most of the
+9 s that ``discover`` spent importing), only to offer optional backends: a multimodal embedder, a
+text-generation and a zero-shot representation. Discovery gives BERTopic its embeddings and never
+uses those. BERTopic guards each of these imports itself (``try: ... except ModuleNotFoundError``,
+leaving a ``NotInstalled`` placeholder), so :func:`import_bertopic` imports it while those three
+packages answer "not installed", then puts the import system back: nothing of BERTopic's code is
+changed, and sentence-transformers is imported normally later if an embedding must be computed
+(an embedding-cache miss). Only when they are not imported yet, and only where it is switched on
+(:data:`LIGHT_IMPORT`, set by the ``discover`` command: a process that uses BERTopic for nothing
+else): in a notebook, ``import bertopic`` behaves as usual and its optional backends stay usable.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import sys
+from typing import Any
+
+#: Import BERTopic without its optional embedding backends (the CLI turns this on).
+LIGHT_IMPORT = False
+_DEFERRED = ("sentence_transformers", "transformers", "torch")
+
+
+class _Deferred(importlib.abc.MetaPathFinder):
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name.split(".")[0] in _DEFERRED:
+            raise ModuleNotFoundError(f"No module named {name!r} (deferred by themeassist)", name=name)
+        return None
+
+
+def import_bertopic() -> Any:
+    """``bertopic``, imported light when :data:`LIGHT_IMPORT` is on and it is not imported yet."""
+    if "bertopic" in sys.modules or not LIGHT_IMPORT or any(m in sys.modules for m in _DEFERRED):
+        import bertopic
+
+        return bertopic
+    finder = _Deferred()
+    sys.meta_path.insert(0, finder)
+    try:
+        import bertopic
+        import bertopic.representation  # noqa: F401 - its optional generators are guarded the same way
+        import bertopic.vectorizers  # noqa: F401
+    finally:
+        sys.meta_path.remove(finder)
+    return bertopic
