@@ -3,7 +3,8 @@
 Usage::
 
     python benchmarks/review_loop.py [DATA_DIR] [--seeds 3] [--rounds 8] [--batch 50] [--split test|dev]
-                                     [--explore 0.2] [--rarity 0.5] [--arms queue,random] [--cache-dir DIR]
+                                     [--explore 0.2] [--rarity 0.5] [--sharpness 8] [--arms queue,random]
+                                     [--jobs 1] [--cache-dir DIR]
 
 DATA_DIR defaults to ``../shared/data``. The NHS FFT v6 split of ``benchmarks/mapping.py`` (its
 loader and draws are imported, not copied): start from 5 coded comments per evaluated
@@ -28,6 +29,7 @@ Results go to ``benchmarks/out/review_loop.json`` (``review_loop_dev.json`` for 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -58,7 +60,7 @@ def macro_f1(task: Task, mapper: ThemeMapper, rows: np.ndarray) -> float:
 
 
 def run_arm(task: Task, arm: str, pool: np.ndarray, evaluate: np.ndarray, seed: int, rounds: int, batch: int,
-            explore: float, rarity: float, sharpness: float) -> dict:
+            explore: float, rarity: float, sharpness: float, per_theme: bool = True) -> dict:
     coded = task.draw(5, seed)  # from task.train (the pool)
     rng = np.random.default_rng(1000 + seed)
     curve, n_coded, secs = [], [len(coded)], 0.0
@@ -73,7 +75,7 @@ def run_arm(task: Task, arm: str, pool: np.ndarray, evaluate: np.ndarray, seed: 
         if arm == "queue":
             P = mapper.predict_proba([task.texts[i] for i in rest], embeddings=task.E[rest])
             q = review_queue(P, mapper.examples_per_leaf_, review_size=batch, explore=explore, rarity=rarity,
-                             sharpness=sharpness, random_state=100 * seed + r)
+                             sharpness=sharpness, per_theme=per_theme, random_state=100 * seed + r)
             pick = rest[np.argsort(q["review_rank"].to_numpy())[:batch]]
         else:
             pick = rng.choice(rest, size=batch, replace=False)
@@ -84,16 +86,31 @@ def run_arm(task: Task, arm: str, pool: np.ndarray, evaluate: np.ndarray, seed: 
             "regime": mapper.regime_}
 
 
+def _job(task: Task, pool: np.ndarray, evaluate: np.ndarray, args: argparse.Namespace,
+         job: tuple[int, str]) -> dict:
+    seed, arm = job
+    res = run_arm(task, arm, pool, evaluate, seed, args.rounds, args.batch, args.explore, args.rarity, args.sharpness,
+                  not args.pooled_doubt)
+    print(f"seed {seed} {arm:6s} macro-F1 by round: {' '.join(f'{v:.3f}' for v in res['macro_f1'])} "
+          f"({res['seconds']:.0f}s)", flush=True)
+    return res
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("data_dir", nargs="?", default=str(ROOT.parent / "shared" / "data"))
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--batch", type=int, default=50)
     ap.add_argument("--explore", type=float, default=0.2)
     ap.add_argument("--rarity", type=float, default=0.5)
-    ap.add_argument("--sharpness", type=float, default=4.0)
-    ap.add_argument("--arms", default="queue,random", help="comma-separated: queue, random")
+    ap.add_argument("--sharpness", type=float, default=8.0)
+    ap.add_argument("--arms", default="queue,random", help="comma-separated: queue, random (none: only --reuse)")
+    ap.add_argument("--reuse", action="append", default=[],
+                    help="JSON of an earlier run whose runs are added (e.g. the other arm); repeatable")
+    ap.add_argument("--pooled-doubt", action="store_true", help="informativeness without per-theme shares")
+    ap.add_argument("--jobs", type=int, default=1, help="runs (seed, arm) in this many processes")
     ap.add_argument("--split", choices=["test", "dev"], default="test")
     ap.add_argument("--cache-dir", default=None)
     ap.add_argument("--out", default=None)
@@ -116,17 +133,31 @@ def main(argv: list[str] | None = None) -> int:
         task.train = pool  # draws of the 5 starting examples per subcategory come from the pool
     else:
         pool, evaluate = np.sort(task.train), np.sort(task.test)
-    runs = []
-    for seed in range(args.seeds):
-        for arm in args.arms.split(","):
-            res = run_arm(task, arm, pool, evaluate, seed, args.rounds, args.batch, args.explore, args.rarity,
-                          args.sharpness)
-            runs.append(res)
-            print(f"seed {seed} {arm:6s} macro-F1 by round: {' '.join(f'{v:.3f}' for v in res['macro_f1'])} "
-                  f"({res['seconds']:.0f}s)", flush=True)
+    jobs = [(seed, arm) for seed in range(args.first_seed, args.first_seed + args.seeds)
+            for arm in args.arms.split(",") if arm in ("queue", "random")]
+    call = functools.partial(_job, task, pool, evaluate, args)
+    if args.jobs > 1:  # worker processes forked with the task (embeddings) already loaded
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("fork")) as ex:
+            runs = list(ex.map(call, jobs))
+    else:
+        runs = [call(job) for job in jobs]
+    for path in args.reuse:  # runs from earlier runs of this script (same protocol), e.g. the other arm
+        old = json.loads(Path(path).read_text())
+        same = all(old[k] == v for k, v in (("split", args.split), ("rounds", args.rounds), ("batch", args.batch)))
+        if not same:
+            print(f"{path}: another protocol (split, rounds or batch); not reused", file=sys.stderr)
+            return 2
+        have = {(r["seed"], r["arm"]) for r in runs}
+        runs += [r for r in old["runs"] if r["seed"] in range(args.first_seed, args.first_seed + args.seeds)
+                 and (r["seed"], r["arm"]) not in have]
+    runs.sort(key=lambda r: (r["seed"], r["arm"]))
+    seeds_done = sorted({r["seed"] for r in runs})
     print()
     print(f"{'reviews':>8s} {'queue':>7s} {'random':>7s} {'diff':>7s}   (macro-F1 on {args.split}, mean of "
-          f"{args.seeds} seeds)")
+          f"{len(seeds_done)} seeds)")
     table = []
     nan = float("nan")
     for r in range(args.rounds + 1):
@@ -144,8 +175,9 @@ def main(argv: list[str] | None = None) -> int:
                                                            else "review_loop_dev.json"))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"split": args.split, "pool": len(pool), "evaluated": len(evaluate),
-                               "seeds": args.seeds, "rounds": args.rounds, "batch": args.batch,
+                               "seeds": seeds_done, "rounds": args.rounds, "batch": args.batch,
                                "explore": args.explore, "rarity": args.rarity, "sharpness": args.sharpness,
+                               "per_theme": not args.pooled_doubt,
                                "table": table, "runs": runs},
                               indent=2))
     print(f"written {out}")

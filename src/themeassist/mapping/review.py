@@ -62,7 +62,8 @@ __all__ = ["REVIEW_COLUMNS", "add_review_order", "informativeness", "review_queu
 REVIEW_COLUMNS: tuple[str, ...] = ("review_rank", "selection_probability", "review_sample")
 
 
-def informativeness(scores: np.ndarray, examples_per_leaf: Any, *, rarity: float = 0.5) -> np.ndarray:
+def informativeness(scores: np.ndarray, examples_per_leaf: Any, *, rarity: float = 0.5,
+                    per_theme: bool = True) -> np.ndarray:
     """Per comment, how much checking it would teach: its share of each theme's doubt ``p (1 - p)``
     over the comments scored together, summed over the themes with weights ``(1 + n_j) ** -rarity``.
 
@@ -74,6 +75,9 @@ def informativeness(scores: np.ndarray, examples_per_leaf: Any, *, rarity: float
         Coded examples per leaf (:attr:`ThemeMapper.examples_per_leaf_`).
     rarity : float >= 0, default 0.5
         How much more a theme with few examples counts (0: all themes alike).
+    per_theme : bool, default True
+        Share each theme's doubt out over the comments (``u_ij / sum_k u_kj``); ``False``: the
+        doubt ``u_ij`` itself, so that common themes weigh more.
 
     Returns
     -------
@@ -91,7 +95,7 @@ def informativeness(scores: np.ndarray, examples_per_leaf: Any, *, rarity: float
                          "pass one count per leaf, in leaf_ids_ order.")
     U = P * (1.0 - P)
     total = U.sum(0)
-    share = np.divide(U, total, out=np.zeros_like(U), where=total > 0)
+    share = np.divide(U, total, out=np.zeros_like(U), where=total > 0) if per_theme else U
     return share @ (1.0 + np.maximum(n, 0.0)) ** -float(rarity)
 
 
@@ -131,7 +135,8 @@ def review_queue(
     review_size: int = 50,
     explore: float = 0.2,
     rarity: float = 0.5,
-    sharpness: float = 4.0,
+    sharpness: float = 8.0,
+    per_theme: bool = True,
     random_state: int | None = 0,
 ) -> pd.DataFrame:
     """The review order and selection probabilities of scored comments (see the module docstring).
@@ -146,10 +151,12 @@ def review_queue(
         Share of the probability spread evenly over all comments (the rest follows informativeness).
     rarity : float >= 0, default 0.5
         See :func:`informativeness`.
-    sharpness : float >= 0, default 4
+    sharpness : float >= 0, default 8
         Probabilities follow ``informativeness ** sharpness``: summed over some fifty themes,
         informativeness varies little between comments, and without sharpening the queue would
         hardly differ from a random draw (0: a random draw).
+    per_theme : bool, default True
+        See :func:`informativeness`.
     random_state : int, default 0
 
     Returns
@@ -162,7 +169,7 @@ def review_queue(
     --------
     >>> q = review_queue(np.array([[0.5, 0.4], [0.01, 0.0], [0.2, 0.9]]), [3, 30], review_size=1)
     >>> q["selection_probability"].round(3).tolist()
-    [0.61, 0.067, 0.323]
+    [0.859, 0.067, 0.074]
     """
     check_param("review_size", review_size, types=int, owner="review_queue")
     if review_size < 1:
@@ -171,7 +178,7 @@ def review_queue(
     check_param("explore", explore, between=(1e-9, 1.0), owner="review_queue")
     check_param("rarity", rarity, between=(0.0, 10.0), owner="review_queue")
     check_param("sharpness", sharpness, between=(0.0, 64.0), owner="review_queue")
-    w = informativeness(scores, examples_per_leaf, rarity=rarity)
+    w = informativeness(scores, examples_per_leaf, rarity=rarity, per_theme=per_theme)
     top = w.max() if len(w) else 0.0
     pi = selection_probabilities((w / top) ** sharpness if top > 0 else w, review_size, explore=explore)
     u = np.random.default_rng(random_state).random(len(w))
@@ -189,7 +196,7 @@ def add_review_order(
     review_size: int = 50,
     explore: float = 0.2,
     rarity: float = 0.5,
-    sharpness: float = 4.0,
+    sharpness: float = 8.0,
     random_state: int | None = 0,
 ) -> pd.DataFrame:
     """``table`` (a suggestions table of ``mapper``) with ``review_rank``, ``selection_probability``
