@@ -67,8 +67,8 @@ def test_read_decisions_round_trip(cb: Codebook, tmp_path) -> None:  # type: ign
     ex = read_decisions(path, codebook=cb)
     # row 4 rejects "none of these" without saying what applies: no information; row 6 not reviewed
     assert ex["doc_id"].tolist() == ["1", "2", "3", "5"]
-    assert ex["codes"].tolist() == ["Food", "Staff attitude|Parking", "Parking", ""]
-    assert ex["negative_codes"].tolist() == ["", "Food", "", "Food|Staff attitude"]
+    assert ex["codes"].tolist() == ["care.food", "care.staff-attitude|access.parking", "access.parking", ""]
+    assert ex["negative_codes"].tolist() == ["", "care.food", "", "care.food|care.staff-attitude"]
     assert ex["decision"].tolist() == ["accept", "recode", "accept", "reject"]
 
 
@@ -85,13 +85,55 @@ def test_read_decisions_errors(cb: Codebook) -> None:
 
 
 def test_decisions_feed_the_mapper_labels(cb: Codebook) -> None:
-    from themeassist.mapping._models import _label_matrix
+    from themeassist.mapping.examples import label_matrix, label_space
 
     ex = pd.DataFrame({"doc_id": ["1", "2", "3"], "text": ["a", "b", "c"],
                        "codes": ["Food", "", "Care"], "negative_codes": ["", "Parking", ""]})
-    leaf_ids = [t.theme_id for t in cb.leaves()]
-    Y, M = _label_matrix(ex, cb, leaf_ids)
-    assert Y.tolist() == [[1, 0, 0], [0, 0, 0], [0, 0, 0]]
-    # a rejection: only Parking is known; a parent-level code: its leaves are unknown
-    assert M.tolist() == [[1, 1, 1], [0, 0, 1], [0, 0, 1]]
+    space = label_space(cb, ex)
+    # 'Care' coded on its own gets a "(itself)" leaf, written as the parent's own id
+    assert space.theme_ids == ("care", "care.food", "care.staff-attitude", "access.parking")
+    Y, M = label_matrix(ex, cb, space)
+    assert Y.tolist() == [[0, 1, 0, 0], [0, 0, 0, 0], [1, 0, 0, 0]]
+    # a rejection: only Parking is known
+    assert M.tolist() == [[1, 1, 1, 1], [0, 0, 0, 1], [1, 1, 1, 1]]
     assert np.all((Y == 1) <= (M == 1))
+
+
+def test_read_decisions_reads_ids_from_the_file_suggest_wrote(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from themeassist.io.tables import write_table
+
+    cb = Codebook.from_dict({"words": None, "change": ["words", "-ve feedback"], "remove": ["words"]})
+    table = pd.DataFrame({
+        "doc_id": ["+44", "007", "N/A", "4", "5"],
+        "text": ["=too wordy", "Say it nicer", "N/A", "cut words", "x"],
+        "suggested": ["words", "-ve feedback", "words", "words", "words"],
+        "suggested_ids": ["change.words", "change.ve-feedback", "remove.words",
+                          "remove.words", "words"],
+        "decision": ["accept", "reject", "recode", "accept", ""],
+        "final_codes": ["", "", "words|-ve feedback", "", ""],
+    })
+    path = write_table(table, tmp_path / "suggestions.csv")
+    assert "'+44" in path.read_text(encoding="utf-8") and "'-ve feedback" in path.read_text(encoding="utf-8")
+    edited = pd.read_csv(path, dtype=str, keep_default_na=False)
+    edited.loc[3, "suggested"] = "change > words"  # the coder changed the readable codes of row 4
+    edited.to_csv(path, index=False)
+    with pytest.warns(UserWarning, match=r"read_decisions\(.*\): the 'suggested' column no longer matches "
+                                         r"'suggested_ids' in 1 row \(row 4 \(doc_id '4'\)\); a coder edited it"):
+        ex = read_decisions(path, codebook=cb)
+    assert ex["doc_id"].tolist() == ["+44", "007", "N/A", "4"]  # the guard undone, ids kept as text
+    assert ex["text"].tolist() == ["=too wordy", "Say it nicer", "N/A", "cut words"]
+    assert ex["codes"].tolist() == ["change.words", "", "words|change.ve-feedback", "change.words"]
+    assert ex["negative_codes"].tolist() == ["", "change.ve-feedback", "remove.words", ""]
+
+
+def test_agreement_reads_ids_when_names_repeat() -> None:
+    cb = Codebook.from_dict({"words": None, "change": ["words"], "remove": ["words"]})
+    s = pd.DataFrame({"doc_id": ["1", "2", "3"], "suggested": ["words", "words", "words"],
+                      "suggested_ids": ["change.words", "remove.words", "words"]})
+    h = pd.DataFrame({"doc_id": ["1", "1", "2", "3"], "theme_id": ["change.words", "words", "change.words", "words"]})
+    out = agreement(s, h, cb).set_index("theme_id")
+    assert out.loc["change.words", ["n_human", "n_suggested", "n_both"]].tolist() == [2, 1, 1]
+    assert out.loc["remove.words", ["n_human", "n_suggested", "n_both"]].tolist() == [0, 1, 0]
+    assert out.loc["words", ["n_human", "n_suggested", "n_both"]].tolist() == [2, 1, 1]
+    codes = pd.DataFrame({"doc_id": ["1", "2", "3"], "codes": ["change > words|Words", "change>words", "words"]})
+    pd.testing.assert_frame_equal(agreement(s, codes, cb), agreement(s, h, cb))

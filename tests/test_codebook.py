@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from themeassist import codebooks
-from themeassist.codebook import Codebook, Theme, load_codebook, slugify
+from themeassist.codebook import Codebook, Theme, load_codebook, read_codes, read_suggested_ids, slugify
 from themeassist.exceptions import CodebookError
 
 DATA = Path(__file__).parent / "data" / "codebooks"
@@ -133,7 +133,7 @@ def test_short_form_nested_mappings_and_text_input():
     ("broken_empty_name.yaml", "the theme at themes[0].children[1] has an empty name"),
     ("broken_unknown_key.yaml",
      "unknown key 'keyword' in themes[0].children[0]. Did you mean 'keywords'? "
-     "Allowed keys: name, id, description, keywords, examples, children"),
+     "Allowed keys: name, id, description, keywords, examples, aliases, children"),
     ("broken_cycle.yaml",
      "cycle: 'A' (themes[1]) -> 'C' (themes[3]) -> 'B' (themes[2]) -> 'A' (themes[1])"),
     ("broken_duplicate_id.yaml",
@@ -283,3 +283,266 @@ def test_docstring_examples_run():
     for module in (codebook_module, parse_module, codebooks):
         result = doctest.testmod(module)
         assert result.failed == 0 and result.attempted > 0, module.__name__
+
+
+# ---- the addressing rule (issue 12) ----------------------------------------------------------
+SURVEY = {"words": None, "change": ["words", "tone"], "remove": ["words"], "add": ["words", "sentence"]}
+NHS_LIKE = {"Care received": ["Care received", "Activities"], "Communication": ["Communication", "Listening"],
+            "Couldn't be improved": ["Nothing to improve"], "Miscellaneous": ["Nothing to improve", "Funding"]}
+
+
+def _fix_from(message: str) -> list[str]:
+    """The strings an ambiguity error says to write instead."""
+    tail = message.split("Write one of ", 1)[1].rsplit(" instead", 1)[0]
+    return [eval(part) for part in tail.split(" or ")]  # noqa: S307 - reprs written by the library
+
+
+def test_addressing_rule_on_a_leaf_name_at_the_top_and_under_two_parents():
+    cb = Codebook.from_dict(SURVEY)
+    assert [t.theme_id for t in cb if t.name == "words"] == ["words", "change.words", "remove.words", "add.words"]
+    # 1. the exact id; 3. the full path (a top-level theme's path is its name); 4. a unique name
+    assert cb.get("change.words").path_str == "change > words"
+    assert cb.get("words").theme_id == cb.get("WORDS").theme_id == cb.get(" Words ").theme_id == "words"
+    assert cb.get("Change>WORDS").theme_id == cb.get("change  >  words").theme_id == "change.words"
+    assert cb.get("tone").theme_id == "change.tone" and cb.get("change > tone").theme_id == "change.tone"
+    # ids are exact: a case variant of an id is read as a name or a path
+    with pytest.raises(CodebookError, match="no theme named 'Change.Words'"):
+        cb.get("Change.Words")
+    # a name that is no top-level path and names several themes: an error whose advice works
+    two = Codebook.from_dict({"change": ["words"], "remove": ["words"], "other": None})
+    with pytest.raises(CodebookError) as info:
+        two.get("Words")
+    msg = str(info.value)  # neither is spelled 'Words' exactly (that would decide)
+    assert "'Words' is ambiguous; it names 2 themes: 'change > words' (id 'change.words'), " \
+           "'remove > words' (id 'remove.words')" in msg
+    assert [two.get(fix).theme_id for fix in _fix_from(msg)] == ["change.words", "remove.words"]
+    assert read_codes(["words|Sentence", "change > words", "remove.words"], cb) == [
+        ["words", "add.sentence"], ["change.words"], ["remove.words"]]
+
+
+def test_a_same_named_sub_theme_wins_with_one_warning_per_code():
+    cb = Codebook.from_dict(NHS_LIKE)
+    col = ["Care received", "care received|Activities", "Communication", "Care received > Care received",
+           "communication", "Miscellaneous > Nothing to improve", "", "Care received"]
+    with pytest.warns(UserWarning) as record:
+        got = read_codes(col, cb, column="subcategory")
+    assert got == [["care-received.care-received"], ["care-received.care-received", "care-received.activities"],
+                   ["communication.communication"], ["care-received.care-received"], ["communication"],
+                   ["miscellaneous.nothing-to-improve"], [], ["care-received.care-received"]]
+    notes = [str(w.message) for w in record]
+    assert len(notes) == 3  # one per distinct string read that way ('Care received', 'care received', ...)
+    care = next(n for n in notes if n.startswith("Codebook 'codebook': 'Care received' names"))
+    assert "in 2 rows (row 1, column 'subcategory', row 8, column 'subcategory')" in care
+    assert "'Care received' (id 'care-received')" in care and "Write the id 'care-received'" in care
+    assert cb.itself("care-received").theme_id == "care-received.care-received"
+    assert cb.itself("Communication > Listening").theme_id == "communication.listening"
+    # the readable code of each theme reads back as that theme, without a warning
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for t in cb:
+            assert cb.get(cb.code_for(t.theme_id)).theme_id == t.theme_id
+    assert cb.code_for("care-received") == "care-received"
+    assert cb.code_for("care-received.care-received") == "Care received > Care received"
+    with pytest.raises(CodebookError, match=r"2 codes could not be read: row 1: .*'Nothing to improve' is ambiguous"
+                                            r".*\| row 2: .*no theme named 'Parking'"):
+        read_codes(["Nothing to improve", "Parking"], cb)
+
+
+def test_names_compare_after_nfkc_case_folding_and_spaces():
+    cb = Codebook.from_dict({"Staff attitude": None, "Café": ["Tea"]})
+    assert cb.get("\uff33\uff34\uff21\uff26\uff26  ATTITUDE").theme_id == "staff-attitude"  # full-width letters
+    assert cb.get("cafe\u0301 > TEA").theme_id == "cafe.tea"  # combining accent: NFKC composes it
+    assert "staff\u00a0attitude" in cb and "staff-attitude" in cb and "Staff attitudes" not in cb
+
+
+@pytest.mark.parametrize(("obj", "expected"), [
+    ({"Staff": ["Rude | Kind"]}, "the name 'Rude | Kind' at ['Staff'][0] contains '|', which separates codes in a "
+                                 "cell; rename it, e.g. 'Rude / Kind'"),
+    ({"Staff": ["Rude  >  Kind"]}, "contains ' > ', which separates the levels of a path; rename it, e.g. "
+                                   "'Rude - Kind'"),
+    ({"themes": [{"name": "Vocabulary", "id": "words"}, {"name": "change", "children": ["words"]}]},
+     "the id 'words' of theme 'Vocabulary' (themes[0]) is also the name of theme 'words' "
+     "(themes[1].children[0]), so a code 'words' could mean either; give 'Vocabulary' another id"),
+    ({"themes": [{"name": "a.b"}, {"name": "A", "children": ["B"]}]}, "the id 'a.b' of theme 'B'"),
+])
+def test_names_and_ids_that_readers_could_not_tell_apart_are_refused(obj, expected):
+    with pytest.raises(CodebookError) as info:
+        Codebook.from_dict(obj)
+    assert expected in str(info.value)
+
+
+def test_an_id_may_be_its_own_name():
+    cb = Codebook.from_dict({"themes": [{"name": "Words", "id": "words"}, {"name": "change", "children": ["words"]}]})
+    assert cb.get("words").name == "Words" and cb.get("change > words").theme_id == "change.words"
+    # a YAML/JSON 'id' key is kept as written and used by every reader
+    assert read_codes(["words|change.words"], cb) == [["words", "change.words"]]
+
+
+def test_spelling_variants_are_refused_naming_the_option_or_merged_with_counts(tmp_path):
+    short = {"STEM": ["Science", "science", "Maths"], "Arts": ["Science"]}
+    with pytest.raises(CodebookError) as info:
+        Codebook.from_dict(short)
+    assert "theme 'science' appears twice under 'STEM' (['STEM'][0] and ['STEM'][1]) as 'Science' and 'science'" \
+        in str(info.value)
+    assert "merge_variants=True (command line: --merge-variants)" in str(info.value)
+    for a, b in (("Self-care", "Self \u2013 care"), ("Self care", "self-care"), ("Incomplete requirements",
+                                                                               "Incomplete  Requirements")):
+        with pytest.raises(CodebookError, match="appears twice"):
+            Codebook.from_dict({"P": [a, b]})
+    codes = ["STEM > science", "science|Maths", "STEM > Science", "science", "Arts > Science"]
+    with pytest.warns(UserWarning, match=r"under 'STEM': 'science' \(kept; 3 uses\), 'Science' \(2 uses\)"):
+        cb = load_codebook(short, merge_variants=True, counts=codes)
+    assert [t.path_str for t in cb.leaves()] == ["STEM > science", "STEM > Maths", "Arts > Science"]
+    stem_science = cb.get("STEM > science")
+    assert stem_science.aliases == ("Science",) and stem_science.theme_id == "stem.science"
+    # every spelling now reads as the merged theme; the same name under another parent stays apart
+    assert read_codes(["STEM > Science", "stem>SCIENCE", "Arts > Science"], cb) == [
+        ["stem.science"], ["stem.science"], ["arts.science"]]
+    assert Codebook.from_yaml(cb.to_yaml()) == cb  # aliases are written back
+    with pytest.warns(UserWarning, match=r"no counts of use were given: the first spelling in the codebook is kept"):
+        first = Codebook.from_dict({"P": ["B", "b", {"B ": ["x"]}]}, merge_variants=True)
+    assert [t.path_str for t in first] == ["P", "P > B", "P > B > x"]
+    # siblings with their own explicit ids are different themes (as REFI-QDA imports give them)
+    both = Codebook.from_dict({"themes": [{"name": "P", "children": [{"name": "B", "id": "b1"},
+                                                                     {"name": "b", "id": "b2"}]}]})
+    assert [t.theme_id for t in both.leaves()] == ["b1", "b2"]
+    with pytest.raises(CodebookError, match="Write one of 'P > B' or 'P > b' instead"):
+        both.get("p > B ")  # the path names both, and neither is spelled exactly so
+    assert both.get("P > b").theme_id == "b2" and both.get("B").theme_id == "b1"  # the exact spelling decides
+
+
+def test_none_codes_mean_none_of_these(tmp_path):
+    path = tmp_path / "cb.yaml"
+    path.write_text("none_codes: [NotCodable, n/a]\nInput:\n  - Unclear needs\nNot in the sheet:\n  - NotCodable\n"
+                    "  - Insufficient info\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"'NotCodable' \(\['Not in the sheet'\]\[0\]\) declared in none_codes"):
+        cb = load_codebook(path)
+    assert cb.none_codes == ("NotCodable", "n/a") and "NotCodable" not in [t.name for t in cb]
+    assert read_codes(["notcodable", "N/A", "Unclear needs", ""], cb) == [[], [], ["input.unclear-needs"], []]
+    with pytest.raises(CodebookError, match="'NotCodable' is a none code"):
+        cb.get("NotCodable")
+    assert Codebook.from_yaml(cb.to_yaml()).none_codes == cb.none_codes
+    extra = load_codebook({"Staff": ["Rude"]}, none_codes=["nothing applies"])
+    assert extra.resolve_codes("Nothing  applies|Rude") == ["staff.rude"]
+    with pytest.raises(CodebookError, match="declared a none code but has sub-themes"):
+        Codebook.from_dict({"none_codes": ["Other"], "Other": ["x"]})
+
+
+# ---- hostile codebook files (issue 15) -------------------------------------------------------
+def test_yaml_aliases_are_refused_before_expanding(tmp_path):
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"{c}: &{c} [" + ", ".join([f"*{p}"] * 9) + "]" for p, c in zip("abcdefgh", "bcdefghi")]
+    path = tmp_path / "laughs.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert path.stat().st_size < 900  # expanded, this would be 9**9 (387 million) names
+    with pytest.raises(CodebookError, match=r"uses a YAML alias \(\*a, line 2\); codebooks must not use anchors"):
+        load_codebook(path)
+
+
+def test_deep_and_non_utf8_codebooks_give_one_clean_error(tmp_path):
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("Top:\n" + "".join("  " * i + f"- L{i}:\n" for i in range(1, 1501)), encoding="utf-8")
+    with pytest.raises(CodebookError, match="nested more than 100 theme levels deep"):
+        load_codebook(deep)
+    deep_json = tmp_path / "deep.json"
+    deep_json.write_text('{"themes": [' + '{"name": "x", "children": [' * 1500 + '{"name": "y"}' + "]}" * 1500
+                         + "]}", encoding="utf-8")
+    with pytest.raises(CodebookError, match="nested too deeply"):
+        load_codebook(deep_json)
+    chain = [{"name": f"L{i}", "parent": f"L{i - 1}"} if i else {"name": "L0"} for i in range(3000)]
+    with pytest.raises(CodebookError, match="nested more than 100 levels deep"):
+        Codebook.from_dict({"themes": chain})
+    nested: dict = {"name": "L0"}
+    node = nested
+    for i in range(1, 150):
+        node["children"] = [{"name": f"L{i}"}]
+        node = node["children"][0]
+    with pytest.raises(CodebookError, match="nested more than 100 levels deep"):
+        Codebook.from_dict({"themes": [nested]})
+    ok = Codebook.from_dict({"themes": chain[:101]})  # 100 levels below the top are fine
+    assert max(t.depth for t in ok) == 100 and len(ok.descendants("L0")) == 100
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes("Caf\u00e9:\n  - Th\u00e9\n".encode("latin-1"))
+    with pytest.raises(CodebookError, match=r"is not UTF-8 text \(byte 0xe9 on line 1; Latin-1 or Windows-1252\?\)"
+                                            r"\. Save the file as UTF-8"):
+        load_codebook(latin)
+
+
+# ---- suggestions read back by id ---------------------------------------------------------------
+def test_read_suggested_ids_reads_ids_and_lets_a_coder_edit_win():
+    cb = Codebook.from_dict(SURVEY)
+    table = pd.DataFrame({
+        "doc_id": ["1", "2", "3", "4", "5"],
+        "suggested": ["words", "words|tone", "change > words", "", "words"],
+        "suggested_ids": ["change.words", "remove.words|change.tone", "change.words", "", "words"],
+    })
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing was edited: no warning
+        got = read_suggested_ids(table, cb)
+    # rows 1-2: the display names are ambiguous but match the ids; row 3: a path naming the same theme
+    assert got == [["change.words"], ["remove.words", "change.tone"], ["change.words"], [], ["words"]]
+    edited = table.assign(suggested=["tone", "words|tone", "add > sentence", "", "words"])
+    with pytest.warns(UserWarning, match=r"in 2 rows \(row 1 \(doc_id '1'\), row 3 \(doc_id '3'\)\); a coder "
+                                         r"edited it, so those rows are read from 'suggested'"):
+        got = read_suggested_ids(edited, cb)
+    assert got[0] == ["change.tone"] and got[2] == ["add.sentence"] and got[1] == ["remove.words", "change.tone"]
+    with pytest.raises(CodebookError, match=r"row 1 \(doc_id '1'\), column 'suggested_ids': 'old.id' is not the id"):
+        read_suggested_ids(table.assign(suggested_ids=["old.id", "", "", "", ""], suggested=""), cb)
+
+
+# ---- real frameworks with repeated names (../shared/data) ---------------------------------------
+@pytest.mark.needs_data
+def test_napire_codes_read_with_their_sheet_and_none_code(shared_data):
+    responses = pd.read_csv(shared_data / "napire2018" / "responses.csv", dtype=str, keep_default_na=False)
+    for kind in ("causes", "effects"):
+        with pytest.warns(UserWarning, match="'NotCodable' .* declared in none_codes"):
+            cb = load_codebook(shared_data / "napire2018" / f"codebook_{kind}.yaml", none_codes=["NotCodable"])
+        rows = responses[responses["kind"] == kind]
+        ids = read_codes(rows["codes"], cb, column="codes")
+        assert len(ids) == len(rows)
+        none = [i for i, (cell, got) in enumerate(zip(rows["codes"], ids)) if not got]
+        assert all(rows["codes"].iloc[i] in ("NotCodable", "") for i in none)
+    # effects: 'Incomplete Requirements' (Product) and 'Incomplete requirements' (not in the sheet)
+    assert cb.get("Incomplete Requirements").theme_id == "product.incomplete-requirements"
+    assert cb.get("Incomplete requirements").parent_id == "not-in-the-category-sheet"
+    with pytest.raises(CodebookError) as info:
+        cb.get("INCOMPLETE REQUIREMENTS")
+    fixes = _fix_from(str(info.value))
+    assert {cb.get(f).theme_id for f in fixes} == {"product.incomplete-requirements",
+                                                   "not-in-the-category-sheet.incomplete-requirements"}
+
+
+@pytest.mark.needs_data
+def test_nhs_phase1_framework_with_same_named_subcategories(shared_data):
+    data = pd.read_csv(shared_data / "nhs_fft" / "phase1_text_data.csv", dtype=str, keep_default_na=False)
+    pairs = data[["label", "subcategory"]].drop_duplicates()
+    framework: dict[str, list[str]] = {}
+    for label, sub in pairs.itertuples(index=False):
+        framework.setdefault(label, []).append(sub)
+    cb = Codebook.from_dict(framework)
+    same = [t.name for t in cb.roots() if cb.itself(t.theme_id).theme_id != t.theme_id]
+    assert sorted(same) == ["Care received", "Communication", "Environment/ facilities", "Miscellaneous"]
+    # every label written as a path reads as its sub-category, with no warning
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        paths = read_codes(data["label"] + " > " + data["subcategory"], cb)
+    assert all(len(p) == 1 and cb.by_id(p[0]).depth == 1 for p in paths)
+    # written as sub-category names: the same-named ones warn once each; 'Nothing to improve' is
+    # under two labels, spelled alike, so it is an error naming both paths
+    named = data[data["subcategory"] != "Nothing to improve"]
+    with pytest.warns(UserWarning) as record:
+        by_name = read_codes(named["subcategory"], cb)
+    assert by_name == [p for p, s in zip(paths, data["subcategory"]) if s != "Nothing to improve"]
+    counts = {t: int((named["subcategory"] == t).sum()) for t in same}
+    for w in record:
+        name = str(w.message).split("'")[3]
+        assert f"in {counts[name]} rows" in str(w.message)
+    with pytest.raises(CodebookError, match=r"'Nothing to improve' is ambiguous; it names 2 themes: \"Couldn't be "
+                                            r"improved > Nothing to improve\""):
+        read_codes(data["subcategory"], cb)

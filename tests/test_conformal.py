@@ -139,7 +139,9 @@ def _mapper_and_examples() -> tuple[ThemeMapper, pd.DataFrame, np.ndarray]:
     codes[41] = "Staff attitude|Parking"
     ex = pd.DataFrame({"text": [f"c{i}" for i in range(120)], "codes": codes,
                        "negative_codes": [""] * 119 + ["Parking"]})
-    m = ThemeMapper(lexical=False, random_state=0).fit(Codebook.from_dict(CB), ex, embeddings=protos,
+    # prototypes: "Care (itself)" (the parent coded on its own, row 0), then the three leaves
+    m = ThemeMapper(lexical=False, random_state=0).fit(Codebook.from_dict(CB), ex,
+                                                       embeddings=np.vstack([np.eye(16)[3], protos]),
                                                        example_embeddings=X)
     return m, ex, X
 
@@ -147,11 +149,14 @@ def _mapper_and_examples() -> tuple[ThemeMapper, pd.DataFrame, np.ndarray]:
 def test_held_out_scores_from_a_mapper_and_its_examples() -> None:
     m, ex, _ = _mapper_and_examples()
     ho = held_out_scores(m, ex)
-    assert ho.scores.shape == (120, 3) and np.array_equal(ho.scores, m.oof_proba_)
+    # "Care" coded on its own: the mapper learns a "Care (itself)" column for it
+    assert m.leaf_ids_[0] == "care" and len(m.leaf_ids_) == 4
+    assert ho.scores.shape == (120, 4) and np.array_equal(ho.scores, m.oof_proba_)
     assert ho.leaf_ids == tuple(m.leaf_ids_)
-    assert ho.known[0].tolist() == [False, False, True]      # "Care": food or staff, not parking
-    assert ho.labels[41].tolist() == [0, 1, 1]
-    assert ho.labels[119].tolist() == [0, 0, 1] and ho.known[119].all()
+    assert ho.labels[0].tolist() == [1, 0, 0, 0] and ho.known[0].all()
+    assert ho.labels[41].tolist() == [0, 0, 1, 1]
+    assert ho.labels[119].tolist() == [0, 0, 0, 1] and ho.known[119].all()
+    assert ho.labels[5].tolist() == [0, 1, 0, 0]
     with pytest.raises(ValueError, match="fitted on 120"):
         held_out_scores(m, ex.iloc[:10])
     zs = ThemeMapper(lexical=False).fit(Codebook.from_dict(CB), None, embeddings=np.eye(16)[:3])
@@ -170,11 +175,12 @@ def test_annotate_adds_sets_and_marks_consistent_with_the_scores() -> None:
     out = acc.annotate(rs.annotate(table, m.theme_index()), m.theme_index())
     assert list(out.columns[-4:]) == ["recall_set", "recall_set_ids", "auto_accept", "auto_accept_ids"]
     P = m.predict_proba(X[::3][:40])
+    P[:, 0] = P[:, :3].max(1)  # "Care (itself)" is read back at the score of "Care" (max of its 3 columns)
     for i in range(40):
-        in_set = {m.leaf_ids_[j] for j in np.where(P[i] > rs.threshold_)[0]}
+        in_set = {m.leaf_ids_[j] for j in np.where(P[i] > rs.threshold_ + 1e-6)[0]}
         assert set(filter(None, out.recall_set_ids[i].split("|"))) == in_set
         marked = set(filter(None, out.auto_accept_ids[i].split("|")))
-        assert marked <= set(out.suggested_ids[i].split("|"))
+        assert marked <= set(out.suggested_ids[i].split("|")) and "care" not in marked
         assert all(P[i, m.leaf_ids_.index(t)] >= acc.threshold_ - 1e-6 for t in marked)
     assert out.recall_set[40] == "" and out.auto_accept[40] == ""
     assert acc.controlled_ and (out.auto_accept != "").sum() > 10

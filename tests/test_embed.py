@@ -117,3 +117,27 @@ def test_unknown_model_name_is_a_clear_error() -> None:
 def test_empty_input_gives_empty_matrix(tmp_path: Path) -> None:
     emb = CachedEmbedder(CountingEmbedder(), tmp_path)
     assert emb.encode([]).shape == (0, 3)
+
+
+def test_static_model_is_found_outside_a_source_checkout(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """An installed package (no checkout around it) keeps the static model in the user data
+    folder; the error for a missing one names the command that builds it exactly there."""
+    import platformdirs
+
+    from themeassist import embed
+    from themeassist.exceptions import ThemeassistError
+
+    monkeypatch.delenv("THEMEASSIST_STATIC_MODEL", raising=False)
+    built = embed._checkout_root() / "models" / "minilm-static"  # make built it in this checkout
+    assert embed.static_model_path() == built
+    monkeypatch.setattr(embed, "_checkout_root", lambda: None)
+    monkeypatch.setattr(platformdirs, "user_data_dir", lambda app: str(tmp_path / "data" / app))
+    home = tmp_path / "data" / "themeassist" / "models" / "minilm-static"
+    assert embed.static_model_path() == home
+    with pytest.raises(ThemeassistError, match=f"themeassist models build-static --out {home}"):
+        embed.get_embedder("static", cache_dir=False).encode(["a"])
+    home.parent.mkdir(parents=True)
+    shutil.copytree(built, home)  # as `themeassist models build-static` would write it there
+    assert embed.get_embedder("static", cache_dir=False).encode(["long waits"]).shape[0] == 1
+    monkeypatch.setenv("THEMEASSIST_STATIC_MODEL", str(tmp_path / "elsewhere"))
+    assert embed.static_model_path() == tmp_path / "elsewhere"

@@ -221,7 +221,7 @@ def test_a_full_disk_is_one_line(tmp_path: Path, monkeypatch, capsys) -> None:  
 
 
 def test_ctrl_c_prints_how_to_resume_and_the_rerun_resumes(tmp_path: Path) -> None:
-    src = comments_csv(tmp_path / "c.csv", n=6000)
+    src = comments_csv(tmp_path / "c.csv", n=2500)
     args = ["suggest", str(src), "--text-col", "comment", "--codebook", "iapt", "--model", "static", "--regime",
             "zero-shot", "--chunk-size", "100", "--cache-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "o.csv")]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}

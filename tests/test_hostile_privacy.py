@@ -261,3 +261,18 @@ def test_nhs_number_with_dots_and_full_width_digits_are_redacted() -> None:
                             "NHS \uff19\uff14\uff13 \uff14\uff17\uff16 \uff15\uff19\uff11\uff19", "version 1.2.3 is fine"])
     assert texts.tolist() == ["NHS no [NHS_NUMBER].", "ring [PHONE]", "NHS [NHS_NUMBER]", "version 1.2.3 is fine"]
     assert counts.set_index("kind")["n"].to_dict()["nhs_number"] == 2
+
+
+def test_redact_cols_names_the_metadata_columns_to_redact(tmp_path: Path) -> None:
+    src = corpus_csv(tmp_path, n=10)
+    df = pd.read_csv(src, dtype=str, keep_default_na=False)
+    df.loc[2, "site"] = "ring 07700 900123"
+    df.to_csv(src, index=False)
+    out = tmp_path / "s.csv"
+    assert main(["suggest", str(src), "--text-col", "comment", "--id-col", "id", "--codebook", "iapt", "--model",
+                 "static", "--quiet", "--redact", "--redact-cols", "note", "--out", str(out)]) == 0  # fmt: skip
+    got = pd.read_csv(out, dtype=str, keep_default_na=False).set_index("doc_id")
+    assert "[PHONE]" in got.loc["r7", "note"] and "[EMAIL]" in got.loc["r3", "text"]
+    assert got.loc["r2", "site"] == "ring 07700 900123"  # not named: left as it was
+    assert main(["suggest", str(src), "--text-col", "comment", "--codebook", "iapt", "--model", "static",
+                 "--redact", "--redact-cols", "nope", "--out", str(tmp_path / "t.csv")]) == 2  # fmt: skip

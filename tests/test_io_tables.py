@@ -164,3 +164,30 @@ def test_nan_and_numpy_numbers_untouched():
     out = neutralise_formulas(df)
     assert np.isnan(out.loc[0, "x"]) and out.loc[1, "x"] == -2.0
     assert out["o"].tolist() == [-3, "'-x"]
+
+
+# ---- the guard is undone exactly by readers of themeassist's own tables (issue 12) -------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from themeassist.io.tables import undo_formula_guard  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from("'=+-@\t\rab |>"), max_size=6), min_size=1, max_size=8))
+def test_undo_formula_guard_restores_every_cell(cells):
+    df = pd.DataFrame({"suggested": cells})
+    guarded = neutralise_formulas(df)
+    assert all(not str(v).startswith(tables.FORMULA_PREFIXES) for v in guarded["suggested"])
+    assert undo_formula_guard(guarded)["suggested"].tolist() == cells
+
+
+def test_ids_and_names_survive_a_csv_and_xlsx_round_trip(tmp_path):
+    df = pd.DataFrame({"doc_id": ["+44", "'=x", "-", "007"], "suggested": ["-ve feedback", "@home", "ok", "'"],
+                       "suggested_ids": ["ve-feedback", "=odd", "+1", "a.b"]})
+    for suffix in (".csv", ".xlsx"):
+        path = write_table(df, tmp_path / f"t{suffix}")
+        raw = read_table(path, dtype=str, keep_default_na=False)
+        assert raw.loc[0, "doc_id"] == "'+44" and raw.loc[1, "doc_id"] == "''=x"  # what a spreadsheet shows
+        pd.testing.assert_frame_equal(undo_formula_guard(raw), df)
+    assert undo_formula_guard(df, columns=["doc_id", "nope"])["suggested"].tolist() == df["suggested"].tolist()

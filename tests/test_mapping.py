@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from sklearn.base import clone
 
 from themeassist.codebook import Codebook, load_codebook
-from themeassist.exceptions import CorpusError, NotFittedError
-from themeassist.mapping import SUGGESTION_COLUMNS, ThemeMapper, align_candidates, examples_from_long, read_examples
+from themeassist.exceptions import NotFittedError
+from themeassist.mapping import SUGGESTION_COLUMNS, ThemeMapper, align_candidates
 
 CB = {"Care": ["Food and meals", "Staff attitude"], "Access": ["Parking"]}
 
@@ -273,23 +273,6 @@ def test_prevalence_thresholds_and_pseudo_positives() -> None:
     tau = mm.prevalence_thresholds(T, T, 1.5)
     assert tau.tolist() == [0.0, 0.5]
     assert mm.prevalence_thresholds(T[:, :1].repeat(2, 1) * [1, 0], T * [1, 0], 1.0)[1] == np.inf
-
-
-def test_examples_helpers_and_errors(cb: Codebook, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    path = tmp_path / "coded.csv"
-    pd.DataFrame({"id": [7, 8], "comment": ["Cold food", ""], "theme": ["Food and meals; Parking", "Parking"]}).to_csv(
-        path, index=False)
-    ex = read_examples(path, text_col="comment", codes_col="theme", id_col="id", codebook=cb, sep=";")
-    assert ex.to_dict("records") == [{"doc_id": "7", "text": "Cold food", "codes": "Food and meals|Parking",
-                                      "negative_codes": ""}]
-    with pytest.raises(CorpusError, match="column 'texts' not found"):
-        read_examples(path, text_col="texts", codes_col="theme")
-    with pytest.raises(Exception, match="row 1"):
-        read_examples(pd.DataFrame({"text": ["x"], "codes": ["Nope"]}), codebook=cb)
-    long = pd.DataFrame({"doc_id": ["1", "1", "2"],
-                         "theme_id": ["care.food-and-meals", "access.parking", "access.parking"]})
-    ex2 = examples_from_long(long, pd.DataFrame({"doc_id": ["1", "2", "3"], "text": ["a", "b", "c"]}))
-    assert ex2["codes"].tolist() == ["care.food-and-meals|access.parking", "access.parking"]
 
 
 def test_align_candidates(cb: Codebook) -> None:

@@ -13,8 +13,8 @@ from themeassist.exceptions import NotFittedError
 EXPECTED = [
     "AutoAccept",
     "CORPUS_COLUMNS", "CacheError", "CandidateDiscovery", "Codebook", "CodebookError", "CorpusError",
-    "DEFAULT_NON_ANSWERS", "DriftResult", "NotFittedError", "QDAFormatError", "RecallSets",
-    "STATUSES", "Theme",
+    "DEFAULT_NON_ANSWERS", "DriftResult", "NotFittedError", "OutputError", "ParameterError", "QDAFormatError",
+    "RecallSets", "STATUSES", "Theme",
     "ThemeMapper", "ThemeassistError", "__version__", "add_review_order",
     "agreement", "align_candidates", "build_static",
     "candidate_periods", "changes", "codes_to_long", "content_shift", "discover_dask", "estimate_prevalence",

@@ -396,3 +396,58 @@ def test_import_qdc_errors(tmp_path):
         import_qdc(broken)
     with pytest.raises(FileNotFoundError):
         import_qdc(tmp_path / "missing.qdc")
+
+
+# ----------------------------------------------------------------------------- repeated and deep codes
+
+
+def _guid(i: int) -> str:
+    return f"00000000-0000-4000-8000-{i:012X}"
+
+
+def _qdc(tmp_path, codes_xml: str, name="codes.qdc"):
+    path = tmp_path / name
+    path.write_text(f'<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>{codes_xml}</Codes></CodeBook>',
+                    encoding="utf-8")
+    return path
+
+
+def test_import_two_codes_with_one_name_under_one_parent(tmp_path):
+    xml = (f'<Code guid="{_guid(1)}" name="Staff" isCodable="true">'
+           f'<Code guid="{_guid(2)}" name="Rude" isCodable="true"/><Code guid="{_guid(3)}" name="rude" isCodable="true"/>'
+           f'<Code guid="{_guid(4)}" name="Kind" isCodable="true"/></Code>'
+           f'<Code guid="{_guid(5)}" name="a|b > c" isCodable="true"/>')
+    with pytest.warns(UserWarning, match=r"'a\|b > c' -> 'a/b - c'"):
+        cb = import_qdc(_qdc(tmp_path, xml))
+    assert [(t.theme_id, t.name) for t in cb] == [
+        ("staff", "Staff"), (_guid(2), "Rude"), (_guid(3), "rude"), ("staff.kind", "Kind"), ("a-b-c", "a/b - c")]
+    assert cb.get("Staff > rude").theme_id == _guid(3) and cb.get(_guid(2)).name == "Rude"
+    with pytest.raises(CodebookError, match=r"'RUDE' is ambiguous; it names 2 themes"):
+        cb.get("RUDE")
+    assert Codebook.from_yaml(cb.to_yaml()) == cb  # the GUID ids are written out and read back
+
+
+def test_import_of_a_3000_deep_code_tree_is_refused_quickly(tmp_path):
+    xml = "".join(f'<Code guid="{_guid(i + 1)}" name="L{i}" isCodable="true">' for i in range(3000)) + "</Code>" * 3000
+    with pytest.raises(QDAFormatError, match=r"codes are nested more than 100 levels deep \(below 'L100'\)"):
+        import_qdc(_qdc(tmp_path, xml))
+    ok = "".join(f'<Code guid="{_guid(i + 1)}" name="L{i}" isCodable="true">' for i in range(101)) + "</Code>" * 101
+    assert max(t.depth for t in import_qdc(_qdc(tmp_path, ok, "ok.qdc"))) == 100
+
+
+def test_reimport_with_the_codebook_keeps_explicit_ids_and_repeated_names(tmp_path):
+    cb = Codebook.from_dict({"themes": [
+        {"name": "words", "id": "w"}, {"name": "change", "children": ["words", "tone"]},
+        {"name": "remove", "children": ["words"]}, {"name": "Care received", "children": ["Care received"]}]})
+    corpus = pd.DataFrame({"doc_id": ["1", "2", "3"], "text": ["a", "b", "c"]})
+    codings = pd.DataFrame({"doc_id": ["1", "1", "2", "3"],
+                            "theme_id": ["w", "change.words", "remove.words", "care-received.care-received"]})
+    path = export_qdpx(corpus, codings, cb, tmp_path / "p.qdpx")
+    back, frame = import_qdpx(path, codebook=cb)
+    assert [t.theme_id for t in back] == [t.theme_id for t in cb] and back.get("words").theme_id == "w"
+    plain, frame2 = import_qdpx(path)  # without the codebook: ids derived from the names
+    assert [t.theme_id for t in plain][1:] == [t.theme_id for t in cb][1:] and plain.themes[0].theme_id == "words"
+    assert frame["theme_ids"].tolist() == ["w|change.words", "remove.words", "care-received.care-received"]
+    # the readable codes read back as the same themes
+    assert frame["codes"].tolist() == ["words|change > words", "remove > words", "Care received > Care received"]
+    assert [back.resolve_codes(c) for c in frame["codes"]] == [c.split("|") for c in frame["theme_ids"]]

@@ -65,11 +65,16 @@ def _safe_loader(path: Path, call: ast.Call) -> bool:
     loader = next((kw.value for kw in call.keywords if kw.arg == "Loader"), None)
     if isinstance(loader, ast.Attribute) and isinstance(loader.value, ast.Name) and loader.value.id == "yaml":
         return loader.attr in ("SafeLoader", "CSafeLoader")
-    if isinstance(loader, ast.Name) and path.is_relative_to(SRC):
-        module = ".".join(("themeassist", *path.relative_to(SRC).with_suffix("").parts))
-        cls = getattr(importlib.import_module(module), loader.id, None)
-        return isinstance(cls, type) and issubclass(cls, yaml.SafeLoader)
-    return False
+    if not path.is_relative_to(SRC):
+        return False
+    module = importlib.import_module(".".join(("themeassist", *path.relative_to(SRC).with_suffix("").parts)))
+    if isinstance(loader, ast.Name):  # a class defined or imported in the module
+        cls = getattr(module, loader.id, None)
+    elif isinstance(loader, ast.Attribute) and isinstance(loader.value, ast.Name):  # helper_module.Loader
+        cls = getattr(getattr(module, loader.value.id, None), loader.attr, None)
+    else:
+        return False
+    return isinstance(cls, type) and issubclass(cls, yaml.SafeLoader)
 
 
 def test_the_source_never_pickles() -> None:

@@ -62,6 +62,8 @@ def test_partitions_and_table() -> None:
     df = pd.DataFrame({"text": list("abcde")})
     parts = _partitions(df, 2)
     assert [p["text"].tolist() for p in parts] == [["a", "b"], ["c", "d"], ["e"]]
+    # partitions are whole chunks of the local engine
+    assert [len(p) for p in _partitions(pd.DataFrame({"text": list("abcdefghij")}), 5, chunk_size=2)] == [4, 4, 2]
     assert all(p.index.tolist() == list(range(len(p))) for p in parts)
     table = _suggest_table(["first", "  ", None], "t")
     assert table.to_dict("list") == {"doc_id": ["1", "2", "3"], "status": ["ok", "empty", "empty"],
@@ -73,8 +75,9 @@ def test_suggest_dask_identical_to_in_process(regime, static, codebook, corpus, 
     examples = None if regime == "zero-shot" else pd.DataFrame({"text": BASE[:8] * 2, "codes": CODES * 2})
     mapper = ThemeMapper(regime=regime, embedder=static).fit(codebook, examples)
     ref = mapper.suggest(corpus)
-    # 70 rows in partitions of 16: five tasks, the last one short; zero-shot standardises over all
-    out = suggest_dask(mapper, corpus, scheduler=client, partition_size=16)
+    # 70 rows in partitions of 16 (chunks of 8): five tasks, the last one short; zero-shot
+    # standardises over all
+    out = suggest_dask(mapper, corpus, scheduler=client, partition_size=16, chunk_size=8)
     pd.testing.assert_frame_equal(out, ref)
     assert out.loc[3, "status"] == "empty" and out.loc[3, "suggested"] == ""
     assert out.loc[8, "status"] == "non_answer"
@@ -85,7 +88,7 @@ def test_suggest_dask_identical_to_in_process(regime, static, codebook, corpus, 
 def test_suggest_dask_zero_shot_small_batch_uses_fixed_stats(static, codebook, client) -> None:  # type: ignore[no-untyped-def]
     mapper = ThemeMapper(regime="zero-shot", embedder=static).fit(codebook)
     texts = BASE[:6]  # fewer than 50 comments: the mapper's fixed statistics, in every partition
-    pd.testing.assert_frame_equal(suggest_dask(mapper, texts, scheduler=client, partition_size=2),
+    pd.testing.assert_frame_equal(suggest_dask(mapper, texts, scheduler=client, partition_size=2, chunk_size=2),
                                   mapper.suggest(texts))  # fmt: skip
 
 
@@ -95,7 +98,7 @@ def test_suggest_dask_texts_and_candidates(static, codebook, client) -> None:  #
     texts = BASE + ["", "The parking was a nightmare"]
     cands = pd.DataFrame({"doc_id": ["1", "2", "12"], "candidate_id": [0, 1, 0]})
     ref = mapper.suggest(texts, candidate_assignments=cands, evidence=False)
-    out = suggest_dask(mapper, texts, scheduler=client, partition_size=5, candidate_assignments=cands,
+    out = suggest_dask(mapper, texts, scheduler=client, partition_size=5, chunk_size=5, candidate_assignments=cands,
                        evidence=False)  # fmt: skip
     pd.testing.assert_frame_equal(out, ref)
     assert out["doc_id"].tolist() == [str(i) for i in range(1, 13)]
@@ -117,7 +120,7 @@ def test_suggest_dask_local_processes(static, codebook, corpus) -> None:  # type
     """The default engine: a LocalCluster of 2 worker processes, started and closed by the call."""
     mapper = ThemeMapper(regime="few-shot", embedder=static).fit(
         codebook, pd.DataFrame({"text": BASE[:8] * 2, "codes": CODES * 2}))
-    out = suggest_dask(mapper, corpus, n_workers=2, partition_size=25)
+    out = suggest_dask(mapper, corpus, n_workers=2, partition_size=25, chunk_size=5)
     pd.testing.assert_frame_equal(out, mapper.suggest(corpus))
 
 
@@ -206,3 +209,25 @@ def test_cli_engine_dask_writes_the_in_process_output(client, tmp_path) -> None:
     pd.testing.assert_frame_equal(dask, local)
     with pytest.raises(SystemExit):
         main([*common, "--engine", "dask", "--partition-size", "0", "--out", str(tmp_path / "x.csv")])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("regime", ["few-shot", "zero-shot"])
+def test_dask_and_local_engines_identical_with_the_transformer(regime, codebook, client, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """MiniLM's embedding of a text differs in its last bits with the texts embedded beside it; both
+    engines embed the same chunks, so their tables are identical bit for bit (cold and warm cache)."""
+    from themeassist.batch import resumable_suggest
+
+    rng = np.random.default_rng(0)
+    words = ["waiting", "parking", "staff", "food", "kind", "rude", "cold", "long", "again", "today"]
+    texts = [" ".join(rng.choice(words, size=int(rng.integers(2, 9)))) for _ in range(130)]
+    texts[5] = texts[6]  # a duplicate answer
+    corpus = load_corpus(pd.DataFrame({"text": texts}), text_col="text")
+    examples = None if regime == "zero-shot" else pd.DataFrame({"text": BASE[:8] * 2, "codes": CODES * 2})
+    emb = get_embedder("minilm", cache_dir=tmp_path / "cache", show_progress=False)
+    mapper = ThemeMapper(regime=regime, embedder=emb).fit(codebook, examples)
+    local = resumable_suggest(mapper, corpus, tmp_path / "local.csv", chunk_size=20)
+    out = suggest_dask(mapper, corpus, scheduler=client, partition_size=40, chunk_size=20)
+    pd.testing.assert_frame_equal(out, local, check_exact=True)
+    warm = resumable_suggest(mapper, corpus, tmp_path / "again.csv", chunk_size=20)  # from the cache now
+    pd.testing.assert_frame_equal(warm, local, check_exact=True)

@@ -23,6 +23,8 @@ from themeassist.exceptions import (
     CodebookError,
     CorpusError,
     NotFittedError,
+    OutputError,
+    ParameterError,
     QDAFormatError,
     ThemeassistError,
 )
@@ -104,6 +106,8 @@ __all__ = [
     "DEFAULT_NON_ANSWERS",
     "DriftResult",
     "NotFittedError",
+    "OutputError",
+    "ParameterError",
     "QDAFormatError",
     "RecallSets",
     "STATUSES",

@@ -3,64 +3,76 @@
 Two written forms load (YAML or JSON). The canonical form::
 
     name: my_codebook
+    none_codes: [NotCodable, n/a]   # optional: codes meaning "none of these themes"
     themes:
       - name: Identity
-        id: identity               # optional, see "Identifiers" below
+        id: identity               # optional, see "Ids"
         description: How practitioners see themselves at work.
         keywords: [pride, role]
         examples: ["I love being a therapist"]
+        aliases: [identities]      # optional: other spellings read as this theme
         children:
           - name: Professional Identity
 
-Entries of the top-level ``themes`` list may instead name their parent (``parent: <id or name>``),
-which gives a flat list (the form :meth:`Codebook.from_frame` reads too). The short form, as in the
-NHS v6 framework file, maps each parent to a list (or mapping) of its children::
+Entries of the top-level ``themes`` list may instead name their parent (``parent: <id or name>``):
+a flat list, as :meth:`Codebook.from_frame` reads. The short form (the NHS v6 framework file) maps
+each parent to a list or mapping of its children, ``Staff: [Manner, Competence]``; a top-level
+``none_codes:`` key there is read as above.
 
-    Staff:
-      - Staff manner & personal attributes
-      - Competence & training
+Ids: without ``id``, a theme gets ``<parent id>.<slug of its name>`` (``identity.professional-
+identity``). An id has no spaces, ``|`` or ``>``, is unique, and is not another theme's name
+(unless it is also its own name: ``words`` may be the id of a theme named ``Words``).
 
-Identifiers: a theme without ``id`` gets ``<parent id>.<slug of its name>`` (slug: lower case,
-runs of other characters than letters and digits replaced by ``-``), e.g. ``identity.professional-identity``.
+Names: names may not contain ``|`` or ``" > "``. Siblings may not share a name, where names that
+differ only in case, Unicode form, spacing or dash are one name (``Incomplete requirements`` /
+``Incomplete Requirements``). Loading refuses them, or with ``merge_variants=True`` (command line
+``--merge-variants``) merges them, keeping the spelling used most in ``counts`` (without counts,
+the first in the codebook) and the others as ``aliases``, with a warning listing each merge.
+Same-named siblings that each have an explicit id stay apart (REFI-QDA imports give them ids from
+their GUIDs). The same name under different parents gives different themes.
 
-Names must be unique among siblings but may repeat under different parents. Name lookups
-(:meth:`Codebook.get`, :meth:`Codebook.resolve_codes`) are case- and whitespace-insensitive; a name
-that repeats raises an ambiguity error listing the paths; such a theme is addressed by its id or by
-its path ``"Parent > Child"`` (any unique trailing part of the full path).
+Addressing: one rule, used by every reader (examples, decisions, drift codes, agreement, REFI-QDA
+import, report). A string names, in this order:
+
+1. the theme with that **id** (exact, case-sensitive);
+2. nothing, if it is a declared **none code** ("none of these themes");
+3. the theme with that full **path** ``"Parent > Child"`` (a top-level theme's path is its name);
+4. the one theme whose path ends with it, e.g. whose **name** it is, when exactly one does.
+
+Paths and names are compared after NFKC, case-folding and collapsing spaces (also around ``>``).
+Of several themes matching so, the one spelled exactly as written (case and all) is chosen.
+A string naming a theme and its same-named sub-theme (``Care received > Care received``) names the
+sub-theme, which stands for the parent coded on its own; readers warn once with the count of rows
+read that way and the parent's id (which names the parent itself). A string that still names
+several themes is an error listing each one's path and id and what to write instead.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import pandas as pd
 import yaml
 
-from themeassist._codebook_parse import (
-    FRAME_COLUMNS,
-    PATH_SEP,
-    StrictSafeLoader,
-    build,
-    did_you_mean,
-    is_file,
-    missing,
-    no_duplicate_pairs,
-    norm,
-    parse_frame,
-    parse_obj,
-    read_source,
-    slugify,
-    str_list,
-)
+from themeassist import _codebook_io as cio
+from themeassist._codebook_io import StrictSafeLoader
+from themeassist import _codebook_parse as cp
+from themeassist import _codebook_resolve as res
+from themeassist._codebook_parse import MAX_DEPTH, PATH_SEP, slugify
 from themeassist.exceptions import CodebookError
 
-__all__ = ["Codebook", "Theme", "codes_to_long", "load_codebook", "slugify"]
+__all__ = ["MAX_DEPTH", "Codebook", "Theme", "codes_to_long", "load_codebook", "read_codes", "read_suggested_ids",
+           "slugify"]
+
+#: What ``counts=`` takes: spelling -> number of uses, or code cells to count them in.
+Counts = Mapping[str, int] | Iterable[Any] | None
+
 
 @dataclass(frozen=True)
 class Theme:
@@ -69,18 +81,17 @@ class Theme:
     Attributes
     ----------
     theme_id : str
-        Stable identifier, unique in the codebook (explicit ``id:`` or derived from the names).
+        Unique identifier (explicit ``id:`` or derived from the names).
     name, description : str
     keywords, examples : tuple of str
-        Search words and example comments (used to describe the theme to an embedding model).
+        Search words and example comments (describe the theme to an embedding model).
     parent_id : str or None
         ``None`` for a top-level theme.
     depth : int
         0 for top-level themes, 1 for their children, ...
-    child_ids : tuple of str
-        Ids of the direct children, in codebook order.
-    path : tuple of str
-        Names from the top-level theme down to this one.
+    child_ids, path, aliases : tuple of str
+        Ids of the children in order; names from the top down to this theme; other spellings
+        of the name (e.g. merged variants), read as this theme.
 
     Examples
     --------
@@ -97,9 +108,10 @@ class Theme:
     depth: int = 0
     child_ids: tuple[str, ...] = ()
     path: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("keywords", "examples", "child_ids", "path"):
+        for name in ("keywords", "examples", "child_ids", "path", "aliases"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         if not self.path:
             object.__setattr__(self, "path", (self.name,))
@@ -115,25 +127,15 @@ class Theme:
         return PATH_SEP.join(self.path)
 
 
-@contextlib.contextmanager
-def _naming(source: str) -> Iterator[None]:
-    """Add the file name to codebook errors raised inside the block (not for "<text>", "<dict>")."""
-    try:
-        yield
-    except CodebookError as exc:
-        if source.startswith("<"):
-            raise
-        raise CodebookError(f"{exc} (in {source})") from exc
-
-
 @dataclass(frozen=True, repr=False)
 class Codebook:
     """A theme hierarchy: themes in depth-first order, with lookups by id, name or path.
 
     Build one with :meth:`from_yaml`, :meth:`from_json`, :meth:`from_dict`, :meth:`from_frame`,
-    :meth:`load` or :func:`load_codebook`; these validate the tree. ``source`` records where it
-    was loaded from (a file path, ``"<text>"``, ``"<dict>"``, ``"builtin:<name>"``); it is not
-    compared by ``==``.
+    :meth:`load` or :func:`load_codebook`; these validate the tree (see the module docstring for
+    the rules on names and ids, and for how strings are read as themes). ``source`` records
+    where it was loaded from (a file path, ``"<text>"``, ``"<dict>"``, ``"builtin:<name>"``); it is
+    not compared by ``==``. ``none_codes`` are codes that mean "none of these themes".
 
     Examples
     --------
@@ -147,13 +149,14 @@ class Codebook:
     name: str
     themes: tuple[Theme, ...]
     source: str | None = field(default=None, compare=False)
+    none_codes: tuple[str, ...] = ()
     _by_id: dict[str, Theme] = field(init=False, compare=False)
-    _by_name: dict[str, list[str]] = field(init=False, compare=False)
+    _lookup: list = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "themes", tuple(self.themes))
+        object.__setattr__(self, "none_codes", tuple(self.none_codes))
         by_id: dict[str, Theme] = {}
-        by_name: dict[str, list[str]] = {}
         for t in self.themes:
             if t.theme_id in by_id:
                 raise CodebookError(f"Codebook {self.name!r}: theme id {t.theme_id!r} is used twice.")
@@ -161,59 +164,86 @@ class Codebook:
                 raise CodebookError(f"Codebook {self.name!r}: theme {t.theme_id!r} comes before its parent "
                                     f"{t.parent_id!r} or that parent is missing; list themes depth-first.")
             by_id[t.theme_id] = t
-            by_name.setdefault(norm(t.name), []).append(t.theme_id)
         object.__setattr__(self, "_by_id", by_id)
-        object.__setattr__(self, "_by_name", by_name)
+        object.__setattr__(self, "_lookup", [])
+
+    def _index(self) -> res.Index:
+        if not self._lookup:
+            self._lookup.append(res.Index.of(self))
+        return self._lookup[0]
 
     # ---- construction -------------------------------------------------------------------------
     @classmethod
-    def from_dict(cls, obj: Mapping | list, *, name: str | None = None, source: str = "<dict>",
-                  default_name: str = "codebook") -> Codebook:
-        """Build from the canonical mapping (``name``, ``themes``), a ``themes`` list, or the short form."""
-        with _naming(source):
-            file_name, raws = parse_obj(obj, source)
-            themes = tuple(Theme(*row) for row in build(raws))
-        return cls(name or file_name or default_name, themes, source=source)
+    def _from_parsed(cls, parsed: cp.Parsed, *, name: str | None, source: str, default_name: str,
+                     merge_variants: bool, counts: Counts, none_codes: Iterable[str]) -> Codebook:
+        with cp.naming(source):
+            rows = cp.build_parsed(parsed, none_codes, merge_variants=merge_variants, counts=counts)
+            themes = tuple(Theme(*row) for row in rows)
+        return cls(name or parsed.name or default_name, themes, source=source, none_codes=parsed.none_codes)
 
     @classmethod
-    def from_yaml(cls, path_or_text: str | os.PathLike, *, name: str | None = None) -> Codebook:
-        """Load YAML from a path or from the YAML text itself (name defaults to the file stem)."""
-        text, source, stem = read_source(path_or_text, (".yaml", ".yml"))
+    def from_dict(cls, obj: Mapping | list, *, name: str | None = None, source: str = "<dict>",
+                  default_name: str = "codebook", merge_variants: bool = False, counts: Counts = None,
+                  none_codes: Iterable[str] = ()) -> Codebook:
+        """Build from the canonical mapping (``name``, ``themes``), a ``themes`` list, or the short form.
+
+        ``merge_variants``, ``counts`` and ``none_codes`` are as in :func:`load_codebook`.
+        """
+        with cp.naming(source):
+            parsed = cp.parse_obj(obj, source)
+        return cls._from_parsed(parsed, name=name, source=source, default_name=default_name,
+                                merge_variants=merge_variants, counts=counts, none_codes=none_codes)
+
+    @classmethod
+    def from_yaml(cls, path_or_text: str | os.PathLike, *, name: str | None = None, **options: Any) -> Codebook:
+        """Load YAML from a path or from the YAML text itself (name defaults to the file stem).
+
+        Anchors and aliases are refused, and nesting and size are checked before the YAML is built.
+        ``options``: ``merge_variants``, ``counts``, ``none_codes`` as in :func:`load_codebook`.
+        """
+        text, source, stem = cio.read_source(path_or_text, (".yaml", ".yml"))
         try:
-            with _naming(source):
+            with cp.naming(source):
+                cio.check_yaml_events(text, source)
                 obj = yaml.load(text, Loader=StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
         except yaml.YAMLError as exc:
             raise CodebookError(f"Codebook: {source} is not valid YAML: {exc}") from exc
-        return cls.from_dict(obj, name=name, source=source, default_name=stem or "codebook")
+        return cls.from_dict(obj, name=name, source=source, default_name=stem or "codebook", **options)
 
     @classmethod
-    def from_json(cls, path_or_text: str | os.PathLike, *, name: str | None = None) -> Codebook:
+    def from_json(cls, path_or_text: str | os.PathLike, *, name: str | None = None, **options: Any) -> Codebook:
         """Load JSON (same structure as the YAML forms) from a path or from the text itself."""
-        text, source, stem = read_source(path_or_text, (".json",))
+        text, source, stem = cio.read_source(path_or_text, (".json",))
         try:
-            with _naming(source):
-                obj = json.loads(text, object_pairs_hook=no_duplicate_pairs)
+            with cp.naming(source):
+                obj = json.loads(text, object_pairs_hook=cio.no_duplicate_pairs)
         except json.JSONDecodeError as exc:
             raise CodebookError(f"Codebook: {source} is not valid JSON: {exc}") from exc
-        return cls.from_dict(obj, name=name, source=source, default_name=stem or "codebook")
+        except RecursionError:
+            raise CodebookError(f"Codebook: {source} is nested too deeply to be a codebook.") from None
+        return cls.from_dict(obj, name=name, source=source, default_name=stem or "codebook", **options)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> Codebook:
-        """Load a ``.yaml``, ``.yml`` or ``.json`` file."""
+    def load(cls, path: str | os.PathLike, **options: Any) -> Codebook:
+        """Load a ``.yaml``, ``.yml`` or ``.json`` file (``options`` as in :func:`load_codebook`)."""
         suffix = Path(path).suffix.lower()
         if suffix not in (".yaml", ".yml", ".json"):
             raise CodebookError(f"Codebook: cannot tell the format of {os.fspath(path)!r}; "
                                 "use a .yaml, .yml or .json file.")
-        return (cls.from_json if suffix == ".json" else cls.from_yaml)(Path(path))
+        return (cls.from_json if suffix == ".json" else cls.from_yaml)(Path(path), **options)
 
     @classmethod
-    def from_frame(cls, df: pd.DataFrame, *, name: str = "codebook", source: str = "<DataFrame>") -> Codebook:
+    def from_frame(cls, df: pd.DataFrame, *, name: str = "codebook", source: str = "<DataFrame>",
+                   merge_variants: bool = False, counts: Counts = None, none_codes: Iterable[str] = ()) -> Codebook:
         """Build from one row per theme: ``name`` and optional ``theme_id``, ``parent_id`` (an id or a
-        name), ``description``, ``keywords`` and ``examples`` (lists or ``|``-joined strings).
+        name), ``description``, ``keywords``, ``examples`` and ``aliases`` (lists or ``|``-joined strings).
 
         The derived columns of :meth:`to_frame` (depth, n_examples, path, is_leaf) are ignored.
         """
-        return cls(name, tuple(Theme(*row) for row in build(parse_frame(df))), source=source)
+        with cp.naming(source):
+            parsed = cp.Parsed(None, cp.parse_frame(df))
+        return cls._from_parsed(parsed, name=name, source=source, default_name=name,
+                                merge_variants=merge_variants, counts=counts, none_codes=none_codes)
 
     # ---- lookups ------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -223,29 +253,25 @@ class Codebook:
         return iter(self.themes)
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and bool(self._candidates(key))
+        return isinstance(key, str) and res.lookup(self._index(), key).kind in ("theme", "ambiguous")
 
     def __repr__(self) -> str:
         return (f"Codebook(name={self.name!r}, n_themes={len(self.themes)}, "
                 f"n_leaves={len(self.leaves())}, source={self.source!r})")
 
-    def _candidates(self, key: str) -> list[Theme]:
-        ids = set(self._by_name.get(norm(key), []))
-        if key.strip() in self._by_id:
-            ids.add(key.strip())
-        if not ids and ">" in key:
-            parts = tuple(norm(p) for p in key.split(">"))
-            ids = {t.theme_id for t in self.themes
-                   if len(t.path) >= len(parts) and tuple(map(norm, t.path[-len(parts):])) == parts}
-        if len(ids) == 1:
-            return [self._by_id[ids.pop()]]
-        return [t for t in self.themes if t.theme_id in ids]
+    def by_id(self, theme_id: str) -> Theme:
+        """The theme with exactly this id (for machine-written ids; people's codes go to :meth:`get`)."""
+        try:
+            return self._by_id[theme_id]
+        except (KeyError, TypeError):
+            raise CodebookError(f"Codebook {self.name!r}: no theme has the id {theme_id!r}; was the table made "
+                                "with another codebook?") from None
 
     def get(self, name_or_id: str | Theme) -> Theme:
-        """Return the theme with this id, name (any case/spacing) or path ``"Parent > Child"``.
+        """Return the theme a string names (an id, a path ``"Parent > Child"`` or a unique name).
 
-        Raises :class:`CodebookError` when nothing matches (with close suggestions) or when a
-        name is shared by several themes (listing their paths).
+        Raises :class:`CodebookError` when nothing matches (with close suggestions), when the
+        string is a none code, or when it names several themes (listing their paths and ids).
 
         Examples
         --------
@@ -256,16 +282,45 @@ class Codebook:
         key = name_or_id.theme_id if isinstance(name_or_id, Theme) else name_or_id
         if not isinstance(key, str):
             raise CodebookError(f"Codebook {self.name!r}: a theme is looked up by a string, got {key!r}.")
-        hits = self._candidates(key)
-        if len(hits) == 1:
-            return hits[0]
-        if hits:
-            listed = ", ".join(f"{t.path_str!r} (id {t.theme_id!r})" for t in hits)
-            raise CodebookError(f"Codebook {self.name!r}: {key!r} is ambiguous; it names {len(hits)} themes: "
-                                f"{listed}. Use the path, e.g. {hits[0].path_str!r}, or the id.")
-        options = [t.name for t in self.themes] + list(self._by_id)
-        raise CodebookError(f"Codebook {self.name!r}: no theme named {key!r}.{did_you_mean(key, options)} "
-                            "Use a theme name, an id or a path 'Parent > Child'.")
+        ix = self._index()
+        hit = res.lookup(ix, key)
+        if hit.kind == "theme":
+            if hit.via is not None:
+                warnings.warn(res.itself_note(ix, self.name, key, hit.via, 1), UserWarning, stacklevel=2)
+            return self._by_id[hit.ids[0]]
+        if hit.kind == "none":
+            raise CodebookError(f"Codebook {self.name!r}: {key!r} is a none code (none of these themes), not a "
+                                "theme.")
+        raise CodebookError(res.problem(ix, self.name, key, hit))
+
+    def itself(self, name_or_id: str | Theme) -> Theme:
+        """The theme that stands for this one coded on its own: its same-named sub-theme (followed
+        down while the name repeats), or the theme itself.
+
+        Examples
+        --------
+        >>> cb = Codebook.from_dict({"Care": ["Care", "Food"]})
+        >>> cb.itself("care").path_str
+        'Care > Care'
+        """
+        tid = self._theme(name_or_id).theme_id
+        return self._by_id[self._index().itself.get(tid, tid)]
+
+    def code_for(self, theme_id: str) -> str:
+        """The shortest of name, path and id that reads back as exactly this theme (for writers).
+
+        Examples
+        --------
+        >>> cb = Codebook.from_dict({"words": None, "change": ["words"], "remove": ["words"]})
+        >>> [cb.code_for(t.theme_id) for t in cb.leaves()]
+        ['words', 'change > words', 'remove > words']
+        """
+        t = self.by_id(theme_id)
+        for text in (t.name, t.path_str):
+            hit = res.lookup(self._index(), text)
+            if hit.kind == "theme" and hit.ids == (theme_id,) and hit.via is None:
+                return text
+        return theme_id
 
     def roots(self) -> list[Theme]:
         """Top-level themes."""
@@ -277,42 +332,51 @@ class Codebook:
 
     def parent_of(self, name_or_id: str) -> Theme | None:
         """The parent theme, or None for a top-level theme."""
-        pid = self.get(name_or_id).parent_id
+        pid = self._theme(name_or_id).parent_id
         return None if pid is None else self._by_id[pid]
+
+    def _theme(self, name_or_id: str | Theme) -> Theme:
+        if isinstance(name_or_id, str) and name_or_id in self._by_id:
+            return self._by_id[name_or_id]
+        return self.get(name_or_id)
 
     def ancestors(self, name_or_id: str) -> list[Theme]:
         """Ancestors from the top-level theme down to the parent (empty for a top-level theme)."""
-        out, theme = [], self.parent_of(name_or_id)
-        while theme is not None:
-            out.append(theme)
-            theme = self.parent_of(theme.theme_id)
+        out, pid = [], self._theme(name_or_id).parent_id
+        while pid is not None:
+            out.append(self._by_id[pid])
+            pid = self._by_id[pid].parent_id
         return out[::-1]
 
     def children(self, name_or_id: str) -> list[Theme]:
         """Direct children, in codebook order."""
-        return [self._by_id[c] for c in self.get(name_or_id).child_ids]
+        return [self._by_id[c] for c in self._theme(name_or_id).child_ids]
 
     def descendants(self, name_or_id: str) -> list[Theme]:
         """All themes below this one, depth-first."""
-        out = []
-        for child in self.children(name_or_id):
-            out += [child, *self.descendants(child.theme_id)]
+        out, stack = [], list(reversed(self._theme(name_or_id).child_ids))
+        while stack:
+            t = self._by_id[stack.pop()]
+            out.append(t)
+            stack.extend(reversed(t.child_ids))
         return out
 
     def resolve_codes(self, codes: str | Iterable[str] | None, sep: str = "|") -> list[str]:
-        """Map codes (names, ids or paths at any level) to theme ids, in order, without repeats.
+        """Map codes (ids, paths or names at any level) to theme ids, in order, without repeats.
 
         Parameters
         ----------
         codes : str, iterable of str or None
             One string split on ``sep`` (e.g. a ``codes`` cell ``"Resources|Identity"``) or an
-            iterable of codes (not split further). ``None``/NaN and blank entries give nothing.
+            iterable of codes (not split further). ``None``/NaN, blank entries and none codes
+            give nothing.
         sep : str, default "|"
 
         Returns
         -------
         list of str
             Theme ids. Unknown or ambiguous codes raise one :class:`CodebookError` naming them all.
+            For a whole column use :func:`read_codes` (one error naming the rows, one warning).
 
         Examples
         --------
@@ -320,29 +384,19 @@ class Codebook:
         >>> cb.resolve_codes("parking | Staff | staff.attitude | Parking")
         ['access.parking', 'staff', 'staff.attitude']
         """
-        if missing(codes):
-            return []
-        items = codes.split(sep) if isinstance(codes, str) else list(codes)  # type: ignore[union-attr]
-        out: list[str] = []
-        problems: list[str] = []
-        for item in items:
-            if missing(item) or (isinstance(item, str) and not item.strip()):
-                continue
-            try:
-                tid = self.get(item).theme_id
-            except CodebookError as exc:
-                problems.append(str(exc))
-                continue
-            if tid not in out:
-                out.append(tid)
-        if problems:
-            raise CodebookError(" ".join(problems) if len(problems) == 1 else
-                                f"{len(problems)} codes could not be resolved: " + " | ".join(problems))
+        reader = res.CodeReader(self, sep=sep)
+        cell = codes if isinstance(codes, str) or cp.missing(codes) else [str(c) for c in codes]  # type: ignore
+        out = reader.ids(cell, "")
+        if reader.problems:
+            msgs = [p[2:] for p in reader.problems]
+            raise CodebookError(msgs[0] if len(msgs) == 1 else
+                                f"{len(msgs)} codes could not be resolved: " + " | ".join(msgs))
+        reader.finish(stacklevel=3)
         return out
 
     def theme_text(self, name_or_id: str, *, with_path: bool = False) -> str:
         """Name (or path), description, keywords and examples in one string, for embedding."""
-        t = self.get(name_or_id)
+        t = self._theme(name_or_id)
         parts = [(t.path_str if with_path else t.name).rstrip(".") + "."]
         if t.description:
             parts.append(t.description)
@@ -357,12 +411,12 @@ class Codebook:
         themes named (by name, id or path) in ``mapping``."""
         new: dict[str, tuple[str, ...]] = {}
         for key, examples in mapping.items():
-            t = self.get(key)
-            items = str_list([examples] if isinstance(examples, str) else list(examples), f"examples for {key!r}")
+            t = self._theme(key)
+            items = cp.str_list([examples] if isinstance(examples, str) else list(examples), f"examples for {key!r}")
             base = new.get(t.theme_id, () if replace else t.examples)
             new[t.theme_id] = tuple(dict.fromkeys(base + items))
         themes = [dataclasses.replace(t, examples=new[t.theme_id]) if t.theme_id in new else t for t in self.themes]
-        return Codebook(self.name, tuple(themes), source=self.source)
+        return dataclasses.replace(self, themes=tuple(themes))
 
     # ---- export -------------------------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
@@ -384,24 +438,12 @@ class Codebook:
         """
         rows = [(t.theme_id, t.name, t.parent_id, t.depth, t.description, "|".join(t.keywords),
                  len(t.examples), t.path_str, t.is_leaf) for t in self.themes]
-        return pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
+        return pd.DataFrame(rows, columns=list(cp.FRAME_COLUMNS))
 
     def to_dict(self) -> dict[str, Any]:
         """The canonical nested form; ``id`` is written only where it differs from the derived one."""
 
-        def node(t: Theme) -> dict[str, Any]:
-            slug = slugify(t.name)
-            out: dict[str, Any] = {"name": t.name}
-            if t.theme_id != (f"{t.parent_id}.{slug}" if t.parent_id else slug):
-                out["id"] = t.theme_id
-            for key in ("description", "keywords", "examples"):
-                if getattr(t, key):
-                    out[key] = getattr(t, key) if key == "description" else list(getattr(t, key))
-            if t.child_ids:
-                out["children"] = [node(self._by_id[c]) for c in t.child_ids]
-            return out
-
-        return {"name": self.name, "themes": [node(t) for t in self.roots()]}
+        return cio.to_nested(self)
 
     def to_yaml(self, path: str | os.PathLike | None = None) -> str:
         """The canonical YAML text; also written to ``path`` when given."""
@@ -411,7 +453,8 @@ class Codebook:
         return text
 
 
-def load_codebook(spec: str | os.PathLike | Codebook | Mapping) -> Codebook:
+def load_codebook(spec: str | os.PathLike | Codebook | Mapping | pd.DataFrame, *, merge_variants: bool = False,
+                  counts: Counts = None, none_codes: Iterable[str] = ()) -> Codebook:
     """Return a codebook from a file path (.yaml/.yml/.json), a built-in name, a mapping or a Codebook.
 
     Parameters
@@ -421,6 +464,13 @@ def load_codebook(spec: str | os.PathLike | Codebook | Mapping) -> Codebook:
         (see :func:`themeassist.codebooks.available`; ``"iapt"`` is an alias of ``"iapt_wellbeing"``),
         a mapping as :meth:`Codebook.from_dict` takes, a table as :meth:`Codebook.from_frame` takes,
         or a Codebook (returned as is).
+    merge_variants : bool, default False
+        Merge sibling names that differ only in case, Unicode form, spacing or dash (warned).
+    counts : mapping or iterable, optional
+        How often each spelling is used: a mapping spelling -> count, or the code cells
+        (``"|"``-joined) to count them in. The most used spelling of a merged name is kept.
+    none_codes : iterable of str
+        Codes meaning "none of these themes", added to those the file declares.
 
     Returns
     -------
@@ -430,26 +480,86 @@ def load_codebook(spec: str | os.PathLike | Codebook | Mapping) -> Codebook:
     --------
     >>> load_codebook("iapt").name
     'iapt_wellbeing'
+    >>> load_codebook({"STEM": ["Science", "science"]}, merge_variants=True,
+    ...               counts=["STEM > science", "science|Science", "science"]).leaves()[0].name
+    'science'
     """
+    options = {"merge_variants": merge_variants, "counts": counts, "none_codes": tuple(none_codes)}
     if isinstance(spec, Codebook):
-        return spec
+        return spec if not options["none_codes"] else dataclasses.replace(
+            spec, none_codes=tuple(dict.fromkeys(spec.none_codes + options["none_codes"])))
     if isinstance(spec, Mapping):
-        return Codebook.from_dict(spec)
+        return Codebook.from_dict(spec, **options)
     if isinstance(spec, pd.DataFrame):
-        return Codebook.from_frame(spec)
+        return Codebook.from_frame(spec, **options)
     if not isinstance(spec, (str, os.PathLike)):
         raise CodebookError(f"load_codebook: expected a path, a built-in name, a mapping or a Codebook, got "
                             f"{type(spec).__name__}.")
     from themeassist import codebooks
 
     text = os.fspath(spec)
-    if isinstance(spec, str) and not is_file(text) and codebooks.is_builtin(text):
-        return codebooks.load_builtin(text)
-    if is_file(text) or Path(text).suffix.lower() in (".yaml", ".yml", ".json"):
-        return Codebook.load(text)
+    if isinstance(spec, str) and not cio.is_file(text) and codebooks.is_builtin(text):
+        return load_codebook(codebooks.load_builtin(text), none_codes=options["none_codes"])
+    if cio.is_file(text) or Path(text).suffix.lower() in (".yaml", ".yml", ".json"):
+        return Codebook.load(text, **options)
     raise CodebookError(f"load_codebook: {text!r} is neither a codebook file (.yaml, .yml, .json) nor a "
                         f"built-in codebook ({', '.join(codebooks.available())}; alias 'iapt')."
-                        f"{did_you_mean(text, codebooks.available())}")
+                        f"{cp.did_you_mean(text, codebooks.available())}")
+
+
+def read_codes(values: Iterable[Any], codebook: Codebook, *, sep: str = "|", column: str | None = None,
+               row_names: Sequence[str] | None = None, quiet: bool = False) -> list[list[str]]:
+    """Theme ids per cell of a column of codes, by the addressing rule (module docstring).
+
+    Parameters
+    ----------
+    values : iterable
+        One cell per row: ``sep``-joined ids, paths or names (blank or NaN: none; none codes: none).
+    codebook : Codebook
+    sep : str, default "|"
+    column, row_names : str and sequence of str, optional
+        For messages: the column's name; each row's name (default ``"row 1"``, ``"row 2"``, ...).
+    quiet : bool, default False
+        No warning for codes read as a same-named sub-theme (when the caller has warned).
+
+    Returns
+    -------
+    list of list of str
+        The theme ids of each cell, in order, without repeats. Every code that names no theme or
+        several raises one :class:`CodebookError` listing them with their rows; codes read as a
+        same-named sub-theme give one warning per code with its count of rows.
+
+    Examples
+    --------
+    >>> cb = Codebook.from_dict({"words": None, "change": ["words"], "remove": ["words"]})
+    >>> read_codes(["words", "change > words|Remove > Words", ""], cb)
+    [['words'], ['change.words', 'remove.words'], []]
+    """
+    return res.read_cells(codebook, values, sep=sep, names=row_names, column=column, quiet=quiet)
+
+
+def read_suggested_ids(table: pd.DataFrame, codebook: Codebook, *, where: str = "suggestions",
+                       row_names: Sequence[str] | None = None) -> list[list[str]]:
+    """The suggested theme ids per row of a suggestions table, as a coder left it.
+
+    Reads ``suggested_ids`` (exact ids, written by ``suggest``). Where the readable ``suggested``
+    column no longer matches a row's ids (a coder edited it), the edit wins: the row's codes are
+    read from ``suggested`` by the addressing rule, and one warning names those rows. Without
+    ``suggested_ids``, ``suggested`` is read. Cells are read after undoing the spreadsheet
+    formula guard (see :func:`themeassist.io.tables.undo_formula_guard`). ``row_names`` name the
+    rows in messages (default ``"row 1 (doc_id '...')"``, ...).
+
+    Examples
+    --------
+    >>> cb = Codebook.from_dict({"Care": ["Food", "Staff"]})
+    >>> t = pd.DataFrame({"suggested": ["Food", "Staff"], "suggested_ids": ["care.food", "care.food"]})
+    >>> import warnings
+    >>> with warnings.catch_warnings():  # row 2 was edited: a warning names it
+    ...     warnings.simplefilter("ignore")
+    ...     read_suggested_ids(t, cb)
+    [['care.food'], ['care.staff']]
+    """
+    return res.read_suggested(table, codebook, where=where, names=row_names)
 
 
 def codes_to_long(doc_ids: Iterable[str], codes: Iterable[Any], codebook: Codebook, *, sep: str = "|",
@@ -459,22 +569,15 @@ def codes_to_long(doc_ids: Iterable[str], codes: Iterable[Any], codebook: Codebo
     Parameters
     ----------
     doc_ids, codes : iterables of the same length
-        Comment ids and their codes cells (names, ids or paths at any level; blank for none).
+        Comment ids and their codes cells (read as :func:`read_codes` reads them).
     codebook : Codebook
-    sep : str
-        Separator inside a cell.
-    column : str
-        Name of the codes column, used in error messages.
+    sep, column : str
+        Separator inside a cell; name of the codes column (for messages).
 
     Returns
     -------
     DataFrame
         Columns ``doc_id``, ``theme_id``; comments without codes have no row.
-
-    Raises
-    ------
-    CodebookError
-        A code not in the codebook; the message names the row, the column and the code.
 
     Examples
     --------
@@ -484,11 +587,8 @@ def codes_to_long(doc_ids: Iterable[str], codes: Iterable[Any], codebook: Codebo
     0      a  staff.attitude
     1      a   staff.numbers
     """
-    rows: list[tuple[str, str]] = []
-    for i, (doc_id, cell) in enumerate(zip(doc_ids, codes)):
-        try:
-            ids = codebook.resolve_codes(cell, sep=sep)
-        except CodebookError as exc:
-            raise CodebookError(f"row {i} (doc_id {doc_id!r}), column {column!r}: {exc}") from exc
-        rows += [(str(doc_id), t) for t in ids]
+    ids = [str(d) for d in doc_ids]
+    per_row = res.read_cells(codebook, codes, sep=sep, column=column,
+                             names=[f"row {i} (doc_id {d!r})" for i, d in enumerate(ids)])
+    rows = [(d, t) for d, tids in zip(ids, per_row) for t in tids]
     return pd.DataFrame(rows, columns=["doc_id", "theme_id"])

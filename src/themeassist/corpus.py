@@ -254,19 +254,19 @@ def _os_why(e: OSError) -> str:
 def _read_excel(path: Path, sheet_name: str | int, name: str) -> pd.DataFrame:
     """One sheet, by name or 0-based number (a digit string is a number unless a sheet has that name);
     column names always strings (a numeric header 2021 is the column '2021')."""
-    sheets = pd.ExcelFile(path, engine="openpyxl")
-    names = [str(n) for n in sheets.sheet_names]
-    sheet: str | int = sheet_name
-    if isinstance(sheet, str) and sheet not in names:
-        if sheet.strip().isdigit():
-            sheet = int(sheet)
-        else:
-            raise CorpusError(f"load_corpus: {name} has no sheet {sheet_name!r} (sheets: "
-                              f"{', '.join(map(repr, names))}). Pass sheet_name= (CLI --sheet) one of them.")
-    if isinstance(sheet, int) and not 0 <= sheet < len(names):
-        raise CorpusError(f"load_corpus: {name} has {len(names)} sheet(s) ({', '.join(map(repr, names))}); "
-                          f"sheet number {sheet} does not exist (numbers start at 0).")  # fmt: skip
-    df = sheets.parse(sheet, keep_default_na=False, na_values=[""])
+    with pd.ExcelFile(path, engine="openpyxl") as sheets:
+        names = [str(n) for n in sheets.sheet_names]
+        sheet: str | int = sheet_name
+        if isinstance(sheet, str) and sheet not in names:
+            if sheet.strip().isdigit():
+                sheet = int(sheet)
+            else:
+                raise CorpusError(f"load_corpus: {name} has no sheet {sheet_name!r} (sheets: "
+                                  f"{', '.join(map(repr, names))}). Pass sheet_name= (CLI --sheet) one of them.")
+        if isinstance(sheet, int) and not 0 <= sheet < len(names):
+            raise CorpusError(f"load_corpus: {name} has {len(names)} sheet(s) ({', '.join(map(repr, names))}); "
+                              f"sheet number {sheet} does not exist (numbers start at 0).")  # fmt: skip
+        df = sheets.parse(sheet, keep_default_na=False, na_values=[""])
     df.columns = _header_names(df.columns)
     return df
 

@@ -1,4 +1,5 @@
-"""Building the fast static embedding model in ``models/minilm-static`` (built by ``make`` at setup).
+"""Building the fast static embedding model (``models/minilm-static`` in a source checkout, where
+``make`` builds it at setup; the user data folder in an installed package).
 
 :func:`build_static` distils the packaged all-MiniLM-L6-v2 into a static (model2vec) model: every
 token of the tokenizer's vocabulary (plus, optionally, whole words from your own comments) is
@@ -79,7 +80,7 @@ def corpus_vocabulary(texts: Iterable[str], *, min_count: int = 3, max_words: in
 
 
 def build_static(
-    out_dir: str | os.PathLike[str] = "models/minilm-static",
+    out_dir: str | os.PathLike[str] | None = None,
     *,
     pca_dims: int = 256,
     corpus_texts: Iterable[str] | None = None,
@@ -91,8 +92,10 @@ def build_static(
 
     Parameters
     ----------
-    out_dir : path, default "models/minilm-static"
-        Folder to write (created). The model is built in a temporary folder next to it and moved
+    out_dir : path, optional
+        Folder to write (created); default :func:`themeassist.embed.static_model_path`, where
+        ``get_embedder("static")`` finds it (``models/minilm-static`` in a source checkout, the user
+        data folder in an installed package). The model is built in a temporary folder next to it and moved
         into place, so a failed build leaves no half model and the old one stays until the swap.
     pca_dims : int, default 256
         Dimensions kept by PCA (at most the source model's 384).
@@ -130,6 +133,10 @@ def build_static(
     """
     check_param("pca_dims", pca_dims, types=int, owner="build_static")
     check_param("pca_dims", pca_dims, between=(2, 384), owner="build_static")
+    if out_dir is None:
+        from themeassist.embed import static_model_path
+
+        out_dir = static_model_path()
     out = Path(out_dir).expanduser()
     _check_target(out, overwrite)
     if source is None:
@@ -145,12 +152,12 @@ def build_static(
         )
     vocabulary = corpus_vocabulary(corpus_texts, min_count=min_count) if corpus_texts is not None else None
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import model2vec
     from model2vec.distill import distill_from_model
     from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.set_verbosity_error()  # the weight-loading report (LOAD REPORT) is noise here
     model = AutoModel.from_pretrained(str(folder), local_files_only=True)
     tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True, use_fast=True)
     base_vocab = tokenizer.get_vocab()

@@ -144,8 +144,16 @@ def _map_ordered(client: Any, func: Callable[..., Any], items: Sequence[Any], *a
     return results
 
 
-def _partitions(df: pd.DataFrame, partition_size: int) -> list[pd.DataFrame]:
+def _partitions(df: pd.DataFrame, partition_size: int, chunk_size: int | None = None) -> list[pd.DataFrame]:
+    """Consecutive partitions of about ``partition_size`` rows; with ``chunk_size``, a multiple of
+    it, so that every partition is made of whole chunks of the local engine."""
+    if chunk_size is not None:
+        partition_size = max(chunk_size, partition_size // chunk_size * chunk_size)
     return [df.iloc[s:s + partition_size].reset_index(drop=True) for s in range(0, len(df), partition_size)]
+
+
+def _chunks(part: pd.DataFrame, chunk_size: int) -> list[pd.DataFrame]:
+    return [part.iloc[s:s + chunk_size].reset_index(drop=True) for s in range(0, len(part), chunk_size)] or [part]
 
 
 def _check_common(n_workers: int, threads_per_worker: int, partition_size: int, max_in_flight: int | None,
@@ -210,21 +218,29 @@ def _suggest_table(corpus: Any, who: str) -> pd.DataFrame:
     return pd.DataFrame({"doc_id": doc_ids, "status": status, "text": pd.Series(texts, dtype=object)})
 
 
-def _embed_part(part: pd.DataFrame, payload: dict[str, Any]) -> tuple[np.ndarray, Any]:
-    """Worker: the embeddings of a partition's scored rows, as the embedder returns them (the mapper
-    normalises them exactly once, as in process), and which codebook words each contains (sparse;
-    ``None`` when the codebook has no words)."""
+def _encode_chunk(mapper: Any, embedder: Any, chunk: pd.DataFrame) -> np.ndarray:
+    """The embeddings of one chunk's scored rows, as the embedder returns them: one ``encode`` call
+    per chunk, as the local engine makes (a transformer's numbers depend, in the last bits, on the
+    texts embedded together), normalised later exactly once, as in process."""
+    texts = [str(t) for t, s in zip(chunk["text"], chunk["status"]) if s in _OK]
+    return np.asarray(embedder.encode(texts)) if texts else np.zeros((0, mapper.protos_.shape[1]), np.float32)
+
+
+def _embed_part(part: pd.DataFrame, payload: dict[str, Any], chunk_size: int) -> tuple[np.ndarray, Any]:
+    """Worker: the embeddings of a partition's scored rows (chunk by chunk) and which codebook words
+    each contains (sparse; ``None`` when the codebook has no words)."""
     mapper, embedder = _rebuild(payload)
+    raw = np.vstack([_encode_chunk(mapper, embedder, c) for c in _chunks(part, chunk_size)])
     texts = [str(t) for t, s in zip(part["text"], part["status"]) if s in _OK]
-    raw = np.asarray(embedder.encode(texts)) if texts else np.zeros((0, mapper.protos_.shape[1]), np.float32)
     return raw, mapper.codebook_words(texts)
 
 
 def _cosines_piece(embedded: tuple[Any, Any], protos: np.ndarray) -> np.ndarray:
     """Worker: cosines between a partition's scored rows and the unit rows of ``protos``."""
+    from themeassist._numeric import rowwise_dot
     from themeassist.embed import unit_rows
 
-    return unit_rows(embedded[0]) @ protos.T
+    return rowwise_dot(unit_rows(embedded[0]), protos.T)
 
 
 def _rows_piece(embedded: tuple[Any, Any], rows: np.ndarray) -> np.ndarray:
@@ -266,12 +282,18 @@ def _zero_shot_stats(client: Any, mapper: Any, embedded: list[Any]) -> dict[str,
     return mapper.zero_shot_stats_from(cosines, rows_of, words, n=int(sum(sizes)))
 
 
-def _suggest_part(part: pd.DataFrame, payload: dict[str, Any], evidence: bool,
-                  stats: dict[str, np.ndarray] | None, embedded: Any = None) -> pd.DataFrame:  # fmt: skip
-    """Worker: ``mapper.suggest`` on one partition (zero-shot with the corpus-wide statistics)."""
+def _suggest_part(part: pd.DataFrame, payload: dict[str, Any], evidence: bool, chunk_size: int) -> pd.DataFrame:
+    """Worker: ``mapper.suggest`` on one partition, chunk by chunk, exactly as the local engine
+    (:func:`~themeassist.batch.resumable_suggest`) scores it."""
+    mapper, embedder = _rebuild(payload)
+    return pd.concat([mapper.suggest(c, embeddings=_encode_chunk(mapper, embedder, c), evidence=evidence)
+                      for c in _chunks(part, chunk_size)], ignore_index=True)
+
+
+def _suggest_whole(part: pd.DataFrame, payload: dict[str, Any], evidence: bool, stats: dict[str, np.ndarray],
+                   embedded: Any) -> pd.DataFrame:  # fmt: skip
+    """Worker: ``mapper.suggest`` on one partition with the corpus-wide zero-shot statistics."""
     mapper, _ = _rebuild(payload)
-    if embedded is None:
-        embedded = _embed_part(part, payload)
     return mapper.suggest(part, embeddings=embedded[0], evidence=evidence, zero_shot_stats=stats)
 
 
@@ -284,6 +306,7 @@ def suggest_dask(
     threads_per_worker: int = 1,
     processes: bool = True,
     partition_size: int = 20_000,
+    chunk_size: int = 2000,
     max_in_flight: int | None = None,
     cache_dir: Any = False,
     evidence: bool = True,
@@ -307,7 +330,12 @@ def suggest_dask(
         truly in parallel; threads (``processes=False``) start faster. Worker processes are
         spawned: in a script, call this under ``if __name__ == "__main__":``.
     partition_size : int, default 20000
-        Rows per partition (per task).
+        Rows per partition (per task), rounded down to a multiple of ``chunk_size``.
+    chunk_size : int, default 2000
+        Rows embedded (and, but for the transductive zero-shot regime, scored) together, as
+        :func:`~themeassist.batch.resumable_suggest` does with the same ``chunk_size``: the two
+        engines then give the same table, bit for bit (a transformer's embedding of a text differs in
+        its last bits with the texts embedded beside it).
     max_in_flight : int, optional
         Partitions sent to the cluster at once (default ``2 * n_workers``, or 2 per worker of an
         existing cluster); bounds the workers' memory.
@@ -349,7 +377,9 @@ def suggest_dask(
     table = _suggest_table(corpus, who)
     if not len(table):
         return mapper.suggest(table, evidence=evidence, candidate_assignments=candidate_assignments)
-    parts = _partitions(table, partition_size)
+    check_param("chunk_size", chunk_size, types=int, owner=who)
+    check_param("chunk_size", chunk_size, between=(1, math.inf), owner=who)
+    parts = _partitions(table, partition_size, chunk_size)
     payload = _payload(mapper, _worker_embedder(mapper.embedder_, cache_dir))
     zero_shot_transductive = mapper.regime_ == "zero-shot" and bool(mapper.transductive)
     with _client(scheduler, n_workers, threads_per_worker, processes) as client:
@@ -357,14 +387,15 @@ def suggest_dask(
         window = max_in_flight or 2 * workers
         [shared] = client.scatter([payload], broadcast=True)
         if not zero_shot_transductive:
-            results = _map_ordered(client, _suggest_part, parts, shared, evidence, None, max_in_flight=window)
+            results = _map_ordered(client, _suggest_part, parts, shared, evidence, chunk_size, max_in_flight=window)
         else:
             # pass 1: embeddings stay on the workers (one copy); the cosines to the prototypes, the
             # codebook words and the embeddings of the self-training examples come back for the
             # corpus-wide statistics, the same as ThemeMapper computes in one call
-            embedded = _map_ordered(client, _embed_part, parts, shared, max_in_flight=len(parts), keep=True)
+            embedded = _map_ordered(client, _embed_part, parts, shared, chunk_size, max_in_flight=len(parts),
+                                    keep=True)  # fmt: skip
             stats = _zero_shot_stats(client, mapper, embedded)
-            futures = [client.submit(_suggest_part, p, shared, evidence, stats, e, pure=False)
+            futures = [client.submit(_suggest_whole, p, shared, evidence, stats, e, pure=False)
                        for p, e in zip(parts, embedded)]  # fmt: skip
             results = client.gather(futures)
             del futures, embedded

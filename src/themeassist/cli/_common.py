@@ -77,6 +77,16 @@ def positive_int(value: str) -> int:
     return n
 
 
+def period_freq(value: str) -> str:
+    """An argparse type: a period length for dates (Y, Q, M, W or D, any case)."""
+    FREQS = ("Y", "Q", "M", "W", "D")  # noqa: N806 (the same as load_corpus' period_freq options)
+    v = value.strip().upper()
+    if v not in FREQS:
+        raise argparse.ArgumentTypeError(f"must be one of {', '.join(FREQS)} (year, quarter, month, week, day); "
+                                         f"got {value!r}")
+    return v
+
+
 def corpus_args(p: argparse.ArgumentParser, *, period: bool = True) -> None:
     """The input file and how to read it (text, id, period columns, non-answers)."""
     p.add_argument("input", help="comments: CSV, XLSX or parquet")
@@ -101,6 +111,36 @@ def redact_args(p: argparse.ArgumentParser, *, cols: bool = True) -> None:
         p.add_argument("--redact-cols", default=None,
                        help="--redact: the input columns to redact besides the text ('a|b'; default: every "
                             "column holding text, except the id column)")
+
+
+def codebook_args(p: argparse.ArgumentParser) -> None:
+    """``--merge-variants`` and ``--none-codes``: how ``--codebook`` is read."""
+    p.add_argument("--merge-variants", action="store_true",
+                   help="merge theme names under one parent that differ only in case, spacing or dash, keeping "
+                        "the spelling the codes use most (without it such names are refused)")
+    p.add_argument("--none-codes", default="", help="'|'-separated codes that mean 'none of these themes' "
+                                                    "(e.g. 'NotCodable'), added to the codebook's none_codes")
+
+
+def codebook(args: argparse.Namespace, counts: Any = None) -> Any:
+    """The codebook named by ``--codebook`` (None when not given), read as :func:`codebook_args` says;
+    ``counts``: the code cells whose spellings decide which variant ``--merge-variants`` keeps."""
+    from themeassist.codebook import load_codebook
+
+    if getattr(args, "codebook", None) is None:
+        return None
+    none = [c for c in getattr(args, "none_codes", "").split("|") if c.strip()]
+    merge = getattr(args, "merge_variants", False)
+    return load_codebook(args.codebook, merge_variants=merge, counts=counts if merge else None, none_codes=none)
+
+
+def column_cells(path: str, column: str | None) -> list[Any]:
+    """The cells of one column of a table file, as written (for ``--merge-variants`` counts)."""
+    from themeassist.io.tables import read_table
+
+    as_text = {"dtype": str, "keep_default_na": False} if str(path).lower().endswith((".csv", ".xlsx")) else {}
+    table = read_table(path, **as_text)
+    return list(table[column]) if column in table.columns else []
 
 
 def load(args: argparse.Namespace) -> Any:

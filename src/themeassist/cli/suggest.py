@@ -9,6 +9,7 @@ from typing import Any
 
 from themeassist.cli._common import (
     check_out,
+    codebook_args,
     common,
     corpus_args,
     embedder,
@@ -29,9 +30,10 @@ def register(sub: Any) -> None:
     corpus_args(p, period=False)
     common(p)
     p.add_argument("--codebook", required=True, help="YAML/JSON codebook or a built-in name (iapt)")
+    codebook_args(p)
     p.add_argument("--examples", default=None, help="already-coded comments (CSV/XLSX)")
     p.add_argument("--examples-text-col", default="text")
-    p.add_argument("--examples-codes-col", default="codes", help="theme names joined by '|'")
+    p.add_argument("--examples-codes-col", default="codes", help="theme ids, paths or names joined by '|'")
     p.add_argument("--decisions", default=None, help="a suggestions file edited by a coder (decision column)")
     p.add_argument("--regime", default="auto", choices=["auto", "zero-shot", "few-shot", "supervised"])
     p.add_argument("--top-k", type=positive_int, default=3, help="at most this many themes per comment")
@@ -73,20 +75,24 @@ def unit_interval(value: str) -> float:
 def fitted_mapper(args: argparse.Namespace) -> tuple[Any, Any]:
     """The ThemeMapper fitted on ``--codebook``, ``--examples`` and ``--decisions``, and the examples
     it was fitted on (``None`` without any)."""
-    from themeassist.codebook import load_codebook
-    from themeassist.mapping import ThemeMapper, read_examples
+    import pandas as pd
 
-    codebook = load_codebook(args.codebook)
+    from themeassist.cli._common import codebook as read_codebook
+    from themeassist.mapping import ThemeMapper, read_decisions, read_examples
+    from themeassist.mapping.examples import check_examples
+
     examples = None
     if args.examples:
-        examples = read_examples(args.examples, text_col=args.examples_text_col, codes_col=args.examples_codes_col,
-                                 codebook=codebook)
+        examples = read_examples(args.examples, text_col=args.examples_text_col, codes_col=args.examples_codes_col)
         examples = redact_text(examples, args, what="examples")
+    counts = [] if examples is None else list(examples["codes"])
+    if args.decisions and args.merge_variants:  # the coder's own spellings count too
+        counts += list(read_decisions(args.decisions)["codes"])
+    codebook = read_codebook(args, counts)
+    if examples is not None:
+        check_examples(examples, codebook, where=f"--examples {args.examples}", codes_col=args.examples_codes_col,
+                       quiet=True)  # fitting warns about codes read as a same-named sub-theme
     if args.decisions:
-        import pandas as pd
-
-        from themeassist.mapping import read_decisions
-
         decided = redact_text(read_decisions(args.decisions, codebook=codebook), args, what="decisions")
         examples = decided if examples is None else pd.concat([examples, decided], ignore_index=True)
     mapper = ThemeMapper(regime=args.regime, top_k=args.top_k, embedder=embedder(args), random_state=args.seed)

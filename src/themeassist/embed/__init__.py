@@ -42,6 +42,7 @@ __all__ = [
     "default_cache_dir",
     "default_model_path",
     "get_embedder",
+    "static_model_home",
     "static_model_path",
     "unit_rows",
 ]
@@ -73,18 +74,43 @@ def unit_rows(X: np.ndarray) -> np.ndarray:
     return np.where(keep, X, X / np.where(keep, 1.0, norms)).astype(np.float32, copy=False)
 
 
+def _checkout_root() -> Path | None:
+    """The source checkout this package runs from (an editable install), or None (a wheel)."""
+    root = Path(__file__).resolve().parents[3]
+    return root if (root / "pyproject.toml").is_file() and (root / "src" / "themeassist").is_dir() else None
+
+
+def static_model_home() -> Path:
+    """Where ``themeassist models build-static`` writes the static model by default: the checkout's
+    ``models/minilm-static`` in a source checkout (``make`` builds it there), else
+    ``<user data folder>/themeassist/models/minilm-static`` (e.g. ``~/.local/share/themeassist/...``).
+
+    Examples
+    --------
+    >>> static_model_home().name
+    'minilm-static'
+    """
+    root = _checkout_root()
+    if root is not None:
+        return root / "models" / "minilm-static"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("themeassist")) / "models" / "minilm-static"
+
+
 def static_model_path() -> Path:
-    """Folder of the static model in the repository's ``models/`` (built by ``make`` at setup, or by
-    ``themeassist models build-static``); ``$THEMEASSIST_STATIC_MODEL`` overrides it."""
+    """Folder of the static model: ``$THEMEASSIST_STATIC_MODEL`` when set, else
+    :func:`static_model_home` (where ``themeassist models build-static`` writes it; in a source
+    checkout ``make`` builds it at setup). The folder may not exist yet: the embedder then says
+    which command builds it.
+
+    Examples
+    --------
+    >>> static_model_path().name
+    'minilm-static'
+    """
     env = os.environ.get("THEMEASSIST_STATIC_MODEL")
-    if env:
-        return Path(env)
-    here = Path(__file__).resolve()
-    for base in (here.parents[3], Path.cwd()):
-        cand = base / "models" / "minilm-static"
-        if cand.is_dir():
-            return cand
-    return here.parents[3] / "models" / "minilm-static"
+    return Path(env) if env else static_model_home()
 
 
 class CachedEmbedder:

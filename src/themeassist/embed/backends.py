@@ -135,8 +135,6 @@ class SentenceTransformerEmbedder:
 
     def _load(self):  # type: ignore[no-untyped-def]
         if self._model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             folder = self.folder
             expected = self.expected_sha256 or (DEFAULT_MODEL_SHA256 if self.path is None else None)
             if expected is not None:
@@ -166,9 +164,13 @@ class SentenceTransformerEmbedder:
         model = self._load()
         if len(texts) == 0:
             return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)
-        out = model.encode(list(texts), batch_size=self.batch_size, show_progress_bar=self.show_progress,
+        # each distinct text once, in order of first appearance: the batches a text is embedded in (and
+        # so the last bits of its embedding) then depend on the distinct texts of the call only
+        first: dict[str, int] = {}
+        where = [first.setdefault(str(t), len(first)) for t in texts]
+        out = model.encode(list(first), batch_size=self.batch_size, show_progress_bar=self.show_progress,
                            convert_to_numpy=True, normalize_embeddings=False)
-        return _normalise(out)
+        return _normalise(out)[np.asarray(where, dtype=np.intp)]
 
 
 class StaticEmbedder:
@@ -201,8 +203,8 @@ class StaticEmbedder:
             folder = Path(self.path)
             if not folder.is_dir():
                 raise ThemeassistError(
-                    f"Static model folder {folder} does not exist. Build it with "
-                    "`themeassist models build-static` or pass another model."
+                    f"Static model folder {folder} does not exist. Build it (offline, about 15 s) with "
+                    f"`themeassist models build-static --out {folder}`, or pass another model."
                 )
             self._model_id = f"static:{folder.name}:{model_fingerprint(folder)}"
         return self._model_id

@@ -8,6 +8,7 @@ from themeassist.io.tables import (
     atomic_write_text,
     neutralise_formulas,
     read_table,
+    undo_formula_guard,
     write_table,
 )
 
@@ -20,5 +21,6 @@ __all__ = [
     "import_qdpx",
     "neutralise_formulas",
     "read_table",
+    "undo_formula_guard",
     "write_table",
 ]

@@ -13,6 +13,13 @@ folders ``0700`` (:data:`DIR_MODE`), whatever the umask, because they hold or de
 comments; ``chmod`` what you mean to share. An existing target is replaced only when it is a
 regular file (never a device, FIFO, socket or folder): :func:`check_output` says what is wrong
 before any work is done.
+
+The guard is exactly reversible: a cell that already starts with apostrophes followed by one of
+those characters gets one more apostrophe, so :func:`undo_formula_guard` (which removes one
+leading apostrophe where the rest starts with apostrophes and a formula character) gives back
+the original text. Readers of themeassist's own tables (suggestions, decisions) undo it on the
+columns they look up: ids, theme names and doc ids, so ``-ve feedback`` or ``+44`` read back as
+written.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ __all__ = [
     "neutralise_formulas",
     "read_table",
     "save_figure",
+    "undo_formula_guard",
     "write_table",
 ]
 
@@ -264,10 +272,45 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _guarded(value: str) -> bool:
+    """True for text the guard prefixes: a formula character, possibly after apostrophes."""
+    return value.lstrip("'").startswith(FORMULA_PREFIXES)
+
+
 def _neutralise_cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if isinstance(value, str) and _guarded(value):
         return "'" + value
     return value
+
+
+def _undo_cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("'") and _guarded(value):
+        return value[1:]
+    return value
+
+
+def undo_formula_guard(df: pd.DataFrame, columns: Any = None) -> pd.DataFrame:
+    """Undo :func:`neutralise_formulas` on string cells: the exact text that was guarded.
+
+    One leading apostrophe is removed from cells that start with apostrophes followed by
+    ``= + - @``, a tab or a carriage return (the guard added it). Other cells, and columns not
+    in ``columns`` (default: all), are left alone; the input is not modified.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"suggested": ["-ve feedback", "'=x", "fine"]})
+    >>> undo_formula_guard(neutralise_formulas(df))["suggested"].tolist()
+    ['-ve feedback', "'=x", 'fine']
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"undo_formula_guard expects a pandas DataFrame, got {type(df).__name__}.")
+    out = df.copy()
+    for col in out.columns if columns is None else [c for c in columns if c in out.columns]:
+        if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
+            out[col] = out[col].map(_undo_cell, na_action="ignore")
+    out.columns = [_undo_cell(c) for c in out.columns]
+    return out
 
 
 def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
@@ -276,7 +319,9 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
     String cells (and string column names) whose first character is one of
     ``= + - @``, a tab or a carriage return get a leading apostrophe ``'``, as
     the OWASP CSV-injection guidance recommends; spreadsheets then show the text
-    instead of evaluating it. Numbers, booleans, dates and missing values are
+    instead of evaluating it. Cells made of apostrophes and then such a character
+    get one more apostrophe, so that :func:`undo_formula_guard` restores every
+    cell exactly. Numbers, booleans, dates and missing values are
     left untouched, so a negative *number* stays a number, while the *string*
     ``"-5"`` (or ``"-"``) starts with ``-`` and is escaped to ``"'-5"``. Every
     row and column is kept, in order; the input is not modified.

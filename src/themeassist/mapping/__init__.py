@@ -1,8 +1,9 @@
 """Map stage: suggest a researcher's codebook themes for comments (and candidate codes).
 
 :class:`ThemeMapper` (the estimator), :func:`read_examples` / :func:`examples_from_long` (coded
-examples), :func:`align_candidates` (discovery's candidate codes against the codebook),
-:func:`read_decisions` (a coder's accept / reject / recode decisions) and :func:`agreement`;
+examples), :func:`label_space` (the leaves it learns: "(itself)" leaves for parents coded alone),
+:func:`align_candidates` (discovery's candidate codes against the codebook), :func:`read_decisions`
+(a coder's accept / reject / recode decisions) and :func:`agreement`;
 honest about doubt (:mod:`~themeassist.mapping.conformal`): :class:`RecallSets` (a stated recall),
 :class:`AutoAccept` (a stated precision), from :func:`held_out_scores`; the review queue
 (:mod:`~themeassist.mapping.review`): :func:`review_queue`, :func:`add_review_order`.
@@ -18,6 +19,7 @@ from themeassist.mapping.estimator import (
     examples_from_long,
     read_examples,
 )
+from themeassist.mapping.examples import LabelSpace, label_matrix, label_space, used_examples
 from themeassist.mapping.agreement import AGREEMENT_COLUMNS, DECISIONS, agreement, read_decisions
 from themeassist.mapping.conformal import AutoAccept, HeldOut, RecallSets, held_out_scores
 from themeassist.mapping.review import add_review_order, review_queue
@@ -33,10 +35,14 @@ __all__ = [
     "examples_from_long",
     "held_out_scores",
     "HeldOut",
+    "label_matrix",
+    "label_space",
+    "LabelSpace",
     "read_decisions",
     "read_examples",
     "RecallSets",
     "review_queue",
     "SUGGESTION_COLUMNS",
     "ThemeMapper",
+    "used_examples",
 ]

@@ -15,8 +15,7 @@ Scorers (each returns raw scores (n, L); larger = more likely):
 - logreg on embeddings and on TF-IDF word + character n-grams: multi-label logistic regression,
   all leaves in one L-BFGS problem (fast on two cores).
 
-Also here: the label matrix of the examples (``_label_matrix``) and the alignment of candidate
-codes with the codebook (:func:`align_candidates`, re-exported by :mod:`themeassist.mapping`).
+Also here: the alignment of candidate codes with the codebook (:func:`align_candidates`, re-exported by :mod:`themeassist.mapping`).
 
 Calibration: out-of-fold scores on the coded examples feed a stacker (a logistic regression over
 the scorers' logits, shared by all leaves, with a per-leaf intercept shift when a leaf has enough
@@ -36,7 +35,7 @@ from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
 from themeassist.embed import unit_rows
-from themeassist.exceptions import CodebookError, CorpusError
+from themeassist.exceptions import CorpusError
 
 __all__: list[str] = []
 
@@ -556,41 +555,6 @@ def tune_none_level(P: np.ndarray, th: np.ndarray, Y: np.ndarray, M: np.ndarray,
         if f > best_f + 1e-9:
             best, best_f = level, f
     return best
-
-
-def _label_matrix(examples: pd.DataFrame, codebook: Any, leaf_ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Leaf labels ``Y`` and known-mask ``M`` from the examples' codes and negative codes."""
-    col = {t: j for j, t in enumerate(leaf_ids)}
-    leaves_under = {t.theme_id: [d.theme_id for d in codebook.descendants(t.theme_id) if d.is_leaf]
-                    for t in codebook.themes if not t.is_leaf}
-    n, L = len(examples), len(leaf_ids)
-    Y = np.zeros((n, L), dtype=np.int8)
-    M = np.ones((n, L), dtype=np.float64)
-    negs = examples["negative_codes"] if "negative_codes" in examples.columns else [""] * n
-    for i, (codes, neg) in enumerate(zip(examples["codes"], negs)):
-        try:
-            pos_ids = codebook.resolve_codes(codes)
-            neg_ids = codebook.resolve_codes(neg)
-        except CodebookError as exc:
-            raise CodebookError(f"ThemeMapper.fit: examples row {i + 1} (doc_id "
-                                f"{examples['doc_id'].iloc[i] if 'doc_id' in examples else i + 1!r}): {exc}") from exc
-        unknown: set[int] = set()
-        for tid in pos_ids:
-            if tid in col:
-                Y[i, col[tid]] = 1
-            else:  # a parent-level code: one of its leaves applies, which one is unknown
-                unknown |= {col[c] for c in leaves_under.get(tid, [])}
-        for j in unknown:
-            if not Y[i, j]:
-                M[i, j] = 0.0
-        if not pos_ids and neg_ids:
-            # a bare rejection: only the rejected themes are known (not applying)
-            M[i, :] = 0.0
-        for tid in neg_ids:
-            for j in ([col[tid]] if tid in col else [col[c] for c in leaves_under.get(tid, [])]):
-                if not Y[i, j]:
-                    M[i, j] = 1.0
-    return Y, M
 
 
 def _blank(v: Any) -> bool:

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from themeassist.codebook import Codebook, load_codebook
-from themeassist.exceptions import CodebookError, CorpusError
+from themeassist.codebook import Codebook, load_codebook, read_codes, read_suggested_ids
+from themeassist.exceptions import CorpusError
 
 __all__ = ["AGREEMENT_COLUMNS", "DECISIONS", "agreement", "read_decisions"]
 
@@ -43,6 +43,17 @@ def _split(v: Any) -> list[str]:
     return [] if _blank(v) else [p.strip() for p in str(v).split("|") if p.strip()]
 
 
+def _read(source: str | os.PathLike | pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The table as written: every cell text (``N/A``, ``007`` kept), the formula guard undone."""
+    if isinstance(source, pd.DataFrame):
+        return source, "read_decisions"
+    from themeassist.io.tables import read_table, undo_formula_guard
+
+    suffix = os.fspath(source).lower().rsplit(".", 1)[-1]
+    text = {"dtype": str, "keep_default_na": False, "na_values": [""]} if suffix in ("csv", "xlsx") else {}
+    return undo_formula_guard(read_table(source, **text)), f"read_decisions({str(source)!r})"
+
+
 def read_decisions(
     source: str | os.PathLike | pd.DataFrame,
     *,
@@ -55,20 +66,24 @@ def read_decisions(
     Parameters
     ----------
     source : path or DataFrame
-        The suggestions table with at least ``doc_id, text, suggested, decision`` and, for
-        recodes, ``final_codes`` (theme names/ids/paths joined by ``"|"``).
+        The suggestions table with at least ``doc_id, text, decision``, ``suggested_ids`` and/or
+        ``suggested``, and for recodes ``final_codes`` (ids, paths or names joined by ``"|"``).
+        Files are read as written (cells as text, the spreadsheet formula guard undone).
     codebook : Codebook, optional
-        Checks every code now (errors name the row).
+        Reads the suggested themes by id from ``suggested_ids`` (where a coder edited the
+        readable ``suggested`` column of a row, the edit wins and a warning names the rows) and
+        checks every code now (errors name the row). Without it, the readable columns are
+        passed on as written.
     text_col, id_col : str
 
     Returns
     -------
     DataFrame
-        ``doc_id, text, codes, negative_codes, decision``: accept → ``codes`` = the suggested
-        themes (accepting an empty suggestion means "none of the themes applies"); reject →
-        ``negative_codes`` = the suggested themes, no positive code (other themes unknown);
-        recode → ``codes`` = ``final_codes`` and ``negative_codes`` = the suggested themes the
-        coder dropped. Rows without a decision are skipped.
+        ``doc_id, text, codes, negative_codes, decision`` (theme ids when ``codebook`` is given): accept → ``codes`` = the suggested themes (accepting an empty suggestion means
+        "none of the themes applies"); reject → ``negative_codes`` = the suggested themes, no
+        positive code (other themes unknown); recode → ``codes`` = ``final_codes`` and
+        ``negative_codes`` = the suggested themes the coder dropped. Rows without a decision are
+        skipped.
 
     Examples
     --------
@@ -76,55 +91,49 @@ def read_decisions(
     ...                    "decision": ["accept", "recode"], "final_codes": ["", "Staff"]})
     >>> read_decisions(df)[["codes", "negative_codes"]].values.tolist()
     [['Food', ''], ['Staff', 'Food']]
+    >>> cb = Codebook.from_dict({"Care": ["Food", "Staff"]})
+    >>> read_decisions(df, codebook=cb)[["codes", "negative_codes"]].values.tolist()
+    [['care.food', ''], ['care.staff', 'care.food']]
     """
-    if isinstance(source, pd.DataFrame):
-        df, where = source, "read_decisions"
-    else:
-        from themeassist.io.tables import read_table
-
-        df, where = read_table(source), f"read_decisions({str(source)!r})"
+    df, where = _read(source)
     cb = load_codebook(codebook) if codebook is not None and not isinstance(codebook, Codebook) else codebook
-    need = [id_col, text_col, "suggested", "decision"]
-    miss = [c for c in need if c not in df.columns]
-    if miss:
+    miss = [c for c in (id_col, text_col, "decision") if c not in df.columns]
+    if miss or not {"suggested", "suggested_ids"} & set(df.columns):
+        miss += [] if {"suggested", "suggested_ids"} & set(df.columns) else ["suggested"]
         raise CorpusError(f"{where}: columns {miss} not found (columns: {', '.join(map(repr, map(str, df.columns)))}); "
                           "edit the suggestions file written by 'themeassist suggest' (add a 'decision' column).")
     final = df["final_codes"] if "final_codes" in df.columns else pd.Series([""] * len(df), index=df.index)
-    rows = []
-    for i, (doc, text, sugg, dec, fin) in enumerate(zip(df[id_col], df[text_col], df["suggested"], df["decision"],
-                                                        final), start=1):
-        if _blank(dec):
-            continue
-        kind = DECISIONS.get(str(dec).strip().lower())
-        if kind is None:
+    kinds = []
+    for i, (doc, dec) in enumerate(zip(df[id_col], df["decision"]), start=1):
+        kind = None if _blank(dec) else DECISIONS.get(str(dec).strip().lower())
+        if kind is None and not _blank(dec):
             raise CorpusError(f"{where}: row {i} (doc_id {doc!r}), column 'decision': {dec!r} is not a decision; "
                               "use accept, reject or recode (or leave it blank to skip the row).")
-        suggested, fcodes = _split(sugg), _split(fin)
-        if kind == "accept" and fcodes and fcodes != suggested:
+        kinds.append(kind)
+    rows_at = [i for i, k in enumerate(kinds) if k is not None]
+    sub = df.iloc[rows_at]
+    names = [f"row {i + 1} (doc_id {d!r})" for i, d in zip(rows_at, sub[id_col])]
+    if cb is not None:
+        suggested = read_suggested_ids(sub, cb, where=where, row_names=names)
+        finals = read_codes(final.iloc[rows_at], cb, column="final_codes", row_names=[f"{where}: {n}" for n in names])
+    else:
+        col = "suggested" if "suggested" in sub.columns else "suggested_ids"
+        suggested, finals = [_split(v) for v in sub[col]], [_split(v) for v in final.iloc[rows_at]]
+    out = []
+    for r, i in enumerate(rows_at):
+        kind, sugg, fin, doc = kinds[i], suggested[r], finals[r], df[id_col].iloc[i]
+        if kind == "accept" and fin and fin != sugg:
             kind = "recode"
-        if kind == "recode" and not fcodes:
-            raise CorpusError(f"{where}: row {i} (doc_id {doc!r}) says recode but 'final_codes' is empty; "
+        if kind == "recode" and not fin:
+            raise CorpusError(f"{where}: row {i + 1} (doc_id {doc!r}) says recode but 'final_codes' is empty; "
                               "give the right codes joined by '|' (or use reject).")
-        if kind == "accept":
-            codes, neg = suggested, []
-        elif kind == "reject":
-            if not suggested:  # rejecting "none of these" without the right codes says nothing usable
-                continue
-            codes, neg = [], suggested
-        else:
-            codes, neg = fcodes, [s for s in suggested if s not in fcodes]
-        if cb is not None:
-            for col, vals in (("final_codes" if kind == "recode" else "suggested", codes), ("suggested", neg)):
-                try:
-                    cb.resolve_codes(vals)
-                except CodebookError as exc:
-                    raise CodebookError(f"{where}: row {i} (doc_id {doc!r}), column {col!r}: {exc}") from exc
-            if kind == "recode":
-                fin_ids = set(cb.resolve_codes(codes))
-                neg = [s for s in neg if cb.get(s).theme_id not in fin_ids]
-        rows.append({"doc_id": str(doc), "text": "" if _blank(text) else str(text), "codes": "|".join(codes),
-                     "negative_codes": "|".join(neg), "decision": kind})
-    return pd.DataFrame(rows, columns=["doc_id", "text", "codes", "negative_codes", "decision"])
+        if kind == "reject" and not sugg:  # rejecting "none of these" without the right codes says nothing usable
+            continue
+        codes, neg = {"accept": (sugg, []), "reject": ([], sugg)}.get(kind, (fin, [s for s in sugg if s not in fin]))
+        text = df[text_col].iloc[i]
+        out.append({"doc_id": str(doc), "text": "" if _blank(text) else str(text), "codes": "|".join(codes),
+                    "negative_codes": "|".join(neg), "decision": kind})
+    return pd.DataFrame(out, columns=["doc_id", "text", "codes", "negative_codes", "decision"])
 
 
 def _kappa(a: np.ndarray, b: np.ndarray) -> float:
@@ -152,17 +161,27 @@ def _codes_by_doc(df: pd.DataFrame, cb: Codebook, what: str, cols: tuple[str, ..
     if col is None or "doc_id" not in df.columns:
         raise CorpusError(f"agreement: the {what} table needs 'doc_id' and one of {list(cols)} "
                           f"(columns: {list(map(str, df.columns))}).")
+    docs = df["doc_id"].astype(str).tolist()
+    names = [f"row {i} (doc_id {d!r})" for i, d in enumerate(docs, start=1)]
+    if col in ("suggested_ids", "suggested"):
+        ids = read_suggested_ids(df, cb, where=f"agreement: {what}", row_names=names)
+    else:
+        ids = read_codes(df[col], cb, column=col, row_names=[f"agreement: {what} {n}" for n in names])
     out: dict[str, list[str]] = {}
-    if col == "theme_id" and df["doc_id"].duplicated().any():  # long form
-        for d, t in zip(df["doc_id"].astype(str), df["theme_id"]):
-            out.setdefault(d, []).extend(cb.resolve_codes([t]) if not _blank(t) else [])
-        return out
-    for i, (d, v) in enumerate(zip(df["doc_id"].astype(str), df[col]), start=1):
-        try:
-            out[d] = cb.resolve_codes(None if _blank(v) else str(v))
-        except CodebookError as exc:
-            raise CodebookError(f"agreement: {what} row {i} (doc_id {d!r}), column {col!r}: {exc}") from exc
+    long = col == "theme_id" and df["doc_id"].duplicated().any()
+    for d, tids in zip(docs, ids):
+        out[d] = out.get(d, []) + [t for t in tids if t not in out.get(d, [])] if long else tids
     return out
+
+
+def _row(t: Any, h: np.ndarray, s: np.ndarray) -> dict[str, Any]:
+    """One theme's agreement statistics from the human and suggested 0/1 columns."""
+    both, nh, ns = int((h & s).sum()), int(h.sum()), int(s.sum())
+    return {"theme_id": t.theme_id, "theme_name": t.name, "level": "leaf" if t.is_leaf else "parent",
+            "n_docs": len(h), "n_human": nh, "n_suggested": ns, "n_both": both,
+            "precision": both / ns if ns else float("nan"), "recall": both / nh if nh else float("nan"),
+            "f1": 2 * both / (nh + ns) if nh + ns else float("nan"), "cohen_kappa": _kappa(h, s),
+            "krippendorff_alpha": _alpha(h, s)}
 
 
 def agreement(
@@ -229,18 +248,7 @@ def agreement(
         return M
 
     H, S = matrix(h_codes), matrix(s_codes)
-    rows = []
-    for t in themes:
-        j = col[t.theme_id]
-        h, s = H[:, j], S[:, j]
-        both = int((h & s).sum())
-        nh, ns = int(h.sum()), int(s.sum())
-        prec = both / ns if ns else float("nan")
-        rec = both / nh if nh else float("nan")
-        f1 = 2 * both / (nh + ns) if nh + ns else float("nan")
-        rows.append({"theme_id": t.theme_id, "theme_name": t.name, "level": "leaf" if t.is_leaf else "parent",
-                     "n_docs": len(docs), "n_human": nh, "n_suggested": ns, "n_both": both, "precision": prec,
-                     "recall": rec, "f1": f1, "cohen_kappa": _kappa(h, s), "krippendorff_alpha": _alpha(h, s)})
+    rows = [_row(t, H[:, col[t.theme_id]], S[:, col[t.theme_id]]) for t in themes]
     out = pd.DataFrame(rows, columns=list(AGREEMENT_COLUMNS))
     leaf_rows = out[out["level"] == "leaf"]
     macro = {"theme_id": "macro", "theme_name": "macro average (leaves)", "level": "macro", "n_docs": len(docs),

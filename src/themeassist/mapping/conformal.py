@@ -50,7 +50,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from themeassist._validation import check_param
-from themeassist.exceptions import CodebookError, CorpusError, NotFittedError
+from themeassist.exceptions import CorpusError, NotFittedError
 from themeassist.mapping.table import ThemeIndex, join_leaves, leaf_scores
 
 __all__ = ["AutoAccept", "HeldOut", "RecallSets", "held_out_scores"]
@@ -127,43 +127,20 @@ def held_out_scores(mapper: Any, examples: pd.DataFrame | None = None) -> HeldOu
         if examples is None:
             raise ValueError("held_out_scores: this mapper does not keep its examples' labels; pass the examples "
                              "table given to fit (examples=...).")
-        if len(examples) != P.shape[0]:
-            raise ValueError(f"held_out_scores: examples has {len(examples)} rows but the mapper was fitted on "
-                             f"{P.shape[0]}; pass the same examples table given to fit, in the same order.")
-        Y, K = _labels(examples, mapper.codebook_, list(leaf_ids))
+        from themeassist.mapping.examples import label_matrix, label_space, used_examples
+
+        if "codes" not in examples.columns:
+            raise CorpusError(f"held_out_scores: the examples lack a 'codes' column (columns: "
+                              f"{list(map(str, examples.columns))}); pass the table given to ThemeMapper.fit.")
+        ex = used_examples(examples)  # the rows fit learnt from, in order
+        space = label_space(mapper.codebook_, ex)
+        if len(ex) != P.shape[0] or tuple(space.theme_ids) != leaf_ids:
+            raise ValueError(f"held_out_scores: examples has {len(ex)} usable rows but the mapper was fitted on "
+                             f"{P.shape[0]} (or on other codes); pass the same examples table given to fit, in the "
+                             "same order.")
+        Y, M = label_matrix(ex, mapper.codebook_, space)
+        K = M > 0
     return HeldOut(scores=P, labels=Y * K, known=K, leaf_ids=leaf_ids)
-
-
-def _labels(examples: pd.DataFrame, codebook: Any, leaf_ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Leaf labels and known-mask of the examples, from their ``codes`` and ``negative_codes``."""
-    if "codes" not in examples.columns:
-        raise CorpusError(f"held_out_scores: the examples lack a 'codes' column (columns: "
-                          f"{list(map(str, examples.columns))}); pass the table given to ThemeMapper.fit.")
-    col = {t: j for j, t in enumerate(leaf_ids)}
-    n = len(examples)
-    Y = np.zeros((n, len(leaf_ids)), dtype=np.int8)
-    K = np.ones((n, len(leaf_ids)), dtype=bool)
-    negs = examples["negative_codes"] if "negative_codes" in examples.columns else [""] * n
-    under = lambda tid: [col[d.theme_id] for d in codebook.descendants(tid) if d.theme_id in col]  # noqa: E731
-    for i, (codes, neg) in enumerate(zip(examples["codes"], negs)):
-        try:
-            pos_ids = codebook.resolve_codes(None if _blank(codes) else str(codes))
-            neg_ids = codebook.resolve_codes(None if _blank(neg) else str(neg))
-        except CodebookError as exc:
-            raise CodebookError(f"held_out_scores: examples row {i + 1}: {exc}") from exc
-        unknown: set[int] = set()
-        for tid in pos_ids:
-            if tid in col:
-                Y[i, col[tid]] = 1
-            else:
-                unknown.update(under(tid))
-        K[i, [j for j in unknown if not Y[i, j]]] = False
-        if not pos_ids and neg_ids:
-            K[i] = False
-        for tid in neg_ids:
-            js = [col[tid]] if tid in col else under(tid)
-            K[i, [j for j in js if not Y[i, j]]] = True
-    return Y, K
 
 
 def _recall_by_threshold(P: np.ndarray, Y: np.ndarray, grid: np.ndarray) -> np.ndarray:
@@ -175,10 +152,6 @@ def _recall_by_threshold(P: np.ndarray, Y: np.ndarray, grid: np.ndarray) -> np.n
         hit = (P[a:a + 512, :, None] > grid[None, None, :]) & (Y[a:a + 512, :, None] > 0)
         out[a:a + 512] = hit.sum(1) / n_true[a:a + 512]
     return out
-
-
-def _blank(v: Any) -> bool:
-    return v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip())
 
 
 def _check_arrays(who: str, scores: Any, labels: Any, known: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -287,7 +260,9 @@ class RecallSets(BaseEstimator):
 
     def annotate(self, table: pd.DataFrame, index: ThemeIndex) -> pd.DataFrame:
         """``table`` (a suggestions table) with ``recall_set`` (leaf names, best first, ``"|"``-joined)
-        and ``recall_set_ids`` (their theme ids); blank for rows that were not scored."""
+        and ``recall_set_ids`` (their theme ids); blank for rows that were not scored. The scores are
+        read back from the ``score:`` columns; an "(itself)" leaf is read at its parent's score (the
+        maximum over the parent's columns, at least its own), so it may join a set it would miss."""
         rows, P = leaf_scores(table, index)
         names, ids = join_leaves(len(table), rows, P, self.predict(P), index)
         return table.assign(recall_set=names, recall_set_ids=ids)
@@ -386,6 +361,9 @@ class AutoAccept(BaseEstimator):
         in the order of ``suggested``) whose score reaches :attr:`threshold_`."""
         rows, P = leaf_scores(table, index)
         ok = self.predict(P)
+        # an "(itself)" leaf shares its score column with its parent (the maximum over the parent's
+        # columns): its own score cannot be read back from the table, so it is never marked
+        ok[:, [j for j, t in enumerate(index.leaf_ids) if t in set(index.parent_ids)]] = False
         col = {t: j for j, t in enumerate(index.leaf_ids)}
         names, ids = [""] * len(table), [""] * len(table)
         sugg = table["suggested_ids"].tolist()

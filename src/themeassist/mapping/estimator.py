@@ -46,7 +46,9 @@ from sklearn.base import BaseEstimator
 from sklearn.model_selection import KFold
 
 from themeassist.mapping import _models as mm
-from themeassist.mapping._models import Alignment, _label_matrix, _snip, align_candidates
+from themeassist.mapping._models import Alignment, _snip, align_candidates
+from themeassist.mapping.examples import examples_from_long, label_matrix, label_space, read_examples, used_examples
+from themeassist._numeric import rowwise_dot
 from themeassist._validation import check_param
 from themeassist.codebook import Codebook, load_codebook
 from themeassist.exceptions import CodebookError, CorpusError, NotFittedError
@@ -121,101 +123,6 @@ def _one_blas_thread(method):  # type: ignore[no-untyped-def]
             return method(*args, **kwargs)
 
     return wrapper
-
-
-# ----------------------------------------------------------------------------------------------
-# examples
-# ----------------------------------------------------------------------------------------------
-def _blank(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
-
-
-def read_examples(
-    source: str | os.PathLike | pd.DataFrame,
-    *,
-    text_col: str = "text",
-    codes_col: str = "codes",
-    id_col: str | None = None,
-    codebook: Codebook | None = None,
-    sep: str = "|",
-) -> pd.DataFrame:
-    """Read coded example comments into the examples table that :meth:`ThemeMapper.fit` takes.
-
-    Parameters
-    ----------
-    source : path or DataFrame
-        A CSV/XLSX/parquet file or a table with one coded comment per row.
-    text_col, codes_col : str
-        The comment text and its codes (theme names, ids or paths at any level joined by ``sep``).
-    id_col : str, optional
-        Row ids; the row number (``"ex1"``, ``"ex2"``, ...) when absent.
-    codebook : Codebook, optional
-        When given, every code is checked now (unknown codes raise, naming the row).
-    sep : str, default "|"
-
-    Returns
-    -------
-    DataFrame
-        Columns ``doc_id, text, codes, negative_codes`` (codes joined by ``"|"``); rows without
-        text are dropped.
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"comment": ["Lovely food"], "theme": ["Food"]})
-    >>> read_examples(df, text_col="comment", codes_col="theme")[["text", "codes"]].values.tolist()
-    [['Lovely food', 'Food']]
-    """
-    if isinstance(source, pd.DataFrame):
-        df = source
-    else:
-        from themeassist.corpus import read_comments
-
-        df = read_comments(source)  # the corpus reader: any encoding/delimiter, .txt, broken quotes refused
-    where = "read_examples" if isinstance(source, pd.DataFrame) else f"read_examples({str(source)!r})"
-    for param, col in (("text_col", text_col), ("codes_col", codes_col), ("id_col", id_col)):
-        if col is not None and col not in df.columns:
-            raise CorpusError(f"{where}: column {col!r} not found (columns: "
-                              f"{', '.join(map(repr, map(str, df.columns)))}). Pass {param}=<the right column>.")
-    out = pd.DataFrame({
-        "doc_id": (df[id_col].astype(str) if id_col else [f"ex{i + 1}" for i in range(len(df))]),
-        "text": df[text_col].map(lambda v: "" if _blank(v) else str(v)),
-        "codes": df[codes_col].map(lambda v: "" if _blank(v) else str(v)),
-        "negative_codes": (df["negative_codes"].map(lambda v: "" if _blank(v) else str(v))
-                           if "negative_codes" in df.columns else ""),
-    })
-    if sep != "|":
-        for c in ("codes", "negative_codes"):
-            out[c] = out[c].map(lambda s: "|".join(p.strip() for p in s.split(sep) if p.strip()))
-    if codebook is not None:
-        for i, (codes, neg) in enumerate(zip(out["codes"], out["negative_codes"])):
-            try:
-                codebook.resolve_codes(codes)
-                codebook.resolve_codes(neg)
-            except CodebookError as exc:
-                raise CodebookError(f"{where}: row {i + 1} (column {codes_col!r}): {exc}") from exc
-    return out[out["text"].str.strip() != ""].reset_index(drop=True)
-
-
-def examples_from_long(long: pd.DataFrame, texts: pd.DataFrame) -> pd.DataFrame:
-    """Examples table from a long code table (``doc_id, theme_id``, one row per code) and a table
-    with ``doc_id, text`` (e.g. a corpus).
-
-    Examples
-    --------
-    >>> long = pd.DataFrame({"doc_id": ["1", "1"], "theme_id": ["food", "staff"]})
-    >>> examples_from_long(long, pd.DataFrame({"doc_id": ["1"], "text": ["Nice food, kind staff"]}))["codes"].tolist()
-    ['food|staff']
-    """
-    for name, df, cols in (("long", long, ("doc_id", "theme_id")), ("texts", texts, ("doc_id", "text"))):
-        miss = [c for c in cols if c not in df.columns]
-        if miss:
-            raise CorpusError(f"examples_from_long: the {name} table lacks columns {miss}.")
-    codes = long.astype({"doc_id": str}).groupby("doc_id", sort=False)["theme_id"].agg(
-        lambda s: "|".join(dict.fromkeys(map(str, s))))
-    t = texts.astype({"doc_id": str})
-    t = t[t["doc_id"].isin(codes.index)]
-    return pd.DataFrame({"doc_id": t["doc_id"].values, "text": t["text"].astype(str).values,
-                         "codes": codes.reindex(t["doc_id"]).values, "negative_codes": ""})
 
 
 # ----------------------------------------------------------------------------------------------
@@ -374,18 +281,20 @@ class ThemeMapper(BaseEstimator):
         self._validate()
         self.embedder_ = self._resolve_embedder()
         cb = load_codebook(codebook) if not isinstance(codebook, Codebook) else codebook
-        leaves = cb.leaves()
+        ex = self._examples(examples)
+        space = label_space(cb, ex)  # the leaves, and an "(itself)" leaf per parent coded on its own
+        leaves = list(space.themes)
         if not leaves:
             raise CodebookError("ThemeMapper.fit: the codebook has no themes.")
         self.codebook_ = cb
-        self.leaf_ids_ = [t.theme_id for t in leaves]
-        self.leaf_names_ = [t.name for t in leaves]
+        self.leaf_ids_ = list(space.theme_ids)
+        self.leaf_names_ = list(space.names)
         L = len(leaves)
         if embeddings is not None:
             P = np.asarray(embeddings, dtype=np.float32)
             if P.shape[0] != L:
                 raise ValueError(f"ThemeMapper.fit: embeddings has {P.shape[0]} rows but the codebook has {L} leaves; "
-                                 "pass one prototype row per leaf (in codebook.leaves() order) or none.")
+                                 "pass one prototype row per leaf (in label_space(codebook, examples) order) or none.")
             self.protos_ = mm.normalise_rows(P)
             self.proto_texts_ = [cb.theme_text(t) for t in self.leaf_ids_]
         else:
@@ -410,22 +319,13 @@ class ThemeMapper(BaseEstimator):
         # parents: leaf -> ancestors (ids) for roll-up
         self.parent_ids_ = [t.theme_id for t in cb.themes if not t.is_leaf]
         pcol = {p: k for k, p in enumerate(self.parent_ids_)}
-        self.leaf_parents_ = [[pcol[a.theme_id] for a in cb.ancestors(t)] for t in self.leaf_ids_]
+        self.leaf_parents_ = [[pcol[a] for a in up] for up in space.rollup]
 
         # examples
-        if examples is not None and len(examples):
-            miss = [c for c in ("text", "codes") if c not in examples.columns]
-            if miss:
-                raise CorpusError(f"ThemeMapper.fit: examples lack columns {miss} (columns: "
-                                  f"{list(map(str, examples.columns))}); "
-                                  "use read_examples(..., text_col=, codes_col=).")
-            ex = examples.reset_index(drop=True).copy()
-            if "doc_id" not in ex.columns:
-                ex["doc_id"] = [f"ex{i + 1}" for i in range(len(ex))]
-            ex["doc_id"] = ex["doc_id"].astype(str)
-            Y, M = _label_matrix(ex, cb, self.leaf_ids_)
+        if ex is not None:
+            Y, M = label_matrix(ex, cb, space)
         else:
-            ex, Y, M = None, np.zeros((0, L), np.int8), np.zeros((0, L))
+            Y, M = np.zeros((0, L), np.int8), np.zeros((0, L))
         npos = (Y * (M > 0)).sum(0) if len(Y) else np.zeros(L)
         self.n_examples_ = 0 if ex is None else len(ex)
         self.examples_per_leaf_ = npos.astype(int)
@@ -466,6 +366,21 @@ class ThemeMapper(BaseEstimator):
             X = self._encode(ex["text"].astype(str).tolist())
         self._fit_examples(ex, X, Y, M)
         return self
+
+    @staticmethod
+    def _examples(examples: pd.DataFrame | None) -> pd.DataFrame | None:
+        """The examples fitting uses (see :func:`~themeassist.mapping.examples.used_examples`), or None."""
+        if examples is None or not len(examples):
+            return None
+        miss = [c for c in ("text", "codes") if c not in examples.columns]
+        if miss:
+            raise CorpusError(f"ThemeMapper.fit: examples lack columns {miss} (columns: "
+                              f"{list(map(str, examples.columns))}); use read_examples(..., text_col=, codes_col=).")
+        ex = used_examples(examples)
+        if "doc_id" not in ex.columns:
+            ex["doc_id"] = [f"ex{i + 1}" for i in range(len(ex))]
+        ex["doc_id"] = ex["doc_id"].astype(str)
+        return ex if len(ex) else None
 
     def _fit_examples(self, ex: pd.DataFrame, X: np.ndarray, Y: np.ndarray, M: np.ndarray) -> None:
         s = _SETTINGS[self.regime_]
@@ -579,7 +494,8 @@ class ThemeMapper(BaseEstimator):
             ``transductive=False``: the codebook prototypes, fixed typical statistics and one
             threshold.
         """
-        return self.zero_shot_stats_from(lambda P: X @ P.T, lambda rows: X[rows], self.codebook_words(texts),
+        return self.zero_shot_stats_from(lambda P: rowwise_dot(X, P.T), lambda rows: X[rows],
+                                         self.codebook_words(texts),
                                          n=X.shape[0])
 
     def codebook_words(self, texts: Sequence[str] | None) -> Any:
@@ -656,7 +572,7 @@ class ThemeMapper(BaseEstimator):
     def _zero_shot(self, X: np.ndarray, texts: Sequence[str] | None,
                    stats: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
         stats = self.zero_shot_stats(X, texts) if stats is None else stats
-        S = X @ stats.get("protos", self.protos_).T
+        S = rowwise_dot(X, stats.get("protos", self.protos_).T)
         if texts is not None and self.leaf_terms_.shape[0]:
             Lx = mm.lexical_scores(mm.term_matrix(texts, self.term_vocab_), self.leaf_terms_, stats["idf"])
         else:

@@ -1,0 +1,243 @@
+"""The addressing rule: strings -> themes (private; documented in :mod:`themeassist.codebook`).
+
+:class:`Index` is built once per codebook; :func:`lookup` applies the rule to one string;
+:class:`CodeReader` applies it to a column of ``"|"``-joined cells, remembers each distinct
+string, and reports every problem (with its row) in one error and every "(itself)" reading in
+one warning with its count of rows.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any, Iterable, NamedTuple, Sequence
+
+from themeassist._codebook_parse import did_you_mean, missing, norm
+from themeassist.exceptions import CodebookError
+
+_MAX_KEYS = 64  # path spellings kept per theme when ancestors have aliases
+_MAX_LISTED = 10  # problems listed in one error
+
+
+def flat(text: str) -> tuple[str, ...]:
+    """A path (or a name) as compared: its parts split on ``>``, each normalised."""
+    return tuple(norm(p) for p in norm(text).split(">"))
+
+
+class Hit(NamedTuple):
+    """The result of one lookup."""
+
+    kind: str  # "theme", "none", "ambiguous", "missing"
+    ids: tuple[str, ...] = ()
+    via: tuple[str, str] | None = None  # (matched theme, same-named sub-theme read instead)
+
+
+@dataclass
+class Index:
+    """Lookup tables of one codebook."""
+
+    themes: dict[str, Any]
+    full: dict[tuple[str, ...], list[str]]
+    last: dict[str, list[str]]
+    keys: dict[str, list[tuple[str, ...]]]
+    itself: dict[str, str]
+    none: dict[str, str]
+
+    @classmethod
+    def of(cls, codebook: Any) -> Index:
+        by_id = {t.theme_id: t for t in codebook.themes}
+        keys: dict[str, list[tuple[str, ...]]] = {}
+        full: dict[tuple[str, ...], list[str]] = {}
+        last: dict[str, list[str]] = {}
+        for t in codebook.themes:  # depth-first: parents come first
+            own = [flat(n) for n in dict.fromkeys((t.name, *t.aliases))]
+            base = keys[t.parent_id] if t.parent_id else [()]
+            keys[t.theme_id] = [b + o for b in base for o in own][:_MAX_KEYS]
+            for k in keys[t.theme_id]:
+                full.setdefault(k, []).append(t.theme_id)
+            for o in own:
+                last.setdefault(o[-1], []).append(t.theme_id)
+        itself: dict[str, str] = {}
+        for t in reversed(codebook.themes):  # children before parents: chains resolve in one pass
+            names = {norm(n) for n in (t.name, *t.aliases)}
+            same = [c for c in t.child_ids if names & {norm(n) for n in (by_id[c].name, *by_id[c].aliases)}]
+            if len(same) == 1:
+                itself[t.theme_id] = itself.get(same[0], same[0])
+        none = {norm(c): c for c in getattr(codebook, "none_codes", ())}
+        return cls(by_id, full, last, keys, itself, none)
+
+
+def lookup(ix: Index, key: str) -> Hit:
+    """Apply the rule: an exact id, a none code, a full path, then a trailing part of exactly one
+    theme's path (a name is the shortest); of several, the one spelled exactly as written; a theme
+    with a same-named sub-theme reads as that one."""
+    s = key.strip()
+    if s in ix.themes:
+        return Hit("theme", (s,))
+    if norm(s) in ix.none:
+        return Hit("none")
+    parts = flat(s)
+    hits = ix.full.get(parts, [])
+    if not hits:
+        n = len(parts)
+        hits = [t for t in dict.fromkeys(ix.last.get(parts[-1], [])) if any(k[-n:] == parts for k in ix.keys[t])]
+    if not hits:
+        return Hit("missing")
+    resolved = tuple(dict.fromkeys(ix.itself.get(h, h) for h in hits))
+    if len(resolved) > 1:  # several themes: one spelled exactly as written (case and all) is chosen
+        written = tuple(" ".join(p.split()) for p in s.split(">"))
+        exact = [h for h in hits if ix.themes[h].path[-len(written):] == written]
+        if len({ix.itself.get(h, h) for h in exact}) != 1:
+            return Hit("ambiguous", resolved)
+        hits, resolved = exact, (ix.itself.get(exact[0], exact[0]),)
+    moved = [h for h in hits if h != resolved[0]]
+    return Hit("theme", resolved, (moved[0], resolved[0]) if moved else None)
+
+
+def fix_for(ix: Index, theme_id: str) -> str:
+    """A string that names this theme alone: its path when that works, else its id."""
+    path = ix.themes[theme_id].path_str
+    hit = lookup(ix, path)
+    return path if hit.kind == "theme" and hit.ids == (theme_id,) and hit.via is None else theme_id
+
+
+def problem(ix: Index, codebook_name: str, key: str, hit: Hit) -> str:
+    """The message for a string that names no theme or several."""
+    if hit.kind == "ambiguous":
+        themes = [ix.themes[t] for t in hit.ids]
+        listed = ", ".join(f"{t.path_str!r} (id {t.theme_id!r})" for t in themes)
+        fixes = " or ".join(repr(fix_for(ix, t.theme_id)) for t in themes)
+        return (f"Codebook {codebook_name!r}: {key!r} is ambiguous; it names {len(themes)} themes: {listed}. "
+                f"Write one of {fixes} instead.")
+    options = [t.name for t in ix.themes.values()] + list(ix.themes)
+    return (f"Codebook {codebook_name!r}: no theme named {key!r}.{did_you_mean(key, options)} "
+            "Use a theme name, an id or a path 'Parent > Child'.")
+
+
+def itself_note(ix: Index, codebook_name: str, key: str, via: tuple[str, str], n: int, rows: str = "") -> str:
+    parent, child = ix.themes[via[0]], ix.themes[via[1]]
+    return (f"Codebook {codebook_name!r}: {key!r} names both {parent.path_str!r} (id {parent.theme_id!r}) and its "
+            f"same-named sub-theme {child.path_str!r} (id {child.theme_id!r}); read as the sub-theme, which stands "
+            f"for the parent coded on its own, in {n} {'row' if n == 1 else 'rows'}{rows}. Write the id "
+            f"{parent.theme_id!r} to mean the parent itself.")
+
+
+class CodeReader:
+    """Read many cells of ``sep``-joined codes with one codebook; problems are collected per row."""
+
+    def __init__(self, codebook: Any, *, sep: str = "|") -> None:
+        self.codebook, self.sep = codebook, sep
+        self.ix: Index = codebook._index()
+        self.memo: dict[str, Hit] = {}
+        self.problems: list[str] = []
+        self.moved: dict[tuple[str, tuple[str, str]], list[str]] = {}
+        from themeassist.io.tables import FORMULA_PREFIXES  # here: themeassist.io imports the codebook
+
+        self.formula = FORMULA_PREFIXES
+
+    def hit(self, key: str) -> Hit:
+        out = self.memo.get(key)
+        if out is None:
+            out = self.memo[key] = lookup(self.ix, key)
+        return out
+
+    def items(self, cell: Any) -> list[str]:
+        if missing(cell):
+            return []
+        if isinstance(cell, str) and cell.startswith("'") and cell.lstrip("'").startswith(self.formula):
+            cell = cell[1:]  # a spreadsheet formula guard (see themeassist.io.tables.undo_formula_guard)
+        items = cell.split(self.sep) if isinstance(cell, str) else list(cell)
+        return [str(i).strip() for i in items if not missing(i) and str(i).strip()]
+
+    def ids(self, cell: Any, where: str) -> list[str]:
+        """Theme ids of one cell, in order, without repeats; none codes give nothing."""
+        out: list[str] = []
+        for item in self.items(cell):
+            h = self.hit(item)
+            if h.kind in ("missing", "ambiguous"):
+                self.problems.append(f"{where}: {problem(self.ix, self.codebook.name, item, h)}")
+                continue
+            if h.via is not None:
+                self.moved.setdefault((item, h.via), []).append(where)
+            if h.kind == "theme" and h.ids[0] not in out:
+                out.append(h.ids[0])
+        return out
+
+    def finish(self, stacklevel: int = 3, quiet: bool = False) -> None:
+        """Raise one error naming every problem; warn once per string read as a same-named sub-theme
+        (unless ``quiet``)."""
+        if self.problems:
+            shown = self.problems[:_MAX_LISTED]
+            more = f" ... and {len(self.problems) - _MAX_LISTED} more" if len(self.problems) > _MAX_LISTED else ""
+            raise CodebookError(shown[0] if len(self.problems) == 1 else
+                                f"{len(self.problems)} codes could not be read: " + " | ".join(shown) + more)
+        for (key, via), wheres in ({} if quiet else self.moved).items():
+            rows = "" if wheres == [""] else " (" + ", ".join(wheres[:5]) + (" ..." if len(wheres) > 5 else "") + ")"
+            warnings.warn(itself_note(self.ix, self.codebook.name, key, via, len(wheres), rows), UserWarning,
+                          stacklevel=stacklevel)
+        self.moved.clear()
+
+
+def read_cells(codebook: Any, values: Iterable[Any], *, sep: str, names: Sequence[str] | None,
+               column: str | None, stacklevel: int = 4, quiet: bool = False) -> list[list[str]]:
+    reader = CodeReader(codebook, sep=sep)
+    out = []
+    for i, cell in enumerate(values):
+        where = names[i] if names is not None else f"row {i + 1}"
+        if column:
+            where += f", column {column!r}"
+        out.append(reader.ids(cell, where))
+    reader.finish(stacklevel, quiet)
+    return out
+
+
+def _same(ix: Index, written: list[str], ids: list[str]) -> bool:
+    """True when the readable codes of a row still name its ids (in any order)."""
+    if len(written) != len(ids):
+        return False
+    left = list(ids)
+    for w in written:
+        names = [t for t in left if norm(w) in {norm(n) for n in (ix.themes[t].name, *ix.themes[t].aliases)}]
+        hit = names or [t for t in left if lookup(ix, w).ids[:1] == (t,)]
+        if not hit:
+            return False
+        left.remove(hit[0])
+    return True
+
+
+def read_suggested(table: Any, codebook: Any, *, where: str, names: Sequence[str] | None = None) -> list[list[str]]:
+    """Ids per row from ``suggested_ids``, or from ``suggested`` where a coder edited it (warned)."""
+    from themeassist.exceptions import CorpusError
+    from themeassist.io.tables import undo_formula_guard
+
+    cols = [c for c in ("suggested_ids", "suggested") if c in table.columns]
+    if not cols:
+        raise CorpusError(f"{where}: no 'suggested_ids' or 'suggested' column (columns: "
+                          f"{', '.join(map(repr, map(str, table.columns)))}); pass a table written by suggest.")
+    plain = undo_formula_guard(table[cols + [c for c in ("doc_id",) if c in table.columns]])
+    rows = list(names) if names is not None else [
+        f"row {i + 1}" + (f" (doc_id {d!r})" if "doc_id" in plain else "")
+        for i, d in enumerate(plain["doc_id"] if "doc_id" in plain else range(len(plain)))]
+    if "suggested_ids" not in plain:
+        return read_cells(codebook, plain["suggested"], sep="|", names=rows, column="suggested")
+    ix, reader = codebook._index(), CodeReader(codebook)
+    names = plain["suggested"].tolist() if "suggested" in plain else None
+    out: list[list[str]] = []
+    edited: list[str] = []
+    for i, cell in enumerate(plain["suggested_ids"]):
+        ids = list(dict.fromkeys(reader.items(cell)))
+        unknown = [t for t in ids if t not in ix.themes]
+        if unknown:
+            reader.problems.append(f"{where}: {rows[i]}, column 'suggested_ids': {unknown[0]!r} is not the id of a theme of "
+                                   f"codebook {codebook.name!r} (was the file made with another codebook?)")
+        if names is not None and not _same(ix, reader.items(names[i]), ids):
+            edited.append(rows[i])
+            ids = reader.ids(names[i], f"{where}: {rows[i]}, column 'suggested'")
+        out.append(ids)
+    reader.finish(stacklevel=4)
+    if edited:
+        listed = ", ".join(edited[:_MAX_LISTED]) + (" ..." if len(edited) > _MAX_LISTED else "")
+        warnings.warn(f"{where}: the 'suggested' column no longer matches 'suggested_ids' in {len(edited)} "
+                      f"{'row' if len(edited) == 1 else 'rows'} ({listed}); a coder edited it, so those rows are "
+                      "read from 'suggested'.", UserWarning, stacklevel=4)
+    return out

@@ -1,0 +1,315 @@
+"""Coded examples: reading them, and the label space the mapper learns from them.
+
+An examples table has one row per coded comment: ``doc_id, text, codes`` (ids, paths or names at
+any level, ``"|"``-joined, read by the codebook's addressing rule, see :mod:`themeassist.codebook`)
+and optionally ``negative_codes`` (themes a coder rejected: known negatives) and ``status`` /
+``reason`` (as from :func:`read_examples`; rows whose status is not ``ok`` or ``truncated`` are
+kept but not learnt from). Blank ``codes`` (or a none code of the codebook) make the comment a
+known example of "none of these themes".
+
+The label space (:func:`label_space`) is the codebook's leaves plus, for every parent coded on its
+own somewhere in the examples (``add`` without a child), an implicit "``add`` (itself)" leaf: a
+theme of its own that rolls up into ``add`` like its other leaves. It is written in tables as the
+parent's own id (``suggested_ids``) and name (``suggested``), so every reader resolves it to the
+parent, and a parent coded on its own reads back as the same leaf. A parent with a same-named
+child (``Care received > Care received``) has that child as its "(itself)" leaf instead.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from themeassist.codebook import Codebook, Theme, read_codes
+from themeassist.exceptions import CodebookError, CorpusError
+
+__all__ = ["EXAMPLE_COLUMNS", "LabelSpace", "check_examples", "examples_from_long", "label_matrix", "label_space",
+           "read_examples", "used_examples"]
+
+#: Columns of :func:`read_examples`.
+EXAMPLE_COLUMNS: tuple[str, ...] = ("doc_id", "row", "text", "codes", "negative_codes", "status", "reason")
+_USED = ("ok", "truncated")
+
+
+def _cell(v: Any) -> str:
+    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def read_examples(
+    source: str | os.PathLike | pd.DataFrame,
+    *,
+    text_col: str = "text",
+    codes_col: str = "codes",
+    id_col: str | None = None,
+    codebook: Codebook | None = None,
+    sep: str = "|",
+) -> pd.DataFrame:
+    """Read coded example comments into the examples table that :meth:`ThemeMapper.fit` takes.
+
+    The file is read as :func:`~themeassist.corpus.load_corpus` reads a corpus (any common
+    encoding and delimiter, ``N/A`` kept as text), and every row is kept with the corpus
+    ``status`` and ``reason`` of its text: rows whose text is empty, missing, a number or a
+    non-answer are kept but not used for fitting, and one warning says which.
+
+    Parameters
+    ----------
+    source : path or DataFrame
+        A CSV/XLSX/parquet file or a table with one coded comment per row.
+    text_col, codes_col : str
+        The comment text and its codes (ids, paths or names at any level joined by ``sep``).
+        A ``negative_codes`` column, when present, is read too.
+    id_col : str, optional
+        Row ids; the row number (``"ex1"``, ``"ex2"``, ...) when absent.
+    codebook : Codebook, optional
+        When given, every code is checked now (codes that name no theme or several raise one
+        error naming each row).
+    sep : str, default "|"
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`EXAMPLE_COLUMNS`: ``doc_id`` (str), ``row`` (0-based input row), ``text``,
+        ``codes`` and ``negative_codes`` (joined by ``"|"``), ``status`` and ``reason`` (as in
+        :func:`~themeassist.corpus.load_corpus`). ``attrs["n_used"]``: rows that fitting uses.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"comment": ["Lovely food", "N/A"], "theme": ["Food", "Food"]})
+    >>> ex = read_examples(df, text_col="comment", codes_col="theme")  # warns: row 2 is not used
+    >>> ex[["text", "codes", "status"]].values.tolist()
+    [['Lovely food', 'Food', 'ok'], ['N/A', 'Food', 'non_answer']]
+    """
+    from themeassist.corpus import load_corpus
+
+    where = "read_examples" if isinstance(source, pd.DataFrame) else f"read_examples({str(source)!r})"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # re-emitted below, naming read_examples
+        try:
+            corpus = load_corpus(source, text_col=text_col, id_col=id_col)
+        except CorpusError as exc:
+            raise CorpusError(str(exc).replace("load_corpus", where, 1)) from exc
+    for note in corpus.attrs.get("warnings", []):  # notes about the file (encoding, lines) still count
+        if "is kept as" not in note:
+            warnings.warn(note.replace("load_corpus", where, 1), UserWarning, stacklevel=2)
+    for param, col in (("codes_col", codes_col),):
+        if col not in corpus.columns:
+            cols = [c for c in corpus.columns if c not in ("row", "period", "status", "reason", "date")]
+            raise CorpusError(f"{where}: column {col!r} not found (columns: {', '.join(map(repr, map(str, cols)))})."
+                              f" Pass {param}=<the right column>.")
+    out = pd.DataFrame({
+        "doc_id": corpus["doc_id"] if id_col else [f"ex{i + 1}" for i in range(len(corpus))],
+        "row": corpus["row"], "text": corpus["text"],
+        "codes": [_cell(v) for v in corpus[codes_col]],
+        "negative_codes": ([_cell(v) for v in corpus["negative_codes"]] if "negative_codes" in corpus.columns
+                           and codes_col != "negative_codes" else ""),
+        "status": corpus["status"], "reason": corpus["reason"],
+    })
+    if sep != "|":
+        for c in ("codes", "negative_codes"):
+            out[c] = out[c].map(lambda s: "|".join(p.strip() for p in s.split(sep) if p.strip()))
+    if codebook is not None:
+        check_examples(out, codebook, where=where, codes_col=codes_col)
+    unused = out[~out["status"].isin(_USED)]
+    if len(unused):
+        listed = "; ".join(f"row {i + 1} ({s}: {r})" for i, s, r in
+                           zip(unused.index[:5], unused["status"], unused["reason"]))
+        more = f"; and {len(unused) - 5} more" if len(unused) > 5 else ""
+        warnings.warn(f"{where}: {len(unused)} of {len(out)} rows are kept but not used for fitting: {listed}{more}.",
+                      UserWarning, stacklevel=2)
+    out.attrs["n_used"] = int(len(out) - len(unused))
+    return out
+
+
+def check_examples(examples: pd.DataFrame, codebook: Codebook, *, where: str = "examples",
+                   codes_col: str = "codes", quiet: bool = False) -> None:
+    """Raise one :class:`CodebookError` naming every row whose ``codes`` or ``negative_codes`` name
+    no theme of ``codebook`` or several (``codes_col``: the name the file gave the codes column;
+    ``quiet``: no warning for codes read as a same-named sub-theme, as :func:`read_codes`).
+
+    Examples
+    --------
+    >>> cb = Codebook.from_dict({"Care": ["Food"]})
+    >>> check_examples(pd.DataFrame({"text": ["a"], "codes": ["Food"]}), cb)  # nothing wrong: no error
+    """
+    ids = examples["doc_id"] if "doc_id" in examples.columns else [f"ex{i + 1}" for i in range(len(examples))]
+    names = [f"{where}: row {i + 1} (doc_id {d!r})" for i, d in enumerate(ids)]
+    problems = []
+    for col, name in (("codes", codes_col), ("negative_codes", "negative_codes")):
+        if col not in examples.columns:
+            continue
+        try:
+            read_codes(examples[col], codebook, column=name, row_names=names, quiet=quiet)
+        except CodebookError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise CodebookError(" | ".join(problems))
+
+
+def used_examples(examples: pd.DataFrame) -> pd.DataFrame:
+    """The rows fitting learns from: status ``ok``/``truncated`` (or no status column), text not blank.
+
+    Examples
+    --------
+    >>> ex = pd.DataFrame({"text": ["Cold food", "", "N/A"], "codes": ["Food"] * 3,
+    ...                    "status": ["ok", "empty", "non_answer"]})
+    >>> used_examples(ex)["text"].tolist()
+    ['Cold food']
+    """
+    keep = examples["text"].map(lambda t: bool(_cell(t)))
+    if "status" in examples.columns:
+        st = examples["status"]
+        keep &= st.isna() | st.astype(str).isin(_USED)
+    return examples[keep.to_numpy()].reset_index(drop=True)
+
+
+def examples_from_long(long: pd.DataFrame, texts: pd.DataFrame) -> pd.DataFrame:
+    """Examples table from a long code table (``doc_id, theme_id``, one row per code) and a table
+    with ``doc_id, text`` (e.g. a corpus; its ``status`` and ``reason`` are kept when present).
+
+    Examples
+    --------
+    >>> long = pd.DataFrame({"doc_id": ["1", "1"], "theme_id": ["food", "staff"]})
+    >>> examples_from_long(long, pd.DataFrame({"doc_id": ["1"], "text": ["Nice food, kind staff"]}))["codes"].tolist()
+    ['food|staff']
+    """
+    for name, df, cols in (("long", long, ("doc_id", "theme_id")), ("texts", texts, ("doc_id", "text"))):
+        miss = [c for c in cols if c not in df.columns]
+        if miss:
+            raise CorpusError(f"examples_from_long: the {name} table lacks columns {miss}.")
+    codes = long.astype({"doc_id": str}).groupby("doc_id", sort=False)["theme_id"].agg(
+        lambda s: "|".join(dict.fromkeys(map(str, s))))
+    t = texts.astype({"doc_id": str})
+    t = t[t["doc_id"].isin(codes.index)]
+    out = pd.DataFrame({"doc_id": t["doc_id"].values, "text": t["text"].astype(str).values,
+                        "codes": codes.reindex(t["doc_id"]).values, "negative_codes": ""})
+    for c in ("status", "reason"):
+        if c in t.columns:
+            out[c] = t[c].values
+    return out
+
+
+@dataclass(frozen=True)
+class LabelSpace:
+    """The columns a mapper scores: the codebook's leaves and the implicit "(itself)" leaves.
+
+    Attributes
+    ----------
+    theme_ids : tuple of str
+        Per column, the theme id written for it: a leaf's id, or an implicit leaf's parent id.
+    names : tuple of str
+        Per column, what readable tables show: the shortest of name, path and id that reads
+        back as that theme (:meth:`Codebook.code_for`).
+    themes : tuple of Theme
+        Per column, the theme whose text describes it (the parent, for an implicit leaf).
+    implicit : tuple of bool
+        Which columns are implicit "(itself)" leaves.
+    rollup : tuple of tuple of str
+        Per column, the ids of the themes it rolls up into, top down (an implicit leaf: its
+        parent's ancestors, then the parent).
+    """
+
+    theme_ids: tuple[str, ...]
+    names: tuple[str, ...]
+    themes: tuple[Theme, ...]
+    implicit: tuple[bool, ...]
+    rollup: tuple[tuple[str, ...], ...]
+
+
+def _coded_ids(examples: pd.DataFrame | None, codebook: Codebook, col: str, quiet: bool = False) -> list[list[str]]:
+    if examples is None or col not in examples.columns or not len(examples):
+        return []
+    ids = examples["doc_id"].astype(str) if "doc_id" in examples.columns else pd.Series(range(1, len(examples) + 1))
+    names = [f"ThemeMapper.fit: examples row {i + 1} (doc_id {d!r})" for i, d in enumerate(ids)]
+    return read_codes(examples[col], codebook, column=col, row_names=names, quiet=quiet)
+
+
+def _alone(ids: list[str], ancestors: dict[str, set[str]]) -> list[str]:
+    """The codes of one row that are not implied by a more specific code of the same row."""
+    return [t for t in ids if not any(t in ancestors[o] for o in ids if o != t)]
+
+
+def label_space(codebook: Codebook, examples: pd.DataFrame | None = None) -> LabelSpace:
+    """The label space for ``codebook`` and (optionally) its coded examples.
+
+    Examples
+    --------
+    >>> cb = Codebook.from_dict({"add": ["words", "sentence"], "remove": None})
+    >>> ex = pd.DataFrame({"text": ["more please", "add a word"], "codes": ["add", "add > words"]})
+    >>> space = label_space(cb, ex)
+    >>> list(zip(space.theme_ids, space.implicit))
+    [('add', True), ('add.words', False), ('add.sentence', False), ('remove', False)]
+    >>> space.rollup[0], space.rollup[1]
+    (('add',), ('add',))
+    """
+    ancestors = {t.theme_id: {a.theme_id for a in codebook.ancestors(t.theme_id)} for t in codebook.themes}
+    alone = set()
+    for ids in _coded_ids(examples, codebook, "codes"):
+        for t in _alone(ids, ancestors):
+            target = codebook.itself(t)
+            if not target.is_leaf:
+                alone.add(target.theme_id)
+    cols = [t for t in codebook.themes if t.is_leaf or t.theme_id in alone]
+    rollup = tuple(tuple(a.theme_id for a in codebook.ancestors(t.theme_id)) + (() if t.is_leaf else (t.theme_id,))
+                   for t in cols)
+    return LabelSpace(tuple(t.theme_id for t in cols), tuple(codebook.code_for(t.theme_id) for t in cols),
+                      tuple(cols), tuple(not t.is_leaf for t in cols), rollup)
+
+
+def label_matrix(examples: pd.DataFrame, codebook: Codebook, space: LabelSpace) -> tuple[np.ndarray, np.ndarray]:
+    """Labels ``Y`` (0/1) and known-mask ``M`` (1 = known) per example and column of ``space``.
+
+    A code names its column (a parent coded on its own: its "(itself)" leaf; a parent coded with
+    one of its sub-themes adds nothing); every other column is a known negative. A parent coded
+    on its own without a column of its own (not in ``space``) leaves its leaves unknown.
+    ``negative_codes`` mark their columns known negatives (a parent: its "(itself)" leaf when it
+    has one, else every leaf under it); a row with only negative codes knows only those.
+
+    Examples
+    --------
+    >>> cb = Codebook.from_dict({"add": ["words", "sentence"], "remove": None})
+    >>> ex = pd.DataFrame({"text": ["a", "b", "c"], "codes": ["add", "add|add > words", ""],
+    ...                    "negative_codes": ["", "", "remove"]})
+    >>> Y, M = label_matrix(ex, cb, label_space(cb, ex))
+    >>> Y.tolist(), M.tolist()
+    ([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 0]], [[1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 1.0]])
+    """
+    col = {t: j for j, t in enumerate(space.theme_ids)}
+    under: dict[str, list[int]] = {}
+    for j, (tid, up) in enumerate(zip(space.theme_ids, space.rollup)):
+        for a in dict.fromkeys((*up, tid)):
+            under.setdefault(a, []).append(j)
+    ancestors = {t.theme_id: {a.theme_id for a in codebook.ancestors(t.theme_id)} for t in codebook.themes}
+    n = len(examples)
+    Y = np.zeros((n, len(col)), dtype=np.int8)
+    M = np.ones((n, len(col)), dtype=np.float64)
+    # quiet: label_space (built from the same examples) has warned about codes read as (itself) themes
+    pos_all = _coded_ids(examples, codebook, "codes", quiet=True) or [[] for _ in range(n)]
+    neg_all = _coded_ids(examples, codebook, "negative_codes", quiet=True) or [[] for _ in range(n)]
+    for i, (pos, neg) in enumerate(zip(pos_all, neg_all)):
+        unknown: set[int] = set()
+        for t in _alone(pos, ancestors):
+            target = codebook.itself(t).theme_id
+            if target in col:
+                Y[i, col[target]] = 1
+            else:  # a parent without a column of its own: one of its leaves applies, which one is unknown
+                unknown.update(under.get(target, []))
+        for j in unknown:
+            if not Y[i, j]:
+                M[i, j] = 0.0
+        if not pos and neg:  # a bare rejection: only the rejected themes are known (not applying)
+            M[i, :] = 0.0
+        for t in neg:
+            target = codebook.itself(t).theme_id
+            for j in [col[target]] if target in col else under.get(target, []):
+                if not Y[i, j]:
+                    M[i, j] = 1.0
+    return Y, M
