@@ -232,6 +232,26 @@ def evaluate(task: Task, m: ThemeMapper) -> tuple[dict[str, Any], dict[str, Any]
              "first_right": ev.first_right(P, yt), "ece_top5": rel["ece"], "regime": m.regime_}, rel)
 
 
+def doubt(task: Task, m: ThemeMapper, examples: pd.DataFrame, pred: np.ndarray) -> dict[str, float]:
+    """``--target-recall 0.9`` sets and ``--auto-accept 0.95`` marks, learnt from the mapper's held-out
+    examples, measured on the test comments (``pred``: the mapper's suggestions for them)."""
+    from themeassist.mapping.conformal import AutoAccept, RecallSets, held_out_scores
+
+    ho = held_out_scores(m, examples)
+    rs = RecallSets(target_recall=0.9).fit(ho.scores, ho.labels, known=ho.known)
+    acc = AutoAccept(target_precision=0.95).fit(ho.scores, ho.labels, known=ho.known)
+    P = m.predict_proba([task.texts[i] for i in task.test], embeddings=task.E[task.test])
+    Y = task.Y[task.test].astype(bool)
+    has = Y.sum(1) > 0
+    S = rs.predict(P)
+    A = acc.predict(P) & (pred > 0)
+    return {"recall90_recall": float(((S & Y).sum(1)[has] / Y.sum(1)[has]).mean()),
+            "recall90_set_size": float(S.sum(1).mean()), "recall90_threshold": rs.threshold_,
+            "recall90_held_out": rs.held_out_recall_,
+            "accept95_precision": float(Y[A].mean()) if A.any() else float("nan"),
+            "accept95_share": float(A.sum() / max(int((pred > 0).sum()), 1)), "accept95_threshold": acc.threshold_}
+
+
 def themeassist_runs(task: Task, ks: list[int], draws: int, make: Any) -> tuple[dict[str, dict], dict, dict]:
     res: dict[str, dict] = {}
     curves: dict[str, dict] = {}
@@ -255,6 +275,8 @@ def themeassist_runs(task: Task, ks: list[int], draws: int, make: Any) -> tuple[
             idx = task.draw(k, d)
             m = make(random_state=d).fit(task.cb, task.examples(idx), example_embeddings=task.E[idx])
             r, rel = evaluate(task, m)
+            pr = m.predict([task.texts[i] for i in task.test], embeddings=task.E[task.test])
+            r.update(doubt(task, m, task.examples(idx), pr))
             runs.append(r)
             rels.append(rel)
         res[f"themeassist k={k}"] = {**mean_runs(runs), "seconds_per_draw": round((time.time() - t0) / draws, 1)}
@@ -263,6 +285,8 @@ def themeassist_runs(task: Task, ks: list[int], draws: int, make: Any) -> tuple[
     sup = make(random_state=0).fit(task.cb, task.examples(task.train), example_embeddings=task.E[task.train])
     fit_s = time.time() - t0
     r, curves["supervised"] = evaluate(task, sup)
+    pr = sup.predict([task.texts[i] for i in task.test], embeddings=task.E[task.test])
+    r.update(doubt(task, sup, task.examples(task.train), pr))
     res["themeassist supervised"] = {**r, "fit_seconds": round(fit_s, 1),
                                      "stack_weights": {k: round(v, 3) for k, v in sup.stack_weights_.items()}}
     # timing: a suggestion run over all substantive comments (embeddings from the cache)
@@ -409,6 +433,13 @@ def main(argv: list[str] | None = None) -> int:
             task, ks, args.draws, lambda **kw: ThemeMapper(embedder=task.embedder, centre=args.centre, **kw))
         refs = {} if args.no_references else references(task, ks, args.draws)
         rows = print_nhs(ours, refs, before["nhs"])
+        print()
+        print(f"{'doubt (test split)':32s} {'recall@0.9 sets':>15s} {'set size':>8s} {'threshold':>9s} "
+              f"{'accept@0.95 prec':>16s} {'share':>6s}")
+        for key in [f"themeassist k={k}" for k in ks] + ["themeassist supervised"]:
+            r = ours[key]
+            print(f"{key:32s} {r['recall90_recall']:15.3f} {r['recall90_set_size']:8.2f} "
+                  f"{r['recall90_threshold']:9.4f} {r['accept95_precision']:16.3f} {r['accept95_share']:6.1%}")
         ev.reliability_plot(curves, Path(args.out).with_name("mapping_reliability.png"))
         print()
         for label in ("supervised", "zero-shot"):

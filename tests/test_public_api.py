@@ -11,14 +11,17 @@ import themeassist as ta
 from themeassist.exceptions import NotFittedError
 
 EXPECTED = [
+    "AutoAccept",
     "CORPUS_COLUMNS", "CacheError", "CandidateDiscovery", "Codebook", "CodebookError", "CorpusError",
-    "DEFAULT_NON_ANSWERS", "DriftResult", "NotFittedError", "OutputError", "ParameterError", "QDAFormatError", "STATUSES", "Theme",
-    "ThemeMapper", "ThemeassistError", "__version__", "agreement", "align_candidates", "build_static",
+    "DEFAULT_NON_ANSWERS", "DriftResult", "NotFittedError", "OutputError", "ParameterError", "QDAFormatError",
+    "RecallSets", "STATUSES", "Theme",
+    "ThemeMapper", "ThemeassistError", "__version__", "add_review_order",
+    "agreement", "align_candidates", "build_static",
     "candidate_periods", "changes", "codes_to_long", "content_shift", "discover_dask", "estimate_prevalence",
-    "export_qdc", "export_qdpx", "get_embedder", "iapt_demo_prevalence", "import_qdc", "import_qdpx",
+    "export_qdc", "export_qdpx", "get_embedder", "held_out_scores", "iapt_demo_prevalence", "import_qdc", "import_qdpx",
     "load_codebook", "load_corpus", "load_iapt_demo", "plot_heatmap", "plot_prevalence",
     "plot_prevalence_interactive", "plot_tone", "prevalence", "read_decisions", "read_examples", "read_table",
-    "redact", "resumable_suggest", "run_all", "run_chunked", "run_demo", "run_drift", "score_tone",
+    "redact", "resumable_suggest", "review_queue", "run_all", "run_chunked", "run_demo", "run_drift", "score_tone",
     "substantive", "suggest_dask", "suggest_hybrid", "summarise_changes", "tone_by_theme", "write_report",
     "write_table",
 ]  # fmt: skip
@@ -47,7 +50,8 @@ def test_public_functions_and_classes_have_numpydoc_docstrings(name: str) -> Non
 
 
 # ---- the estimator contract (scikit-learn), run on every estimator --------------------------
-ESTIMATORS = [ta.CandidateDiscovery(min_topic_size=7, random_state=3), ta.ThemeMapper(top_k=2, random_state=3)]
+ESTIMATORS = [ta.CandidateDiscovery(min_topic_size=7, random_state=3), ta.ThemeMapper(top_k=2, random_state=3),
+              ta.RecallSets(target_recall=0.8), ta.AutoAccept(target_precision=0.9)]
 
 
 @pytest.mark.parametrize("est", ESTIMATORS, ids=lambda e: type(e).__name__)
@@ -64,5 +68,7 @@ def test_estimator_contract(est) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(NotFittedError):
         if isinstance(est, ta.ThemeMapper):
             est.suggest(["a comment"])
+        elif isinstance(est, (ta.RecallSets, ta.AutoAccept)):
+            est.predict([[0.5, 0.5]])
         else:
             est.transform(["a comment"])

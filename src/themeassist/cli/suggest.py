@@ -45,13 +45,36 @@ def register(sub: Any) -> None:
     p.add_argument("--chunk-size", type=positive_int, default=2000,
                    help="comments per chunk; a killed run started again continues from the last finished chunk")
     p.add_argument("--run-dir", default=None, help="folder for the chunks (default: .OUT.run beside OUT)")
+    doubt = p.add_argument_group("doubt (needs --examples or --decisions: learnt from held-out examples)")
+    doubt.add_argument("--target-recall", type=unit_interval, default=None, metavar="R",
+                       help="add recall_set: per comment the smallest set of themes with recall >= R on held-out "
+                            "examples (conformal risk control)")
+    doubt.add_argument("--auto-accept", type=unit_interval, nargs="?", const=0.95, default=None, metavar="P",
+                       help="add auto_accept: the suggestions whose held-out precision is >= P (default 0.95)")
+    doubt.add_argument("--review-order", action="store_true",
+                       help="add review_rank, selection_probability and review_sample: a review queue drawn at "
+                            "random, leaning towards comments that would teach the mapper most")
+    doubt.add_argument("--review-size", type=positive_int, default=50,
+                       help="--review-order: expected number of comments in the review sample")
     redact_args(p)
     p.add_argument("--out", required=True, help="OUT.csv or OUT.xlsx")
     p.set_defaults(func=run)
 
 
+def unit_interval(value: str) -> float:
+    """An argparse type: a number strictly between 0 and 1."""
+    try:
+        x = float(value)
+    except ValueError:
+        x = -1.0
+    if not 0.0 < x < 1.0:
+        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1 (e.g. 0.9); got {value!r}")
+    return x
+
+
 def fitted_mapper(args: argparse.Namespace) -> tuple[Any, Any]:
-    """The ThemeMapper fitted on ``--codebook``, ``--examples`` and ``--decisions``, and the codebook."""
+    """The ThemeMapper fitted on ``--codebook``, ``--examples`` and ``--decisions``, and the examples
+    it was fitted on (``None`` without any)."""
     import pandas as pd
 
     from themeassist.cli._common import codebook as read_codebook
@@ -73,7 +96,42 @@ def fitted_mapper(args: argparse.Namespace) -> tuple[Any, Any]:
         decided = redact_text(read_decisions(args.decisions, codebook=codebook), args, what="decisions")
         examples = decided if examples is None else pd.concat([examples, decided], ignore_index=True)
     mapper = ThemeMapper(regime=args.regime, top_k=args.top_k, embedder=embedder(args), random_state=args.seed)
-    return mapper.fit(codebook, examples), codebook
+    return mapper.fit(codebook, examples), examples
+
+
+def doubt_columns(args: argparse.Namespace, mapper: Any, examples: Any) -> Any:
+    """The function adding the columns asked for by ``--target-recall``, ``--auto-accept`` and
+    ``--review-order`` to a suggestions table (the identity when none is asked for); each prints
+    what it guarantees."""
+    steps = []
+    if args.target_recall is not None or args.auto_accept is not None:
+        from themeassist.exceptions import CorpusError
+        from themeassist.mapping.conformal import AutoAccept, RecallSets, held_out_scores
+
+        flag = "--target-recall" if args.target_recall is not None else "--auto-accept"
+        if examples is None or mapper.regime_ == "zero-shot":
+            raise CorpusError(f"{flag} is learnt from held-out coded examples and the mapper has none (zero-shot: no "
+                              "guarantee can be stated); pass --examples CODED.csv (or --decisions), or drop "
+                              f"{flag}.")
+        ho = held_out_scores(mapper, examples)
+        if args.target_recall is not None:
+            steps.append(RecallSets(target_recall=args.target_recall).fit(ho.scores, ho.labels, known=ho.known))
+        if args.auto_accept is not None:
+            steps.append(AutoAccept(target_precision=args.auto_accept).fit(ho.scores, ho.labels, known=ho.known))
+
+    def add(table: Any) -> Any:
+        for step in steps:
+            table = step.annotate(table, mapper.theme_index())
+            print(step.summary(table))
+        if args.review_order:
+            from themeassist.mapping.review import add_review_order
+
+            table = add_review_order(table, mapper, review_size=args.review_size, random_state=args.seed)
+            print(f"review sample: {int(table['review_sample'].sum())} comments (review_sample), ranked first by "
+                  "review_rank; selection_probability is known for every scored comment")
+        return table
+
+    return add
 
 
 def _renamed(corpus: Any, taken: set[str]) -> Any:
@@ -89,6 +147,12 @@ def _renamed(corpus: Any, taken: set[str]) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    if (args.target_recall is not None or args.auto_accept is not None) and not (args.examples or args.decisions):
+        from themeassist.exceptions import CorpusError
+
+        flag = "--target-recall" if args.target_recall is not None else "--auto-accept"
+        raise CorpusError(f"{flag} is learnt from held-out coded examples and there are none (zero-shot: no "
+                          f"guarantee can be stated); pass --examples CODED.csv (or --decisions), or drop {flag}.")
     # every output problem is found before any work
     check_out(args.out, suffixes=(".csv", ".xlsx", ".parquet"),
               inputs=input_files(args, "input", "examples", "decisions", "codebook"))
@@ -97,11 +161,13 @@ def run(args: argparse.Namespace) -> int:
 
         check_run_folder(args.run_dir)
     corpus = maybe_redact(load(args), args)
-    mapper, _ = fitted_mapper(args)
+    mapper, examples = fitted_mapper(args)
+    doubt = doubt_columns(args, mapper, examples)
 
     def review(suggestions: Any) -> Any:
         # the coder edits this file: decision = accept / reject / recode, final_codes for recodes
         # keep the text and the input's metadata columns (periods, groups) beside the suggestions
+        suggestions = doubt(suggestions)  # --target-recall, --auto-accept, --review-order columns
         meta = _renamed(corpus, set(suggestions.columns) | set(REVIEW_COLUMNS))
         extra = ["doc_id", "text"] + [c for c in meta.columns if c not in suggestions.columns
                                       and c not in ("doc_id", "text", "row", "reason", "date", "period")]

@@ -19,6 +19,20 @@ agreement, the report), so that no stage has to parse display names or rounded s
                         (NaN) for rows that were not scored. Rounded to 6 decimals.
 ======================  ==========================================================================
 
+Optional columns, added on request by :mod:`themeassist.mapping.conformal` and
+:mod:`themeassist.mapping.review` (``themeassist suggest --target-recall / --auto-accept /
+--review-order``), after the score columns:
+
+=========================  =======================================================================
+``recall_set``             the themes of the comment's set for a target recall (names, best
+                           first); ``recall_set_ids`` their theme ids
+``auto_accept``            the suggested themes safe to accept (estimated precision at least the
+                           target); ``auto_accept_ids`` their theme ids
+``review_rank``            order in which to review comments (1 first); ``selection_probability``
+                           the probability that the row is in the review sample (rows with
+                           ``review_sample`` True), known for every scored row
+=========================  =======================================================================
+
 Examples
 --------
 >>> t = suggestion_table(["a", "b"], ["ok", "empty"], np.array([0]), np.array([[0.8, 0.1]]), [[0]],
@@ -39,7 +53,8 @@ import pandas as pd
 
 from themeassist.exceptions import CorpusError
 
-__all__ = ["SCORE_PREFIX", "SUGGESTION_COLUMNS", "ThemeIndex", "score_columns", "suggestion_rows", "suggestion_table"]
+__all__ = ["SCORE_PREFIX", "SUGGESTION_COLUMNS", "ThemeIndex", "join_leaves", "leaf_scores", "score_columns",
+           "suggestion_rows", "suggestion_table"]
 
 #: Readable and machine columns of a suggestions table, in order, before the ``score:<theme_id>``
 #: columns (``candidate_id`` only with candidate assignments).
@@ -159,6 +174,48 @@ def suggestion_table(
         full[scored, pos[t]] = R[:, k]
     scores = pd.DataFrame(np.round(full, 6), columns=score_columns(index.theme_order))
     return pd.concat([out, scores], axis=1)
+
+
+def leaf_scores(table: pd.DataFrame, index: ThemeIndex) -> tuple[np.ndarray, np.ndarray]:
+    """The scored rows of a suggestions table and their leaf scores, read back from the
+    ``score:<leaf_id>`` columns: row indices (n_scored,) and scores (n_scored, n_leaves).
+
+    Examples
+    --------
+    >>> ix = ThemeIndex(("p", "q"), ("P", "Q"), (), (), ((), ()), ("p", "q"))
+    >>> t = suggestion_table(["a", "b"], ["ok", "empty"], np.array([0]), np.array([[0.8, 0.1]]), [[0]], ix)
+    >>> rows, P = leaf_scores(t, ix)
+    >>> rows.tolist(), P.tolist()
+    ([0], [[0.8, 0.1]])
+    """
+    cols = score_columns(index.leaf_ids)
+    miss = [c for c in cols if c not in table.columns]
+    if miss:
+        raise CorpusError(f"suggestions table: score columns {miss[:3]} not found; pass a table written by "
+                          "ThemeMapper.suggest / 'themeassist suggest' with the same mapper.")
+    S = table[cols].to_numpy(dtype=np.float64, na_value=np.nan)
+    rows = np.flatnonzero(~np.isnan(S).any(1))
+    return rows, S[rows]
+
+
+def join_leaves(n: int, rows: np.ndarray, P: np.ndarray, mask: np.ndarray,
+                index: ThemeIndex) -> tuple[list[str], list[str]]:
+    """Per input row, the leaves of ``mask`` (n_scored, n_leaves) as ``"|"``-joined names and ids,
+    best-scored first (blank for rows not in ``rows``).
+
+    Examples
+    --------
+    >>> ix = ThemeIndex(("p", "q"), ("P", "Q"), (), (), ((), ()), ("p", "q"))
+    >>> join_leaves(2, np.array([1]), np.array([[0.2, 0.7]]), np.array([[True, True]]), ix)
+    (['', 'Q|P'], ['', 'q|p'])
+    """
+    names, ids = [""] * n, [""] * n
+    for r, i in enumerate(rows):
+        js = np.flatnonzero(mask[r])
+        js = js[np.argsort(-P[r, js], kind="stable")]
+        names[i] = "|".join(index.leaf_names[j] for j in js)
+        ids[i] = "|".join(index.leaf_ids[j] for j in js)
+    return names, ids
 
 
 def suggestion_rows(texts_or_corpus: Any) -> tuple[list[str], list[str], list[str]]:
