@@ -125,7 +125,10 @@ def test_file_errors(tmp_path):
     with pytest.raises(CorpusError, match="but no rows"):
         load_corpus(_csv(tmp_path, "id,c\n", "h.csv"), text_col="c")
     with pytest.raises(CorpusError, match="with delimiter ','.*line 3"):
-        load_corpus(_csv(tmp_path, "c\nfine\nbad, unquoted\n", "b.csv"), text_col="c")
+        load_corpus(_csv(tmp_path, "id,c\n1,fine\n2,bad, unquoted\n", "b.csv"), text_col="c")
+    # a one-column file: its header names no delimiter, so a comma inside a text is part of the text
+    one = load_corpus(_csv(tmp_path, "c\nfine\nnot bad, unquoted\n", "o.csv"), text_col="c")
+    assert one["text"].tolist() == ["fine", "not bad, unquoted"]
 
 
 # ---------------------------------------------------------------- files

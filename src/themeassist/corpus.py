@@ -159,16 +159,21 @@ def _decode(data: bytes, encoding: str | None, name: str, info: dict[str, Any]) 
 
 
 def _sniff_delimiter(text: str) -> str:
-    """The delimiter among , ; tab | that splits the first lines into a constant number (>1) of fields."""
+    """The delimiter among , ; tab | that splits the first lines into a constant number (>1) of fields.
+
+    When no candidate splits the header, the file has one column: the delimiter is the one under
+    which the most rows also read as one field (so a one-column file whose texts hold commas is
+    not mistaken for a comma-separated one).
+    """
     sample = text[:65536].rsplit("\n", 1)[0] if len(text) > 65536 else text
-    best, best_score = ",", (0.0, 0)
+    best, best_score = ",", (0, 0.0, 0)
     for d in (",", ";", "\t", "|"):
         try:
             widths = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=d) if r][:200]
         except csv.Error:
             continue
-        if widths and widths[0] > 1:
-            score = (sum(w == widths[0] for w in widths) / len(widths), widths[0])
+        if widths:
+            score = (int(widths[0] > 1), sum(w == widths[0] for w in widths) / len(widths), widths[0])
             best, best_score = (d, score) if score > best_score else (best, best_score)
     return best
 

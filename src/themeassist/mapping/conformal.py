@@ -120,7 +120,16 @@ def held_out_scores(mapper: Any, examples: pd.DataFrame | None = None) -> HeldOu
                          "examples (--examples) to get recall sets and auto-accept marks.")
     P = np.asarray(mapper.oof_proba_, dtype=np.float64)
     leaf_ids = tuple(mapper.leaf_ids_)
-    if getattr(mapper, "oof_labels_", None) is not None and getattr(mapper, "oof_mask_", None) is not None:
+    kept = getattr(mapper, "oof_labels_", None) is not None and getattr(mapper, "oof_mask_", None) is not None
+    if kept and examples is not None:
+        from themeassist.mapping.examples import used_examples
+
+        n_used = len(used_examples(examples))
+        if n_used != P.shape[0]:
+            raise ValueError(f"held_out_scores: examples has {n_used} usable rows but the mapper was fitted on "
+                             f"{P.shape[0]}; pass the same examples table given to fit, or leave examples out "
+                             "(this mapper keeps its examples' labels).")
+    if kept:
         Y = np.asarray(mapper.oof_labels_, dtype=np.int8)
         K = np.asarray(mapper.oof_mask_) > 0
     else:
