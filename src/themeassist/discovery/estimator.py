@@ -62,7 +62,6 @@ ASSIGNMENT_COLUMNS: tuple[str, ...] = (
 USABLE_STATUSES = ("ok", "truncated")
 MIN_DOCS = 10
 OUTLIER_LABEL = "(outliers: no candidate code)"
-from themeassist.discovery._persist import FILES as _FILES, FORMAT_NAME, FORMAT_VERSION  # noqa: E402,F401
 _QUOTE_CHARS = 200
 _WORD = re.compile(r"\S+")
 _make_label = make_label  # the old private name
