@@ -158,11 +158,22 @@ def _decode(data: bytes, encoding: str | None, name: str, info: dict[str, Any]) 
     return "\n".join(lines)
 
 
+_DELIMITERS = (",", ";", "\t", "|")
+
+
 def _sniff_delimiter(text: str) -> str:
-    """The delimiter among , ; tab | that splits the first lines into a constant number (>1) of fields."""
+    """The delimiter among , ; tab | that splits the first lines into a constant number (>1) of fields.
+
+    A header that no candidate splits (one field whichever is tried) is a one-column file: its
+    rows are read whole, a comma or semicolon in them being part of the text. They are parsed with
+    a delimiter found nowhere in the text (the first of , ; tab | absent, else a control character),
+    so quoting still works and no field is ever split.
+    """
     sample = text[:65536].rsplit("\n", 1)[0] if len(text) > 65536 else text
+    if all(_first_record_width(sample, d) <= 1 for d in _DELIMITERS):
+        return next((d for d in (*_DELIMITERS, "\x1f", "\x1e", "\x1d", "\x1c") if d not in text), ",")
     best, best_score = ",", (0.0, 0)
-    for d in (",", ";", "\t", "|"):
+    for d in _DELIMITERS:
         try:
             widths = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=d) if r][:200]
         except csv.Error:
@@ -171,6 +182,14 @@ def _sniff_delimiter(text: str) -> str:
             score = (sum(w == widths[0] for w in widths) / len(widths), widths[0])
             best, best_score = (d, score) if score > best_score else (best, best_score)
     return best
+
+
+def _first_record_width(sample: str, delimiter: str) -> int:
+    """Fields in the first record (the header) read with ``delimiter`` (0 when unreadable)."""
+    try:
+        return len(next((r for r in csv.reader(io.StringIO(sample), delimiter=delimiter) if r), []))
+    except csv.Error:
+        return 0
 
 
 def _read(source: str | os.PathLike[str], *, sheet_name: str | int, encoding: str | None,
