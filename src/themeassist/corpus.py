@@ -26,15 +26,12 @@ import pandas as pd
 from themeassist._csvread import parse_csv
 from themeassist._dates import FREQS, _rows, read_periods
 from themeassist._validation import check_param
-from themeassist.exceptions import CorpusError
+from themeassist._schema import CORPUS_COLUMNS, STATUSES, USABLE_STATUSES, check_columns
+from themeassist.exceptions import CorpusError, ParameterError
 
 __all__ = ["CORPUS_COLUMNS", "DEFAULT_NON_ANSWERS", "STATUSES", "as_corpus", "load_corpus", "read_comments",
            "substantive"]
 
-#: Columns every corpus starts with (input metadata columns follow, under their own names).
-CORPUS_COLUMNS: tuple[str, ...] = ("doc_id", "row", "text", "period", "status", "reason", "date")
-#: Values of the ``status`` column; "ok" and "truncated" comments are analysed.
-STATUSES: tuple[str, ...] = ("ok", "truncated", "empty", "missing", "non_text", "non_answer")
 #: Texts that are not answers (matched ignoring case and surrounding whitespace/punctuation).
 #: "nothing" is deliberately absent: it is a real answer to "what could we improve?".
 DEFAULT_NON_ANSWERS: tuple[str, ...] = (
@@ -481,7 +478,8 @@ def load_corpus(
     check_param("period_freq", period_freq, owner="load_corpus", options=FREQS, allow_none=True)
     check_param("max_chars", max_chars, owner="load_corpus", between=(1, float("inf")))
     if date_format is not None and dayfirst is not None:
-        raise ValueError("load_corpus: pass either date_format= or dayfirst=, not both.")
+        raise ParameterError(f"load_corpus: date_format={date_format!r} and dayfirst={dayfirst!r} were both given; "
+                             "pass only one of them (date_format= fixes the whole format).")  # fmt: skip
     notes: list[str] = []
     info: dict[str, Any] = {"warnings": notes, "encoding": None, "delimiter": None}
     if isinstance(source, pd.DataFrame):
@@ -501,7 +499,8 @@ def load_corpus(
     doc_ids = _doc_ids(df, id_col)
     stops = DEFAULT_NON_ANSWERS if non_answers is None else non_answers
     if isinstance(stops, str):
-        raise CorpusError("load_corpus: non_answers must be a list of strings, not one string.")
+        raise ParameterError(f"load_corpus: non_answers must be a list of strings, not one string; pass "
+                             f"non_answers=[{stops!r}].")  # fmt: skip
     keys = {_norm(str(s)): str(s) for s in stops}
     cells = [_status(v, keys, int(max_chars)) for v in df[text_col]]
     if not any(_LETTER.search(t) for t, s, _ in cells if s not in ("missing", "non_text")):
@@ -560,11 +559,8 @@ def substantive(corpus: pd.DataFrame) -> pd.DataFrame:
     >>> substantive(corpus)["text"].tolist()
     ['Kind nurse']
     """
-    missing = [c for c in ("status", "text", "doc_id") if c not in corpus.columns]
-    if missing:
-        raise CorpusError(f"substantive: the table lacks corpus columns {_names(missing)}; "
-                          "pass the output of load_corpus.")  # fmt: skip
-    return corpus[corpus["status"].isin(("ok", "truncated"))].reset_index(drop=True)
+    check_columns(corpus, ("status", "text", "doc_id"), who="substantive", what="corpus")
+    return corpus[corpus["status"].isin(USABLE_STATUSES)].reset_index(drop=True)
 
 
 def as_corpus(X: Any, *, who: str = "as_corpus") -> pd.DataFrame:

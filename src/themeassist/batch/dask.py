@@ -48,14 +48,15 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
+from themeassist._schema import USABLE_STATUSES, check_columns
 from themeassist._validation import check_param
-from themeassist.exceptions import CorpusError, NotFittedError, ThemeassistError
+from themeassist.exceptions import CorpusError, NotFittedError, ParameterError, ThemeassistError
 
 __all__ = ["ScaledDiscovery", "discover_dask", "suggest_dask", "suggest_hybrid", "uncertain_rows"]
 
 logger = logging.getLogger(__name__)
 
-_OK = ("ok", "truncated")
+_OK = USABLE_STATUSES
 _WORKER_CACHE: dict[str, Any] = {}  # per worker process: rebuilt estimators and embedders by token
 _WORKER_LOCK = threading.Lock()
 
@@ -83,7 +84,7 @@ def _client(scheduler: Any, n_workers: int, threads_per_worker: int, processes: 
         return
     if scheduler is not None:
         if not isinstance(scheduler, str):
-            raise ValueError(
+            raise ParameterError(
                 "The 'scheduler' parameter must be None (a LocalCluster), a scheduler address such as "
                 f"'tcp://10.0.0.5:8786', or a distributed.Client. Got {type(scheduler).__name__} instead."
             )
@@ -208,12 +209,11 @@ def _suggest_table(corpus: Any, who: str) -> pd.DataFrame:
     """``doc_id, status, text`` for every input row, exactly as ``ThemeMapper.suggest`` reads them."""
     from themeassist.mapping.table import suggestion_rows
 
-    if isinstance(corpus, pd.DataFrame) and "text" not in corpus.columns:
-        raise CorpusError(f"{who}: the table has no 'text' column (columns: "
-                          f"{', '.join(map(repr, map(str, corpus.columns[:10])))}); pass the output of "
-                          "load_corpus or a list of texts.")  # fmt: skip
+    if isinstance(corpus, pd.DataFrame):
+        check_columns(corpus, ("text",), who=who, what="corpus", hint="Pass the output of load_corpus or a list of texts.")
     if isinstance(corpus, (str, bytes)):
-        raise CorpusError(f"{who}: expected a corpus table or a list of comments, got a single string.")
+        raise CorpusError(f"{who}: expected a corpus table or a list of comments, got a single string; "
+                          "pass [text] for one comment.")  # fmt: skip
     doc_ids, status, texts = suggestion_rows(corpus)
     return pd.DataFrame({"doc_id": doc_ids, "status": status, "text": pd.Series(texts, dtype=object)})
 
@@ -371,9 +371,8 @@ def suggest_dask(
         raise NotFittedError(f"{who}: the ThemeMapper is not fitted yet; call mapper.fit(codebook, examples) first.")
     _check_common(n_workers, threads_per_worker, partition_size, max_in_flight, who)
     if candidate_assignments is not None:
-        miss = [c for c in ("doc_id", "candidate_id") if c not in candidate_assignments.columns]
-        if miss:
-            raise CorpusError(f"{who}: candidate_assignments lacks columns {miss}.")
+        check_columns(candidate_assignments, ("doc_id", "candidate_id"), who=who, what="candidate_assignments table",
+                      hint="Pass CandidateDiscovery.assignments_ (or the assignments file discover writes).")
     table = _suggest_table(corpus, who)
     if not len(table):
         return mapper.suggest(table, evidence=evidence, candidate_assignments=candidate_assignments)
@@ -497,10 +496,10 @@ def suggest_hybrid(
         if not hasattr(m, "leaf_ids_"):
             raise NotFittedError(f"{who}: the {name!r} ThemeMapper is not fitted; fit both on the same codebook.")
     if list(fast.leaf_ids_) != list(exact.leaf_ids_):
-        raise ValueError(f"{who}: the two mappers were fitted on different codebooks ({len(fast.leaf_ids_)} and "
+        raise ParameterError(f"{who}: the two mappers were fitted on different codebooks ({len(fast.leaf_ids_)} and "
                          f"{len(exact.leaf_ids_)} leaves); fit both on the same codebook and examples.")  # fmt: skip
     if fast.regime_ == "zero-shot" and fast.transductive:
-        raise ValueError(f"{who}: the transductive zero-shot regime scores rows together; use "
+        raise ParameterError(f"{who}: the transductive zero-shot regime scores rows together; use "
                          "ThemeMapper(transductive=False) or coded examples.")  # fmt: skip
     check_param("fraction", fraction, between=(0.0, 1.0), owner=who)
     table = _suggest_table(corpus, who)

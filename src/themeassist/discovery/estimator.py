@@ -39,10 +39,11 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import CountVectorizer
 
+from themeassist._schema import USABLE_STATUSES
 from themeassist._validation import check_param
 from themeassist.corpus import as_corpus
 from themeassist.discovery._labels import label_code, make_label, stop_words_for
-from themeassist.exceptions import CorpusError, NotFittedError, ThemeassistError
+from themeassist.exceptions import CorpusError, NotFittedError, ParameterError
 
 __all__ = ["ASSIGNMENT_COLUMNS", "CANDIDATE_COLUMNS", "CandidateDiscovery"]
 
@@ -59,7 +60,6 @@ ASSIGNMENT_COLUMNS: tuple[str, ...] = (
     "original_candidate_id", "assigned_by",
 )  # fmt: skip
 
-USABLE_STATUSES = ("ok", "truncated")
 MIN_DOCS = 10
 OUTLIER_LABEL = "(outliers: no candidate code)"
 _QUOTE_CHARS = 200
@@ -266,11 +266,11 @@ class CandidateDiscovery(BaseEstimator):
                      "top_n_words", "n_representative", "fit_sample_size", "min_label_docs"):  # fmt: skip
             value = getattr(self, name)
             if value != "auto" and not isinstance(value, int_):
-                raise ValueError(f"The {name!r} parameter of CandidateDiscovery must be an integer. "
+                raise ParameterError(f"The {name!r} parameter of CandidateDiscovery must be an integer. "
                                  f"Got {value!r} instead.")  # fmt: skip
         ngr = self.ngram_range
         if not (isinstance(ngr, (tuple, list)) and len(ngr) == 2 and 1 <= ngr[0] <= ngr[1] <= 5):
-            raise ValueError("The 'ngram_range' parameter of CandidateDiscovery must be a pair (min_n, "
+            raise ParameterError("The 'ngram_range' parameter of CandidateDiscovery must be a pair (min_n, "
                              f"max_n) with 1 <= min_n <= max_n <= 5. Got {ngr!r} instead.")  # fmt: skip
 
     def _resolve(self, n_fit: int) -> dict[str, Any]:
@@ -299,14 +299,17 @@ class CandidateDiscovery(BaseEstimator):
             E = np.asarray(embeddings)
             n_use = int(usable.sum())
             if E.ndim != 2 or E.shape[0] not in (n_rows, n_use):
-                raise ValueError(
+                raise ParameterError(
                     f"{who}: embeddings must be a 2-D array with one row per input row ({n_rows}) or per "
-                    f"substantive comment ({n_use}). Got shape {E.shape}."
+                    f"substantive comment ({n_use}). Got shape {E.shape}; embed the same rows you pass as X."
                 )
             if E.shape[0] == n_rows and n_rows != n_use:
                 E = E[usable]
             if not np.issubdtype(E.dtype, np.number) or not np.isfinite(E).all():
-                raise ValueError(f"{who}: embeddings contain non-numeric, NaN or infinite values.")
+                bad = np.flatnonzero(~np.isfinite(E).all(axis=1)) if np.issubdtype(E.dtype, np.number) else []
+                where = f" (rows {', '.join(map(str, bad[:5]))}{', ...' if len(bad) > 5 else ''})" if len(bad) else ""
+                raise ParameterError(f"{who}: embeddings contain non-numeric, NaN or infinite values{where}; "
+                                     "pass the finite output of an embedder's encode().")  # fmt: skip
             model_id = getattr(self.embedder, "model_id", None) if self.embedder is not None else None
             return _normalise_rows(E.astype(np.float32)), model_id or "precomputed", None
         embedder = self._get_embedder()
@@ -394,14 +397,14 @@ class CandidateDiscovery(BaseEstimator):
                 warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
                 topics_fit, probs_fit = topic_model.fit_transform(fit_texts, E[fit_idx])
         except (ValueError, TypeError, IndexError, ZeroDivisionError) as err:
-            raise ThemeassistError(
+            raise CorpusError(
                 f"{who}: UMAP/HDBSCAN/c-TF-IDF failed on these {n_fit} comments ({type(err).__name__}: "
                 f"{err}); they may be too few or too alike. Add comments or lower min_topic_size."
             ) from err
         topics_fit = np.asarray(topics_fit, dtype=int)
         found = sorted(set(topics_fit.tolist()) - {-1})
         if not found:
-            raise ThemeassistError(
+            raise CorpusError(
                 f"{who}: HDBSCAN found no cluster among {n_fit} comments with min_topic_size="
                 f"{res['min_topic_size']}; pass a smaller min_topic_size or min_samples."
             )
@@ -659,13 +662,14 @@ class CandidateDiscovery(BaseEstimator):
             texts = corpus.loc[usable, "text"].astype(str).tolist()
             E, model_id, _ = self._embed(texts, len(corpus), usable, embeddings, who)
             if embeddings is None and self.model_id_ not in (None, "precomputed") and model_id != self.model_id_:
-                raise ThemeassistError(
+                raise ParameterError(
                     f"{who}: the embedding model {model_id!r} differs from the one used to fit "
                     f"({self.model_id_!r}); pass embedder= with that model or precomputed embeddings."
                 )
             if E.shape[1] != self.centroids_.shape[1]:
-                raise ValueError(f"{who}: embeddings have {E.shape[1]} dimensions; the candidate codes were "
-                                 f"fitted with {self.centroids_.shape[1]}.")  # fmt: skip
+                raise ParameterError(f"{who}: embeddings have {E.shape[1]} dimensions; the candidate codes were "
+                                     f"fitted with {self.centroids_.shape[1]}. Embed with the model used to fit "
+                                     f"({self.model_id_!r}).")  # fmt: skip
             S = E @ self.centroids_.T
             final = np.argmax(S, axis=1)
             sim = S[np.arange(n), final]
