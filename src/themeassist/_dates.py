@@ -67,8 +67,14 @@ def auto_freq(dates: pd.Series) -> str:
     return "Y" if span > 3 * 366 else "Q" if span > 366 else "M"
 
 
-def _rows(rows: Sequence[int], limit: int = 12) -> str:
-    """'3, 7, 10–14' style list of row numbers, shortened after ``limit`` items."""
+def row_ranges(rows: Sequence[int], limit: int = 12) -> str:
+    """'3, 7, 10–14' style list of row numbers, shortened after ``limit`` items.
+
+    Examples
+    --------
+    >>> row_ranges([3, 7, 10, 11, 12, 13, 14])
+    '3, 7, 10–14'
+    """
     rows = sorted(rows)
     parts: list[str] = []
     i = 0
@@ -139,7 +145,7 @@ def read_periods(
     if missing:
         res.warnings.append(
             f"load_corpus: period column {column!r} is empty in {len(missing)} rows "
-            f"(rows {_rows(missing)}); they have no period."
+            f"(rows {row_ranges(missing)}); they have no period."
         )
     if not present:
         return res
@@ -203,7 +209,7 @@ def read_periods(
     if res.alt:
         res.warnings.append(
             f"load_corpus: the day/month order of {len(res.alt)} dates in period column {column!r} "
-            f"cannot be worked out (rows {_rows(list(res.alt))}"
+            f"cannot be worked out (rows {row_ranges(list(res.alt))}"
             + (f"; {res.n_between} lie between day-first and month-first rows" if res.n_between else "")
             + f"); {len(res.alt) - kept} have no period"
             + (f" and {kept} keep one that both readings share" if kept else "")
@@ -215,7 +221,7 @@ def read_periods(
         first = next(iter(bad.values()))
         res.warnings.append(
             f"load_corpus: {len(bad)} values in period column {column!r} could not be read as dates "
-            f"(rows {_rows(list(bad))}; e.g. {first}); they have no period."
+            f"(rows {row_ranges(list(bad))}; e.g. {first}); they have no period."
         )
     return res
 
@@ -366,7 +372,7 @@ def _report_blocks(
     from_key = [i for i in rows if how.get(i) == "key" and int(numeric[i][1]) != int(numeric[i][3])]
     if from_key:
         res.warnings.append(
-            f"load_corpus: {len(from_key)} dates in period column {column!r} (rows {_rows(from_key)}) lie "
+            f"load_corpus: {len(from_key)} dates in period column {column!r} (rows {row_ranges(from_key)}) lie "
             "in blocks where no date proves the day/month order; they were read in the order proved by "
             "other blocks with the same group and id prefix. Check them, or pass dayfirst=."
         )

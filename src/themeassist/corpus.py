@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from themeassist._csvread import parse_csv
-from themeassist._dates import FREQS, _rows, read_periods
+from themeassist._dates import FREQS, read_periods, row_ranges
 from themeassist._validation import check_param
 from themeassist._schema import CORPUS_COLUMNS, STATUSES, USABLE_STATUSES, check_columns
 from themeassist.exceptions import CorpusError, ParameterError
@@ -148,7 +148,7 @@ def _decode(data: bytes, encoding: str | None, name: str, info: dict[str, Any]) 
     letters = [ch for k in bad for ch in lines[k - 1] if ch.isalpha()]
     if any_utf8:
         notes.append(f"load_corpus: {name} mixes encodings: {len(bad)} lines are not valid UTF-8 and were "
-                     f"decoded as cp1252 (file lines {_rows(bad)}); check them for garbled characters.")
+                     f"decoded as cp1252 (file lines {row_ranges(bad)}); check them for garbled characters.")
     elif sum(not ch.isascii() for ch in letters) > 0.3 * max(len(letters), 1):
         notes.append(f"load_corpus: {name} is not UTF-8 and was decoded as cp1252, but many letters are "
                      "accented: if the text looks garbled, pass its encoding= (e.g. 'cp1251', 'shift_jis').")
@@ -360,7 +360,7 @@ def _doc_ids(df: pd.DataFrame, id_col: str | None) -> list[str]:
     col = df[id_col]
     empty = [i for i, v in enumerate(col) if pd.isna(v) or str(v).strip() == ""]
     if empty:
-        raise CorpusError(f"load_corpus: id column {id_col!r} is empty in rows {_rows(empty)}. "
+        raise CorpusError(f"load_corpus: id column {id_col!r} is empty in rows {row_ranges(empty)}. "
                           "Fill those ids, or omit id_col to number the rows.")  # fmt: skip
     ids = [_id_str(v) for v in col]
     seen: dict[str, list[int]] = {}
@@ -368,7 +368,7 @@ def _doc_ids(df: pd.DataFrame, id_col: str | None) -> list[str]:
         seen.setdefault(v, []).append(i)
     dups = {v: rows for v, rows in seen.items() if len(rows) > 1}
     if dups:
-        listed = "; ".join(f"{v!r} (rows {_rows(r, 5)})" for v, r in list(dups.items())[:10])
+        listed = "; ".join(f"{v!r} (rows {row_ranges(r, 5)})" for v, r in list(dups.items())[:10])
         more = f" and {len(dups) - 10} more" if len(dups) > 10 else ""
         raise CorpusError(f"load_corpus: id column {id_col!r} has {len(dups)} duplicated ids: {listed}{more}. "
                           "Ids must be unique: fix them, or omit id_col to number the rows.")  # fmt: skip
@@ -532,7 +532,7 @@ def load_corpus(
     truncated = out.index[out["status"] == "truncated"].tolist()
     if truncated:
         notes.append(f"load_corpus: {len(truncated)} comments longer than {max_chars:,} characters were cut "
-                     f"(rows {_rows(truncated)}); they are still analysed.")  # fmt: skip
+                     f"(rows {row_ranges(truncated)}); they are still analysed.")  # fmt: skip
 
     meta = _metadata(df, {text_col, id_col}, set(out.columns), info.get("delimiter") is not None, notes)
     if meta is not None:
