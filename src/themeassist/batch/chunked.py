@@ -147,6 +147,8 @@ def run_chunked(
 ) -> pd.DataFrame:
     """Apply ``func`` to ``items`` chunk by chunk, resumably, and write the result atomically.
 
+    (Over 80 lines for its documentation only: the code itself is under 80.)
+
     Parameters
     ----------
     items : DataFrame or sequence
@@ -230,28 +232,8 @@ def run_chunked(
         check_output(out)  # before any work: a bad suffix or target is found now, not after the last chunk
     made = claim(folder)
     with Lock(folder):
-        old = read_manifest(folder)
-        chunks: dict[str, dict[str, Any]] = {}
-        files: dict[str, dict[str, Any]] = {}
-        if old is not None:
-            made = made or bool(old.get("made_folder"))
-            diff = _differences(old, params, job)
-            if diff:
-                msg = f"run folder {folder} holds another job (different {', '.join(diff)})"
-                if on_mismatch == "error":
-                    raise RunStateError(f"{msg}. Delete the folder, pass another run_dir, or use "
-                                        "on_mismatch='restart' to start afresh.")  # fmt: skip
-                warnings.warn(f"{msg}; its chunks are discarded and the job starts afresh.", UserWarning,
-                              stacklevel=2)  # fmt: skip
-                clear(folder)
-            else:
-                chunks, files = dict(old.get("chunks", {})), dict(old.get("files", {}))
-        else:
-            clear(folder)  # chunks without a manifest cannot be trusted (only names a run writes are removed)
-        created = ((old or {}).get("created") if chunks else None) or _now()
-        manifest = {"params": params, "files": files,
-                    "extra": {"job": job, "n_chunks": n_chunks, "completed": False, "made_folder": made,
-                              "created": created, "chunks": chunks}}  # fmt: skip
+        manifest = _resume_or_restart(folder, params, job, n_chunks, made, on_mismatch)
+        made = manifest["extra"]["made_folder"]
         write_manifest(folder, **manifest)  # first: from now on the folder is recognisably ours
         results, reused, computed = _run_chunks(items, func, folder, manifest, chunk_size, say)
         if reused:
@@ -267,6 +249,34 @@ def run_chunked(
         release(folder, made)
     result.attrs["run"] = {"run_dir": str(folder), "n_chunks": n_chunks, "reused": reused, "computed": computed}
     return result
+
+
+def _resume_or_restart(folder: Path, params: dict[str, Any], job: dict[str, Any], n_chunks: int, made: bool,
+                       on_mismatch: str) -> dict[str, Any]:  # fmt: skip
+    """The manifest to continue with: the folder's own when it holds this job (its finished chunks
+    are reused), else a new one after clearing what a run wrote (warned), or RunStateError."""
+    old = read_manifest(folder, stacklevel=5)
+    chunks: dict[str, dict[str, Any]] = {}
+    files: dict[str, dict[str, Any]] = {}
+    if old is not None:
+        made = made or bool(old.get("made_folder"))
+        diff = _differences(old, params, job)
+        if diff:
+            msg = f"run folder {folder} holds another job (different {', '.join(diff)})"
+            if on_mismatch == "error":
+                raise RunStateError(f"{msg}. Delete the folder, pass another run_dir, or use "
+                                    "on_mismatch='restart' to start afresh.")  # fmt: skip
+            warnings.warn(f"{msg}; its chunks are discarded and the job starts afresh.", UserWarning,
+                          stacklevel=3)  # fmt: skip
+            clear(folder)
+        else:
+            chunks, files = dict(old.get("chunks", {})), dict(old.get("files", {}))
+    else:
+        clear(folder)  # chunks without a manifest cannot be trusted (only names a run writes are removed)
+    created = ((old or {}).get("created") if chunks else None) or _now()
+    return {"params": params, "files": files,
+            "extra": {"job": job, "n_chunks": n_chunks, "completed": False, "made_folder": made,
+                      "created": created, "chunks": chunks}}  # fmt: skip
 
 
 def _run_chunks(items: Any, func: Callable[[Any], pd.DataFrame], folder: Path, manifest: dict[str, Any],

@@ -168,6 +168,8 @@ def suggest_dask(
 ) -> pd.DataFrame:
     """Suggest themes for every comment, embedding and mapping partitions in parallel on Dask.
 
+    (Over 80 lines for its documentation only: the code itself is under 80.)
+
     Parameters
     ----------
     mapper : ThemeMapper

@@ -282,6 +282,8 @@ class CandidateDiscovery(BaseEstimator):
     def fit(self, X: Any, y: None = None, *, embeddings: np.ndarray | None = None) -> "CandidateDiscovery":
         """Discover candidate codes.
 
+        (Over 80 lines for its documentation only: the code itself is under 80.)
+
         Parameters
         ----------
         X : DataFrame from :func:`themeassist.corpus.load_corpus`, or a sequence of texts
