@@ -1,24 +1,29 @@
-"""Drift benchmark (issue #5): prevalence estimation error, planted drift, demo corpus.
+"""Drift benchmark (issue #14): audit-corrected prevalence from machine scores plus a small audit.
 
 Usage::
 
-    python benchmarks/drift.py [DATA_DIR] [--model lr|mapper] [--reps 10] [--parts 1,2,3]
+    python benchmarks/drift.py [DATA_DIR] [--reps 10] [--split test|dev] [--parts 1,2,3] [--audit 40]
 
-DATA_DIR defaults to ../shared/data. Prints three parts and writes benchmarks/out/drift.json.
+DATA_DIR defaults to ../shared/data. Prints three parts and writes benchmarks/out/drift[_dev].json.
 
-1. NHS v6 comments by calendar quarter: a mapping model trained on the train part of the 80/20
-   split (seed 42) scores the test part; prevalence per sub-theme x quarter (cells with >= 30 test
-   comments) is estimated by classify-and-count, probability averaging and the error-adjusted
-   estimators (checked sample = cross-validated scores of the TRAIN part), and compared with the
-   human codes (MAE in percentage points).
-2. Planted drift: test comments resampled into five "years" with raking weights that give six
-   themes known prevalence paths (rise, fall, absent one year and back, appears, stable x2); every
-   theme's known value is its weighted prevalence in the pool. Coverage of the known values by the
-   95% intervals (human codes: Wilson; model scores: bootstrap), and the appear / vanish / return
-   flags against those implied by the known paths (false flags counted over every theme).
-3. Demo corpus: prevalence from human codes and from cross-fitted model scores (calibrated
-   averaging and EM, a random 30% as the coder-checked sample), against the written table
-   (correlation, MAE) and the study's flags.
+1. NHS v6 comments by calendar quarter: a model (logistic regressions on MiniLM + TF-IDF) trained on
+   the train part of the 80/20 split (seed 42) scores the test part; a random audit of ``--audit``
+   comments per quarter plays the coder (their human codes); each audit-corrected method and the raw
+   suggestion counts are compared with the human prevalence of every sub-theme x quarter cell
+   (MAE in percentage points, coverage of the 95% intervals).
+2. Planted drift: the scored comments resampled into five "years" of 500 with raking weights that
+   give six themes known paths (rise, fall, absent one year and back, appears, stable x2); an audit
+   of ``--audit`` comments per year; per method over ``--reps`` replicates: coverage of the known
+   values by the 95% intervals (planted themes' cells and all cells), mean interval width against
+   the audit's own Wilson intervals, planted appear/vanish/return flags found (of 3) and false flags
+   per replicate (over every theme). ``--split dev`` builds the same from the TRAIN part with its
+   cross-validated scores: the development set on which the default method and the flag rule were
+   chosen; the test split is run once for the figures in RESULTS.md.
+3. Demo corpus: the few-shot mapper fitted on the 2014-2015 comments, an audit of 40 per later year
+   (gold codes as the coder, ``themeassist.workflows.pipeline.demo_audit``) over several audit seeds:
+   findings (significant or flagged rows of changes) recovered against the 11 of the human codes.
+4. Repeated respondents (synthetic): coverage and false significant changes with and without the
+   respondent id (cluster-robust intervals and tests).
 """
 
 from __future__ import annotations
@@ -42,11 +47,8 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import KFold, train_test_split  # noqa: E402
 
 from themeassist.codebook import Codebook  # noqa: E402
-from themeassist.drift import changes, estimate_prevalence, prevalence  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-METHODS = {"classify_count": "cc", "prob_average": "pcc", "acc": "acc", "pacc": "pacc", "em": "em",
-           "adjusted (cpcc)": "cpcc"}
 
 
 def log(*a: object) -> None:
@@ -80,18 +82,6 @@ def scores_lr(X, texts, Y, tr, te, folds=5, seed=0):  # type: ignore[no-untyped-
     return P, oof, (P >= 0.5).astype(float)
 
 
-def scores_mapper(X, texts, Y, tr, te, codebook, names):  # type: ignore[no-untyped-def]
-    from themeassist.mapping import ThemeMapper
-
-    ex = pd.DataFrame({"text": [texts[i] for i in tr],
-                       "codes": ["|".join(n for n, v in zip(names, Y[i]) if v) for i in tr]})
-    mapper = ThemeMapper(random_state=0).fit(codebook, ex, example_embeddings=X[tr])
-    order = [mapper.leaf_names_.index(n) for n in names]
-    P = mapper.predict_proba([texts[i] for i in te], embeddings=X[te])[:, order]
-    hard = mapper.predict([texts[i] for i in te], embeddings=X[te])[:, order].astype(float)
-    return P, mapper.oof_proba_[:, order], hard
-
-
 # ---- part 1 -------------------------------------------------------------------------------------
 def load_nhs(data_dir: Path):  # type: ignore[no-untyped-def]
     from themeassist.corpus import load_corpus
@@ -117,7 +107,17 @@ def load_nhs(data_dir: Path):  # type: ignore[no-untyped-def]
     return sub.reset_index(drop=True), Yall[leaf_names].to_numpy(), leaf_names, codebook
 
 
-def part1(data_dir: Path, model: str, results: dict) -> dict:
+def _audit_labels(Y: np.ndarray, per: np.ndarray, n_audit: int, rng: np.random.Generator) -> np.ndarray:
+    lab = np.full(Y.shape, np.nan)
+    for p in pd.unique(per):
+        idx = np.flatnonzero(per == p)
+        take = rng.choice(idx, size=min(n_audit, len(idx)), replace=False)
+        lab[take] = Y[take]
+    return lab
+
+
+def part1(data_dir: Path, results: dict, n_audit: int) -> dict:
+    from themeassist.drift import audit_estimate
     from themeassist.embed import get_embedder
 
     t0 = time.time()
@@ -125,48 +125,33 @@ def part1(data_dir: Path, model: str, results: dict) -> dict:
     texts = sub["text"].astype(str).tolist()
     X = get_embedder(show_progress=False).encode(texts)
     tr, te = train_test_split(np.arange(len(sub)), test_size=0.2, random_state=42)
-    log(f"[1] NHS v6: {len(sub)} substantive comments, {len(names)} sub-themes, train {len(tr)} / test {len(te)}; "
-        f"model {model}")
-    if model == "mapper":
-        P, oof, hard = scores_mapper(X, texts, Y, tr, te, codebook, names)
-    else:
-        P, oof, hard = scores_lr(X, texts, Y, tr, te)
+    log(f"[1] NHS v6: {len(sub)} substantive comments, {len(names)} sub-themes, train {len(tr)} / test {len(te)}")
+    P, oof, hard = scores_lr(X, texts, Y, tr, te)
     log(f"    scores in {time.time() - t0:.0f}s")
     period = sub["period"].to_numpy(dtype=object)[te]
     vc = pd.Series(period).value_counts()
-    quarters = sorted(vc[vc >= 30].index)
+    quarters = sorted(vc[vc >= 100].index)
     mask = np.isin(period, quarters)
-    human = prevalence(pd.DataFrame(Y[te][mask], columns=names), period=period[mask], method="human")
-    key = ["period", "theme"]
-    truth = human.set_index(key)["prevalence"]
-    train_prev = pd.Series(Y[tr].mean(0), index=names)
-    const = pd.Series([train_prev[t] for _, t in truth.index], index=truth.index)
-    mae = {"constant training prevalence": float(100 * (const - truth).abs().mean())}
-    Pdf, oofdf = pd.DataFrame(P[mask], columns=names), pd.DataFrame(oof, columns=names)
-    checked = (pd.DataFrame(Y[tr], columns=names), oofdf)
-    coverage = {}
-    tables = {}
-    for label, m in METHODS.items():
-        src = pd.DataFrame(hard[mask], columns=names) if m == "cc" else Pdf
-        est = estimate_prevalence(src, period=period[mask], checked_sample=checked, method=m, n_boot=200,
-                                  random_state=0)
-        est = est.set_index(key).loc[truth.index]
-        tables[m] = est
-        mae[label] = float(100 * (est["prevalence"] - truth).abs().mean())
-        coverage[label] = float(((est["ci_low"] <= truth + 1e-12) & (truth <= est["ci_high"] + 1e-12)).mean())
-    out = {"model": model, "n_cells": int(len(truth)), "quarters": [str(q) for q in quarters],
-           "mean_human_prevalence_pp": float(100 * truth.mean()), "mae_pp": mae,
-           "ci_coverage_of_human_prevalence": coverage,
-           "adjusted_beats_cc": mae["adjusted (cpcc)"] < mae["classify_count"],
-           "adjusted_beats_constant": mae["adjusted (cpcc)"] < mae["constant training prevalence"],
-           "target_mae_0_6_met": mae["adjusted (cpcc)"] <= 0.6, "seconds": round(time.time() - t0, 1)}
-    log(f"    {out['n_cells']} sub-theme x quarter cells (>= 30 test comments), mean human prevalence "
-        f"{out['mean_human_prevalence_pp']:.2f} pp")
-    for label, v in mae.items():
-        cov = f"   (95% CI covers human value in {100 * coverage[label]:.0f}% of cells)" if label in coverage else ""
-        log(f"    MAE {label:<30s} {v:5.2f} pp{cov}")
-    log(f"    adjusted beats classify-and-count: {out['adjusted_beats_cc']}; beats constant: "
-        f"{out['adjusted_beats_constant']}; MAE <= 0.6 pp: {out['target_mae_0_6_met']}")
+    Yt, Pt, per = Y[te][mask], P[mask], period[mask]
+    truth = np.array([Yt[per == q].mean(0) for q in quarters])
+    rng = np.random.default_rng(3)
+    lab = _audit_labels(Yt, per, n_audit, rng)
+    out: dict = {"n_cells": int(truth.size), "quarters": [str(q) for q in quarters], "audit_per_quarter": n_audit,
+                 "mean_human_prevalence_pp": float(100 * truth.mean()), "methods": {}}
+    cc = np.array([(Pt[per == q] >= 0.5).mean(0) for q in quarters])
+    out["methods"]["suggestions counted"] = {"mae_pp": float(100 * np.abs(cc - truth).mean())}
+    for m in METHODS:
+        r = audit_estimate(Pt, lab, per, periods=quarters, method=m, n_boot=200, random_state=0)
+        cover = (r.ci_low - 1e-12 <= truth) & (truth <= r.ci_high + 1e-12)
+        out["methods"][m] = {"mae_pp": float(100 * np.abs(r.prevalence - truth).mean()),
+                             "coverage": float(cover.mean()), "mean_width_pp": float(100 * (r.ci_high - r.ci_low).mean())}
+    log(f"    {out['n_cells']} sub-theme x quarter cells (quarters with >= 100 test comments), audit of {n_audit} per "
+        f"quarter, mean human prevalence {out['mean_human_prevalence_pp']:.2f} pp")
+    for label, v in out["methods"].items():
+        extra = (f"   coverage {100 * v['coverage']:.0f}%, mean width {v['mean_width_pp']:.1f} pp" if "coverage" in v
+                 else "")
+        log(f"    MAE {label:<22s} {v['mae_pp']:5.2f} pp{extra}")
+    out["seconds"] = round(time.time() - t0, 1)
     results["part1"] = out
     return {"P": P, "oof": oof, "Y": Y, "tr": tr, "te": te, "names": names, "codebook": codebook}
 
@@ -180,7 +165,7 @@ PATHS = {  # known prevalence per year (share of comments) of the six planted th
     "stable_a": [0.08] * 5,
     "stable_b": [0.05] * 5,
 }
-PART2_MODEL_METHODS = ("cpcc", "pacc", "em")
+METHODS = ("pacc", "ppi", "emq")
 
 
 def raking_weights(Y: np.ndarray, targets: np.ndarray, iters: int = 500) -> np.ndarray:
@@ -201,17 +186,40 @@ def raking_weights(Y: np.ndarray, targets: np.ndarray, iters: int = 500) -> np.n
 
 
 def _true_flags(known: np.ndarray) -> list[str]:
-    from themeassist.drift._stats import _flags
+    """Flags implied by the known path: absent where the known prevalence is 0 (the rule of changes)."""
+    out, seen, last = [], False, None
+    for k in known:
+        st = "absent" if k <= 0 else "present"
+        flag = ""
+        if st == "present" and last == "absent":
+            flag = "returns" if seen else "appears"
+        elif st == "absent" and last == "present":
+            flag = "vanishes"
+        seen, last = seen or st == "present", st
+        out.append(flag)
+    return out
 
-    return _flags(["absent" if k <= 0 else "present" for k in known])
+
+def _table(est: np.ndarray, lo: np.ndarray, hi: np.ndarray, names: list[str], years: list[str], n: int,
+           method: str, cov: np.ndarray | None) -> pd.DataFrame:
+    rows = [{"period": y, "theme": nm, "theme_id": nm, "n_comments": n, "n_theme": est[t, j] * n,
+             "prevalence": est[t, j], "ci_low": lo[t, j], "ci_high": hi[t, j], "method": method}
+            for t, y in enumerate(years) for j, nm in enumerate(names)]
+    tab = pd.DataFrame(rows)
+    if cov is not None:
+        tab.attrs["covariance"] = {nm: {"periods": years, "cov": cov[j]} for j, nm in enumerate(names)}
+    return tab
 
 
-def part2(ctx: dict, results: dict, reps: int, year_size: int = 500) -> None:
-    """Test comments resampled into five years with raking weights that give six planted themes
-    known prevalence paths; every theme's known value is its weighted prevalence in the pool."""
+def part2(ctx: dict, results: dict, reps: int, split: str, n_audit: int, year_size: int = 500) -> None:
+    from themeassist.drift import audit_estimate, changes, wilson_interval
+
     t0 = time.time()
-    Y, P, names = ctx["Y"][ctx["te"]], ctx["P"], ctx["names"]
-    oof, ytr = ctx["oof"], ctx["Y"][ctx["tr"]]
+    if split == "dev":
+        Y, P = ctx["Y"][ctx["tr"]], ctx["oof"]
+    else:
+        Y, P = ctx["Y"][ctx["te"]], ctx["P"]
+    names = ctx["names"]
     npos = Y.sum(0)
     order = [j for j in np.argsort(-npos) if names[j] not in ("Not assigned", "Labelling not possible")]
     planted = order[:6]
@@ -219,154 +227,213 @@ def part2(ctx: dict, results: dict, reps: int, year_size: int = 500) -> None:
     years = [str(2014 + t) for t in range(5)]
     weights = [raking_weights(Y[:, planted], np.array([PATHS[r][t] for r in PATHS])) for t in range(5)]
     known = np.array([(w[:, None] * Y).sum(0) for w in weights])  # (years, themes)
-    assert np.allclose(known[:, planted], np.array([[PATHS[r][t] for r in PATHS] for t in range(5)]), atol=1e-6)
     expected = {(names[j], years[t]): f for j in range(len(names))
                 for t, f in enumerate(_true_flags(known[:, j])) if f}
-    log(f"[2] planted drift: {reps} replicates x 5 years x {year_size} test comments drawn with raking weights; "
-        "planted: " + "; ".join(f"{role}={names[j]!r}" for role, j in roles.items()))
-    log(f"    known flags: {sorted(f'{t} {y} {f}' for (t, y), f in expected.items())}")
-    rng = np.random.default_rng(7)
-    kinds = ["human"] + list(PART2_MODEL_METHODS)
-    cover = {k: [] for k in kinds}
-    cover_planted = {k: [] for k in kinds}
-    err = {k: [] for k in kinds}
-    flag_stats = {k: [] for k in kinds}
-    checked = (pd.DataFrame(ytr, columns=names), pd.DataFrame(oof, columns=names))
-    for _ in range(reps):
+    log(f"[2] planted drift ({split} split): {reps} replicates x 5 years x {year_size} comments drawn with raking "
+        f"weights, audit of {n_audit} per year; planted: " + "; ".join(f"{r}={names[j]!r}" for r, j in roles.items()))
+    rng = np.random.default_rng(7 if split == "test" else 11)
+    kinds = ["human", "suggested", *METHODS]
+    acc: dict = {k: {"cov_planted": [], "cov_all": [], "width": [], "found": [], "false": [], "err": []} for k in kinds}
+    wilson_width = []
+    for rep in range(reps):
         idx = np.concatenate([rng.choice(len(Y), size=year_size, p=w) for w in weights])
         per = np.repeat(np.array(years, dtype=object), year_size)
-        tabs = {"human": prevalence(pd.DataFrame(Y[idx], columns=names), period=per, method="human")}
-        for m in PART2_MODEL_METHODS:
-            tabs[m] = estimate_prevalence(pd.DataFrame(P[idx], columns=names), period=per, method=m,
-                                          checked_sample=checked, n_boot=200, random_state=int(rng.integers(1 << 31)))
-        for kind, tab in tabs.items():
-            tab = tab.set_index(["period", "theme"])
-            for t, yr in enumerate(years):
-                rows = tab.loc[yr].loc[names]
-                inside = (rows["ci_low"] - 1e-12 <= known[t]) & (known[t] <= rows["ci_high"] + 1e-12)
-                cover[kind] += inside.tolist()
-                cover_planted[kind] += inside.iloc[planted].tolist()
-                err[kind] += np.abs(rows["prevalence"].to_numpy() - known[t])[planted].tolist()
-            ch = changes(tab.reset_index())
+        Yi, Pi = Y[idx], P[idx]
+        lab = _audit_labels(Yi, per, n_audit, rng)
+        k_audit = np.array([np.nansum(lab[per == y], axis=0) for y in years])
+        lo_w, hi_w = wilson_interval(k_audit[:, planted], np.full((5, 6), float(n_audit)))
+        wilson_width += (hi_w - lo_w).ravel().tolist()
+        tabs = {}
+        for kind in kinds:
+            if kind in ("human", "suggested"):
+                src = Yi if kind == "human" else (Pi >= 0.5).astype(float)
+                k = np.array([src[per == y].sum(0) for y in years])
+                lo, hi = wilson_interval(k, np.full(k.shape, float(year_size)))
+                est, cov, method = k / year_size, None, "human"
+            else:
+                r = audit_estimate(Pi, lab, per, periods=years, method=kind, n_boot=200, random_state=rep)
+                est, lo, hi, cov, method = r.prevalence, r.ci_low, r.ci_high, r.cov, kind
+            tabs[kind] = (est, lo, hi)
+            inside = (lo - 1e-12 <= known) & (known <= hi + 1e-12)
+            a = acc[kind]
+            a["cov_planted"] += inside[:, planted].ravel().tolist()
+            a["cov_all"] += inside.ravel().tolist()
+            a["width"] += (hi - lo)[:, planted].ravel().tolist()
+            a["err"] += np.abs(est - known)[:, planted].ravel().tolist()
+            ch = changes(_table(est, lo, hi, names, years, year_size, method, cov))
             fl = ch[(ch.comparison == "pair") & (ch.flag != "")]
             got = {(th, str(lvl)): f for th, lvl, f in zip(fl.theme, fl.to_level, fl.flag)}
-            found = sum(got.get(k) == v for k, v in expected.items())
-            false = sum(1 for k, v in got.items() if expected.get(k) != v)
-            flag_stats[kind].append((found, false))
-    out: dict = {"planted": {role: names[j] for role, j in roles.items()}, "paths": PATHS, "reps": reps,
-                 "year_size": year_size, "known_flags": sorted(f"{t} {y} {f}" for (t, y), f in expected.items()),
-                 "n_themes_checked": len(names)}
+            a["found"].append(sum(got.get(key) == v for key, v in expected.items()))
+            a["false"].append(sum(1 for key, v in got.items() if expected.get(key) != v))
+    out: dict = {"split": split, "planted": {r: names[j] for r, j in roles.items()}, "paths": PATHS, "reps": reps,
+                 "year_size": year_size, "audit_per_year": n_audit, "known_flags": sorted(
+                     f"{t} {y} {f}" for (t, y), f in expected.items()),
+                 "audit_wilson_mean_width": float(np.mean(wilson_width)), "methods": {}}
+    log(f"    {'':<22s} {'coverage':>9s} {'(all)':>7s} {'width':>7s} {'MAE pp':>7s} {'flags/3':>8s} {'false/rep':>9s}")
     for kind in kinds:
-        found = np.array([f for f, _ in flag_stats[kind]])
-        false = np.array([f for _, f in flag_stats[kind]])
-        o = out[kind if kind == "human" else f"model_{kind}"] = {
-            "ci_coverage_all_themes": float(np.mean(cover[kind])),
-            "ci_coverage_planted": float(np.mean(cover_planted[kind])),
-            "mae_pp_planted": float(100 * np.mean(err[kind])),
-            "known_flags_found_mean": float(found.mean()), "known_flags": len(expected),
-            "all_known_flags_found_rate": float((found == len(expected)).mean()),
-            "false_flags_mean": float(false.mean()), "false_flags_max": int(false.max()),
-            "reps_with_at_most_one_false_flag": float((false <= 1).mean())}
-        label = "human codes" if kind == "human" else f"model, {kind}"
-        log(f"    {label:>12s}: 95% CI coverage of known prevalence {100 * o['ci_coverage_all_themes']:.1f}% "
-            f"(planted themes {100 * o['ci_coverage_planted']:.1f}%, MAE {o['mae_pp_planted']:.2f} pp); known flags "
-            f"found {o['known_flags_found_mean']:.2f}/{len(expected)}; false flags mean {o['false_flags_mean']:.2f}, "
-            f"max {o['false_flags_max']} (<= 1 in {100 * o['reps_with_at_most_one_false_flag']:.0f}% of replicates)")
+        a = acc[kind]
+        o = out["methods"][kind] = {
+            "coverage_planted": float(np.mean(a["cov_planted"])), "coverage_all": float(np.mean(a["cov_all"])),
+            "mean_width": float(np.mean(a["width"])), "mae_pp_planted": float(100 * np.mean(a["err"])),
+            "planted_flags_found_mean": float(np.mean(a["found"])), "false_flags_per_rep": float(np.mean(a["false"]))}
+        label = {"human": "human codes (census)", "suggested": "suggestions counted"}.get(kind, f"audit, {kind}")
+        log(f"    {label:<22s} {100 * o['coverage_planted']:8.1f}% {100 * o['coverage_all']:6.1f}% "
+            f"{o['mean_width']:7.3f} {o['mae_pp_planted']:7.2f} {o['planted_flags_found_mean']:8.2f} "
+            f"{o['false_flags_per_rep']:9.2f}")
+    log(f"    audit of {n_audit} alone (Wilson): mean width {out['audit_wilson_mean_width']:.3f}")
     out["seconds"] = round(time.time() - t0, 1)
     results["part2"] = out
 
 
 # ---- part 3 -------------------------------------------------------------------------------------
-DEMO_FLAGS = [("Inter-professional Rivalry", "2017", "vanishes"), ("Inter-professional Rivalry", "2018", "returns"),
-              ("Media & Policy", "2016", "appears"), ("The Unsuitable Client", "2017", "vanishes"),
-              ("The Unsuitable Client", "2018", "returns")]
+def _findings(ch: pd.DataFrame) -> set:
+    sig = ch["significant"].fillna(False).astype(bool) | (ch["flag"].fillna("") != "")
+    return {(r.theme_id, r.comparison, str(r.from_level), str(r.to_level), "up" if r.diff_pp > 0 else "down")
+            for r in ch[sig].itertuples()}
 
 
-def part3(results: dict, model: str) -> None:
+def part3(results: dict, seeds: int = 5) -> None:
     t0 = time.time()
     try:
-        from themeassist.datasets import iapt_demo_prevalence, load_iapt_demo
+        from themeassist.datasets import load_iapt_demo
 
         demo = load_iapt_demo()
-        written = iapt_demo_prevalence()
     except (FileNotFoundError, OSError) as exc:
         log(f"[3] demo corpus not available ({exc}); skipped")
         results["part3"] = {"skipped": str(exc)}
         return
     from themeassist.codebooks import iapt_wellbeing
+    from themeassist.corpus import load_corpus
+    from themeassist.drift import audit_prevalence, changes, prevalence
     from themeassist.embed import get_embedder
+    from themeassist.mapping import ThemeMapper
+    from themeassist.workflows.pipeline import demo_audit
 
     cb = iapt_wellbeing()
-    leaves = [t.name for t in cb.leaves()]
-    n_year = demo.groupby("year").size()
-    wprev = written.div(n_year.reindex(written.columns).to_numpy(), axis=1)
-    out: dict = {"n_comments": int(len(demo))}
-    human = prevalence(demo["themes"], period=demo["year"], codebook=cb)
-    texts = demo["text"].astype(str).tolist()
-    X = get_embedder(show_progress=False).encode(texts)
-    Y = np.array([[int(n in set(s.split("|"))) for n in leaves] for s in demo["themes"]])
-    # cross-fitting: every comment scored by a model that did not see it; a random 30% is the coder-checked sample
-    P = np.zeros(Y.shape)
-    for a, b in KFold(5, shuffle=True, random_state=0).split(X):
-        P[b] = _lr_fit_predict(X, texts, Y, a, b) if model == "lr" else \
-            scores_mapper(X, texts, Y, a, b, cb, leaves)[0]
-    rng = np.random.default_rng(0)
-    chk = rng.choice(len(demo), size=int(0.3 * len(demo)), replace=False)
-    checked = (pd.DataFrame(Y[chk], columns=leaves), pd.DataFrame(P[chk], columns=leaves))
-    tables = {"human": human}
-    for m in ("cpcc", "em"):
-        tables[f"model_{m}"] = estimate_prevalence(pd.DataFrame(P, columns=leaves), period=demo["year"], codebook=cb,
-                                                  method=m, checked_sample=checked, n_boot=200)
-    human_flags = None
-    for kind, tab in tables.items():
-        est = tab[tab.is_leaf].pivot(index="theme", columns="period", values="prevalence").loc[wprev.index,
-                                                                                              wprev.columns]
-        r = float(np.corrcoef(est.to_numpy().ravel(), wprev.to_numpy().ravel())[0, 1])
-        mae = float(100 * (est - wprev).abs().to_numpy().mean())
-        ch = changes(tab)
-        fl = ch[(ch.comparison == "pair") & (ch.flag != "") & (ch.depth == ch.depth.max())]
-        got = set(zip(fl.theme, fl.to_level.astype(str), fl.flag))
-        human_flags = got if human_flags is None else human_flags
-        found = [f for f in DEMO_FLAGS if f in got]
-        out[kind] = {"correlation_with_written": r, "mae_pp_vs_written": mae,
-                     "study_flags_found": [" ".join(f) for f in found], "n_study_flags": len(DEMO_FLAGS),
-                     "flags_not_in_human_codes": sorted(" ".join(f) for f in got - human_flags),
-                     "all_flags": sorted(" ".join(f) for f in got)}
-        log(f"[3] demo ({kind}): correlation with the written table {r:.3f}, MAE {mae:.2f} pp; study flags found "
-            f"{len(found)}/{len(DEMO_FLAGS)}; flags not given by the human codes: "
-            f"{', '.join(out[kind]['flags_not_in_human_codes']) or 'none'}")
-        if kind == "human":
-            log(f"    all flags from the human codes: {', '.join(out[kind]['all_flags'])}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        corpus = load_corpus(demo, text_col="text", id_col="doc_id", period_col="year")
+    usable = corpus["status"].isin(["ok", "truncated"]).to_numpy()
+    coded = corpus[corpus["period"].isin(["2014", "2015"]) & usable]
+    ex = pd.DataFrame({"doc_id": coded["doc_id"], "text": coded["text"], "codes": coded["themes"]})
+    emb = get_embedder(None, show_progress=False)
+    E = np.asarray(emb.encode(corpus.loc[usable, "text"].astype(str).tolist()), dtype=np.float32)
+    row = {d: i for i, d in enumerate(corpus.loc[usable, "doc_id"])}
+    mapper = ThemeMapper(embedder=emb, random_state=0).fit(cb, ex, example_embeddings=E[[row[d] for d in ex.doc_id]])
+    full = np.zeros((len(corpus), len(mapper.leaf_ids_)))
+    full[usable] = mapper.predict_proba(corpus.loc[usable, "text"].astype(str).tolist(), embeddings=E)
+    pos = {d: i for i, d in enumerate(corpus["doc_id"].astype(str))}
+    full[[pos[d] for d in ex["doc_id"].astype(str)]] = mapper.oof_proba_  # out-of-sample scores of the examples
+    scores = pd.DataFrame(full, columns=[f"score:{t}" for t in mapper.leaf_ids_])
+    period = corpus["period"].astype(str)
+    human = prevalence(corpus["themes"].fillna(""), period=period, codebook=cb, status=corpus["status"])
+    H = _findings(changes(human))
+    sugg = mapper.suggest(corpus, embeddings=E)
+    S = _findings(changes(prevalence(sugg["suggested_ids"].fillna(""), period=period, codebook=cb,
+                                     status=corpus["status"], method="classify_count")))
+    out: dict = {"n_human_findings": len(H), "suggested": {"recovered": len(S & H), "false": len(S - H)},
+                 "methods": {}}
+    for m in METHODS:
+        rec, false = [], []
+        for seed in range(seeds):
+            audit = demo_audit(corpus, seed=seed)
+            cells = dict(zip(audit.doc_id.astype(str), audit.codes))
+            incl = dict(zip(audit.doc_id.astype(str), audit.inclusion_probability))
+            doc = corpus["doc_id"].astype(str)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                t = audit_prevalence(scores, [cells.get(d, "") for d in doc], period=period, codebook=cb,
+                                     status=corpus["status"], inclusion_probability=[incl.get(d, np.nan) for d in doc],
+                                     method=m, pool_census=True, random_state=seed)
+            F = _findings(changes(t))
+            rec.append(len(F & H))
+            false.append(len(F - H))
+        out["methods"][m] = {"recovered": rec, "false": false}
+        log(f"[3] demo, audit of 40 per suggested year, {m}: recovered {np.mean(rec):.1f}/{len(H)} (seeds: {rec}), "
+            f"false {np.mean(false):.1f} (seeds: {false})")
+    log(f"    suggestions counted: recovered {len(S & H)}/{len(H)}, false {len(S - H)}")
     out["seconds"] = round(time.time() - t0, 1)
     results["part3"] = out
+
+
+# ---- part 4 -------------------------------------------------------------------------------------
+def part4(results: dict, reps: int = 200) -> None:
+    """Respondents who answer several times: 150 respondents x 3 comments per wave, two waves, each
+    respondent's comments sharing their codes with probability 0.7 (synthetic scores); coverage of
+    the known prevalence with and without the respondent id, and the rate of false significant
+    changes (the prevalence does not change between the waves)."""
+    from themeassist.drift import audit_estimate, changes
+
+    t0 = time.time()
+    rng = np.random.default_rng(5)
+    out: dict = {"reps": reps, "respondents": 150, "comments_per_respondent_per_wave": 3, "methods": {}}
+    acc = {(m, c): {"cover": [], "false_sig": []} for m in ("pacc", "ppi") for c in (False, True)}
+    for _ in range(reps):
+        base = rng.random(150) < 0.12  # a respondent's own leaning, kept in both waves
+        y = np.concatenate([np.where(rng.random((150, 3)) < 0.7, base[:, None], rng.random((150, 3)) < 0.12)
+                            for _ in range(2)]).reshape(-1, 1).astype(float)
+        resp = np.tile(np.repeat(np.arange(150), 3), 2)
+        per = np.repeat(np.array(["w1", "w2"], dtype=object), 450)
+        s = np.clip(0.55 * y + rng.normal(0.2, 0.12, y.shape), 0, 1)
+        lab = np.full(y.shape, np.nan)
+        for w in ("w1", "w2"):  # audit whole respondents: 14 of 150 (42 comments) per wave
+            who = rng.choice(150, 14, replace=False)
+            rows = np.flatnonzero((per == w) & np.isin(resp, who))
+            lab[rows] = y[rows]
+        truth = 0.12
+        for m in ("pacc", "ppi"):
+            for clustered in (False, True):
+                r = audit_estimate(s, lab, per, periods=["w1", "w2"], method=m,
+                                   cluster=resp if clustered else None)
+                a = acc[(m, clustered)]
+                a["cover"] += ((r.ci_low[:, 0] <= truth) & (truth <= r.ci_high[:, 0])).tolist()
+                tab = _table(r.prevalence, r.ci_low, r.ci_high, ["a"], ["w1", "w2"], 450, m, r.cov)
+                a["false_sig"].append(bool(changes(tab).query("comparison == 'pair'")["p_value"].iloc[0] < 0.05))
+    log(f"[4] repeated respondents (150 x 3 comments per wave, audit of 14 respondents per wave, {reps} reps):")
+    for (m, c), a in acc.items():
+        key = f"{m}{' clustered' if c else ''}"
+        out["methods"][key] = {"coverage": float(np.mean(a["cover"])), "false_significant": float(np.mean(a["false_sig"]))}
+        log(f"    {key:<16s} coverage {100 * np.mean(a['cover']):.1f}%, false significant change "
+            f"{100 * np.mean(a['false_sig']):.1f}% (nominal 5%)")
+    out["seconds"] = round(time.time() - t0, 1)
+    results["part4"] = out
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("data_dir", nargs="?", default=str(HERE.parent.parent / "shared" / "data"))
-    ap.add_argument("--model", choices=("lr", "mapper"), default="lr")
     ap.add_argument("--reps", type=int, default=10, help="planted-drift replicates")
-    ap.add_argument("--parts", default="1,2,3", help="comma-separated parts to run (2 needs 1)")
-    ap.add_argument("--out", default=str(HERE / "out" / "drift.json"))
+    ap.add_argument("--split", choices=("test", "dev"), default="test")
+    ap.add_argument("--audit", type=int, default=40, help="audited comments per period")
+    ap.add_argument("--parts", default="1,2,3,4", help="comma-separated parts to run (2 needs 1)")
+    ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
     data_dir = Path(args.data_dir)
-    results: dict = {"data_dir": str(data_dir)}
+    results: dict = {"data_dir": str(data_dir), "split": args.split}
     t0 = time.time()
     parts = {p.strip() for p in args.parts.split(",")}
-    if not parts & {"1", "2"}:
-        pass
-    elif (data_dir / "nhs_fft" / "v6framework_230831.csv").is_file():
-        ctx = part1(data_dir, args.model, results)
-        if "2" in parts:
-            part2(ctx, results, args.reps)
-    else:
-        log(f"[1,2] no NHS data under {data_dir}; skipped")
-    if "3" in parts:
-        part3(results, args.model)
-    results["seconds"] = round(time.time() - t0, 1)
-    out = Path(args.out)
+    out = Path(args.out or HERE / "out" / ("drift.json" if args.split == "test" else "drift_dev.json"))
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
+
+    def save() -> None:  # after every part, so that a later failure keeps the figures
+        out.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
+
+    if parts & {"1", "2"}:
+        if (data_dir / "nhs_fft" / "v6framework_230831.csv").is_file():
+            ctx = part1(data_dir, results, args.audit)
+            save()
+            if "2" in parts:
+                part2(ctx, results, args.reps, args.split, args.audit)
+                save()
+        else:
+            log(f"[1,2] no NHS data under {data_dir}; skipped")
+    if "3" in parts:
+        part3(results)
+        save()
+    if "4" in parts:
+        part4(results)
+    results["seconds"] = round(time.time() - t0, 1)
+    save()
     log(f"wrote {out} ({results['seconds']:.0f}s)")
     return 0
 

@@ -114,8 +114,7 @@ def test_suggest_review_and_drift_end_to_end(tmp_path: Path, capsys) -> None:  #
                "--decisions", str(tmp_path / "reviewed.csv"), "--out", str(tmp_path / "again.xlsx"), *common])
     assert rc == 0 and len(pd.read_excel(tmp_path / "again.xlsx")) == len(demo)
     # drift on the suggestions file
-    rc = main(["drift", str(out), "--period-col", "year", "--codes-col", "suggested", "--codebook", "iapt",
-               "--out", str(tmp_path / "drift")])
+    rc = main(["drift", str(out), "--period-col", "year", "--codebook", "iapt", "--out", str(tmp_path / "drift")])
     assert rc == 0
     prev = pd.read_csv(tmp_path / "drift" / "prevalence.csv")
     assert {"period", "theme", "parent", "n_comments", "n_theme", "prevalence", "ci_low", "ci_high",
@@ -123,6 +122,11 @@ def test_suggest_review_and_drift_end_to_end(tmp_path: Path, capsys) -> None:  #
     assert (prev.ci_low <= prev.prevalence + 1e-9).all() and (prev.prevalence <= prev.ci_high + 1e-9).all()
     assert (tmp_path / "drift" / "changes.csv").is_file()
     # the interactive figure next to the PNG/SVG ones: one file, plotly.js inlined, the codebook's themes in it
-    assert (tmp_path / "drift" / "prevalence.png").is_file() and (tmp_path / "drift" / "prevalence.svg").is_file()
-    page = (tmp_path / "drift" / "prevalence_interactive.html").read_text(encoding="utf-8")
+    fig = tmp_path / "drift" / "figures"
+    assert (fig / "prevalence.png").is_file() and (fig / "prevalence.svg").is_file()
+    assert "NOT ERROR-CORRECTED" in (tmp_path / "drift" / "summary.txt").read_text(encoding="utf-8")
+    # the report of the drift folder embeds its figures
+    assert main(["report", str(tmp_path / "drift"), "--out", str(tmp_path / "drift" / "report.html")]) == 0
+    assert (tmp_path / "drift" / "report.html").read_text(encoding="utf-8").count("data:image/png;base64,") == 2
+    page = (fig / "prevalence_interactive.html").read_text(encoding="utf-8")
     assert "Plotly.newPlot" in page and "<script src=" not in page and "The Failing Professional" in page

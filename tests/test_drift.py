@@ -1,4 +1,4 @@
-"""Tests for themeassist.drift and themeassist.drift.quantify (values worked out by hand)."""
+"""Tests for themeassist.drift (values worked out by hand); audit-corrected estimates: test_audit.py."""
 
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from themeassist.drift import (
 )
 from themeassist.exceptions import ThemeassistError
 from themeassist.workflows import run_drift
-from themeassist.drift.quantify import bootstrap_quantify, quantify
 
 Z = 1.959963984540054
 
@@ -114,55 +113,8 @@ def test_errors_say_what_and_where(cb):
         prevalence(["Access", "Nope"], codebook=cb)
     with pytest.raises(ValueError, match="'method' parameter of prevalence"):
         prevalence(["Access"], method="magic")
-    with pytest.raises(ThemeassistError, match="needs checked_sample"):
-        prevalence(pd.DataFrame({"a": [0.2, 0.4]}), method="adjusted")
-
-
-# ---- quantification -----------------------------------------------------------------------------
-def _synthetic(prev: float, n: int, rng: np.random.Generator, prior: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
-    """Labels at `prev`; scores = exact posteriors under prior `prior` for x|y ~ N(+-1, 1)."""
-    y = (rng.random((n, 1)) < prev).astype(float)
-    x = rng.normal(2 * y - 1, 1.0)
-    s = 1 / (1 + np.exp(-(2 * x + math.log(prior / (1 - prior)))))
-    return y, s
-
-
-def test_adjusted_estimators_recover_a_shifted_prevalence():
-    rng = np.random.default_rng(0)
-    ychk, schk = _synthetic(0.3, 6000, rng)
-    y, s = _synthetic(0.1, 6000, rng)
-    truth = y.mean()
-    est = {m: quantify(s, method=m, checked_scores=schk, checked_y=ychk)[0]
-           for m in ("cc", "pcc", "acc", "pacc", "cpcc", "em")}
-    for m in ("acc", "pacc", "em"):
-        assert est[m] == pytest.approx(truth, abs=0.02), m
-    assert abs(est["cc"] - truth) > 0.03 and abs(est["pcc"] - truth) > 0.03  # unadjusted counts are biased
-    # no shift: calibrated averaging is unbiased too
-    y2, s2 = _synthetic(0.3, 6000, rng)
-    assert quantify(s2, method="cpcc", checked_scores=schk, checked_y=ychk)[0] == pytest.approx(y2.mean(), abs=0.015)
-
-
-def test_estimates_are_clipped_and_bootstrap_brackets_estimate():
-    rng = np.random.default_rng(1)
-    ychk, schk = _synthetic(0.3, 2000, rng)
-    low = np.full((50, 1), 0.01)  # scores below every negative's mean -> ACC/PACC would go negative
-    assert quantify(low, method="pacc", checked_scores=schk, checked_y=ychk)[0] == 0.0
-    (est, lo, hi), = bootstrap_quantify(schk[:300], method="cpcc", checked_scores=schk, checked_y=ychk, n_boot=100)
-    assert lo[0] <= est[0] <= hi[0] and hi[0] - lo[0] < 0.2
-
-
-def test_estimate_prevalence_per_period_with_checked_sample(cb):
-    rng = np.random.default_rng(2)
-    ychk, schk = _synthetic(0.3, 3000, rng)
-    y1, s1 = _synthetic(0.3, 1500, rng)
-    y2, s2 = _synthetic(0.1, 1500, rng)
-    scores = pd.DataFrame({"Access": np.concatenate([s1, s2])[:, 0]})
-    per = ["p1"] * 1500 + ["p2"] * 1500
-    t = estimate_prevalence(scores, period=per, method="pacc", n_boot=100,
-                            checked_sample=(pd.DataFrame({"Access": ychk[:, 0]}), pd.DataFrame({"Access": schk[:, 0]})))
-    assert t.prevalence.tolist() == pytest.approx([y1.mean(), y2.mean()], abs=0.03)
-    assert (t.method == "pacc").all() and (t.ci_low < t.prevalence).all() and (t.n_comments == 1500).all()
-    assert t.n_theme.tolist() == pytest.approx((t.prevalence * 1500).tolist())
+    with pytest.raises(ThemeassistError, match="needs audit="):
+        prevalence(pd.DataFrame({"a": [0.2, 0.4]}), method="pacc")
 
 
 # ---- changes ------------------------------------------------------------------------------------
@@ -269,10 +221,11 @@ def test_run_drift_writes_tables_summary_and_figures(tmp_path, cb):
     df.to_csv(src, index=False)
     res = run_drift(src, period_col="year", codes_col="codes", codebook=cb, group_col="job", out_dir=tmp_path / "out",
                     formats=("png",))
-    names = sorted(p.name for p in res.files)
-    assert names == ["changes.csv", "group_changes.csv", "group_prevalence.csv", "heatmap.png", "prevalence.csv",
-                     "prevalence.png", "prevalence_interactive.html", "summary.txt"]
-    page = (tmp_path / "out" / "prevalence_interactive.html").read_text(encoding="utf-8")
+    names = sorted(p.relative_to(tmp_path / "out").as_posix() for p in res.files)
+    assert names == ["changes.csv", "figures/heatmap.png", "figures/prevalence.png",
+                     "figures/prevalence_interactive.html", "group_changes.csv", "group_prevalence.csv",
+                     "manifest.json", "prevalence.csv", "summary.txt"]
+    page = (tmp_path / "out" / "figures" / "prevalence_interactive.html").read_text(encoding="utf-8")
     assert not re.search(r"<script[^>]*\bsrc=", page) and "Plotly.newPlot" in page
     assert '"name":"Attitude"' in page and '"y":[30.0,0.0]' in page  # 12/40 comments, then none
     prev = pd.read_csv(tmp_path / "out" / "prevalence.csv")
@@ -289,9 +242,10 @@ def test_run_drift_on_a_suggestions_file(tmp_path, cb):
                         "status": ["ok"] * 5 + ["empty"], "suggested": ["Access", "Attitude|Access", "", "Access", "",
                                                                         ""],
                         "scores": ["0.9", "0.7|0.6", "", "0.8", "", ""]})
-    res = run_drift(sug, period_col="period", codebook=cb, out_dir=tmp_path, figures=False)
+    with pytest.warns(UserWarning, match="NOT ERROR-CORRECTED"):
+        res = run_drift(sug, period_col="period", codebook=cb, out_dir=tmp_path, figures=False)
     acc = res.prevalence[res.prevalence.theme == "Access"].set_index("period")
-    assert (res.prevalence.method == "classify_count").all()
+    assert (res.prevalence.method == "classify_count").all() and (res.prevalence.source == "suggested").all()
     assert acc.loc["Q1", "n_theme"] == 2 and acc.loc["Q2", "n_comments"] == 2 and acc.loc["Q2", "n_excluded"] == 1
     with pytest.raises(ThemeassistError, match="column 'yaer' not found.*period_col='year'"):
         run_drift(pd.DataFrame({"year": [1], "codes": ["a"]}), period_col="yaer", codes_col="codes", out_dir=tmp_path)
@@ -300,7 +254,9 @@ def test_run_drift_on_a_suggestions_file(tmp_path, cb):
 def test_run_drift_reads_dates_into_quarters(tmp_path):
     df = pd.DataFrame({"Date": ["30/09/2021", "01/10/2021", "15/12/2021", "03/01/2022"],
                        "suggested": ["a", "a|b", "", "b"], "scores": ["0.9", "0.8|0.6", "", "0.7"]})
-    res = run_drift(df, period_col="Date", codes_col="suggested", period_freq="Q", out_dir=tmp_path, figures=False)
+    with pytest.warns(UserWarning, match="NOT ERROR-CORRECTED"):
+        res = run_drift(df, period_col="Date", codes_col="suggested", period_freq="Q", out_dir=tmp_path,
+                        figures=False)
     a = res.prevalence[res.prevalence.theme == "a"].set_index("period")
     assert list(a.index) == ["2021Q3", "2021Q4", "2022Q1"] and a.n_comments.tolist() == [1, 2, 1]
     assert a.n_theme.tolist() == [1, 1, 0]

@@ -77,7 +77,8 @@ def test_demo_writes_every_file_with_checksums(demo: DemoResult) -> None:
         assert (demo.out_dir / name).is_file(), name
     assert demo.report == demo.out_dir / "report.html"
     names = {p.name for p in demo.figures}
-    assert {"prevalence_adjusted.png", "prevalence_human.svg", "heatmap_adjusted.png", "heatmap_human.png"} <= names
+    assert {"prevalence_pacc.png", "prevalence_human.svg", "heatmap_pacc.png", "heatmap_human.png",
+            "prevalence_suggested.png"} <= names
     manifest = json.loads(demo.manifest.read_text(encoding="utf-8"))
     for rel, info in manifest["files"].items():
         if rel == "report.html":
@@ -114,9 +115,18 @@ def test_demo_human_prevalence_reproduces_the_written_table(demo: DemoResult) ->
     table = iapt_demo_prevalence()
     got = human.pivot(index="theme", columns="period", values="n_theme").astype(int)
     assert got.loc[table.index, list(table.columns)].equals(table.astype(int))
-    assert set(prev["source"]) == {"human", "suggested", "adjusted"}
-    adj = prev[prev["source"] == "adjusted"]
+    assert list(dict.fromkeys(prev["source"])) == ["pacc", "emq", "suggested", "human"]
+    adj = prev[prev["source"].isin(["pacc", "emq"])]
     assert ((adj["ci_low"] <= adj["prevalence"] + 1e-9) & (adj["prevalence"] <= adj["ci_high"] + 1e-9)).all()
+    # the hand-coded years count as fully checked: the audit-corrected estimate is the human count there
+    both = adj.merge(human[["period", "theme_id", "prevalence"]], on=["period", "theme_id"], suffixes=("", "_h"))
+    early = both[both["period"].astype(str).isin(["2014", "2015"])]
+    assert len(early) and (early["prevalence"] - early["prevalence_h"]).abs().max() < 1e-9
+    audit = _read(demo.out_dir / "audit.csv")
+    later = audit[~audit["year"].astype(str).isin(["2014", "2015"])]
+    assert later.groupby("year").size().tolist() == [40, 40, 40] and (audit["codes"] != "").all()
+    n_checked = json.loads(demo.manifest.read_text(encoding="utf-8"))["n_checked"]
+    assert n_checked == len(audit)
 
 
 @pytest.mark.slow
@@ -156,10 +166,12 @@ def test_demo_report_content(demo: DemoResult) -> None:
     assert "Illustrative data" in page and "not the study" in page
     for key in ("overview", "hierarchy", "candidates", "mapping", "prevalence", "changes", "agreement"):
         assert f'<section id="{key}">' in page
-    assert page.count("data:image/png;base64,") == 4
+    assert page.count("data:image/png;base64,") == 6
+    assert "comments were checked by a coder" in page and "audit-corrected" in page
     assert "<script" not in page.lower()
     summary = demo.summary.read_text(encoding="utf-8")
-    assert "Human codes:" in summary and "Suggestions, adjusted:" in summary
+    assert summary.startswith("Audit-corrected (pacc, ") and "Human codes:" in summary
+    assert "Suggestions counted (not error-corrected):" in summary
     # the cli's report command rebuilds the same sections from the folder
     from themeassist.cli import main
 
@@ -217,4 +229,4 @@ def test_demo_report_renders(demo: DemoResult, tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr[-2000:]
     dom = res.stdout
     assert "<h2>Theme hierarchy and counts</h2>" in dom and "Balance, Perks &amp; Permission" in dom
-    assert dom.count("<img ") == 4
+    assert dom.count("<img ") == 6  # prevalence and heatmap: audit-corrected, suggestions counted, human codes

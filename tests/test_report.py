@@ -246,3 +246,15 @@ def test_only_real_images_are_embedded(tmp_path: Path) -> None:
     import base64
 
     assert base64.b64encode(b"top secret").decode() not in page and "link.png" not in page
+
+
+def test_discover_folder_shows_representative_comments(tmp_path: Path) -> None:
+    # a folder written by `themeassist discover`: no corpus.csv, the quotes are in the table itself
+    pd.DataFrame({"candidate_id": [0, 1], "label": ["waiting times", "staff"], "n_docs": [3, 2],
+                  "keywords": ["wait|time", "staff"], "representative_doc_ids": ["d1|d2", "d7"],
+                  "representative_quotes": ["Waited <six> hours\nToo long a wait", "Lovely nurses"]}).to_csv(
+        tmp_path / "candidate_codes.csv", index=False)
+    page = render_report(tmp_path)
+    cell = page.split("Representative comments")[1]
+    assert "<blockquote>Waited &lt;six&gt; hours <span class='muted'>(d1)</span></blockquote>" in cell
+    assert "Too long a wait" in cell and "Lovely nurses" in cell

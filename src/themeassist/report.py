@@ -50,8 +50,10 @@ SECTIONS = ("overview", "hierarchy", "candidates", "mapping", "prevalence", "cha
 _INTERACTIVE = ("figures/prevalence_interactive.html", "prevalence_interactive.html")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _MAX_IMAGE_BYTES = 8 * 1024 * 1024
-_SOURCES = {"adjusted": "suggestions, adjusted for the model's errors", "suggested": "suggestions counted",
-            "human": "human codes", "classify_count": "suggestions counted", "cpcc": "suggestions, adjusted"}
+_SOURCES = {"ppi": "audit-corrected (prediction-powered inference per period)",
+            "pacc": "audit-corrected (error rates pooled across periods)",
+            "emq": "audit-corrected (QuaPy EMQ)", "suggested": "suggestions counted (not error-corrected)",
+            "human": "human codes", "classify_count": "suggestions counted (not error-corrected)"}
 _PCT_COLS = {"share", "prevalence", "ci_low", "ci_high", "prevalence_human", "prevalence_suggested"}
 
 _CSS = """
@@ -215,7 +217,7 @@ def _overview(manifest: dict[str, Any], corpus: pd.DataFrame | None) -> str:
             parts.append('<p class="note">Rows kept but not analysed: '
                          + ", ".join(f"{_e(s)} {int(n):,}" for s, n in other.items()) + ".</p>")
     for key, label in (("n_candidate_codes", "candidate codes"), ("n_themes", "codebook themes"),
-                       ("n_examples", "coded examples")):
+                       ("n_examples", "coded examples"), ("n_checked", "comments checked in the audit")):
         if manifest.get(key) is not None:
             stats.append((f"{int(manifest[key]):,}", label))
     if stats:
@@ -309,11 +311,18 @@ def _candidates(cands: pd.DataFrame | None, corpus: pd.DataFrame | None, align: 
         label = _display_text(r.get("label", cid))
         kws = "".join(f'<span class="kw">{_e(k)}</span>' for k in _split(r.get("keywords", ""))[:10])
         quotes = []
-        for doc in _split(r.get("representative_doc_ids", ""))[:n_quotes]:
+        docs = _split(r.get("representative_doc_ids", ""))
+        for doc in docs[:n_quotes]:
             if doc in texts:
                 q = _display_text(texts[doc])
                 q = q if len(q) <= 280 else q[:277].rstrip() + "…"
                 quotes.append(f"<blockquote>{_e(q)} <span class='muted'>({_e(doc)})</span></blockquote>")
+        if not quotes:  # a discover folder has no corpus.csv: its table carries the quotes itself
+            lines = [ln.strip() for ln in _display_text(r.get("representative_quotes", "")).splitlines() if ln.strip()]
+            for i, q in enumerate(lines[:n_quotes]):
+                q = q if len(q) <= 280 else q[:277].rstrip() + "…"
+                doc = f" <span class='muted'>({_e(docs[i])})</span>" if i < len(docs) else ""
+                quotes.append(f"<blockquote>{_e(q)}{doc}</blockquote>")
         theme = ""
         if cid in aligned:
             name, score, new = aligned[cid]
@@ -438,12 +447,13 @@ def _image(path: Path, caption: str) -> str:
 
 
 def _figures(run: Path, captions: dict[str, str]) -> str:
-    """Embed figures/*.png|svg (PNG preferred), in the manifest's order; heatmaps two to a row."""
-    folder = run / "figures"
-    if not folder.is_dir():
-        return ""
+    """Embed figures/*.png|svg (PNG preferred; figures written beside the tables by older drift
+    folders too), in the manifest's order; heatmaps two to a row."""
+    folders = [f for f in (run / "figures", run) if f.is_dir()]
     by_stem: dict[str, Path] = {}
-    for p in sorted(folder.iterdir()):
+    for p in sorted(q for f in folders for q in f.iterdir()):
+        if p.parent == run and p.stem in by_stem:
+            continue
         if p.suffix.lower() in (".png", ".svg") and p.is_file() and not p.is_symlink():
             if p.stem not in by_stem or p.suffix.lower() == ".png":  # prefer PNG (smaller) over SVG
                 by_stem[p.stem] = p
@@ -499,9 +509,21 @@ def _prevalence(run: Path, prev: pd.DataFrame | None, captions: dict[str, str], 
     figs = _figures(run, captions)
     if not figs and prev is None:
         return _section("prevalence", "Prevalence over time", '<p class="note">No prevalence.csv or figures.</p>')
+    sources = list(dict.fromkeys(prev["source"].astype(str))) if prev is not None and "source" in prev.columns else []
+    audited = [m for m in sources if m in ("ppi", "pacc", "emq")]
+    checked = ""
+    if prev is not None and "n_checked" in prev.columns and audited:
+        sub = prev[prev["source"].astype(str) == audited[0]].drop_duplicates("period")
+        checked = (f" {int(pd.to_numeric(sub['n_checked'], errors='coerce').fillna(0).sum()):,} comments were checked "
+                   "by a coder (" + ", ".join(f"{_e(p)}: {int(n):,}" for p, n in zip(sub["period"], sub["n_checked"]))
+                   + ").")
+    lead = (f"The first estimate shown is {_e(_SOURCES.get(audited[0], audited[0]))}: the machine's scores for every "
+            f"comment, corrected by a random audit checked by a coder.{checked} Raw suggestion counts carry the "
+            "model's errors and are shown beside it, with the human codes where there are some."
+            if audited else "Suggestion-based figures are NOT corrected for the model's errors; audit a random "
+            "sample (`themeassist audit`) and pass it to `themeassist drift --audit` to correct them.")
     note = ('<p class="note">Share of substantive comments per period for each theme, with 95% intervals. '
-            "Suggestion-based estimates carry the model's errors; where a coder-checked sample was given, "
-            "the adjusted estimate corrects for them.</p>") + _interactive_link(run, report_dir)
+            f"{lead}</p>") + _interactive_link(run, report_dir)
     tables = _prevalence_table(prev) if prev is not None and len(prev) else ""
     return _section("prevalence", "Prevalence over time", note + figs + tables)
 

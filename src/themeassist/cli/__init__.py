@@ -15,14 +15,14 @@ import argparse
 import sys
 from typing import Sequence
 
-from themeassist.cli import cache, demo, discover, drift, models, qda, report, suggest
+from themeassist.cli import audit, cache, demo, discover, drift, models, qda, report, suggest
 from themeassist.cli._common import os_error_message, quiet_third_party
 from themeassist.exceptions import ThemeassistError
 
 __all__ = ["build_parser", "main"]
 
 #: Command modules, in the order their commands are listed by ``--help``.
-_COMMANDS = (discover, suggest, drift, report, demo, qda, models, cache)
+_COMMANDS = (discover, suggest, audit, drift, report, demo, qda, models, cache)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -77,6 +77,16 @@ def positive_int(value: str) -> int:
     return n
 
 
+def period_freq(value: str) -> str:
+    """An argparse type: a period length for dates (Y, Q, M, W or D, any case)."""
+    FREQS = ("Y", "Q", "M", "W", "D")  # noqa: N806 (the same as load_corpus' period_freq options)
+    v = value.strip().upper()
+    if v not in FREQS:
+        raise argparse.ArgumentTypeError(f"must be one of {', '.join(FREQS)} (year, quarter, month, week, day); "
+                                         f"got {value!r}")
+    return v
+
+
 def corpus_args(p: argparse.ArgumentParser, *, period: bool = True) -> None:
     """The input file and how to read it (text, id, period columns, non-answers)."""
     p.add_argument("input", help="comments: CSV, XLSX or parquet")

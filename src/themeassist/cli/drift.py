@@ -3,37 +3,57 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
-from themeassist.cli._common import codebook_args
+from themeassist.cli._common import codebook_args, period_freq
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("drift", help="theme prevalence per period, with intervals and tests for change")
-    p.add_argument("input", help="human codes or a suggestions file, with a period column")
-    p.add_argument("--period-col", required=True)
-    p.add_argument("--codes-col", required=True, help="theme names joined by '|' (or 'suggested')")
-    p.add_argument("--codebook", default=None)
+    p.add_argument("input", help="a suggestions file (from `themeassist suggest`) or human codes, with a period column")
+    p.add_argument("--period-col", required=True, help="column of periods: years, dates or labels")
+    p.add_argument("--period-freq", default=None, type=period_freq,
+                   help="for dates: Y, Q, M, W or D (default: chosen from the dates' span, as everywhere)")
+    p.add_argument("--date-format", default=None, help="explicit strptime format, e.g. %%d/%%m/%%Y")
+    p.add_argument("--codes-col", default=None, help="only for human codes: theme names/paths/ids joined by '|'")
+    p.add_argument("--audit", default=None,
+                   help="the audit file from `themeassist audit` with the coder's codes: audit-corrected estimates")
+    p.add_argument("--method", default="auto", choices=["auto", "ppi", "pacc", "emq", "classify_count", "human"],
+                   help="estimator (auto: the default audit-corrected one with --audit; counts otherwise)")
+    p.add_argument("--respondent-col", default=None,
+                   help="respondent id: a respondent's comments count as one cluster in intervals and tests")
+    p.add_argument("--codebook", default=None, help="YAML/JSON codebook or a built-in name (needed for suggestions)")
     codebook_args(p)
     p.add_argument("--group-col", default=None, help="also compare groups (profession, trust, ...)")
-    p.add_argument("--period-freq", default=None)
-    p.add_argument("--date-format", default=None)
+    p.add_argument("--tone", action="store_true", help="also write the tone of each theme's comments (tone.csv)")
+    p.add_argument("--text-col", default=None, help="comment text for --tone (default: 'text')")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the bootstrap intervals")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    import warnings
     from pathlib import Path
 
     from themeassist.cli._common import check_out, codebook, column_cells
     from themeassist.workflows import run_drift
 
+    inputs = [args.input] + ([args.audit] if args.audit else [])
     for name in ("prevalence.csv", "changes.csv", "summary.txt"):  # before any work; never over the input
-        check_out(Path(args.out) / name, inputs=[args.input])
+        check_out(Path(args.out) / name, inputs=inputs)
     counts = column_cells(args.input, args.codes_col) if args.codebook and args.merge_variants else None
-    result = run_drift(args.input, period_col=args.period_col, codes_col=args.codes_col,
-                       codebook=codebook(args, counts),
-                       group_col=args.group_col, out_dir=args.out, date_format=args.date_format,
-                       period_freq=args.period_freq)
-    print(result.summary if hasattr(result, "summary") else f"drift tables written to {args.out}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run_drift(args.input, period_col=args.period_col, codes_col=args.codes_col,
+                           codebook=codebook(args, counts), group_col=args.group_col, out_dir=args.out,
+                           date_format=args.date_format, period_freq=args.period_freq, audit=args.audit,
+                           method=args.method, respondent_col=args.respondent_col, tone=args.tone,
+                           text_col=args.text_col, random_state=args.seed)
+    for w in caught:
+        if issubclass(w.category, UserWarning):
+            print(f"warning: {w.message}", file=sys.stderr)
+    print(result.summary)
+    print(f"drift tables written to {args.out}")
     return 0

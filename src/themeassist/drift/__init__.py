@@ -1,51 +1,50 @@
-"""Drift stage: theme prevalence per period with uncertainty, tests for change, appear/vanish flags,
-quantification from model scores, candidate codes per period and tone.
+"""Drift stage: theme prevalence per period with uncertainty, audit samples and audit-corrected
+estimates from machine scores, tests for change, appear/vanish flags, candidate codes per period
+and tone.
 """
 
 from __future__ import annotations
 
+from themeassist.drift.audit import AUDIT_FILE_COLUMNS, audit_labels, audit_size, draw_audit, read_period_column
+from themeassist.drift.candidates import CANDIDATE_PERIOD_COLUMNS, candidate_periods
+from themeassist.drift.changes import CHANGE_COLUMNS, changes, content_shift, summarise_changes
 from themeassist.drift.prevalence import (
-    CHANGE_COLUMNS,
+    AUDIT_COLUMNS,
     PREVALENCE_COLUMNS,
     PREVALENCE_METHODS,
-    changes,
-    content_shift,
+    audit_prevalence,
     estimate_prevalence,
     prevalence,
-    summarise_changes,
     wilson_interval,
 )
-from themeassist.drift.candidates import CANDIDATE_PERIOD_COLUMNS, candidate_periods
-from themeassist.drift.quantify import (
-    QUANTIFY_METHODS,
-    CheckedSample,
-    bootstrap_quantify,
-    calibrate_scores,
-    fit_calibration,
-    quantify,
-)
+from themeassist.drift.quantification import AUDIT_METHODS, DEFAULT_AUDIT_METHOD, AuditEstimate, audit_estimate
 from themeassist.drift.tone import DISTRESS_TERMS, TONE_COLUMNS, score_tone, tone_by_theme
 
 __all__ = [
-    "bootstrap_quantify",
-    "calibrate_scores",
+    "AUDIT_COLUMNS",
+    "AUDIT_FILE_COLUMNS",
+    "AUDIT_METHODS",
+    "AuditEstimate",
     "CANDIDATE_PERIOD_COLUMNS",
-    "candidate_periods",
     "CHANGE_COLUMNS",
-    "changes",
-    "CheckedSample",
-    "content_shift",
+    "DEFAULT_AUDIT_METHOD",
     "DISTRESS_TERMS",
-    "estimate_prevalence",
-    "fit_calibration",
-    "prevalence",
     "PREVALENCE_COLUMNS",
     "PREVALENCE_METHODS",
-    "quantify",
-    "QUANTIFY_METHODS",
+    "TONE_COLUMNS",
+    "audit_estimate",
+    "audit_labels",
+    "audit_prevalence",
+    "audit_size",
+    "candidate_periods",
+    "changes",
+    "content_shift",
+    "draw_audit",
+    "estimate_prevalence",
+    "prevalence",
+    "read_period_column",
     "score_tone",
     "summarise_changes",
     "tone_by_theme",
-    "TONE_COLUMNS",
     "wilson_interval",
 ]

@@ -34,13 +34,15 @@ def wilson_interval(k: Any, n: Any, confidence: float = 0.95) -> tuple[np.ndarra
 
 
 def _state(n_theme: float, ci_low: float, ci_high: float, n: int, min_count: float, min_prev: float,
-           absent_prev: float) -> str:
+           absent_prev: float, estimated: bool = False) -> str:
     """present / absent / unclear under the minimum-evidence rule (see :func:`changes`)."""
     if n <= 0 or np.isnan(n_theme):
         return "no_data"
     if n_theme >= min_count and ci_low > min_prev:
         return "present"
     if n_theme < 0.5 or ci_high < absent_prev:
+        return "absent"
+    if estimated and n_theme / n < min_prev and ci_low <= 0:
         return "absent"
     return "unclear"
 
@@ -52,11 +54,11 @@ def _se(row: pd.Series, z: float) -> float:
     return max((row["ci_high"] - row["ci_low"]) / (2 * z), floor)
 
 
-def _pair_test(k1: float, n1: int, k2: float, n2: int, counts: bool, se1: float, se2: float) -> tuple[str, float,
-                                                                                                    float]:
+def _pair_test(k1: float, n1: float, k2: float, n2: float, counts: bool, se1: float, se2: float,
+               se_diff: float | None = None) -> tuple[str, float, float]:
     p1, p2 = k1 / n1, k2 / n2
     if not counts:
-        se = math.hypot(se1, se2)
+        se = math.hypot(se1, se2) if se_diff is None else se_diff
         zval = (p2 - p1) / se if se > 0 else 0.0
         return "wald_z", zval, float(2 * stats.norm.sf(abs(zval)))
     pool = (k1 + k2) / (n1 + n2)
@@ -69,8 +71,10 @@ def _pair_test(k1: float, n1: int, k2: float, n2: int, counts: bool, se1: float,
     return "two_proportion_z", zval, float(2 * stats.norm.sf(abs(zval)))
 
 
-def _trend_test(k: np.ndarray, n: np.ndarray, counts: bool, se: np.ndarray) -> tuple[str, float, float, float]:
-    """Cochran-Armitage (counts) or weighted least squares z (estimates) on the period index."""
+def _trend_test(k: np.ndarray, n: np.ndarray, counts: bool, se: np.ndarray,
+                cov: np.ndarray | None = None) -> tuple[str, float, float, float]:
+    """Cochran-Armitage (counts), weighted least squares z (estimates) or, with the estimates'
+    covariance, generalised least squares z, on the period index."""
     x = np.arange(len(n), dtype=float)
     p = k / n
     if counts:
@@ -82,6 +86,17 @@ def _trend_test(k: np.ndarray, n: np.ndarray, counts: bool, se: np.ndarray) -> t
             return "cochran_armitage", 0.0, 1.0, slope
         zval = float((x * (k - n * pbar)).sum() / math.sqrt(var))
         return "cochran_armitage", zval, float(2 * stats.norm.sf(abs(zval))), slope
+    if cov is not None:
+        X = np.column_stack([np.ones_like(x), x])
+        try:
+            Vi = np.linalg.inv(cov + np.eye(len(x)) * 1e-12)
+            A = np.linalg.inv(X.T @ Vi @ X)
+        except np.linalg.LinAlgError:
+            A = None
+        if A is not None and A[1, 1] > 0:
+            slope = float((A @ X.T @ Vi @ p)[1])
+            zval = slope / math.sqrt(A[1, 1])
+            return "gls_z", float(zval), float(2 * stats.norm.sf(abs(zval))), slope
     w = 1 / np.maximum(se, 1e-9) ** 2
     xbar = (w * x).sum() / w.sum()
     sxx = (w * (x - xbar) ** 2).sum()

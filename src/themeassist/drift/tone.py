@@ -21,7 +21,7 @@ from scipy import stats
 from themeassist._validation import check_param
 from themeassist.exceptions import ThemeassistError
 
-__all__ = ["DISTRESS_TERMS", "TONE_COLUMNS", "score_tone", "tone_by_theme"]
+__all__ = ["DISTRESS_TERMS", "TONE_COLUMNS", "TONE_SCALES", "score_tone", "tone_by_theme"]
 
 #: Columns of :func:`score_tone`'s result.
 TONE_COLUMNS: tuple[str, ...] = ("doc_id", "compound", "positive", "negative", "neutral", "distress",
@@ -35,6 +35,10 @@ DISTRESS_TERMS: tuple[str, ...] = (
     "sick", "stress", "struggl", "suicid", "tearful", "tired", "trauma", "unbearable", "upset",
     "worn out", "worried", "worry",
 )  # fmt: skip
+
+#: Range of each score of :func:`score_tone`; intervals of :func:`tone_by_theme` are kept inside it.
+TONE_SCALES: dict[str, tuple[float, float]] = {"compound": (-1.0, 1.0), "positive": (0.0, 1.0),
+                                               "negative": (0.0, 1.0), "neutral": (0.0, 1.0), "distress": (0.0, 1.0)}
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 _ANALYZER: Any = None
@@ -127,7 +131,8 @@ def tone_by_theme(tone_scores: pd.DataFrame, codes: Any, period: Sequence[Any] |
     score : str
         Column of ``tone_scores`` to average (``"compound"``, ``"negative"``, ``"distress"``, ...).
     confidence : float
-        Level of the interval (t distribution on the comments' scores).
+        Level of the interval (t distribution on the comments' scores, kept inside the score's
+        range given by :data:`TONE_SCALES`: -1 to 1 for ``compound``, 0 to 1 for the others).
     min_n : int
         Cells with fewer comments get no interval (NaN).
 
@@ -176,6 +181,8 @@ def tone_by_theme(tone_scores: pd.DataFrame, codes: Any, period: Sequence[Any] |
             if len(vals) >= max(min_n, 2):
                 half = stats.t.ppf(0.5 + confidence / 2, len(vals) - 1) * sd / np.sqrt(len(vals))
                 lo, hi = mean - half, mean + half
+                if score in TONE_SCALES:  # the mean lies inside the score's range: so does its interval
+                    lo, hi = max(lo, TONE_SCALES[score][0]), min(hi, TONE_SCALES[score][1])
             rows.append({**base, "theme": name, "theme_id": tid, "parent": parent, "depth": depth, "score": score,
                          "n": len(vals), "mean": mean, "sd": sd, "ci_low": lo, "ci_high": hi})
     cols = ["period", *(["group"] if grp is not None else []), "theme", "theme_id", "parent", "depth", "score", "n",

@@ -16,10 +16,19 @@ import numpy as np
 import pandas as pd
 
 from themeassist.drift import changes, prevalence, summarise_changes
-from themeassist.drift._codes import _CORPUS_STATUSES, _SUBSTANTIVE, _resolve_codebook
 from themeassist.exceptions import ThemeassistError
 
 __all__ = ["DriftResult", "run_drift"]
+
+_SUBSTANTIVE = ("ok", "truncated")
+
+
+def _resolve_codebook(codebook: Any) -> Any:
+    if codebook is None or hasattr(codebook, "themes"):
+        return codebook
+    from themeassist.codebook import load_codebook
+
+    return load_codebook(codebook)
 
 
 # ---- one call: file in, folder out --------------------------------------------------------------
@@ -56,7 +65,8 @@ class DriftResult:
         return self.prevalence
 
 
-def _read_input(input_path: Any) -> pd.DataFrame:
+def read_input(input_path: Any) -> pd.DataFrame:
+    """A table from a path (CSV read with blanks as blanks) or a DataFrame (copied)."""
     if isinstance(input_path, pd.DataFrame):
         return input_path.copy()
     from themeassist.io.tables import read_table
@@ -80,48 +90,114 @@ def _column(df: pd.DataFrame, name: str, param: str) -> pd.Series:
     return df[name]
 
 
+def _audit_cells(df: pd.DataFrame, audit: Any) -> tuple[list[Any], list[Any], int]:
+    """The audit file's ``codes`` and ``inclusion_probability`` per row of ``df`` (by ``doc_id``)."""
+    aud = read_input(audit)
+    missing = [c for c in ("doc_id", "codes") if c not in aud.columns]
+    if missing:
+        raise ThemeassistError(f"run_drift: the audit file lacks column(s) {missing} (columns: "
+                               f"{', '.join(map(repr, map(str, aud.columns)))}); pass the file written by "
+                               "`themeassist audit`, with the coder's codes in 'codes'.")
+    if "doc_id" not in df.columns:
+        raise ThemeassistError("run_drift: the suggestions file has no 'doc_id' column, so the audit cannot be "
+                               "matched to it; pass the file written by `themeassist suggest`.")
+    ids = aud["doc_id"].astype(str).str.strip()
+    dup = ids[ids.duplicated()]
+    if len(dup):
+        raise ThemeassistError(f"run_drift: doc_id {dup.iloc[0]!r} appears twice in the audit file (rows "
+                               f"{', '.join(str(i + 2) for i in np.flatnonzero(ids == dup.iloc[0]))}); keep one row "
+                               "per checked comment.")
+    known = set(df["doc_id"].astype(str).str.strip())
+    stray = [i for i, d in enumerate(ids) if d not in known]
+    if stray:
+        raise ThemeassistError(f"run_drift: {len(stray)} audit rows name a doc_id that is not in the suggestions "
+                               f"file (e.g. {ids.iloc[stray[0]]!r}, line {stray[0] + 2}); audit the same file you "
+                               "pass to drift.")
+    codes = dict(zip(ids, aud["codes"].astype(object).where(aud["codes"].notna(), "")))
+    incl = dict(zip(ids, pd.to_numeric(aud["inclusion_probability"], errors="coerce"))) \
+        if "inclusion_probability" in aud.columns else {}
+    doc = df["doc_id"].astype(str).str.strip()
+    cells = [codes.get(d, "") for d in doc]
+    probs = [incl.get(d, np.nan) if d in codes else np.nan for d in doc]
+    if "inclusion_probability" not in aud.columns:
+        probs = [1.0 if d in codes else np.nan for d in doc]
+    n_blank = sum(1 for d in ids if not str(codes[d]).strip())
+    return cells, probs, n_blank
+
+
+def _scores_table(df: pd.DataFrame, codebook: Any) -> pd.DataFrame:
+    """Machine scores per theme id: the ``score:<theme_id>`` columns, else the suggested themes' scores
+    (0 for the others, with a warning)."""
+    if any(str(c).startswith("score:") for c in df.columns):
+        return df
+    col = "suggested_ids" if "suggested_ids" in df.columns else "suggested"
+    warnings.warn("run_drift: the suggestions file has no 'score:<theme_id>' columns; the scores of the suggested "
+                  "themes are used and every other theme scores 0. Re-run `themeassist suggest` for full scores.",
+                  stacklevel=3)
+    leaves = [t.theme_id for t in codebook.leaves()]
+    out = pd.DataFrame(0.0, index=range(len(df)), columns=[f"score:{t}" for t in leaves])
+    scores = df["scores"] if "scores" in df.columns else pd.Series([""] * len(df))
+    for i, (sug, sc) in enumerate(zip(df[col].fillna(""), scores.fillna(""))):
+        names = [p.strip() for p in str(sug).split("|") if p.strip()]
+        vals = [p.strip() for p in str(sc).split("|") if p.strip()]
+        for name, v in zip(names, vals if len(vals) == len(names) else ["1"] * len(names)):
+            tid = codebook.get(name).theme_id
+            if f"score:{tid}" in out.columns:
+                out.iat[i, out.columns.get_loc(f"score:{tid}")] = float(v)
+    return out
+
+
 def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: str, codes_col: str | None = None,
               codebook: Any = None, group_col: str | None = None, out_dir: str | os.PathLike[str],
               respondent_col: str | None = None, text_col: str | None = None, period_freq: str | None = None,
-              date_format: str | None = None,
-              method: str = "auto", alpha: float = 0.05, min_count: float = 3, min_prev: float = 0.01,
-              correction: str = "fdr_bh",
+              date_format: str | None = None, audit: str | os.PathLike[str] | pd.DataFrame | None = None,
+              method: str = "auto", tone: bool = False, alpha: float = 0.05, min_count: float = 3,
+              min_prev: float = 0.01, correction: str = "fdr_bh",
               figures: bool = True, formats: Sequence[str] = ("png", "svg"), interactive: bool = True,
-              n_boot: int = 500, random_state: int | None = 0) -> DriftResult:
-    """Drift analysis of a coded file: tables, summary and figures in ``out_dir``.
+              n_boot: int = 200, random_state: int | None = 0) -> DriftResult:
+    """Drift analysis of a coded file or a suggestions file: tables, summary and figures in ``out_dir``.
 
     Parameters
     ----------
     input_path : path or DataFrame
         CSV / XLSX / parquet / JSONL with one row per comment: human codes (``codes_col``,
-        ``"|"``-joined theme names) or a suggestions file of the mapping layer (detected by its
-        ``suggested`` column; ``scores`` are averaged when ``method="prob_average"``).
+        ``"|"``-joined theme names, paths or ids) or a suggestions file written by
+        ``themeassist suggest`` (its ``score:<theme_id>`` columns are the machine scores).
     period_col : str
-        Period column: labels (years, "2021Q3") or dates, grouped at ``period_freq``
-        ("Y", "Q", "M", "W", "D"; day/month order inferred per block unless ``date_format``, a
-        ``strptime`` format, is given).
+        Period column: labels, years or dates, read as :func:`themeassist.corpus.load_corpus`
+        reads them (dates become periods at ``period_freq``: "Y", "Q", "M", "W" or "D"; without it,
+        one chosen from the dates' span; ``date_format`` is an explicit ``strptime`` format).
     codes_col : str, optional
-        Column of human codes (not needed for a suggestions file; ``"suggested"`` names it).
-    codebook : Codebook or str, optional
+        Column of human codes (only for human codes; a suggestions file needs none).
+    codebook : Codebook or str
         Codebook (object, file path or built-in name) for names and the hierarchy.
     group_col : str, optional
         Metadata column (profession, trust): adds tables by period x group and group tests.
     out_dir : path
         Folder for the outputs (created): ``prevalence.csv``, ``changes.csv``, ``summary.txt``,
-        ``prevalence.<fmt>``, ``heatmap.<fmt>``, ``prevalence_interactive.html`` and, when present,
-        ``group_prevalence.csv``, ``group_changes.csv``, ``tone.csv`` and ``tone.<fmt>``.
-    respondent_col, text_col : str, optional
-        Respondent id (respondent-level prevalence) and comment text (tone; default: a ``text``
-        column when there is one).
+        ``manifest.json``, ``figures/`` (``prevalence.<fmt>``, ``heatmap.<fmt>``,
+        ``prevalence_interactive.html``) and, when they apply, ``suggested_prevalence.csv`` and
+        ``suggested_changes.csv`` (raw suggestion counts beside an audit-corrected estimate),
+        ``group_prevalence.csv``, ``group_changes.csv``, ``tone.csv``.
+    respondent_col : str, optional
+        Respondent id: a respondent's comments count as one cluster in intervals and tests.
+    text_col : str, optional
+        Comment text for tone (default: a ``text`` column).
+    audit : path or DataFrame, optional
+        The audit file written by ``themeassist audit`` with the coder's ``codes`` (blank rows
+        are not checked yet: counted, reported, left out). With it, ``prevalence.csv`` holds one
+        audit-corrected estimate per period and theme. Without it, a suggestions file's figures
+        are raw suggestion counts, NOT corrected for the model's errors (the summary says so).
     method : str
-        As in :func:`prevalence` ("auto": human for codes, classify_count for suggestions).
+        "auto": human codes are counted; with an audit, the default audit-corrected estimator
+        (:data:`themeassist.drift.DEFAULT_AUDIT_METHOD`); without one, suggestions are counted.
+        Or one of "ppi", "pacc", "emq" (with an audit), "classify_count", "human".
+    tone : bool
+        Also write the tone of each theme's comments (``tone.csv``); off unless asked.
     alpha, min_count, min_prev, correction
-        As in :func:`changes`.
-    figures, formats
-        Whether to draw the figures, and in which formats.
-    interactive : bool
-        With ``figures``, also write ``prevalence_interactive.html``
-        (:func:`themeassist.plots.plot_prevalence_interactive`: one self-contained file, opens offline).
+        As in :func:`themeassist.drift.changes`.
+    figures, formats, interactive
+        Whether to draw the figures, in which formats, and the interactive HTML figure.
     n_boot, random_state
         Bootstrap replicates and seed for model-based intervals.
 
@@ -129,94 +205,147 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
     -------
     DriftResult
 
+    Notes
+    -----
+    Long on purpose: it is the one file-in, folder-out composition of the drift stage (read,
+    periods, human codes / raw counts / audit-corrected estimates, groups, tone, figures,
+    manifest), read top to bottom; each step is a call into the stage's public functions.
+
     Examples
     --------
     >>> import tempfile, pandas as pd
     >>> df = pd.DataFrame({"year": [2020] * 3 + [2021] * 3, "codes": ["a", "a|b", "", "b", "", ""]})
     >>> res = run_drift(df, period_col="year", codes_col="codes", out_dir=tempfile.mkdtemp(), figures=False)
     >>> sorted(p.name for p in res.files)
-    ['changes.csv', 'prevalence.csv', 'summary.txt']
+    ['changes.csv', 'manifest.json', 'prevalence.csv', 'summary.txt']
     """
+    import json
+
+    from themeassist.drift import DEFAULT_AUDIT_METHOD, audit_prevalence, read_period_column
     from themeassist.io.tables import atomic_write_text, save_figure, write_table
 
-    df = _read_input(input_path)
+    options = ("auto", "human", "classify_count", "ppi", "pacc", "emq")
+    if method not in options:
+        raise ThemeassistError(f"run_drift: method must be one of {list(options)}; got {method!r}.")
+    df = read_input(input_path).reset_index(drop=True)
     codebook = _resolve_codebook(codebook)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    if codes_col is not None and not (codes_col == "suggested" and "suggested" in df.columns):
-        codes: Any = _column(df, codes_col, "codes_col").astype(object).where(lambda s: s.notna(), "").astype(str)
-        if method == "auto":
-            method = "human"
-    elif "suggested" in df.columns:
-        codes = df.assign(suggested=df["suggested"].astype(object).where(df["suggested"].notna(), "").astype(str))
-        if method == "auto":
-            method = "classify_count"
-    else:
+    is_suggestions = codes_col is None or (codes_col == "suggested" and "suggested" in df.columns)
+    if is_suggestions and not ({"suggested", "suggested_ids"} & set(df.columns)
+                               or any(str(c).startswith("score:") for c in df.columns)):
         raise ThemeassistError("run_drift: pass codes_col= (the column of '|'-joined theme names), or a suggestions "
                                f"file with a 'suggested' column (columns: {', '.join(map(repr, map(str, df.columns)))}).")
-    raw_period = _column(df, period_col, "period_col")
-    if period_freq is not None or date_format is not None:
-        from themeassist._dates import read_periods
-
-        res = read_periods(raw_period.reset_index(drop=True), column=period_col, freq=period_freq,
-                           date_format=date_format)
-        for w in res.warnings:
-            warnings.warn(f"run_drift: {w}", stacklevel=2)
-        period = pd.Series(res.period, dtype=object)
-    else:
-        period = raw_period.astype(object).where(raw_period.notna(), None).reset_index(drop=True)
-        period = period.map(lambda v: v if v is None or isinstance(v, str) else (str(int(v)) if isinstance(
-            v, float) and float(v).is_integer() else str(v)))
-    has_period = period.notna().to_numpy() & (period.astype(str).str.strip() != "").to_numpy()
+    if audit is not None and not is_suggestions:
+        raise ThemeassistError("run_drift: an audit corrects machine suggestions; with human codes (codes_col="
+                               f"{codes_col!r}) leave audit out, or pass the suggestions file instead.")
+    if audit is not None and codebook is None:
+        raise ThemeassistError("run_drift: an audit needs codebook= (the codebook the suggestions were made from; it "
+                               "resolves the coder's codes).")
+    period, notes = read_period_column(df, period_col, period_freq=period_freq, date_format=date_format)
+    for w in notes:
+        warnings.warn(f"run_drift: {w}", stacklevel=2)
+    has_period = period.notna().to_numpy()
     if not has_period.all():
         bad = np.flatnonzero(~has_period)
-        warnings.warn(f"run_drift: {len(bad)} rows have no period in column {period_col!r} (e.g. row {bad[0]}) and "
-                      "are left out.", stacklevel=2)
-    df, period = df.loc[has_period].reset_index(drop=True), period[has_period].reset_index(drop=True)
-    codes = (codes.loc[has_period].reset_index(drop=True))
-    status = df["status"] if "status" in df.columns and df["status"].astype(str).isin(_CORPUS_STATUSES).all() \
-        else None
+        warnings.warn(f"run_drift: {len(bad)} rows have no period in column {period_col!r} (e.g. row {bad[0] + 1}); "
+                      "they are counted in no period.", stacklevel=2)
+    out = Path(out_dir)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    from themeassist.corpus import STATUSES
+
+    status = df["status"] if "status" in df.columns and df["status"].astype(str).isin(STATUSES).all() else None
     respondent = None if respondent_col is None else _column(df, respondent_col, "respondent_col")
     kw = {"codebook": codebook, "status": status, "respondent": respondent, "n_boot": n_boot,
           "random_state": random_state}
-    prev = prevalence(codes, period=period, method=method, **kw)
-    ch = changes(prev, alpha=alpha, min_count=min_count, min_prev=min_prev, correction=correction, over="period")
-    summary = summarise_changes(ch)
-    files = [write_table(prev, out / "prevalence.csv"), write_table(ch, out / "changes.csv")]
+    chk = {"alpha": alpha, "min_count": min_count, "min_prev": min_prev, "correction": correction}
+    manifest: dict[str, Any] = {"format": "themeassist-drift", "format_version": 1,
+                                "title": f"themeassist drift: {Path(str(input_path)).name}" if not isinstance(
+                                    input_path, pd.DataFrame) else "themeassist drift",
+                                "n_rows": len(df), "n_no_period": int((~has_period).sum())}
+    files: list[Path] = []
+    extra: dict[str, pd.DataFrame] = {}
+    period_in = period.where(period.notna(), None)
+    if not is_suggestions:
+        codes: Any = _column(df, codes_col, "codes_col").astype(object).where(lambda s: s.notna(), "").astype(str)
+        method = "human" if method == "auto" else method
+        prev = prevalence(codes, period=period_in, method=method, **kw).assign(source="human")
+        note = "Human codes."
+    else:
+        sugg_col = "suggested_ids" if "suggested_ids" in df.columns else "suggested"
+        codes = df[sugg_col].astype(object).where(df[sugg_col].notna(), "").astype(str)
+        raw = prevalence(codes, period=period_in, method="classify_count", **kw).assign(source="suggested")
+        if audit is None:
+            if method not in ("auto", "classify_count"):
+                raise ThemeassistError(f"run_drift: method {method!r} corrects suggestions with an audit; pass audit= "
+                                       "(the file written by `themeassist audit`, with the coder's codes).")
+            prev = raw
+            note = ("NOT ERROR-CORRECTED: these figures count machine suggestions as if they were codes; the model's "
+                    "errors are in them. Draw an audit (`themeassist audit`), have it coded and pass it with --audit.")
+            warnings.warn(f"run_drift: {note}", stacklevel=2)
+        else:
+            method = DEFAULT_AUDIT_METHOD if method == "auto" else method
+            cells, probs, n_blank = _audit_cells(df, audit)
+            prev = audit_prevalence(_scores_table(df, codebook), cells, period=period_in, codebook=codebook,
+                                    status=status, inclusion_probability=probs, respondent=respondent,
+                                    method=method, n_boot=n_boot, random_state=random_state).assign(source=method)
+            prev.attrs.update(prev.attrs)
+            n_checked = int(prev.attrs.get("n_checked", 0))
+            note = (f"Audit-corrected ({method}): {n_checked} comments checked by a coder"
+                    + (f", {n_blank} audit rows not checked yet (left out)" if n_blank else "") + ".")
+            manifest.update(n_checked=n_checked, n_unchecked_audit=n_blank, method=method)
+            extra["suggested"] = raw
+    attrs = dict(prev.attrs)
+    ch = changes(prev, over="period", **chk).assign(source=prev["source"].iloc[0] if len(prev) else "")
+    prev.attrs = attrs
+    summary = note + "\n\n" + summarise_changes(ch)
+    files += [write_table(prev, out / "prevalence.csv"), write_table(ch, out / "changes.csv")]
+    if "suggested" in extra:
+        raw_ch = changes(extra["suggested"], over="period", **chk).assign(source="suggested")
+        files += [write_table(extra["suggested"], out / "suggested_prevalence.csv"),
+                  write_table(raw_ch, out / "suggested_changes.csv")]
     gprev = gch = tone_table = None
     if group_col is not None:
         group = _column(df, group_col, "group_col").astype(object).where(lambda s: s.notna(), "(missing)").astype(str)
-        gprev = prevalence(codes, period=period, group=group, method=method, **kw)
-        gch = changes(gprev, alpha=alpha, min_count=min_count, min_prev=min_prev, correction=correction,
-                      over="group")
+        gcodes = codes
+        gprev = prevalence(gcodes, period=period_in, group=group, method="human" if not is_suggestions
+                           else "classify_count", **kw)
+        gch = changes(gprev, over="group", **chk)
         files += [write_table(gprev, out / "group_prevalence.csv"), write_table(gch, out / "group_changes.csv")]
-        summary += "\n\nBy " + group_col + ":\n" + summarise_changes(gch)
-    text_col = text_col or ("text" if "text" in df.columns else None)
-    if text_col is not None:
+        summary += "\n\nBy " + group_col + (" (suggestions counted, not error-corrected)" if is_suggestions else "") \
+            + ":\n" + summarise_changes(gch)
+    if tone:
         from themeassist.drift.tone import score_tone, tone_by_theme
 
-        texts = _column(df, text_col, "text_col")
+        tcol = text_col or "text"
+        texts = _column(df, tcol, "text_col")
         keep = np.ones(len(df), bool) if status is None else status.astype(str).isin(_SUBSTANTIVE).to_numpy()
-        tone_codes = codes[keep].reset_index(drop=True) if isinstance(codes, pd.DataFrame) else codes[keep]
-        tone_table = tone_by_theme(score_tone(texts[keep].reset_index(drop=True)), tone_codes,
-                                   period[keep].reset_index(drop=True), codebook=codebook)
+        keep &= has_period
+        tone_table = tone_by_theme(score_tone(texts[keep].reset_index(drop=True)),
+                                   codes[keep].reset_index(drop=True), period[keep].reset_index(drop=True),
+                                   codebook=codebook)
         files.append(write_table(tone_table, out / "tone.csv"))
     files.append(atomic_write_text(out / "summary.txt", summary + "\n"))
+    captions: dict[str, str] = {}
     if figures:
         from themeassist.plots import plot_heatmap, plot_prevalence, plot_tone
 
-        figs = {"prevalence": plot_prevalence(prev, codebook), "heatmap": plot_heatmap(prev)}
+        label = note.split(":")[0].split(" (")[0].rstrip(".")
+        figs = {"prevalence": (plot_prevalence(prev, codebook), f"Prevalence per period with 95% intervals ({label})."),
+                "heatmap": (plot_heatmap(prev), f"Themes x periods ({label}).")}
         if tone_table is not None:
-            figs["tone"] = plot_tone(tone_table)
-        for name, fig in figs.items():
+            figs["tone"] = (plot_tone(tone_table), "Mean tone of each theme's comments per period.")
+        for name, (fig, caption) in figs.items():
+            captions[name] = caption
             for fmt in formats:
-                path = out / f"{name}.{fmt}"
+                path = out / "figures" / f"{name}.{fmt}"
                 save_figure(fig, path, dpi=200 if fmt == "png" else None)  # atomic, 0600
                 files.append(path)
         if interactive:
             from themeassist.plots import plot_prevalence_interactive
 
-            path = out / "prevalence_interactive.html"
+            path = out / "figures" / "prevalence_interactive.html"
             plot_prevalence_interactive(prev, codebook, path=path)
             files.append(path)
+    manifest.update(figures=captions, note=note, params={"period_col": period_col, "period_freq": period_freq,
+                                                         "respondent_col": respondent_col, **chk})
+    files.append(atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n"))
     return DriftResult(prev, ch, summary, gprev, gch, tone_table, tuple(files))

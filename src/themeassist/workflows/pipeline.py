@@ -22,9 +22,12 @@ Run folder layout
 ``new_candidates.csv``      the rows of candidate_periods.csv where a code is new in a period
 ``suggestions.csv``         mapping: one row per input row (doc_id, status, suggested, scores, ...)
 ``alignment.csv``           mapping: candidate codes against codebook themes (new-theme candidates)
-``prevalence.csv``          drift: period, theme, parent, n_comments, n_theme, prevalence, ci_low,
-                            ci_high, method (human codes, suggestions, adjusted suggestions)
-``changes.csv``             drift: tests for change and appear/vanish/return flags per theme
+``prevalence.csv``          drift: period, theme, theme_id, parent, n_comments, n_theme, prevalence,
+                            ci_low, ci_high, method, source (audit-corrected methods, suggestions
+                            counted, human codes)
+``changes.csv``             drift: tests for change and appear/vanish/return flags per theme and
+                            ``source`` (an audit-corrected method, ``suggested`` or ``human``)
+``audit.csv``               the audit: doc_id, period, text, inclusion_probability, the coder's codes
 ``summary.txt``             drift: the significant changes in a few sentences
 ``agreement.csv``           :func:`themeassist.mapping.agreement.agreement` of the suggestions with the
                             human codes, on the comments not used as examples
@@ -65,11 +68,8 @@ from themeassist.embed.backends import file_sha256 as _sha256
 from themeassist.exceptions import CodebookError, CorpusError, ThemeassistError
 from themeassist.io.tables import atomic_write_text, save_figure, write_table
 
-__all__ = ["DemoResult", "RunResult", "run_all", "run_demo", "theme_counts"]
+__all__ = ["DEMO_AUDIT_PER_PERIOD", "DemoResult", "RunResult", "demo_audit", "run_all", "run_demo", "theme_counts"]
 
-DEMO_NOTE = ("Illustrative data: the IAPT demo comments were written for themeassist to resemble the free-text "
-             "answers of the 2014-2018 IAPT staff wellbeing survey (Harper, Bhutani, Rao & Clarke, 2020). They "
-             "are not the study's data and no comment comes from a real respondent.")
 _VERSIONED = ("themeassist", "numpy", "pandas", "scikit-learn", "bertopic", "umap-learn", "hdbscan",
               "sentence-transformers", "torch", "matplotlib")
 _USABLE = ("ok", "truncated")
@@ -212,6 +212,8 @@ def run_all(
     mapper_params: Mapping[str, Any] | None = None,
     title: str | None = None,
     note: str | None = None,
+    audit: pd.DataFrame | None = None,
+    audit_methods: Sequence[str] | None = None,
 ) -> RunResult:
     """Run discover → suggest → align → drift → report on a corpus and write a run folder.
 
@@ -240,6 +242,16 @@ def run_all(
         :class:`~themeassist.mapping.ThemeMapper`.
     title, note : str, optional
         Report title and a note shown at its top.
+    audit : DataFrame, optional
+        A coder's audit (:func:`themeassist.drift.draw_audit` with the ``codes`` filled in:
+        ``doc_id``, ``codes``, ``inclusion_probability``): prevalence is then estimated from the
+        suggestions' scores corrected by the audit, and the report leads with it. Written to
+        ``audit.csv``.
+    audit_methods : sequence of str, optional
+        Audit-corrected estimators to compute; the first is the primary one. Default: the pooled
+        ones, ``DEFAULT_AUDIT_METHOD`` ("pacc") then "emq"; "ppi" leans on each period's own audit
+        only, which with 40 comments a period is too small to carry the findings (see
+        benchmarks/RESULTS.md), so it is left to ``themeassist drift --method ppi``.
 
     Returns
     -------
@@ -287,7 +299,12 @@ def run_all(
     E_ex = E_all[[row_of[t] for t in ex_texts]] if ex is not None else None
     lap("embed")
 
+    from themeassist.drift import AUDIT_METHODS, DEFAULT_AUDIT_METHOD
+
+    methods = list(audit_methods) if audit_methods is not None else \
+        [DEFAULT_AUDIT_METHOD] + [m for m in AUDIT_METHODS if m not in (DEFAULT_AUDIT_METHOD, "ppi")]
     stages = _Stages(corpus=corpus, codebook=codebook, embedder=embedder, E=E, usable=usable, examples=ex,
+                     audit=_audit_frame(audit), audit_methods=methods, audit_info={"n_checked": 0},
                      E_examples=E_ex, random_state=random_state, show_progress=show_progress,
                      discovery_params=dict(discovery_params or {}), mapper_params=dict(mapper_params or {}))
     cands, assignments = stages.discover()
@@ -314,6 +331,8 @@ def run_all(
     }
     if agreement is not None:
         files["agreement.csv"] = agreement
+    if stages.audit is not None:
+        files["audit.csv"] = stages.audit
     for name, table in files.items():
         write_table(table, out / name)
     atomic_write_text(out / "summary.txt", drift["summary"].rstrip() + "\n")
@@ -329,6 +348,8 @@ def run_all(
         "n_rows": len(corpus), "n_substantive": int(usable.sum()),
         "n_candidate_codes": int((cands["candidate_id"].astype(int) >= 0).sum()),
         "n_themes": len(codebook), "n_examples": 0 if ex is None else len(ex),
+        "n_checked": stages.audit_info["n_checked"] if stages.audit is not None else None,
+        "audit_methods": methods if stages.audit is not None else [],
         "regime": stages.regime,
         "params": {"random_state": random_state, "human_codes_col": human_codes_col,
                    "candidate_periods": dict(_CANDIDATE_RULE, **{k: v for k, v in cand_periods.attrs.items()}),
@@ -366,6 +387,17 @@ def _write_manifest(out: Path, manifest: dict[str, Any]) -> None:
             files[p.relative_to(out).as_posix()] = {"sha256": _sha256(p), "bytes": p.stat().st_size}
     manifest["files"] = files
     atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
+
+
+def _audit_frame(audit: pd.DataFrame | None) -> pd.DataFrame | None:
+    if audit is None:
+        return None
+    need = {"doc_id", "codes", "inclusion_probability"}
+    if not isinstance(audit, pd.DataFrame) or not need <= set(audit.columns):
+        cols = list(audit.columns) if isinstance(audit, pd.DataFrame) else type(audit).__name__
+        raise CorpusError(f"run_all: audit must be a DataFrame with columns {sorted(need)} (draw_audit's table with "
+                          f"the coder's codes). Got {cols}.")
+    return audit.reset_index(drop=True)
 
 
 def _examples_frame(examples: pd.DataFrame | None, codebook: Codebook) -> pd.DataFrame | None:
@@ -434,8 +466,9 @@ class _Stages:
         return align_candidates(self.mapper, cands, assignments, suggestions, texts=texts)
 
     def drift(self, suggestions: pd.DataFrame, human: list[list[str]] | None, fig_dir: Path) -> dict[str, Any]:
-        """Prevalence per period by human codes, counted suggestions and (with examples) the
-        error-adjusted estimate; tests for change; figures."""
+        """Prevalence per period: audit-corrected estimates (with an audit), counted suggestions and
+        human codes; tests for change; figures. The primary source (first in the report) is the
+        default audit-corrected estimate when there is an audit."""
         from themeassist.drift import changes, prevalence, summarise_changes
 
         cb, corpus = self.codebook, self.corpus
@@ -445,30 +478,28 @@ class _Stages:
         if human is not None:
             codes = pd.Series(["|".join(ids) for ids in human], dtype=object)
             tables["human"] = prevalence(codes, period=period, codebook=cb, status=status, method="human")
-        tables["suggested"] = prevalence(suggestions[["doc_id", "status", "suggested", "scores"]], period=period,
-                                         codebook=cb, status=status, method="classify_count",
-                                         random_state=self.random_state)
-        oof = getattr(self.mapper, "oof_proba_", None)
-        if self.examples is not None and oof is not None and len(oof) == len(self.examples):
-            leaf_ids = list(self.mapper.leaf_ids_)
-            proba = self.mapper.predict_proba(corpus.loc[self.usable, "text"].astype(str).tolist(), embeddings=self.E)
-            scores = pd.DataFrame(proba, columns=leaf_ids)
-            checked = (self.examples["codes"].reset_index(drop=True), pd.DataFrame(oof, columns=leaf_ids))
-            tables["adjusted"] = prevalence(scores, period=period[self.usable].reset_index(drop=True), codebook=cb,
-                                            method="adjusted", checked_sample=checked, n_boot=200,
-                                            random_state=self.random_state)
-        labels = {"human": "human codes", "suggested": "suggestions counted", "adjusted": "suggestions, adjusted"}
+        col = "suggested_ids" if "suggested_ids" in suggestions.columns else "suggested"
+        tables["suggested"] = prevalence(suggestions[col].fillna("").astype(str), period=period, codebook=cb,
+                                         status=status, method="classify_count", random_state=self.random_state)
+        labels = {"human": "human codes", "suggested": "suggestions counted (not error-corrected)"}
+        for method, table in self.audited(suggestions, period).items():
+            tables[method] = table
+            labels[method] = f"audit-corrected ({method}, {self.audit_info['n_checked']} comments checked)"
         prev_all, change_all, summary, captions = [], [], [], {}
-        primary = "adjusted" if "adjusted" in tables else "suggested"
-        shown = [k for k in (primary, "human") if k in tables]
-        for key in [k for k in ("adjusted", "suggested", "human") if k in tables]:
+        audited = [m for m in tables if m not in ("human", "suggested")]
+        primary = audited[0] if audited else "suggested"
+        shown = [primary] + [k for k in ("suggested", "human") if k in tables and k != primary]
+        for key in audited + [k for k in ("suggested", "human") if k in tables]:
+            attrs = dict(tables[key].attrs)
             prev = tables[key].assign(source=key)
-            ch = changes(tables[key]).assign(source=key)
+            prev.attrs = attrs
+            ch = changes(prev).assign(source=key)
+            prev.attrs = {}  # the covariance served the tests; the tables are concatenated below
             prev_all.append(prev)
             change_all.append(ch)
             if key in shown:
                 text = summarise_changes(ch).strip() or "No significant change."
-                summary.append(f"{labels[key].capitalize()}:\n{text}")
+                summary.append(f"{labels[key][0].upper() + labels[key][1:]}:\n{text}")
         for kind in ("prevalence", "heatmap"):  # figure order = report order
             for key in shown:
                 captions.update(self._figure(tables[key], kind, key, labels[key], fig_dir))
@@ -476,6 +507,46 @@ class _Stages:
         return {"prevalence": pd.concat(prev_all, ignore_index=True),
                 "changes": pd.concat(change_all, ignore_index=True),
                 "summary": "\n\n".join(summary), "captions": captions, "interactive": interactive}
+
+    def audited(self, suggestions: pd.DataFrame, period: pd.Series) -> dict[str, pd.DataFrame]:
+        """Audit-corrected prevalence per method, when the run has an audit (see :func:`run_demo`)."""
+        from themeassist.drift import audit_prevalence
+
+        audit = getattr(self, "audit", None)
+        if audit is None or self.mapper is None:
+            return {}
+        cells = dict(zip(audit["doc_id"].astype(str), audit["codes"]))
+        incl = dict(zip(audit["doc_id"].astype(str), audit["inclusion_probability"]))
+        doc = self.corpus["doc_id"].astype(str)
+        scores, out_of_sample = self.score_frame()
+        out = {}
+        for method in self.audit_methods:
+            out[method] = audit_prevalence(scores, [cells.get(d, "") for d in doc], period=period,
+                                           codebook=self.codebook, status=self.corpus["status"],
+                                           inclusion_probability=[incl.get(d, np.nan) for d in doc],
+                                           method=method, random_state=self.random_state,
+                                           pool_census=out_of_sample)
+        self.audit_info = {"n_checked": int(sum(1 for d in doc if str(cells.get(d, "")).strip()))}
+        return out
+
+    def score_frame(self) -> tuple[pd.DataFrame, bool]:
+        """``score:<leaf_id>`` columns for every corpus row (0 for rows not scored), and whether the
+        coded examples' rows hold out-of-sample scores: the mapper's cross-validated scores of its
+        examples replace their in-sample scores, so that fully coded periods can inform the
+        pooled error rates (``pool_census``)."""
+        proba = self.mapper.predict_proba(self.corpus.loc[self.usable, "text"].astype(str).tolist(), embeddings=self.E)
+        full = np.zeros((len(self.corpus), proba.shape[1]))
+        full[self.usable] = proba
+        oof = getattr(self.mapper, "oof_proba_", None)
+        ex = self.examples
+        out_of_sample = False
+        if oof is not None and ex is not None and "doc_id" in ex.columns and len(oof) == len(ex):
+            pos = {d: i for i, d in enumerate(self.corpus["doc_id"].astype(str))}
+            rows = [(pos[d], j) for j, d in enumerate(ex["doc_id"].astype(str)) if d in pos]
+            if rows and len(rows) == len(ex):
+                full[[r for r, _ in rows]] = np.asarray(oof)[[j for _, j in rows]]
+                out_of_sample = True
+        return pd.DataFrame(full, columns=[f"score:{t}" for t in self.mapper.leaf_ids_]), out_of_sample
 
     def _interactive(self, tables: dict[str, pd.DataFrame], fig_dir: Path) -> Path:
         """One HTML file, the sources shown one at a time from a menu (the primary one first)."""
@@ -524,63 +595,5 @@ class _Stages:
         return agreement(suggestions[keep], human_df[keep], self.codebook)
 
 
-def run_demo(
-    out_dir: str | os.PathLike[str],
-    *,
-    cache_dir: str | os.PathLike[str] | None = None,
-    model: Any = None,
-    random_state: int = 0,
-    show_progress: bool = True,
-    redact: bool = False,
-    redact_names: Sequence[str] = (),
-) -> DemoResult:
-    """Run the whole job on the illustrative IAPT demo corpus with the IAPT wellbeing codebook.
-
-    The 2014 and 2015 comments' codes are treated as already coded by the researcher (the coded
-    examples: few-shot regime and the coder-checked sample for adjusted prevalence); themes are
-    suggested for every comment; prevalence 2014-2018 is estimated from the suggestions next to
-    the human (gold) codes; agreement is measured on 2016-2018, which the mapper never saw.
-
-    The demo comments are ILLUSTRATIVE: written for themeassist, not the study's data.
-
-    Parameters
-    ----------
-    out_dir : path
-        The run folder (see :mod:`themeassist.workflows.pipeline` for its files).
-    cache_dir, model, random_state, show_progress
-        As in :func:`run_all`.
-    redact : bool, default False
-        Redact identifiers in the comments (:func:`themeassist.redact.redact`) before anything is
-        computed, so no file of the run holds them (CLI ``--redact``, which also turns the cache off).
-    redact_names : sequence of str
-        Person names to redact too.
-
-    Returns
-    -------
-    DemoResult
-        Paths of the written files; ``result.report`` is the HTML report.
-
-    Examples
-    --------
-    >>> run_demo("demo-output", show_progress=False).report          # doctest: +SKIP
-    PosixPath('demo-output/report.html')
-    """
-    from themeassist.codebooks import iapt_wellbeing
-    from themeassist.corpus import load_corpus
-    from themeassist.datasets import load_iapt_demo
-
-    demo = load_iapt_demo()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        corpus = load_corpus(demo, text_col="text", id_col="doc_id", period_col="year")
-    if redact:
-        from themeassist.redact import redact as _redact
-
-        corpus = _redact(corpus, names=list(redact_names), columns=["text", "reason"])[0]
-    coded = corpus[corpus["period"].isin(["2014", "2015"]) & corpus["status"].isin(_USABLE)]
-    examples = pd.DataFrame({"doc_id": coded["doc_id"], "text": coded["text"], "codes": coded["themes"]})
-    return run_all(corpus, iapt_wellbeing(), examples=examples, out_dir=out_dir, human_codes_col="themes",
-                   model=model, cache_dir=cache_dir, random_state=random_state, show_progress=show_progress,
-                   title="themeassist demo: IAPT practitioners' wellbeing, 2014-2018",
-                   note=DEMO_NOTE + " The 2014-2015 human codes are used as the researcher's coded examples; "
-                   "2016-2018 are suggested by the model and compared with the human codes.")
+# the demo lives in its own module; importable from here as before
+from themeassist.workflows.demo import DEMO_AUDIT_PER_PERIOD, DEMO_NOTE, demo_audit, run_demo  # noqa: E402

@@ -1,0 +1,353 @@
+"""Drift: tests for change across periods (or groups), appear/vanish/return flags, summaries.
+
+:func:`changes` tests each theme of a prevalence table (:func:`themeassist.drift.prevalence`,
+:func:`themeassist.drift.audit_prevalence`) for trend and for change between consecutive periods,
+corrects for the many themes tested and flags themes that appear, vanish or return;
+:func:`summarise_changes` writes the significant ones in plain English; :func:`content_shift`
+measures how a theme's content moves between periods.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from themeassist._validation import check_param
+from themeassist.drift._codes import _code_matrix, _labels, _period_order
+from themeassist.drift._stats import _effects, _flags, _pair_test, _se, _state, _trend_test
+from themeassist.exceptions import ThemeassistError
+
+__all__ = ["CHANGE_COLUMNS", "changes", "content_shift", "summarise_changes"]
+
+#: Columns of :func:`changes`.
+CHANGE_COLUMNS: tuple[str, ...] = (
+    "group", "theme", "theme_id", "parent", "depth", "comparison", "axis", "from_level", "to_level", "n_from", "n_to",
+    "n_theme_from", "n_theme_to", "prevalence_from", "prevalence_to", "state_from", "state_to", "diff_pp",
+    "risk_ratio", "cohens_h", "slope_pp", "test", "statistic", "p_value", "p_adjusted", "significant", "flag",
+    "method",
+)  # fmt: skip
+_COUNT_METHODS = ("human", "classify_count")
+
+def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float = 3, min_prev: float = 0.01,
+            absent_prev: float | None = None, correction: str = "fdr_bh", over: str | None = None,
+            confidence: float = 0.95) -> pd.DataFrame:
+    """Test each theme for change across periods (or groups) and flag themes that appear or vanish.
+
+    Parameters
+    ----------
+    prev_table : DataFrame
+        The result of :func:`prevalence` or :func:`estimate_prevalence`.
+    alpha : float
+        Level at which an adjusted p-value is ``significant``.
+    min_count : float
+        Minimum evidence: a theme is *present* in a period only with at least ``min_count``
+        comments (an estimated count for model-based tables) **and** an interval whose lower end
+        is above ``min_prev``; it is *absent* with no comment (an estimated count below 0.5) or
+        an interval whose upper end is below ``absent_prev``; otherwise *unclear*. The gap
+        between the two rules keeps a rare theme from flickering between present and absent, and
+        one stray comment never makes a theme present. For estimates (audit-corrected or
+        model-based tables) an interval rarely ends below ``absent_prev`` with a few hundred
+        comments, so a theme is also *absent* when its estimate is below ``min_prev`` and its
+        interval reaches zero (for counts, that is exactly "no comment"), and a flag on
+        estimates also needs the change to be significant (unadjusted p < ``alpha``). Flags compare each period with the last
+        period whose state was not unclear. Themes with fewer than ``min_count`` comments over
+        all periods are not tested.
+    min_prev : float
+        Prevalence floor of the rule above (default 1%).
+    absent_prev : float, optional
+        Upper interval bound under which a theme counts as absent (default: ``min_prev``).
+    correction : str
+        Multiple-testing correction of :func:`statsmodels.stats.multitest.multipletests`
+        (``"fdr_bh"``, ``"holm"``, ``"bonferroni"``, ...), applied separately to the trend tests
+        (one per theme and group) and to the pairwise tests (all themes and pairs).
+    over : {"period", "group"}, optional
+        The axis compared. Default: "period" when the table has several periods, else "group".
+        Over periods, within each group: a trend test on the period index (Cochran-Armitage for
+        counts, weighted least squares z for model-based estimates) and a test for each pair of
+        consecutive periods (two-proportion z; Fisher's exact test when an expected count is
+        below 5; a Wald z from the intervals for model-based estimates), with flags. Estimates
+        whose covariance between periods is known (``prev_table.attrs["covariance"]``, set by
+        :func:`themeassist.drift.audit_prevalence`: pooled error rates are shared by every period)
+        are tested with it (generalised least squares for the trend). Counts with a
+        ``design_effect`` (respondent clusters) are tested on effective counts. Over groups,
+        within each period: a test of homogeneity across groups (chi-square or Wald) and each
+        group against the rest.
+    confidence : float
+        Level of the table's intervals (to recover standard errors for model-based tables).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per theme and comparison, columns :data:`CHANGE_COLUMNS`: ``group`` (the other
+        axis' value: the group over periods, the period over groups), theme descriptors,
+        ``comparison`` ("trend", "pair", "overall", "group_vs_rest"), ``axis``, ``from_level``,
+        ``to_level``, counts, prevalences and states at both ends, effect sizes ``diff_pp``
+        (percentage points), ``risk_ratio``, ``cohens_h``, ``slope_pp`` (trend: points per
+        period), ``test``, ``statistic``, ``p_value``, ``p_adjusted``, ``significant``, ``flag``
+        ("appears", "vanishes", "returns" or "" on pair rows) and ``method``.
+
+    Examples
+    --------
+    >>> from themeassist.drift import prevalence
+    >>> t = prevalence(["a"] * 20 + [""] * 80 + [""] * 100 + ["a"] * 20 + [""] * 80,
+    ...                period=[1] * 100 + [2] * 100 + [3] * 100)
+    >>> c = changes(t)
+    >>> c.loc[c.comparison == "pair", ["from_level", "to_level", "flag"]].values.tolist()
+    [[1, 2, 'vanishes'], [2, 3, 'returns']]
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    check_param("alpha", alpha, owner="changes", between=(0.0, 1.0))
+    absent_prev = min_prev if absent_prev is None else absent_prev
+    check_param("correction", correction, owner="changes",
+                options=("fdr_bh", "fdr_by", "holm", "bonferroni", "hommel", "sidak", "holm-sidak", "none"))
+    need = {"period", "theme", "theme_id", "n_comments", "n_theme", "prevalence", "ci_low", "ci_high"}
+    missing = need - set(prev_table.columns)
+    if missing:
+        raise ThemeassistError(f"changes: prev_table lacks columns {sorted(missing)}; pass the table returned by "
+                               "prevalence() or estimate_prevalence().")
+    table = prev_table.copy()
+    if "group" not in table.columns:
+        table["group"] = ""
+    for col, default in (("parent", ""), ("depth", 0), ("method", "human")):
+        if col not in table.columns:
+            table[col] = default
+    periods = list(pd.unique(table["period"]))
+    if over is None:
+        over = "period" if len(periods) > 1 else "group"
+    check_param("over", over, owner="changes", options=("period", "group"))
+    axis, other = ("period", "group") if over == "period" else ("group", "period")
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    covs = prev_table.attrs.get("covariance") or {}
+    rows: list[dict[str, Any]] = []
+    for (oval, tid), sub in table.groupby([other, "theme_id"], sort=False):
+        sub = sub[sub["n_comments"] > 0]
+        if sub.empty:
+            continue
+        levels = list(sub[axis])
+        first = sub.iloc[0]
+        base = {"group": oval, "theme": first["theme"], "theme_id": tid, "parent": first["parent"],
+                "depth": first["depth"], "axis": axis, "method": first["method"]}
+        counts = str(first["method"]) in _COUNT_METHODS
+        k, n = sub["n_theme"].to_numpy(float), sub["n_comments"].to_numpy(float)
+        p = sub["prevalence"].to_numpy(float)
+        se = np.array([_se(r, z) for _, r in sub.iterrows()])
+        states = [_state(r.n_theme, r.ci_low, r.ci_high, r.n_comments, min_count, min_prev, absent_prev,
+                         estimated=not counts) for r in sub.itertuples()]
+        testable = k.sum() >= min_count and len(sub) >= 2
+        deff = sub["design_effect"].to_numpy(float) if "design_effect" in sub.columns else np.ones(len(sub))
+        deff = np.where(np.isfinite(deff) & (deff > 1), deff, 1.0)
+        kt, nt = k / deff, n / deff  # effective counts: a respondent's comments are alike (Kish)
+        V = _covariance(covs, tid, levels) if over == "period" and not counts else None
+
+        def end(i: int, j: int) -> dict[str, Any]:
+            return {"n_from": int(n[i]), "n_to": int(n[j]), "n_theme_from": k[i], "n_theme_to": k[j],
+                    "prevalence_from": p[i], "prevalence_to": p[j], "state_from": states[i], "state_to": states[j]}
+
+        if over == "period":
+            flags = _flags(states)
+            if len(sub) >= 2:
+                test, stat, pval, slope = (_trend_test(kt, nt, counts, se, V) if testable
+                                           else ("not_tested", np.nan, np.nan, np.nan))
+                diff, rr, h = _effects(p[0], p[-1], k[0], n[0], k[-1], n[-1])
+                rows.append({**base, **end(0, len(sub) - 1), "comparison": "trend", "from_level": levels[0],
+                             "to_level": levels[-1], "diff_pp": diff, "risk_ratio": rr, "cohens_h": h,
+                             "slope_pp": 100 * slope, "test": test, "statistic": stat, "p_value": pval,
+                             "flag": ""})
+            for i in range(1, len(sub)):
+                sd = None if V is None else float(np.sqrt(max(V[i - 1, i - 1] + V[i, i] - 2 * V[i - 1, i], 0.0)))
+                test, stat, pval = (_pair_test(kt[i - 1], nt[i - 1], kt[i], nt[i], counts, se[i - 1], se[i], sd)
+                                    if testable else ("not_tested", np.nan, np.nan))
+                if flags[i] and not counts and not (pval < alpha):
+                    flags[i] = ""  # on estimates a flag also needs a significant change (see min_count)
+                diff, rr, h = _effects(p[i - 1], p[i], k[i - 1], n[i - 1], k[i], n[i])
+                rows.append({**base, **end(i - 1, i), "comparison": "pair", "from_level": levels[i - 1],
+                             "to_level": levels[i], "diff_pp": diff, "risk_ratio": rr, "cohens_h": h,
+                             "slope_pp": np.nan, "test": test, "statistic": stat, "p_value": pval,
+                             "flag": flags[i]})
+        elif len(sub) >= 2:
+            if testable and counts:
+                chi = stats.chi2_contingency(np.column_stack([k, n - k]) + 0.0, correction=False)
+                test, stat, pval = "chi_square", float(chi[0]), float(chi[1])
+            elif testable:
+                w = 1 / se ** 2
+                stat = float((w * (p - (w * p).sum() / w.sum()) ** 2).sum())
+                test, pval = "wald_chi_square", float(stats.chi2.sf(stat, len(sub) - 1))
+            else:
+                test, stat, pval = "not_tested", np.nan, np.nan
+            rows.append({**base, **end(0, len(sub) - 1), "comparison": "overall", "from_level": "(all)",
+                         "to_level": "(all)", "diff_pp": 100 * (p.max() - p.min()), "risk_ratio": np.nan,
+                         "cohens_h": np.nan, "slope_pp": np.nan, "test": test, "statistic": stat, "p_value": pval,
+                         "flag": ""})
+            for i in range(len(sub)):
+                kr, nr = k.sum() - k[i], n.sum() - n[i]
+                if nr <= 0:
+                    continue
+                ser = math.sqrt(float((se ** 2 * n ** 2).sum() - se[i] ** 2 * n[i] ** 2)) / nr
+                test, stat, pval = (_pair_test(kr, nr, k[i], n[i], counts, ser, se[i]) if testable
+                                    else ("not_tested", np.nan, np.nan))
+                diff, rr, h = _effects(kr / nr, p[i], kr, nr, k[i], n[i])
+                rows.append({**base, "n_from": int(nr), "n_to": int(n[i]), "n_theme_from": kr, "n_theme_to": k[i],
+                             "prevalence_from": kr / nr, "prevalence_to": p[i], "state_from": "",
+                             "state_to": states[i], "comparison": "group_vs_rest", "from_level": "(rest)",
+                             "to_level": levels[i], "diff_pp": diff, "risk_ratio": rr, "cohens_h": h,
+                             "slope_pp": np.nan, "test": test, "statistic": stat, "p_value": pval, "flag": ""})
+    out = pd.DataFrame(rows, columns=[c for c in CHANGE_COLUMNS if c not in ("p_adjusted", "significant")])
+    out["p_adjusted"] = np.nan
+    for family in (("trend", "overall"), ("pair", "group_vs_rest")):
+        mask = out["comparison"].isin(family) & out["p_value"].notna()
+        if mask.any():
+            pv = out.loc[mask, "p_value"].to_numpy(float)
+            out.loc[mask, "p_adjusted"] = pv if correction == "none" else multipletests(pv, method=correction)[1]
+    out["significant"] = out["p_adjusted"] < alpha
+    if (prev_table.get("group") is None) and over == "period":
+        out = out.drop(columns="group")
+    return out[[c for c in CHANGE_COLUMNS if c in out.columns]]
+
+
+def _covariance(covs: dict, theme_id: str, levels: list[Any]) -> np.ndarray | None:
+    """The estimates' covariance between ``levels`` for one theme (``attrs["covariance"]``), if known."""
+    entry = covs.get(theme_id)
+    if not entry:
+        return None
+    pos = {str(p): i for i, p in enumerate(entry["periods"])}
+    if not all(str(lv) in pos for lv in levels):
+        return None
+    ix = [pos[str(lv)] for lv in levels]
+    V = np.asarray(entry["cov"], dtype=float)[np.ix_(ix, ix)]
+    return V if np.isfinite(V).all() else None
+
+
+def _fmt_pct(p: float) -> str:
+    return f"{100 * p:.1f}%"
+
+
+def summarise_changes(change_table: pd.DataFrame, *, max_items: int = 25) -> str:
+    """A short plain-English summary of the significant changes and the flags.
+
+    Parameters
+    ----------
+    change_table : DataFrame
+        The result of :func:`changes`.
+    max_items : int
+        At most this many lines per section (the strongest first).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from themeassist.drift import prevalence
+    >>> t = prevalence(["a"] * 20 + [""] * 80 + [""] * 100, period=[1] * 100 + [2] * 100)
+    >>> print(summarise_changes(changes(t)))  # doctest: +NORMALIZE_WHITESPACE
+    Significant trends (adjusted p < 0.05):
+    - a: falls from 20.0% (1) to 0.0% (2) (-20.0 points; adjusted p < 0.001).
+    Significant changes between consecutive periods:
+    - a: 1 -> 2: 20.0% -> 0.0% (-20.0 points; adjusted p < 0.001).
+    Flags (minimum-evidence rule applied):
+    - a: vanishes in 2.
+    """
+    ct = change_table
+    if ct.empty:
+        return "No themes to compare."
+    lines: list[str] = []
+
+    def who(r: Any) -> str:
+        g = getattr(r, "group", "")
+        return f"{r.theme}" + (f" [{g}]" if isinstance(g, str) and g not in ("", "all") else
+                               (f" [{g}]" if not isinstance(g, str) else ""))
+
+    def pv(x: float) -> str:
+        return "adjusted p < 0.001" if x < 0.001 else f"adjusted p = {x:.3f}"
+
+    sig = ct[ct["significant"].fillna(False).astype(bool)]
+    trend = sig[sig.comparison.isin(["trend", "overall"])].sort_values("p_adjusted")
+    alpha_note = "(adjusted p < 0.05)"
+    if not trend.empty:
+        lines.append(f"Significant {'trends' if trend.comparison.iloc[0] == 'trend' else 'group differences'} "
+                     f"{alpha_note}:")
+        for r in trend.head(max_items).itertuples():
+            if r.comparison == "trend":
+                word = "rises" if r.slope_pp > 0 else "falls"
+                lines.append(f"- {who(r)}: {word} from {_fmt_pct(r.prevalence_from)} ({r.from_level}) to "
+                             f"{_fmt_pct(r.prevalence_to)} ({r.to_level}) ({r.diff_pp:+.1f} points; "
+                             f"{pv(r.p_adjusted)}).")
+            else:
+                lines.append(f"- {who(r)}: differs between groups (range {r.diff_pp:.1f} points; "
+                             f"{pv(r.p_adjusted)}).")
+    pairs = sig[sig.comparison.isin(["pair", "group_vs_rest"])].sort_values("p_adjusted")
+    if not pairs.empty:
+        lines.append("Significant changes between consecutive periods:" if pairs.comparison.iloc[0] == "pair"
+                     else "Groups that differ from the rest:")
+        for r in pairs.head(max_items).itertuples():
+            lines.append(f"- {who(r)}: {r.from_level} -> {r.to_level}: {_fmt_pct(r.prevalence_from)} -> "
+                         f"{_fmt_pct(r.prevalence_to)} ({r.diff_pp:+.1f} points; {pv(r.p_adjusted)}).")
+    flagged = ct[ct["flag"].fillna("") != ""]
+    if not flagged.empty:
+        lines.append("Flags (minimum-evidence rule applied):")
+        for (_, tid), sub in flagged.groupby([c for c in ("group", "theme_id") if c in flagged.columns] if
+                                             "group" in flagged.columns else ["theme_id", "theme_id"], sort=False):
+            r = sub.iloc[0]
+            parts = [f"{f} in {lvl}" for f, lvl in zip(sub["flag"], sub["to_level"])]
+            lines.append(f"- {who(r)}: {', '.join(parts)}.")
+    if not lines:
+        return "No significant change after correction for multiple testing, and no theme appears or vanishes."
+    return "\n".join(lines)
+
+
+def content_shift(embeddings: np.ndarray, codes: Any, period: Any, *, codebook: Any = None,
+                  min_n: int = 5) -> pd.DataFrame:
+    """How each theme's content moves: cosine distance between its comments' centroids, period to period.
+
+    Parameters
+    ----------
+    embeddings : array (n, d)
+        Comment embeddings, in the same order as ``codes``.
+    codes, codebook
+        As in :func:`prevalence` (a comment counts for a theme at score >= 0.5).
+    period : sequence
+        One value per comment.
+    min_n : int
+        Both periods need at least ``min_n`` comments on the theme (else the distance is NaN).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``theme``, ``theme_id``, ``parent``, ``depth``, ``from_level``, ``to_level``,
+        ``n_from``, ``n_to``, ``cosine_distance`` (1 - cosine similarity of the two centroids).
+
+    Examples
+    --------
+    >>> e = np.array([[1, 0], [1, 0], [0, 1], [0, 1]], dtype=float)
+    >>> content_shift(e, ["a"] * 4, [1, 1, 2, 2], min_n=1).cosine_distance.tolist()
+    [1.0]
+    """
+    mat, nodes, _ = _code_matrix(codes, codebook=codebook, use_scores=False)
+    emb = np.asarray(embeddings, dtype=float)
+    if emb.ndim != 2 or len(emb) != len(mat):
+        raise ThemeassistError(f"content_shift: embeddings must be (n_comments, dim) with {len(mat)} rows; got "
+                               f"shape {emb.shape}.")
+    per = _labels(period, len(mat), "period")
+    order = _period_order(pd.Series(per, dtype=object))
+    ind = mat >= 0.5
+    rows = []
+    for j, node in enumerate(nodes):
+        cents = []
+        for lvl in order:
+            m = ind[:, j] & (per == lvl)
+            cents.append((int(m.sum()), emb[m].mean(0) if m.any() else None))
+        for i in range(1, len(order)):
+            (n1, c1), (n2, c2) = cents[i - 1], cents[i]
+            dist = np.nan
+            if n1 >= min_n and n2 >= min_n:
+                dist = float(1 - c1 @ c2 / (np.linalg.norm(c1) * np.linalg.norm(c2) + 1e-12))
+            rows.append({"theme": node.name, "theme_id": node.theme_id, "parent": node.parent, "depth": node.depth,
+                         "from_level": order[i - 1], "to_level": order[i], "n_from": n1, "n_to": n2,
+                         "cosine_distance": dist})
+    return pd.DataFrame(rows, columns=["theme", "theme_id", "parent", "depth", "from_level", "to_level", "n_from",
+                                       "n_to", "cosine_distance"])

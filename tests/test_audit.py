@@ -1,0 +1,314 @@
+"""Tests for audit samples and audit-corrected prevalence (themeassist.drift.audit / quantification)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from themeassist.cli import main
+from themeassist.codebook import Codebook
+from themeassist.drift import (
+    audit_estimate,
+    audit_labels,
+    audit_prevalence,
+    audit_size,
+    changes,
+    draw_audit,
+    estimate_prevalence,
+    prevalence,
+    wilson_interval,
+)
+from themeassist.exceptions import CodebookError, CorpusError, ThemeassistError
+from themeassist.workflows import run_drift
+
+Z = 1.959963984540054
+
+
+@pytest.fixture
+def cb() -> Codebook:
+    return Codebook.from_dict({"Staff": ["Attitude", "Competence"], "Access": None})
+
+
+def _suggestions(n_per: int = 200, years=(2020, 2021, 2022), access=(0.1, 0.1, 0.3), seed: int = 0):
+    """A suggestions table with score:<theme_id> columns and the true codes beside it."""
+    rng = np.random.default_rng(seed)
+    rows, truth = [], []
+    for y, pa in zip(years, access):
+        for i in range(n_per):
+            labs = [t for t, p in (("staff.attitude", 0.15), ("staff.competence", 0.05), ("access", pa))
+                    if rng.random() < p]
+            sc = {t: float(np.clip((0.7 if t in labs else 0.1) + rng.normal(0, 0.15), 0, 1))
+                  for t in ("staff.attitude", "staff.competence", "access")}
+            rows.append({"doc_id": f"c{len(rows)}", "status": "ok", "text": f"comment {len(rows)}", "year": y,
+                         "resp": f"r{len(rows) % 150}", "suggested_ids": "|".join(t for t, v in sc.items() if v >= .5),
+                         **{f"score:{t}": v for t, v in sc.items()}})
+            truth.append("|".join(labs) or "none")
+    df = pd.DataFrame(rows)
+    df["suggested"] = df["suggested_ids"]
+    return df, truth
+
+
+# ---- the audit sample ---------------------------------------------------------------------------
+def test_draw_audit_is_stratified_reproducible_and_records_probabilities():
+    df, _ = _suggestions(n_per=50)
+    df.loc[[0, 1, 2], "status"] = "empty"  # never drawn
+    a = draw_audit(df, period_col="year", per_period=10, seed=4)
+    assert list(a.columns) == ["doc_id", "year", "text", "inclusion_probability", "codes"]
+    assert a.groupby("year").size().tolist() == [10, 10, 10]
+    assert a.groupby("year").inclusion_probability.first().tolist() == pytest.approx([10 / 47, 10 / 50, 10 / 50])
+    assert not set(a.doc_id) & {"c0", "c1", "c2"} and a.doc_id.is_unique and (a.codes == "").all()
+    assert a.equals(draw_audit(df, period_col="year", per_period=10, seed=4))
+    assert not a.doc_id.equals(draw_audit(df, period_col="year", per_period=10, seed=5).doc_id)
+    small = draw_audit(df, period_col="year", per_period=80, periods=["2021"])
+    assert len(small) == 50 and (small.inclusion_probability == 1).all() and (small.year == 2021).all()
+    with pytest.raises(CorpusError, match="per_period must be a whole number"):
+        draw_audit(df, period_col="year", per_period=0)
+    with pytest.raises(CorpusError, match="period column 'yaer' not found.*--period-col year"):
+        draw_audit(df, period_col="yaer", per_period=3)
+
+
+def test_draw_audit_reads_dates_into_the_same_periods_as_load_corpus():
+    from themeassist.corpus import load_corpus
+
+    dates = ["30/09/2021", "01/10/2021", "15/12/2021", "03/01/2022", "28/02/2022", "13/05/2022"] * 5
+    df = pd.DataFrame({"doc_id": [f"d{i}" for i in range(30)], "text": [f"t {i}" for i in range(30)], "Date": dates})
+    a = draw_audit(df, period_col="Date", per_period=2, period_freq="Q")
+    corpus = load_corpus(df, text_col="text", id_col="doc_id", period_col="Date", period_freq="Q")
+    assert sorted(set(a.attrs["periods"])) == sorted(set(corpus["period"])) == ["2021Q3", "2021Q4", "2022Q1", "2022Q2"]
+    lookup = dict(zip(corpus.doc_id, corpus.period))
+    assert [lookup[d] for d in a.doc_id] == a.attrs["periods"]
+
+
+def test_audit_labels_blank_none_names_paths_ids(cb):
+    ids = ["staff", "staff.attitude", "staff.competence", "access"]
+    y, chk = audit_labels(["Attitude", "none", "", None, "Staff > Competence|access", "Staff", " NONE "], cb, ids)
+    assert chk.tolist() == [True, True, False, False, True, True, True]
+    assert y[0].tolist() == [1, 1, 0, 0] and y[1].tolist() == [0, 0, 0, 0] and np.isnan(y[2]).all()
+    assert y[4].tolist() == [1, 0, 1, 1] and y[5].tolist() == [1, 0, 0, 0] and y[6].tolist() == [0, 0, 0, 0]
+    with pytest.raises(CodebookError, match="row 2 \\('Atitude'\\).*leave the cell blank if not checked"):
+        audit_labels(["Access", "Atitude"], cb, ids)
+
+
+def test_audit_size_by_hand():
+    s = pd.DataFrame({"a": [0.05] * 900 + [0.9] * 100})
+    out = audit_size(s, half_width=0.03)
+    resid, var = 0.9 * 0.05 * 0.95 + 0.1 * 0.9 * 0.1, np.var(s["a"])
+    need = math.ceil(resid / (0.03 ** 2 / Z ** 2 - var / 1000))
+    assert out.n_needed.iloc[0] == need and out.n_needed_without_scores.iloc[0] == math.ceil(
+        Z ** 2 * 0.135 * 0.865 / 0.03 ** 2)
+    assert out.attrs["n_per_period"] == {"all": need}
+
+
+# ---- the estimators ---------------------------------------------------------------------------
+def _one_period(rng: np.random.Generator, n: int = 600, n_audit: int = 60, prev: float = 0.2):
+    y = (rng.random((n, 1)) < prev).astype(float)
+    s = np.clip(0.55 * y + rng.normal(0.2, 0.12, y.shape), 0, 1)
+    lab = np.full(y.shape, np.nan)
+    audit = rng.choice(n, n_audit, replace=False)
+    lab[audit] = y[audit]
+    return y, s, lab, audit
+
+
+def test_ppi_matches_ppi_python_on_the_add_one_augmented_audit():
+    from ppi_py import ppi_mean_ci, ppi_mean_pointestimate
+
+    rng = np.random.default_rng(0)
+    y, s, lab, audit = _one_period(rng)
+    r = audit_estimate(s, lab, ["p"] * len(s), method="ppi")
+    rest = np.setdiff1d(np.arange(len(s)), audit)
+    ya = np.vstack([y[audit], [[1.0]], [[0.0]]])
+    fa = np.vstack([s[audit], [[s[audit].mean()]], [[s[audit].mean()]]])
+    yw, fw = ya - ya.mean(), fa - fa.mean()
+    lam = float(np.clip((yw * fw).mean() / ((1 + len(ya) / len(rest)) * np.concatenate([fa, s[rest]]).var(ddof=1)),
+                        0, 1))
+    est = ppi_mean_pointestimate(y[audit], s[audit], s[rest], lam=lam)
+    lo, hi = ppi_mean_ci(ya, fa, s[rest], alpha=0.05, lam=lam)
+    assert r.prevalence[0, 0] == pytest.approx(float(np.squeeze(est)))
+    assert (r.ci_low[0, 0], r.ci_high[0, 0]) == pytest.approx((float(np.squeeze(lo)), float(np.squeeze(hi))))
+    # the cluster-robust path with one comment per respondent gives the same interval (up to n/(n-1))
+    rc = audit_estimate(s, lab, ["p"] * len(s), method="ppi", cluster=np.arange(len(s)))
+    assert rc.se[0, 0] == pytest.approx(r.se[0, 0], rel=0.03)
+
+
+def test_pacc_and_emq_point_estimates_match_their_definitions():
+    from quapy.method.aggregative import EMQ
+
+    rng = np.random.default_rng(1)
+    parts = [_one_period(rng, prev=p) for p in (0.1, 0.3)]
+    y = np.vstack([p[0] for p in parts])
+    s = np.vstack([p[1] for p in parts])
+    lab = np.vstack([p[2] for p in parts])
+    per = ["a"] * 600 + ["b"] * 600
+    chk = ~np.isnan(lab[:, 0])
+    mu1, mu0 = s[chk & (lab[:, 0] == 1), 0].mean(), s[chk & (lab[:, 0] == 0), 0].mean()
+    r = audit_estimate(s, lab, per, method="pacc")
+    assert r.prevalence[:, 0] == pytest.approx([(s[:600, 0].mean() - mu0) / (mu1 - mu0),
+                                                (s[600:, 0].mean() - mu0) / (mu1 - mu0)])
+    assert r.cov[0, 0, 1] != 0  # the pooled rates are shared: the periods' estimates are correlated
+    # emq: Platt calibration on the pooled audit (checked against scikit-learn), then QuaPy's EM
+    from sklearn.linear_model import LogisticRegression
+
+    z = np.log(np.clip(s[chk], 1e-4, 1 - 1e-4) / (1 - np.clip(s[chk], 1e-4, 1 - 1e-4)))
+    lr = LogisticRegression(C=100.0).fit(z, lab[chk, 0])
+    e = audit_estimate(s, lab, per, method="emq", n_boot=20)
+    zz = np.log(np.clip(s[:600], 1e-4, 1 - 1e-4) / (1 - np.clip(s[:600], 1e-4, 1 - 1e-4)))
+    p = 1 / (1 + np.exp(-(lr.coef_[0, 0] * zz[:, 0] + lr.intercept_[0])))
+    prior = lab[chk, 0].mean()
+    ref = EMQ.EM(np.array([1 - prior, prior]), np.column_stack([1 - p, p]))[0][1]
+    assert e.prevalence[0, 0] == pytest.approx(ref, abs=0.01)
+    for res in (r, e):
+        assert abs(res.prevalence[0, 0] - y[:600].mean()) < 0.05 and abs(res.prevalence[1, 0] - y[600:].mean()) < 0.05
+
+
+@pytest.mark.parametrize("method", ["ppi", "pacc"])
+def test_intervals_cover_the_truth_at_about_the_nominal_rate(method):
+    rng = np.random.default_rng(2)
+    inside = []
+    for _ in range(150):
+        y1, s1, l1, _ = _one_period(rng, n=400, n_audit=40, prev=0.08)
+        y2, s2, l2, _ = _one_period(rng, n=400, n_audit=40, prev=0.15)
+        r = audit_estimate(np.vstack([s1, s2]), np.vstack([l1, l2]), ["a"] * 400 + ["b"] * 400, method=method)
+        inside += [r.ci_low[0, 0] <= 0.08 <= r.ci_high[0, 0], r.ci_low[1, 0] <= 0.15 <= r.ci_high[1, 0]]
+    assert 0.9 <= np.mean(inside) <= 0.99
+
+
+def test_rare_theme_with_no_checked_positive_keeps_a_valid_interval():
+    rng = np.random.default_rng(3)
+    y, s, lab, audit = _one_period(rng, n=500, n_audit=40, prev=0.01)
+    lab[audit] = 0.0  # no positive in the audit
+    r = audit_estimate(s, lab, ["p"] * 500, method="ppi")
+    assert r.ci_low[0, 0] == 0 and r.ci_high[0, 0] > 0.02  # not a zero-width interval
+    with pytest.warns(UserWarning, match="fewer than 2 checked positives.*'ppi' instead of 'pacc'"):
+        t = audit_prevalence(pd.DataFrame({"score:a": s[:, 0]}), ["none" if i in set(audit) else "" for i in
+                                                                  range(500)],
+                             codebook=Codebook.from_dict({"a": None}), method="pacc")
+    assert t.ci_high.iloc[0] > 0.02
+
+
+def test_a_period_checked_in_full_is_counted_with_a_wilson_interval():
+    rng = np.random.default_rng(4)
+    y, s, _, _ = _one_period(rng, n=100, n_audit=10)
+    r = audit_estimate(s, y, ["p"] * 100, method="pacc")
+    lo, hi = wilson_interval(y.sum(), 100)
+    assert r.census[0] and r.prevalence[0, 0] == y.mean() and (r.ci_low[0, 0], r.ci_high[0, 0]) == pytest.approx(
+        (float(lo), float(hi)))
+
+
+def test_respondent_clusters_widen_intervals_of_repeated_comments():
+    rng = np.random.default_rng(5)
+    y, s, lab, _ = _one_period(rng, n=300, n_audit=60)
+    rep = lambda a: np.repeat(a, 3, axis=0)  # noqa: E731 (each respondent wrote the same comment 3 times)
+    naive = audit_estimate(rep(s), rep(lab), ["p"] * 900, method="ppi")
+    clustered = audit_estimate(rep(s), rep(lab), ["p"] * 900, method="ppi", cluster=np.repeat(np.arange(300), 3))
+    assert clustered.se[0, 0] == pytest.approx(math.sqrt(3) * naive.se[0, 0], rel=0.1)
+    codes = ["a" if v else "" for v in rep(y)[:, 0]]
+    t0 = prevalence(codes, codebook=Codebook.from_dict({"a": None}))
+    t1 = prevalence(codes, codebook=Codebook.from_dict({"a": None}), respondent=np.repeat(np.arange(300), 3))
+    assert t1.design_effect.iloc[0] == pytest.approx(3.0, rel=0.01) and t0.design_effect.iloc[0] == 1
+    assert (t1.ci_high - t1.ci_low).iloc[0] == pytest.approx(math.sqrt(3) * (t0.ci_high - t0.ci_low).iloc[0], rel=0.1)
+
+
+def test_changes_use_the_estimates_covariance():
+    t = pd.DataFrame({"period": [1, 2], "theme": "a", "theme_id": "a", "n_comments": 500, "n_theme": [50, 75],
+                      "prevalence": [0.10, 0.15], "ci_low": [0.06, 0.11], "ci_high": [0.14, 0.19], "method": "pacc"})
+    independent = changes(t).query("comparison == 'pair'").iloc[0]
+    se = 0.04 / Z
+    assert independent.statistic == pytest.approx(0.05 / math.hypot(se, se))
+    t.attrs["covariance"] = {"a": {"periods": [1, 2], "cov": np.array([[se ** 2, 0.8 * se ** 2],
+                                                                         [0.8 * se ** 2, se ** 2]])}}
+    shared = changes(t).query("comparison == 'pair'").iloc[0]
+    assert shared.statistic == pytest.approx(0.05 / math.sqrt(2 * se ** 2 * 0.2))
+    assert shared.p_value < independent.p_value
+
+
+def test_estimate_prevalence_with_a_checked_sample_outside_the_periods():
+    rng = np.random.default_rng(6)
+    y = (rng.random((3000, 1)) < np.repeat([0.1, 0.25, 0.2], 1000)[:, None]).astype(float)
+    s = np.clip(0.5 * y + rng.normal(0.2, 0.1, y.shape), 0, 1)
+    t = estimate_prevalence(s[:2000], period=["a"] * 1000 + ["b"] * 1000, checked_sample=(y[2000:], s[2000:]),
+                            themes=["x"])
+    assert t.prevalence.tolist() == pytest.approx([y[:1000].mean(), y[1000:2000].mean()], abs=0.03)
+    with pytest.raises(ThemeassistError, match="checked_sample"):
+        estimate_prevalence(s, themes=["x"])
+
+
+# ---- run_drift and the CLI ----------------------------------------------------------------------
+def test_run_drift_with_an_audit_writes_one_corrected_estimate_per_period_and_theme(tmp_path, cb):
+    df, truth = _suggestions()
+    audit = draw_audit(df, period_col="year", per_period=40, seed=1)
+    gold = dict(zip(df.doc_id, truth))
+    audit["codes"] = [gold[d] for d in audit.doc_id]
+    audit.loc[audit.index[:5], "codes"] = ""  # not checked yet
+    res = run_drift(df, period_col="year", codebook=cb, audit=audit, out_dir=tmp_path, figures=False,
+                    method="pacc")
+    p = pd.read_csv(tmp_path / "prevalence.csv")
+    assert len(p) == 3 * 4 and not p.duplicated(["period", "theme_id"]).any()
+    assert {"period", "theme", "theme_id", "prevalence", "ci_low", "ci_high", "method", "source"} <= set(p.columns)
+    assert (p.source == "pacc").all() and (p.ci_low <= p.prevalence).all() and (p.prevalence <= p.ci_high).all()
+    assert p.groupby("period").n_checked.first().sum() == 115 and p.n_unchecked_audit.sum() > 0
+    acc = p[p.theme_id == "access"].set_index("period")
+    true_acc = pd.Series(["access" in t for t in truth]).groupby(df.year).mean()
+    assert ((acc.ci_low <= true_acc) & (true_acc <= acc.ci_high)).all()
+    assert "115 comments checked" in res.summary and "5 audit rows not checked yet" in res.summary
+    ch = pd.read_csv(tmp_path / "changes.csv")
+    assert (ch.source == "pacc").all() and (tmp_path / "suggested_prevalence.csv").is_file()
+    rise = ch[(ch.theme_id == "access") & (ch.comparison == "trend")].iloc[0]
+    assert rise.significant and rise.slope_pp > 0
+
+
+def test_run_drift_on_suggestions_without_audit_says_not_error_corrected(tmp_path, cb):
+    df, _ = _suggestions(n_per=30)
+    with pytest.warns(UserWarning, match="NOT ERROR-CORRECTED"):
+        res = run_drift(df, period_col="year", codebook=cb, out_dir=tmp_path, figures=False)
+    assert res.summary.startswith("NOT ERROR-CORRECTED") and (res.prevalence.source == "suggested").all()
+    with pytest.raises(ThemeassistError, match="needs codebook|corrects suggestions with an audit"):
+        run_drift(df, period_col="year", codebook=cb, out_dir=tmp_path, figures=False, method="ppi")
+
+
+def test_run_drift_detects_dates_without_period_freq_and_validates_it(tmp_path):
+    days = pd.date_range("2021-01-01", periods=150, freq="D").strftime("%d/%m/%Y")
+    df = pd.DataFrame({"date": list(days) * 2, "codes": ["a", ""] * 150})
+    res = run_drift(df, period_col="date", codes_col="codes", out_dir=tmp_path, figures=False)
+    periods = list(pd.unique(res.prevalence.period))
+    assert len(periods) < 10 and periods == sorted(periods)  # months or quarters, not 150 one-day periods
+    with pytest.raises(ValueError, match="'period_freq'.*'X'"):
+        run_drift(df, period_col="date", codes_col="codes", out_dir=tmp_path, figures=False, period_freq="X")
+
+
+def test_tone_only_when_asked_and_inside_the_scale(tmp_path):
+    df = pd.DataFrame({"year": [2020] * 3 + [2021] * 3, "codes": ["a", "a", "a", "a", "a", ""],
+                       "text": ["I love it, wonderful", "awful, terrible, hate it", "great", "bad", "ok", "x"]})
+    res = run_drift(df, period_col="year", codes_col="codes", out_dir=tmp_path / "a", figures=False)
+    assert res.tone is None and not (tmp_path / "a" / "tone.csv").exists()
+    res = run_drift(df, period_col="year", codes_col="codes", out_dir=tmp_path / "b", figures=False, tone=True)
+    t = res.tone.dropna(subset=["ci_low"])
+    assert len(t) and (t.ci_low >= -1).all() and (t.ci_high <= 1).all()
+
+
+def test_cli_audit_then_drift_with_respondents(tmp_path, cb, capsys):
+    df, truth = _suggestions()
+    df.to_csv(tmp_path / "s.csv", index=False)
+    cb.to_yaml(tmp_path / "cb.yaml")
+    assert main(["audit", str(tmp_path / "s.csv"), "--period-col", "year", "--per-period", "30", "--seed", "2",
+                 "--out", str(tmp_path / "audit.csv")]) == 0
+    a = pd.read_csv(tmp_path / "audit.csv")
+    gold = dict(zip(df.doc_id, truth))
+    a["codes"] = [gold[d] for d in a.doc_id]
+    a.to_csv(tmp_path / "audit.csv", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(["drift", str(tmp_path / "s.csv"), "--period-col", "year", "--audit", str(tmp_path / "audit.csv"),
+                     "--codebook", str(tmp_path / "cb.yaml"), "--respondent-col", "resp", "--out",
+                     str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "Audit-corrected" in out and "90 comments checked" in out
+    p = pd.read_csv(tmp_path / "out" / "prevalence.csv")
+    assert p.n_respondents.max() == 150 and len(p) == 12
+    with pytest.raises(SystemExit):
+        main(["drift", str(tmp_path / "s.csv"), "--period-col", "year", "--period-freq", "fortnight", "--out", "x"])
+    assert "must be one of Y, Q, M, W, D" in capsys.readouterr().err
