@@ -100,7 +100,8 @@ def startup_rows(work: Path, data_dir: Path, repeats: int = 5) -> list[dict[str,
     cache = work / "startup-cache"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     py, ta = sys.executable, _bin("themeassist")
-    light = ("from themeassist.discovery import _imports; _imports.LIGHT_IMPORT = True; _imports.import_bertopic()")
+    light = ("from themeassist.discovery import light_bertopic_import; light_bertopic_import(); "
+             "from themeassist.discovery._imports import import_bertopic; import_bertopic()")
     cases: list[tuple[str, str, list[str]]] = [
         ("python -c pass (interpreter)", "-", [py, "-c", "pass"]),
         ("floor: import umap, hdbscan", "-", [py, "-c", "import umap, hdbscan"]),

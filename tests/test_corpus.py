@@ -126,9 +126,20 @@ def test_file_errors(tmp_path):
         load_corpus(_csv(tmp_path, "id,c\n", "h.csv"), text_col="c")
     with pytest.raises(CorpusError, match="with delimiter ','.*line 3"):
         load_corpus(_csv(tmp_path, "id,c\n1,fine\n2,bad, unquoted\n", "b.csv"), text_col="c")
-    # a one-column file: its header names no delimiter, so a comma inside a text is part of the text
-    one = load_corpus(_csv(tmp_path, "c\nfine\nnot bad, unquoted\n", "o.csv"), text_col="c")
-    assert one["text"].tolist() == ["fine", "not bad, unquoted"]
+
+
+@pytest.mark.parametrize("data", [
+    "comment\r\n,0\r\nkind, yes\r\n",           # found by hypothesis: written with sep=';'
+    "comment\nfine\nslow, but kind\nyes; really\n\"quoted, \"\"with\"\" quotes\"\n",
+    "comment\na,b\nc,d\n",                       # commas in every row: still text, not columns
+])  # fmt: skip
+def test_a_header_no_delimiter_splits_is_a_one_column_file(tmp_path, data):
+    corpus = load_corpus(_csv(tmp_path, data), text_col="comment")
+    lines = [ln for ln in data.replace("\r\n", "\n").split("\n")[1:] if ln]
+    expected = [ln.strip('"').replace('""', '"') for ln in lines]
+    assert corpus["text"].tolist() == expected
+    assert corpus["row"].tolist() == list(range(len(expected)))
+    assert corpus.attrs["delimiter"] not in "".join(expected)  # nothing in the text was split on
 
 
 # ---------------------------------------------------------------- files

@@ -16,7 +16,7 @@ from sklearn.metrics import adjusted_rand_score, homogeneity_score
 
 from themeassist.corpus import load_corpus
 from themeassist.discovery import ASSIGNMENT_COLUMNS, CANDIDATE_COLUMNS, CandidateDiscovery
-from themeassist.discovery.estimator import _make_label
+from themeassist.discovery._labels import make_label as _make_label
 from themeassist.exceptions import CacheError, CorpusError, NotFittedError
 
 pytestmark = pytest.mark.slow
@@ -287,7 +287,7 @@ def test_outlier_strategies_and_nr_topics(data, raw):
 def test_giant_eom_cluster_is_recut_at_the_leaves():
     from hdbscan import HDBSCAN
 
-    from themeassist.discovery.estimator import _GuardedHDBSCAN
+    from themeassist.discovery._engine import _GuardedHDBSCAN
 
     rng = np.random.default_rng(0)
     # four touching blobs of 150 points (a "giant" 600-point parent for eom) and one far blob of 60

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from themeassist.codebook import Codebook
 from themeassist.drift import prevalence
-from themeassist.exceptions import ThemeassistError
+from themeassist.exceptions import CorpusError, ThemeassistError
 from themeassist.plots import plot_heatmap, plot_prevalence, plot_prevalence_interactive, plot_tone
 from themeassist.drift.tone import score_tone, tone_by_theme
 
@@ -51,7 +51,7 @@ def test_plot_heatmap_themes_by_periods(table):
     assert [x.get_text() for x in ax.get_xticklabels()] == ["2020", "2021"]
     assert "33.3" in [x.get_text() for x in ax.texts]
     assert len(plot_heatmap(t, leaves_only=False).axes[0].get_yticklabels()) == 6
-    with pytest.raises(ThemeassistError, match="lacks columns"):
+    with pytest.raises(CorpusError, match="the prevalence table lacks column 'prevalence' .*Pass the table returned by prevalence"):
         plot_heatmap(t.drop(columns="prevalence"))
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from themeassist.corpus import load_corpus
+from themeassist.exceptions import CorpusError, ParameterError
 from themeassist.redact import REDACTION_KINDS, nhs_number_is_valid, redact
 
 
@@ -153,12 +154,13 @@ def test_series_non_strings_and_columns() -> None:
 
 
 def test_bad_arguments_say_what_to_do() -> None:
-    with pytest.raises(ValueError, match=r"unknown kind\(s\) \['phones'\]"):
+    with pytest.raises(ParameterError, match=r"unknown kind\(s\) \['phones'\]"):
         redact(["x"], kinds=["phones"])
-    with pytest.raises(ValueError, match=r"column\(s\) \['comment'\] not found"):
+    with pytest.raises(CorpusError, match=r"redact: the table lacks column 'comment' \(columns: 'text'\)\. Pass columns="):
         redact(pd.DataFrame({"text": ["x"]}), columns=["comment"])
-    with pytest.raises(ValueError, match="not one string"):
+    with pytest.raises(CorpusError, match=r"not one string \(for one text: redact\(\[text\]\)\)"):
         redact("a@b.com")
-    with pytest.raises(ValueError, match="names must be strings"):
+    assert redact(["a@b.com"])[0].tolist() == ["[EMAIL]"]  # the fix the message gives works
+    with pytest.raises(ParameterError, match="names must be strings"):
         redact(["x"], names=[1])
     assert set(REDACTION_KINDS) == {"email", "phone", "nhs_number", "postcode", "url", "name"}

@@ -243,7 +243,7 @@ def test_export_qdpx_rejects_bad_input_with_clear_messages(tmp_path, corpus, cod
         export_qdpx(pd.concat([corpus, corpus.iloc[:1]]), codings, codebook, out)
     with pytest.raises(CorpusError, match=r"rows \[1\]"):
         export_qdpx(corpus.assign(text=["a", None, "b", "c", "d"]), codings, codebook, out)
-    with pytest.raises(CorpusError, match="'comment' not found"):
+    with pytest.raises(CorpusError, match="export_qdpx: the corpus lacks column 'comment' .*Pass id_col=, text_col="):
         export_qdpx(corpus, codings, codebook, out, text_col="comment")
     with pytest.raises(CorpusError, match="score"):
         export_qdpx(corpus, codings, codebook, out, suggestions=codings)

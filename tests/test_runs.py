@@ -123,6 +123,43 @@ def test_other_job_in_the_run_folder_restarts_or_raises(tmp_path: Path, change: 
     assert issubclass(RunStateError, CacheError) and issubclass(RunStateError, ThemeassistError)
 
 
+def test_manifest_is_the_one_run_folder_format_listing_each_chunk(tmp_path: Path) -> None:
+    from themeassist.io.run_folder import file_info, read_manifest as read_run_folder
+
+    run = tmp_path / "run"
+    run_chunked(corpus(5), Recorder(), out_path=None, run_dir=run, chunk_size=2, params={"a": 1})
+    manifest = read_run_folder(run, kind="batch")  # every chunk's sha256 and size verified
+    assert manifest["format"] == "themeassist-run-folder" and manifest["params"] == {"a": 1}
+    assert sorted(manifest["files"]) == [f"chunk-00000{k}.parquet" for k in range(3)]
+    assert manifest["files"]["chunk-000002.parquet"] == file_info(run / "chunk-000002.parquet")
+    assert manifest["chunks"]["2"] == {"rows": [4, 5], "n_out": 1} and manifest["job"]["chunk_size"] == 2
+
+
+def test_a_manifest_of_the_older_batch_format_is_recomputed(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    run_chunked(corpus(4), Recorder(), out_path=None, run_dir=run, chunk_size=2)
+    old = {"format": "themeassist-run", "version": "1", "job": {"params": {}, "chunk_size": 2}, "n_chunks": 2,
+           "chunks": {"0": {"sha256": "0" * 64, "rows": [0, 2]}}}  # fmt: skip
+    (run / "manifest.json").write_text(json.dumps(old))
+    rec = Recorder()
+    with pytest.warns(UserWarning, match="older format 'themeassist-run'.*starting the job afresh"):
+        res = run_chunked(corpus(4), rec, out_path=None, run_dir=run, chunk_size=2, on_mismatch="error")
+    assert len(rec.seen) == 2 and res["n"].tolist() == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("kind", ["discovery", "pipeline"])
+def test_a_themeassist_folder_of_another_kind_is_refused_and_untouched(tmp_path: Path, kind: str) -> None:
+    from themeassist.io.run_folder import save_table, write_manifest as write_run_folder
+
+    folder = tmp_path / "saved"
+    save_table(folder, "chunk-000000.parquet", pd.DataFrame({"x": [1]}))  # even with names a run writes
+    write_run_folder(folder, kind)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    with pytest.raises(RunStateError, match=f"holds a themeassist '{kind}' folder, not a batch run"):
+        run_chunked(corpus(2), Recorder(), out_path=tmp_path / "o.csv", run_dir=folder)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
 def test_live_lock_is_refused_and_a_dead_one_is_taken_over(tmp_path: Path) -> None:
     run = tmp_path / "run"
     run.mkdir()

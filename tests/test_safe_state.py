@@ -147,14 +147,15 @@ def test_saved_discovery_holds_only_safe_formats_and_loads_without_pickle(saved_
             assert arr.dtype != object
     manifest = json.loads((saved_discovery / "manifest.json").read_text())
     assert set(manifest["files"]) == {p.name for p in files} - {"manifest.json"}
-    assert all(len(v) == 64 for v in manifest["files"].values())
+    assert all(len(v["sha256"]) == 64 and v["bytes"] > 0 for v in manifest["files"].values())
+    assert manifest["format"] == "themeassist-run-folder" and manifest["kind"] == "discovery"
     loaded = CandidateDiscovery.load(saved_discovery)
     assert len(loaded.candidate_codes_) >= 2
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("damage", ["flip_npy", "flip_parquet", "foreign_manifest", "missing_file",
-                                    "pickle_in_place"])  # fmt: skip
+                                    "pickle_in_place", "older_format", "other_kind", "unlisted_file"])  # fmt: skip
 def test_damaged_or_foreign_discovery_folder_is_refused(saved_discovery: Path, tmp_path: Path, damage: str) -> None:
     from themeassist.discovery import CandidateDiscovery
 
@@ -173,10 +174,22 @@ def test_damaged_or_foreign_discovery_folder_is_refused(saved_discovery: Path, t
         expected = "assignments.parquet does not match its sha256"
     elif damage == "foreign_manifest":
         (folder / "manifest.json").write_text(json.dumps({"format": "bertopic", "files": {}}))
-        expected = "is not a themeassist discovery manifest"
+        expected = "manifest.json is not a themeassist run-folder manifest"
     elif damage == "missing_file":
         (folder / "vocabulary.json").unlink()
         expected = "vocabulary.json is missing"
+    elif damage in ("older_format", "other_kind", "unlisted_file"):
+        manifest = json.loads((folder / "manifest.json").read_text())
+        if damage == "older_format":  # what themeassist wrote before the one run-folder format
+            manifest = {"format": "themeassist.discovery", "format_version": 1, "files": {}}
+            expected = "written by an older themeassist .*Fit the discovery again and save it"
+        elif damage == "other_kind":
+            manifest["kind"] = "batch"
+            expected = "is a 'batch' folder, not a 'discovery' folder"
+        else:
+            del manifest["files"]["centroids.npy"]
+            expected = r"centroids.npy is missing \(not listed in manifest.json\)"
+        (folder / "manifest.json").write_text(json.dumps(manifest))
     else:  # a pickle payload dropped in place of an array must never be unpickled
         (folder / "centroids.npy").write_bytes(pickle.dumps(_Evil(str(marker))))
         expected = "centroids.npy does not match its sha256"

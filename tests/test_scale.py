@@ -13,7 +13,8 @@ from themeassist.corpus import load_corpus  # noqa: E402
 from themeassist.embed import get_embedder  # noqa: E402
 from themeassist.exceptions import NotFittedError  # noqa: E402
 from themeassist.mapping import ThemeMapper  # noqa: E402
-from themeassist.batch.dask import _partitions, _suggest_table, discover_dask, suggest_dask  # noqa: E402
+from themeassist.batch._cluster import partitions as _partitions  # noqa: E402
+from themeassist.batch.dask import _suggest_table, discover_dask, suggest_dask  # noqa: E402
 
 BASE = [
     "The waiting list was far too long", "I waited months for an appointment",

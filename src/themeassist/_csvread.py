@@ -13,7 +13,8 @@ the header and rows, checked:
   wider file a blank line is skipped and reported;
 * duplicated or empty header names become ``name.1`` / ``Unnamed: k`` (as pandas does).
 
-It is linear in the size of the file, whatever the number of columns.
+It is linear in the size of the file, whatever the number of columns. :func:`sniff_delimiter`
+picks the delimiter when none is given (a header that no candidate splits is a one-column file).
 """
 
 from __future__ import annotations
@@ -189,3 +190,37 @@ def _check_quotes(lines: list[str], rows: list[list[str | None]], multi: list[tu
                 f"lines {_rows_text(looks)}); a quote in the text on line {first} is probably not closed. "
                 'Close it, or write a quote inside a quoted field as two quotes ("").'
             )
+
+
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter among , ; tab | that splits the first lines into a constant number (>1) of fields.
+
+    A header that no candidate splits (one field whichever is tried) is a one-column file: its
+    rows are read whole, a comma or semicolon in them being part of the text. They are parsed with
+    a delimiter found nowhere in the text (the first of , ; tab | absent, else a control character),
+    so quoting still works and no field is ever split.
+    """
+    sample = text[:65536].rsplit("\n", 1)[0] if len(text) > 65536 else text
+    if all(_first_record_width(sample, d) <= 1 for d in _DELIMITERS):
+        return next((d for d in (*_DELIMITERS, "\x1f", "\x1e", "\x1d", "\x1c") if d not in text), ",")
+    best, best_score = ",", (0.0, 0)
+    for d in _DELIMITERS:
+        try:
+            widths = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=d) if r][:200]
+        except csv.Error:
+            continue
+        if widths and widths[0] > 1:
+            score = (sum(w == widths[0] for w in widths) / len(widths), widths[0])
+            best, best_score = (d, score) if score > best_score else (best, best_score)
+    return best
+
+
+def _first_record_width(sample: str, delimiter: str) -> int:
+    """Fields in the first record (the header) read with ``delimiter`` (0 when unreadable)."""
+    try:
+        return len(next((r for r in csv.reader(io.StringIO(sample), delimiter=delimiter) if r), []))
+    except csv.Error:
+        return 0

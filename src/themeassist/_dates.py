@@ -67,8 +67,14 @@ def auto_freq(dates: pd.Series) -> str:
     return "Y" if span > 3 * 366 else "Q" if span > 366 else "M"
 
 
-def _rows(rows: Sequence[int], limit: int = 12) -> str:
-    """'3, 7, 10–14' style list of row numbers, shortened after ``limit`` items."""
+def row_ranges(rows: Sequence[int], limit: int = 12) -> str:
+    """'3, 7, 10–14' style list of row numbers, shortened after ``limit`` items.
+
+    Examples
+    --------
+    >>> row_ranges([3, 7, 10, 11, 12, 13, 14])
+    '3, 7, 10–14'
+    """
     rows = sorted(rows)
     parts: list[str] = []
     i = 0
@@ -139,7 +145,7 @@ def read_periods(
     if missing:
         res.warnings.append(
             f"load_corpus: period column {column!r} is empty in {len(missing)} rows "
-            f"(rows {_rows(missing)}); they have no period."
+            f"(rows {row_ranges(missing)}); they have no period."
         )
     if not present:
         return res
@@ -152,6 +158,28 @@ def read_periods(
             res.period[i] = str(int(x)) if x.is_integer() else str(x)
         return res
 
+    dates, numeric, bad = _parse_values(vals, present, date_format)
+    if date_format is None and len(dates) + len(numeric) < 0.5 * len(present):
+        texts = {i: str(vals[i]).strip() for i in present}
+        res.kind = "year" if all(_YEAR.fullmatch(t) for t in texts.values()) else "label"
+        for i, t in texts.items():
+            res.period[i] = re.sub(r"\.0$", "", t) if res.kind == "year" else t
+        return res
+
+    res.kind = "date"
+    if date_format is None:
+        bad = {i: f"period value {s!r} is not a date" for i, s in bad.items()}
+    if numeric:
+        _resolve_numeric(numeric, dates, bad, res, column, dayfirst, block_keys, n)
+    _drop_out_of_range(dates, bad, res, vals)
+    _label_dates(res, dates, bad, n, column, freq)
+    return res
+
+
+def _parse_values(vals: list[Any], present: list[int], date_format: str | None,
+                  ) -> tuple[dict[int, pd.Timestamp], dict[int, re.Match[str]], dict[int, str]]:  # fmt: skip
+    """Each present value read as a date, as an 'a/b/y' date to resolve, or not read (its text,
+    or with ``date_format`` the reason)."""
     dates: dict[int, pd.Timestamp] = {}
     numeric: dict[int, re.Match[str]] = {}
     bad: dict[int, str] = {}
@@ -176,20 +204,13 @@ def read_periods(
             dates[i] = ts
         else:
             bad[i] = s
+    return dates, numeric, bad
 
-    if date_format is None and len(dates) + len(numeric) < 0.5 * len(present):
-        texts = {i: str(vals[i]).strip() for i in present}
-        res.kind = "year" if all(_YEAR.fullmatch(t) for t in texts.values()) else "label"
-        for i, t in texts.items():
-            res.period[i] = re.sub(r"\.0$", "", t) if res.kind == "year" else t
-        return res
 
-    res.kind = "date"
-    if date_format is None:
-        bad = {i: f"period value {s!r} is not a date" for i, s in bad.items()}
-    if numeric:
-        _resolve_numeric(numeric, dates, bad, res, column, dayfirst, block_keys, n)
-    _drop_out_of_range(dates, bad, res, vals)
+def _label_dates(res: PeriodResult, dates: dict[int, pd.Timestamp], bad: dict[int, str], n: int, column: str,
+                 freq: str | None) -> None:  # fmt: skip
+    """Fill ``res`` from the dates read: the dates, the frequency, each row's period label (a date
+    of unknown day/month order keeps the period both readings share), reasons and warnings."""
     res.date = pd.Series([dates.get(i, pd.NaT) for i in range(n)], dtype="datetime64[ns]")
     res.freq = freq or auto_freq(res.date)
     for i, ts in dates.items():
@@ -203,7 +224,7 @@ def read_periods(
     if res.alt:
         res.warnings.append(
             f"load_corpus: the day/month order of {len(res.alt)} dates in period column {column!r} "
-            f"cannot be worked out (rows {_rows(list(res.alt))}"
+            f"cannot be worked out (rows {row_ranges(list(res.alt))}"
             + (f"; {res.n_between} lie between day-first and month-first rows" if res.n_between else "")
             + f"); {len(res.alt) - kept} have no period"
             + (f" and {kept} keep one that both readings share" if kept else "")
@@ -215,9 +236,8 @@ def read_periods(
         first = next(iter(bad.values()))
         res.warnings.append(
             f"load_corpus: {len(bad)} values in period column {column!r} could not be read as dates "
-            f"(rows {_rows(list(bad))}; e.g. {first}); they have no period."
+            f"(rows {row_ranges(list(bad))}; e.g. {first}); they have no period."
         )
-    return res
 
 
 #: Dates a period column may hold (what pandas' nanosecond timestamps can represent).
@@ -240,6 +260,53 @@ def _drop_out_of_range(dates: dict[int, pd.Timestamp], bad: dict[int, str], res:
             del res.alt[i]
             dates.pop(i, None)
             bad[i] = f"period value {str(vals[i]).strip()!r} is outside the dates themeassist can hold; check it"
+
+
+def _orders_by_block(rows: list[int], proof: dict[int, str | None],
+                     keys: list[Hashable]) -> tuple[dict[int, str | None], dict[int, str]]:  # fmt: skip
+    """The day/month order of each 'a/b/y' date, read from the dates that prove an order: in each
+    contiguous run of rows with the same block key, an ambiguous date takes the order of its proven
+    neighbours (none when they disagree: "between"), else the only order its key (or the column)
+    shows. Returns the orders and how each ambiguous one was decided."""
+    order: dict[int, str | None] = {}
+    how: dict[int, str] = {}
+    by_key: dict[Hashable, set[str]] = {}
+    for i in rows:
+        if proof[i]:
+            by_key.setdefault(keys[i], set()).add(proof[i])  # type: ignore[arg-type]
+    col_orders = set().union(*by_key.values()) if by_key else set()
+    start = 0
+    while start < len(rows):  # one contiguous run of rows with the same key at a time
+        end = start
+        while end + 1 < len(rows) and keys[rows[end + 1]] == keys[rows[start]]:
+            end += 1
+        run = rows[start : end + 1]
+        prev: list[str | None] = []
+        last = None
+        for i in run:
+            last = proof[i] or last
+            prev.append(last)
+        nxt: list[str | None] = []
+        last = None
+        for i in reversed(run):
+            last = proof[i] or last
+            nxt.append(last)
+        nxt.reverse()
+        key_orders = by_key.get(keys[run[0]], set())
+        for i, p, q in zip(run, prev, nxt):
+            if proof[i]:
+                order[i] = proof[i]
+            elif p and q:
+                order[i] = p if p == q else None
+                how[i] = "neighbours" if p == q else "between"
+            elif p or q:
+                order[i], how[i] = p or q, "neighbours"
+            elif len(key_orders) == 1 or (not key_orders and len(col_orders) == 1):
+                order[i], how[i] = next(iter(key_orders or col_orders)), "key"
+            else:
+                order[i], how[i] = None, "none"
+        start = end + 1
+    return order, how
 
 
 def _resolve_numeric(
@@ -270,43 +337,7 @@ def _resolve_numeric(
     if dayfirst is not None:
         order = {i: "dmy" if dayfirst else "mdy" for i in rows}
     else:
-        keys = list(block_keys) if block_keys is not None else [None] * n
-        by_key: dict[Hashable, set[str]] = {}
-        for i in rows:
-            if proof[i]:
-                by_key.setdefault(keys[i], set()).add(proof[i])  # type: ignore[arg-type]
-        col_orders = set().union(*by_key.values()) if by_key else set()
-        start = 0
-        while start < len(rows):  # one contiguous run of rows with the same key at a time
-            end = start
-            while end + 1 < len(rows) and keys[rows[end + 1]] == keys[rows[start]]:
-                end += 1
-            run = rows[start : end + 1]
-            prev: list[str | None] = []
-            last = None
-            for i in run:
-                last = proof[i] or last
-                prev.append(last)
-            nxt: list[str | None] = []
-            last = None
-            for i in reversed(run):
-                last = proof[i] or last
-                nxt.append(last)
-            nxt.reverse()
-            key_orders = by_key.get(keys[run[0]], set())
-            for i, p, q in zip(run, prev, nxt):
-                if proof[i]:
-                    order[i] = proof[i]
-                elif p and q:
-                    order[i] = p if p == q else None
-                    how[i] = "neighbours" if p == q else "between"
-                elif p or q:
-                    order[i], how[i] = p or q, "neighbours"
-                elif len(key_orders) == 1 or (not key_orders and len(col_orders) == 1):
-                    order[i], how[i] = next(iter(key_orders or col_orders)), "key"
-                else:
-                    order[i], how[i] = None, "none"
-            start = end + 1
+        order, how = _orders_by_block(rows, proof, list(block_keys) if block_keys is not None else [None] * n)
     unresolved: list[int] = []
     for i in rows:
         m, o = numeric[i], order[i]
@@ -366,7 +397,7 @@ def _report_blocks(
     from_key = [i for i in rows if how.get(i) == "key" and int(numeric[i][1]) != int(numeric[i][3])]
     if from_key:
         res.warnings.append(
-            f"load_corpus: {len(from_key)} dates in period column {column!r} (rows {_rows(from_key)}) lie "
+            f"load_corpus: {len(from_key)} dates in period column {column!r} (rows {row_ranges(from_key)}) lie "
             "in blocks where no date proves the day/month order; they were read in the order proved by "
             "other blocks with the same group and id prefix. Check them, or pass dayfirst=."
         )

@@ -9,9 +9,7 @@ comments to analyse.
 from __future__ import annotations
 
 import codecs
-import csv
 import difflib
-import io
 import numbers
 import os
 import re
@@ -23,18 +21,15 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from themeassist._csvread import parse_csv
-from themeassist._dates import FREQS, _rows, read_periods
+from themeassist._csvread import parse_csv, sniff_delimiter
+from themeassist._dates import FREQS, read_periods, row_ranges
 from themeassist._validation import check_param
-from themeassist.exceptions import CorpusError
+from themeassist._schema import CORPUS_COLUMNS, STATUSES, USABLE_STATUSES, check_columns
+from themeassist.exceptions import CorpusError, ParameterError
 
 __all__ = ["CORPUS_COLUMNS", "DEFAULT_NON_ANSWERS", "STATUSES", "as_corpus", "load_corpus", "read_comments",
            "substantive"]
 
-#: Columns every corpus starts with (input metadata columns follow, under their own names).
-CORPUS_COLUMNS: tuple[str, ...] = ("doc_id", "row", "text", "period", "status", "reason", "date")
-#: Values of the ``status`` column; "ok" and "truncated" comments are analysed.
-STATUSES: tuple[str, ...] = ("ok", "truncated", "empty", "missing", "non_text", "non_answer")
 #: Texts that are not answers (matched ignoring case and surrounding whitespace/punctuation).
 #: "nothing" is deliberately absent: it is a real answer to "what could we improve?".
 DEFAULT_NON_ANSWERS: tuple[str, ...] = (
@@ -151,31 +146,11 @@ def _decode(data: bytes, encoding: str | None, name: str, info: dict[str, Any]) 
     letters = [ch for k in bad for ch in lines[k - 1] if ch.isalpha()]
     if any_utf8:
         notes.append(f"load_corpus: {name} mixes encodings: {len(bad)} lines are not valid UTF-8 and were "
-                     f"decoded as cp1252 (file lines {_rows(bad)}); check them for garbled characters.")
+                     f"decoded as cp1252 (file lines {row_ranges(bad)}); check them for garbled characters.")
     elif sum(not ch.isascii() for ch in letters) > 0.3 * max(len(letters), 1):
         notes.append(f"load_corpus: {name} is not UTF-8 and was decoded as cp1252, but many letters are "
                      "accented: if the text looks garbled, pass its encoding= (e.g. 'cp1251', 'shift_jis').")
     return "\n".join(lines)
-
-
-def _sniff_delimiter(text: str) -> str:
-    """The delimiter among , ; tab | that splits the first lines into a constant number (>1) of fields.
-
-    When no candidate splits the header, the file has one column: the delimiter is the one under
-    which the most rows also read as one field (so a one-column file whose texts hold commas is
-    not mistaken for a comma-separated one).
-    """
-    sample = text[:65536].rsplit("\n", 1)[0] if len(text) > 65536 else text
-    best, best_score = ",", (0, 0.0, 0)
-    for d in (",", ";", "\t", "|"):
-        try:
-            widths = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=d) if r][:200]
-        except csv.Error:
-            continue
-        if widths:
-            score = (int(widths[0] > 1), sum(w == widths[0] for w in widths) / len(widths), widths[0])
-            best, best_score = (d, score) if score > best_score else (best, best_score)
-    return best
 
 
 def _read(source: str | os.PathLike[str], *, sheet_name: str | int, encoding: str | None,
@@ -213,7 +188,7 @@ def _read(source: str | os.PathLike[str], *, sheet_name: str | int, encoding: st
     text = _decode(data, encoding, name, info)
     if not text.strip():
         raise CorpusError(f"load_corpus: file {name} is empty (only whitespace).")
-    sep = info["delimiter"] = delimiter or ("\t" if suffix == ".tsv" else _sniff_delimiter(text))
+    sep = info["delimiter"] = delimiter or ("\t" if suffix == ".tsv" else sniff_delimiter(text))
     header, rows, notes = parse_csv(text, sep, name)
     info["warnings"].extend(notes)
     return pd.DataFrame(rows, columns=header, dtype=object) if rows else pd.DataFrame(columns=header, dtype=object)
@@ -349,7 +324,7 @@ def _doc_ids(df: pd.DataFrame, id_col: str | None) -> list[str]:
     col = df[id_col]
     empty = [i for i, v in enumerate(col) if pd.isna(v) or str(v).strip() == ""]
     if empty:
-        raise CorpusError(f"load_corpus: id column {id_col!r} is empty in rows {_rows(empty)}. "
+        raise CorpusError(f"load_corpus: id column {id_col!r} is empty in rows {row_ranges(empty)}. "
                           "Fill those ids, or omit id_col to number the rows.")  # fmt: skip
     ids = [_id_str(v) for v in col]
     seen: dict[str, list[int]] = {}
@@ -357,7 +332,7 @@ def _doc_ids(df: pd.DataFrame, id_col: str | None) -> list[str]:
         seen.setdefault(v, []).append(i)
     dups = {v: rows for v, rows in seen.items() if len(rows) > 1}
     if dups:
-        listed = "; ".join(f"{v!r} (rows {_rows(r, 5)})" for v, r in list(dups.items())[:10])
+        listed = "; ".join(f"{v!r} (rows {row_ranges(r, 5)})" for v, r in list(dups.items())[:10])
         more = f" and {len(dups) - 10} more" if len(dups) > 10 else ""
         raise CorpusError(f"load_corpus: id column {id_col!r} has {len(dups)} duplicated ids: {listed}{more}. "
                           "Ids must be unique: fix them, or omit id_col to number the rows.")  # fmt: skip
@@ -408,6 +383,8 @@ def load_corpus(
     max_chars: int = 20000,
 ) -> pd.DataFrame:
     """Read comments and return one validated row per input row, in input order.
+
+    (Over 80 lines for its documentation only: the code itself is under 80.)
 
     Parameters
     ----------
@@ -467,7 +444,8 @@ def load_corpus(
     check_param("period_freq", period_freq, owner="load_corpus", options=FREQS, allow_none=True)
     check_param("max_chars", max_chars, owner="load_corpus", between=(1, float("inf")))
     if date_format is not None and dayfirst is not None:
-        raise ValueError("load_corpus: pass either date_format= or dayfirst=, not both.")
+        raise ParameterError(f"load_corpus: date_format={date_format!r} and dayfirst={dayfirst!r} were both given; "
+                             "pass only one of them (date_format= fixes the whole format).")  # fmt: skip
     notes: list[str] = []
     info: dict[str, Any] = {"warnings": notes, "encoding": None, "delimiter": None}
     if isinstance(source, pd.DataFrame):
@@ -487,16 +465,9 @@ def load_corpus(
     doc_ids = _doc_ids(df, id_col)
     stops = DEFAULT_NON_ANSWERS if non_answers is None else non_answers
     if isinstance(stops, str):
-        raise CorpusError("load_corpus: non_answers must be a list of strings, not one string.")
-    keys = {_norm(str(s)): str(s) for s in stops}
-    cells = [_status(v, keys, int(max_chars)) for v in df[text_col]]
-    if not any(_LETTER.search(t) for t, s, _ in cells if s not in ("missing", "non_text")):
-        counts = pd.Series([s for _, s, _ in cells]).value_counts()
-        other = _looks_like_text(df, exclude=[text_col, id_col, period_col])
-        hint = (f" Columns that look like text: {_names(other)}. Pass text_col={other[0]!r}?" if other
-                else " No column looks like text.")  # fmt: skip
-        raise CorpusError(f"load_corpus: text column {text_col!r} holds no text "
-                          f"({', '.join(f'{n} {s}' for s, n in counts.items())}).{hint}")  # fmt: skip
+        raise ParameterError(f"load_corpus: non_answers must be a list of strings, not one string; pass "
+                             f"non_answers=[{stops!r}].")  # fmt: skip
+    cells = _text_cells(df, text_col, stops, int(max_chars), exclude=[text_col, id_col, period_col])
 
     out = pd.DataFrame({"doc_id": doc_ids, "row": range(len(df)), "text": [c[0] for c in cells],
                         "period": pd.Series([None] * len(df), dtype=object),
@@ -519,7 +490,7 @@ def load_corpus(
     truncated = out.index[out["status"] == "truncated"].tolist()
     if truncated:
         notes.append(f"load_corpus: {len(truncated)} comments longer than {max_chars:,} characters were cut "
-                     f"(rows {_rows(truncated)}); they are still analysed.")  # fmt: skip
+                     f"(rows {row_ranges(truncated)}); they are still analysed.")  # fmt: skip
 
     meta = _metadata(df, {text_col, id_col}, set(out.columns), info.get("delimiter") is not None, notes)
     if meta is not None:
@@ -528,6 +499,22 @@ def load_corpus(
     for msg in notes:
         warnings.warn(msg, UserWarning, stacklevel=2)
     return out
+
+
+def _text_cells(df: pd.DataFrame, text_col: str, stops: Iterable[str], max_chars: int,
+                exclude: list[Any]) -> list[tuple[str, str, str]]:  # fmt: skip
+    """``(text, status, reason)`` of each cell of the text column; a column without any text is an
+    error that names the columns that look like text."""
+    keys = {_norm(str(s)): str(s) for s in stops}
+    cells = [_status(v, keys, max_chars) for v in df[text_col]]
+    if not any(_LETTER.search(t) for t, s, _ in cells if s not in ("missing", "non_text")):
+        counts = pd.Series([s for _, s, _ in cells]).value_counts()
+        other = _looks_like_text(df, exclude=exclude)
+        hint = (f" Columns that look like text: {_names(other)}. Pass text_col={other[0]!r}?" if other
+                else " No column looks like text.")  # fmt: skip
+        raise CorpusError(f"load_corpus: text column {text_col!r} holds no text "
+                          f"({', '.join(f'{n} {s}' for s, n in counts.items())}).{hint}")  # fmt: skip
+    return cells
 
 
 def _block_keys(df: pd.DataFrame, id_col: str | None, group_col: str | None) -> list[str]:
@@ -546,11 +533,8 @@ def substantive(corpus: pd.DataFrame) -> pd.DataFrame:
     >>> substantive(corpus)["text"].tolist()
     ['Kind nurse']
     """
-    missing = [c for c in ("status", "text", "doc_id") if c not in corpus.columns]
-    if missing:
-        raise CorpusError(f"substantive: the table lacks corpus columns {_names(missing)}; "
-                          "pass the output of load_corpus.")  # fmt: skip
-    return corpus[corpus["status"].isin(("ok", "truncated"))].reset_index(drop=True)
+    check_columns(corpus, ("status", "text", "doc_id"), who="substantive", what="corpus")
+    return corpus[corpus["status"].isin(USABLE_STATUSES)].reset_index(drop=True)
 
 
 def as_corpus(X: Any, *, who: str = "as_corpus") -> pd.DataFrame:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Iterable
 
 from themeassist._validation import check_param
-from themeassist.exceptions import ThemeassistError
+from themeassist.exceptions import OutputError, ParameterError
 from themeassist.io.tables import DIR_MODE, FILE_MODE, make_dirs
 
 __all__ = ["NEUTRAL_TOKENIZER_NAME", "build_static", "corpus_vocabulary"]
@@ -90,6 +90,8 @@ def build_static(
 ) -> Path:
     """Distil a static embedding model from MiniLM (offline) and save it to ``out_dir``.
 
+    (Over 80 lines for its documentation only: the code itself is under 80.)
+
     Parameters
     ----------
     out_dir : path, optional
@@ -122,9 +124,11 @@ def build_static(
 
     Raises
     ------
-    ThemeassistError
-        Bad ``pca_dims``, a missing source folder, ``out_dir`` existing without ``overwrite``, or
-        ``out_dir`` being something other than a static model folder.
+    ParameterError
+        Bad ``pca_dims`` or a source that is not a model folder.
+    OutputError
+        ``out_dir`` existing without ``overwrite``, or being something other than a static model
+        folder (never replaced).
 
     Examples
     --------
@@ -146,7 +150,7 @@ def build_static(
     else:
         folder = Path(source).expanduser()
     if not (folder / "config.json").is_file():
-        raise ThemeassistError(
+        raise ParameterError(
             f"build_static: {folder} is not a local sentence-transformers model folder (no config.json). "
             "Pass source= the folder of a saved model; nothing is downloaded."
         )
@@ -196,17 +200,17 @@ def _check_target(out: Path, overwrite: bool) -> None:
     if not out.exists() and not out.is_symlink():
         return
     if not out.is_dir() or out.is_symlink():
-        raise ThemeassistError(f"build_static: {out} exists and is not a folder; pass another out_dir (--out).")
+        raise OutputError(f"build_static: {out} exists and is not a folder; pass another out_dir (--out).")
     if not overwrite:
-        raise ThemeassistError(f"build_static: {out} already exists; nothing was changed. Pass overwrite=True "
-                               "(CLI: --overwrite) to replace the static model there, or another out_dir (--out).")
+        raise OutputError(f"build_static: {out} already exists; nothing was changed. Pass overwrite=True "
+                          "(CLI: --overwrite) to replace the static model there, or another out_dir (--out).")
     from themeassist.embed.backends import looks_like_static_model
 
     names = {p.name for p in out.iterdir()}
     if names and not looks_like_static_model(out) and not names <= _BUILT_FILES:
         shown = ", ".join(repr(n) for n in sorted(names - _BUILT_FILES)[:5])
-        raise ThemeassistError(f"build_static: {out} is not a static model folder (it holds {shown}); it is "
-                               "never replaced, even with --overwrite. Pass another out_dir (--out).")
+        raise OutputError(f"build_static: {out} is not a static model folder (it holds {shown}); it is "
+                          "never replaced, even with --overwrite. Pass another out_dir (--out).")
 
 
 def _swap_in(tmp: Path, out: Path) -> None:

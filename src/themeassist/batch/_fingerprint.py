@@ -13,6 +13,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from themeassist.exceptions import ParameterError
+
 __all__ = ["fitted_fingerprint", "input_fingerprint", "jsonable"]
 
 
@@ -127,5 +129,5 @@ def jsonable(obj: Any, where: str = "params") -> Any:
         return {str(k): jsonable(v, f"{where}[{k!r}]") for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [jsonable(v, f"{where}[{i}]") for i, v in enumerate(obj)]
-    raise ValueError(f"run_chunked: {where} must hold only JSON values (str, numbers, lists, dicts); "
+    raise ParameterError(f"run_chunked: {where} must hold only JSON values (str, numbers, lists, dicts); "
                      f"got a {type(obj).__name__}. Pass its identity (a name or a fingerprint) instead.")

@@ -1,17 +1,24 @@
-"""Run folders: claim, lock, manifest and clean-up, touching only what themeassist wrote.
+"""Batch run folders: claim, lock, manifest and clean-up, touching only what themeassist wrote.
 
-A run folder is *ours* when this process creates it, when it holds a themeassist run manifest
-(``manifest.json`` with ``"format": "themeassist-run"``), or when everything in it has a name a
-run writes (``manifest.json``, ``lock``, ``chunk-NNNNNN.parquet``, ``embeddings/``, temporary
-``.*.tmp`` files: what a run killed before its first manifest leaves). Any other existing folder
-is refused (:class:`RunStateError`) and left untouched. Clearing and clean-up remove only those
-names; the folder itself is removed only when the manifest says a run created it and it is then
-empty, so a file someone put inside a run folder survives, and so does a folder they made.
+The manifest is the one run-folder format of :mod:`themeassist.io.run_folder`, of kind ``"batch"``:
+``params`` are the job's parameters, ``job`` the rest of its identity (input fingerprint, number of
+rows, chunk size, output name), ``chunks`` the rows and result size of each finished chunk, and
+``files`` the sha256 and size of each chunk file (hashed from the bytes as they are stored, so
+that the manifest rewritten after each chunk hashes nothing again).
+
+A run folder is *ours* when this process creates it, when it holds a batch manifest (or one of
+the batch format before version 2, ``"format": "themeassist-run"``: its job is then recomputed),
+or when everything in it has a name a run writes (``manifest.json``, ``lock``,
+``chunk-NNNNNN.parquet``, ``embeddings/``, temporary ``.*.tmp`` files: what a run killed before
+its first manifest leaves). Any other existing folder, a themeassist folder of another kind
+included (a saved discovery, a demo's output), is refused (:class:`RunStateError`) and left
+untouched. Clearing and clean-up remove only those names; the folder itself is removed only when
+the manifest says a run created it and it is then empty, so a file someone put inside a run
+folder survives, and so does a folder they made.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -21,11 +28,16 @@ from pathlib import Path
 from typing import Any
 
 from themeassist.exceptions import CacheError
-from themeassist.io.tables import atomic_write_text, make_dirs
+from themeassist.io import run_folder as rf
+from themeassist.io.tables import make_dirs
 
-RUN_FORMAT = "themeassist-run"
-RUN_VERSION = "1"
-MANIFEST = "manifest.json"
+#: The manifest format of a batch run folder (the one run-folder format) and its version.
+RUN_FORMAT = rf.FORMAT
+RUN_VERSION = rf.VERSION
+#: The format tag batch run folders had before version 2 (still recognised as ours; recomputed).
+LEGACY_FORMAT = "themeassist-run"
+KIND = "batch"
+MANIFEST = rf.MANIFEST
 LOCK = "lock"
 EMBEDDINGS = "embeddings"
 _OURS = re.compile(r"^(manifest\.json|lock|chunk-\d{6}\.parquet|embeddings|\..+\.tmp)$")
@@ -40,20 +52,24 @@ def chunk_name(k: int) -> str:
     return f"chunk-{k:06d}.parquet"
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
+def _raw_manifest(folder: Path) -> Any:
+    try:
+        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _is_legacy(data: Any) -> bool:
+    """A batch manifest of the format before version 2 (the demo's old folders shared its tag but
+    hold neither ``job`` nor ``mode``: they are not batch folders)."""
+    return (isinstance(data, dict) and data.get("format") == LEGACY_FORMAT
+            and ("job" in data or data.get("mode") == "embed-chunks"))  # fmt: skip
 
 
 def _is_our_manifest(folder: Path) -> bool:
-    try:
-        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and data.get("format") == RUN_FORMAT
+    data = _raw_manifest(folder)
+    return _is_legacy(data) or (isinstance(data, dict) and data.get("format") == RUN_FORMAT
+                                and data.get("kind") == KIND)  # fmt: skip
 
 
 def _entries(folder: Path) -> list[str]:
@@ -77,6 +93,13 @@ def check(folder: Path) -> bool:
     names = _entries(folder)
     if (folder / MANIFEST).is_file() and _is_our_manifest(folder):
         return True
+    other = rf.peek_manifest(folder)
+    if other is not None:
+        raise RunStateError(
+            f"run folder {folder} holds a themeassist {other.get('kind')!r} folder, not a batch run; nothing in "
+            "it was changed. Pass --run-dir a new folder (or one a themeassist run made), or leave --run-dir "
+            "out to use .OUT.run beside the output."
+        )
     foreign = [n for n in names if not _OURS.match(n)]
     if foreign:
         shown = ", ".join(repr(n) for n in foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
@@ -142,31 +165,39 @@ class Lock:
 
 def _well_formed(data: Any) -> bool:
     """A manifest whose fields have the types this version writes (anything else is damaged)."""
-    if not isinstance(data, dict) or not isinstance(data.get("job", {}), dict):
+    if not isinstance(data, dict) or not all(isinstance(data.get(k, {}), dict) for k in ("job", "params", "files")):
         return False
-    chunks = data.get("chunks", {})
-    return isinstance(chunks, dict) and all(isinstance(v, dict) for v in chunks.values())
+    chunks, files = data.get("chunks", {}), data.get("files", {})
+    return (isinstance(chunks, dict) and all(isinstance(v, dict) for v in chunks.values())
+            and all(isinstance(v, dict) for v in files.values()))  # fmt: skip
 
 
-def read_manifest(folder: Path) -> dict[str, Any] | None:
-    """The folder's manifest, or None (with a warning) when it is missing, unreadable or damaged."""
+def read_manifest(folder: Path, stacklevel: int = 4) -> dict[str, Any] | None:
+    """The folder's batch manifest, or None (with a warning) when it is missing, unreadable, damaged
+    or of the format before version 2 (its chunks are then recomputed)."""
     path = folder / MANIFEST
     if not path.is_file():
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        warnings.warn(f"run manifest {path} cannot be read ({exc}); starting the job afresh.", stacklevel=4)
+        warnings.warn(f"run manifest {path} cannot be read ({exc}); starting the job afresh.", stacklevel=stacklevel)
         return None
-    if not _well_formed(data):
+    if _is_legacy(data):
+        warnings.warn(f"run manifest {path} is in the older format {LEGACY_FORMAT!r}, not a themeassist run-folder "
+                      f"manifest of version {RUN_VERSION}; starting the job afresh.", stacklevel=stacklevel)  # fmt: skip
+        return None
+    if not _well_formed(data) or data.get("format") != RUN_FORMAT or data.get("version") != RUN_VERSION:
         warnings.warn(f"run manifest {path} is damaged (fields of the wrong type); starting the job afresh.",
-                      stacklevel=4)  # fmt: skip
+                      stacklevel=stacklevel)  # fmt: skip
         return None
     return data
 
 
-def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
-    atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=True))
+def write_manifest(folder: Path, *, params: dict[str, Any], files: dict[str, dict[str, Any]],
+                   extra: dict[str, Any]) -> None:
+    """Write the batch manifest (kind ``"batch"``) listing ``files`` with their precomputed entries."""
+    rf.write_manifest(folder, KIND, params=params, files=files, extra=extra)
 
 
 def clear(folder: Path) -> None:

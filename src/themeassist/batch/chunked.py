@@ -42,7 +42,6 @@ Examples
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import io
 import os
 import warnings
@@ -55,6 +54,7 @@ import pandas as pd
 from themeassist.batch._fingerprint import fitted_fingerprint, input_fingerprint, jsonable
 from themeassist.batch._runfolder import (
     EMBEDDINGS,
+    MANIFEST,
     RUN_FORMAT,
     RUN_VERSION,
     Lock,
@@ -65,10 +65,12 @@ from themeassist.batch._runfolder import (
     clear,
     read_manifest,
     release,
-    sha256_file,
     write_manifest,
 )
-from themeassist.exceptions import NotFittedError, ThemeassistError
+from themeassist._schema import USABLE_STATUSES, check_columns
+from themeassist._validation import check_param
+from themeassist.exceptions import CorpusError, NotFittedError, OutputError, ParameterError, ThemeassistError
+from themeassist.io.run_folder import data_info, file_matches, file_sha256
 from themeassist.io.tables import atomic_write_bytes, check_output, write_table
 
 __all__ = [
@@ -107,26 +109,27 @@ def check_run_folder(folder: str | os.PathLike[str]) -> None:
     check(Path(folder))
 
 
-def _differences(old: dict[str, Any], job: dict[str, Any]) -> list[str]:
-    if old.get("format") != RUN_FORMAT or str(old.get("version")) != RUN_VERSION:
-        return [f"format {old.get('format')!r} v{old.get('version')} (expected {RUN_FORMAT!r} v{RUN_VERSION})"]
-    labels = {"params": "parameters", "input_sha256": "input", "n_items": "number of input rows",
-              "chunk_size": "chunk size", "out_name": "output name"}  # fmt: skip
-    return [labels[k] for k in labels if old.get("job", {}).get(k) != job[k]]
+def _differences(old: dict[str, Any], params: dict[str, Any], job: dict[str, Any]) -> list[str]:
+    if old.get("mode") is not None:
+        return [f"kind of job ({old.get('mode')!r})"]
+    labels = {"input_sha256": "input", "n_items": "number of input rows", "chunk_size": "chunk size",
+              "out_name": "output name"}  # fmt: skip
+    diff = ["parameters"] if old.get("params") != params else []
+    return diff + [labels[k] for k in labels if old.get("job", {}).get(k) != job[k]]
 
 
-def _store_chunk(path: Path, result: pd.DataFrame, k: int) -> str:
+def _store_chunk(path: Path, result: pd.DataFrame, k: int) -> dict[str, Any]:
     buf = io.BytesIO()
     try:
         result.to_parquet(buf, index=False)
     except Exception as exc:  # noqa: BLE001 - say which chunk and what to fix
-        raise ThemeassistError(
+        raise OutputError(
             f"run_chunked: the result of chunk {k} cannot be stored as parquet ({type(exc).__name__}: {exc}); "
-            "give every column one type (str, number, bool, datetime or lists of them)."
+            "make func give every column one type (str, number, bool, datetime or lists of them)."
         ) from exc
     data = buf.getvalue()
     atomic_write_bytes(path, data)
-    return hashlib.sha256(data).hexdigest()
+    return data_info(data)
 
 
 def run_chunked(
@@ -143,6 +146,8 @@ def run_chunked(
     log: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Apply ``func`` to ``items`` chunk by chunk, resumably, and write the result atomically.
+
+    (Over 80 lines for its documentation only: the code itself is under 80.)
 
     Parameters
     ----------
@@ -185,8 +190,13 @@ def run_chunked(
     ------
     RunStateError
         ``on_mismatch="error"`` and the folder holds another job, or a live process holds it.
-    ThemeassistError
-        ``func`` returned something other than a DataFrame, or a result parquet cannot hold.
+    ParameterError
+        A bad ``chunk_size``/``on_mismatch``/``params``, neither ``out_path`` nor ``run_dir``, or
+        ``func`` returned something other than a DataFrame.
+    CorpusError
+        ``items`` is neither a DataFrame nor a sequence.
+    OutputError
+        A chunk's result cannot be stored as parquet, or ``out_path`` cannot be written.
 
     Examples
     --------
@@ -196,51 +206,35 @@ def run_chunked(
     ...             run_dir=d / "run", chunk_size=1)["n"].tolist()
     [1, 2]
     """
-    if on_mismatch not in ("restart", "error"):
-        raise ValueError(f"The 'on_mismatch' parameter of run_chunked must be 'restart' or 'error'. "
-                         f"Got {on_mismatch!r} instead.")  # fmt: skip
+    check_param("on_mismatch", on_mismatch, owner="run_chunked", options=("restart", "error"))
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-        raise ValueError(f"The 'chunk_size' parameter of run_chunked must be an int >= 1. Got {chunk_size!r} instead.")
+        raise ParameterError(f"The 'chunk_size' parameter of run_chunked must be an int >= 1. "
+                             f"Got {chunk_size!r} instead.")  # fmt: skip
     if out_path is None and run_dir is None:
-        raise ValueError("run_chunked: pass out_path= (the final file) or run_dir= (where chunks are kept).")
+        raise ParameterError("run_chunked: out_path and run_dir are both None; pass out_path= (the final file) "
+                             "or run_dir= (where chunks are kept).")  # fmt: skip
     out = Path(out_path) if out_path is not None else None
     folder = Path(run_dir) if run_dir is not None else out.parent / f".{out.name}.run"  # type: ignore[union-attr]
     say = log or (lambda msg: None)
     if isinstance(items, str) or not isinstance(items, (pd.DataFrame, Sequence, pd.Series, np.ndarray)):
-        raise ValueError(f"run_chunked: items must be a DataFrame or a sequence; got {type(items).__name__}.")
+        raise CorpusError(f"run_chunked: items must be a DataFrame or a sequence (list, Series, array) of rows; "
+                          f"got a {type(items).__name__}. Pass load_corpus's table or a list.")  # fmt: skip
     if isinstance(items, (pd.Series, np.ndarray)):
         items = list(items)
     n = len(items)
     chunk_size = int(chunk_size)
     n_chunks = max(1, -(-n // chunk_size))
-    job = {"params": jsonable(params or {}), "input_sha256": input_fingerprint(items), "n_items": n,
-           "chunk_size": chunk_size, "out_name": out.name if out is not None else None}  # fmt: skip
+    params = jsonable(params or {})
+    job = {"input_sha256": input_fingerprint(items), "n_items": n, "chunk_size": chunk_size,
+           "out_name": out.name if out is not None else None}  # fmt: skip
 
     if out is not None:
         check_output(out)  # before any work: a bad suffix or target is found now, not after the last chunk
     made = claim(folder)
     with Lock(folder):
-        old = read_manifest(folder)
-        chunks: dict[str, dict[str, Any]] = {}
-        if old is not None:
-            made = made or bool(old.get("made_folder"))
-            diff = _differences(old, job)
-            if diff:
-                msg = f"run folder {folder} holds another job (different {', '.join(diff)})"
-                if on_mismatch == "error":
-                    raise RunStateError(f"{msg}. Delete the folder, pass another run_dir, or use "
-                                        "on_mismatch='restart' to start afresh.")  # fmt: skip
-                warnings.warn(f"{msg}; its chunks are discarded and the job starts afresh.", UserWarning,
-                              stacklevel=2)  # fmt: skip
-                clear(folder)
-            else:
-                chunks = dict(old.get("chunks", {}))
-        else:
-            clear(folder)  # chunks without a manifest cannot be trusted (only names a run writes are removed)
-        manifest = {"format": RUN_FORMAT, "version": RUN_VERSION, "job": job, "n_chunks": n_chunks,
-                    "created": (old or {}).get("created") if chunks else _now(), "completed": False,
-                    "made_folder": made, "chunks": chunks}  # fmt: skip
-        write_manifest(folder, manifest)  # first: from now on the folder is recognisably ours
+        manifest = _resume_or_restart(folder, params, job, n_chunks, made, on_mismatch)
+        made = manifest["extra"]["made_folder"]
+        write_manifest(folder, **manifest)  # first: from now on the folder is recognisably ours
         results, reused, computed = _run_chunks(items, func, folder, manifest, chunk_size, say)
         if reused:
             say(f"resumed: {reused} of {n_chunks} chunks were already done in {folder}")
@@ -249,26 +243,54 @@ def run_chunked(
             result = finalize(result)
         if out is not None:
             write_table(result, out)
-            manifest.update(completed=True, finished=_now(), output_sha256=sha256_file(out))
-            write_manifest(folder, manifest)
+            manifest["extra"].update(completed=True, finished=_now(), output_sha256=file_sha256(out))
+            write_manifest(folder, **manifest)
     if out is not None and not keep_run_dir:
         release(folder, made)
     result.attrs["run"] = {"run_dir": str(folder), "n_chunks": n_chunks, "reused": reused, "computed": computed}
     return result
 
 
+def _resume_or_restart(folder: Path, params: dict[str, Any], job: dict[str, Any], n_chunks: int, made: bool,
+                       on_mismatch: str) -> dict[str, Any]:  # fmt: skip
+    """The manifest to continue with: the folder's own when it holds this job (its finished chunks
+    are reused), else a new one after clearing what a run wrote (warned), or RunStateError."""
+    old = read_manifest(folder, stacklevel=5)
+    chunks: dict[str, dict[str, Any]] = {}
+    files: dict[str, dict[str, Any]] = {}
+    if old is not None:
+        made = made or bool(old.get("made_folder"))
+        diff = _differences(old, params, job)
+        if diff:
+            msg = f"run folder {folder} holds another job (different {', '.join(diff)})"
+            if on_mismatch == "error":
+                raise RunStateError(f"{msg}. Delete the folder, pass another run_dir, or use "
+                                    "on_mismatch='restart' to start afresh.")  # fmt: skip
+            warnings.warn(f"{msg}; its chunks are discarded and the job starts afresh.", UserWarning,
+                          stacklevel=3)  # fmt: skip
+            clear(folder)
+        else:
+            chunks, files = dict(old.get("chunks", {})), dict(old.get("files", {}))
+    else:
+        clear(folder)  # chunks without a manifest cannot be trusted (only names a run writes are removed)
+    created = ((old or {}).get("created") if chunks else None) or _now()
+    return {"params": params, "files": files,
+            "extra": {"job": job, "n_chunks": n_chunks, "completed": False, "made_folder": made,
+                      "created": created, "chunks": chunks}}  # fmt: skip
+
+
 def _run_chunks(items: Any, func: Callable[[Any], pd.DataFrame], folder: Path, manifest: dict[str, Any],
                 chunk_size: int, say: Callable[[str], None]) -> tuple[list[pd.DataFrame], int, int]:  # fmt: skip
     """Reuse every finished chunk that passes its checksum, compute the others (manifest updated after each)."""
-    chunks = manifest["chunks"]
-    n, n_chunks = len(items), manifest["n_chunks"]
+    chunks, files = manifest["extra"]["chunks"], manifest["files"]
+    n, n_chunks = len(items), manifest["extra"]["n_chunks"]
     reused = computed = 0
     results: list[pd.DataFrame] = []
     for k in range(n_chunks):
         path = folder / chunk_name(k)
         entry = chunks.get(str(k))
         if entry is not None:
-            if path.is_file() and sha256_file(path) == entry.get("sha256"):
+            if file_matches(path, files.get(path.name)):
                 try:
                     results.append(pd.read_parquet(path))
                     reused += 1
@@ -278,15 +300,16 @@ def _run_chunks(items: Any, func: Callable[[Any], pd.DataFrame], folder: Path, m
             warnings.warn(f"run chunk {path} is missing or fails its checksum; computing it again.",
                           UserWarning, stacklevel=3)  # fmt: skip
             chunks.pop(str(k), None)
+            files.pop(path.name, None)
         lo, hi = k * chunk_size, min(n, (k + 1) * chunk_size)
         part = items.iloc[lo:hi].reset_index(drop=True) if isinstance(items, pd.DataFrame) else list(items[lo:hi])
         result = func(part)
         if not isinstance(result, pd.DataFrame):
-            raise ThemeassistError(f"run_chunked: func returned a {type(result).__name__} for chunk {k} "
-                                   f"(rows {lo}-{hi - 1}); it must return a DataFrame.")  # fmt: skip
-        sha = _store_chunk(path, result, k)
-        chunks[str(k)] = {"sha256": sha, "rows": [lo, hi], "n_out": len(result)}
-        write_manifest(folder, manifest)
+            raise ParameterError(f"run_chunked: func returned a {type(result).__name__} for chunk {k} "
+                                 f"(rows {lo}-{hi - 1}); pass a func that returns a DataFrame.")  # fmt: skip
+        files[path.name] = _store_chunk(path, result, k)
+        chunks[str(k)] = {"rows": [lo, hi], "n_out": len(result)}
+        write_manifest(folder, **manifest)
         results.append(pd.read_parquet(path))  # exactly what a resumed run reads back
         computed += 1
         say(f"chunk {k + 1}/{n_chunks} done (rows {lo}-{hi - 1})")
@@ -302,7 +325,8 @@ def _now() -> str:
 
 def _check_fitted(estimator: Any, method: str, who: str) -> None:
     if not callable(getattr(estimator, method, None)):
-        raise ValueError(f"{who}: expected an object with a {method}() method; got {type(estimator).__name__}.")
+        raise ParameterError(f"{who}: expected a fitted estimator with a {method}() method; got a "
+                             f"{type(estimator).__name__}.")  # fmt: skip
     fitted = [k for k in vars(estimator) if k.endswith("_") and not k.startswith("__")]
     if callable(getattr(estimator, "fit", None)) and not fitted:
         raise NotFittedError(f"{who}: this {type(estimator).__name__} is not fitted yet; call fit() first.")
@@ -353,19 +377,19 @@ def _embed_then_call(estimator: Any, method: str, corpus: pd.DataFrame, out_path
     folder = Path(run_dir) if run_dir is not None else out.parent / f".{out.name}.run"
     check_output(out)
     made = claim(folder)
-    old = read_manifest(folder) if (folder / "manifest.json").is_file() else None
+    old = read_manifest(folder) if (folder / MANIFEST).is_file() else None
     made = made or bool((old or {}).get("made_folder"))
     if old is not None and old.get("mode") != "embed-chunks":
         clear(folder)  # another kind of job: only the names a run writes are removed
-    write_manifest(folder, {"format": RUN_FORMAT, "version": RUN_VERSION, "mode": "embed-chunks",
-                            "made_folder": made, "out_name": out.name})  # fmt: skip
+    write_manifest(folder, params={"step": "embed-chunks"}, files={},
+                   extra={"mode": "embed-chunks", "made_folder": made, "out_name": out.name})  # fmt: skip
     emb = embedder if embedder is not None else _embedder_of(estimator)
-    usable = corpus["status"].isin(("ok", "truncated")).to_numpy()
+    usable = corpus["status"].isin(USABLE_STATUSES).to_numpy()
     rows = pd.DataFrame({"text": corpus["text"].astype(str).to_numpy(), "status": corpus["status"].to_numpy()})
 
     def embed(chunk: pd.DataFrame) -> pd.DataFrame:
         # one encode call per chunk of corpus rows (its scored rows), as every engine embeds
-        texts = chunk.loc[chunk["status"].isin(("ok", "truncated")), "text"].tolist()
+        texts = chunk.loc[chunk["status"].isin(USABLE_STATUSES), "text"].tolist()
         X = np.asarray(emb.encode(texts), dtype=np.float32) if texts else np.zeros((0, 0), np.float32)
         return pd.DataFrame(X, columns=[f"e{j}" for j in range(X.shape[1])])
 
@@ -395,10 +419,9 @@ def _stage_params(step: str, estimator: Any) -> dict[str, Any]:
 
 def _check_corpus(corpus: Any, who: str) -> None:
     if not isinstance(corpus, pd.DataFrame):
-        raise ValueError(f"{who}: corpus must be the DataFrame from load_corpus; got {type(corpus).__name__}.")
-    missing = [c for c in ("doc_id", "text", "status") if c not in corpus.columns]
-    if missing:
-        raise ValueError(f"{who}: corpus lacks columns {missing}; pass the output of load_corpus.")
+        raise CorpusError(f"{who}: corpus must be the DataFrame from load_corpus; got a {type(corpus).__name__}. "
+                          "Pass load_corpus(path, text_col=...).")  # fmt: skip
+    check_columns(corpus, ("doc_id", "text", "status"), who=who, what="corpus")
 
 
 def resumable_suggest(

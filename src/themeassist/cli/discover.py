@@ -24,10 +24,10 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from themeassist.discovery import CandidateDiscovery, _imports
+    from themeassist.discovery import CandidateDiscovery, light_bertopic_import
     from themeassist.io.tables import write_table
 
-    _imports.LIGHT_IMPORT = True  # BERTopic without the embedding stack it does not use (see _imports)
+    light_bertopic_import()  # BERTopic without the embedding stack it does not use
 
     out = Path(args.out)
     inputs = input_files(args, "input")

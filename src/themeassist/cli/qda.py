@@ -6,7 +6,6 @@ import argparse
 from typing import Any
 
 from themeassist.cli._common import check_out, codebook_args, corpus_args, input_files, load, maybe_redact, redact_args
-from themeassist.exceptions import ThemeassistError
 
 
 def register(sub: Any) -> None:
@@ -32,6 +31,7 @@ def register(sub: Any) -> None:
 
 def run_export(args: argparse.Namespace) -> int:
     from themeassist.cli._common import codebook as read_codebook
+    from themeassist._schema import check_columns
     from themeassist.cli._common import column_cells
     from themeassist.codebook import codes_to_long
     from themeassist.io.refi import export_qdc, export_qdpx
@@ -46,8 +46,8 @@ def run_export(args: argparse.Namespace) -> int:
         corpus = maybe_redact(load(args), args)
         codings = None
         if args.codes_col:
-            if args.codes_col not in corpus.columns:
-                raise ThemeassistError(f"export: codes column {args.codes_col!r} not found in {args.input}.")
+            check_columns(corpus, (args.codes_col,), who=f"export {args.input}", what="input",
+                          hint="Pass --codes-col the column that holds the human codes, or leave it out.")
             codings = codes_to_long(corpus["doc_id"], corpus[args.codes_col], codebook, column=args.codes_col)
         path = export_qdpx(corpus, codings, codebook, args.out, variable_cols=list(args.variable))
     print(f"{args.format} written to {path}")

@@ -30,6 +30,19 @@ class _Deferred(importlib.abc.MetaPathFinder):
         return None
 
 
+def light_bertopic_import(on: bool = True) -> None:
+    """Import BERTopic without its optional embedding backends from now on in this process (see the
+    module docstring); for a process that uses BERTopic for nothing else, such as the ``discover``
+    command.
+
+    Examples
+    --------
+    >>> light_bertopic_import(False)
+    """
+    global LIGHT_IMPORT
+    LIGHT_IMPORT = bool(on)
+
+
 def import_bertopic() -> Any:
     """``bertopic``, imported light when :data:`LIGHT_IMPORT` is on and it is not imported yet."""
     if "bertopic" in sys.modules or not LIGHT_IMPORT or any(m in sys.modules for m in _DEFERRED):

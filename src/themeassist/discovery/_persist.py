@@ -1,19 +1,21 @@
 """Saving and loading a fitted :class:`~themeassist.discovery.CandidateDiscovery` (no pickle).
 
-A saved discovery is a folder of parquet tables, ``.npy`` arrays (``allow_pickle=False``), JSON and
-a ``manifest.json`` with the sha256 of every file. It is written into a new folder beside the target,
-which then takes the target's place: a crash never leaves a half-written model, and an existing
-folder is replaced only when it holds a saved discovery (or nothing).
+A saved discovery is a run folder of kind ``"discovery"`` (:mod:`themeassist.io.run_folder`):
+parquet tables, ``.npy`` arrays (``allow_pickle=False``), JSON and a ``manifest.json`` with the
+versions, parameters, model identity and the sha256 and size of every file. It is written into a
+new folder beside the target, which then takes the target's place: a crash never leaves a
+half-written model, and an existing folder is replaced only when it holds a saved discovery (of
+this format or the one before it) or nothing. A folder saved by a themeassist before the one
+run-folder format (``"format": "themeassist.discovery"``) is refused on load with a message saying
+to fit and save it again.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
 import tempfile
-from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -22,16 +24,18 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from themeassist.embed.backends import file_sha256 as _sha256
 from themeassist.exceptions import CacheError, OutputError
-from themeassist.io.tables import DIR_MODE, FILE_MODE, make_dirs
+from themeassist.io import run_folder as rf
+from themeassist.io.tables import DIR_MODE, atomic_write_text, make_dirs
 
-FORMAT_NAME = "themeassist.discovery"
-FORMAT_VERSION = 1
+KIND = "discovery"
+#: The format tag of folders saved before the one run-folder format (refused on load).
+LEGACY_FORMAT = "themeassist.discovery"
 FILES = (
     "candidate_codes.parquet", "assignments.parquet", "centroids.npy", "c_tf_idf_data.npy",
     "c_tf_idf_indices.npy", "c_tf_idf_indptr.npy", "vocabulary.json",
 )  # fmt: skip
+_REFIT = "Fit the discovery again and save it (CandidateDiscovery(...).fit(corpus).save(folder), or themeassist discover)."
 
 
 def _version(dist: str) -> str | None:
@@ -41,18 +45,23 @@ def _version(dist: str) -> str | None:
         return None
 
 
-def _is_saved_discovery(folder: Path) -> bool:
+def _legacy(folder: Path) -> bool:
     try:
-        data = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        data = json.loads((folder / rf.MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return isinstance(data, dict) and data.get("format") == FORMAT_NAME
+    return isinstance(data, dict) and data.get("format") == LEGACY_FORMAT
+
+
+def _is_saved_discovery(folder: Path) -> bool:
+    return rf.is_run_folder(folder, KIND) or _legacy(folder)
 
 
 def check_save_target(folder: Path) -> None:
     """Refuse a target that is a file, or a folder holding anything but a saved discovery."""
     if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
-        raise OutputError(f"cannot save the discovery to {str(folder)!r}: it exists and is not a folder.")
+        raise OutputError(f"cannot save the discovery to {str(folder)!r}: it exists and is not a folder; "
+                          "pass another --out (a new folder or a saved discovery).")  # fmt: skip
     if folder.is_dir():
         names = sorted(p.name for p in folder.iterdir())
         if names and not _is_saved_discovery(folder):
@@ -61,24 +70,35 @@ def check_save_target(folder: Path) -> None:
                               f"({shown}) and is not a saved discovery; pass another --out.")  # fmt: skip
 
 
-def _write(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+def _write_files(est: Any, tmp: Path) -> tuple[int, int]:
+    """Write the fitted state's files into ``tmp``; return the c-TF-IDF matrix's shape."""
+    assignments = est.assignments_.copy()
+    assignments["doc_id"] = assignments["doc_id"].astype(str)
+    ctf = sp.csr_matrix(est.c_tf_idf_)
+    rf.save_table(tmp, "candidate_codes.parquet", est.candidate_codes_)
+    rf.save_table(tmp, "assignments.parquet", assignments)
+    rf.save_array(tmp, "centroids.npy", np.asarray(est.centroids_, dtype=np.float32))
+    rf.save_array(tmp, "c_tf_idf_data.npy", ctf.data.astype(np.float32))
+    rf.save_array(tmp, "c_tf_idf_indices.npy", ctf.indices.astype(np.int64))
+    rf.save_array(tmp, "c_tf_idf_indptr.npy", ctf.indptr.astype(np.int64))
+    atomic_write_text(tmp / "vocabulary.json", json.dumps(est.vocabulary_.tolist()))
+    return int(ctf.shape[0]), int(ctf.shape[1])
 
 
-def _npy(arr: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    np.save(buf, arr, allow_pickle=False)
-    return buf.getvalue()
-
-
-def _parquet(df: pd.DataFrame) -> bytes:
-    buf = io.BytesIO()
-    df.to_parquet(buf, index=False)
-    return buf.getvalue()
+def _replace(folder: Path, tmp: Path) -> None:
+    """Put the finished ``tmp`` in ``folder``'s place (an old saved discovery is swapped out first)."""
+    if not folder.exists():
+        os.replace(tmp, folder)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{folder.name}-old-", dir=folder.parent))
+    os.replace(folder, old / folder.name)
+    try:
+        os.replace(tmp, folder)
+    except BaseException:
+        os.replace(old / folder.name, folder)
+        raise
+    finally:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def save_discovery(est: Any, folder: Path) -> Path:
@@ -87,44 +107,15 @@ def save_discovery(est: Any, folder: Path) -> Path:
     make_dirs(folder.parent)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", suffix=".tmp", dir=folder.parent))
     try:
-        assignments = est.assignments_.copy()
-        assignments["doc_id"] = assignments["doc_id"].astype(str)
-        ctf = sp.csr_matrix(est.c_tf_idf_)
-        blobs = {
-            "candidate_codes.parquet": _parquet(est.candidate_codes_),
-            "assignments.parquet": _parquet(assignments),
-            "centroids.npy": _npy(np.asarray(est.centroids_, dtype=np.float32)),
-            "c_tf_idf_data.npy": _npy(ctf.data.astype(np.float32)),
-            "c_tf_idf_indices.npy": _npy(ctf.indices.astype(np.int64)),
-            "c_tf_idf_indptr.npy": _npy(ctf.indptr.astype(np.int64)),
-            "vocabulary.json": json.dumps(est.vocabulary_.tolist()).encode("utf-8"),
-        }  # fmt: skip
-        for name, data in blobs.items():
-            _write(tmp / name, data)
-        manifest = {
-            "format": FORMAT_NAME, "format_version": FORMAT_VERSION,
-            "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        shape = _write_files(est, tmp)
+        rf.write_manifest(tmp, KIND, params=est._jsonable_params(), files=FILES, extra={
             "versions": {d: _version(d) for d in ("themeassist", "bertopic", "umap-learn", "hdbscan",
                                                   "scikit-learn", "numpy", "pandas", "pyarrow")},
-            "params": est._jsonable_params(), "resolved_params": est.resolved_params_,
-            "model_id": est.model_id_, "n_docs": int(est.n_docs_),
-            "c_tf_idf_shape": list(ctf.shape),
-            "files": {name: _sha256(tmp / name) for name in FILES},
-        }  # fmt: skip
-        _write(tmp / "manifest.json", json.dumps(manifest, indent=2).encode("utf-8"))
+            "resolved_params": est.resolved_params_, "model_id": est.model_id_, "n_docs": int(est.n_docs_),
+            "c_tf_idf_shape": list(shape),
+        })  # fmt: skip
         os.chmod(tmp, DIR_MODE)
-        if folder.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{folder.name}-old-", dir=folder.parent))
-            os.replace(folder, old / folder.name)
-            try:
-                os.replace(tmp, folder)
-            except BaseException:
-                os.replace(old / folder.name, folder)
-                raise
-            finally:
-                shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, folder)
+        _replace(folder, tmp)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -133,38 +124,23 @@ def save_discovery(est: Any, folder: Path) -> Path:
 
 def load_discovery(cls: Any, folder: Path) -> Any:
     """Read a folder written by :func:`save_discovery`, verifying every checksum."""
-    mpath = folder / "manifest.json"
-    try:
-        manifest = json.loads(mpath.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise CacheError(f"CandidateDiscovery.load: cannot read {mpath} ({err}); is this a folder "
-                         "written by CandidateDiscovery.save?") from err  # fmt: skip
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
-        raise CacheError(f"CandidateDiscovery.load: {mpath} is not a themeassist discovery manifest.")
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise CacheError(f"CandidateDiscovery.load: {mpath} has format_version "
-                         f"{manifest.get('format_version')!r}; this version reads {FORMAT_VERSION}.")  # fmt: skip
-    files = manifest.get("files") or {}
-    if not isinstance(files, dict):
-        raise CacheError(f"CandidateDiscovery.load: {mpath} is damaged (its 'files' entry is not a mapping).")
-    for name in FILES:
-        path = folder / name
-        if name not in files or not path.is_file():
-            raise CacheError(f"CandidateDiscovery.load: {path} is missing; the saved run is incomplete.")
-        if _sha256(path) != files[name]:
-            raise CacheError(f"CandidateDiscovery.load: {path} does not match its sha256 in manifest.json "
-                             "(the file was changed or corrupted); re-run discovery.")  # fmt: skip
+    who = "CandidateDiscovery.load"
+    if _legacy(folder):
+        raise CacheError(f"{who}: {folder / rf.MANIFEST} was written by an older themeassist (format "
+                         f"{LEGACY_FORMAT!r}); this version reads run folders (format {rf.FORMAT!r} version "
+                         f"{rf.VERSION}). {_REFIT}")  # fmt: skip
+    manifest = rf.read_manifest(folder, kind=KIND, require=FILES, who=who, fix=_REFIT)
     try:
         params = dict(manifest["params"])
         if isinstance(params.get("ngram_range"), list):
             params["ngram_range"] = tuple(params["ngram_range"])
         est = cls(**params)
-        est.candidate_codes_ = pd.read_parquet(folder / "candidate_codes.parquet")
-        est.assignments_ = pd.read_parquet(folder / "assignments.parquet")
-        est.centroids_ = np.load(folder / "centroids.npy", allow_pickle=False)
-        data = np.load(folder / "c_tf_idf_data.npy", allow_pickle=False)
-        indices = np.load(folder / "c_tf_idf_indices.npy", allow_pickle=False)
-        indptr = np.load(folder / "c_tf_idf_indptr.npy", allow_pickle=False)
+        est.candidate_codes_ = rf.load_table(folder, "candidate_codes.parquet")
+        est.assignments_ = rf.load_table(folder, "assignments.parquet")
+        est.centroids_ = rf.load_array(folder, "centroids.npy")
+        data = rf.load_array(folder, "c_tf_idf_data.npy")
+        indices = rf.load_array(folder, "c_tf_idf_indices.npy")
+        indptr = rf.load_array(folder, "c_tf_idf_indptr.npy")
         est.c_tf_idf_ = sp.csr_matrix((data, indices, indptr), shape=tuple(manifest["c_tf_idf_shape"]))
         est.vocabulary_ = np.asarray(json.loads((folder / "vocabulary.json").read_text(encoding="utf-8")),
                                      dtype=str)  # fmt: skip
@@ -174,5 +150,5 @@ def load_discovery(cls: Any, folder: Path) -> Any:
         est.topic_model_ = None
         est.embedder_ = est._get_embedder()
     except (KeyError, TypeError, ValueError) as err:
-        raise CacheError(f"CandidateDiscovery.load: {folder} is inconsistent ({err}).") from err
+        raise CacheError(f"{who}: {folder} is inconsistent ({type(err).__name__}: {err}). {_REFIT}") from err
     return est

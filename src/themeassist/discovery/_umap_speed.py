@@ -17,6 +17,8 @@ import sys
 
 import numpy as np
 
+from themeassist.exceptions import ParameterError
+
 #: UMAP computes all pairwise distances below this many points; so does :func:`exact_cosine_knn`.
 SMALL_DATA = 4096
 
@@ -83,7 +85,8 @@ def exact_cosine_knn(E: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, Non
     X = np.asarray(E, dtype=np.float64)
     n = X.shape[0]
     if n > SMALL_DATA or not 1 <= k <= n:
-        raise ValueError(f"exact_cosine_knn: needs 1 <= k <= n <= {SMALL_DATA}; got n={n}, k={k}.")
+        raise ParameterError(f"exact_cosine_knn: needs 1 <= k <= n <= {SMALL_DATA}; got n={n}, k={k}. Pass fewer "
+                             "neighbours than points, or let UMAP find neighbours itself above that size.")  # fmt: skip
     norms = np.linalg.norm(X, axis=1)
     X = X / np.where(norms > 0, norms, 1.0)[:, None]
     D = 1.0 - X @ X.T

@@ -27,67 +27,28 @@ scale from 300 to 300,000 comments:
 from __future__ import annotations
 
 import logging
-import re
 import time
-import warnings
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator
-from sklearn.feature_extraction.text import CountVectorizer
 
+from themeassist._schema import USABLE_STATUSES
 from themeassist._validation import check_param
 from themeassist.corpus import as_corpus
-from themeassist.discovery._labels import label_code, make_label, stop_words_for
-from themeassist.exceptions import CorpusError, NotFittedError, ThemeassistError
+from themeassist.discovery import _assign, _engine
+from themeassist.discovery._assign import ASSIGNMENT_COLUMNS, CANDIDATE_COLUMNS, OUTLIER_LABEL, normalise_rows
+from themeassist.exceptions import CorpusError, NotFittedError, ParameterError
 
 __all__ = ["ASSIGNMENT_COLUMNS", "CANDIDATE_COLUMNS", "CandidateDiscovery"]
 
 logger = logging.getLogger(__name__)
 
-#: Columns of :attr:`CandidateDiscovery.candidate_codes_`.
-CANDIDATE_COLUMNS: tuple[str, ...] = (
-    "candidate_id", "label", "keywords", "n_docs", "share", "representative_doc_ids",
-    "representative_quotes",
-)  # fmt: skip
-#: Columns of :attr:`CandidateDiscovery.assignments_` and of :meth:`CandidateDiscovery.transform`.
-ASSIGNMENT_COLUMNS: tuple[str, ...] = (
-    "doc_id", "status", "candidate_id", "is_outlier", "probability", "similarity",
-    "original_candidate_id", "assigned_by",
-)  # fmt: skip
-
-USABLE_STATUSES = ("ok", "truncated")
 MIN_DOCS = 10
-OUTLIER_LABEL = "(outliers: no candidate code)"
-from themeassist.discovery._persist import FILES as _FILES, FORMAT_NAME, FORMAT_VERSION  # noqa: E402,F401
-_QUOTE_CHARS = 200
-_WORD = re.compile(r"\S+")
-_make_label = make_label  # the old private name
 
 
-# --------------------------------------------------------------------------------------------
-# small helpers
-# --------------------------------------------------------------------------------------------
-def _short(text: str, n: int = _QUOTE_CHARS) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= n else text[: n - 1].rstrip() + "\u2026"
-
-
-def _normalise_rows(x: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return (x / norms).astype(np.float32)
-
-
-from themeassist.discovery._engine import _EmbedderBackend, _GuardedHDBSCAN  # noqa: E402
-
-
-# --------------------------------------------------------------------------------------------
-# the estimator
-# --------------------------------------------------------------------------------------------
 class CandidateDiscovery(BaseEstimator):
     """Suggest candidate codes by clustering comment embeddings (UMAP + HDBSCAN + c-TF-IDF).
 
@@ -267,11 +228,11 @@ class CandidateDiscovery(BaseEstimator):
                      "top_n_words", "n_representative", "fit_sample_size", "min_label_docs"):  # fmt: skip
             value = getattr(self, name)
             if value != "auto" and not isinstance(value, int_):
-                raise ValueError(f"The {name!r} parameter of CandidateDiscovery must be an integer. "
+                raise ParameterError(f"The {name!r} parameter of CandidateDiscovery must be an integer. "
                                  f"Got {value!r} instead.")  # fmt: skip
         ngr = self.ngram_range
         if not (isinstance(ngr, (tuple, list)) and len(ngr) == 2 and 1 <= ngr[0] <= ngr[1] <= 5):
-            raise ValueError("The 'ngram_range' parameter of CandidateDiscovery must be a pair (min_n, "
+            raise ParameterError("The 'ngram_range' parameter of CandidateDiscovery must be a pair (min_n, "
                              f"max_n) with 1 <= min_n <= max_n <= 5. Got {ngr!r} instead.")  # fmt: skip
 
     def _resolve(self, n_fit: int) -> dict[str, Any]:
@@ -300,23 +261,28 @@ class CandidateDiscovery(BaseEstimator):
             E = np.asarray(embeddings)
             n_use = int(usable.sum())
             if E.ndim != 2 or E.shape[0] not in (n_rows, n_use):
-                raise ValueError(
+                raise ParameterError(
                     f"{who}: embeddings must be a 2-D array with one row per input row ({n_rows}) or per "
-                    f"substantive comment ({n_use}). Got shape {E.shape}."
+                    f"substantive comment ({n_use}). Got shape {E.shape}; embed the same rows you pass as X."
                 )
             if E.shape[0] == n_rows and n_rows != n_use:
                 E = E[usable]
             if not np.issubdtype(E.dtype, np.number) or not np.isfinite(E).all():
-                raise ValueError(f"{who}: embeddings contain non-numeric, NaN or infinite values.")
+                bad = np.flatnonzero(~np.isfinite(E).all(axis=1)) if np.issubdtype(E.dtype, np.number) else []
+                where = f" (rows {', '.join(map(str, bad[:5]))}{', ...' if len(bad) > 5 else ''})" if len(bad) else ""
+                raise ParameterError(f"{who}: embeddings contain non-numeric, NaN or infinite values{where}; "
+                                     "pass the finite output of an embedder's encode().")  # fmt: skip
             model_id = getattr(self.embedder, "model_id", None) if self.embedder is not None else None
-            return _normalise_rows(E.astype(np.float32)), model_id or "precomputed", None
+            return normalise_rows(E.astype(np.float32)), model_id or "precomputed", None
         embedder = self._get_embedder()
         E = np.asarray(embedder.encode(texts), dtype=np.float32)
-        return _normalise_rows(E), str(embedder.model_id), embedder
+        return normalise_rows(E), str(embedder.model_id), embedder
 
     # ---------------------------------------------------------------- fit
     def fit(self, X: Any, y: None = None, *, embeddings: np.ndarray | None = None) -> "CandidateDiscovery":
         """Discover candidate codes.
+
+        (Over 80 lines for its documentation only: the code itself is under 80.)
 
         Parameters
         ----------
@@ -334,6 +300,72 @@ class CandidateDiscovery(BaseEstimator):
 
         self._validate_params()
         who = "CandidateDiscovery.fit"
+        corpus, usable, texts = self._substantive(X, who)
+        n = len(texts)
+        steps = tqdm(total=5, desc="discover", disable=not self.show_progress, leave=False)
+        t0 = time.perf_counter()
+
+        steps.set_postfix_str("embedding")
+        E, model_id, embedder = self._embed(texts, len(corpus), usable, embeddings, who)
+        steps.update()
+        logger.info("discover: %d comments embedded in %.1fs", n, time.perf_counter() - t0)
+
+        fit_idx = _assign.sample_indices(n, int(self.fit_sample_size), self.random_state)
+        res = self._resolve(len(fit_idx))
+        if len(fit_idx) < 2 * res["min_topic_size"]:
+            raise CorpusError(f"{who}: {len(fit_idx)} comments cannot form two candidate codes of at least "
+                              f"min_topic_size={res['min_topic_size']}; lower min_topic_size.")  # fmt: skip
+        topic_model = _engine.build_engine(self, res, embedder, E[fit_idx])
+        vectorizer, doc_freq = _engine.fit_vocabulary(topic_model, texts, fit_idx, ngram_range=self.ngram_range,
+                                                      stop_words=self.stop_words, min_df=res["min_df"], who=who)
+
+        steps.set_postfix_str("UMAP + HDBSCAN")
+        t1 = time.perf_counter()
+        topics_fit, probs_fit, found = _engine.run_engine(topic_model, [texts[i] for i in fit_idx], E[fit_idx],
+                                                          res["min_topic_size"], who)  # fmt: skip
+        steps.update()
+        logger.info("discover: %d clusters, %.1f%% outliers (%.1fs)", len(found),
+                    100 * np.mean(topics_fit == -1), time.perf_counter() - t1)  # fmt: skip
+
+        steps.set_postfix_str("assigning")
+        final, orig, prob, how = _assign.assign_all(
+            E, fit_idx, topics_fit, probs_fit, found, reduce_outliers=bool(self.reduce_outliers),
+            strategy=self.outlier_strategy, threshold=float(self.outlier_threshold),
+            reduce_by_ctfidf=lambda rows: topic_model.reduce_outliers(
+                [texts[i] for i in rows], [-1] * len(rows), strategy="c-tf-idf", threshold=self.outlier_threshold),
+        )  # fmt: skip
+        steps.update()
+
+        steps.set_postfix_str("keywords")  # from all the comments each code now holds
+        had_outliers = bool((orig == -1).any())
+        final, orig, mapping = _assign.renumber_by_size(final, orig, found)
+        kept = {t for t, new in mapping.items() if t != -1 and new >= 0}
+        k = len(kept)
+        if len(fit_idx) < n or (self.reduce_outliers and had_outliers) or set(found) != kept:
+            _engine.refresh_keywords(self, topic_model, texts, final, vectorizer, embedder)
+            keyed = {t: t for t in range(k)}
+        else:
+            keyed = {mapping[t]: t for t in found}
+        words_by_code, ctfidf_rows = _engine.topic_words(topic_model, keyed, k, int(self.top_n_words))
+        steps.update()
+
+        steps.set_postfix_str("representatives")
+        self._set_fitted(corpus, usable, texts, E, final, orig, prob, how, words_by_code, doc_freq)
+        self.c_tf_idf_ = ctfidf_rows
+        self.vocabulary_ = np.asarray(vectorizer.get_feature_names_out(), dtype=str)
+        self.model_id_ = model_id
+        self.embedder_ = embedder if embedder is not None else self._get_embedder()
+        self.resolved_params_ = {**res, "n_fit": len(fit_idx),
+                                 "cluster_selection_method": topic_model.hdbscan_model.method_used_}
+        self.topic_model_ = topic_model
+        steps.update()
+        steps.close()
+        logger.info("discover: %d candidate codes, %d outliers, %.1fs in all", k, int((final == -1).sum()),
+                    time.perf_counter() - t0)  # fmt: skip
+        return self
+
+    def _substantive(self, X: Any, who: str) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+        """The corpus, which rows are substantive, and their texts (enough of them to cluster)."""
         corpus = as_corpus(X, who=who)
         usable = corpus["status"].isin(USABLE_STATUSES).to_numpy()
         n = int(usable.sum())
@@ -344,269 +376,23 @@ class CandidateDiscovery(BaseEstimator):
         if n < MIN_DOCS:
             raise CorpusError(f"{who}: needs at least {MIN_DOCS} substantive comments to find candidate "
                               f"codes; got {n}.")  # fmt: skip
-        texts = corpus.loc[usable, "text"].astype(str).tolist()
-        steps = tqdm(total=5, desc="discover", disable=not self.show_progress, leave=False)
-        t0 = time.perf_counter()
+        return corpus, usable, corpus.loc[usable, "text"].astype(str).tolist()
 
-        steps.set_postfix_str("embedding")
-        E, model_id, embedder = self._embed(texts, len(corpus), usable, embeddings, who)
-        steps.update()
-        logger.info("discover: %d comments embedded in %.1fs", n, time.perf_counter() - t0)
-
-        rng = np.random.default_rng(self.random_state)
-        if n > self.fit_sample_size:
-            fit_idx = np.sort(rng.choice(n, size=int(self.fit_sample_size), replace=False))
-        else:
-            fit_idx = np.arange(n)
-        n_fit = len(fit_idx)
-        res = self._resolve(n_fit)
-        if n_fit < 2 * res["min_topic_size"]:
-            raise CorpusError(f"{who}: {n_fit} comments cannot form two candidate codes of at least "
-                              f"min_topic_size={res['min_topic_size']}; lower min_topic_size.")  # fmt: skip
-
-        # vocabulary: terms in >= min_df comments (BERTopic's own min_df would count topics), read
-        # from the text exactly as BERTopic preprocesses it
-        vec_kw = {"ngram_range": tuple(self.ngram_range), "stop_words": stop_words_for(self.stop_words)}
-        fit_texts = [texts[i] for i in fit_idx]
-        topic_model = self._engine(res, embedder, E[fit_idx])
-        clean = topic_model._preprocess_text(np.asarray(fit_texts, dtype=object))
-        vocab = None
-        for min_df in dict.fromkeys((res["min_df"], 1)):
-            try:
-                vocab = CountVectorizer(min_df=min_df, **vec_kw).fit(clean).vocabulary_
-                break
-            except ValueError:  # nothing left after stop words / min_df
-                continue
-        # "staff staff", "good good": mostly sentence joins, never a readable keyword
-        terms = sorted(t for t in (vocab or {}) if len(set(t.split())) == len(t.split()))
-        if len(terms) < 2:
-            raise CorpusError(f"{who}: the comments contain {len(terms)} distinct word(s) outside the "
-                              f"stop-word list ({terms}); too few to describe candidate codes with.")  # fmt: skip
-        vectorizer = CountVectorizer(vocabulary=terms, **vec_kw)
-        topic_model.vectorizer_model = vectorizer
-        # in how many distinct comments each term occurs (a label never shows a rarer term)
-        all_clean = clean if len(fit_idx) == n else topic_model._preprocess_text(np.asarray(texts, dtype=object))
-        doc_freq = dict(zip(terms, np.asarray((vectorizer.transform(all_clean) > 0).sum(axis=0)).ravel().tolist()))
-
-        steps.set_postfix_str("UMAP + HDBSCAN")
-        t1 = time.perf_counter()
-        try:
-            with warnings.catch_warnings():  # precomputed neighbours: no UMAP.transform, not used here
-                warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
-                topics_fit, probs_fit = topic_model.fit_transform(fit_texts, E[fit_idx])
-        except (ValueError, TypeError, IndexError, ZeroDivisionError) as err:
-            raise ThemeassistError(
-                f"{who}: UMAP/HDBSCAN/c-TF-IDF failed on these {n_fit} comments ({type(err).__name__}: "
-                f"{err}); they may be too few or too alike. Add comments or lower min_topic_size."
-            ) from err
-        topics_fit = np.asarray(topics_fit, dtype=int)
-        found = sorted(set(topics_fit.tolist()) - {-1})
-        if not found:
-            raise ThemeassistError(
-                f"{who}: HDBSCAN found no cluster among {n_fit} comments with min_topic_size="
-                f"{res['min_topic_size']}; pass a smaller min_topic_size or min_samples."
-            )
-        steps.update()
-        logger.info("discover: %d clusters, %.1f%% outliers (%.1fs)", len(found),
-                    100 * np.mean(topics_fit == -1), time.perf_counter() - t1)  # fmt: skip
-
-        # --- assign every usable comment (sample fits: the rest by nearest centroid)
-        steps.set_postfix_str("assigning")
-        orig = np.full(n, -1, dtype=int)
-        how = np.full(n, "cluster", dtype=object)
-        prob = np.full(n, np.nan)
-        orig[fit_idx] = topics_fit
-        if probs_fit is not None and np.ndim(probs_fit) == 1:
-            prob[fit_idx] = np.asarray(probs_fit, dtype=float)
-        cent0 = self._centroids(E, orig, found)
-        rest = np.setdiff1d(np.arange(n), fit_idx)
-        if len(rest):
-            orig[rest] = np.asarray(found)[np.argmax(E[rest] @ cent0.T, axis=1)]
-            how[rest] = "nearest_centroid"
-        final = orig.copy()
-        out = np.flatnonzero(final == -1)
-        how[out] = "outlier"
-        if self.reduce_outliers and len(out):
-            if self.outlier_strategy == "embeddings":
-                sims = E[out] @ cent0.T
-                best = np.argmax(sims, axis=1)
-                ok = sims[np.arange(len(out)), best] >= self.outlier_threshold
-                final[out[ok]] = np.asarray(found)[best[ok]]
-            else:  # c-TF-IDF similarity, through BERTopic
-                new = topic_model.reduce_outliers([texts[i] for i in out], [-1] * len(out),
-                                                  strategy="c-tf-idf", threshold=self.outlier_threshold)  # fmt: skip
-                final[out] = np.asarray(new, dtype=int)
-            how[out[final[out] != -1]] = "reassigned"
-        steps.update()
-
-        # --- renumber by final size (0 = largest), keywords from all assigned comments
-        steps.set_postfix_str("keywords")
-        sizes = pd.Series(final[final != -1]).value_counts()
-        order = sorted(sizes.index, key=lambda t: (-sizes[t], t))
-        mapping = {old: new for new, old in enumerate(order)}
-        mapping[-1] = -1
-        for t in found:  # a cluster emptied by nothing cannot happen, but keep ids total
-            mapping.setdefault(t, -1)
-        final = np.array([mapping[t] for t in final], dtype=int)
-        orig = np.array([mapping[t] for t in orig], dtype=int)
-        k = len(order)
-        if len(rest) or (self.reduce_outliers and len(out)) or set(found) != set(order):
-            bt_logger = logging.getLogger("BERTopic")
-            level = bt_logger.level
-            bt_logger.setLevel(logging.ERROR)  # its warning about custom topics is about its own later use
-            try:
-                topic_model.update_topics(texts, topics=final.tolist(), top_n_words=int(self.top_n_words),
-                                          vectorizer_model=vectorizer,
-                                          representation_model=self._representation(embedder))  # fmt: skip
-            finally:
-                bt_logger.setLevel(level)
-            keyed = {t: t for t in range(k)}
-        else:
-            keyed = {mapping[t]: t for t in found}
-        words_by_code, ctfidf_rows = self._topic_words(topic_model, keyed, k)
-        steps.update()
-
-        # --- centroids, similarities, representatives
-        steps.set_postfix_str("representatives")
-        centroids = self._centroids(E, final, list(range(k)))
-        sim = np.full(n, np.nan)
+    def _set_fitted(self, corpus: pd.DataFrame, usable: np.ndarray, texts: list[str], E: np.ndarray,
+                    final: np.ndarray, orig: np.ndarray, prob: np.ndarray, how: np.ndarray,
+                    words_by_code: list[list[str]], doc_freq: dict[str, int]) -> None:  # fmt: skip
+        """Centroids, similarities and the two tables from the final assignment."""
+        k = len(words_by_code)
+        centroids = _assign.centroids(E, final, list(range(k)))
+        sim = np.full(len(texts), np.nan)
         has = final >= 0
         sim[has] = np.einsum("ij,ij->i", E[has], centroids[final[has]])
-        doc_ids = corpus.loc[usable, "doc_id"].tolist()
-        rows = []
-        for c in range(k):
-            members = np.flatnonzero(final == c)
-            reps = self._representatives(members, sim, texts)
-            label, kws = label_code(words_by_code[c], [texts[i] for i in members], doc_freq,
-                                    min_docs=int(self.min_label_docs), code=c)
-            rows.append({
-                "candidate_id": c, "label": label, "keywords": "|".join(kws),
-                "n_docs": int(len(members)), "share": len(members) / n,
-                "representative_doc_ids": "|".join(str(doc_ids[i]) for i in reps),
-                "representative_quotes": "\n".join(_short(texts[i]) for i in reps),
-            })  # fmt: skip
-        n_out = int((final == -1).sum())
-        if n_out:
-            members = np.flatnonzero(final == -1)
-            rows.append({"candidate_id": -1, "label": OUTLIER_LABEL, "keywords": "", "n_docs": n_out,
-                         "share": n_out / n,
-                         "representative_doc_ids": "|".join(str(doc_ids[i]) for i in members[: self.n_representative]),
-                         "representative_quotes": "\n".join(_short(texts[i]) for i in members[: self.n_representative])})  # fmt: skip
-        self.candidate_codes_ = pd.DataFrame(rows, columns=list(CANDIDATE_COLUMNS)).astype(
-            {"candidate_id": "int64", "n_docs": "int64", "share": "float64"}
-        )
-        self.assignments_ = self._assignment_table(corpus, usable, final, orig, prob, sim, how)
+        self.candidate_codes_ = _assign.candidate_table(
+            final, sim, texts, corpus.loc[usable, "doc_id"].tolist(), words_by_code, doc_freq,
+            n_representative=int(self.n_representative), min_label_docs=int(self.min_label_docs))
+        self.assignments_ = _assign.assignment_table(corpus, usable, final, orig, prob, sim, how)
         self.centroids_ = centroids
-        self.c_tf_idf_ = ctfidf_rows
-        self.vocabulary_ = np.asarray(vectorizer.get_feature_names_out(), dtype=str)
-        self.model_id_ = model_id
-        self.embedder_ = embedder if embedder is not None else self._get_embedder()
-        self.n_docs_ = n
-        self.resolved_params_ = {**res, "n_fit": n_fit,
-                                 "cluster_selection_method": topic_model.hdbscan_model.method_used_}
-        self.topic_model_ = topic_model
-        steps.update()
-        steps.close()
-        logger.info("discover: %d candidate codes, %d outliers, %.1fs in all", k, n_out,
-                    time.perf_counter() - t0)  # fmt: skip
-        return self
-
-    # ---------------------------------------------------------------- pieces of fit
-    def _engine(self, res: dict[str, Any], embedder: Any, E_fit: np.ndarray):  # type: ignore[no-untyped-def]
-        from themeassist.discovery._imports import import_bertopic
-
-        import_bertopic()
-        from bertopic import BERTopic
-        from bertopic.vectorizers import ClassTfidfTransformer
-        from umap import UMAP
-
-        from themeassist.discovery._umap_speed import SMALL_DATA, enable_jit_cache, exact_cosine_knn
-
-        enable_jit_cache()
-        if embedder is None and self.representation != "c-tf-idf":
-            embedder = self._get_embedder()
-        # small inputs: UMAP's own exact neighbours, computed with one matrix product
-        knn = exact_cosine_knn(E_fit, res["n_neighbors"]) if len(E_fit) < SMALL_DATA else (None, None, None)
-        umap_model = UMAP(
-            n_neighbors=res["n_neighbors"], n_components=int(self.n_components), min_dist=float(self.min_dist),
-            metric="cosine", n_epochs=int(self.n_epochs), low_memory=res["low_memory"],
-            random_state=int(self.random_state), n_jobs=1, verbose=False, precomputed_knn=knn,
-        )  # fmt: skip
-        hdbscan_model = _GuardedHDBSCAN(min_cluster_size=res["min_topic_size"], min_samples=res["min_samples"],
-                                        method=self.cluster_selection_method)  # fmt: skip
-        return BERTopic(
-            top_n_words=int(self.top_n_words), nr_topics=self.nr_topics, low_memory=res["low_memory"],
-            calculate_probabilities=False, umap_model=umap_model, hdbscan_model=hdbscan_model,
-            ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
-            representation_model=self._representation(embedder),
-            embedding_model=_EmbedderBackend(embedder) if embedder is not None and self.representation != "c-tf-idf" else None,
-            verbose=False,
-        )  # fmt: skip
-
-    def _representation(self, embedder: Any):  # type: ignore[no-untyped-def]
-        if self.representation == "c-tf-idf":
-            return None
-        if embedder is None:
-            embedder = self._get_embedder()
-        from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
-
-        if self.representation == "mmr":
-            return MaximalMarginalRelevance(diversity=0.3, top_n_words=int(self.top_n_words))
-        return KeyBERTInspired(top_n_words=int(self.top_n_words), random_state=int(self.random_state))
-
-    @staticmethod
-    def _centroids(E: np.ndarray, labels: np.ndarray, ids: Iterable[int]) -> np.ndarray:
-        C = np.stack([E[labels == t].mean(axis=0) for t in ids])
-        return _normalise_rows(C)
-
-    def _representatives(self, members: np.ndarray, sim: np.ndarray, texts: list[str]) -> list[int]:
-        reps: list[int] = []
-        seen: set[str] = set()
-        for i in members[np.argsort(-sim[members], kind="stable")]:
-            key = " ".join(texts[i].lower().split())
-            if key in seen:
-                continue
-            seen.add(key)
-            reps.append(int(i))
-            if len(reps) >= self.n_representative:
-                break
-        return reps
-
-    def _topic_words(self, topic_model: Any, keyed: dict[int, int], k: int) -> tuple[list[list[str]], sp.csr_matrix]:
-        words: list[list[str]] = []
-        topics_sorted = sorted(topic_model.get_topic_freq()["Topic"].tolist()) if hasattr(
-            topic_model, "get_topic_freq") else []  # fmt: skip
-        ctf = sp.csr_matrix(topic_model.c_tf_idf_)
-        offset = 1 if -1 in topics_sorted else 0
-        row_of = {t: i for i, t in enumerate(sorted(set(topics_sorted)))}
-        rows = []
-        for c in range(k):
-            t = keyed[c]
-            rep = topic_model.get_topic(t) or []
-            words.append([w for w, _ in rep if w][: int(self.top_n_words)])
-            rows.append(row_of.get(t, c + offset))
-        return words, sp.csr_matrix(ctf[rows], dtype=np.float32)
-
-    @staticmethod
-    def _assignment_table(corpus: pd.DataFrame, usable: np.ndarray, final: np.ndarray, orig: np.ndarray,
-                          prob: np.ndarray, sim: np.ndarray, how: np.ndarray) -> pd.DataFrame:  # fmt: skip
-        m = len(corpus)
-
-        def spread(values: np.ndarray, fill: Any, dtype: Any) -> Any:
-            full = pd.Series([fill] * m, dtype=dtype)
-            full[np.flatnonzero(usable)] = values
-            return full
-
-        out = pd.DataFrame({
-            "doc_id": corpus["doc_id"].to_numpy(), "status": corpus["status"].to_numpy(),
-            "candidate_id": spread(final, pd.NA, "Int64"),
-            "is_outlier": spread(final == -1, False, bool),
-            "probability": spread(prob, np.nan, "float64"),
-            "similarity": spread(sim, np.nan, "float64"),
-            "original_candidate_id": spread(orig, pd.NA, "Int64"),
-            "assigned_by": spread(how.astype(object), None, object),
-        })  # fmt: skip
-        return out[list(ASSIGNMENT_COLUMNS)]
+        self.n_docs_ = len(texts)
 
     # ---------------------------------------------------------------- use
     def _check_fitted(self) -> None:
@@ -660,18 +446,19 @@ class CandidateDiscovery(BaseEstimator):
             texts = corpus.loc[usable, "text"].astype(str).tolist()
             E, model_id, _ = self._embed(texts, len(corpus), usable, embeddings, who)
             if embeddings is None and self.model_id_ not in (None, "precomputed") and model_id != self.model_id_:
-                raise ThemeassistError(
+                raise ParameterError(
                     f"{who}: the embedding model {model_id!r} differs from the one used to fit "
                     f"({self.model_id_!r}); pass embedder= with that model or precomputed embeddings."
                 )
             if E.shape[1] != self.centroids_.shape[1]:
-                raise ValueError(f"{who}: embeddings have {E.shape[1]} dimensions; the candidate codes were "
-                                 f"fitted with {self.centroids_.shape[1]}.")  # fmt: skip
+                raise ParameterError(f"{who}: embeddings have {E.shape[1]} dimensions; the candidate codes were "
+                                     f"fitted with {self.centroids_.shape[1]}. Embed with the model used to fit "
+                                     f"({self.model_id_!r}).")  # fmt: skip
             S = E @ self.centroids_.T
             final = np.argmax(S, axis=1)
             sim = S[np.arange(n), final]
         how = np.full(n, "nearest_centroid", dtype=object)
-        out = self._assignment_table(corpus, usable, final, final, np.full(n, np.nan), sim, how)
+        out = _assign.assignment_table(corpus, usable, final, final, np.full(n, np.nan), sim, how)
         out["original_candidate_id"] = pd.array([pd.NA] * len(out), dtype="Int64")
         return out
 

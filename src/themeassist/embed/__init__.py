@@ -30,7 +30,7 @@ from themeassist.embed.backends import (
     looks_like_static_model,
 )
 from themeassist.embed.cache import EmbeddingCache, cache_secret, default_cache_dir, text_keys
-from themeassist.exceptions import ThemeassistError
+from themeassist.exceptions import ParameterError
 
 __all__ = [
     "DEFAULT_MODEL_SHA256",
@@ -201,7 +201,7 @@ def get_embedder(
         return model
     if model is not None and not isinstance(model, (str, os.PathLike)):
         if not hasattr(model, "encode") or not hasattr(model, "model_id"):
-            raise ThemeassistError(
+            raise ParameterError(
                 f"get_embedder: model must be None, 'minilm', 'static', a model folder, or an object with "
                 f"encode() and model_id. Got {type(model).__name__}."
             )
@@ -217,7 +217,7 @@ def get_embedder(
     else:
         folder = Path(model).expanduser()
         if not folder.is_dir():
-            raise ThemeassistError(
+            raise ParameterError(
                 f"get_embedder: model {str(model)!r} is neither a known name ('minilm', 'static', 'e5') nor a local "
                 "folder. Nothing is downloaded: pass the path of a saved sentence-transformers model."
             )

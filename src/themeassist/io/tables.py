@@ -34,7 +34,7 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from themeassist.exceptions import OutputError
+from themeassist.exceptions import CorpusError, OutputError
 
 __all__ = [
     "DIR_MODE",
@@ -435,9 +435,9 @@ def read_table(path: str | os.PathLike[str], **kwargs: Any) -> pd.DataFrame:
     source = Path(path)
     suffix = source.suffix.lower()
     if suffix not in _READERS:
-        raise ValueError(
+        raise CorpusError(
             f"read_table: cannot read {str(source)!r}: unknown suffix {suffix!r}; "
-            f"use one of {', '.join(_READERS)}."
+            f"save it as one of {', '.join(_READERS)}."
         )
     if not source.is_file():
         raise FileNotFoundError(f"read_table: no file at {str(source)!r}.")
