@@ -339,3 +339,14 @@ def test_candidate_periods_rule_and_errors():
         candidate_periods(asg.drop(columns="candidate_id"), per)
     with pytest.raises(ThemeassistError, match="period column 'year' not found"):
         candidate_periods(asg, "year")
+
+
+def test_run_drift_into_a_relative_folder_lists_its_files_in_the_manifest(tmp_path, monkeypatch, cb):
+    monkeypatch.chdir(tmp_path)
+    df = pd.DataFrame({"year": [2020] * 10 + [2021] * 10, "codes": ["Attitude", ""] * 10})
+    res = run_drift(df, period_col="year", codes_col="codes", codebook=cb, out_dir="rel", figures=False)
+    from themeassist.io.run_folder import read_manifest
+
+    manifest = read_manifest("rel", kind="drift")
+    assert sorted(manifest["files"]) == ["changes.csv", "prevalence.csv", "summary.txt"]
+    assert all(not p.is_absolute() and p.parts[0] == "rel" for p in res.files)
