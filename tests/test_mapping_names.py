@@ -39,6 +39,8 @@ def test_name_rows_are_one_example_per_leaf() -> None:
     np.testing.assert_array_equal(w2, [2.0] * 5 + [NAME_EXAMPLE_WEIGHT] * 3)
     same = with_name_examples(X, ["a"] * 5, Y, M, w, protos, None)
     assert same[0] is X and same[2] is Y  # without names: the examples as they are
+    off = with_name_examples(X, ["a"] * 5, Y, M, w, protos, names, weight=0.0)
+    assert off[0] is X and off[1] == ["a"] * 5  # weight 0: off
 
 
 def test_a_leaf_known_only_by_its_name_is_learnt() -> None:
