@@ -13,6 +13,10 @@ row weights ``w`` (the examples table's ``weight`` column):
   against scipy's and the coefficients against :class:`sklearn.linear_model.LogisticRegression`);
 - :class:`OvRLinearSVC`: one scikit-learn ``LinearSVC`` per leaf on TF-IDF word and character
   n-grams, class-balanced.
+
+The two classifiers also learn from each leaf's codebook name as one coded example of the leaf
+(:func:`with_name_examples`): a leaf with one or two coded examples (or none in a fold) still has
+its own words and its prototype to learn from.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 to the mapping stage).
 
 1. The examples are split into ``n_folds`` folds; every scorer of :mod:`themeassist.mapping.scorers`
-   is fitted without each fold and scores it: out-of-fold features ``F`` (n, L, n_features).
+   is fitted without each fold and scores it: out-of-fold features ``F`` (n, L, n_features)
+   (the classifiers also learn from the leaves' names, in every fold alike).
 2. The calibration (:mod:`themeassist.mapping.calibration`) is cross-fitted on ``F`` with the same
    folds for each strength in :data:`CALIBRATION_GRID`; the strength with the lowest log-loss is
    kept, and its cross-fitted scores become ``oof_proba_``.
