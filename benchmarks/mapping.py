@@ -5,6 +5,7 @@ Usage::
 
     python benchmarks/mapping.py [DATA_DIR] [--draws 5] [--cache-dir DIR] [--model minilm|static|e5]
                                  [--no-nhs] [--no-napire] [--no-references] [--scale 6211,100000]
+                                 [--name-weight W]
                                  [--before benchmarks/mapping_before.json]
 
 DATA_DIR defaults to ``../shared/data`` (relative to the repository root).
@@ -390,6 +391,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default=None, help="embedder for the mapper: minilm (default), static, e5")
     ap.add_argument("--no-references", action="store_true")
     ap.add_argument("--centre", action="store_true", help="ThemeMapper(centre=True)")
+    ap.add_argument("--name-weight", type=float, default=None,
+                    help="row weight of each codebook name as an example of its leaf (ablation: 0 = off)")
     ap.add_argument("--decision-draws", type=int, default=3, help="napire: draws of 20 simulated decisions")
     ap.add_argument("--no-nhs", action="store_true", help="only the napire2018 questions")
     ap.add_argument("--no-napire", action="store_true")
@@ -398,6 +401,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="figures of an earlier run printed beside these (JSON written by this script)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "out" / "mapping.json"))
     args = ap.parse_args(argv)
+    if args.name_weight is not None:
+        from themeassist.mapping import scorers
+
+        scorers.NAME_EXAMPLE_WEIGHT = args.name_weight
     warnings.filterwarnings("ignore", category=UserWarning)
     warnings.filterwarnings("ignore", category=FutureWarning)
     try:
@@ -416,7 +423,7 @@ def main(argv: list[str] | None = None) -> int:
         before = {"nhs": {r["method"]: r for r in old.get("results", [])},
                   "napire": {r["question_id"]: r for r in old.get("napire", [])}}
     t_all = time.time()
-    out_json: dict[str, Any] = {"model": args.model or "minilm"}
+    out_json: dict[str, Any] = {"model": args.model or "minilm", "name_weight": args.name_weight}
     embedder = get_embedder(args.model, cache_dir=args.cache_dir, show_progress=False)
     if not args.no_napire:
         t0 = time.time()

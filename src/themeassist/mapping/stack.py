@@ -2,7 +2,8 @@
 to the mapping stage).
 
 1. The examples are split into ``n_folds`` folds; every scorer of :mod:`themeassist.mapping.scorers`
-   is fitted without each fold and scores it: out-of-fold features ``F`` (n, L, n_features).
+   is fitted without each fold and scores it: out-of-fold features ``F`` (n, L, n_features)
+   (the classifiers also learn from the leaves' names, in every fold alike).
 2. The calibration (:mod:`themeassist.mapping.calibration`) is cross-fitted on ``F`` with the same
    folds for each strength in :data:`CALIBRATION_GRID`; the strength with the lowest log-loss is
    kept, and its cross-fitted scores become ``oof_proba_``.
@@ -30,7 +31,7 @@ CALIBRATION_GRID: tuple[tuple[float, float], ...] = ((0.25, 1000.0), (1.0, 100.0
 
 def fit_stack(regime: str, X: np.ndarray, texts: list[str], Y: np.ndarray, M: np.ndarray, w: np.ndarray,
               protos: np.ndarray, codebook_words: tuple[Any, list[str]], *, lexical: bool, n_folds: int,
-              random_state: int, top_k: int) -> dict[str, Any]:
+              random_state: int, top_k: int, leaf_names: list[str] | None = None) -> dict[str, Any]:
     """Learned state of a few-shot or supervised mapper (see the module docstring).
 
     Parameters
@@ -47,6 +48,9 @@ def fit_stack(regime: str, X: np.ndarray, texts: list[str], Y: np.ndarray, M: np
     codebook_words : (leaf_terms, term_vocab)
     lexical : bool
     n_folds, random_state, top_k : int
+    leaf_names : list of str, optional
+        The leaves' codebook names: each is also an example of its leaf for the classifiers
+        (:func:`themeassist.mapping.scorers.with_name_examples`), in every fold and in the final fit.
 
     Returns
     -------
@@ -70,7 +74,7 @@ def fit_stack(regime: str, X: np.ndarray, texts: list[str], Y: np.ndarray, M: np
     F = np.zeros((n, Y.shape[1], len(names)), dtype=np.float64)
     for tr, te in folds:
         models = scorers.fit_scorers(X[tr], [texts[i] for i in tr], Y[tr], M[tr], w[tr], protos, s, lexical,
-                                     random_state)
+                                     random_state, leaf_names)
         F[te] = scorers.features(models, X[te], [texts[i] for i in te], protos, words)
     covered = (Y * (M > 0)).sum(0) > 0
     Mc = M * covered
@@ -94,7 +98,7 @@ def fit_stack(regime: str, X: np.ndarray, texts: list[str], Y: np.ndarray, M: np
     th, level, info = decision.tune_rule(P, Y, M, top_k, w=w, shrink=s["th_shrink"])
     return {
         "lex_idf_": idf,
-        "scorers_": scorers.fit_scorers(X, texts, Y, M, w, protos, s, lexical, random_state),
+        "scorers_": scorers.fit_scorers(X, texts, Y, M, w, protos, s, lexical, random_state, leaf_names),
         "calibration_": {"prior_var": pv, "weight_prior": wp, "log_loss": ll},
         "stacker_": stacker, "fallback_cols_": fb_cols, "fallback_": fallback, "covered_": covered,
         "stack_weights_": dict(zip(names, map(float, stacker.weights_))),
