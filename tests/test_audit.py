@@ -214,7 +214,8 @@ def test_respondent_clusters_widen_intervals_of_repeated_comments():
 
 
 def test_changes_use_the_estimates_covariance():
-    t = pd.DataFrame({"period": [1, 2], "theme": "a", "theme_id": "a", "n_comments": 500, "n_theme": [50, 75],
+    t = pd.DataFrame({"period": [1, 2], "theme": "a", "theme_id": "a", "n_comments": 50_000,
+                      "n_theme": [5000, 7500],
                       "prevalence": [0.10, 0.15], "ci_low": [0.06, 0.11], "ci_high": [0.14, 0.19], "method": "pacc"})
     independent = changes(t).query("comparison == 'pair'").iloc[0]
     se = 0.04 / Z
@@ -224,6 +225,17 @@ def test_changes_use_the_estimates_covariance():
     shared = changes(t).query("comparison == 'pair'").iloc[0]
     assert shared.statistic == pytest.approx(0.05 / math.sqrt(2 * se ** 2 * 0.2))
     assert shared.p_value < independent.p_value
+    # no difference is surer than a census of the periods' comments: with 500 comments a period the
+    # binomial variance of the difference (pooled 12.5%) is larger than the shared-rate one, and wins
+    small = t.assign(n_comments=500, n_theme=[50, 75])
+    small.attrs = t.attrs
+    floored = changes(small).query("comparison == 'pair'").iloc[0]
+    assert floored.statistic == pytest.approx(0.05 / math.sqrt(0.125 * 0.875 * (2 / 500)))
+    # with a t reference (respondent clusters) the same statistic has a larger p-value
+    small.attrs = {"covariance": {"a": {**t.attrs["covariance"]["a"], "df": 9}}}
+    as_t = changes(small).query("comparison == 'pair'").iloc[0]
+    assert as_t.test == "wald_t" and as_t.statistic == pytest.approx(floored.statistic)
+    assert as_t.p_value == pytest.approx(2 * stats.t.sf(floored.statistic, 9))
 
 
 def test_estimate_prevalence_with_a_checked_sample_outside_the_periods():
