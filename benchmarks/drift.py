@@ -310,7 +310,7 @@ def part3(results: dict, seeds: int = 5) -> None:
     from themeassist.drift import audit_prevalence, changes, prevalence
     from themeassist.embed import get_embedder
     from themeassist.mapping import ThemeMapper
-    from themeassist.workflows.pipeline import demo_audit
+    from themeassist.workflows.demo import demo_audit
 
     cb = iapt_wellbeing()
     with warnings.catch_warnings():

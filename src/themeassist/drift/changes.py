@@ -154,10 +154,6 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
         kt, nt = k / deff, n / deff  # effective counts: a respondent's comments are alike (Kish)
         V = _covariance(covs, tid, levels) if over == "period" and not counts else None
         df = float((covs.get(tid) or {}).get("df", math.inf)) if V is not None else math.inf
-        if V is not None:  # no period's estimate is surer than a census of its comments would be
-            pbar_all = float(np.clip(kt.sum() / max(nt.sum(), 1.0), 0.0, 1.0))
-            V = V.copy()
-            np.fill_diagonal(V, np.maximum(np.diag(V), pbar_all * (1 - pbar_all) / np.maximum(nt, 1.0)))
 
         def end(i: int, j: int) -> dict[str, Any]:
             return {"n_from": int(n[i]), "n_to": int(n[j]), "n_theme_from": k[i], "n_theme_to": k[j],
@@ -166,12 +162,7 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
         if over == "period":
             pairs = []
             for i in range(1, len(sub)):
-                sd = None
-                if not counts:
-                    pb = float(np.clip((kt[i - 1] + kt[i]) / max(nt[i - 1] + nt[i], 1.0), 0.0, 1.0))
-                    floor = pb * (1 - pb) * (1 / max(nt[i - 1], 1.0) + 1 / max(nt[i], 1.0))
-                    var = se[i - 1] ** 2 + se[i] ** 2 if V is None else V[i - 1, i - 1] + V[i, i] - 2 * V[i - 1, i]
-                    sd = float(np.sqrt(max(var, floor)))
+                sd = None if V is None else float(np.sqrt(max(V[i - 1, i - 1] + V[i, i] - 2 * V[i - 1, i], 0.0)))
                 pairs.append(_pair_test(kt[i - 1], nt[i - 1], kt[i], nt[i], counts, se[i - 1], se[i], sd, df)
                              if testable else ("not_tested", np.nan, np.nan))
             if not counts:
