@@ -99,6 +99,11 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
         period), ``test``, ``statistic``, ``p_value``, ``p_adjusted``, ``significant``, ``flag``
         ("appears", "vanishes", "returns" or "" on pair rows) and ``method``.
 
+    Notes
+    -----
+    Longer than 80 lines on purpose: the period and group branches share the per-theme states,
+    counts and covariance set up at the top of the loop; split up they would pass them all around.
+
     Examples
     --------
     >>> from themeassist.drift import prevalence

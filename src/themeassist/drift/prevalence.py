@@ -348,7 +348,10 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
     DataFrame
         The columns of :func:`prevalence` (``n_theme`` is the estimated count) plus
         ``n_checked`` (checked comments in the period), ``n_checked_theme`` (of them coded with the
-        theme) and ``n_unchecked_audit`` (drawn for the audit but left blank).
+        theme) and ``n_unchecked_audit`` (drawn for the audit but left blank). Parents are rolled
+        up consistently: a parent's estimate and interval ends are never below a child's.
+        ``attrs["covariance"]`` holds each theme's covariance between periods and the degrees of
+        freedom of its tests (``df``; finite with respondent clusters), used by :func:`changes`.
 
     Notes
     -----

@@ -32,6 +32,11 @@ interval would give it; the point estimate uses the real rows only. A theme with
 :data:`MIN_POOLED_POSITIVES` checked positives over the pooled audit has no usable pooled
 error rate: ``pacc`` and ``emq`` use ``ppi`` for it and say so in a warning. No theme is ever
 calibrated into a constant.
+
+Respondent clusters: with few audited respondents the cluster-robust variance is itself noisy, so
+intervals (and the tests of :func:`themeassist.drift.changes`, through ``AuditEstimate.df``) use
+Student's t with the number of audited respondents less one (``ppi``: of the smallest period's
+audit) instead of the normal quantile.
 """
 
 from __future__ import annotations
