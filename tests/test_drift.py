@@ -225,6 +225,11 @@ def test_run_drift_writes_tables_summary_and_figures(tmp_path, cb):
     assert names == ["changes.csv", "figures/heatmap.png", "figures/prevalence.png",
                      "figures/prevalence_interactive.html", "group_changes.csv", "group_prevalence.csv",
                      "manifest.json", "prevalence.csv", "summary.txt"]
+    from themeassist.io.run_folder import read_manifest
+
+    manifest = read_manifest(tmp_path / "out", kind="drift")  # every file listed matches its checksum
+    assert sorted(manifest["files"]) == [n for n in names if n != "manifest.json"]
+    assert manifest["params"]["period_col"] == "year" and manifest["n_rows"] == 80
     page = (tmp_path / "out" / "figures" / "prevalence_interactive.html").read_text(encoding="utf-8")
     assert not re.search(r"<script[^>]*\bsrc=", page) and "Plotly.newPlot" in page
     assert '"name":"Attitude"' in page and '"y":[30.0,0.0]' in page  # 12/40 comments, then none

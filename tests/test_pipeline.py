@@ -86,6 +86,7 @@ def test_demo_writes_every_file_with_checksums(demo: DemoResult) -> None:
         assert hashlib.sha256((demo.out_dir / rel).read_bytes()).hexdigest() == info["sha256"], rel
     assert set(RUN_FILES) - {"manifest.json"} <= set(manifest["files"])
     assert manifest["model_id"].startswith("st:all-MiniLM-L6-v2")
+    assert manifest["format"] == "themeassist-run-folder" and manifest["kind"] == "pipeline"
     assert manifest["params"]["random_state"] == 0 and manifest["params"]["mapper"] == {"random_state": 0}
     assert {"pandas", "bertopic", "themeassist"} <= set(manifest["versions"])
     assert manifest["regime"] == "few-shot"

@@ -133,7 +133,34 @@ def read_periods(
     dayfirst: bool | None = None,
     block_keys: Sequence[Hashable] | None = None,
 ) -> PeriodResult:
-    """Turn one period column into labels (and dates), reporting every row it cannot read."""
+    """Turn one period column into labels (and dates), reporting every row it cannot read.
+
+    Public as :func:`themeassist.corpus.read_periods` (the reader :func:`load_corpus` uses).
+
+    Parameters
+    ----------
+    values : Series
+        The column's cells: years, labels or dates.
+    column : str
+        Its name, for the messages.
+    freq : {"Y", "Q", "M", "W", "D"}, optional
+        Period length for dates (default: chosen from the span of the dates).
+    date_format, dayfirst : optional
+        A strptime format, or the day/month order, when the data cannot prove it.
+    block_keys : sequence, optional
+        One key per row: the day/month order is proved separately within each run of equal keys.
+
+    Returns
+    -------
+    PeriodResult
+        ``period`` (labels, None where unreadable), the dates, the reasons and ``warnings``.
+
+    Examples
+    --------
+    >>> from themeassist.corpus import read_periods
+    >>> read_periods(pd.Series(["03/01/2021", "25/03/2022", ""]), column="when", freq="Y").period
+    ['2021', '2022', None]
+    """
     n = len(values)
     vals = list(values.astype(object))
     is_missing = [v is None or (v.strip() == "" if isinstance(v, str) else pd.isna(v)) for v in vals]

@@ -27,8 +27,8 @@ from themeassist._validation import check_param
 from themeassist._schema import CORPUS_COLUMNS, STATUSES, USABLE_STATUSES, check_columns
 from themeassist.exceptions import CorpusError, ParameterError
 
-__all__ = ["CORPUS_COLUMNS", "DEFAULT_NON_ANSWERS", "STATUSES", "as_corpus", "load_corpus", "read_comments",
-           "substantive"]
+__all__ = ["CORPUS_COLUMNS", "DEFAULT_NON_ANSWERS", "FREQS", "STATUSES", "as_corpus", "load_corpus", "read_comments",
+           "read_periods", "substantive"]
 
 #: Texts that are not answers (matched ignoring case and surrounding whitespace/punctuation).
 #: "nothing" is deliberately absent: it is a real answer to "what could we improve?".

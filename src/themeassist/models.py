@@ -30,7 +30,7 @@ from typing import Iterable
 
 from themeassist._validation import check_param
 from themeassist.exceptions import OutputError, ParameterError
-from themeassist.io.tables import DIR_MODE, FILE_MODE, make_dirs
+from themeassist.io.tables import DIR_MODE, FILE_MODE, make_dirs, swap_folder
 
 __all__ = ["NEUTRAL_TOKENIZER_NAME", "build_static", "corpus_vocabulary"]
 
@@ -184,7 +184,7 @@ def build_static(
         tmp.chmod(DIR_MODE)
         for f in tmp.iterdir():
             f.chmod(FILE_MODE)
-        _swap_in(tmp, out)
+        swap_folder(tmp, out)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -211,19 +211,3 @@ def _check_target(out: Path, overwrite: bool) -> None:
         shown = ", ".join(repr(n) for n in sorted(names - _BUILT_FILES)[:5])
         raise OutputError(f"build_static: {out} is not a static model folder (it holds {shown}); it is "
                           "never replaced, even with --overwrite. Pass another out_dir (--out).")
-
-
-def _swap_in(tmp: Path, out: Path) -> None:
-    """Move the built folder ``tmp`` to ``out``; an old model there is removed only after the swap."""
-    if not out.exists():
-        os.replace(tmp, out)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}-old-", dir=out.parent))
-    os.replace(out, old / out.name)
-    try:
-        os.replace(tmp, out)
-    except BaseException:
-        os.replace(old / out.name, out)  # put the old model back
-        shutil.rmtree(old, ignore_errors=True)
-        raise
-    shutil.rmtree(old, ignore_errors=True)

@@ -21,12 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 from themeassist.exceptions import CacheError, OutputError
 from themeassist.io import run_folder as rf
-from themeassist.io.tables import DIR_MODE, atomic_write_text, make_dirs
+from themeassist.io.tables import DIR_MODE, atomic_write_text, make_dirs, swap_folder
 
 KIND = "discovery"
 #: The format tag of folders saved before the one run-folder format (refused on load).
@@ -85,22 +84,6 @@ def _write_files(est: Any, tmp: Path) -> tuple[int, int]:
     return int(ctf.shape[0]), int(ctf.shape[1])
 
 
-def _replace(folder: Path, tmp: Path) -> None:
-    """Put the finished ``tmp`` in ``folder``'s place (an old saved discovery is swapped out first)."""
-    if not folder.exists():
-        os.replace(tmp, folder)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{folder.name}-old-", dir=folder.parent))
-    os.replace(folder, old / folder.name)
-    try:
-        os.replace(tmp, folder)
-    except BaseException:
-        os.replace(old / folder.name, folder)
-        raise
-    finally:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def save_discovery(est: Any, folder: Path) -> Path:
     """Write ``est``'s fitted state to ``folder`` (see the module docstring)."""
     check_save_target(folder)
@@ -115,7 +98,7 @@ def save_discovery(est: Any, folder: Path) -> Path:
             "c_tf_idf_shape": list(shape),
         })  # fmt: skip
         os.chmod(tmp, DIR_MODE)
-        _replace(folder, tmp)
+        swap_folder(tmp, folder)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

@@ -50,7 +50,7 @@ def read_period_column(df: pd.DataFrame, period_col: str, *, period_freq: str | 
     >>> per.tolist()
     ['2021', '2021', '2022']
     """
-    from themeassist._dates import FREQS, read_periods
+    from themeassist.corpus import FREQS, read_periods
 
     check_param("period_freq", period_freq, owner=owner, options=FREQS, allow_none=True)
     if period_col not in df.columns:

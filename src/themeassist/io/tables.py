@@ -43,6 +43,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "check_output",
+    "swap_folder",
     "make_dirs",
     "neutralise_formulas",
     "read_table",
@@ -450,3 +451,34 @@ def read_table(path: str | os.PathLike[str], **kwargs: Any) -> pd.DataFrame:
         return pd.read_parquet(source, **kwargs)
     kwargs.setdefault("lines", True)
     return pd.read_json(source, **kwargs)
+
+
+def swap_folder(tmp: str | os.PathLike[str], target: str | os.PathLike[str]) -> Path:
+    """Put the finished folder ``tmp`` in ``target``'s place; an old folder there is removed only
+    after the swap, and put back if the swap fails.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> (root / "new").mkdir(); (root / "model").mkdir()
+    >>> _ = (root / "new" / "a.txt").write_text("new")
+    >>> swap_folder(root / "new", root / "model").joinpath("a.txt").read_text()
+    'new'
+    """
+    import shutil
+
+    tmp, target = Path(tmp), Path(target)
+    if not target.exists():
+        os.replace(tmp, target)
+        return target
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}-old-", dir=target.parent))
+    os.replace(target, old / target.name)
+    try:
+        os.replace(tmp, target)
+    except BaseException:
+        os.replace(old / target.name, target)
+        raise
+    finally:
+        shutil.rmtree(old, ignore_errors=True)
+    return target

@@ -205,12 +205,6 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
     -------
     DriftResult
 
-    Notes
-    -----
-    Long on purpose: it is the one file-in, folder-out composition of the drift stage (read,
-    periods, human codes / raw counts / audit-corrected estimates, groups, tone, figures,
-    manifest), read top to bottom; each step is a call into the stage's public functions.
-
     Examples
     --------
     >>> import tempfile, pandas as pd
@@ -219,16 +213,70 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
     >>> sorted(p.name for p in res.files)
     ['changes.csv', 'manifest.json', 'prevalence.csv', 'summary.txt']
     """
-    import json
+    from themeassist.io.tables import atomic_write_text, write_table
 
-    from themeassist.drift import DEFAULT_AUDIT_METHOD, audit_prevalence, read_period_column
-    from themeassist.io.tables import atomic_write_text, save_figure, write_table
+    df = read_input(input_path).reset_index(drop=True)
+    codebook = _resolve_codebook(codebook)
+    is_suggestions = _check_request(df, codes_col=codes_col, audit=audit, codebook=codebook, method=method)
+    period, has_period = _periods(df, period_col, period_freq=period_freq, date_format=date_format)
+    out = Path(out_dir)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    from themeassist.corpus import STATUSES
 
+    status = df["status"] if "status" in df.columns and df["status"].astype(str).isin(STATUSES).all() else None
+    respondent = None if respondent_col is None else _column(df, respondent_col, "respondent_col")
+    kw = {"codebook": codebook, "status": status, "respondent": respondent, "n_boot": n_boot,
+          "random_state": random_state}
+    chk = {"alpha": alpha, "min_count": min_count, "min_prev": min_prev, "correction": correction}
+    facts: dict[str, Any] = {"title": f"themeassist drift: {Path(str(input_path)).name}" if not isinstance(
+                                 input_path, pd.DataFrame) else "themeassist drift",
+                             "n_rows": len(df), "n_no_period": int((~has_period).sum())}
+    period_in = period.where(period.notna(), None)
+    est = _estimate(df, codes_col if not is_suggestions else None, audit, period_in, method, kw, facts)
+    prev, codes, note = est["prev"], est["codes"], est["note"]
+    attrs = dict(prev.attrs)
+    ch = changes(prev, over="period", **chk).assign(source=prev["source"].iloc[0] if len(prev) else "")
+    prev.attrs = attrs
+    summary = note + "\n\n" + summarise_changes(ch)
+    files = [write_table(prev, out / "prevalence.csv"), write_table(ch, out / "changes.csv")]
+    if est["raw"] is not None:
+        raw_ch = changes(est["raw"], over="period", **chk).assign(source="suggested")
+        files += [write_table(est["raw"], out / "suggested_prevalence.csv"),
+                  write_table(raw_ch, out / "suggested_changes.csv")]
+    gprev = gch = None
+    if group_col is not None:
+        group = _column(df, group_col, "group_col").astype(object).where(lambda s: s.notna(), "(missing)").astype(str)
+        gprev = prevalence(codes, period=period_in, group=group, method="human" if not is_suggestions
+                           else "classify_count", **kw)
+        gch = changes(gprev, over="group", **chk)
+        files += [write_table(gprev, out / "group_prevalence.csv"), write_table(gch, out / "group_changes.csv")]
+        summary += "\n\nBy " + group_col + (" (suggestions counted, not error-corrected)" if is_suggestions else "") \
+            + ":\n" + summarise_changes(gch)
+    tone_table = None
+    if tone:
+        tone_table = _tone(df, codes, period, text_col=text_col, status=status, has_period=has_period,
+                           codebook=codebook)
+        files.append(write_table(tone_table, out / "tone.csv"))
+    files.append(atomic_write_text(out / "summary.txt", summary + "\n"))
+    captions: dict[str, str] = {}
+    if figures:
+        captions, drawn = _figures(prev, tone_table, note, codebook, out / "figures", formats=formats,
+                                   interactive=interactive)
+        files += drawn
+    from themeassist.io.run_folder import write_manifest
+
+    facts.update(figures=captions, note=note)
+    files.append(write_manifest(out, "drift", files=files, extra=facts,
+                                params={"period_col": period_col, "period_freq": period_freq,
+                                        "respondent_col": respondent_col, **chk}))
+    return DriftResult(prev, ch, summary, gprev, gch, tone_table, tuple(files))
+
+
+def _check_request(df: pd.DataFrame, *, codes_col: str | None, audit: Any, codebook: Any, method: str) -> bool:
+    """Refuse what run_drift cannot do, before any work; True for a suggestions file."""
     options = ("auto", "human", "classify_count", "ppi", "pacc", "emq")
     if method not in options:
         raise ThemeassistError(f"run_drift: method must be one of {list(options)}; got {method!r}.")
-    df = read_input(input_path).reset_index(drop=True)
-    codebook = _resolve_codebook(codebook)
     is_suggestions = codes_col is None or (codes_col == "suggested" and "suggested" in df.columns)
     if is_suggestions and not ({"suggested", "suggested_ids"} & set(df.columns)
                                or any(str(c).startswith("score:") for c in df.columns)):
@@ -240,112 +288,94 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
     if audit is not None and codebook is None:
         raise ThemeassistError("run_drift: an audit needs codebook= (the codebook the suggestions were made from; it "
                                "resolves the coder's codes).")
+    if audit is None and is_suggestions and method not in ("auto", "classify_count"):
+        raise ThemeassistError(f"run_drift: method {method!r} corrects suggestions with an audit; pass audit= "
+                               "(the file written by `themeassist audit`, with the coder's codes).")
+    return is_suggestions
+
+
+def _periods(df: pd.DataFrame, period_col: str, *, period_freq: str | None,
+             date_format: str | None) -> tuple[pd.Series, np.ndarray]:
+    """The period of every row (as load_corpus reads dates) and which rows have one; warns of the rest."""
+    from themeassist.drift import read_period_column
+
     period, notes = read_period_column(df, period_col, period_freq=period_freq, date_format=date_format)
     for w in notes:
-        warnings.warn(f"run_drift: {w}", stacklevel=2)
+        warnings.warn(f"run_drift: {w}", stacklevel=3)
     has_period = period.notna().to_numpy()
     if not has_period.all():
         bad = np.flatnonzero(~has_period)
         warnings.warn(f"run_drift: {len(bad)} rows have no period in column {period_col!r} (e.g. row {bad[0] + 1}); "
-                      "they are counted in no period.", stacklevel=2)
-    out = Path(out_dir)
-    (out / "figures").mkdir(parents=True, exist_ok=True)
-    from themeassist.corpus import STATUSES
+                      "they are counted in no period.", stacklevel=3)
+    return period, has_period
 
-    status = df["status"] if "status" in df.columns and df["status"].astype(str).isin(STATUSES).all() else None
-    respondent = None if respondent_col is None else _column(df, respondent_col, "respondent_col")
-    kw = {"codebook": codebook, "status": status, "respondent": respondent, "n_boot": n_boot,
-          "random_state": random_state}
-    chk = {"alpha": alpha, "min_count": min_count, "min_prev": min_prev, "correction": correction}
-    manifest: dict[str, Any] = {"format": "themeassist-drift", "format_version": 1,
-                                "title": f"themeassist drift: {Path(str(input_path)).name}" if not isinstance(
-                                    input_path, pd.DataFrame) else "themeassist drift",
-                                "n_rows": len(df), "n_no_period": int((~has_period).sum())}
-    files: list[Path] = []
-    extra: dict[str, pd.DataFrame] = {}
-    period_in = period.where(period.notna(), None)
-    if not is_suggestions:
+
+def _estimate(df: pd.DataFrame, codes_col: str | None, audit: Any, period: pd.Series, method: str,
+              kw: dict[str, Any], facts: dict[str, Any]) -> dict[str, Any]:
+    """Prevalence per period: human codes counted (``codes_col``), or suggestions counted, or an
+    audit-corrected estimate with the raw counts beside it (``raw``). Adds the audit's figures to
+    ``facts``; returns ``prev``, ``raw``, the ``codes`` column read and the ``note`` on the source."""
+    from themeassist.drift import DEFAULT_AUDIT_METHOD, audit_prevalence
+
+    if codes_col is not None:
         codes: Any = _column(df, codes_col, "codes_col").astype(object).where(lambda s: s.notna(), "").astype(str)
         method = "human" if method == "auto" else method
-        prev = prevalence(codes, period=period_in, method=method, **kw).assign(source="human")
-        note = "Human codes."
-    else:
-        sugg_col = "suggested_ids" if "suggested_ids" in df.columns else "suggested"
-        codes = df[sugg_col].astype(object).where(df[sugg_col].notna(), "").astype(str)
-        raw = prevalence(codes, period=period_in, method="classify_count", **kw).assign(source="suggested")
-        if audit is None:
-            if method not in ("auto", "classify_count"):
-                raise ThemeassistError(f"run_drift: method {method!r} corrects suggestions with an audit; pass audit= "
-                                       "(the file written by `themeassist audit`, with the coder's codes).")
-            prev = raw
-            note = ("NOT ERROR-CORRECTED: these figures count machine suggestions as if they were codes; the model's "
-                    "errors are in them. Draw an audit (`themeassist audit`), have it coded and pass it with --audit.")
-            warnings.warn(f"run_drift: {note}", stacklevel=2)
-        else:
-            method = DEFAULT_AUDIT_METHOD if method == "auto" else method
-            cells, probs, n_blank = _audit_cells(df, audit)
-            prev = audit_prevalence(_scores_table(df, codebook), cells, period=period_in, codebook=codebook,
-                                    status=status, inclusion_probability=probs, respondent=respondent,
-                                    method=method, n_boot=n_boot, random_state=random_state).assign(source=method)
-            prev.attrs.update(prev.attrs)
-            n_checked = int(prev.attrs.get("n_checked", 0))
-            note = (f"Audit-corrected ({method}): {n_checked} comments checked by a coder"
-                    + (f", {n_blank} audit rows not checked yet (left out)" if n_blank else "") + ".")
-            manifest.update(n_checked=n_checked, n_unchecked_audit=n_blank, method=method)
-            extra["suggested"] = raw
-    attrs = dict(prev.attrs)
-    ch = changes(prev, over="period", **chk).assign(source=prev["source"].iloc[0] if len(prev) else "")
-    prev.attrs = attrs
-    summary = note + "\n\n" + summarise_changes(ch)
-    files += [write_table(prev, out / "prevalence.csv"), write_table(ch, out / "changes.csv")]
-    if "suggested" in extra:
-        raw_ch = changes(extra["suggested"], over="period", **chk).assign(source="suggested")
-        files += [write_table(extra["suggested"], out / "suggested_prevalence.csv"),
-                  write_table(raw_ch, out / "suggested_changes.csv")]
-    gprev = gch = tone_table = None
-    if group_col is not None:
-        group = _column(df, group_col, "group_col").astype(object).where(lambda s: s.notna(), "(missing)").astype(str)
-        gcodes = codes
-        gprev = prevalence(gcodes, period=period_in, group=group, method="human" if not is_suggestions
-                           else "classify_count", **kw)
-        gch = changes(gprev, over="group", **chk)
-        files += [write_table(gprev, out / "group_prevalence.csv"), write_table(gch, out / "group_changes.csv")]
-        summary += "\n\nBy " + group_col + (" (suggestions counted, not error-corrected)" if is_suggestions else "") \
-            + ":\n" + summarise_changes(gch)
-    if tone:
-        from themeassist.drift.tone import score_tone, tone_by_theme
+        prev = prevalence(codes, period=period, method=method, **kw).assign(source="human")
+        return {"prev": prev, "raw": None, "codes": codes, "note": "Human codes."}
+    sugg_col = "suggested_ids" if "suggested_ids" in df.columns else "suggested"
+    codes = df[sugg_col].astype(object).where(df[sugg_col].notna(), "").astype(str)
+    raw = prevalence(codes, period=period, method="classify_count", **kw).assign(source="suggested")
+    if audit is None:
+        note = ("NOT ERROR-CORRECTED: these figures count machine suggestions as if they were codes; the model's "
+                "errors are in them. Draw an audit (`themeassist audit`), have it coded and pass it with --audit.")
+        warnings.warn(f"run_drift: {note}", stacklevel=3)
+        return {"prev": raw, "raw": None, "codes": codes, "note": note}
+    method = DEFAULT_AUDIT_METHOD if method == "auto" else method
+    cells, probs, n_blank = _audit_cells(df, audit)
+    prev = audit_prevalence(_scores_table(df, kw["codebook"]), cells, period=period, inclusion_probability=probs,
+                            method=method, **kw).assign(source=method)
+    n_checked = int(prev.attrs.get("n_checked", 0))
+    note = (f"Audit-corrected ({method}): {n_checked} comments checked by a coder"
+            + (f", {n_blank} audit rows not checked yet (left out)" if n_blank else "") + ".")
+    facts.update(n_checked=n_checked, n_unchecked_audit=n_blank, method=method)
+    return {"prev": prev, "raw": raw, "codes": codes, "note": note}
 
-        tcol = text_col or "text"
-        texts = _column(df, tcol, "text_col")
-        keep = np.ones(len(df), bool) if status is None else status.astype(str).isin(_SUBSTANTIVE).to_numpy()
-        keep &= has_period
-        tone_table = tone_by_theme(score_tone(texts[keep].reset_index(drop=True)),
-                                   codes[keep].reset_index(drop=True), period[keep].reset_index(drop=True),
-                                   codebook=codebook)
-        files.append(write_table(tone_table, out / "tone.csv"))
-    files.append(atomic_write_text(out / "summary.txt", summary + "\n"))
-    captions: dict[str, str] = {}
-    if figures:
-        from themeassist.plots import plot_heatmap, plot_prevalence, plot_tone
 
-        label = note.split(":")[0].split(" (")[0].rstrip(".")
-        figs = {"prevalence": (plot_prevalence(prev, codebook), f"Prevalence per period with 95% intervals ({label})."),
-                "heatmap": (plot_heatmap(prev), f"Themes x periods ({label}).")}
-        if tone_table is not None:
-            figs["tone"] = (plot_tone(tone_table), "Mean tone of each theme's comments per period.")
-        for name, (fig, caption) in figs.items():
-            captions[name] = caption
-            for fmt in formats:
-                path = out / "figures" / f"{name}.{fmt}"
-                save_figure(fig, path, dpi=200 if fmt == "png" else None)  # atomic, 0600
-                files.append(path)
-        if interactive:
-            from themeassist.plots import plot_prevalence_interactive
+def _tone(df: pd.DataFrame, codes: pd.Series, period: pd.Series, *, text_col: str | None, status: Any,
+          has_period: np.ndarray, codebook: Any) -> pd.DataFrame:
+    """The tone of each theme's substantive comments per period (only when asked)."""
+    from themeassist.drift.tone import score_tone, tone_by_theme
 
-            path = out / "figures" / "prevalence_interactive.html"
-            plot_prevalence_interactive(prev, codebook, path=path)
+    texts = _column(df, text_col or "text", "text_col")
+    keep = np.ones(len(df), bool) if status is None else status.astype(str).isin(_SUBSTANTIVE).to_numpy()
+    keep &= has_period
+    return tone_by_theme(score_tone(texts[keep].reset_index(drop=True)), codes[keep].reset_index(drop=True),
+                         period[keep].reset_index(drop=True), codebook=codebook)
+
+
+def _figures(prev: pd.DataFrame, tone_table: pd.DataFrame | None, note: str, codebook: Any, fig_dir: Path, *,
+             formats: Sequence[str], interactive: bool) -> tuple[dict[str, str], list[Path]]:
+    """Prevalence, heatmap (and tone) figures in each format, and the interactive one; their captions."""
+    from themeassist.io.tables import save_figure
+    from themeassist.plots import plot_heatmap, plot_prevalence, plot_tone
+
+    label = note.split(":")[0].split(" (")[0].rstrip(".")
+    figs = {"prevalence": (plot_prevalence(prev, codebook),
+                           f"Prevalence per period with 95% intervals ({label})."),
+            "heatmap": (plot_heatmap(prev), f"Themes x periods ({label}).")}
+    if tone_table is not None:
+        figs["tone"] = (plot_tone(tone_table), "Mean tone of each theme's comments per period.")
+    captions, files = {}, []
+    for name, (fig, caption) in figs.items():
+        captions[name] = caption
+        for fmt in formats:
+            path = fig_dir / f"{name}.{fmt}"
+            save_figure(fig, path, dpi=200 if fmt == "png" else None)  # atomic, 0600
             files.append(path)
-    manifest.update(figures=captions, note=note, params={"period_col": period_col, "period_freq": period_freq,
-                                                         "respondent_col": respondent_col, **chk})
-    files.append(atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n"))
-    return DriftResult(prev, ch, summary, gprev, gch, tone_table, tuple(files))
+    if interactive:
+        from themeassist.plots import plot_prevalence_interactive
+
+        path = fig_dir / "prevalence_interactive.html"
+        plot_prevalence_interactive(prev, codebook, path=path)
+        files.append(path)
+    return captions, files

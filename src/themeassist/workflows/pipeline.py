@@ -54,7 +54,6 @@ import json
 import os
 import platform
 import time
-import warnings
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -64,17 +63,15 @@ import numpy as np
 import pandas as pd
 
 from themeassist.codebook import Codebook, load_codebook
-from themeassist.embed.backends import file_sha256 as _sha256
-from themeassist.exceptions import CodebookError, CorpusError, ThemeassistError
-from themeassist.io.tables import atomic_write_text, save_figure, write_table
+from themeassist.exceptions import CodebookError, CorpusError
+from themeassist.io.tables import atomic_write_text, write_table
+from themeassist.workflows._stages import CANDIDATE_RULE, Stages
 
 __all__ = ["DEMO_AUDIT_PER_PERIOD", "DemoResult", "RunResult", "demo_audit", "run_all", "run_demo", "theme_counts"]
 
 _VERSIONED = ("themeassist", "numpy", "pandas", "scikit-learn", "bertopic", "umap-learn", "hdbscan",
               "sentence-transformers", "torch", "matplotlib")
 _USABLE = ("ok", "truncated")
-# the minimum-evidence rule of drift.changes' defaults, for candidate codes per period
-_CANDIDATE_RULE = {"min_count": 3, "min_prev": 0.01}
 
 
 @dataclass(frozen=True)
@@ -269,41 +266,22 @@ def run_all(
 
     corpus = _check_corpus(corpus)
     codebook = load_codebook(codebook)
-    if human_codes_col is not None and human_codes_col not in corpus.columns:
-        raise CorpusError(f"run_all: human_codes_col {human_codes_col!r} is not a corpus column "
-                          f"(columns: {list(corpus.columns)}).")
     ex = _examples_frame(examples, codebook)
-    human = None
-    if human_codes_col is not None:
-        human = _codes_per_doc(codebook, corpus[human_codes_col].tolist(), what=f"column {human_codes_col!r}")
+    human = _human_codes(corpus, codebook, human_codes_col)
     out = Path(out_dir)
     (out / "figures").mkdir(parents=True, exist_ok=True)
-    timings: dict[str, float] = {}
-    tick = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal tick
-        now = time.perf_counter()
-        timings[name] = round(now - tick, 3)
-        tick = now
-
-    # -- embed every text once: substantive comments, then example texts not among them
+    lap = _Laps()
+    timings = lap.timings
     embedder = get_embedder(model, cache_dir=cache_dir, show_progress=show_progress)
     usable = corpus["status"].isin(_USABLE).to_numpy()
-    texts = corpus.loc[usable, "text"].astype(str).tolist()
-    ex_texts = ex["text"].astype(str).tolist() if ex is not None else []
-    extra = [t for t in dict.fromkeys(ex_texts) if t not in set(texts)]
-    E_all = np.asarray(embedder.encode(texts + extra), dtype=np.float32)
-    E = E_all[: len(texts)]
-    row_of = {t: i for i, t in enumerate(texts + extra)}
-    E_ex = E_all[[row_of[t] for t in ex_texts]] if ex is not None else None
+    E, E_ex = _embed_once(embedder, corpus.loc[usable, "text"].astype(str).tolist(), ex)
     lap("embed")
 
     from themeassist.drift import AUDIT_METHODS, DEFAULT_AUDIT_METHOD
 
     methods = list(audit_methods) if audit_methods is not None else \
         [DEFAULT_AUDIT_METHOD] + [m for m in AUDIT_METHODS if m not in (DEFAULT_AUDIT_METHOD, "ppi")]
-    stages = _Stages(corpus=corpus, codebook=codebook, embedder=embedder, E=E, usable=usable, examples=ex,
+    stages = Stages(corpus=corpus, codebook=codebook, embedder=embedder, E=E, usable=usable, examples=ex,
                      audit=_audit_frame(audit), audit_methods=methods, audit_info={"n_checked": 0},
                      E_examples=E_ex, random_state=random_state, show_progress=show_progress,
                      discovery_params=dict(discovery_params or {}), mapper_params=dict(mapper_params or {}))
@@ -322,27 +300,23 @@ def run_all(
     agreement = stages.agreement(suggestions, human) if human is not None else None
     lap("agreement")
 
-    hierarchy = _hierarchy(codebook, suggestions, human, aligned.themes, usable)
     files = {
-        "corpus.csv": corpus, "hierarchy.csv": hierarchy, "candidate_codes.csv": cands,
-        "assignments.csv": assignments, "suggestions.csv": suggestions, "alignment.csv": alignment,
-        "prevalence.csv": drift["prevalence"], "changes.csv": drift["changes"],
+        "corpus.csv": corpus, "hierarchy.csv": _hierarchy(codebook, suggestions, human, aligned.themes, usable),
+        "candidate_codes.csv": cands, "assignments.csv": assignments, "suggestions.csv": suggestions,
+        "alignment.csv": alignment, "prevalence.csv": drift["prevalence"], "changes.csv": drift["changes"],
         "candidate_periods.csv": cand_periods, "new_candidates.csv": cand_periods[cand_periods["new_in_period"]],
+        "agreement.csv": agreement, "audit.csv": stages.audit,
     }
-    if agreement is not None:
-        files["agreement.csv"] = agreement
-    if stages.audit is not None:
-        files["audit.csv"] = stages.audit
     for name, table in files.items():
-        write_table(table, out / name)
+        if table is not None:
+            write_table(table, out / name)
     atomic_write_text(out / "summary.txt", drift["summary"].rstrip() + "\n")
     atomic_write_text(out / "codebook.yaml", codebook.to_yaml())
     lap("write")
 
     manifest = {
-        "format": "themeassist-run", "format_version": 1,
         "title": title or f"themeassist run: {codebook.name}",
-        "note": note or "", "created": _dt.datetime.now().isoformat(timespec="seconds"),
+        "note": note or "", "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "model_id": str(getattr(embedder, "model_id", "unknown")),
         "codebook": codebook.name, "codebook_source": codebook.source,
         "n_rows": len(corpus), "n_substantive": int(usable.sum()),
@@ -352,7 +326,7 @@ def run_all(
         "audit_methods": methods if stages.audit is not None else [],
         "regime": stages.regime,
         "params": {"random_state": random_state, "human_codes_col": human_codes_col,
-                   "candidate_periods": dict(_CANDIDATE_RULE, **{k: v for k, v in cand_periods.attrs.items()}),
+                   "candidate_periods": dict(CANDIDATE_RULE, **{k: v for k, v in cand_periods.attrs.items()}),
                    "discovery": _jsonable(stages.discovery_params_used),
                    "mapper": _jsonable(stages.mapper_params_used)},
         "versions": _versions(), "figures": drift["captions"], "timings_s": timings,
@@ -364,16 +338,34 @@ def run_all(
     lap("report")
     manifest["timings_s"] = timings
     _write_manifest(out, manifest)
+    return _result(out, report, timings, has_agreement=agreement is not None, interactive=drift["interactive"])
+
+
+class _Laps:
+    """Seconds per step: ``lap("embed")`` records the time since the previous lap."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._tick = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = round(now - self._tick, 3)
+        self._tick = now
+
+
+def _result(out: Path, report: Path, timings: dict[str, float], *, has_agreement: bool,
+            interactive: Path | None) -> RunResult:
     figures = tuple(sorted(p for p in (out / "figures").iterdir() if p.suffix in (".png", ".svg")))
     return RunResult(out_dir=out, corpus=out / "corpus.csv", codebook=out / "codebook.yaml",
                      hierarchy=out / "hierarchy.csv", candidate_codes=out / "candidate_codes.csv",
                      assignments=out / "assignments.csv", suggestions=out / "suggestions.csv",
                      alignment=out / "alignment.csv", prevalence=out / "prevalence.csv",
                      changes=out / "changes.csv", summary=out / "summary.txt",
-                     agreement=(out / "agreement.csv") if agreement is not None else None,
+                     agreement=(out / "agreement.csv") if has_agreement else None,
                      figures=figures, manifest=out / "manifest.json", report=report, timings=dict(timings),
                      candidate_periods=out / "candidate_periods.csv", new_candidates=out / "new_candidates.csv",
-                     interactive=drift["interactive"])
+                     interactive=interactive)
 
 
 def _jsonable(obj: Any) -> Any:
@@ -381,12 +373,33 @@ def _jsonable(obj: Any) -> Any:
 
 
 def _write_manifest(out: Path, manifest: dict[str, Any]) -> None:
-    files = {}
-    for p in sorted(out.rglob("*")):
-        if p.is_file() and p.name != "manifest.json" and not p.name.startswith("."):
-            files[p.relative_to(out).as_posix()] = {"sha256": _sha256(p), "bytes": p.stat().st_size}
-    manifest["files"] = files
-    atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
+    """The run folder's manifest (:mod:`themeassist.io.run_folder`, kind ``"pipeline"``): every file
+    written with its sha256 and size, the parameters, and the run's facts at the top level."""
+    from themeassist.io.run_folder import write_manifest
+
+    top = {k: v for k, v in manifest.items() if k != "params"}
+    write_manifest(out, "pipeline", params=manifest.get("params"), extra=_jsonable(top))
+
+
+def _embed_once(embedder: Any, texts: list[str], ex: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Embed every text once: the substantive comments, then the example texts not among them.
+    Returns the comments' rows and the examples' rows (None without examples)."""
+    ex_texts = ex["text"].astype(str).tolist() if ex is not None else []
+    seen = set(texts)
+    extra = [t for t in dict.fromkeys(ex_texts) if t not in seen]
+    E_all = np.asarray(embedder.encode(texts + extra), dtype=np.float32)
+    row_of = {t: i for i, t in enumerate(texts + extra)}
+    return E_all[: len(texts)], (E_all[[row_of[t] for t in ex_texts]] if ex is not None else None)
+
+
+def _human_codes(corpus: pd.DataFrame, codebook: Codebook, col: str | None) -> list[list[str]] | None:
+    """The corpus column of human codes read as theme ids per row (None without one)."""
+    if col is None:
+        return None
+    if col not in corpus.columns:
+        raise CorpusError(f"run_all: human_codes_col {col!r} is not a corpus column "
+                          f"(columns: {list(corpus.columns)}).")
+    return _codes_per_doc(codebook, corpus[col].tolist(), what=f"column {col!r}")
 
 
 def _audit_frame(audit: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -428,171 +441,6 @@ def _hierarchy(codebook: Codebook, suggestions: pd.DataFrame, human: list[list[s
     if "theme_id" in themes.columns and extra:
         hier = hier.merge(themes[["theme_id", *extra]], on="theme_id", how="left", validate="one_to_one")
     return hier
-
-
-class _Stages:
-    """The calls into each stage, kept in one place (the only code that knows their APIs)."""
-
-    def __init__(self, **kw: Any) -> None:
-        self.__dict__.update(kw)
-        self.regime = None
-        self.discovery_params_used: dict[str, Any] = {}
-        self.mapper_params_used: dict[str, Any] = {}
-        self.mapper = None
-
-    def discover(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        from themeassist.discovery import CandidateDiscovery
-
-        params = {"random_state": self.random_state, "show_progress": self.show_progress, **self.discovery_params}
-        disc = CandidateDiscovery(embedder=self.embedder, **params).fit(self.corpus, embeddings=self.E)
-        self.discovery_params_used = params
-        self.discovery = disc
-        return disc.candidate_codes_, disc.assignments_
-
-    def suggest(self, assignments: pd.DataFrame) -> pd.DataFrame:
-        from themeassist.mapping import ThemeMapper
-
-        params = {"random_state": self.random_state, **self.mapper_params}
-        mapper = ThemeMapper(embedder=self.embedder, **params)
-        mapper.fit(self.codebook, self.examples, example_embeddings=self.E_examples)
-        self.mapper, self.mapper_params_used = mapper, params
-        self.regime = getattr(mapper, "regime_", None)
-        return mapper.suggest(self.corpus, embeddings=self.E, candidate_assignments=assignments)
-
-    def align(self, cands: pd.DataFrame, assignments: pd.DataFrame, suggestions: pd.DataFrame) -> Any:
-        from themeassist.mapping import align_candidates
-
-        texts = self.corpus[["doc_id", "text"]]
-        return align_candidates(self.mapper, cands, assignments, suggestions, texts=texts)
-
-    def drift(self, suggestions: pd.DataFrame, human: list[list[str]] | None, fig_dir: Path) -> dict[str, Any]:
-        """Prevalence per period: audit-corrected estimates (with an audit), counted suggestions and
-        human codes; tests for change; figures. The primary source (first in the report) is the
-        default audit-corrected estimate when there is an audit."""
-        from themeassist.drift import changes, prevalence, summarise_changes
-
-        cb, corpus = self.codebook, self.corpus
-        period = corpus["period"].astype(object).where(corpus["period"].notna(), "(none)").astype(str)
-        status = corpus["status"]
-        tables: dict[str, pd.DataFrame] = {}
-        if human is not None:
-            codes = pd.Series(["|".join(ids) for ids in human], dtype=object)
-            tables["human"] = prevalence(codes, period=period, codebook=cb, status=status, method="human")
-        col = "suggested_ids" if "suggested_ids" in suggestions.columns else "suggested"
-        tables["suggested"] = prevalence(suggestions[col].fillna("").astype(str), period=period, codebook=cb,
-                                         status=status, method="classify_count", random_state=self.random_state)
-        labels = {"human": "human codes", "suggested": "suggestions counted (not error-corrected)"}
-        for method, table in self.audited(suggestions, period).items():
-            tables[method] = table
-            labels[method] = f"audit-corrected ({method}, {self.audit_info['n_checked']} comments checked)"
-        prev_all, change_all, summary, captions = [], [], [], {}
-        audited = [m for m in tables if m not in ("human", "suggested")]
-        primary = audited[0] if audited else "suggested"
-        shown = [primary] + [k for k in ("suggested", "human") if k in tables and k != primary]
-        for key in audited + [k for k in ("suggested", "human") if k in tables]:
-            attrs = dict(tables[key].attrs)
-            prev = tables[key].assign(source=key)
-            prev.attrs = attrs
-            ch = changes(prev).assign(source=key)
-            prev.attrs = {}  # the covariance served the tests; the tables are concatenated below
-            prev_all.append(prev)
-            change_all.append(ch)
-            if key in shown:
-                text = summarise_changes(ch).strip() or "No significant change."
-                summary.append(f"{labels[key][0].upper() + labels[key][1:]}:\n{text}")
-        for kind in ("prevalence", "heatmap"):  # figure order = report order
-            for key in shown:
-                captions.update(self._figure(tables[key], kind, key, labels[key], fig_dir))
-        interactive = self._interactive({labels[k]: tables[k] for k in shown}, fig_dir)
-        return {"prevalence": pd.concat(prev_all, ignore_index=True),
-                "changes": pd.concat(change_all, ignore_index=True),
-                "summary": "\n\n".join(summary), "captions": captions, "interactive": interactive}
-
-    def audited(self, suggestions: pd.DataFrame, period: pd.Series) -> dict[str, pd.DataFrame]:
-        """Audit-corrected prevalence per method, when the run has an audit (see :func:`run_demo`)."""
-        from themeassist.drift import audit_prevalence
-
-        audit = getattr(self, "audit", None)
-        if audit is None or self.mapper is None:
-            return {}
-        cells = dict(zip(audit["doc_id"].astype(str), audit["codes"]))
-        incl = dict(zip(audit["doc_id"].astype(str), audit["inclusion_probability"]))
-        doc = self.corpus["doc_id"].astype(str)
-        scores, out_of_sample = self.score_frame()
-        out = {}
-        for method in self.audit_methods:
-            out[method] = audit_prevalence(scores, [cells.get(d, "") for d in doc], period=period,
-                                           codebook=self.codebook, status=self.corpus["status"],
-                                           inclusion_probability=[incl.get(d, np.nan) for d in doc],
-                                           method=method, random_state=self.random_state,
-                                           pool_census=out_of_sample)
-        self.audit_info = {"n_checked": int(sum(1 for d in doc if str(cells.get(d, "")).strip()))}
-        return out
-
-    def score_frame(self) -> tuple[pd.DataFrame, bool]:
-        """``score:<leaf_id>`` columns for every corpus row (0 for rows not scored), and whether the
-        coded examples' rows hold out-of-sample scores: the mapper's cross-validated scores of its
-        examples replace their in-sample scores, so that fully coded periods can inform the
-        pooled error rates (``pool_census``)."""
-        proba = self.mapper.predict_proba(self.corpus.loc[self.usable, "text"].astype(str).tolist(), embeddings=self.E)
-        full = np.zeros((len(self.corpus), proba.shape[1]))
-        full[self.usable] = proba
-        oof = getattr(self.mapper, "oof_proba_", None)
-        ex = self.examples
-        out_of_sample = False
-        if oof is not None and ex is not None and "doc_id" in ex.columns and len(oof) == len(ex):
-            pos = {d: i for i, d in enumerate(self.corpus["doc_id"].astype(str))}
-            rows = [(pos[d], j) for j, d in enumerate(ex["doc_id"].astype(str)) if d in pos]
-            if rows and len(rows) == len(ex):
-                full[[r for r, _ in rows]] = np.asarray(oof)[[j for _, j in rows]]
-                out_of_sample = True
-        return pd.DataFrame(full, columns=[f"score:{t}" for t in self.mapper.leaf_ids_]), out_of_sample
-
-    def _interactive(self, tables: dict[str, pd.DataFrame], fig_dir: Path) -> Path:
-        """One HTML file, the sources shown one at a time from a menu (the primary one first)."""
-        from themeassist.plots import plot_prevalence_interactive
-
-        both = pd.concat([t.assign(source=label) for label, t in tables.items()], ignore_index=True)
-        path = fig_dir / "prevalence_interactive.html"
-        plot_prevalence_interactive(both, self.codebook, by="source", path=path,
-                                    title="Sub-theme prevalence by period (95% intervals)")
-        return path
-
-    def candidate_periods(self, cands: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
-        """Candidate codes per period and the ones new in a period (:func:`themeassist.drift.candidate_periods`)."""
-        from themeassist.drift import candidate_periods
-
-        return candidate_periods(assignments, self.corpus["period"].reset_index(drop=True), candidates=cands,
-                                 **_CANDIDATE_RULE)
-
-    def _figure(self, prev: pd.DataFrame, kind: str, key: str, label: str, fig_dir: Path) -> dict[str, str]:
-        from themeassist.plots import plot_heatmap, plot_prevalence
-
-        if kind == "prevalence":
-            fig = plot_prevalence(prev, self.codebook, title=f"Sub-theme prevalence by period ({label})")
-            caption = f"Sub-theme prevalence per period with 95% intervals, one panel per theme, {label}."
-        else:
-            fig = plot_heatmap(prev)
-            fig.suptitle(label.capitalize())
-            caption = f"Sub-themes x periods, {label}."
-        name = f"{kind}_{key}"
-        save_figure(fig, fig_dir / f"{name}.png", dpi=110)  # atomic, 0600
-        save_figure(fig, fig_dir / f"{name}.svg")
-        return {name: caption}
-
-    def agreement(self, suggestions: pd.DataFrame, human: list[list[str]]) -> pd.DataFrame:
-        """:func:`themeassist.mapping.agreement.agreement` of the suggestions with the human codes, on the
-        substantive comments that were not examples (doc id and text both unseen)."""
-        from themeassist.mapping.agreement import agreement
-
-        corpus = self.corpus
-        ex = self.examples
-        ex_ids = set(ex["doc_id"].astype(str)) if ex is not None and "doc_id" in ex.columns else set()
-        ex_texts = set(ex["text"].astype(str)) if ex is not None else set()
-        keep = (corpus["status"].isin(_USABLE) & ~corpus["doc_id"].astype(str).isin(ex_ids)
-                & ~corpus["text"].astype(str).isin(ex_texts)).to_numpy()
-        human_df = pd.DataFrame({"doc_id": corpus["doc_id"].astype(str), "codes": ["|".join(h) for h in human]})
-        return agreement(suggestions[keep], human_df[keep], self.codebook)
 
 
 # the demo lives in its own module; importable from here as before
