@@ -201,13 +201,15 @@ def _true_flags(known: np.ndarray) -> list[str]:
 
 
 def _table(est: np.ndarray, lo: np.ndarray, hi: np.ndarray, names: list[str], years: list[str], n: int,
-           method: str, cov: np.ndarray | None) -> pd.DataFrame:
+           method: str, cov: np.ndarray | None, n_checked_theme: np.ndarray | None = None,
+           df: float = float("inf")) -> pd.DataFrame:
     rows = [{"period": y, "theme": nm, "theme_id": nm, "n_comments": n, "n_theme": est[t, j] * n,
-             "prevalence": est[t, j], "ci_low": lo[t, j], "ci_high": hi[t, j], "method": method}
+             "prevalence": est[t, j], "ci_low": lo[t, j], "ci_high": hi[t, j], "method": method,
+             **({} if n_checked_theme is None else {"n_checked_theme": n_checked_theme[t, j]})}
             for t, y in enumerate(years) for j, nm in enumerate(names)]
     tab = pd.DataFrame(rows)
     if cov is not None:
-        tab.attrs["covariance"] = {nm: {"periods": years, "cov": cov[j]} for j, nm in enumerate(names)}
+        tab.attrs["covariance"] = {nm: {"periods": years, "cov": cov[j], "df": df} for j, nm in enumerate(names)}
     return tab
 
 
@@ -249,10 +251,11 @@ def part2(ctx: dict, results: dict, reps: int, split: str, n_audit: int, year_si
                 src = Yi if kind == "human" else (Pi >= 0.5).astype(float)
                 k = np.array([src[per == y].sum(0) for y in years])
                 lo, hi = wilson_interval(k, np.full(k.shape, float(year_size)))
-                est, cov, method = k / year_size, None, "human"
+                est, cov, kc, method = k / year_size, None, None, "human"
             else:
                 r = audit_estimate(Pi, lab, per, periods=years, method=kind, n_boot=200, random_state=rep)
                 est, lo, hi, cov, method = r.prevalence, r.ci_low, r.ci_high, r.cov, kind
+                kc = r.n_checked_theme
             tabs[kind] = (est, lo, hi)
             inside = (lo - 1e-12 <= known) & (known <= hi + 1e-12)
             a = acc[kind]
@@ -260,7 +263,7 @@ def part2(ctx: dict, results: dict, reps: int, split: str, n_audit: int, year_si
             a["cov_all"] += inside.ravel().tolist()
             a["width"] += (hi - lo)[:, planted].ravel().tolist()
             a["err"] += np.abs(est - known)[:, planted].ravel().tolist()
-            ch = changes(_table(est, lo, hi, names, years, year_size, method, cov))
+            ch = changes(_table(est, lo, hi, names, years, year_size, method, cov, kc))
             fl = ch[(ch.comparison == "pair") & (ch.flag != "")]
             got = {(th, str(lvl)): f for th, lvl, f in zip(fl.theme, fl.to_level, fl.flag)}
             a["found"].append(sum(got.get(key) == v for key, v in expected.items()))
@@ -307,7 +310,7 @@ def part3(results: dict, seeds: int = 5) -> None:
     from themeassist.drift import audit_prevalence, changes, prevalence
     from themeassist.embed import get_embedder
     from themeassist.mapping import ThemeMapper
-    from themeassist.workflows.pipeline import demo_audit
+    from themeassist.workflows.demo import demo_audit
 
     cb = iapt_wellbeing()
     with warnings.catch_warnings():
@@ -387,7 +390,7 @@ def part4(results: dict, reps: int = 200) -> None:
                                    cluster=resp if clustered else None)
                 a = acc[(m, clustered)]
                 a["cover"] += ((r.ci_low[:, 0] <= truth) & (truth <= r.ci_high[:, 0])).tolist()
-                tab = _table(r.prevalence, r.ci_low, r.ci_high, ["a"], ["w1", "w2"], 450, m, r.cov)
+                tab = _table(r.prevalence, r.ci_low, r.ci_high, ["a"], ["w1", "w2"], 450, m, r.cov, df=r.df)
                 a["false_sig"].append(bool(changes(tab).query("comparison == 'pair'")["p_value"].iloc[0] < 0.05))
     log(f"[4] repeated respondents (150 x 3 comments per wave, audit of 14 respondents per wave, {reps} reps):")
     for (m, c), a in acc.items():

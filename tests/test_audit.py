@@ -214,7 +214,8 @@ def test_respondent_clusters_widen_intervals_of_repeated_comments():
 
 
 def test_changes_use_the_estimates_covariance():
-    t = pd.DataFrame({"period": [1, 2], "theme": "a", "theme_id": "a", "n_comments": 500, "n_theme": [50, 75],
+    t = pd.DataFrame({"period": [1, 2], "theme": "a", "theme_id": "a", "n_comments": 50_000,
+                      "n_theme": [5000, 7500],
                       "prevalence": [0.10, 0.15], "ci_low": [0.06, 0.11], "ci_high": [0.14, 0.19], "method": "pacc"})
     independent = changes(t).query("comparison == 'pair'").iloc[0]
     se = 0.04 / Z
@@ -224,6 +225,12 @@ def test_changes_use_the_estimates_covariance():
     shared = changes(t).query("comparison == 'pair'").iloc[0]
     assert shared.statistic == pytest.approx(0.05 / math.sqrt(2 * se ** 2 * 0.2))
     assert shared.p_value < independent.p_value
+    # with a t reference (respondent clusters: audit_prevalence records df) the same statistic has a
+    # larger p-value
+    t.attrs = {"covariance": {"a": {**t.attrs["covariance"]["a"], "df": 9}}}
+    as_t = changes(t).query("comparison == 'pair'").iloc[0]
+    assert as_t.test == "wald_t" and as_t.statistic == pytest.approx(shared.statistic)
+    assert as_t.p_value == pytest.approx(2 * stats.t.sf(shared.statistic, 9)) and as_t.p_value > shared.p_value
 
 
 def test_estimate_prevalence_with_a_checked_sample_outside_the_periods():
@@ -312,3 +319,71 @@ def test_cli_audit_then_drift_with_respondents(tmp_path, cb, capsys):
     with pytest.raises(SystemExit):
         main(["drift", str(tmp_path / "s.csv"), "--period-col", "year", "--period-freq", "fortnight", "--out", "x"])
     assert "must be one of Y, Q, M, W, D" in capsys.readouterr().err
+
+
+def _two_periods(prev: list[float], lo: list[float], kc: list[float], corr: float | None) -> pd.DataFrame:
+    """An audit-corrected table of one theme over two periods (se 2.3 points each)."""
+    se = 0.023
+    t = pd.DataFrame({"period": [1, 2], "theme": "a", "theme_id": "a", "n_comments": 500,
+                      "n_theme": [500 * p for p in prev], "prevalence": prev, "ci_low": lo,
+                      "ci_high": [p + Z * se for p in prev], "method": "pacc", "n_checked_theme": kc})
+    if corr is not None:
+        t.attrs["covariance"] = {"a": {"periods": [1, 2], "cov": se ** 2 * np.array([[1, corr], [corr, 1]])}}
+    return t
+
+
+def test_flags_on_audit_corrected_estimates_use_the_audit_and_the_change():
+    def flag(*args: object) -> str:
+        return changes(_two_periods(*args)).query("comparison == 'pair'").flag.iloc[0]
+
+    # 1.5% with no checked positive is absent; 6% (interval down to 0.5%) is unclear on its own,
+    # but the change, known well from the shared error rates, is significant: the theme appears
+    assert flag([0.015, 0.06], [0.0, 0.005], [0, 3], 0.9) == "appears"
+    assert flag([0.015, 0.06], [0.0, 0.005], [1, 3], 0.9) == ""  # a checked positive: never absent
+    assert flag([0.015, 0.06], [0.0, 0.005], [0, 0], 0.9) == ""  # present needs a checked positive
+    assert flag([0.015, 0.06], [0.0, 0.005], [0, 3], None) == ""  # independent levels: not significant
+    assert flag([0.025, 0.06], [0.0, 0.005], [0, 3], 0.9) == ""  # 2.5% is not absent (below 2% is)
+    assert flag([0.06, 0.015], [0.005, 0.0], [3, 0], 0.9) == "vanishes"
+
+
+def test_parents_are_rolled_up_over_their_children():
+    rng = np.random.default_rng(11)
+    cb = Codebook.from_dict({"Staff": ["Attitude", "Competence"], "Access": None})
+    ids = {t.name: t.theme_id for t in cb}
+    n = 600
+    per = np.repeat(["p1", "p2", "p3"], n // 3)
+    y_att = rng.random(n) < 0.15
+    y_comp = rng.random(n) < 0.05
+    s_att = np.clip(0.6 * y_att + rng.normal(0.2, 0.1, n), 0, 1)
+    s_comp = np.clip(0.6 * y_comp + rng.normal(0.2, 0.1, n), 0, 1)
+    s_acc = rng.random(n)
+    s_staff = np.clip(0.2 * (y_att | y_comp) + rng.normal(0.3, 0.25, n), 0, 1)  # a poor score of its own
+    scores = pd.DataFrame({f"score:{ids['Attitude']}": s_att, f"score:{ids['Competence']}": s_comp,
+                           f"score:{ids['Access']}": s_acc, f"score:{ids['Staff']}": s_staff})
+    codes = np.array(["|".join(c for c, on in (("Attitude", a), ("Competence", b)) if on) or "none"
+                      for a, b in zip(y_att, y_comp)], dtype=object)
+    audit = np.full(n, "", dtype=object)
+    for p in ("p1", "p2", "p3"):
+        take = rng.choice(np.flatnonzero(per == p), 30, replace=False)
+        audit[take] = codes[take]
+    with warnings.catch_warnings():  # Access is never coded: estimated with ppi, and said so
+        warnings.simplefilter("ignore", UserWarning)
+        t = audit_prevalence(scores, list(audit), period=per, codebook=cb)
+    parent, child = t[t.theme == "Staff"].set_index("period"), t[t.theme == "Attitude"].set_index("period")
+    for col in ("prevalence", "ci_low", "ci_high"):
+        assert (parent[col] >= child[col] - 1e-12).all()
+    # the parent's own score alone puts it below its child somewhere: the roll-up is what holds it up
+    own = audit_estimate(np.column_stack([s_staff, s_att]),
+                         np.where((audit != "")[:, None], np.column_stack([y_att | y_comp, y_att]), np.nan), per)
+    assert (own.prevalence[:, 0] < own.prevalence[:, 1]).any() or (own.ci_low[:, 0] < own.ci_low[:, 1]).any()
+
+
+def test_respondent_clusters_give_a_t_reference_with_the_audited_respondents():
+    rng = np.random.default_rng(8)
+    y, s, lab, audit = _one_period(rng, n=300, n_audit=30)
+    resp = np.arange(300) // 3
+    r = audit_estimate(s, lab, ["p"] * 300, method="pacc", cluster=resp)
+    assert r.df == len(set(resp[audit])) - 1
+    half = (r.ci_high - r.ci_low)[0, 0] / 2
+    assert half == pytest.approx(stats.t.ppf(0.975, r.df) * r.se[0, 0])
+    assert audit_estimate(s, lab, ["p"] * 300, method="pacc").df == math.inf

@@ -54,13 +54,18 @@ def _se(row: pd.Series, z: float) -> float:
     return max((row["ci_high"] - row["ci_low"]) / (2 * z), floor)
 
 
+def _two_sided(zval: float, df: float = math.inf) -> float:
+    """Two-sided p-value of a Wald statistic: normal, or Student's t with ``df`` degrees of freedom."""
+    return float(2 * (stats.norm.sf(abs(zval)) if not math.isfinite(df) else stats.t.sf(abs(zval), df)))
+
+
 def _pair_test(k1: float, n1: float, k2: float, n2: float, counts: bool, se1: float, se2: float,
-               se_diff: float | None = None) -> tuple[str, float, float]:
+               se_diff: float | None = None, df: float = math.inf) -> tuple[str, float, float]:
     p1, p2 = k1 / n1, k2 / n2
     if not counts:
         se = math.hypot(se1, se2) if se_diff is None else se_diff
         zval = (p2 - p1) / se if se > 0 else 0.0
-        return "wald_z", zval, float(2 * stats.norm.sf(abs(zval)))
+        return ("wald_z" if not math.isfinite(df) else "wald_t"), zval, _two_sided(zval, df)
     pool = (k1 + k2) / (n1 + n2)
     if min(n1 * pool, n2 * pool, n1 * (1 - pool), n2 * (1 - pool)) < 5:
         table = [[int(round(k1)), int(round(n1 - k1))], [int(round(k2)), int(round(n2 - k2))]]
@@ -72,7 +77,7 @@ def _pair_test(k1: float, n1: float, k2: float, n2: float, counts: bool, se1: fl
 
 
 def _trend_test(k: np.ndarray, n: np.ndarray, counts: bool, se: np.ndarray,
-                cov: np.ndarray | None = None) -> tuple[str, float, float, float]:
+                cov: np.ndarray | None = None, df: float = math.inf) -> tuple[str, float, float, float]:
     """Cochran-Armitage (counts), weighted least squares z (estimates) or, with the estimates'
     covariance, generalised least squares z, on the period index."""
     x = np.arange(len(n), dtype=float)
@@ -96,7 +101,7 @@ def _trend_test(k: np.ndarray, n: np.ndarray, counts: bool, se: np.ndarray,
         if A is not None and A[1, 1] > 0:
             slope = float((A @ X.T @ Vi @ p)[1])
             zval = slope / math.sqrt(A[1, 1])
-            return "gls_z", float(zval), float(2 * stats.norm.sf(abs(zval))), slope
+            return ("gls_z" if not math.isfinite(df) else "gls_t"), float(zval), _two_sided(zval, df), slope
     w = 1 / np.maximum(se, 1e-9) ** 2
     xbar = (w * x).sum() / w.sum()
     sxx = (w * (x - xbar) ** 2).sum()

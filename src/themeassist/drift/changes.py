@@ -34,7 +34,7 @@ _COUNT_METHODS = ("human", "classify_count")
 
 def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float = 3, min_prev: float = 0.01,
             absent_prev: float | None = None, correction: str = "fdr_bh", over: str | None = None,
-            confidence: float = 0.95) -> pd.DataFrame:
+            confidence: float = 0.95, flag_alpha: float = 0.025) -> pd.DataFrame:
     """Test each theme for change across periods (or groups) and flag themes that appear or vanish.
 
     Parameters
@@ -53,9 +53,15 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
         model-based tables) an interval rarely ends below ``absent_prev`` with a few hundred
         comments, so a theme is also *absent* when its estimate is below ``min_prev`` and its
         interval reaches zero (for counts, that is exactly "no comment"), and a flag on
-        estimates also needs the change to be significant (unadjusted p < ``alpha``). Flags compare each period with the last
-        period whose state was not unclear. Themes with fewer than ``min_count`` comments over
-        all periods are not tested.
+        estimates also needs the change to be significant (unadjusted p < ``flag_alpha``).
+        Audit-corrected tables (an ``n_checked_theme`` column) use the audit too: a period whose
+        audit holds a checked positive is never absent, one without is absent when its estimate
+        is below ``AUDIT_ABSENT_FACTOR * min_prev`` (2%) and its interval reaches zero, and an
+        unclear period next to an absent one is present when the change between them is
+        significant, its estimate is at least ``min_prev`` and its audit holds a positive (the
+        change is known far better than either level: pooled error rates are shared). Flags
+        compare each period with the last period whose state was not unclear. Themes with fewer
+        than ``min_count`` comments over all periods are not tested.
     min_prev : float
         Prevalence floor of the rule above (default 1%).
     absent_prev : float, optional
@@ -78,6 +84,9 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
         group against the rest.
     confidence : float
         Level of the table's intervals (to recover standard errors for model-based tables).
+    flag_alpha : float
+        Unadjusted p-value under which a change between periods can carry a flag on estimates
+        (0.025: chosen on the development split of ``benchmarks/drift.py``).
 
     Returns
     -------
@@ -89,6 +98,11 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
         (percentage points), ``risk_ratio``, ``cohens_h``, ``slope_pp`` (trend: points per
         period), ``test``, ``statistic``, ``p_value``, ``p_adjusted``, ``significant``, ``flag``
         ("appears", "vanishes", "returns" or "" on pair rows) and ``method``.
+
+    Notes
+    -----
+    Longer than 80 lines on purpose: the period and group branches share the per-theme states,
+    counts and covariance set up at the top of the loop; split up they would pass them all around.
 
     Examples
     --------
@@ -102,6 +116,7 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
     from statsmodels.stats.multitest import multipletests
 
     check_param("alpha", alpha, owner="changes", between=(0.0, 1.0))
+    check_param("flag_alpha", flag_alpha, owner="changes", between=(0.0, 1.0))
     absent_prev = min_prev if absent_prev is None else absent_prev
     check_param("correction", correction, owner="changes",
                 options=("fdr_bh", "fdr_by", "holm", "bonferroni", "hommel", "sidak", "holm-sidak", "none"))
@@ -143,15 +158,27 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
         deff = np.where(np.isfinite(deff) & (deff > 1), deff, 1.0)
         kt, nt = k / deff, n / deff  # effective counts: a respondent's comments are alike (Kish)
         V = _covariance(covs, tid, levels) if over == "period" and not counts else None
+        df = float((covs.get(tid) or {}).get("df", math.inf)) if V is not None else math.inf
 
         def end(i: int, j: int) -> dict[str, Any]:
             return {"n_from": int(n[i]), "n_to": int(n[j]), "n_theme_from": k[i], "n_theme_to": k[j],
                     "prevalence_from": p[i], "prevalence_to": p[j], "state_from": states[i], "state_to": states[j]}
 
         if over == "period":
+            pairs = []
+            for i in range(1, len(sub)):
+                sd = None if V is None else float(np.sqrt(max(V[i - 1, i - 1] + V[i, i] - 2 * V[i - 1, i], 0.0)))
+                pairs.append(_pair_test(kt[i - 1], nt[i - 1], kt[i], nt[i], counts, se[i - 1], se[i], sd, df)
+                             if testable else ("not_tested", np.nan, np.nan))
+            if not counts:
+                kc = (sub["n_checked_theme"].to_numpy(float) if "n_checked_theme" in sub.columns
+                      else np.full(len(sub), np.nan))
+                states = _audit_states(states, kc, sub["ci_low"].to_numpy(float), p, min_prev)
+                states = _upgrade_states(states, p, k, kc, [pv for _, _, pv in pairs], flag_alpha, min_count,
+                                         min_prev)
             flags = _flags(states)
             if len(sub) >= 2:
-                test, stat, pval, slope = (_trend_test(kt, nt, counts, se, V) if testable
+                test, stat, pval, slope = (_trend_test(kt, nt, counts, se, V, df) if testable
                                            else ("not_tested", np.nan, np.nan, np.nan))
                 diff, rr, h = _effects(p[0], p[-1], k[0], n[0], k[-1], n[-1])
                 rows.append({**base, **end(0, len(sub) - 1), "comparison": "trend", "from_level": levels[0],
@@ -159,10 +186,8 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
                              "slope_pp": 100 * slope, "test": test, "statistic": stat, "p_value": pval,
                              "flag": ""})
             for i in range(1, len(sub)):
-                sd = None if V is None else float(np.sqrt(max(V[i - 1, i - 1] + V[i, i] - 2 * V[i - 1, i], 0.0)))
-                test, stat, pval = (_pair_test(kt[i - 1], nt[i - 1], kt[i], nt[i], counts, se[i - 1], se[i], sd)
-                                    if testable else ("not_tested", np.nan, np.nan))
-                if flags[i] and not counts and not (pval < alpha):
+                test, stat, pval = pairs[i - 1]
+                if flags[i] and not counts and not (pval < flag_alpha):
                     flags[i] = ""  # on estimates a flag also needs a significant change (see min_count)
                 diff, rr, h = _effects(p[i - 1], p[i], k[i - 1], n[i - 1], k[i], n[i])
                 rows.append({**base, **end(i - 1, i), "comparison": "pair", "from_level": levels[i - 1],
@@ -209,10 +234,47 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
     return out[[c for c in CHANGE_COLUMNS if c in out.columns]]
 
 
+#: With audit counts, a period with no checked positive is absent when its estimate is below this
+#: multiple of ``min_prev`` and its interval reaches 0 (chosen on the development split, see changes).
+AUDIT_ABSENT_FACTOR = 2.0
+
+
+def _audit_states(states: list[str], kc: np.ndarray, lo: np.ndarray, p: np.ndarray, min_prev: float) -> list[str]:
+    """Estimates with audit counts ``kc`` (checked comments coded with the theme, per period): a
+    period whose audit holds a checked positive is never absent; one with none is absent when its
+    estimate is below ``AUDIT_ABSENT_FACTOR * min_prev`` and its interval reaches 0."""
+    out = list(states)
+    for i, st in enumerate(states):
+        if not np.isfinite(kc[i]):
+            continue
+        if st == "absent" and kc[i] > 0:
+            out[i] = "unclear"
+        elif st == "unclear" and kc[i] == 0 and lo[i] <= 0 and p[i] < AUDIT_ABSENT_FACTOR * min_prev:
+            out[i] = "absent"
+    return out
+
+
+def _upgrade_states(states: list[str], p: np.ndarray, k: np.ndarray, kc: np.ndarray, pvals: list[float],
+                    flag_alpha: float, min_count: float, min_prev: float) -> list[str]:
+    """Estimates: an unclear period next to an absent one is present when the change between them is
+    significant (unadjusted p < ``flag_alpha``, tested with the estimates' covariance), its estimate
+    is at least ``min_prev`` (and ``min_count`` comments) and its audit (where known) holds a checked
+    positive: a difference between periods is known better than either level."""
+    out = list(states)
+    for i in range(1, len(states)):
+        if not (pvals[i - 1] < flag_alpha):
+            continue
+        for a, b in ((i - 1, i), (i, i - 1)):  # a absent, b the unclear neighbour above it
+            if states[a] == "absent" and states[b] == "unclear" and p[b] >= min_prev and k[b] >= min_count \
+                    and p[b] > p[a] and not (kc[b] < 1):
+                out[b] = "present"
+    return out
+
+
 def _covariance(covs: dict, theme_id: str, levels: list[Any]) -> np.ndarray | None:
     """The estimates' covariance between ``levels`` for one theme (``attrs["covariance"]``), if known."""
     entry = covs.get(theme_id)
-    if not entry:
+    if not entry or entry.get("cov") is None:
         return None
     pos = {str(p): i for i, p in enumerate(entry["periods"])}
     if not all(str(lv) in pos for lv in levels):

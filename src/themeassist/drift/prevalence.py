@@ -294,6 +294,22 @@ def _node_scores(scores: Any, codebook: Any) -> tuple[np.ndarray, list[_Node]]:
     return np.clip(out, 0.0, 1.0), nodes
 
 
+def _roll_up(est: np.ndarray, lo: np.ndarray, hi: np.ndarray, nodes: list[_Node]) -> tuple[np.ndarray, ...]:
+    """Parents rolled up consistently: a parent's comments include every child's, so its estimate and
+    both interval ends are raised, period by period, to at least those of each of its children
+    (deepest parents first, so that a grandparent sees its rolled-up children). The truth obeys the
+    same order, so an interval raised this way misses it only where a child's interval does."""
+    est, lo, hi = est.copy(), lo.copy(), hi.copy()
+    col = {nd.theme_id: j for j, nd in enumerate(nodes)}
+    for nd in sorted(nodes, key=lambda x: -x.depth):
+        j, pj = col[nd.theme_id], col.get(nd.parent_id)
+        if pj is None or pj == j:
+            continue
+        for arr in (est, lo, hi):
+            arr[:, pj] = np.fmax(arr[:, pj], arr[:, j])
+    return est, lo, hi
+
+
 def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: Any, status: Any = None,
                      inclusion_probability: Any = None, respondent: Any = None, method: str = "pacc",
                      confidence: float = 0.95, n_boot: int = 200, random_state: int | None = 0,
@@ -332,7 +348,10 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
     DataFrame
         The columns of :func:`prevalence` (``n_theme`` is the estimated count) plus
         ``n_checked`` (checked comments in the period), ``n_checked_theme`` (of them coded with the
-        theme) and ``n_unchecked_audit`` (drawn for the audit but left blank).
+        theme) and ``n_unchecked_audit`` (drawn for the audit but left blank). Parents are rolled
+        up consistently: a parent's estimate and interval ends are never below a child's.
+        ``attrs["covariance"]`` holds each theme's covariance between periods and the degrees of
+        freedom of its tests (``df``; finite with respondent clusters), used by :func:`changes`.
 
     Notes
     -----
@@ -384,6 +403,7 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
         warnings.warn(f"audit_prevalence: {len(names)} themes have fewer than 2 checked positives in the audit "
                       f"({', '.join(names[:8])}{' ...' if len(names) > 8 else ''}); they are estimated per period "
                       f"with 'ppi' instead of {method!r}.", stacklevel=2)
+    est, lo, hi = _roll_up(res.prevalence, res.ci_low, res.ci_high, nodes)
     rows = []
     for t, p in enumerate(order):
         cell = keep & (per == p)
@@ -391,14 +411,14 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
         rows.append({"period": p, "group": "", "n_comments": m, "n_excluded": int(((per == p) & ~keep).sum()),
                      "method": method, "n_respondents": len(set(resp[cell])) if resp is not None else pd.NA,
                      "n_theme_respondents": pd.NA, "respondent_prevalence": np.nan, "respondent_ci_low": np.nan,
-                     "respondent_ci_high": np.nan, "n_theme": res.prevalence[t] * m, "prevalence": res.prevalence[t],
-                     "ci_low": res.ci_low[t], "ci_high": res.ci_high[t], "design_effect": np.nan,
+                     "respondent_ci_high": np.nan, "n_theme": est[t] * m, "prevalence": est[t],
+                     "ci_low": lo[t], "ci_high": hi[t], "design_effect": np.nan,
                      "n_checked": int(res.n_checked[t]), "n_checked_theme": res.n_checked_theme[t],
                      "n_unchecked_audit": int((cell & drawn & ~checked).sum())})
     table = _assemble(rows, nodes, False)
     table.attrs.update(n_no_period=n_no_period, n_checked=int(checked.sum()),
                        n_unchecked_audit=int((drawn & ~checked).sum()),
-                       covariance={nd.theme_id: {"periods": list(order), "cov": res.cov[j]}
+                       covariance={nd.theme_id: {"periods": list(order), "cov": res.cov[j], "df": res.df}
                                    for j, nd in enumerate(nodes)})
     return table
 

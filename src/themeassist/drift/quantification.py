@@ -32,6 +32,11 @@ interval would give it; the point estimate uses the real rows only. A theme with
 :data:`MIN_POOLED_POSITIVES` checked positives over the pooled audit has no usable pooled
 error rate: ``pacc`` and ``emq`` use ``ppi`` for it and say so in a warning. No theme is ever
 calibrated into a constant.
+
+Respondent clusters: with few audited respondents the cluster-robust variance is itself noisy, so
+intervals (and the tests of :func:`themeassist.drift.changes`, through ``AuditEstimate.df``) use
+Student's t with the number of audited respondents less one (``ppi``: of the smallest period's
+audit) instead of the normal quantile.
 """
 
 from __future__ import annotations
@@ -80,6 +85,10 @@ class AuditEstimate:
     fallback : ndarray (n_themes,) of bool
         Themes estimated with ``ppi`` because the pooled audit had too few positives.
     method : str
+    df : float
+        Degrees of freedom of the intervals and of tests built on ``cov``: with respondent
+        clusters, the number of audited respondents less one (a t reference: the cluster-robust
+        variance rests on them); ``inf`` (normal) otherwise.
     """
 
     prevalence: np.ndarray
@@ -92,6 +101,7 @@ class AuditEstimate:
     census: np.ndarray
     fallback: np.ndarray
     method: str
+    df: float = float("inf")
 
 
 def cluster_variance(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
@@ -430,9 +440,16 @@ def audit_estimate(scores: Any, labels: Any, period: Any, *, periods: list[Any] 
         raise ThemeassistError(f"audit_estimate: inclusion_probability of checked row {i} is {incl[i]!r}; it must be "
                                "in (0, 1] (the probability that the comment was drawn into the audit).")
     cl = None if cluster is None else np.asarray(cluster, dtype=object).astype(str)
-    z = float(stats.norm.ppf(0.5 + confidence / 2))
     rows = [np.flatnonzero(per == p) for p in periods]
     census = np.array([len(r) > 0 and bool(checked[r].all()) for r in rows])
+    # few audited respondents: a t reference with their number less one (small-sample correction);
+    # ppi leans on each period's own audit, so on the smallest of them
+    df = float("inf")
+    if cl is not None:
+        groups = [len(set(cl[r[checked[r]]].tolist())) for r, c in zip(rows, census) if not c and checked[r].any()]
+        g = min(groups) if method == "ppi" and groups else len(set(cl[checked].tolist()))
+        df = float(max(g - 1, 1))
+    z = float(stats.norm.ppf(0.5 + confidence / 2) if cl is None else stats.t.ppf(0.5 + confidence / 2, df))
     listed = np.isin(per, np.array(list(periods), dtype=object))
     outside = np.flatnonzero(checked & ~listed)  # checked comments of no listed period: pooled only
     pool_rows = np.concatenate([r[checked[r]] for r, c in zip(rows, census) if pool_census or not c] + [outside])
@@ -481,4 +498,4 @@ def audit_estimate(scores: Any, labels: Any, period: Any, *, periods: list[Any] 
     est = np.clip(est, 0.0, 1.0)
     lo = np.clip(np.minimum(lo + shift, est), 0.0, 1.0)
     hi = np.clip(np.maximum(hi + shift, est), 0.0, 1.0)
-    return AuditEstimate(est, lo, hi, se, cov, n_checked, n_checked_theme, census, fallback, method)
+    return AuditEstimate(est, lo, hi, se, cov, n_checked, n_checked_theme, census, fallback, method, df)

@@ -266,7 +266,8 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
     from themeassist.io.run_folder import write_manifest
 
     facts.update(figures=captions, note=note)
-    files.append(write_manifest(out, "drift", files=[f.relative_to(out) for f in files], extra=facts,
+    # names relative to the folder (write_manifest joins them to it): right for a relative --out too
+    files.append(write_manifest(out, "drift", files=[Path(f).relative_to(out) for f in files], extra=facts,
                                 params={"period_col": period_col, "period_freq": period_freq,
                                         "respondent_col": respondent_col, **chk}))
     return DriftResult(prev, ch, summary, gprev, gch, tone_table, tuple(files))
