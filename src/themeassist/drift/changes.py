@@ -10,6 +10,7 @@ measures how a theme's content moves between periods.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -99,11 +100,6 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
         period), ``test``, ``statistic``, ``p_value``, ``p_adjusted``, ``significant``, ``flag``
         ("appears", "vanishes", "returns" or "" on pair rows) and ``method``.
 
-    Notes
-    -----
-    Longer than 80 lines on purpose: the period and group branches share the per-theme states,
-    counts and covariance set up at the top of the loop; split up they would pass them all around.
-
     Examples
     --------
     >>> from themeassist.drift import prevalence
@@ -143,84 +139,12 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
         sub = sub[sub["n_comments"] > 0]
         if sub.empty:
             continue
-        levels = list(sub[axis])
-        first = sub.iloc[0]
-        base = {"group": oval, "theme": first["theme"], "theme_id": tid, "parent": first["parent"],
-                "depth": first["depth"], "axis": axis, "method": first["method"]}
-        counts = str(first["method"]) in _COUNT_METHODS
-        k, n = sub["n_theme"].to_numpy(float), sub["n_comments"].to_numpy(float)
-        p = sub["prevalence"].to_numpy(float)
-        se = np.array([_se(r, z) for _, r in sub.iterrows()])
-        states = [_state(r.n_theme, r.ci_low, r.ci_high, r.n_comments, min_count, min_prev, absent_prev,
-                         estimated=not counts) for r in sub.itertuples()]
-        testable = k.sum() >= min_count and len(sub) >= 2
-        deff = sub["design_effect"].to_numpy(float) if "design_effect" in sub.columns else np.ones(len(sub))
-        deff = np.where(np.isfinite(deff) & (deff > 1), deff, 1.0)
-        kt, nt = k / deff, n / deff  # effective counts: a respondent's comments are alike (Kish)
-        V = _covariance(covs, tid, levels) if over == "period" and not counts else None
-        df = float((covs.get(tid) or {}).get("df", math.inf)) if V is not None else math.inf
-
-        def end(i: int, j: int) -> dict[str, Any]:
-            return {"n_from": int(n[i]), "n_to": int(n[j]), "n_theme_from": k[i], "n_theme_to": k[j],
-                    "prevalence_from": p[i], "prevalence_to": p[j], "state_from": states[i], "state_to": states[j]}
-
+        th = _ThemeSeries.of(sub, oval, tid, axis=axis, z=z, min_count=min_count, min_prev=min_prev,
+                             absent_prev=absent_prev, covs=covs if over == "period" else {})
         if over == "period":
-            pairs = []
-            for i in range(1, len(sub)):
-                sd = None if V is None else float(np.sqrt(max(V[i - 1, i - 1] + V[i, i] - 2 * V[i - 1, i], 0.0)))
-                pairs.append(_pair_test(kt[i - 1], nt[i - 1], kt[i], nt[i], counts, se[i - 1], se[i], sd, df)
-                             if testable else ("not_tested", np.nan, np.nan))
-            if not counts:
-                kc = (sub["n_checked_theme"].to_numpy(float) if "n_checked_theme" in sub.columns
-                      else np.full(len(sub), np.nan))
-                states = _audit_states(states, kc, sub["ci_low"].to_numpy(float), p, min_prev)
-                states = _upgrade_states(states, p, k, kc, [pv for _, _, pv in pairs], flag_alpha, min_count,
-                                         min_prev)
-            flags = _flags(states)
-            if len(sub) >= 2:
-                test, stat, pval, slope = (_trend_test(kt, nt, counts, se, V, df) if testable
-                                           else ("not_tested", np.nan, np.nan, np.nan))
-                diff, rr, h = _effects(p[0], p[-1], k[0], n[0], k[-1], n[-1])
-                rows.append({**base, **end(0, len(sub) - 1), "comparison": "trend", "from_level": levels[0],
-                             "to_level": levels[-1], "diff_pp": diff, "risk_ratio": rr, "cohens_h": h,
-                             "slope_pp": 100 * slope, "test": test, "statistic": stat, "p_value": pval,
-                             "flag": ""})
-            for i in range(1, len(sub)):
-                test, stat, pval = pairs[i - 1]
-                if flags[i] and not counts and not (pval < flag_alpha):
-                    flags[i] = ""  # on estimates a flag also needs a significant change (see min_count)
-                diff, rr, h = _effects(p[i - 1], p[i], k[i - 1], n[i - 1], k[i], n[i])
-                rows.append({**base, **end(i - 1, i), "comparison": "pair", "from_level": levels[i - 1],
-                             "to_level": levels[i], "diff_pp": diff, "risk_ratio": rr, "cohens_h": h,
-                             "slope_pp": np.nan, "test": test, "statistic": stat, "p_value": pval,
-                             "flag": flags[i]})
+            rows += _period_rows(th, flag_alpha=flag_alpha, min_count=min_count, min_prev=min_prev)
         elif len(sub) >= 2:
-            if testable and counts:
-                chi = stats.chi2_contingency(np.column_stack([k, n - k]) + 0.0, correction=False)
-                test, stat, pval = "chi_square", float(chi[0]), float(chi[1])
-            elif testable:
-                w = 1 / se ** 2
-                stat = float((w * (p - (w * p).sum() / w.sum()) ** 2).sum())
-                test, pval = "wald_chi_square", float(stats.chi2.sf(stat, len(sub) - 1))
-            else:
-                test, stat, pval = "not_tested", np.nan, np.nan
-            rows.append({**base, **end(0, len(sub) - 1), "comparison": "overall", "from_level": "(all)",
-                         "to_level": "(all)", "diff_pp": 100 * (p.max() - p.min()), "risk_ratio": np.nan,
-                         "cohens_h": np.nan, "slope_pp": np.nan, "test": test, "statistic": stat, "p_value": pval,
-                         "flag": ""})
-            for i in range(len(sub)):
-                kr, nr = k.sum() - k[i], n.sum() - n[i]
-                if nr <= 0:
-                    continue
-                ser = math.sqrt(float((se ** 2 * n ** 2).sum() - se[i] ** 2 * n[i] ** 2)) / nr
-                test, stat, pval = (_pair_test(kr, nr, k[i], n[i], counts, ser, se[i]) if testable
-                                    else ("not_tested", np.nan, np.nan))
-                diff, rr, h = _effects(kr / nr, p[i], kr, nr, k[i], n[i])
-                rows.append({**base, "n_from": int(nr), "n_to": int(n[i]), "n_theme_from": kr, "n_theme_to": k[i],
-                             "prevalence_from": kr / nr, "prevalence_to": p[i], "state_from": "",
-                             "state_to": states[i], "comparison": "group_vs_rest", "from_level": "(rest)",
-                             "to_level": levels[i], "diff_pp": diff, "risk_ratio": rr, "cohens_h": h,
-                             "slope_pp": np.nan, "test": test, "statistic": stat, "p_value": pval, "flag": ""})
+            rows += _group_rows(th)
     out = pd.DataFrame(rows, columns=[c for c in CHANGE_COLUMNS if c not in ("p_adjusted", "significant")])
     out["p_adjusted"] = np.nan
     for family in (("trend", "overall"), ("pair", "group_vs_rest")):
@@ -232,6 +156,118 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
     if (prev_table.get("group") is None) and over == "period":
         out = out.drop(columns="group")
     return out[[c for c in CHANGE_COLUMNS if c in out.columns]]
+
+
+@dataclass
+class _ThemeSeries:
+    """One theme's rows along the compared axis (periods, or groups), as the tests need them."""
+
+    sub: pd.DataFrame
+    levels: list[Any]
+    base: dict[str, Any]
+    counts: bool  # counted codes (human, classify_count), not estimates
+    k: np.ndarray
+    n: np.ndarray
+    p: np.ndarray
+    se: np.ndarray
+    states: list[str]
+    testable: bool
+    kt: np.ndarray  # effective counts (Kish: a respondent's comments are alike)
+    nt: np.ndarray
+    V: np.ndarray | None  # the estimates' covariance between periods, when known
+    df: float  # degrees of freedom of the t reference (inf: normal)
+
+    @classmethod
+    def of(cls, sub: pd.DataFrame, oval: Any, tid: str, *, axis: str, z: float, min_count: float,
+           min_prev: float, absent_prev: float, covs: dict) -> "_ThemeSeries":
+        levels = list(sub[axis])
+        first = sub.iloc[0]
+        base = {"group": oval, "theme": first["theme"], "theme_id": tid, "parent": first["parent"],
+                "depth": first["depth"], "axis": axis, "method": first["method"]}
+        counts = str(first["method"]) in _COUNT_METHODS
+        k, n = sub["n_theme"].to_numpy(float), sub["n_comments"].to_numpy(float)
+        states = [_state(r.n_theme, r.ci_low, r.ci_high, r.n_comments, min_count, min_prev, absent_prev,
+                         estimated=not counts) for r in sub.itertuples()]
+        deff = sub["design_effect"].to_numpy(float) if "design_effect" in sub.columns else np.ones(len(sub))
+        deff = np.where(np.isfinite(deff) & (deff > 1), deff, 1.0)
+        V = _covariance(covs, tid, levels) if not counts else None
+        df = float((covs.get(tid) or {}).get("df", math.inf)) if V is not None else math.inf
+        return cls(sub=sub, levels=levels, base=base, counts=counts, k=k, n=n,
+                   p=sub["prevalence"].to_numpy(float), se=np.array([_se(r, z) for _, r in sub.iterrows()]),
+                   states=states, testable=bool(k.sum() >= min_count and len(sub) >= 2), kt=k / deff, nt=n / deff,
+                   V=V, df=df)
+
+    def end(self, i: int, j: int) -> dict[str, Any]:
+        """The two compared levels' counts, prevalences and states."""
+        k, n, p, st = self.k, self.n, self.p, self.states
+        return {"n_from": int(n[i]), "n_to": int(n[j]), "n_theme_from": k[i], "n_theme_to": k[j],
+                "prevalence_from": p[i], "prevalence_to": p[j], "state_from": st[i], "state_to": st[j]}
+
+
+def _period_rows(th: _ThemeSeries, *, flag_alpha: float, min_count: float, min_prev: float) -> list[dict[str, Any]]:
+    """The trend row and the consecutive-pair rows (with appear / vanish / return flags) of one theme."""
+    k, n, p, se, kt, nt, V = th.k, th.n, th.p, th.se, th.kt, th.nt, th.V
+    m = len(th.sub)
+    pairs = []
+    for i in range(1, m):
+        sd = None if V is None else float(np.sqrt(max(V[i - 1, i - 1] + V[i, i] - 2 * V[i - 1, i], 0.0)))
+        pairs.append(_pair_test(kt[i - 1], nt[i - 1], kt[i], nt[i], th.counts, se[i - 1], se[i], sd, th.df)
+                     if th.testable else ("not_tested", np.nan, np.nan))
+    if not th.counts:
+        kc = (th.sub["n_checked_theme"].to_numpy(float) if "n_checked_theme" in th.sub.columns
+              else np.full(m, np.nan))
+        th.states = _audit_states(th.states, kc, th.sub["ci_low"].to_numpy(float), p, min_prev)
+        th.states = _upgrade_states(th.states, p, k, kc, [pv for _, _, pv in pairs], flag_alpha, min_count,
+                                    min_prev)
+    flags = _flags(th.states)
+    rows = []
+    if m >= 2:
+        test, stat, pval, slope = (_trend_test(kt, nt, th.counts, se, V, th.df) if th.testable
+                                   else ("not_tested", np.nan, np.nan, np.nan))
+        diff, rr, h = _effects(p[0], p[-1], k[0], n[0], k[-1], n[-1])
+        rows.append({**th.base, **th.end(0, m - 1), "comparison": "trend", "from_level": th.levels[0],
+                     "to_level": th.levels[-1], "diff_pp": diff, "risk_ratio": rr, "cohens_h": h,
+                     "slope_pp": 100 * slope, "test": test, "statistic": stat, "p_value": pval, "flag": ""})
+    for i in range(1, m):
+        test, stat, pval = pairs[i - 1]
+        if flags[i] and not th.counts and not (pval < flag_alpha):
+            flags[i] = ""  # on estimates a flag also needs a significant change (see min_count)
+        diff, rr, h = _effects(p[i - 1], p[i], k[i - 1], n[i - 1], k[i], n[i])
+        rows.append({**th.base, **th.end(i - 1, i), "comparison": "pair", "from_level": th.levels[i - 1],
+                     "to_level": th.levels[i], "diff_pp": diff, "risk_ratio": rr, "cohens_h": h,
+                     "slope_pp": np.nan, "test": test, "statistic": stat, "p_value": pval, "flag": flags[i]})
+    return rows
+
+
+def _group_rows(th: _ThemeSeries) -> list[dict[str, Any]]:
+    """The overall test across groups and each group against the rest, for one theme."""
+    k, n, p, se = th.k, th.n, th.p, th.se
+    if th.testable and th.counts:
+        chi = stats.chi2_contingency(np.column_stack([k, n - k]) + 0.0, correction=False)
+        test, stat, pval = "chi_square", float(chi[0]), float(chi[1])
+    elif th.testable:
+        w = 1 / se ** 2
+        stat = float((w * (p - (w * p).sum() / w.sum()) ** 2).sum())
+        test, pval = "wald_chi_square", float(stats.chi2.sf(stat, len(th.sub) - 1))
+    else:
+        test, stat, pval = "not_tested", np.nan, np.nan
+    rows = [{**th.base, **th.end(0, len(th.sub) - 1), "comparison": "overall", "from_level": "(all)",
+             "to_level": "(all)", "diff_pp": 100 * (p.max() - p.min()), "risk_ratio": np.nan,
+             "cohens_h": np.nan, "slope_pp": np.nan, "test": test, "statistic": stat, "p_value": pval, "flag": ""}]
+    for i in range(len(th.sub)):
+        kr, nr = k.sum() - k[i], n.sum() - n[i]
+        if nr <= 0:
+            continue
+        ser = math.sqrt(float((se ** 2 * n ** 2).sum() - se[i] ** 2 * n[i] ** 2)) / nr
+        test, stat, pval = (_pair_test(kr, nr, k[i], n[i], th.counts, ser, se[i]) if th.testable
+                            else ("not_tested", np.nan, np.nan))
+        diff, rr, h = _effects(kr / nr, p[i], kr, nr, k[i], n[i])
+        rows.append({**th.base, "n_from": int(nr), "n_to": int(n[i]), "n_theme_from": kr, "n_theme_to": k[i],
+                     "prevalence_from": kr / nr, "prevalence_to": p[i], "state_from": "",
+                     "state_to": th.states[i], "comparison": "group_vs_rest", "from_level": "(rest)",
+                     "to_level": th.levels[i], "diff_pp": diff, "risk_ratio": rr, "cohens_h": h,
+                     "slope_pp": np.nan, "test": test, "statistic": stat, "p_value": pval, "flag": ""})
+    return rows
 
 
 #: With audit counts, a period with no checked positive is absent when its estimate is below this
