@@ -35,7 +35,8 @@ Run folder layout
 ``figures/prevalence_interactive.html``
                             the prevalence lines as one interactive, self-contained HTML file
                             (plotly.js inlined; opens offline)
-``manifest.json``           versions, parameters, model id, timings, sha256 and size of each file
+``manifest.json``           the run-folder manifest (:mod:`themeassist.io.run_folder`, kind "pipeline"):
+                            versions, parameters, model id, timings, sha256 and size of each file
 ``report.html``             :func:`themeassist.report.write_report` of the folder
 ==========================  ===================================================================
 
