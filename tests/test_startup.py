@@ -19,7 +19,8 @@ import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("sklearn", "torch", "bertopic", "umap", "transformers", "sentence_transformers", "pandas")
+HEAVY = ("sklearn", "torch", "bertopic", "umap", "transformers", "sentence_transformers", "pandas", "matplotlib",
+         "jinja2")
 EMBEDDING_STACK = ("torch", "transformers", "sentence_transformers", "bertopic")
 
 
@@ -99,6 +100,8 @@ def test_discover_with_a_warm_cache_imports_no_embedding_library(workdir: Path) 
             "--cache-dir", "cache-minilm", "--out", "disc"]  # fmt: skip
     warm = imported_after(_cli(argv), cwd=workdir)
     assert warm & {"torch", "transformers", "sentence_transformers"} == set()
+    # nor pandas' Styler, with the matplotlib.pyplot and jinja2 it brings (about 1 s): no plot is drawn
+    assert warm & {"matplotlib", "jinja2"} == set()
     assert "bertopic" in warm and "umap" in warm
 
 

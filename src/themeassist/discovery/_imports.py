@@ -21,11 +21,14 @@ from typing import Any
 #: Import BERTopic without its optional embedding backends (the CLI turns this on).
 LIGHT_IMPORT = False
 _DEFERRED = ("sentence_transformers", "transformers", "torch")
+#: Single modules deferred the same way: pandas' Styler (it imports matplotlib.pyplot and jinja2,
+#: about 1 s), which BERTopic imports under the same guard for one plot that discovery never draws.
+_DEFERRED_MODULES = ("pandas.io.formats.style",)
 
 
 class _Deferred(importlib.abc.MetaPathFinder):
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
-        if name.split(".")[0] in _DEFERRED:
+        if name.split(".")[0] in _DEFERRED or name in _DEFERRED_MODULES:
             raise ModuleNotFoundError(f"No module named {name!r} (deferred by themeassist)", name=name)
         return None
 
