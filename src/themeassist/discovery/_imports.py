@@ -10,6 +10,8 @@ changed, and sentence-transformers is imported normally later if an embedding mu
 (an embedding-cache miss). Only when they are not imported yet, and only where it is switched on
 (:data:`LIGHT_IMPORT`, set by the ``discover`` command: a process that uses BERTopic for nothing
 else): in a notebook, ``import bertopic`` behaves as usual and its optional backends stay usable.
+pandas' ``Styler`` is deferred the same way (:data:`_DEFERRED_MODULES`): BERTopic imports it under
+such a guard for one plot discovery never draws, and it brings matplotlib.pyplot and jinja2 (1 s).
 """
 
 from __future__ import annotations
