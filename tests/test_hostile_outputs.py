@@ -226,3 +226,26 @@ def test_input_columns_named_like_output_columns_are_kept_as_name_input(tmp_path
     for col in ("scores", "evidence", "decision", "final_codes", "status"):
         assert got[f"{col}_input"].tolist() == df[col].tolist(), col
     assert (got["decision"] == "").all() and (got["final_codes"] == "").all()
+
+
+def test_a_lone_foreign_manifest_json_is_refused_and_kept(tmp_path: Path) -> None:
+    run = tmp_path / "notes"
+    run.mkdir()
+    (run / "manifest.json").write_text('{"project": "my own notes"}')
+    with pytest.raises(RunStateError, match="not made by themeassist"):
+        run_chunked([1], square, out_path=tmp_path / "o.csv", run_dir=run)
+    assert (run / "manifest.json").read_text() == '{"project": "my own notes"}'
+
+
+def test_leaving_the_lock_never_removes_another_process_lock(tmp_path: Path) -> None:
+    from themeassist.batch._runfolder import Lock
+
+    run = tmp_path / "run"
+    run.mkdir()
+    with Lock(run):
+        (run / "lock").write_text("999999999\n")  # another process took the lock over meanwhile
+    assert (run / "lock").read_text() == "999999999\n"
+    (run / "lock").unlink()
+    with Lock(run):
+        assert (run / "lock").is_file()
+    assert not (run / "lock").exists()

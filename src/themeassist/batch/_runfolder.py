@@ -41,7 +41,7 @@ MANIFEST = rf.MANIFEST
 LOCK = "lock"
 EMBEDDINGS = "embeddings"
 _OURS = re.compile(r"^(manifest\.json|lock|chunk-\d{6}\.parquet|embeddings|\..+\.tmp)$")
-_TRANSIENT = re.compile(r"^(lock|\..+\.tmp)$")
+_CHUNK = re.compile(r"^chunk-\d{6}\.parquet$")
 
 
 class RunStateError(CacheError):
@@ -101,6 +101,9 @@ def check(folder: Path) -> bool:
             "out to use .OUT.run beside the output."
         )
     foreign = [n for n in names if not _OURS.match(n)]
+    if MANIFEST in names and not any(_CHUNK.match(n) for n in names):
+        # a manifest.json that is not ours, with no chunk beside it: another tool's file, not a damaged run
+        foreign.append(MANIFEST)
     if foreign:
         shown = ", ".join(repr(n) for n in foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
         raise RunStateError(
@@ -160,7 +163,12 @@ class Lock:
         raise RunStateError(f"could not lock run folder {self.path.parent}; delete {self.path} and retry.")
 
     def __exit__(self, *exc: object) -> None:
-        self.path.unlink(missing_ok=True)
+        try:
+            mine = self.path.read_text().split()[:1] == [str(os.getpid())]
+        except OSError:
+            return
+        if mine:  # never another process's lock (one that took over a lock it thought stale)
+            self.path.unlink(missing_ok=True)
 
 
 def _well_formed(data: Any) -> bool:
@@ -217,8 +225,7 @@ def release(folder: Path, made: bool) -> None:
     """After success: remove what a run wrote, then the folder itself if a run made it and it is empty."""
     if not folder.is_dir():
         return
-    clear(folder)
-    (folder / LOCK).unlink(missing_ok=True)
+    clear(folder)  # the lock was removed by Lock on leaving
     if made:
         try:
             folder.rmdir()
