@@ -1,4 +1,4 @@
-"""One error class per kind of mistake, in the batch, discovery, io, embed, corpus, plots and redact
+"""One error class per kind of mistake, in the batch, discovery, io, embed, corpus, plots, redact and mapping
 code: a parameter value -> ParameterError, input comments/tables -> CorpusError, outputs ->
 OutputError; each is still a ValueError, and the fix the message suggests works."""
 
@@ -96,3 +96,22 @@ def test_embedder_and_plot_mistakes(tmp_path: Path) -> None:
         plot_prevalence(empty)
     with pytest.raises(CorpusError, match="lacks columns 'ci_low', 'ci_high'"):
         plot_prevalence(empty.drop(columns=["ci_low", "ci_high"]))
+
+
+def test_mapping_parameter_and_array_mistakes_are_parameter_errors() -> None:
+    from themeassist.codebook import Codebook
+    from themeassist.mapping import ThemeMapper
+    from themeassist.mapping.conformal import RecallSets
+    from themeassist.mapping.review import review_queue
+
+    cb = Codebook.from_dict({"Food": [], "Staff": []})
+    with pytest.raises(ParameterError, match="'top_k' parameter of ThemeMapper must be an int >= 1"):
+        ThemeMapper(top_k=0, lexical=False).fit(cb, None, embeddings=np.eye(4)[:2])
+    # the suggested fix works: one prototype row per leaf
+    ThemeMapper(lexical=False).fit(cb, None, embeddings=np.eye(4)[:2])
+    with pytest.raises(ParameterError, match="3 rows for the codebook's 2 leaves"):
+        ThemeMapper(lexical=False).fit(cb, None, embeddings=np.eye(4)[:3])
+    with pytest.raises(ParameterError, match="'review_size' parameter of review_queue"):
+        review_queue(np.full((3, 2), 0.5), [1, 1], review_size=0)
+    with pytest.raises(ParameterError, match="scores and labels must be arrays of the same shape"):
+        RecallSets().fit(np.zeros((4, 2)), np.zeros((3, 2)))

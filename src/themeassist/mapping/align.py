@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from themeassist.embed import unit_rows as normalise_rows
-from themeassist.exceptions import CorpusError, NotFittedError
+from themeassist.exceptions import CorpusError, NotFittedError, ParameterError
 
 __all__ = ["Alignment", "align_candidates"]
 
@@ -137,7 +137,7 @@ def _candidate_vectors(mapper: Any, cands: pd.DataFrame, asg: pd.DataFrame, keep
     if doc_embeddings is not None:
         D = normalise_rows(np.asarray(doc_embeddings))
         if D.shape[0] != len(asg):
-            raise ValueError(f"align_candidates: doc_embeddings has {D.shape[0]} rows for {len(asg)} assignments.")
+            raise ParameterError(f"align_candidates: doc_embeddings has {D.shape[0]} rows for {len(asg)} assignments.")
         V = np.zeros((len(cids), D.shape[1]), np.float32)
         for c, cid in enumerate(cids):
             m = ((asg["candidate_id"] == cid) & keep).to_numpy()

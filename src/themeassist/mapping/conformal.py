@@ -50,7 +50,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from themeassist._validation import check_param
-from themeassist.exceptions import CorpusError, NotFittedError
+from themeassist.exceptions import CorpusError, NotFittedError, ParameterError
 from themeassist.mapping.table import ThemeIndex, join_leaves, leaf_scores
 
 __all__ = ["AutoAccept", "HeldOut", "RecallSets", "held_out_scores"]
@@ -115,9 +115,9 @@ def held_out_scores(mapper: Any, examples: pd.DataFrame | None = None) -> HeldOu
     if not hasattr(mapper, "leaf_ids_"):
         raise NotFittedError("held_out_scores: the mapper is not fitted yet; call fit(codebook, examples) first.")
     if getattr(mapper, "oof_proba_", None) is None:
-        raise ValueError(f"held_out_scores: the mapper is {getattr(mapper, 'regime_', '?')} (no coded examples), "
-                         "so there are no held-out scores and no guarantee can be stated; fit it with coded "
-                         "examples (--examples) to get recall sets and auto-accept marks.")
+        raise ParameterError(f"held_out_scores: the mapper is {getattr(mapper, 'regime_', '?')} (no coded examples), "
+                             "so there are no held-out scores and no guarantee can be stated; fit it with coded "
+                             "examples (--examples) to get recall sets and auto-accept marks.")
     P = np.asarray(mapper.oof_proba_, dtype=np.float64)
     leaf_ids = tuple(mapper.leaf_ids_)
     kept = getattr(mapper, "oof_labels_", None) is not None and getattr(mapper, "oof_mask_", None) is not None
@@ -126,16 +126,16 @@ def held_out_scores(mapper: Any, examples: pd.DataFrame | None = None) -> HeldOu
 
         n_used = len(used_examples(examples))
         if n_used != P.shape[0]:
-            raise ValueError(f"held_out_scores: examples has {n_used} usable rows but the mapper was fitted on "
-                             f"{P.shape[0]}; pass the same examples table given to fit, or leave examples out "
-                             "(this mapper keeps its examples' labels).")
+            raise ParameterError(f"held_out_scores: examples has {n_used} usable rows but the mapper was fitted on "
+                                 f"{P.shape[0]}; pass the same examples table given to fit, or leave examples out "
+                                 "(this mapper keeps its examples' labels).")
     if kept:
         Y = np.asarray(mapper.oof_labels_, dtype=np.int8)
         K = np.asarray(mapper.oof_mask_) > 0
     else:
         if examples is None:
-            raise ValueError("held_out_scores: this mapper does not keep its examples' labels; pass the examples "
-                             "table given to fit (examples=...).")
+            raise ParameterError("held_out_scores: this mapper does not keep its examples' labels; pass the examples "
+                                 "table given to fit (examples=...).")
         from themeassist.mapping.examples import label_matrix, label_space, used_examples
 
         if "codes" not in examples.columns:
@@ -144,9 +144,9 @@ def held_out_scores(mapper: Any, examples: pd.DataFrame | None = None) -> HeldOu
         ex = used_examples(examples)  # the rows fit learnt from, in order
         space = label_space(mapper.codebook_, ex)
         if len(ex) != P.shape[0] or tuple(space.theme_ids) != leaf_ids:
-            raise ValueError(f"held_out_scores: examples has {len(ex)} usable rows but the mapper was fitted on "
-                             f"{P.shape[0]} (or on other codes); pass the same examples table given to fit, in the "
-                             "same order.")
+            raise ParameterError(f"held_out_scores: examples has {len(ex)} usable rows but the mapper was fitted on "
+                                 f"{P.shape[0]} (or on other codes); pass the same examples table given to fit, in the "
+                                 "same order.")
         Y, M = label_matrix(ex, mapper.codebook_, space)
         K = M > 0
     return HeldOut(scores=P, labels=Y * K, known=K, leaf_ids=leaf_ids)
@@ -167,14 +167,14 @@ def _check_arrays(who: str, scores: Any, labels: Any, known: Any) -> tuple[np.nd
     P = np.asarray(scores, dtype=np.float64)
     Y = np.asarray(labels)
     if P.ndim != 2 or Y.shape != P.shape:
-        raise ValueError(f"{who}.fit: scores and labels must be arrays of the same shape (n_examples, n_themes); "
-                         f"got {P.shape} and {Y.shape}.")
+        raise ParameterError(f"{who}.fit: scores and labels must be arrays of the same shape (n_examples, n_themes); "
+                             f"got {P.shape} and {Y.shape}.")
     K = np.ones(P.shape, dtype=bool) if known is None else np.asarray(known) > 0
     if K.shape != P.shape:
-        raise ValueError(f"{who}.fit: known must have the shape of scores {P.shape}; got {K.shape}.")
+        raise ParameterError(f"{who}.fit: known must have the shape of scores {P.shape}; got {K.shape}.")
     if not np.isfinite(P).all():
-        raise ValueError(f"{who}.fit: scores contain NaN or infinite values (row "
-                         f"{int(np.where(~np.isfinite(P).all(1))[0][0]) + 1}); pass held-out scores in [0, 1].")
+        raise ParameterError(f"{who}.fit: scores contain NaN or infinite values (row "
+                             f"{int(np.where(~np.isfinite(P).all(1))[0][0]) + 1}); pass held-out scores in [0, 1].")
     return P, (Y > 0).astype(np.int8) * K, K
 
 
@@ -235,8 +235,8 @@ class RecallSets(BaseEstimator):
         use = K.all(1) & (Y.sum(1) > 0)
         self.n_calibration_ = int(use.sum())
         if self.n_calibration_ == 0:
-            raise ValueError("RecallSets.fit: no held-out example has a leaf code (and every label known); "
-                             "code some comments with leaf themes and fit the mapper again.")
+            raise ParameterError("RecallSets.fit: no held-out example has a leaf code (and every label known); "
+                                 "code some comments with leaf themes and fit the mapper again.")
         # the bound and the choice of threshold are mapie's (what its MultiLabelClassificationController
         # does); the per-example losses are computed here at once, not example by example
         from mapie.risk_control.methods import find_best_predict_param, get_r_hat_plus

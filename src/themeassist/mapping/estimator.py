@@ -36,7 +36,7 @@ known negatives, see :func:`themeassist.mapping.agreement.read_decisions`) and `
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -46,7 +46,7 @@ from sklearn.base import BaseEstimator
 from themeassist._validation import check_param
 from themeassist.codebook import Codebook, load_codebook
 from themeassist.embed import unit_rows
-from themeassist.exceptions import CodebookError, CorpusError, NotFittedError
+from themeassist.exceptions import CodebookError, CorpusError, NotFittedError, ParameterError
 from themeassist.mapping import decision, scorers, zeroshot
 from themeassist.mapping.align import Alignment, align_candidates
 from themeassist.mapping.evidence import evidence_strings
@@ -228,12 +228,12 @@ class ThemeMapper(ZeroShotSeam, BaseEstimator):
         check_param("regime", self.regime, options=REGIMES, owner=self)
         check_param("top_k", self.top_k, types=int, owner=self)
         if self.top_k < 1:
-            raise ValueError(f"The 'top_k' parameter of ThemeMapper must be an int >= 1. Got {self.top_k!r} instead.")
+            raise ParameterError(f"The 'top_k' parameter of ThemeMapper must be an int >= 1. Got {self.top_k!r}.")
         check_param("min_score", self.min_score, between=(0.0, 1.0), allow_none=True, owner=self)
         check_param("n_folds", self.n_folds, types=int, owner=self)
         if self.n_folds < 2:
-            raise ValueError(f"The 'n_folds' parameter of ThemeMapper must be an int >= 2. "
-                             f"Got {self.n_folds!r} instead.")
+            raise ParameterError(f"The 'n_folds' parameter of ThemeMapper must be an int >= 2. "
+                                 f"Got {self.n_folds!r} instead.")
 
     def _centred(self, X: np.ndarray) -> np.ndarray:
         """Embeddings as the stacked scorers see them (centred on the examples' mean with ``centre``)."""
@@ -300,9 +300,9 @@ class ThemeMapper(ZeroShotSeam, BaseEstimator):
                               "least 4 are needed); suggesting from the codebook alone (zero-shot).", stacklevel=2)
                 regime = "zero-shot"
             else:
-                raise ValueError(f"ThemeMapper: regime={regime!r} needs coded examples (at least 4 comments with "
-                                 f"codes that resolve to themes); got {self.n_examples_} examples. Add examples, "
-                                 "or use regime='zero-shot' (CLI --regime zero-shot).")
+                raise ParameterError(f"ThemeMapper: regime={regime!r} needs coded examples (at least 4 comments with "
+                                     f"codes that resolve to themes); got {self.n_examples_} examples. Add examples, "
+                                     "or use regime='zero-shot' (CLI --regime zero-shot).")
         self.regime_ = regime
         if regime == "zero-shot":
             self.thresholds_ = np.full(L, 0.5)
@@ -314,8 +314,8 @@ class ThemeMapper(ZeroShotSeam, BaseEstimator):
         if example_embeddings is not None:
             X = np.asarray(example_embeddings)
             if X.shape[0] != len(ex):
-                raise ValueError(f"ThemeMapper.fit: example_embeddings has {X.shape[0]} rows for {len(ex)} "
-                                 "examples; pass one row per example, in order.")
+                raise ParameterError(f"ThemeMapper.fit: example_embeddings has {X.shape[0]} rows for {len(ex)} "
+                                     "examples; pass one row per example, in order.")
             X = normalise_rows(X)
         else:
             X = self._encode(ex["text"].astype(str).tolist())
@@ -334,8 +334,8 @@ class ThemeMapper(ZeroShotSeam, BaseEstimator):
         if embeddings is not None:
             P = np.asarray(embeddings, dtype=np.float32)
             if P.shape[0] != L:
-                raise ValueError(f"ThemeMapper.fit: embeddings has {P.shape[0]} rows but the codebook has {L} leaves; "
-                                 "pass one prototype row per leaf (in label_space(codebook, examples) order) or none.")
+                raise ParameterError(f"ThemeMapper.fit: embeddings has {P.shape[0]} rows for the codebook's {L} leaves; "
+                                     "pass one prototype row per leaf (in label_space(codebook, examples) order) or none.")
             self.protos_ = normalise_rows(P)
         else:
             texts, owner = [], []
@@ -411,8 +411,8 @@ class ThemeMapper(ZeroShotSeam, BaseEstimator):
         if embeddings is not None:
             E = np.asarray(embeddings)
             if E.shape[0] != len(texts):
-                raise ValueError(f"ThemeMapper: embeddings has {E.shape[0]} rows for {len(texts)} texts; "
-                                 "pass one row per text in the same order.")
+                raise ParameterError(f"ThemeMapper: embeddings has {E.shape[0]} rows for {len(texts)} texts; "
+                                     "pass one row per text in the same order.")
             return texts, normalise_rows(E)
         return texts, self._encode(texts)
 
@@ -568,8 +568,8 @@ class ThemeMapper(ZeroShotSeam, BaseEstimator):
         if A.shape[0] == n and n != len(idx):
             A = A[idx]
         elif A.shape[0] != len(idx):
-            raise ValueError(f"ThemeMapper.suggest: {name} has {A.shape[0]} rows; expected one per input row "
-                             f"({n}) or one per scored row ({len(idx)}).")
+            raise ParameterError(f"ThemeMapper.suggest: {name} has {A.shape[0]} rows; expected one per input row "
+                                 f"({n}) or one per scored row ({len(idx)}).")
         return normalise_rows(A) if name == "embeddings" else A
 
     def _evidence(self, E: np.ndarray, picks: list[list[int]]) -> list[str]:

@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 from themeassist._validation import check_param
-from themeassist.exceptions import NotFittedError
+from themeassist.exceptions import NotFittedError, ParameterError
 from themeassist.mapping.table import leaf_scores
 
 __all__ = ["REVIEW_COLUMNS", "add_review_order", "informativeness", "review_queue", "selection_probabilities"]
@@ -91,8 +91,8 @@ def informativeness(scores: np.ndarray, examples_per_leaf: Any, *, rarity: float
     P = np.clip(np.asarray(scores, dtype=np.float64), 0.0, 1.0)
     n = np.asarray(examples_per_leaf, dtype=np.float64).reshape(-1)
     if n.shape[0] != P.shape[1]:
-        raise ValueError(f"informativeness: examples_per_leaf has {n.shape[0]} values for {P.shape[1]} themes; "
-                         "pass one count per leaf, in leaf_ids_ order.")
+        raise ParameterError(f"informativeness: examples_per_leaf has {n.shape[0]} values for {P.shape[1]} themes; "
+                             "pass one count per leaf, in leaf_ids_ order.")
     U = P * (1.0 - P)
     total = U.sum(0)
     share = np.divide(U, total, out=np.zeros_like(U), where=total > 0) if per_theme else U
@@ -173,8 +173,8 @@ def review_queue(
     """
     check_param("review_size", review_size, types=int, owner="review_queue")
     if review_size < 1:
-        raise ValueError(f"The 'review_size' parameter of review_queue must be an int >= 1. "
-                         f"Got {review_size!r} instead.")
+        raise ParameterError(f"The 'review_size' parameter of review_queue must be an int >= 1. "
+                             f"Got {review_size!r} instead.")
     check_param("explore", explore, between=(1e-9, 1.0), owner="review_queue")
     check_param("rarity", rarity, between=(0.0, 10.0), owner="review_queue")
     check_param("sharpness", sharpness, between=(0.0, 64.0), owner="review_queue")

@@ -30,6 +30,7 @@ from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
 from themeassist.embed import unit_rows as normalise_rows
+from themeassist.exceptions import ParameterError
 
 __all__: list[str] = []
 
@@ -319,8 +320,8 @@ def features(models: dict[str, Any], X: np.ndarray, texts: list[str] | None, pro
     feats.append(to_feature(models["lr_emb"].decision_function(X), "logreg"))
     if "lr_tfidf" in models:
         if texts is None:
-            raise ValueError("ThemeMapper: this mapper uses the comment texts (lexical=True); pass texts, "
-                             "not only embeddings, to predict_proba/suggest.")
+            raise ParameterError("ThemeMapper: this mapper uses the comment texts (lexical=True); pass texts, "
+                                 "not only embeddings, to predict_proba/suggest.")
         word, char = models["tfidf"]
         Xt = sparse.hstack([word.transform(texts), char_wb_transform(char, texts, word_cache)]).tocsr() / math.sqrt(2)
         feats.append(to_feature(models["lr_tfidf"].decision_function(Xt), "svm"))
