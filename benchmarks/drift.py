@@ -202,10 +202,12 @@ def _true_flags(known: np.ndarray) -> list[str]:
 
 def _table(est: np.ndarray, lo: np.ndarray, hi: np.ndarray, names: list[str], years: list[str], n: int,
            method: str, cov: np.ndarray | None, n_checked_theme: np.ndarray | None = None,
-           df: float = float("inf")) -> pd.DataFrame:
+           df: float = float("inf"), n_checked: np.ndarray | None = None) -> pd.DataFrame:
+    """A prevalence table like ``audit_prevalence``'s (audit counts when given) for ``changes``."""
     rows = [{"period": y, "theme": nm, "theme_id": nm, "n_comments": n, "n_theme": est[t, j] * n,
              "prevalence": est[t, j], "ci_low": lo[t, j], "ci_high": hi[t, j], "method": method,
-             **({} if n_checked_theme is None else {"n_checked_theme": n_checked_theme[t, j]})}
+             **({} if n_checked_theme is None else {"n_checked_theme": n_checked_theme[t, j]}),
+             **({} if n_checked is None else {"n_checked": n_checked[t]})}
             for t, y in enumerate(years) for j, nm in enumerate(names)]
     tab = pd.DataFrame(rows)
     if cov is not None:
@@ -251,11 +253,11 @@ def part2(ctx: dict, results: dict, reps: int, split: str, n_audit: int, year_si
                 src = Yi if kind == "human" else (Pi >= 0.5).astype(float)
                 k = np.array([src[per == y].sum(0) for y in years])
                 lo, hi = wilson_interval(k, np.full(k.shape, float(year_size)))
-                est, cov, kc, method = k / year_size, None, None, "human"
+                est, cov, kc, nc, method = k / year_size, None, None, None, "human"
             else:
                 r = audit_estimate(Pi, lab, per, periods=years, method=kind, n_boot=200, random_state=rep)
                 est, lo, hi, cov, method = r.prevalence, r.ci_low, r.ci_high, r.cov, kind
-                kc = r.n_checked_theme
+                kc, nc = r.n_checked_theme, r.n_checked
             tabs[kind] = (est, lo, hi)
             inside = (lo - 1e-12 <= known) & (known <= hi + 1e-12)
             a = acc[kind]
@@ -263,7 +265,7 @@ def part2(ctx: dict, results: dict, reps: int, split: str, n_audit: int, year_si
             a["cov_all"] += inside.ravel().tolist()
             a["width"] += (hi - lo)[:, planted].ravel().tolist()
             a["err"] += np.abs(est - known)[:, planted].ravel().tolist()
-            ch = changes(_table(est, lo, hi, names, years, year_size, method, cov, kc))
+            ch = changes(_table(est, lo, hi, names, years, year_size, method, cov, kc, n_checked=nc))
             fl = ch[(ch.comparison == "pair") & (ch.flag != "")]
             got = {(th, str(lvl)): f for th, lvl, f in zip(fl.theme, fl.to_level, fl.flag)}
             a["found"].append(sum(got.get(key) == v for key, v in expected.items()))

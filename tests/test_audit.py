@@ -147,8 +147,17 @@ def test_pacc_and_emq_point_estimates_match_their_definitions():
     chk = ~np.isnan(lab[:, 0])
     mu1, mu0 = s[chk & (lab[:, 0] == 1), 0].mean(), s[chk & (lab[:, 0] == 0), 0].mean()
     r = audit_estimate(s, lab, per, method="pacc")
-    assert r.prevalence[:, 0] == pytest.approx([(s[:600, 0].mean() - mu0) / (mu1 - mu0),
-                                                (s[600:, 0].mean() - mu0) / (mu1 - mu0)])
+
+    def pacc(rows: slice) -> float:  # checked comments count with their codes, the others are estimated
+        c, f = chk[rows], s[rows, 0]
+        return (lab[rows][c, 0].sum() + (~c).sum() * (f[~c].mean() - mu0) / (mu1 - mu0)) / len(f)
+
+    assert r.prevalence[:, 0] == pytest.approx([pacc(slice(0, 600)), pacc(slice(600, 1200))])
+    # unequal inclusion probabilities within a period: not a simple random sample, every comment estimated
+    incl = np.where(np.arange(1200) % 2 == 0, 0.1, 0.2)
+    rw = audit_estimate(s, lab, per, method="pacc", inclusion_probability=incl)
+    assert rw.prevalence[:, 0] == pytest.approx([(s[:600, 0].mean() - mu0) / (mu1 - mu0),
+                                                 (s[600:, 0].mean() - mu0) / (mu1 - mu0)])
     assert r.cov[0, 0, 1] != 0  # the pooled rates are shared: the periods' estimates are correlated
     # emq: Platt calibration on the pooled audit (checked against scikit-learn), then QuaPy's EM
     from sklearn.linear_model import LogisticRegression
@@ -197,6 +206,27 @@ def test_a_period_checked_in_full_is_counted_with_a_wilson_interval():
     lo, hi = wilson_interval(y.sum(), 100)
     assert r.census[0] and r.prevalence[0, 0] == y.mean() and (r.ci_low[0, 0], r.ci_high[0, 0]) == pytest.approx(
         (float(lo), float(hi)))
+
+
+def test_pacc_counts_the_checked_comments_of_a_small_period_with_their_codes():
+    # periods of 80 comments with 40 checked: half of each period is known, so the estimate's error
+    # shrinks against estimating every comment, and the interval still covers the rate
+    rng = np.random.default_rng(8)
+    inside, width, err = [], [], []
+    for _ in range(200):
+        parts = [_one_period(rng, n=80, n_audit=40, prev=p) for p in (0.1, 0.25)]
+        y, s, lab = (np.vstack([p[i] for p in parts]) for i in range(3))
+        r = audit_estimate(s, lab, ["a"] * 80 + ["b"] * 80, method="pacc")
+        truth = np.array([y[:80].mean(), y[80:].mean()])
+        rate = np.array([0.1, 0.25])  # the intervals are for the rate the comments are drawn at
+        inside += ((r.ci_low[:, 0] <= rate) & (rate <= r.ci_high[:, 0])).tolist()
+        width.append((r.ci_high - r.ci_low)[:, 0].mean())
+        mu = [s[~np.isnan(lab[:, 0]) & (lab[:, 0] == v), 0].mean() for v in (1, 0)]
+        every = np.array([(s[sl, 0].mean() - mu[1]) / (mu[0] - mu[1]) for sl in (slice(0, 80), slice(80, 160))])
+        err.append((np.abs(r.prevalence[:, 0] - truth).mean(), np.abs(every - truth).mean()))
+    assert 0.9 <= np.mean(inside) <= 0.99
+    err = np.array(err)
+    assert err[:, 0].mean() < 0.95 * err[:, 1].mean()
 
 
 def test_respondent_clusters_widen_intervals_of_repeated_comments():
@@ -344,6 +374,40 @@ def test_flags_on_audit_corrected_estimates_use_the_audit_and_the_change():
     assert flag([0.015, 0.06], [0.0, 0.005], [0, 3], None) == ""  # independent levels: not significant
     assert flag([0.025, 0.06], [0.0, 0.005], [0, 3], 0.9) == ""  # 2.5% is not absent (below 2% is)
     assert flag([0.06, 0.015], [0.005, 0.0], [3, 0], 0.9) == "vanishes"
+
+
+def test_a_census_next_to_an_audited_period_lets_the_audit_show_a_theme_appearing():
+    # 0 of 145 comments in a year coded in full, then 3 of 40 checked comments in the next year: the
+    # audit alone shows the change (Fisher p = 0.01) although the model's estimate is too uncertain
+    t = pd.DataFrame({"period": [1, 2], "theme": "a", "theme_id": "a", "n_comments": [145, 207],
+                      "n_theme": [0.0, 207 * 0.1], "prevalence": [0.0, 0.1], "ci_low": [0.0, 0.012],
+                      "ci_high": [0.026, 0.2], "method": "pacc", "n_checked_theme": [0.0, 3.0],
+                      "n_checked": [145, 40]})
+    t.attrs["covariance"] = {"a": {"periods": [1, 2], "cov": np.diag([0.0, 0.046 ** 2])}}
+    pair = changes(t).query("comparison == 'pair'").iloc[0]
+    assert pair.p_value > 0.025 and pair.flag == "appears"
+    # without the audit's counts (or with too few checked comments to show it) no flag
+    assert changes(t.drop(columns="n_checked")).query("comparison == 'pair'").flag.iloc[0] == ""
+    t2 = t.assign(n_checked=[40, 40])
+    assert changes(t2).query("comparison == 'pair'").flag.iloc[0] == ""
+
+
+def test_trend_on_estimates_is_not_driven_by_one_period_estimated_at_zero():
+    # a flat theme (8%) with one period estimated at 0 with a near-zero variance: counted, the same
+    # figures are no significant trend; the estimates' test must not make the zero outweigh the rest
+    prev = [0.11, 0.097, 0.073, 0.0, 0.099]
+    se = [0.04, 0.025, 0.02, 0.001, 0.03]
+    t = pd.DataFrame({"period": [1, 2, 3, 4, 5], "theme": "a", "theme_id": "a", "n_comments": [63, 145, 207, 75, 111],
+                      "n_theme": [p * n for p, n in zip(prev, [63, 145, 207, 75, 111])], "prevalence": prev,
+                      "ci_low": [max(p - Z * e, 0) for p, e in zip(prev, se)],
+                      "ci_high": [p + Z * e for p, e in zip(prev, se)], "method": "pacc"})
+    t.attrs["covariance"] = {"a": {"periods": [1, 2, 3, 4, 5], "cov": np.diag(np.square(se))}}
+    trend = changes(t).query("comparison == 'trend'").iloc[0]
+    assert trend.p_value > 0.05
+    # a real rise is still found
+    up = t.assign(prevalence=[0.02, 0.05, 0.08, 0.11, 0.14], n_theme=lambda d: d.prevalence * d.n_comments)
+    up.attrs = t.attrs
+    assert changes(up).query("comparison == 'trend'").p_value.iloc[0] < 0.01
 
 
 def test_parents_are_rolled_up_over_their_children():

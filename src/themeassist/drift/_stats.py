@@ -79,9 +79,21 @@ def _pair_test(k1: float, n1: float, k2: float, n2: float, counts: bool, se1: fl
 def _trend_test(k: np.ndarray, n: np.ndarray, counts: bool, se: np.ndarray,
                 cov: np.ndarray | None = None, df: float = math.inf) -> tuple[str, float, float, float]:
     """Cochran-Armitage (counts), weighted least squares z (estimates) or, with the estimates'
-    covariance, generalised least squares z, on the period index."""
+    covariance, generalised least squares z, on the period index.
+
+    Estimates: each period's variance is floored at a binomial census's under "no trend",
+    ``pbar * (1 - pbar) / n`` with ``pbar`` the pooled prevalence (no estimate from ``n`` comments
+    is surer than counting them all). Without the floor, a period estimated at 0 with a near-zero
+    variance outweighs every other period and makes a flat series look like a trend.
+    """
     x = np.arange(len(n), dtype=float)
     p = k / n
+    if not counts:
+        pbar = float(np.clip(k.sum() / n.sum(), 0.0, 1.0)) if n.sum() > 0 else 0.0
+        floor = pbar * (1 - pbar) / np.maximum(n, 1.0)
+        se = np.sqrt(np.maximum(se ** 2, floor))
+        if cov is not None:
+            cov = cov + np.diag(np.maximum(floor - np.diag(cov), 0.0))
     if counts:
         pbar = k.sum() / n.sum()
         xbar = (n * x).sum() / n.sum()

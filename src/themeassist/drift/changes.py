@@ -60,8 +60,12 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
         is below ``AUDIT_ABSENT_FACTOR * min_prev`` (2%) and its interval reaches zero, and an
         unclear period next to an absent one is present when the change between them is
         significant, its estimate is at least ``min_prev`` and its audit holds a positive (the
-        change is known far better than either level: pooled error rates are shared). Flags
-        compare each period with the last period whose state was not unclear. Themes with fewer
+        change is known far better than either level: pooled error rates are shared). With an
+        ``n_checked`` column too, the change a flag needs may also be shown by the audit's own
+        counts (checked positives of checked comments, two-proportion or Fisher's exact test at
+        ``flag_alpha``): a year coded in full next to an audited one often shows it before the
+        model's estimate does. Flags compare each period with the last period whose state was
+        not unclear. Themes with fewer
         than ``min_count`` comments over all periods are not tested.
     min_prev : float
         Prevalence floor of the rule above (default 1%).
@@ -213,12 +217,13 @@ def _period_rows(th: _ThemeSeries, *, flag_alpha: float, min_count: float, min_p
         sd = None if V is None else float(np.sqrt(max(V[i - 1, i - 1] + V[i, i] - 2 * V[i - 1, i], 0.0)))
         pairs.append(_pair_test(kt[i - 1], nt[i - 1], kt[i], nt[i], th.counts, se[i - 1], se[i], sd, th.df)
                      if th.testable else ("not_tested", np.nan, np.nan))
+    evidence = [pv for _, _, pv in pairs]  # the p-value a flag on estimates must clear
     if not th.counts:
         kc = (th.sub["n_checked_theme"].to_numpy(float) if "n_checked_theme" in th.sub.columns
               else np.full(m, np.nan))
+        evidence = _with_audit_tests(evidence, th.sub, kc, min_count)
         th.states = _audit_states(th.states, kc, th.sub["ci_low"].to_numpy(float), p, min_prev)
-        th.states = _upgrade_states(th.states, p, k, kc, [pv for _, _, pv in pairs], flag_alpha, min_count,
-                                    min_prev)
+        th.states = _upgrade_states(th.states, p, k, kc, evidence, flag_alpha, min_count, min_prev)
     flags = _flags(th.states)
     rows = []
     if m >= 2:
@@ -230,7 +235,7 @@ def _period_rows(th: _ThemeSeries, *, flag_alpha: float, min_count: float, min_p
                      "slope_pp": 100 * slope, "test": test, "statistic": stat, "p_value": pval, "flag": ""})
     for i in range(1, m):
         test, stat, pval = pairs[i - 1]
-        if flags[i] and not th.counts and not (pval < flag_alpha):
+        if flags[i] and not th.counts and not (evidence[i - 1] < flag_alpha):
             flags[i] = ""  # on estimates a flag also needs a significant change (see min_count)
         diff, rr, h = _effects(p[i - 1], p[i], k[i - 1], n[i - 1], k[i], n[i])
         rows.append({**th.base, **th.end(i - 1, i), "comparison": "pair", "from_level": th.levels[i - 1],
@@ -268,6 +273,26 @@ def _group_rows(th: _ThemeSeries) -> list[dict[str, Any]]:
                      "to_level": th.levels[i], "diff_pp": diff, "risk_ratio": rr, "cohens_h": h,
                      "slope_pp": np.nan, "test": test, "statistic": stat, "p_value": pval, "flag": ""})
     return rows
+
+
+def _with_audit_tests(pvals: list[float], sub: pd.DataFrame, kc: np.ndarray, min_count: float) -> list[float]:
+    """The evidence for a change between consecutive periods of an audit-corrected table: the
+    smaller of the estimates' p-value and that of the audit's own counts (checked comments coded
+    with the theme of the checked comments, two-proportion or Fisher's exact test), when the table
+    has ``n_checked``. The checked codes are human codes: where a period was checked in full (a
+    census) or the audit alone shows the change, it need not wait for the model's noisier estimate.
+    Either test at ``flag_alpha`` keeps the chance of a flag on no change below ``2 * flag_alpha``.
+    """
+    if "n_checked" not in sub.columns or not np.isfinite(kc).all():
+        return list(pvals)
+    nc = sub["n_checked"].to_numpy(float)
+    out = list(pvals)
+    for i in range(1, len(kc)):
+        if nc[i - 1] <= 0 or nc[i] <= 0 or kc[i - 1] + kc[i] < min_count:
+            continue
+        p_audit = _pair_test(kc[i - 1], nc[i - 1], kc[i], nc[i], True, 0.0, 0.0)[2]
+        out[i - 1] = min(out[i - 1], p_audit) if np.isfinite(out[i - 1]) else p_audit
+    return out
 
 
 #: With audit counts, a period with no checked positive is absent when its estimate is below this
