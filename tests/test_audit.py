@@ -451,3 +451,75 @@ def test_respondent_clusters_give_a_t_reference_with_the_audited_respondents():
     half = (r.ci_high - r.ci_low)[0, 0] / 2
     assert half == pytest.approx(stats.t.ppf(0.975, r.df) * r.se[0, 0])
     assert audit_estimate(s, lab, ["p"] * 300, method="pacc").df == math.inf
+
+
+# ---- real surveys: rows without scores, none codes, themes the classifier does not see ------------
+def test_rows_left_unscored_by_their_status_are_excluded_not_refused(cb):
+    df, truth = _suggestions(n_per=150)
+    df.loc[5, "status"] = "non_answer"
+    df.loc[5, [c for c in df.columns if c.startswith("score:")]] = np.nan  # suggest scores no non-answer
+    audit = [truth[i] if i % 5 == 0 else "" for i in range(len(df))]
+    t = audit_prevalence(df, audit, period=df["year"], codebook=cb, status=df["status"])
+    assert t.loc[t.period == 2020, "n_excluded"].iloc[0] == 1 and t.loc[t.period == 2020, "n_comments"].iloc[0] == 149
+    # a counted row without a score is refused, naming it and the fix
+    df.loc[5, "status"] = "ok"
+    with pytest.raises(ThemeassistError, match=r"row 6 .*status"):
+        audit_prevalence(df, audit, period=df["year"], codebook=cb, status=df["status"])
+
+
+def test_none_codes_of_the_codebook_count_as_no_theme_in_human_codes():
+    book = Codebook.from_dict({"Staff": ["Attitude"], "Access": None}, name="b")
+    book = Codebook(book.name, book.themes, none_codes=("NotCodable",))
+    t = prevalence(["Attitude", "NotCodable", "Access|Attitude", "NotCodable"], period=[1, 1, 2, 2], codebook=book)
+    got = t.set_index(["period", "theme"])["n_theme"]
+    assert got[(1, "Attitude")] == 1 and got[(2, "Access")] == 1 and t["n_comments"].tolist()[0] == 2
+    with pytest.raises(ThemeassistError, match="Nonsense"):
+        prevalence(["Nonsense"], period=[1], codebook=book)
+
+
+def test_a_theme_the_scores_do_not_separate_falls_back_to_ppi():
+    # two checked positives whose scores are no higher than the negatives': pacc would divide by noise
+    rng = np.random.default_rng(12)
+    n = 600
+    y = np.zeros((n, 2))
+    y[rng.choice(n, 60, replace=False), 0] = 1
+    y[[3, 400], 1] = 1
+    s = np.column_stack([np.clip(0.5 * y[:, 0] + rng.normal(0.2, 0.1, n), 0, 1), rng.uniform(0.0, 0.05, n)])
+    lab = np.full(y.shape, np.nan)
+    audit = np.r_[0:40, 300:340, [3, 400]]
+    lab[audit] = y[audit]
+    r = audit_estimate(s, lab, ["a"] * 300 + ["b"] * 300, method="pacc")
+    assert r.fallback.tolist() == [False, True]
+    assert (r.prevalence[:, 1] < 0.1).all()  # the per-period ppi estimate, not a ratio of noise
+
+
+def test_a_parent_raised_to_its_child_is_tested_on_its_interval_not_its_own_covariance():
+    rng = np.random.default_rng(13)
+    book = Codebook.from_dict({"P": ["A", "B"]})
+    ids = {t.name: t.theme_id for t in book}
+    n = 400
+    sc = pd.DataFrame({f"score:{ids['P']}": rng.uniform(0, 0.02, n), f"score:{ids['A']}": rng.uniform(0, 0.02, n),
+                       f"score:{ids['B']}": np.clip(rng.normal(0.3, 0.2, n), 0, 1)})
+    audit = ["B" if i % 10 == 0 else ("none" if i % 10 == 1 else "") for i in range(n)]
+    with pytest.warns(UserWarning, match="estimated per period with 'ppi'"):  # P and A: no separating score
+        t = audit_prevalence(sc, audit, period=["x"] * 200 + ["y"] * 200, codebook=book)
+    est = t.pivot(index="period", columns="theme", values="prevalence")
+    assert (est["P"] >= est["B"] - 1e-12).all()
+    cov = t.attrs["covariance"]
+    assert cov[ids["P"]]["cov"] is None and cov[ids["B"]]["cov"] is not None
+
+
+def test_ppi_leaves_the_sessions_warning_filters_as_they_were():
+    # ppi_py runs warnings.simplefilter("ignore") when imported: after a ppi estimate every later
+    # warning of the session (ours included) would be silent
+    import subprocess
+    import sys
+
+    code = ("import warnings, numpy as np\n"
+            "from themeassist.drift import audit_estimate\n"
+            "s = np.linspace(0, 1, 200)[:, None]; lab = np.full(s.shape, np.nan); lab[::4] = (s[::4] > 0.5)\n"
+            "audit_estimate(s, lab, ['a'] * 200, method='ppi')\n"
+            "warnings.warn('still heard')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "still heard" in out.stderr

@@ -130,3 +130,12 @@ def test_suggest_review_and_drift_end_to_end(tmp_path: Path, capsys) -> None:  #
     assert (tmp_path / "drift" / "report.html").read_text(encoding="utf-8").count("data:image/png;base64,") == 2
     page = (fig / "prevalence_interactive.html").read_text(encoding="utf-8")
     assert "Plotly.newPlot" in page and "<script src=" not in page and "The Failing Professional" in page
+
+
+def test_every_command_takes_quiet(capsys) -> None:  # type: ignore[no-untyped-def]
+    # a script passes --quiet to each step of a run (suggest, audit, drift, report, ...): none may refuse it
+    names = ["discover", "suggest", "audit", "drift", "report", "demo", "export", "import-qda", "models", "cache"]
+    for name in names:
+        with pytest.raises(SystemExit):
+            main([name, "--help"])
+        assert "--quiet" in capsys.readouterr().out, name

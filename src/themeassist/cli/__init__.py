@@ -31,6 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for module in _COMMANDS:
         module.register(sub)
+    for name, p in sub.choices.items():  # --quiet everywhere: a script may pass it to every command
+        try:
+            p.add_argument("--quiet", action="store_true", help=f"no progress bars (`{name}` shows none)")
+        except argparse.ArgumentError:  # the command has its own --quiet
+            pass
     return parser
 
 

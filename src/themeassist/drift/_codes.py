@@ -117,13 +117,13 @@ def _from_strings(values: Sequence[Any], codebook: Any) -> tuple[np.ndarray, lis
         return mat, _flat_nodes(names)
     cols = [t.theme_id for t in codebook.themes]
     pos = {c: j for j, c in enumerate(cols)}
-    cache: dict[str, int] = {}
+    cache: dict[str, list[int]] = {}
     mat = np.zeros((len(lists), len(cols)))
     for i, lst in enumerate(lists):
         for name in lst:
             if name not in cache:
-                try:
-                    cache[name] = pos[codebook.get(name).theme_id]
+                try:  # a none code of the codebook ("NotCodable") is coded with no theme
+                    cache[name] = [pos[t] for t in codebook.resolve_codes([name])]
                 except Exception as exc:
                     raise ThemeassistError(f"drift: comment {i} (row {i}) is coded {name!r}, which is not a theme of "
                                            f"codebook {codebook.name!r}: {exc}") from exc

@@ -287,11 +287,19 @@ def _node_scores(scores: Any, codebook: Any) -> tuple[np.ndarray, list[_Node]]:
             raise ThemeassistError(f"audit_prevalence: no score for theme {tid!r} or any theme under it; the scores "
                                    "must cover every theme of the codebook (score:<theme_id> columns).")
         out[:, j] = np.max(np.vstack(under), axis=0)
-    bad = ~np.isfinite(out)
+    return np.clip(out, 0.0, 1.0), nodes  # missing scores stay NaN: only the counted rows need one
+
+
+def _check_scored(mat: np.ndarray, keep: np.ndarray, nodes: list[_Node]) -> None:
+    """Every counted comment needs a score for every theme (rows left out by their status need none:
+    ``suggest`` scores no empty or non-answer comment)."""
+    bad = ~np.isfinite(mat) & keep[:, None]
     if bad.any():
         r, c = np.argwhere(bad)[0]
-        raise ThemeassistError(f"audit_prevalence: score of theme {ids[c]!r} at row {r + 1} is missing or not a number.")
-    return np.clip(out, 0.0, 1.0), nodes
+        raise ThemeassistError(f"audit_prevalence: score of theme {nodes[c].theme_id!r} at row {r + 1} is missing or "
+                               "not a number, and the row is counted (its status is 'ok' or 'truncated', or there is "
+                               "no status column); score every counted comment with `themeassist suggest`, or give "
+                               "the rows without scores a status such as 'empty' or 'non_answer'.")
 
 
 def _roll_up(est: np.ndarray, lo: np.ndarray, hi: np.ndarray, nodes: list[_Node]) -> tuple[np.ndarray, ...]:
@@ -385,6 +393,7 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
     per = _labels(period, n, "period")
     n_no_period = _warn_missing(per, "period")
     keep = _status_mask(status, scores, n) & ~pd.isna(pd.Series(per, dtype=object)).to_numpy()
+    _check_scored(mat, keep, nodes)
     drawn = np.zeros(n, bool) if inclusion_probability is None else \
         pd.notna(pd.Series(list(inclusion_probability), dtype=object)).to_numpy()
     incl = None if inclusion_probability is None else pd.to_numeric(pd.Series(list(inclusion_probability)),
@@ -400,10 +409,12 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
         import warnings
 
         names = [nd.name for nd, f in zip(nodes, res.fallback) if f]
-        warnings.warn(f"audit_prevalence: {len(names)} themes have fewer than 2 checked positives in the audit "
-                      f"({', '.join(names[:8])}{' ...' if len(names) > 8 else ''}); they are estimated per period "
-                      f"with 'ppi' instead of {method!r}.", stacklevel=2)
+        warnings.warn(f"audit_prevalence: {len(names)} themes have fewer than 2 checked positives in the audit, or "
+                      f"scores that do not tell them apart ({', '.join(names[:8])}{' ...' if len(names) > 8 else ''}); "
+                      f"they are estimated per period with 'ppi' instead of {method!r}.", stacklevel=2)
     est, lo, hi = _roll_up(res.prevalence, res.ci_low, res.ci_high, nodes)
+    # a parent raised to a child's estimate no longer has its own covariance: its tests use its interval
+    raised = (np.abs(est - res.prevalence) > 1e-12).any(0)
     rows = []
     for t, p in enumerate(order):
         cell = keep & (per == p)
@@ -418,8 +429,8 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
     table = _assemble(rows, nodes, False)
     table.attrs.update(n_no_period=n_no_period, n_checked=int(checked.sum()),
                        n_unchecked_audit=int((drawn & ~checked).sum()),
-                       covariance={nd.theme_id: {"periods": list(order), "cov": res.cov[j], "df": res.df}
-                                   for j, nd in enumerate(nodes)})
+                       covariance={nd.theme_id: {"periods": list(order), "cov": None if raised[j] else res.cov[j],
+                                                 "df": res.df} for j, nd in enumerate(nodes)})
     return table
 
 
@@ -513,6 +524,7 @@ def _estimate_with_outside(scores: pd.DataFrame, audit: list[str], per: list[Any
     inside = pd.notna(pd.Series(per_arr, dtype=object)).to_numpy()
     keep = inside & (np.ones(len(per_arr), bool) if status is None else np.isin(np.asarray(status, dtype=object),
                                                                                 ("ok", "truncated")))
+    _check_scored(mat, keep | ~inside, nodes)
     order = _period_order(pd.Series(per_arr[keep], dtype=object))
     idx = np.concatenate([np.flatnonzero(keep), np.flatnonzero(~inside)])
     per_idx = per_arr[idx].copy()

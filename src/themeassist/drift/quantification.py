@@ -33,8 +33,10 @@ Small audits: a period whose comments were all checked is a census and is counte
 more positive and one more negative with the cell's mean score (Agresti & Caffo's add-one rule),
 so that a cell with no checked positive, common for rare themes, keeps a width a binomial
 interval would give it; the point estimate uses the real rows only. A theme with fewer than
-:data:`MIN_POOLED_POSITIVES` checked positives over the pooled audit has no usable pooled
-error rate: ``pacc`` and ``emq`` use ``ppi`` for it and say so in a warning. No theme is ever
+:data:`MIN_POOLED_POSITIVES` checked positives over the pooled audit, or whose scores do not
+tell its checked positives from its negatives (mean scores apart by less than the interval's
+number of standard errors), has no usable pooled error rate: ``pacc`` and ``emq`` use ``ppi``
+for it and say so in a warning. No theme is ever
 calibrated into a constant.
 
 Respondent clusters: with few audited respondents the cluster-robust variance is itself noisy, so
@@ -163,6 +165,16 @@ def _augment(y: np.ndarray, f: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, .
     return ya, fa, wa
 
 
+def _ppi_functions() -> tuple[Any, Any]:
+    """``ppi_py``'s mean estimators. Importing ``ppi_py`` runs ``warnings.simplefilter("ignore")``,
+    which would silence every warning of the rest of the session (ours included: "not
+    error-corrected", fallbacks, ...); the import is done inside ``catch_warnings`` so the caller's
+    warning filters come back as they were."""
+    with warnings.catch_warnings():
+        from ppi_py import ppi_mean_ci, ppi_mean_pointestimate
+    return ppi_mean_ci, ppi_mean_pointestimate
+
+
 def _ppi_lambda(y: np.ndarray, f: np.ndarray, w: np.ndarray, fu: np.ndarray) -> np.ndarray:
     """PPI++ power-tuning parameter per theme (the mean's closed form), clipped to [0, 1]."""
     n, big_n = len(y), max(len(fu), 1)
@@ -177,8 +189,7 @@ def _ppi_lambda(y: np.ndarray, f: np.ndarray, w: np.ndarray, fu: np.ndarray) -> 
 def _ppi_cell(y: np.ndarray, f: np.ndarray, w: np.ndarray, fu: np.ndarray, z: float,
               cl_a: np.ndarray | None, cl_u: np.ndarray | None) -> tuple[np.ndarray, ...]:
     """PPI++ for one period: y, f, w of the checked rows; fu: scores of the unchecked rows."""
-    from ppi_py import ppi_mean_ci, ppi_mean_pointestimate
-
+    ppi_mean_ci, ppi_mean_pointestimate = _ppi_functions()
     w = w / w.mean()
     ya, fa, wa = _augment(y, f, w)
     lam = _ppi_lambda(ya, fa, wa, fu)
@@ -213,6 +224,20 @@ def _pooled(y: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
         mu1 = (y * f).sum(0) / npos
         mu0 = ((1 - y) * f).sum(0) / nneg
     return mu1, mu0, npos, nneg
+
+
+def _separates(ctx: "_Context", z: float) -> np.ndarray:
+    """Themes whose scores tell the pooled audit's positives from its negatives: the difference of
+    their mean scores is above 0 by more than ``z`` standard errors. Without that the pooled rates
+    correct nothing (``(mean - mean_neg) / (mean_pos - mean_neg)`` divides by noise and can put a
+    theme the classifier never scores at 50-70 %), so such a theme is estimated with ``ppi``."""
+    y, f = ctx.pool_y, ctx.pool_f
+    mu1, mu0, npos, nneg = _pooled(y, f)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v1 = (y * (f - mu1) ** 2).sum(0) / np.maximum(npos - 1, 1)
+        v0 = ((1 - y) * (f - mu0) ** 2).sum(0) / np.maximum(nneg - 1, 1)
+        se = np.sqrt(v1 / np.maximum(npos, 1) + v0 / np.maximum(nneg, 1))
+        return np.nan_to_num(mu1 - mu0 - z * se, nan=-1.0) > 0
 
 
 def _pacc(ctx: "_Context") -> tuple[np.ndarray, np.ndarray]:
@@ -475,7 +500,7 @@ def audit_estimate(scores: Any, labels: Any, period: Any, *, periods: list[Any] 
     n_checked = np.array([int(checked[r].sum()) for r in rows])
     n_checked_theme = np.array([lab[r[checked[r]]].sum(0) if len(r) else np.zeros(k) for r in rows])
     npos = ctx.pool_y.sum(0) if len(pool_rows) else np.zeros(k)
-    fallback = np.zeros(k, bool) if method == "ppi" else npos < MIN_POOLED_POSITIVES
+    fallback = np.zeros(k, bool) if method == "ppi" else (npos < MIN_POOLED_POSITIVES) | ~_separates(ctx, z)
     use = np.zeros((T, k), bool)
     if method != "ppi" and len(pool_rows):
         if method == "pacc":
