@@ -351,6 +351,28 @@ def test_cli_audit_then_drift_with_respondents(tmp_path, cb, capsys):
     assert "must be one of Y, Q, M, W, D" in capsys.readouterr().err
 
 
+def test_cli_audit_with_a_non_answer_and_drift_quiet(tmp_path, cb, capsys):
+    # a suggestions file with a non-answer (no scores): the power calculation counts only comments
+    # that can be drawn, the audit never draws it, and drift (with --quiet) leaves it out
+    df, truth = _suggestions(n_per=60)
+    df.loc[3, "status"] = "non_answer"
+    df.loc[3, [c for c in df.columns if c.startswith("score:")]] = np.nan
+    df.to_csv(tmp_path / "s.csv", index=False)
+    cb.to_yaml(tmp_path / "cb.yaml")
+    assert main(["audit", str(tmp_path / "s.csv"), "--period-col", "year", "--half-width", "0.001", "--quiet",
+                 "--out", str(tmp_path / "audit.csv")]) == 0
+    assert "2020: 59, 2021: 60, 2022: 60" in capsys.readouterr().out
+    a = pd.read_csv(tmp_path / "audit.csv")
+    assert len(a) == 179 and "c3" not in set(a.doc_id)
+    gold = dict(zip(df.doc_id, truth))
+    a["codes"] = [gold[d] for d in a.doc_id]
+    a.to_csv(tmp_path / "audit.csv", index=False)
+    assert main(["drift", str(tmp_path / "s.csv"), "--period-col", "year", "--audit", str(tmp_path / "audit.csv"),
+                 "--codebook", str(tmp_path / "cb.yaml"), "--quiet", "--out", str(tmp_path / "out")]) == 0
+    p = pd.read_csv(tmp_path / "out" / "prevalence.csv")
+    assert p.loc[p.period == 2020, "n_excluded"].eq(1).all() and p.loc[p.period == 2020, "n_comments"].eq(59).all()
+
+
 def _two_periods(prev: list[float], lo: list[float], kc: list[float], corr: float | None) -> pd.DataFrame:
     """An audit-corrected table of one theme over two periods (se 2.3 points each)."""
     se = 0.023

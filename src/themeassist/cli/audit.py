@@ -30,6 +30,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from themeassist._schema import USABLE_STATUSES
     from themeassist.cli._common import check_out
     from themeassist.drift import audit_size, draw_audit, read_period_column
     from themeassist.exceptions import ThemeassistError
@@ -49,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
         period, _ = read_period_column(df, args.period_col, period_freq=args.period_freq,
                                        date_format=args.date_format, owner="audit")
         ok = period.notna().to_numpy()
+        if "status" in df.columns:  # only comments that can be drawn count (suggest scores no non-answer)
+            ok &= df["status"].astype(str).isin(USABLE_STATUSES).to_numpy()
         size = audit_size(scores.apply(pd.to_numeric, errors="coerce").fillna(0)[ok], period=period[ok],
                           half_width=args.half_width)
         need = size.attrs["n_per_period"]
