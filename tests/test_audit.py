@@ -545,3 +545,17 @@ def test_ppi_leaves_the_sessions_warning_filters_as_they_were():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "still heard" in out.stderr
+
+
+def test_drift_refuses_a_codebook_the_suggestions_were_not_written_with_and_the_fix_works(tmp_path, capsys):
+    df, truth = _suggestions(n_per=60)
+    df.to_csv(tmp_path / "s.csv", index=False)
+    (tmp_path / "cb.yaml").write_text("Staff: [Attitude, Competence]\nAccess:\nNotCodable:\n", encoding="utf-8")
+    a = df[["doc_id", "year"]].iloc[::4].assign(inclusion_probability=0.25, codes=[truth[i] for i in range(0, 180, 4)])
+    a.to_csv(tmp_path / "audit.csv", index=False)
+    args = ["drift", str(tmp_path / "s.csv"), "--period-col", "year", "--audit", str(tmp_path / "audit.csv"),
+            "--codebook", str(tmp_path / "cb.yaml"), "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "o1")]) == 2
+    assert "same --none-codes" in capsys.readouterr().err
+    assert main([*args, "--none-codes", "NotCodable", "--out", str(tmp_path / "o2")]) == 0
+    assert (tmp_path / "o2" / "prevalence.csv").is_file()

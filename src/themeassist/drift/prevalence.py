@@ -285,7 +285,10 @@ def _node_scores(scores: Any, codebook: Any) -> tuple[np.ndarray, list[_Node]]:
         under = [known[d.theme_id] for d in codebook.descendants(tid) if d.theme_id in known]
         if not under:
             raise ThemeassistError(f"audit_prevalence: no score for theme {tid!r} or any theme under it; the scores "
-                                   "must cover every theme of the codebook (score:<theme_id> columns).")
+                                   "must cover every theme of the codebook (score:<theme_id> columns). A suggestions "
+                                   "file covers the codebook it was written with: give drift the same codebook and the "
+                                   "same --none-codes / --merge-variants options as suggest (a none code such as "
+                                   "'NotCodable' is not scored).")
         out[:, j] = np.max(np.vstack(under), axis=0)
     return np.clip(out, 0.0, 1.0), nodes  # missing scores stay NaN: only the counted rows need one
 
