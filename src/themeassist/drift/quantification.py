@@ -53,6 +53,7 @@ from typing import Any
 
 import numpy as np
 from scipy import stats
+from scipy.special import expit
 
 from themeassist._validation import check_param
 from themeassist.exceptions import ThemeassistError
@@ -293,7 +294,7 @@ def _platt(y: np.ndarray, f: np.ndarray, iters: int = 25) -> tuple[np.ndarray, n
     a, b = np.ones(f.shape[1]), np.zeros(f.shape[1])
     ridge = 0.01
     for _ in range(iters):
-        p = 1 / (1 + np.exp(-(a * z + b)))
+        p = expit(a * z + b)
         r, v = y - p, p * (1 - p)
         g1, g2 = (r * z).sum(0) - ridge * (a - 1), r.sum(0) - ridge * b
         h11, h12, h22 = (v * z * z).sum(0) + ridge, (v * z).sum(0), v.sum(0) + ridge
@@ -342,7 +343,7 @@ def _emq_point(y: np.ndarray, f: np.ndarray, period_scores: list[np.ndarray | No
         if s is None or not len(s):
             continue
         z = np.log(np.clip(s, 1e-4, 1 - 1e-4) / (1 - np.clip(s, 1e-4, 1 - 1e-4)))
-        p = np.clip(1 / (1 + np.exp(-(a * z + b))), _EPS, 1 - _EPS)
+        p = np.clip(expit(a * z + b), _EPS, 1 - _EPS)
         if not exact:
             out[t] = _em_all(prior, p)
             continue
