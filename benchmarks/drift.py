@@ -2,9 +2,9 @@
 
 Usage::
 
-    python benchmarks/drift.py [DATA_DIR] [--reps 10] [--split test|dev] [--parts 1,2,3] [--audit 40]
+    python benchmarks/drift.py [DATA_DIR] [--reps 10] [--split test|dev] [--parts 1,2,3,4,5] [--audit 40]
 
-DATA_DIR defaults to ../shared/data. Prints three parts and writes benchmarks/out/drift[_dev].json.
+DATA_DIR defaults to ../shared/data. Prints five parts and writes benchmarks/out/drift[_dev].json.
 
 1. NHS v6 comments by calendar quarter: a model (logistic regressions on MiniLM + TF-IDF) trained on
    the train part of the 80/20 split (seed 42) scores the test part; a random audit of ``--audit``
@@ -24,6 +24,9 @@ DATA_DIR defaults to ../shared/data. Prints three parts and writes benchmarks/ou
    findings (significant or flagged rows of changes) recovered against the 11 of the human codes.
 4. Repeated respondents (synthetic): coverage and false significant changes with and without the
    respondent id (cluster-robust intervals and tests).
+5. Two waves of the same respondents on real short answers (napire2018: two questions of one
+   codebook), one code planted to appear in wave 2, through the CLI: suggest -> audit -> drift
+   --audit --respondent-col against drift on every answer's human codes (coverage, MAE, findings).
 """
 
 from __future__ import annotations
@@ -404,13 +407,102 @@ def part4(results: dict, reps: int = 200) -> None:
     results["part4"] = out
 
 
+# ---- part 5 -------------------------------------------------------------------------------------
+WAVES = (("v_282", "v_283", "effects", "Increased difficulty of requirements elicitation"),
+         ("v_277", "v_278", "causes", "Lack of requirements management"))
+
+
+def _wave_findings(ch: pd.DataFrame) -> set:
+    sig = ch["significant"].fillna(False).astype(bool) | (ch["flag"].fillna("") != "")
+    return {(r.theme_id, "up" if r.diff_pp > 0 else "down") for r in ch[sig & (ch.comparison == "pair")].itertuples()}
+
+
+def part5(data_dir: Path, results: dict, n_audit: int, seeds: int = 3) -> None:
+    """Two waves of the same respondents (napire2018: two questions of one codebook answered by the
+    same people), a planted "appears" (the wave-1 answers with one code removed), through the CLI as a
+    researcher runs it: suggest (30 % of the answers as examples) -> audit -> the coder's codes -> drift
+    --audit --respondent-col, against drift on the human codes of every answer."""
+    from themeassist.cli import main as cli
+
+    root = data_dir / "napire2018"
+    if not (root / "responses.csv").is_file():
+        log(f"[5] no napire2018 under {data_dir}; skipped")
+        results["part5"] = {"skipped": "no data"}
+        return
+    t0 = time.time()
+    resp = pd.read_csv(root / "responses.csv")
+    out: dict = {"audit_per_wave": n_audit, "pairs": {}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for q1, q2, kind, planted in WAVES:
+            import tempfile
+
+            a = resp[resp.question_id == q1].assign(wave="w1")
+            b = resp[resp.question_id == q2].assign(wave="w2")
+            a = a[~a.codes.fillna("").str.split("|").apply(lambda c: planted in c)]
+            d = pd.concat([a, b], ignore_index=True)
+            d["doc_id"] = [f"{q}-{i}" for q, i in zip(d.question_id, d.index)]
+            cb = str(root / f"codebook_{kind}.yaml")
+            opts = ["--codebook", cb, "--none-codes", "NotCodable", "--quiet"]
+            rec = {"comments": len(d), "planted_appears": planted, "seeds": []}
+            with tempfile.TemporaryDirectory() as tmp:
+                w = Path(tmp)
+                d[["doc_id", "respondent_id", "wave", "text", "codes"]].to_csv(w / "gold.csv", index=False)
+                d[["doc_id", "respondent_id", "wave", "text"]].to_csv(w / "comments.csv", index=False)
+                assert cli(["drift", str(w / "gold.csv"), "--period-col", "wave", "--respondent-col", "respondent_id",
+                            "--codes-col", "codes", *opts, "--out", str(w / "human")]) == 0
+                human_p = pd.read_csv(w / "human" / "prevalence.csv").set_index(["period", "theme_id"]).prevalence
+                H = _wave_findings(pd.read_csv(w / "human" / "changes.csv"))
+                gold = dict(zip(d.doc_id, d.codes.fillna("")))
+                for seed in range(seeds):
+                    d.sample(frac=0.3, random_state=seed)[["doc_id", "text", "codes"]].to_csv(w / "ex.csv", index=False)
+                    assert cli(["suggest", str(w / "comments.csv"), "--text-col", "text", "--id-col", "doc_id",
+                                "--examples", str(w / "ex.csv"), "--examples-codes-col", "codes", "--seed",
+                                str(seed), *opts, "--out", str(w / f"s{seed}.csv")]) == 0
+                    assert cli(["audit", str(w / f"s{seed}.csv"), "--period-col", "wave", "--per-period",
+                                str(n_audit), "--seed", str(seed), "--quiet", "--out", str(w / f"a{seed}.csv")]) == 0
+                    au = pd.read_csv(w / f"a{seed}.csv", dtype=str)
+                    au["codes"] = [gold[x] or "none" for x in au.doc_id]
+                    au.to_csv(w / f"a{seed}.csv", index=False)
+                    assert cli(["drift", str(w / f"s{seed}.csv"), "--period-col", "wave", "--respondent-col",
+                                "respondent_id", "--audit", str(w / f"a{seed}.csv"), *opts, "--seed", str(seed),
+                                "--out", str(w / f"d{seed}")]) == 0
+                    est = pd.read_csv(w / f"d{seed}" / "prevalence.csv").set_index(["period", "theme_id"])
+                    raw = pd.read_csv(w / f"d{seed}" / "suggested_prevalence.csv").set_index(["period", "theme_id"])
+                    j = est.join(human_p.rename("human"), how="inner")
+                    F = _wave_findings(pd.read_csv(w / f"d{seed}" / "changes.csv"))
+                    S = _wave_findings(pd.read_csv(w / f"d{seed}" / "suggested_changes.csv"))
+                    ch = pd.read_csv(w / f"d{seed}" / "changes.csv")
+                    pl = ch[(ch.theme == planted) & (ch.comparison == "pair")]
+                    rec["seeds"].append({
+                        "coverage": float(((j.ci_low <= j.human) & (j.human <= j.ci_high)).mean()),
+                        "mae_pp": float(100 * (j.prevalence - j.human).abs().mean()),
+                        "mae_suggested_pp": float(100 * (raw.prevalence.reindex(j.index) - j.human).abs().mean()),
+                        "mean_width_pp": float(100 * (j.ci_high - j.ci_low).mean()),
+                        "recovered": len(F & H), "false": len(F - H), "suggested_recovered": len(S & H),
+                        "suggested_false": len(S - H), "planted_flag": str(pl.flag.fillna("").iloc[0]) if len(pl) else "",
+                        "planted_p": float(pl.p_value.iloc[0]) if len(pl) else float("nan")})
+            rec["human_findings"] = len(H)
+            out["pairs"][f"{q1}->{q2}"] = rec
+            s = pd.DataFrame(rec["seeds"])
+            log(f"[5] {q1} -> {q2} ({kind}, {len(d)} answers, planted appears: {planted!r}), audit {n_audit}/wave, "
+                f"{seeds} seeds: coverage of the human prevalence {100 * s.coverage.mean():.0f}%, MAE "
+                f"{s.mae_pp.mean():.2f} pp (suggestions counted {s.mae_suggested_pp.mean():.2f}), width "
+                f"{s.mean_width_pp.mean():.1f} pp; findings of the human codes {len(H)}: recovered "
+                f"{s.recovered.mean():.1f}, false {s['false'].mean():.1f} (suggestions counted "
+                f"{s.suggested_recovered.mean():.1f} / {s.suggested_false.mean():.1f}); planted flag found "
+                f"{(s.planted_flag == 'appears').sum()} of {seeds} (p {', '.join(f'{p:.3f}' for p in s.planted_p)})")
+    out["seconds"] = round(time.time() - t0, 1)
+    results["part5"] = out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("data_dir", nargs="?", default=str(HERE.parent.parent / "shared" / "data"))
     ap.add_argument("--reps", type=int, default=10, help="planted-drift replicates")
     ap.add_argument("--split", choices=("test", "dev"), default="test")
     ap.add_argument("--audit", type=int, default=40, help="audited comments per period")
-    ap.add_argument("--parts", default="1,2,3,4", help="comma-separated parts to run (2 needs 1)")
+    ap.add_argument("--parts", default="1,2,3,4,5", help="comma-separated parts to run (2 needs 1)")
     ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
     data_dir = Path(args.data_dir)
@@ -437,6 +529,9 @@ def main(argv: list[str] | None = None) -> int:
         save()
     if "4" in parts:
         part4(results)
+        save()
+    if "5" in parts:
+        part5(data_dir, results, args.audit)
     results["seconds"] = round(time.time() - t0, 1)
     save()
     log(f"wrote {out} ({results['seconds']:.0f}s)")

@@ -120,3 +120,18 @@ def test_plot_prevalence_interactive_renders_offline(table, tmp_path):
     assert dom.count('class="main-svg"') >= 2  # plotly.js ran under the CSP and drew the figure
     assert dom.count('class="trace scatter') == 12  # 4 themes x (lower edge, ribbon, line)
     assert ">Attitude<" in dom and ">Staff<" in dom and ">Access<" in dom
+
+
+def test_a_parent_with_many_sub_themes_gets_a_panel_tall_enough(tmp_path):
+    # 30 sub-themes under one parent: the legend must fit (matplotlib warns "axes sizes collapsed to
+    # zero" and draws nothing readable when the panel is the default height)
+    import warnings
+
+    cb = Codebook.from_dict({"Method": [f"Cause number {i}" for i in range(30)], "Input": ["Other"]})
+    codes = [f"Cause number {i % 30}" if i % 3 else "Other" for i in range(300)]
+    t = prevalence(codes, period=[i % 2 for i in range(300)], codebook=cb)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = plot_prevalence(t, cb)
+        fig.savefig(tmp_path / "p.png", dpi=40)
+    assert fig.get_size_inches()[1] > 6

@@ -111,7 +111,9 @@ def plot_prevalence(prev_table: pd.DataFrame, codebook: Any = None, *, level: st
     x = np.arange(len(periods))
     ncols = max(1, min(ncols, len(panels)))
     nrows = math.ceil(len(panels) / ncols)
-    fig = Figure(figsize=figsize or (6.0 * ncols, 3.6 * nrows), layout="constrained")
+    # a panel's legend lists its themes: a parent with 30 sub-themes needs a taller panel
+    lines = max(sub["theme"].nunique() for _, sub in panels)
+    fig = Figure(figsize=figsize or (6.0 * ncols, max(3.6, 1.6 + 0.16 * lines) * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True)
     scale = 100.0 if percent else 1.0
     for ax, (parent, sub) in zip(axes.flat, panels):
