@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -344,6 +345,9 @@ def test_cli_audit_then_drift_with_respondents(tmp_path, cb, capsys):
                      str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
     assert "Audit-corrected" in out and "90 comments checked" in out
+    half = re.search(r"interval reaches ([0-9.]+) points either side", out)  # what the audit can tell apart
+    p = pd.read_csv(tmp_path / "out" / "prevalence.csv")
+    assert half and float(half.group(1)) == pytest.approx(50 * (p.ci_high - p.ci_low).median(), abs=0.05)
     p = pd.read_csv(tmp_path / "out" / "prevalence.csv")
     assert p.n_respondents.max() == 150 and len(p) == 12
     with pytest.raises(SystemExit):

@@ -336,8 +336,12 @@ def _estimate(df: pd.DataFrame, codes_col: str | None, audit: Any, period: pd.Se
     prev = audit_prevalence(_scores_table(df, kw["codebook"]), cells, period=period, inclusion_probability=probs,
                             method=method, **kw).assign(source=method)
     n_checked = int(prev.attrs.get("n_checked", 0))
+    half = 50 * float(np.nanmedian((prev["ci_high"] - prev["ci_low"]).to_numpy(float))) if len(prev) else np.nan
     note = (f"Audit-corrected ({method}): {n_checked} comments checked by a coder"
-            + (f", {n_blank} audit rows not checked yet (left out)" if n_blank else "") + ".")
+            + (f", {n_blank} audit rows not checked yet (left out)" if n_blank else "") + "."
+            + (f" A theme's interval reaches {half:.1f} points either side of its estimate (median): smaller changes "
+               "cannot be told from noise with this audit; `themeassist audit --half-width` says how many comments "
+               "to check for narrower ones." if np.isfinite(half) else ""))
     facts.update(n_checked=n_checked, n_unchecked_audit=n_blank, method=method)
     return {"prev": prev, "raw": raw, "codes": codes, "note": note}
 
