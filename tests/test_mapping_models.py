@@ -186,7 +186,7 @@ def test_fitted_out_of_fold_attributes() -> None:
     assert m.oof_mask_[59].tolist() == [1, 0, 0] and m.oof_labels_[59].tolist() == [0, 0, 0]
     assert m.oof_labels_[:59].argmax(1).tolist() == y[:59].tolist()
     # out-of-fold scores still rank each example's own theme first
-    assert (m.oof_proba_[:59].argmax(1) == y[:59]).mean() > 0.85  # chance: 1/3
+    assert (m.oof_proba_[:59].argmax(1) == y[:59]).mean() > 0.9
     assert set(m.calibration_) == {"prior_var", "weight_prior", "log_loss"}
     assert 0.5 <= m.decision_info_["codes_ratio"] <= 1.5
     # a heavier weight on examples of one theme is honoured (the fit changes)
@@ -243,52 +243,3 @@ def test_decisions_read_back_move_the_scores() -> None:
     assert p1[:, 1].mean() > p0[:, 1].mean() + 0.05  # Staff more likely
     # the rejected rows know only Food (not applying); the recoded ones know every theme
     assert m.oof_mask_[36:40].tolist() == [[1, 0, 0]] * 4 and m.oof_mask_[40:].min() == 1
-
-
-# ------------------------------------------------------------------------- refits with more examples
-def test_stable_folds_move_few_rows_when_examples_are_added() -> None:
-    from sklearn.model_selection import KFold
-
-    from themeassist.mapping.stack import stable_folds
-
-    def fold_of(folds: list, n: int) -> np.ndarray:
-        out = np.full(n, -1)
-        for k, (tr, te) in enumerate(folds):
-            assert len(np.intersect1d(tr, te)) == 0 and len(tr) + len(te) == n
-            out[te] = k
-        return out
-
-    keys = [f"doc{i}\x1ftext {i}" for i in range(110)]
-    a, b = fold_of(stable_folds(keys[:90], 5, 0), 90), fold_of(stable_folds(keys, 5, 0), 110)
-    assert (a >= 0).all() and sorted(np.bincount(a).tolist()) == [18] * 5  # equal folds
-    moved = int((a != b[:90]).sum())
-    assert moved <= 15  # 20 rows added: the others mostly keep their fold
-    # a shuffled KFold moves many more (40 of the 90 here)
-    kf = lambda n: fold_of(list(KFold(5, shuffle=True, random_state=0).split(np.arange(n))), n)  # noqa: E731
-    assert int((kf(90) != kf(110)[:90]).sum()) > 3 * moved
-    # the same keys in another order keep their folds; another seed gives other folds
-    perm = np.random.default_rng(0).permutation(90)
-    c = fold_of(stable_folds([keys[i] for i in perm], 5, 0), 90)
-    assert (c == a[perm]).all()
-    assert (fold_of(stable_folds(keys[:90], 5, 1), 90) != a).sum() > 50
-    # a repeated key (the same comment twice) may fall in two folds, as under KFold
-    rep = fold_of(stable_folds(["same"] * 10, 5, 0), 10)
-    assert sorted(np.bincount(rep).tolist()) == [2] * 5
-
-
-def test_a_rejected_theme_is_a_hard_negative() -> None:
-    """negative_codes mark their cells with HARD_NEGATIVE_WEIGHT: the classifiers weigh such a cell
-    that many times an ordinary negative of the same theme."""
-    from themeassist.mapping.examples import HARD_NEGATIVE_WEIGHT, label_matrix, label_space
-    from themeassist.mapping.scorers import balanced_weights
-
-    cb = Codebook.from_dict({"Care": ["Food", "Staff"], "Access": ["Parking"]})
-    ex = pd.DataFrame({"text": ["a", "b", "c", "d"], "codes": ["care.food", "care.staff", "care.staff", ""],
-                       "negative_codes": ["", "care.food", "", "access.parking"]})
-    assert HARD_NEGATIVE_WEIGHT > 1
-    Y, M = label_matrix(ex, cb, label_space(cb, ex))
-    assert M.tolist() == [[1, 1, 1], [HARD_NEGATIVE_WEIGHT, 1, 1], [1, 1, 1], [0, 0, HARD_NEGATIVE_WEIGHT]]
-    W = balanced_weights(Y, M)
-    assert W[1, 0] == pytest.approx(HARD_NEGATIVE_WEIGHT * W[2, 0])       # Food: rejected vs ordinary negative
-    assert W[:, 0][Y[:, 0] == 1].sum() == pytest.approx(W[:, 0][Y[:, 0] == 0].sum())  # still balanced
-    assert W[3, :2].tolist() == [0.0, 0.0]                                 # a bare rejection knows only Parking

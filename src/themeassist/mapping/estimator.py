@@ -364,11 +364,10 @@ class ThemeMapper(ZeroShotSeam, BaseEstimator):
         becomes this mapper's attributes)."""
         self.centre_ = (w[:, None] * X).sum(0) / max(float(w.sum()), 1e-12) if self.centre else None
         self.stack_protos_ = self._centred(self.protos_)
-        texts = ex["text"].astype(str)
-        state = fit_stack(self.regime_, self._centred(X), texts.tolist(), Y, M, w, self.stack_protos_,
-                          (self.leaf_terms_, self.term_vocab_), lexical=bool(self.lexical), n_folds=self.n_folds,
-                          random_state=self.random_state, top_k=self.top_k, leaf_names=list(self.leaf_names_),
-                          fold_keys=(ex["doc_id"].astype(str) + "\x1f" + texts).tolist())
+        state = fit_stack(self.regime_, self._centred(X), ex["text"].astype(str).tolist(), Y, M, w,
+                          self.stack_protos_, (self.leaf_terms_, self.term_vocab_), lexical=bool(self.lexical),
+                          n_folds=self.n_folds, random_state=self.random_state, top_k=self.top_k,
+                          leaf_names=list(self.leaf_names_))
         for name, value in state.items():
             setattr(self, name, value)
         self.examples_ = ex[["doc_id", "text"]].reset_index(drop=True)

@@ -34,13 +34,6 @@ __all__ = ["EXAMPLE_COLUMNS", "LabelSpace", "check_examples", "examples_from_lon
 #: Columns of :func:`read_examples`.
 EXAMPLE_COLUMNS: tuple[str, ...] = ("doc_id", "row", "text", "codes", "negative_codes", "status", "reason")
 _USED = ("ok", "truncated")
-#: Known-mask value of a theme a coder rejected for a comment (``negative_codes``: a hard negative):
-#: the classifiers (logistic regression on the embeddings, TF-IDF SVMs) weigh that (comment, theme)
-#: cell this many times an ordinary negative of the theme (the calibration and the decision rule
-#: count it once, as any known cell). Chosen on napire2018 (the development set; 20 simulated
-#: decisions, 3 draws per question): mean kappa change +0.004 at 1, +0.007 at 5, +0.005 at 20
-#: (benchmarks/RESULTS.md, "Issue 13: learning from decisions").
-HARD_NEGATIVE_WEIGHT = 5.0
 
 
 def _cell(v: Any) -> str:
@@ -278,8 +271,7 @@ def label_matrix(examples: pd.DataFrame, codebook: Codebook, space: LabelSpace) 
     one of its sub-themes adds nothing); every other column is a known negative. A parent coded
     on its own without a column of its own (not in ``space``) leaves its leaves unknown.
     ``negative_codes`` mark their columns known negatives (a parent: its "(itself)" leaf when it
-    has one, else every leaf under it) with the value :data:`HARD_NEGATIVE_WEIGHT` (hard
-    negatives, which the classifiers weigh more); a row with only negative codes knows only those.
+    has one, else every leaf under it); a row with only negative codes knows only those.
 
     Examples
     --------
@@ -288,7 +280,7 @@ def label_matrix(examples: pd.DataFrame, codebook: Codebook, space: LabelSpace) 
     ...                    "negative_codes": ["", "", "remove"]})
     >>> Y, M = label_matrix(ex, cb, label_space(cb, ex))
     >>> Y.tolist(), M.tolist()
-    ([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 0]], [[1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 5.0]])
+    ([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 0]], [[1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 1.0]])
     """
     col = {t: j for j, t in enumerate(space.theme_ids)}
     under: dict[str, list[int]] = {}
@@ -319,7 +311,7 @@ def label_matrix(examples: pd.DataFrame, codebook: Codebook, space: LabelSpace) 
             target = codebook.itself(t).theme_id
             for j in [col[target]] if target in col else under.get(target, []):
                 if not Y[i, j]:
-                    M[i, j] = HARD_NEGATIVE_WEIGHT
+                    M[i, j] = 1.0
     return Y, M
 
 

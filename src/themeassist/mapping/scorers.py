@@ -93,7 +93,7 @@ def balanced_weights(Y: np.ndarray, M: np.ndarray, w: np.ndarray | None = None) 
     """Cell weights (n, L): per leaf, positives and negatives weigh the same in total (as
     scikit-learn's ``class_weight="balanced"``), times the known-mask and the row weights."""
     Yf = Y.astype(np.float64)
-    Wr = np.maximum(M, 0.0) * (1.0 if w is None else np.asarray(w, dtype=np.float64)[:, None])
+    Wr = (M > 0) * (1.0 if w is None else np.asarray(w, dtype=np.float64)[:, None])
     pos = (Yf * Wr).sum(0)
     neg = ((1 - Yf) * Wr).sum(0)
     tot = pos + neg
@@ -181,8 +181,7 @@ class OvRLinearSVC:
             if y.sum() == 0 or y.sum() == len(y):
                 continue
             svc = LinearSVC(C=self.C, class_weight="balanced", max_iter=5000, random_state=self.random_state)
-            cw = M[keep, j].astype(np.float64) * (1.0 if w is None else np.asarray(w, dtype=np.float64)[keep])
-            svc.fit(X[keep], y, sample_weight=cw)
+            svc.fit(X[keep], y, sample_weight=None if w is None else np.asarray(w, dtype=np.float64)[keep])
             coef[:, j] = svc.coef_[0]
             icpt[j] = svc.intercept_[0]
         self.coef_ = sparse.csr_matrix(coef)

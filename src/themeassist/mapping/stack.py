@@ -1,12 +1,9 @@
 """Fitting the mapper on coded examples: cross-fitted scorers, calibration, decision rule (private
 to the mapping stage).
 
-1. The examples are split into ``n_folds`` folds (:func:`stable_folds`: each example's fold follows
-   from its ``doc_id`` and text, so that adding examples, e.g. a coder's decisions, moves few of
-   the others to another fold and a refit changes only by what was added); every scorer of
-   :mod:`themeassist.mapping.scorers` is fitted without each fold and scores it: out-of-fold
-   features ``F`` (n, L, n_features) (the classifiers also learn from the leaves' names, in every
-   fold alike).
+1. The examples are split into ``n_folds`` folds; every scorer of :mod:`themeassist.mapping.scorers`
+   is fitted without each fold and scores it: out-of-fold features ``F`` (n, L, n_features)
+   (the classifiers also learn from the leaves' names, in every fold alike).
 2. The calibration (:mod:`themeassist.mapping.calibration`) is cross-fitted on ``F`` with the same
    folds for each strength in :data:`CALIBRATION_GRID`; the strength with the lowest log-loss is
    kept, and its cross-fitted scores become ``oof_proba_``.
@@ -19,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from sklearn.model_selection import KFold
 
 from themeassist.mapping import calibration, decision, scorers, zeroshot
 from themeassist.mapping.lexical import term_matrix
@@ -31,53 +29,9 @@ __all__: list[str] = []
 CALIBRATION_GRID: tuple[tuple[float, float], ...] = ((0.25, 1000.0), (1.0, 100.0), (2.0, 10.0), (4.0, 1.0))
 
 
-def stable_folds(keys: list[str], n_folds: int, random_state: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``(train, test)`` index pairs of ``n_folds`` folds, each row's fold given by the rank of a
-    seeded hash of its key among all rows (equal-sized folds; a repeated key counts its
-    occurrences, so repeated rows may fall in different folds as under a shuffled ``KFold``).
-
-    Unlike a shuffled ``KFold``, whose permutation changes entirely when one row is added, rows
-    added to the examples move only the fold boundaries: on napire2018 (the development set) a
-    refit with 20 more examples otherwise re-draws every fold, and the tuned rule jumps with it.
-
-    Examples
-    --------
-    >>> f = stable_folds([f"d{i}" for i in range(10)], 5, 0)
-    >>> sorted(len(te) for _, te in f)
-    [2, 2, 2, 2, 2]
-    >>> def fold_of(folds, n):
-    ...     out = np.empty(n, dtype=int)
-    ...     for k, (_, te) in enumerate(folds):
-    ...         out[te] = k
-    ...     return out
-    >>> a = fold_of(stable_folds([f"d{i}" for i in range(90)], 5, 0), 90)
-    >>> b = fold_of(stable_folds([f"d{i}" for i in range(110)], 5, 0), 110)   # 20 rows added
-    >>> int((a != b[:90]).sum())                                              # of the 90 moved
-    8
-    """
-    import hashlib
-
-    n = len(keys)
-    k = max(1, min(n_folds, n))
-    seen: dict[str, int] = {}
-    h = np.empty(n, dtype=np.uint64)
-    salt = str(int(random_state)).encode()
-    for i, key in enumerate(keys):
-        c = seen.get(key, 0)
-        seen[key] = c + 1
-        d = hashlib.blake2b(f"{key}\x1f{c}".encode("utf-8", "surrogatepass"), digest_size=8, key=salt).digest()
-        h[i] = int.from_bytes(d, "little")
-    rank = np.empty(n, dtype=np.int64)
-    rank[np.argsort(h, kind="stable")] = np.arange(n)
-    fold = rank * k // max(n, 1)
-    idx = np.arange(n)
-    return [(idx[fold != f], idx[fold == f]) for f in range(k)]
-
-
 def fit_stack(regime: str, X: np.ndarray, texts: list[str], Y: np.ndarray, M: np.ndarray, w: np.ndarray,
               protos: np.ndarray, codebook_words: tuple[Any, list[str]], *, lexical: bool, n_folds: int,
-              random_state: int, top_k: int, leaf_names: list[str] | None = None,
-              fold_keys: list[str] | None = None) -> dict[str, Any]:
+              random_state: int, top_k: int, leaf_names: list[str] | None = None) -> dict[str, Any]:
     """Learned state of a few-shot or supervised mapper (see the module docstring).
 
     Parameters
@@ -97,9 +51,6 @@ def fit_stack(regime: str, X: np.ndarray, texts: list[str], Y: np.ndarray, M: np
     leaf_names : list of str, optional
         The leaves' codebook names: each is also an example of its leaf for the classifiers
         (:func:`themeassist.mapping.scorers.with_name_examples`), in every fold and in the final fit.
-    fold_keys : list of str, optional
-        Per example, what its cross-fitting fold follows from (:func:`stable_folds`; the estimator
-        passes ``doc_id`` and text); default: the texts.
 
     Returns
     -------
@@ -117,7 +68,7 @@ def fit_stack(regime: str, X: np.ndarray, texts: list[str], Y: np.ndarray, M: np
         idf = np.log((1 + n) / (1 + df)) + 1.0
     else:
         idf = np.ones(leaf_terms.shape[0])
-    folds = stable_folds(list(texts) if fold_keys is None else list(fold_keys), n_folds, random_state)
+    folds = list(KFold(n_splits=min(n_folds, n), shuffle=True, random_state=random_state).split(np.arange(n)))
     names = scorers.feature_names(lexical)
     words = (leaf_terms, vocab, idf)
     F = np.zeros((n, Y.shape[1], len(names)), dtype=np.float64)
