@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/review_loop.py [DATA_DIR] [--seeds 3] [--rounds 8] [--batch 50] [--split test|dev]
-                                     [--explore 0.2] [--rarity 0.5] [--sharpness 8] [--arms queue,random]
+                                     [--explore 0.5] [--rarity 0.5] [--sharpness 8] [--arms queue,random]
                                      [--jobs 1] [--cache-dir DIR]
 
 DATA_DIR defaults to ``../shared/data``. The NHS FFT v6 split of ``benchmarks/mapping.py`` (its
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--batch", type=int, default=50)
-    ap.add_argument("--explore", type=float, default=0.2)
+    ap.add_argument("--explore", type=float, default=0.5)
     ap.add_argument("--rarity", type=float, default=0.5)
     ap.add_argument("--sharpness", type=float, default=8.0)
     ap.add_argument("--arms", default="queue,random", help="comma-separated: queue, random (none: only --reuse)")

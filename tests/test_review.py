@@ -61,7 +61,7 @@ def test_sample_has_the_stated_probabilities_and_comes_first(spread: bool) -> No
         assert sorted(q["review_rank"]) == list(range(1, 41))
         first += (q["review_rank"] <= 6).to_numpy()
     pi = q["selection_probability"].to_numpy()
-    assert pi.sum() == pytest.approx(6.0) and (pi >= 0.2 * 6 / 40 - 1e-12).all()
+    assert pi.sum() == pytest.approx(6.0) and (pi >= 0.5 * 6 / 40 - 1e-12).all()  # explore 0.5
     se = np.sqrt(pi * (1 - pi) / n_draws)
     assert np.all(np.abs(counts / n_draws - pi) <= 4 * se + 1e-9)
     # the informative comments are reviewed first much more often than the others
@@ -76,7 +76,7 @@ def test_sample_has_the_stated_probabilities_and_comes_first(spread: bool) -> No
 def test_systematic_sample_is_exact_for_any_order() -> None:
     """Over the random start, each comment is drawn with probability exactly pi (any order)."""
     rng = np.random.default_rng(3)
-    pi = selection_probabilities(rng.gamma(0.5, size=25) ** 3, 7)
+    pi = selection_probabilities(rng.gamma(0.5, size=25) ** 3, 7, explore=0.2)
     assert pi.max() == 1.0 and pi.min() < 0.1  # some capped, some small
     for order in (np.arange(25), rng.permutation(25)):
         starts = (np.arange(20_000) + 0.5) / 20_000  # the start u0, integrated on a fine grid
