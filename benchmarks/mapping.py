@@ -5,7 +5,7 @@ Usage::
 
     python benchmarks/mapping.py [DATA_DIR] [--draws 5] [--cache-dir DIR] [--model minilm|static|e5]
                                  [--no-nhs] [--no-napire] [--no-references] [--scale 6211,100000]
-                                 [--name-weight W]
+                                 [--name-weight W] [--napire-seed 0] [--decision-draws 3]
                                  [--before benchmarks/mapping_before.json]
 
 DATA_DIR defaults to ``../shared/data`` (relative to the repository root).
@@ -338,7 +338,7 @@ def print_nhs(ours: dict, refs: dict, before: dict) -> list[dict]:
 
 def print_napire(rows: list[dict], before: dict) -> None:
     print()
-    print(f"napire2018, 30% of each question's answers as examples (seed 0), the rest suggested; "
+    print(f"napire2018, 30% of each question's answers as examples, the rest suggested; "
           f"kappa = mean per-code kappa (codes with >= 3 coded answers)")
     print(f"{'question':9s} {'codes':>5s} {'n_ex':>5s} {'kappa':>6s} {'before':>6s} {'codes x':>7s} {'before':>6s} "
           f"{'none':>5s} {'coder':>5s} {'ECE5':>6s} {'+20 dec':>7s} {'w/o':>6s}")
@@ -394,6 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--name-weight", type=float, default=None,
                     help="row weight of each codebook name as an example of its leaf (ablation: 0 = off)")
     ap.add_argument("--decision-draws", type=int, default=3, help="napire: draws of 20 simulated decisions")
+    ap.add_argument("--napire-seed", type=int, default=0, help="napire: seed of the examples split and the draws")
     ap.add_argument("--no-nhs", action="store_true", help="only the napire2018 questions")
     ap.add_argument("--no-napire", action="store_true")
     ap.add_argument("--scale", default="", help="e.g. 6211,100000: static-path fit/suggest times at these sizes")
@@ -429,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.time()
         nap = ev.napire_runs(data_dir, lambda **kw: ThemeMapper(embedder=embedder, random_state=0,
                                                                  centre=args.centre, **kw),
-                             embedder.encode, decision_draws=args.decision_draws)
+                             embedder.encode, seed=args.napire_seed, decision_draws=args.decision_draws)
         print_napire(nap, before["napire"])
         print(f"napire2018: {time.time() - t0:.0f}s")
         out_json["napire"] = nap

@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/review_loop.py [DATA_DIR] [--seeds 3] [--rounds 8] [--batch 50] [--split test|dev]
-                                     [--explore 0.2] [--rarity 0.5] [--sharpness 8] [--arms queue,random]
+                                     [--explore 0.5] [--rarity 0.5] [--sharpness 8] [--arms queue,random]
                                      [--jobs 1] [--cache-dir DIR]
 
 DATA_DIR defaults to ``../shared/data``. The NHS FFT v6 split of ``benchmarks/mapping.py`` (its
@@ -60,7 +60,7 @@ def macro_f1(task: Task, mapper: ThemeMapper, rows: np.ndarray) -> float:
 
 
 def run_arm(task: Task, arm: str, pool: np.ndarray, evaluate: np.ndarray, seed: int, rounds: int, batch: int,
-            explore: float, rarity: float, sharpness: float, per_theme: bool = True) -> dict:
+            explore: float, rarity: float, sharpness: float, per_theme: bool = True, spread: bool = False) -> dict:
     coded = task.draw(5, seed)  # from task.train (the pool)
     rng = np.random.default_rng(1000 + seed)
     curve, n_coded, secs = [], [len(coded)], 0.0
@@ -75,7 +75,7 @@ def run_arm(task: Task, arm: str, pool: np.ndarray, evaluate: np.ndarray, seed: 
         if arm == "queue":
             P = mapper.predict_proba([task.texts[i] for i in rest], embeddings=task.E[rest])
             q = review_queue(P, mapper.examples_per_leaf_, review_size=batch, explore=explore, rarity=rarity,
-                             sharpness=sharpness, per_theme=per_theme, random_state=100 * seed + r)
+                             sharpness=sharpness, per_theme=per_theme, spread=spread, random_state=100 * seed + r)
             pick = rest[np.argsort(q["review_rank"].to_numpy())[:batch]]
         else:
             pick = rng.choice(rest, size=batch, replace=False)
@@ -90,7 +90,7 @@ def _job(task: Task, pool: np.ndarray, evaluate: np.ndarray, args: argparse.Name
          job: tuple[int, str]) -> dict:
     seed, arm = job
     res = run_arm(task, arm, pool, evaluate, seed, args.rounds, args.batch, args.explore, args.rarity, args.sharpness,
-                  not args.pooled_doubt)
+                  not args.pooled_doubt, args.spread)
     print(f"seed {seed} {arm:6s} macro-F1 by round: {' '.join(f'{v:.3f}' for v in res['macro_f1'])} "
           f"({res['seconds']:.0f}s)", flush=True)
     return res
@@ -103,13 +103,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--batch", type=int, default=50)
-    ap.add_argument("--explore", type=float, default=0.2)
+    ap.add_argument("--explore", type=float, default=0.5)
     ap.add_argument("--rarity", type=float, default=0.5)
     ap.add_argument("--sharpness", type=float, default=8.0)
     ap.add_argument("--arms", default="queue,random", help="comma-separated: queue, random (none: only --reuse)")
     ap.add_argument("--reuse", action="append", default=[],
                     help="JSON of an earlier run whose runs are added (e.g. the other arm); repeatable")
     ap.add_argument("--pooled-doubt", action="store_true", help="informativeness without per-theme shares")
+    ap.add_argument("--spread", action="store_true",
+                    help="review_queue(spread=True): systematic sampling over groups of similar comments")
     ap.add_argument("--jobs", type=int, default=1, help="runs (seed, arm) in this many processes")
     ap.add_argument("--split", choices=["test", "dev"], default="test")
     ap.add_argument("--cache-dir", default=None)
@@ -177,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps({"split": args.split, "pool": len(pool), "evaluated": len(evaluate),
                                "seeds": seeds_done, "rounds": args.rounds, "batch": args.batch,
                                "explore": args.explore, "rarity": args.rarity, "sharpness": args.sharpness,
-                               "per_theme": not args.pooled_doubt,
+                               "per_theme": not args.pooled_doubt, "spread": args.spread,
                                "table": table, "runs": runs},
                               indent=2))
     print(f"written {out}")

@@ -16,6 +16,8 @@ from themeassist.mapping.review import (
     informativeness,
     review_queue,
     selection_probabilities,
+    spread_order,
+    systematic_sample,
 )
 
 
@@ -41,22 +43,25 @@ def test_selection_probabilities_sum_cap_and_floor() -> None:
     assert selection_probabilities(w[:2], 5).tolist() == [1.0, 1.0]
 
 
-def test_poisson_sample_has_the_stated_probabilities_and_comes_first() -> None:
+@pytest.mark.parametrize("spread", [False, True])
+def test_sample_has_the_stated_probabilities_and_comes_first(spread: bool) -> None:
     rng = np.random.default_rng(0)
     P = rng.beta(0.5, 2.0, size=(40, 5))
     counts = np.zeros(40)
     first = np.zeros(40)
-    n_draws = 1500
+    n_draws = 200 if spread else 1500  # spread: a k-means per draw
     for seed in range(n_draws):
-        q = review_queue(P, [1, 1, 5, 20, 50], review_size=6, random_state=seed)
+        q = review_queue(P, [1, 1, 5, 20, 50], review_size=6, spread=spread, random_state=seed)
         counts += q["review_sample"].to_numpy()
         m = int(q["review_sample"].sum())
+        if spread:  # systematic sampling: the sample size is the expected one
+            assert m == 6
         # the sample is exactly the first m ranks
         assert set(np.where(q["review_sample"])[0]) == set(np.where(q["review_rank"] <= m)[0])
         assert sorted(q["review_rank"]) == list(range(1, 41))
         first += (q["review_rank"] <= 6).to_numpy()
     pi = q["selection_probability"].to_numpy()
-    assert pi.sum() == pytest.approx(6.0) and (pi >= 0.2 * 6 / 40 - 1e-12).all()
+    assert pi.sum() == pytest.approx(6.0) and (pi >= 0.5 * 6 / 40 - 1e-12).all()  # explore 0.5
     se = np.sqrt(pi * (1 - pi) / n_draws)
     assert np.all(np.abs(counts / n_draws - pi) <= 4 * se + 1e-9)
     # the informative comments are reviewed first much more often than the others
@@ -64,8 +69,39 @@ def test_poisson_sample_has_the_stated_probabilities_and_comes_first() -> None:
     top, bottom = np.argsort(-w)[:5], np.argsort(w)[:5]
     assert first[top].mean() > 3 * first[bottom].mean()
     # reproducible with a seed
-    a, b = (review_queue(P, [1] * 5, random_state=7) for _ in range(2))
+    a, b = (review_queue(P, [1] * 5, spread=spread, random_state=7) for _ in range(2))
     assert a.equals(b)
+
+
+def test_systematic_sample_is_exact_for_any_order() -> None:
+    """Over the random start, each comment is drawn with probability exactly pi (any order)."""
+    rng = np.random.default_rng(3)
+    pi = selection_probabilities(rng.gamma(0.5, size=25) ** 3, 7, explore=0.2)
+    assert pi.max() == 1.0 and pi.min() < 0.1  # some capped, some small
+    for order in (np.arange(25), rng.permutation(25)):
+        starts = (np.arange(20_000) + 0.5) / 20_000  # the start u0, integrated on a fine grid
+        hits = np.stack([systematic_sample(pi, order, u) for u in starts])
+        np.testing.assert_allclose(hits.mean(0), pi, atol=1e-4)
+        assert set(hits.sum(1).tolist()) == {7}
+
+
+def test_spread_sample_avoids_near_duplicates() -> None:
+    """Three groups of ten comments with the same doubt (about themes A, B or C): a sample of
+    three takes one comment of each group; independent (Poisson) draws often take two alike."""
+    rng = np.random.default_rng(4)
+    P = np.zeros((30, 3))
+    for g in range(3):
+        P[10 * g:10 * (g + 1), g] = 0.5 + 0.01 * rng.normal(size=10)
+    groups = np.repeat(np.arange(3), 10)
+    order = spread_order(P, 3, random_state=0)
+    assert all(len(set(groups[order[10 * g:10 * (g + 1)]])) == 1 for g in range(3))  # groups kept together
+    alike = {True: 0, False: 0}
+    for spread in (True, False):
+        for seed in range(60):
+            q = review_queue(P, [1, 1, 1], review_size=3, spread=spread, random_state=seed)
+            picked = groups[q["review_rank"].to_numpy() <= 3]
+            alike[spread] += len(set(picked.tolist())) < 3
+    assert alike[True] == 0 and alike[False] > 20
 
 
 def test_add_review_order_on_a_suggestions_table() -> None:
