@@ -65,8 +65,7 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
         counts (checked positives of checked comments, two-proportion or Fisher's exact test at
         ``flag_alpha``): a year coded in full next to an audited one often shows it before the
         model's estimate does. Flags compare each period with the last period whose state was
-        not unclear. Themes with fewer
-        than ``min_count`` comments over all periods are not tested.
+        not unclear. Themes with fewer than ``min_count`` comments over all periods are not tested.
     min_prev : float
         Prevalence floor of the rule above (default 1%).
     absent_prev : float, optional

@@ -19,10 +19,10 @@ resampled or summed together).
     period, and per period ``(mean score - mean_neg) / (mean_pos - mean_neg)``. Valid under label
     shift (the classifier's behaviour on a theme's comments does not change between periods);
     the delta-method interval includes the uncertainty of the pooled rates. Where a period's
-    audit is a simple random sample (one inclusion probability, as :func:`themeassist.drift.draw_audit` draws it),
-    its checked comments count with their codes and only the others are estimated, so the
-    estimate's error shrinks with the share checked: a period of 75 comments with 40 checked is
-    half known (the demo's later years are such periods).
+    audit is a simple random sample (one inclusion probability, as
+    :func:`themeassist.drift.draw_audit` draws it), its checked comments count with their codes
+    and only the others are estimated, so the estimate's error shrinks with the share checked: a
+    period of 75 comments with 40 checked is half known (the demo's later years are such periods).
 ``emq``
     QuaPy's EMQ (Saerens, Latinne & Decaestecker, 2002): scores calibrated on the pooled audit
     (Platt), then re-weighted per period by expectation maximisation (``quapy``'s
@@ -36,8 +36,7 @@ interval would give it; the point estimate uses the real rows only. A theme with
 :data:`MIN_POOLED_POSITIVES` checked positives over the pooled audit, or whose scores do not
 tell its checked positives from its negatives (mean scores apart by less than the interval's
 number of standard errors), has no usable pooled error rate: ``pacc`` and ``emq`` use ``ppi``
-for it and say so in a warning. No theme is ever
-calibrated into a constant.
+for it and say so in a warning. No theme is ever calibrated into a constant.
 
 Respondent clusters: with few audited respondents the cluster-robust variance is itself noisy, so
 intervals (and the tests of :func:`themeassist.drift.changes`, through ``AuditEstimate.df``) use
