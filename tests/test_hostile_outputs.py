@@ -249,3 +249,14 @@ def test_leaving_the_lock_never_removes_another_process_lock(tmp_path: Path) -> 
     with Lock(run):
         assert (run / "lock").is_file()
     assert not (run / "lock").exists()
+
+
+def test_a_lock_file_that_is_not_ours_is_refused_and_kept(tmp_path):
+    from themeassist.batch._runfolder import Lock
+    from themeassist.exceptions import ThemeassistError
+
+    (tmp_path / "lock").write_text("my notes, not a process id\n")
+    with pytest.raises(ThemeassistError, match="not a themeassist lock"):
+        with Lock(tmp_path):
+            pass
+    assert (tmp_path / "lock").read_text() == "my notes, not a process id\n"

@@ -149,7 +149,10 @@ class Lock:
                 try:
                     pid = int(self.path.read_text().split()[0])
                 except (OSError, ValueError, IndexError):
-                    pid = -1
+                    raise RunStateError(
+                        f"run folder {self.path.parent} has a {LOCK!r} file that is not a themeassist lock (no "
+                        f"process id in it); it is left as it is: move or delete {self.path} and retry."
+                    ) from None
                 if pid != os.getpid() and pid_alive(pid):
                     raise RunStateError(
                         f"run folder {self.path.parent} is in use by process {pid}; wait for it to finish, "

@@ -457,6 +457,9 @@ def swap_folder(tmp: str | os.PathLike[str], target: str | os.PathLike[str]) -> 
     """Put the finished folder ``tmp`` in ``target``'s place; an old folder there is removed only
     after the swap, and put back if the swap fails.
 
+    The old folder is deleted: callers first check that ``target`` is absent or a folder themeassist
+    wrote (a saved discovery, a static model; see their ``check_save_target`` / ``_check_target``).
+
     Examples
     --------
     >>> import tempfile
