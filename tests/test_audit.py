@@ -563,3 +563,126 @@ def test_drift_refuses_a_codebook_the_suggestions_were_not_written_with_and_the_
     assert "same --none-codes" in capsys.readouterr().err
     assert main([*args, "--none-codes", "NotCodable", "--out", str(tmp_path / "o2")]) == 0
     assert (tmp_path / "o2" / "prevalence.csv").is_file()
+
+
+# ---- comments coded outside the audit (coded examples) ------------------------------------------
+def test_coded_examples_count_with_their_codes_and_their_scores_are_never_used(cb):
+    # 60 comments of each year are coded examples: counted as coded, the other 140 estimated from the
+    # audit; their (in-sample) scores change nothing, and the interval narrows with the share known
+    df, truth = _suggestions()
+    year = df.year.to_numpy()
+    known = pd.Series([t if i % 200 < 60 else "" for i, t in enumerate(truth)])
+    rest = (known == "").to_numpy()
+    rng = np.random.default_rng(3)
+    audit = [""] * len(df)
+    for y in (2020, 2021, 2022):
+        for i in rng.choice(np.flatnonzero(rest & (year == y)), 30, replace=False):
+            audit[i] = truth[i]
+    incl = [30 / 140 if a else np.nan for a in audit]
+    scores = df[[c for c in df.columns if c.startswith("score:")]]
+    t = audit_prevalence(scores, audit, period=year, codebook=cb, inclusion_probability=incl, known=known)
+    inflated = scores.copy()
+    inflated.loc[~rest, :] = 0.99
+    t2 = audit_prevalence(inflated, audit, period=year, codebook=cb, inclusion_probability=incl, known=known)
+    assert t.prevalence.tolist() == pytest.approx(t2.prevalence.tolist()) and t.ci_low.equals(t2.ci_low)
+    # by hand: the rest estimated alone, then mixed with the known share (a parent rolled up after)
+    alone = audit_prevalence(scores[rest], [a for a, r in zip(audit, rest) if r], period=year[rest], codebook=cb,
+                             inclusion_probability=[p for p, r in zip(incl, rest) if r])
+    acc = t[t.theme_id == "access"].set_index("period")
+    acc_alone = alone[alone.theme_id == "access"].set_index("period")
+    k = pd.Series([sum("access" in c for c in known[year == y]) for y in (2020, 2021, 2022)], index=acc.index)
+    assert acc.n_known.tolist() == [60] * 3 and acc.n_known_theme.tolist() == k.tolist()
+    assert acc.n_checked.tolist() == [30] * 3
+    assert acc.prevalence.tolist() == pytest.approx((k / 200 + 0.7 * acc_alone.prevalence).tolist())
+    assert acc.ci_high.tolist() == pytest.approx((k / 200 + 0.7 * acc_alone.ci_high).tolist())
+    assert ((acc.ci_high - acc.ci_low) < (acc_alone.ci_high - acc_alone.ci_low)).all()
+    assert t.attrs["n_known"] == 180 and t.attrs["covariance"]["access"]["cov"][0, 0] == pytest.approx(
+        0.49 * alone.attrs["covariance"]["access"]["cov"][0, 0])
+
+
+def test_a_period_whose_comments_are_all_coded_examples_is_a_census(cb):
+    df, truth = _suggestions(n_per=100)
+    known = [t if y == 2020 else "" for t, y in zip(truth, df.year)]
+    audit = [t if (y != 2020 and i % 4 == 0) else "" for i, (t, y) in enumerate(zip(truth, df.year))]
+    t = audit_prevalence(df, audit, period=df.year, codebook=cb, known=known)
+    c = t[(t.theme_id == "access") & (t.period == 2020)].iloc[0]
+    k = sum("access" in x for x in truth[:100])
+    lo, hi = wilson_interval(k, 100)
+    assert c.prevalence == pytest.approx(k / 100) and (c.ci_low, c.ci_high) == pytest.approx((float(lo), float(hi)))
+    assert c.n_checked == 0 and c.n_known == 100
+
+
+def test_audit_never_draws_a_coded_example_and_its_probability_counts_the_rest():
+    df, truth = _suggestions(n_per=50)
+    df["example_codes"] = ["" if i % 5 else t for i, t in enumerate(truth)]  # every fifth comment coded
+    a = draw_audit(df, period_col="year", per_period=10, seed=1)
+    coded = set(df.doc_id[df.example_codes != ""])
+    assert len(a) == 30 and not set(a.doc_id) & coded and a.attrs["n_known"] == 30
+    assert a.inclusion_probability.tolist() == pytest.approx([10 / 40] * 30)
+
+
+def test_a_coded_example_of_the_theme_makes_a_period_not_absent():
+    def flag(known: list[float]) -> str:
+        t = _two_periods([0.015, 0.06], [0.0, 0.005], [0, 3], 0.9).assign(n_known_theme=known)
+        return changes(t).query("comparison == 'pair'").flag.iloc[0]
+
+    assert flag([0, 0]) == "appears"
+    assert flag([1, 0]) == ""  # a coded example of the theme in the first period: it was there
+
+
+def test_cli_suggest_marks_coded_examples_audit_skips_them_drift_counts_them(tmp_path, capsys):
+    from themeassist.datasets import load_iapt_demo
+
+    demo = load_iapt_demo()
+    demo = demo[demo.year.isin(["2015", "2016", "2017"])].reset_index(drop=True)
+    demo.to_csv(tmp_path / "demo.csv", index=False)
+    ex = demo[demo.year == "2015"]
+    ex[["doc_id", "text", "themes"]].to_csv(tmp_path / "coded.csv", index=False)
+    common = ["--codebook", "iapt", "--model", "static", "--cache-dir", str(tmp_path / "cache"), "--quiet"]
+    assert main(["suggest", str(tmp_path / "demo.csv"), "--text-col", "text", "--id-col", "doc_id", "--examples",
+                 str(tmp_path / "coded.csv"), "--examples-codes-col", "themes", "--out", str(tmp_path / "s.csv"),
+                 *common]) == 0
+    s = pd.read_csv(tmp_path / "s.csv", dtype=str, keep_default_na=False)
+    from themeassist.codebook import load_codebook, read_codes
+
+    ids = ["|".join(c) or "none" for c in read_codes(ex.themes.fillna(""), load_codebook("iapt"))]
+    assert (s.example_codes[s.year == "2015"].tolist() == ids) and (s.example_codes[s.year != "2015"] == "").all()
+    assert main(["audit", str(tmp_path / "s.csv"), "--period-col", "year", "--per-period", "25", "--seed", "0",
+                 "--out", str(tmp_path / "a.csv")]) == 0
+    assert "coded examples (example_codes) were not drawn" in capsys.readouterr().out
+    a = pd.read_csv(tmp_path / "a.csv", dtype=str, keep_default_na=False)
+    assert set(a.year) == {"2016", "2017"} and not set(a.doc_id) & set(ex.doc_id.astype(str))
+    gold = dict(zip(demo.doc_id.astype(str), demo.themes.fillna("")))
+    a["codes"] = [gold[d] or "none" for d in a.doc_id]
+    a.to_csv(tmp_path / "a.csv", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(["drift", str(tmp_path / "s.csv"), "--period-col", "year", "--audit", str(tmp_path / "a.csv"),
+                     "--out", str(tmp_path / "d"), *common[:2]]) == 0
+    used = s[(s.year == "2015") & s.status.isin(["ok", "truncated"])]  # non-answers count in no estimate
+    assert f"{len(used)} coded examples (example_codes) counted with their codes" in capsys.readouterr().out
+    p = pd.read_csv(tmp_path / "d" / "prevalence.csv")
+    y15 = p[p.period == 2015]
+    human = prevalence(used.example_codes.replace("none", ""), codebook="iapt").set_index("theme_id").prevalence
+    assert (y15.n_known == len(used)).all() and y15.set_index("theme_id").prevalence.to_dict() == pytest.approx(
+        human.reindex(y15.theme_id).to_dict())
+    assert (p[p.period != 2015].n_checked == 25).all() and (p[p.period != 2015].n_known == 0).all()
+
+
+def test_coded_examples_without_ids_are_matched_by_a_text_that_occurs_once(tmp_path, capsys):
+    from themeassist.cli.suggest import example_codes
+    from themeassist.codebook import load_codebook
+
+    cb = load_codebook("iapt")
+    sugg = pd.DataFrame({"doc_id": ["1", "2", "3", "4"]})
+    texts = {"1": "Too many  targets", "2": "Lovely team", "3": "Lovely team", "4": "No rooms"}
+    ex = pd.DataFrame({"doc_id": ["ex1", "ex2", "ex3"], "text": ["too many targets", "Too many targets ",
+                                                                 "Lovely team"], "codes": ["Resources"] * 3})
+    col, how = example_codes(sugg, ex, cb, texts=texts, by_id=False)
+    # the text matches with its spacing ignored (not its case); "Lovely team" is twice among the
+    # comments: neither comment can be told to be the example
+    res = cb.get("Resources").theme_id
+    assert how == "text" and col.tolist() == [res, "", "", ""]
+    col, how = example_codes(sugg.assign(doc_id=["ex1", "x", "y", "z"]), ex, cb, texts=None)
+    assert how == "doc_id" and col.tolist() == [res, "", "", ""]
+    assert example_codes(sugg, ex.iloc[:0], cb, texts=texts) == (None, "")

@@ -57,11 +57,15 @@ def test_suggest_adds_recall_sets_auto_accept_and_review_order(demo_files, tmp_p
         marked = set(filter(None, row.auto_accept_ids.split("|")))
         assert marked <= set(filter(None, row.suggested_ids.split("|")))
     assert (s.recall_set[ok] != "").mean() > 0.9
-    # review order: a permutation of the scored rows; probabilities known, positive, summing to 20
-    ranks = sorted(int(r) for r in s.review_rank[ok])
-    assert ranks == list(range(1, int(ok.sum()) + 1))
+    # review order: a permutation of the scored rows that are not coded examples (2015: example_codes);
+    # probabilities known, positive, summing to 20
+    is_example = s.example_codes != ""
+    assert is_example.sum() == (s.year == "2015").sum() and (s.review_rank[is_example] == "").all()
+    todo = ok & ~is_example
+    ranks = sorted(int(r) for r in s.review_rank[todo])
+    assert ranks == list(range(1, int(todo.sum()) + 1))
     pi = s.selection_probability.astype(float)
-    assert (pi[ok] > 0).all() and (pi[~ok] == 0).all() and pi.sum() == pytest.approx(20.0)
+    assert (pi[todo] > 0).all() and (pi[~todo] == 0).all() and pi.sum() == pytest.approx(20.0)
     sample = s.review_sample == "True"
     m = int(sample.sum())
     assert 5 <= m <= 40 and set(s.review_rank[sample].astype(int)) == set(range(1, m + 1))

@@ -22,7 +22,7 @@ import pandas as pd
 
 from themeassist.exceptions import CorpusError
 
-__all__ = ["CORPUS_COLUMNS", "STATUSES", "USABLE_STATUSES", "check_columns", "usable"]
+__all__ = ["CORPUS_COLUMNS", "EXAMPLE_CODES_COLUMN", "STATUSES", "USABLE_STATUSES", "check_columns", "usable"]
 
 #: Row statuses of a corpus (:func:`themeassist.load_corpus`), in the order they are checked.
 STATUSES: tuple[str, ...] = ("ok", "truncated", "empty", "missing", "non_text", "non_answer")
@@ -30,6 +30,10 @@ STATUSES: tuple[str, ...] = ("ok", "truncated", "empty", "missing", "non_text", 
 USABLE_STATUSES: tuple[str, ...] = ("ok", "truncated")
 #: Columns every corpus starts with (input metadata columns follow, under their own names).
 CORPUS_COLUMNS: tuple[str, ...] = ("doc_id", "row", "text", "period", "status", "reason", "date")
+#: Column of a suggestions table with a coded example's codes (theme ids joined by "|", "none" for no
+#: theme; blank for comments that are not examples): written by ``themeassist suggest``, never
+#: drawn into an audit or a review sample, counted as coded by ``drift --audit``.
+EXAMPLE_CODES_COLUMN = "example_codes"
 
 
 def usable(status: Iterable[object]) -> pd.Series:

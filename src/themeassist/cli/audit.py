@@ -66,5 +66,7 @@ def run(args: argparse.Namespace) -> int:
     counts = pd.Series(sample.attrs["periods"], dtype=object).value_counts(sort=False)
     print(f"{len(sample)} comments to check written to {path} ("
           + ", ".join(f"{p}: {int(n)}" for p, n in counts.items()) + "); write theme names, paths or ids joined "
-          "by '|' in 'codes', or 'none'; leave a row blank if not checked.")
+          "by '|' in 'codes', or 'none'; leave a row blank if not checked."
+          + (f" {sample.attrs['n_known']} coded examples (example_codes) were not drawn: their codes are known, and "
+             "drift --audit counts them." if sample.attrs.get("n_known") else ""))
     return 0

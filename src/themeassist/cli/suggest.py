@@ -34,6 +34,10 @@ def register(sub: Any) -> None:
     p.add_argument("--examples", default=None, help="already-coded comments (CSV/XLSX)")
     p.add_argument("--examples-text-col", default="text")
     p.add_argument("--examples-codes-col", default="codes", help="theme ids, paths or names joined by '|'")
+    p.add_argument("--examples-id-col", default=None,
+                   help="the examples' comment ids (default: the --id-col column, when the examples file has it): "
+                        "comments of INPUT that are coded examples get their codes in example_codes, which audit "
+                        "never draws and drift --audit counts as coded")
     p.add_argument("--decisions", default=None, help="a suggestions file edited by a coder (decision column)")
     p.add_argument("--regime", default="auto", choices=["auto", "zero-shot", "few-shot", "supervised"])
     p.add_argument("--top-k", type=positive_int, default=3, help="at most this many themes per comment")
@@ -72,19 +76,21 @@ def unit_interval(value: str) -> float:
     return x
 
 
-def fitted_mapper(args: argparse.Namespace) -> tuple[Any, Any]:
-    """The ThemeMapper fitted on ``--codebook``, ``--examples`` and ``--decisions``, and the examples
-    it was fitted on (``None`` without any)."""
+def fitted_mapper(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    """The ThemeMapper fitted on ``--codebook``, ``--examples`` and ``--decisions``, the examples
+    it was fitted on and the ``--examples`` alone (``None`` without any)."""
     import pandas as pd
 
     from themeassist.cli._common import codebook as read_codebook
-    from themeassist.mapping import ThemeMapper, read_decisions, read_examples
+    from themeassist.mapping import ThemeMapper, read_decisions
     from themeassist.mapping.examples import check_examples
 
     examples = None
     if args.examples:
-        examples = read_examples(args.examples, text_col=args.examples_text_col, codes_col=args.examples_codes_col)
+        examples = _read_examples_with_ids(args)
+        has_ids = examples.attrs.get("ids", True)
         examples = redact_text(examples, args, what="examples")
+        examples.attrs["ids"] = has_ids
     counts = [] if examples is None else list(examples["codes"])
     if args.decisions and args.merge_variants:  # the coder's own spellings count too
         counts += list(read_decisions(args.decisions)["codes"])
@@ -92,11 +98,74 @@ def fitted_mapper(args: argparse.Namespace) -> tuple[Any, Any]:
     if examples is not None:
         check_examples(examples, codebook, where=f"--examples {args.examples}", codes_col=args.examples_codes_col,
                        quiet=True)  # fitting warns about codes read as a same-named sub-theme
+    coded = examples  # the coded examples alone (decisions only partly code a comment: a reject)
     if args.decisions:
         decided = redact_text(read_decisions(args.decisions, codebook=codebook), args, what="decisions")
         examples = decided if examples is None else pd.concat([examples, decided], ignore_index=True)
     mapper = ThemeMapper(regime=args.regime, top_k=args.top_k, embedder=embedder(args), random_state=args.seed)
-    return mapper.fit(codebook, examples), examples
+    return mapper.fit(codebook, examples), examples, coded
+
+
+def _read_examples_with_ids(args: argparse.Namespace) -> Any:
+    """``--examples`` read with their comment ids (``--examples-id-col``, else ``--id-col`` when the
+    file has that column; else numbered ex1, ex2, ..., and ``attrs["ids"]`` is False)."""
+    from themeassist.exceptions import CorpusError
+    from themeassist.mapping import read_examples
+
+    kw = {"text_col": args.examples_text_col, "codes_col": args.examples_codes_col}
+    if args.examples_id_col is not None:
+        return read_examples(args.examples, id_col=args.examples_id_col, **kw)
+    if args.id_col is not None:
+        try:
+            return read_examples(args.examples, id_col=args.id_col, **kw)
+        except CorpusError as exc:
+            if f"column {args.id_col!r} not found" not in str(exc):
+                raise  # an id column that is there but empty or repeated is an error to fix
+    out = read_examples(args.examples, **kw)
+    out.attrs["ids"] = False
+    return out
+
+
+def _key(text: Any) -> str:
+    return " ".join(str(text).split())
+
+
+def example_codes(suggestions: Any, examples: Any, codebook: Any, texts: Any = None,
+                  by_id: bool = True) -> tuple[Any, str]:
+    """The ``example_codes`` column and how it was matched.
+
+    Per suggested comment that is also a coded example, its codes as theme ids joined by ``"|"``
+    (``none`` for an example coded with no theme; ``""`` for one with rejected codes only);
+    ``""`` for the others. A comment is an example when its ``doc_id`` is an example's id
+    (``by_id``), else, when no id matches, when its text (``texts``: doc_id -> text; spacing
+    ignored) equals an example's and that text occurs once among the comments and once among the
+    examples. Returns ``(None, "")`` when no comment is an example.
+    """
+    import pandas as pd
+
+    from themeassist.codebook import read_codes
+
+    if examples is None or not len(examples):
+        return None, ""
+    ids = read_codes(examples["codes"], codebook, quiet=True)
+    negative = examples["negative_codes"].fillna("").astype(str).str.strip() if "negative_codes" in \
+        examples.columns else pd.Series("", index=examples.index)
+    # an example with only rejected codes says what the comment is not, not what it is: not known
+    cells = ["|".join(c) or ("" if neg else "none") for c, neg in zip(ids, negative)]
+    docs = suggestions["doc_id"].astype(str)
+    how = "doc_id"
+    codes = dict(zip(examples["doc_id"].astype(str), cells)) if by_id else {}
+    col = pd.Series([codes.get(d, "") for d in docs], index=suggestions.index, dtype=object)
+    if not docs.isin(list(codes)).any() and texts is not None:
+        how = "text"
+        ex_keys = examples["text"].map(_key)
+        once = ex_keys.map(ex_keys.value_counts()) == 1
+        by_text = dict(zip(ex_keys[once], pd.Series(cells, index=examples.index)[once]))
+        doc_keys = docs.map(lambda d: _key(texts.get(d, "")))
+        unique = doc_keys.map(doc_keys.value_counts()) == 1
+        col = pd.Series([by_text.get(k, "") if u and k else "" for k, u in zip(doc_keys, unique)],
+                        index=suggestions.index, dtype=object)
+    return (col, how) if (col != "").any() else (None, "")
 
 
 def doubt_columns(args: argparse.Namespace, mapper: Any, examples: Any) -> Any:
@@ -161,12 +230,21 @@ def run(args: argparse.Namespace) -> int:
 
         check_run_folder(args.run_dir)
     corpus = maybe_redact(load(args), args)
-    mapper, examples = fitted_mapper(args)
+    from themeassist._schema import EXAMPLE_CODES_COLUMN
+
+    mapper, examples, coded = fitted_mapper(args)
+    texts = dict(zip(corpus["doc_id"].astype(str), corpus["text"]))
     doubt = doubt_columns(args, mapper, examples)
 
     def review(suggestions: Any) -> Any:
         # the coder edits this file: decision = accept / reject / recode, final_codes for recodes
         # keep the text and the input's metadata columns (periods, groups) beside the suggestions
+        known, how = example_codes(suggestions, coded, mapper.codebook_, texts=texts,
+                                   by_id=coded is not None and coded.attrs.get("ids", True))
+        if known is not None:  # comments that are coded examples: never reviewed or audited again
+            suggestions = suggestions.assign(**{EXAMPLE_CODES_COLUMN: known})
+            print(f"{int((known != '').sum())} comments are coded examples (matched by {how}): their codes are in "
+                  f"{EXAMPLE_CODES_COLUMN}; audit never draws them and drift --audit counts them as coded")
         suggestions = doubt(suggestions)  # --target-recall, --auto-accept, --review-order columns
         meta = _renamed(corpus, set(suggestions.columns) | set(REVIEW_COLUMNS))
         extra = ["doc_id", "text"] + [c for c in meta.columns if c not in suggestions.columns

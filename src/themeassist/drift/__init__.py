@@ -5,7 +5,15 @@ and tone.
 
 from __future__ import annotations
 
-from themeassist.drift.audit import AUDIT_FILE_COLUMNS, audit_labels, audit_size, draw_audit, read_period_column
+from themeassist.drift.audit import (
+    AUDIT_FILE_COLUMNS,
+    KNOWN_CODES_COLUMN,
+    audit_labels,
+    audit_size,
+    draw_audit,
+    known_codes,
+    read_period_column,
+)
 from themeassist.drift.candidates import CANDIDATE_PERIOD_COLUMNS, candidate_periods
 from themeassist.drift.changes import CHANGE_COLUMNS, changes, content_shift, summarise_changes
 from themeassist.drift.prevalence import (
@@ -29,6 +37,7 @@ __all__ = [
     "CHANGE_COLUMNS",
     "DEFAULT_AUDIT_METHOD",
     "DISTRESS_TERMS",
+    "KNOWN_CODES_COLUMN",
     "PREVALENCE_COLUMNS",
     "PREVALENCE_METHODS",
     "TONE_COLUMNS",
@@ -41,6 +50,7 @@ __all__ = [
     "content_shift",
     "draw_audit",
     "estimate_prevalence",
+    "known_codes",
     "prevalence",
     "read_period_column",
     "score_tone",

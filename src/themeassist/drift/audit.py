@@ -23,15 +23,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from themeassist._schema import EXAMPLE_CODES_COLUMN
 from themeassist._validation import check_param
 from themeassist.exceptions import CodebookError, CorpusError
 
-__all__ = ["AUDIT_FILE_COLUMNS", "NONE_WORDS", "audit_labels", "audit_size", "draw_audit", "read_period_column"]
+__all__ = ["AUDIT_FILE_COLUMNS", "KNOWN_CODES_COLUMN", "NONE_WORDS", "audit_labels", "audit_size", "draw_audit",
+           "known_codes", "read_period_column"]
 
 #: Columns of the audit file (the period column keeps its name in between).
 AUDIT_FILE_COLUMNS: tuple[str, ...] = ("doc_id", "text", "inclusion_probability", "codes")
 #: Codes cells that mean "checked: no theme applies" (compared case-insensitively).
 NONE_WORDS: tuple[str, ...] = ("none", "(none)", "none of these")
+#: Column of a suggestions file with the codes of comments that were coded examples (written by
+#: ``themeassist suggest``): never drawn into an audit, counted as coded by ``drift --audit``.
+KNOWN_CODES_COLUMN = EXAMPLE_CODES_COLUMN
 _SUBSTANTIVE = ("ok", "truncated")
 
 
@@ -93,7 +98,9 @@ def draw_audit(suggestions: pd.DataFrame, *, period_col: str, per_period: int, s
     DataFrame
         One row per comment to check: ``doc_id``, ``period_col`` (as in the input), ``text``,
         ``inclusion_probability`` and an empty ``codes`` column, periods in order and rows in a
-        random order within a period. ``attrs["periods"]`` gives each drawn row's period label.
+        random order within a period. ``attrs["periods"]`` gives each drawn row's period label,
+        ``attrs["n_known"]`` the comments not drawn because their codes are known
+        (:data:`KNOWN_CODES_COLUMN`).
 
     Examples
     --------
@@ -114,7 +121,8 @@ def draw_audit(suggestions: pd.DataFrame, *, period_col: str, per_period: int, s
     per, _ = read_period_column(df, period_col, period_freq=period_freq, date_format=date_format,
                                 owner="audit")
     ok = df["status"].astype(str).isin(_SUBSTANTIVE).to_numpy() if "status" in df.columns else np.ones(len(df), bool)
-    has = per.notna().to_numpy() & ok
+    known = known_codes(df) != ""
+    has = per.notna().to_numpy() & ok & ~known
     from themeassist.drift._codes import _period_order
 
     order = _period_order(per[has])
@@ -137,7 +145,23 @@ def draw_audit(suggestions: pd.DataFrame, *, period_col: str, per_period: int, s
                         "inclusion_probability": np.concatenate(probs) if probs else np.array([], float),
                         "codes": ""})
     out.attrs["periods"] = labels
+    out.attrs["n_known"] = int(known.sum())
     return out
+
+
+def known_codes(table: pd.DataFrame) -> pd.Series:
+    """The codes of comments coded outside the audit (:data:`KNOWN_CODES_COLUMN`; "" where not coded
+    or when the table has no such column).
+
+    Examples
+    --------
+    >>> known_codes(pd.DataFrame({"example_codes": ["food", None, " "]})).tolist()
+    ['food', '', '']
+    """
+    if KNOWN_CODES_COLUMN not in table.columns:
+        return pd.Series([""] * len(table), index=table.index, dtype=object)
+    col = table[KNOWN_CODES_COLUMN]
+    return col.astype(object).where(col.notna(), "").astype(str).str.strip()
 
 
 def audit_labels(codes: Sequence[Any], codebook: Any, theme_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

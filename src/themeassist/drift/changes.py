@@ -64,7 +64,9 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
         ``n_checked`` column too, the change a flag needs may also be shown by the audit's own
         counts (checked positives of checked comments, two-proportion or Fisher's exact test at
         ``flag_alpha``): a year coded in full next to an audited one often shows it before the
-        model's estimate does. Flags compare each period with the last period whose state was
+        model's estimate does. Comments coded outside the audit (``n_known_theme``, e.g. coded
+        examples) count as checked positives for these states, but not in the audit's own tests
+        (they are no random sample). Flags compare each period with the last period whose state was
         not unclear. Themes with fewer than ``min_count`` comments over all periods are not tested.
     min_prev : float
         Prevalence floor of the rule above (default 1%).
@@ -221,8 +223,11 @@ def _period_rows(th: _ThemeSeries, *, flag_alpha: float, min_count: float, min_p
         kc = (th.sub["n_checked_theme"].to_numpy(float) if "n_checked_theme" in th.sub.columns
               else np.full(m, np.nan))
         evidence = _with_audit_tests(evidence, th.sub, kc, min_count)
-        th.states = _audit_states(th.states, kc, th.sub["ci_low"].to_numpy(float), p, min_prev)
-        th.states = _upgrade_states(th.states, p, k, kc, evidence, flag_alpha, min_count, min_prev)
+        # comments coded outside the audit (coded examples) show presence too, but are no random
+        # sample: they count for the states, not for the audit's own tests
+        kk = kc + (th.sub["n_known_theme"].to_numpy(float) if "n_known_theme" in th.sub.columns else 0.0)
+        th.states = _audit_states(th.states, kk, th.sub["ci_low"].to_numpy(float), p, min_prev)
+        th.states = _upgrade_states(th.states, p, k, kk, evidence, flag_alpha, min_count, min_prev)
     flags = _flags(th.states)
     rows = []
     if m >= 2:

@@ -57,7 +57,7 @@ PREVALENCE_COLUMNS: tuple[str, ...] = (
     "respondent_ci_low", "respondent_ci_high", "method", "design_effect",
 )  # fmt: skip
 #: Extra columns of :func:`audit_prevalence`.
-AUDIT_COLUMNS: tuple[str, ...] = ("n_checked", "n_checked_theme", "n_unchecked_audit")
+AUDIT_COLUMNS: tuple[str, ...] = ("n_checked", "n_checked_theme", "n_unchecked_audit", "n_known", "n_known_theme")
 _COUNT_METHODS = ("human", "classify_count")
 _AUDIT = ("ppi", "pacc", "emq")
 
@@ -324,7 +324,7 @@ def _roll_up(est: np.ndarray, lo: np.ndarray, hi: np.ndarray, nodes: list[_Node]
 def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: Any, status: Any = None,
                      inclusion_probability: Any = None, respondent: Any = None, method: str = "pacc",
                      confidence: float = 0.95, n_boot: int = 200, random_state: int | None = 0,
-                     pool_census: bool = False) -> pd.DataFrame:
+                     pool_census: bool = False, known: Any = None) -> pd.DataFrame:
     """Audit-corrected prevalence of every theme per period: machine scores plus a coder's audit.
 
     Parameters
@@ -353,14 +353,22 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
     pool_census : bool
         See :func:`themeassist.drift.audit_estimate`: pool fully checked periods into the error
         rates (only when their scores are out of sample).
+    known : sequence, optional
+        Codes of comments coded outside the audit, aligned with ``scores`` and written as the
+        audit's cells (blank: not known): e.g. the ``example_codes`` column that ``themeassist
+        suggest`` writes for comments that are coded examples. They are counted as coded and only
+        the rest of each period is estimated (see :func:`themeassist.drift.audit_estimate`);
+        their in-sample scores are never used.
 
     Returns
     -------
     DataFrame
         The columns of :func:`prevalence` (``n_theme`` is the estimated count) plus
         ``n_checked`` (checked comments in the period), ``n_checked_theme`` (of them coded with the
-        theme) and ``n_unchecked_audit`` (drawn for the audit but left blank). Parents are rolled
-        up consistently: a parent's estimate and interval ends are never below a child's.
+        theme), ``n_unchecked_audit`` (drawn for the audit but left blank), ``n_known`` and
+        ``n_known_theme`` (comments coded outside the audit, and of them coded with the theme).
+        Parents are rolled up consistently: a parent's estimate and interval ends are never below
+        a child's.
         ``attrs["covariance"]`` holds each theme's covariance between periods and the degrees of
         freedom of its tests (``df``; finite with respondent clusters), used by :func:`changes`.
 
@@ -393,6 +401,13 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
         raise ThemeassistError(f"audit_prevalence: audit has {len(audit_list)} entries but there are {n} comments; "
                                "give one audit cell per comment (blank where not checked), in the same order.")
     labels, checked = audit_labels(audit_list, codebook, [nd.theme_id for nd in nodes])
+    known_y = None
+    if known is not None:
+        known_list = list(known.to_numpy() if isinstance(known, (pd.Series, pd.Index)) else known)
+        if len(known_list) != n:
+            raise ThemeassistError(f"audit_prevalence: known has {len(known_list)} entries but there are {n} comments; "
+                                   "give one cell per comment (blank where not coded), in the same order.")
+        known_y, _ = audit_labels(known_list, codebook, [nd.theme_id for nd in nodes])
     per = _labels(period, n, "period")
     n_no_period = _warn_missing(per, "period")
     keep = _status_mask(status, scores, n) & ~pd.isna(pd.Series(per, dtype=object)).to_numpy()
@@ -407,7 +422,8 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
     res = audit_estimate(mat[idx], labels[idx], per[idx], periods=order,
                          inclusion_probability=None if incl is None else incl[idx],
                          cluster=None if resp is None else resp[idx], method=method, confidence=confidence,
-                         n_boot=n_boot, random_state=random_state, pool_census=pool_census)
+                         n_boot=n_boot, random_state=random_state, pool_census=pool_census,
+                         known=None if known_y is None else known_y[idx])
     if res.fallback.any():
         import warnings
 
@@ -428,9 +444,12 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
                      "respondent_ci_high": np.nan, "n_theme": est[t] * m, "prevalence": est[t],
                      "ci_low": lo[t], "ci_high": hi[t], "design_effect": np.nan,
                      "n_checked": int(res.n_checked[t]), "n_checked_theme": res.n_checked_theme[t],
-                     "n_unchecked_audit": int((cell & drawn & ~checked).sum())})
+                     "n_unchecked_audit": int((cell & drawn & ~checked).sum()),
+                     "n_known": 0 if res.n_known is None else int(res.n_known[t]),
+                     "n_known_theme": 0.0 if res.n_known_theme is None else res.n_known_theme[t]})
     table = _assemble(rows, nodes, False)
-    table.attrs.update(n_no_period=n_no_period, n_checked=int(checked.sum()),
+    n_known = 0 if known_y is None else int((keep & ~np.isnan(known_y).any(1)).sum())
+    table.attrs.update(n_no_period=n_no_period, n_checked=int(checked.sum()), n_known=n_known,
                        n_unchecked_audit=int((drawn & ~checked).sum()),
                        covariance={nd.theme_id: {"periods": list(order), "cov": None if raised[j] else res.cov[j],
                                                  "df": res.df} for j, nd in enumerate(nodes)})

@@ -95,6 +95,8 @@ class AuditEstimate:
         Degrees of freedom of the intervals and of tests built on ``cov``: with respondent
         clusters, the number of audited respondents less one (a t reference: the cluster-robust
         variance rests on them); ``inf`` (normal) otherwise.
+    n_known, n_known_theme : ndarray (n_periods,) and (n_periods, n_themes), or None
+        Comments coded outside the audit (``known``) per period, and of them coded with the theme.
     """
 
     prevalence: np.ndarray
@@ -108,6 +110,8 @@ class AuditEstimate:
     fallback: np.ndarray
     method: str
     df: float = float("inf")
+    n_known: np.ndarray | None = None
+    n_known_theme: np.ndarray | None = None
 
 
 def cluster_variance(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
@@ -405,7 +409,7 @@ class _Context:
 def audit_estimate(scores: Any, labels: Any, period: Any, *, periods: list[Any] | None = None,
                    inclusion_probability: Any = None, cluster: Any = None, method: str = DEFAULT_AUDIT_METHOD,
                    confidence: float = 0.95, n_boot: int = 200, random_state: int | None = 0,
-                   pool_census: bool = False) -> AuditEstimate:
+                   pool_census: bool = False, known: Any = None) -> AuditEstimate:
     """Audit-corrected prevalence of each theme in each period.
 
     Parameters
@@ -435,6 +439,14 @@ def audit_estimate(scores: Any, labels: Any, period: Any, *, periods: list[Any] 
         and ``emq``. Off by default: the comments of a period coded by hand are often the
         classifier's training examples, whose scores are in-sample; switch it on when their
         scores are out of sample (e.g. cross-validated scores of the examples).
+    known : array (n, k), optional
+        0/1 codes of comments coded *outside* the audit (e.g. the mapper's coded examples, which
+        ``themeassist suggest`` marks in ``example_codes``); rows of other comments are NaN. They
+        count as coded and only the rest of each period is estimated: the period's estimate is
+        ``(K * known share + (N - K) * estimate of the rest) / N`` with the interval and covariance
+        of the rest scaled by ``(N - K) / N``. Their scores are never used (an example's score is
+        in-sample) and they are not part of the audit's random sample (a row both known and
+        checked counts as known). A period whose comments are all known is a census.
 
     Returns
     -------
@@ -464,6 +476,12 @@ def audit_estimate(scores: Any, labels: Any, period: Any, *, periods: list[Any] 
     if s.ndim != 2 or lab.shape != s.shape:
         raise ThemeassistError(f"audit_estimate: scores {s.shape} and labels {lab.shape} must be 2-D arrays of the "
                                "same shape (comments x themes).")
+    if known is not None:
+        from themeassist.drift._known import with_known
+
+        return with_known(s, lab, period, np.asarray(known, dtype=float), periods=periods,
+                           inclusion_probability=inclusion_probability, cluster=cluster, method=method,
+                           confidence=confidence, n_boot=n_boot, random_state=random_state, pool_census=pool_census)
     if np.isnan(s).any():
         r, c = np.argwhere(np.isnan(s))[0]
         raise ThemeassistError(f"audit_estimate: score missing at row {r}, column {c}; every comment needs a score.")
@@ -538,3 +556,4 @@ def audit_estimate(scores: Any, labels: Any, period: Any, *, periods: list[Any] 
     lo = np.clip(np.minimum(lo + shift, est), 0.0, 1.0)
     hi = np.clip(np.maximum(hi + shift, est), 0.0, 1.0)
     return AuditEstimate(est, lo, hi, se, cov, n_checked, n_checked_theme, census, fallback, method, df)
+

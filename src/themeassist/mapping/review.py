@@ -57,6 +57,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from themeassist._schema import EXAMPLE_CODES_COLUMN
 from themeassist._validation import check_param
 from themeassist.exceptions import NotFittedError, ParameterError
 from themeassist.mapping.table import leaf_scores
@@ -271,8 +272,9 @@ def add_review_order(
     """``table`` (a suggestions table of ``mapper``) with ``review_rank``, ``selection_probability``
     and ``review_sample`` added (see the module docstring).
 
-    Rows that were not scored (empty, non-answers) are not comments to review: no rank (``<NA>``),
-    probability 0, not in the sample. The scores are read back from the ``score:<leaf_id>`` columns.
+    Rows that were not scored (empty, non-answers) and coded examples (``example_codes``, written
+    by ``themeassist suggest``) are not comments to review: no rank (``<NA>``), probability 0, not
+    in the sample. The scores are read back from the ``score:<leaf_id>`` columns.
 
     Examples
     --------
@@ -282,6 +284,10 @@ def add_review_order(
     if not hasattr(mapper, "leaf_ids_"):
         raise NotFittedError("add_review_order: the mapper is not fitted yet; call fit(codebook, examples) first.")
     rows, P = leaf_scores(table, mapper.theme_index())
+    if EXAMPLE_CODES_COLUMN in table.columns:  # coded examples are coded already: never reviewed
+        coded = table[EXAMPLE_CODES_COLUMN].fillna("").astype(str).str.strip().ne("").to_numpy()
+        keep = ~coded[rows]
+        rows, P = rows[keep], P[keep]
     q = review_queue(P, mapper.examples_per_leaf_, review_size=review_size, explore=explore, rarity=rarity,
                      sharpness=sharpness, random_state=random_state)
     rank = pd.array([pd.NA] * len(table), dtype="Int64")

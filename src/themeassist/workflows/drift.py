@@ -186,7 +186,9 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
     audit : path or DataFrame, optional
         The audit file written by ``themeassist audit`` with the coder's ``codes`` (blank rows
         are not checked yet: counted, reported, left out). With it, ``prevalence.csv`` holds one
-        audit-corrected estimate per period and theme. Without it, a suggestions file's figures
+        audit-corrected estimate per period and theme; comments of the suggestions file with codes
+        in ``example_codes`` (coded examples, written by ``themeassist suggest``) count with
+        those codes and only the rest is estimated. Without it, a suggestions file's figures
         are raw suggestion counts, NOT corrected for the model's errors (the summary says so).
     method : str
         "auto": human codes are counted; with an audit, the default audit-corrected estimator
@@ -332,17 +334,22 @@ def _estimate(df: pd.DataFrame, codes_col: str | None, audit: Any, period: pd.Se
         warnings.warn(f"run_drift: {note}", stacklevel=3)
         return {"prev": raw, "raw": None, "codes": codes, "note": note}
     method = DEFAULT_AUDIT_METHOD if method == "auto" else method
+    from themeassist.drift import KNOWN_CODES_COLUMN, known_codes
+
     cells, probs, n_blank = _audit_cells(df, audit)
+    known = known_codes(df) if KNOWN_CODES_COLUMN in df.columns else None
     prev = audit_prevalence(_scores_table(df, kw["codebook"]), cells, period=period, inclusion_probability=probs,
-                            method=method, **kw).assign(source=method)
-    n_checked = int(prev.attrs.get("n_checked", 0))
+                            method=method, known=known, **kw).assign(source=method)
+    n_checked, n_known = int(prev.attrs.get("n_checked", 0)), int(prev.attrs.get("n_known", 0))
     half = 50 * float(np.nanmedian((prev["ci_high"] - prev["ci_low"]).to_numpy(float))) if len(prev) else np.nan
     note = (f"Audit-corrected ({method}): {n_checked} comments checked by a coder"
-            + (f", {n_blank} audit rows not checked yet (left out)" if n_blank else "") + "."
+            + (f", {n_blank} audit rows not checked yet (left out)" if n_blank else "")
+            + (f"; {n_known} coded examples ({KNOWN_CODES_COLUMN}) counted with their codes, the rest estimated"
+               if n_known else "") + "."
             + (f" A theme's interval reaches {half:.1f} points either side of its estimate (median): smaller changes "
                "cannot be told from noise with this audit; `themeassist audit --half-width` says how many comments "
                "to check for narrower ones." if np.isfinite(half) else ""))
-    facts.update(n_checked=n_checked, n_unchecked_audit=n_blank, method=method)
+    facts.update(n_checked=n_checked, n_unchecked_audit=n_blank, n_known=n_known, method=method)
     return {"prev": prev, "raw": raw, "codes": codes, "note": note}
 
 
