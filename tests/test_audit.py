@@ -667,6 +667,9 @@ def test_cli_suggest_marks_coded_examples_audit_skips_them_drift_counts_them(tmp
     assert (y15.n_known == len(used)).all() and y15.set_index("theme_id").prevalence.to_dict() == pytest.approx(
         human.reindex(y15.theme_id).to_dict())
     assert (p[p.period != 2015].n_checked == 25).all() and (p[p.period != 2015].n_known == 0).all()
+    assert main(["report", str(tmp_path / "d"), "--out", str(tmp_path / "r.html")]) == 0  # the report says so
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "50 comments were checked by a coder" in page and f"{len(used)} coded examples were counted" in page
 
 
 def test_coded_examples_without_ids_are_matched_by_a_text_that_occurs_once(tmp_path, capsys):
@@ -685,4 +688,13 @@ def test_coded_examples_without_ids_are_matched_by_a_text_that_occurs_once(tmp_p
     assert how == "text" and col.tolist() == [res, "", "", ""]
     col, how = example_codes(sugg.assign(doc_id=["ex1", "x", "y", "z"]), ex, cb, texts=None)
     assert how == "doc_id" and col.tolist() == [res, "", "", ""]
+    # ids numbered separately in the two files: an id that holds another text is not taken (a warning
+    # says so); where no id holds the example's text, the text that occurs once matches instead
+    numbered = ex.assign(doc_id=["4", "2", "9"])
+    with pytest.warns(UserWarning, match="2 coded examples share an id with a comment but not its text"):
+        col, how = example_codes(sugg, numbered, cb, texts=texts)
+    assert how == "text" and col.tolist() == [res, "", "", ""]
+    with pytest.warns(UserWarning, match="1 coded examples share an id"):
+        col, how = example_codes(sugg, ex.assign(doc_id=["1", "4", "9"]), cb, texts=texts)
+    assert how == "doc_id" and col.tolist() == [res, "", "", ""]  # id "1" holds that text (case ignored)
     assert example_codes(sugg, ex.iloc[:0], cb, texts=texts) == (None, "")

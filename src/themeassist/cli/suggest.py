@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -137,9 +138,10 @@ def example_codes(suggestions: Any, examples: Any, codebook: Any, texts: Any = N
     Per suggested comment that is also a coded example, its codes as theme ids joined by ``"|"``
     (``none`` for an example coded with no theme; ``""`` for one with rejected codes only);
     ``""`` for the others. A comment is an example when its ``doc_id`` is an example's id
-    (``by_id``), else, when no id matches, when its text (``texts``: doc_id -> text; spacing
-    ignored) equals an example's and that text occurs once among the comments and once among the
-    examples. Returns ``(None, "")`` when no comment is an example.
+    (``by_id``) and its text (``texts``: doc_id -> text; spacing and case ignored) is the
+    example's (an id with another text warns and is not taken), else, when no id matches, when its
+    text (spacing ignored) equals an example's and that text occurs once among the comments and
+    once among the examples. Returns ``(None, "")`` when no comment is an example.
     """
     import pandas as pd
 
@@ -155,6 +157,16 @@ def example_codes(suggestions: Any, examples: Any, codebook: Any, texts: Any = N
     docs = suggestions["doc_id"].astype(str)
     how = "doc_id"
     codes = dict(zip(examples["doc_id"].astype(str), cells)) if by_id else {}
+    if texts is not None and codes:  # the same id must hold the same text (ids numbered per file do not)
+        ex_text = dict(zip(examples["doc_id"].astype(str), examples["text"].map(_key)))
+        differ = [d for d in docs if d in codes and _key(texts.get(d, "")).casefold() != ex_text[d].casefold()]
+        if differ:
+            warnings.warn(f"suggest: {len(differ)} coded examples share an id with a comment but not its text (e.g. "
+                          f"id {differ[0]!r}); they are not taken for that comment (example_codes). If the two files "
+                          "number their rows separately, give the examples the comments' ids.", UserWarning,
+                          stacklevel=2)
+            for d in differ:
+                codes.pop(d)
     col = pd.Series([codes.get(d, "") for d in docs], index=suggestions.index, dtype=object)
     if not docs.isin(list(codes)).any() and texts is not None:
         how = "text"

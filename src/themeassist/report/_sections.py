@@ -334,6 +334,9 @@ def _prevalence(run: Path, prev: pd.DataFrame | None, captions: dict[str, str], 
         checked = (f" {int(pd.to_numeric(sub['n_checked'], errors='coerce').fillna(0).sum()):,} comments were checked "
                    "by a coder (" + ", ".join(f"{_e(p)}: {int(n):,}" for p, n in zip(sub["period"], sub["n_checked"]))
                    + ").")
+        known = int(pd.to_numeric(sub["n_known"], errors="coerce").fillna(0).sum()) if "n_known" in sub.columns else 0
+        if known:
+            checked += f" {known:,} coded examples were counted with their codes."
     lead = (f"The first estimate shown is {_e(_SOURCES.get(audited[0], audited[0]))}: the machine's scores for every "
             f"comment, corrected by a random audit checked by a coder.{checked} Raw suggestion counts carry the "
             "model's errors and are shown beside it, with the human codes where there are some."
