@@ -612,13 +612,19 @@ def test_a_period_whose_comments_are_all_coded_examples_is_a_census(cb):
     assert c.n_checked == 0 and c.n_known == 100
 
 
-def test_audit_never_draws_a_coded_example_and_its_probability_counts_the_rest():
+def test_audit_never_draws_a_coded_example_and_its_probability_counts_the_rest(tmp_path, capsys):
     df, truth = _suggestions(n_per=50)
     df["example_codes"] = ["" if i % 5 else t for i, t in enumerate(truth)]  # every fifth comment coded
     a = draw_audit(df, period_col="year", per_period=10, seed=1)
     coded = set(df.doc_id[df.example_codes != ""])
     assert len(a) == 30 and not set(a.doc_id) & coded and a.attrs["n_known"] == 30
     assert a.inclusion_probability.tolist() == pytest.approx([10 / 40] * 30)
+    # the power calculation counts only the comments that can be drawn (a tiny half-width needs all)
+    df.to_csv(tmp_path / "s.csv", index=False)
+    assert main(["audit", str(tmp_path / "s.csv"), "--period-col", "year", "--half-width", "0.001", "--out",
+                 str(tmp_path / "a.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "2020: 40, 2021: 40, 2022: 40" in out and "30 coded examples (example_codes) were not drawn" in out
 
 
 def test_a_coded_example_of_the_theme_makes_a_period_not_absent():

@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
 
     from themeassist._schema import USABLE_STATUSES
     from themeassist.cli._common import check_out
-    from themeassist.drift import audit_size, draw_audit, read_period_column
+    from themeassist.drift import audit_size, draw_audit, known_codes, read_period_column
     from themeassist.exceptions import ThemeassistError
     from themeassist.io.tables import write_table
     from themeassist.workflows.drift import read_input
@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         ok = period.notna().to_numpy()
         if "status" in df.columns:  # only comments that can be drawn count (suggest scores no non-answer)
             ok &= df["status"].astype(str).isin(USABLE_STATUSES).to_numpy()
+        ok &= (known_codes(df) == "").to_numpy()  # coded examples are never drawn (a conservative size)
         size = audit_size(scores.apply(pd.to_numeric, errors="coerce").fillna(0)[ok], period=period[ok],
                           half_width=args.half_width)
         need = size.attrs["n_per_period"]
