@@ -704,3 +704,41 @@ def test_coded_examples_without_ids_are_matched_by_a_text_that_occurs_once(tmp_p
         col, how = example_codes(sugg, ex.assign(doc_id=["1", "4", "9"]), cb, texts=texts)
     assert how == "doc_id" and col.tolist() == [res, "", "", ""]  # id "1" holds that text (case ignored)
     assert example_codes(sugg, ex.iloc[:0], cb, texts=texts) == (None, "")
+
+
+def test_cli_suggest_counts_the_coders_decisions_as_coded_comments(tmp_path, capsys):
+    # accepted and recoded comments are coded in full (example_codes); a rejected one only in part
+    from themeassist.codebook import load_codebook, read_codes
+    from themeassist.datasets import load_iapt_demo
+
+    demo = load_iapt_demo()
+    demo = demo[demo.year.isin(["2015", "2016"])].reset_index(drop=True)
+    demo.to_csv(tmp_path / "demo.csv", index=False)
+    demo[demo.year == "2015"][["doc_id", "text", "themes"]].to_csv(tmp_path / "coded.csv", index=False)
+    common = ["--codebook", "iapt", "--text-col", "text", "--id-col", "doc_id", "--model", "static", "--cache-dir",
+              str(tmp_path / "cache"), "--quiet"]
+    assert main(["suggest", str(tmp_path / "demo.csv"), "--examples", str(tmp_path / "coded.csv"),
+                 "--examples-codes-col", "themes", "--out", str(tmp_path / "s.csv"), *common]) == 0
+    s = pd.read_csv(tmp_path / "s.csv", dtype=str, keep_default_na=False)
+    later = s.index[(s.year == "2016") & (s.status == "ok") & (s.suggested != "")]
+    acc, rej, rec = later[:4], later[4:7], later[7:9]
+    s.loc[acc, "decision"] = "accept"
+    s.loc[rej, "decision"] = "reject"
+    s.loc[rec, "decision"], s.loc[rec, "final_codes"] = "recode", "Resources"
+    s.to_csv(tmp_path / "reviewed.csv", index=False)
+    capsys.readouterr()
+    assert main(["suggest", str(tmp_path / "demo.csv"), "--examples", str(tmp_path / "coded.csv"),
+                 "--examples-codes-col", "themes", "--decisions", str(tmp_path / "reviewed.csv"),
+                 "--out", str(tmp_path / "again.csv"), *common]) == 0
+    out = capsys.readouterr().out
+    n_ex = int((demo.year == "2015").sum())
+    assert f"{n_ex} coded examples (matched by doc_id), 6 decided by the coder (matched by doc_id)" in out
+    again = pd.read_csv(tmp_path / "again.csv", dtype=str, keep_default_na=False).set_index("doc_id")
+    cb = load_codebook("iapt")
+    ids = s.set_index("doc_id").suggested_ids
+    for d in s.doc_id[acc]:
+        assert again.example_codes[d] == ids[d]
+    assert (again.example_codes[s.doc_id[rec]] == cb.get("Resources").theme_id).all()
+    assert (again.example_codes[s.doc_id[rej]] == "").all()
+    ex_ids = ["|".join(c) or "none" for c in read_codes(demo.themes[demo.year == "2015"].fillna(""), cb)]
+    assert again.example_codes[demo.doc_id[demo.year == "2015"].astype(str)].tolist() == ex_ids

@@ -37,8 +37,8 @@ def register(sub: Any) -> None:
     p.add_argument("--examples-codes-col", default="codes", help="theme ids, paths or names joined by '|'")
     p.add_argument("--examples-id-col", default=None,
                    help="the examples' comment ids (default: the --id-col column, when the examples file has it): "
-                        "comments of INPUT that are coded examples get their codes in example_codes, which audit "
-                        "never draws and drift --audit counts as coded")
+                        "comments of INPUT that are coded examples (or accepted / recoded in --decisions) get their "
+                        "codes in example_codes, which audit never draws and drift --audit counts as coded")
     p.add_argument("--decisions", default=None, help="a suggestions file edited by a coder (decision column)")
     p.add_argument("--regime", default="auto", choices=["auto", "zero-shot", "few-shot", "supervised"])
     p.add_argument("--top-k", type=positive_int, default=3, help="at most this many themes per comment")
@@ -79,7 +79,8 @@ def unit_interval(value: str) -> float:
 
 def fitted_mapper(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     """The ThemeMapper fitted on ``--codebook``, ``--examples`` and ``--decisions``, the examples
-    it was fitted on and the ``--examples`` alone (``None`` without any)."""
+    it was fitted on (``None`` without any) and the tables of coded comments: ``--examples`` and
+    the decisions read from ``--decisions``, each as read."""
     import pandas as pd
 
     from themeassist.cli._common import codebook as read_codebook
@@ -99,9 +100,10 @@ def fitted_mapper(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     if examples is not None:
         check_examples(examples, codebook, where=f"--examples {args.examples}", codes_col=args.examples_codes_col,
                        quiet=True)  # fitting warns about codes read as a same-named sub-theme
-    coded = examples  # the coded examples alone (decisions only partly code a comment: a reject)
+    coded = [] if examples is None else [examples]  # the comments whose codes are known, by source
     if args.decisions:
         decided = redact_text(read_decisions(args.decisions, codebook=codebook), args, what="decisions")
+        coded.append(decided)  # accepts and recodes code a comment in full; a reject only in part
         examples = decided if examples is None else pd.concat([examples, decided], ignore_index=True)
     mapper = ThemeMapper(regime=args.regime, top_k=args.top_k, embedder=embedder(args), random_state=args.seed)
     return mapper.fit(codebook, examples), examples, coded
@@ -251,12 +253,18 @@ def run(args: argparse.Namespace) -> int:
     def review(suggestions: Any) -> Any:
         # the coder edits this file: decision = accept / reject / recode, final_codes for recodes
         # keep the text and the input's metadata columns (periods, groups) beside the suggestions
-        known, how = example_codes(suggestions, coded, mapper.codebook_, texts=texts,
-                                   by_id=coded is not None and coded.attrs.get("ids", True))
-        if known is not None:  # comments that are coded examples: never reviewed or audited again
+        known, notes = None, []
+        for table in coded:  # the examples, then the coder's decisions (a later decision wins)
+            col, how = example_codes(suggestions, table, mapper.codebook_, texts=texts,
+                                     by_id=table.attrs.get("ids", True))
+            if col is not None:
+                known = col if known is None else col.where(col != "", known)
+                what = "coded examples" if table is coded[0] and args.examples else "decided by the coder"
+                notes.append(f"{int((col != '').sum())} {what} (matched by {how})")
+        if known is not None:  # comments coded already: never reviewed or audited again
             suggestions = suggestions.assign(**{EXAMPLE_CODES_COLUMN: known})
-            print(f"{int((known != '').sum())} comments are coded examples (matched by {how}): their codes are in "
-                  f"{EXAMPLE_CODES_COLUMN}; audit never draws them and drift --audit counts them as coded")
+            print(f"comments coded already: {', '.join(notes)}; their codes are in {EXAMPLE_CODES_COLUMN}: audit "
+                  "never draws them and drift --audit counts them as coded")
         suggestions = doubt(suggestions)  # --target-recall, --auto-accept, --review-order columns
         meta = _renamed(corpus, set(suggestions.columns) | set(REVIEW_COLUMNS))
         extra = ["doc_id", "text"] + [c for c in meta.columns if c not in suggestions.columns
