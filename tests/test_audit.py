@@ -742,3 +742,14 @@ def test_cli_suggest_counts_the_coders_decisions_as_coded_comments(tmp_path, cap
     assert (again.example_codes[s.doc_id[rej]] == "").all()
     ex_ids = ["|".join(c) or "none" for c in read_codes(demo.themes[demo.year == "2015"].fillna(""), cb)]
     assert again.example_codes[demo.doc_id[demo.year == "2015"].astype(str)].tolist() == ex_ids
+
+
+def test_audit_codes_that_read_as_a_same_named_sub_theme_warn_once_with_their_rows():
+    cb = Codebook.from_dict({"Staff": ["Staff", "Attitude"], "Access": None})
+    ids = ["staff", "staff.staff", "staff.attitude", "access"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        y, _ = audit_labels(["Staff", "Access", "Staff", "", "Staff|Attitude"], cb, ids)
+    same = [w for w in caught if "same-named sub-theme" in str(w.message)]
+    assert len(same) == 1 and "in 3 rows" in str(same[0].message) and "audit codes, row 5" in str(same[0].message)
+    assert y[0].tolist() == [1, 1, 0, 0] and y[4].tolist() == [1, 1, 1, 0]

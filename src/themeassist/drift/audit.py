@@ -168,8 +168,9 @@ def audit_labels(codes: Sequence[Any], codebook: Any, theme_ids: Sequence[str]) 
     """Read coders' ``codes`` cells into 0/1 rows over ``theme_ids`` (ancestors counted).
 
     A blank cell is *not checked* (a NaN row); ``none`` (see :data:`NONE_WORDS`) is checked with no
-    theme; anything else is resolved by :meth:`themeassist.codebook.Codebook.resolve_codes`
-    (ids, then paths, then unique names). Returns the matrix and the mask of checked rows.
+    theme; anything else is resolved by :func:`themeassist.codebook.read_codes` (ids, then
+    paths, then unique names; every problem named once with its rows). Returns the matrix and the
+    mask of checked rows.
 
     Examples
     --------
@@ -179,22 +180,27 @@ def audit_labels(codes: Sequence[Any], codebook: Any, theme_ids: Sequence[str]) 
     >>> y[[0, 1, 3]].tolist(), chk.tolist()
     ([[1.0, 1.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 1.0]], [True, True, False, True])
     """
+    from themeassist.codebook import read_codes
+
     pos = {t: j for j, t in enumerate(theme_ids)}
     out = np.full((len(codes), len(theme_ids)), np.nan)
     checked = np.zeros(len(codes), bool)
+    todo: list[tuple[int, str]] = []
     for i, cell in enumerate(codes):
         text = "" if cell is None or (isinstance(cell, float) and math.isnan(cell)) else str(cell).strip()
         if not text:
             continue
         checked[i] = True
         out[i] = 0.0
-        if text.lower() in NONE_WORDS:
-            continue
-        try:
-            ids = codebook.resolve_codes(text)
-        except CodebookError as exc:
-            raise CodebookError(f"audit codes, row {i + 1} ({text!r}): {exc} Write theme names, paths or ids joined "
-                                "by '|', 'none' when no theme applies, or leave the cell blank if not checked.") from exc
+        if text.lower() not in NONE_WORDS:
+            todo.append((i, text))
+    try:  # all cells at once: one message per problem, with its rows (not one warning per cell)
+        resolved = read_codes([t for _, t in todo], codebook, row_names=[f"audit codes, row {i + 1} ({t!r})"
+                                                                          for i, t in todo])
+    except CodebookError as exc:
+        raise CodebookError(f"{exc} Write theme names, paths or ids joined by '|', 'none' when no theme applies, or "
+                            "leave the cell blank if not checked.") from exc
+    for (i, _), ids in zip(todo, resolved):
         for tid in ids:
             for t in [tid, *[a.theme_id for a in codebook.ancestors(tid)]]:
                 if t in pos:
