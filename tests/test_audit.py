@@ -753,3 +753,22 @@ def test_audit_codes_that_read_as_a_same_named_sub_theme_warn_once_with_their_ro
     same = [w for w in caught if "same-named sub-theme" in str(w.message)]
     assert len(same) == 1 and "in 3 rows" in str(same[0].message) and "audit codes, row 5" in str(same[0].message)
     assert y[0].tolist() == [1, 1, 0, 0] and y[4].tolist() == [1, 1, 1, 0]
+
+
+def test_cli_suggest_examples_with_repeated_ids_are_matched_by_text(tmp_path, capsys):
+    # the same coded comment twice in the examples file: its ids cannot name comments, the run goes on
+    from themeassist.datasets import load_iapt_demo
+
+    demo = load_iapt_demo()
+    demo = demo[demo.year.isin(["2015", "2016"])].reset_index(drop=True)
+    demo.to_csv(tmp_path / "demo.csv", index=False)
+    ex = demo[demo.year == "2015"][["doc_id", "text", "themes"]]
+    pd.concat([ex, ex.iloc[:1]]).to_csv(tmp_path / "coded.csv", index=False)
+    with pytest.warns(UserWarning, match="column cannot name its comments \\(id column 'doc_id' has 1 duplicated"):
+        assert main(["suggest", str(tmp_path / "demo.csv"), "--examples", str(tmp_path / "coded.csv"),
+                     "--examples-codes-col", "themes", "--codebook", "iapt", "--text-col", "text", "--id-col",
+                     "doc_id", "--model", "static", "--cache-dir", str(tmp_path / "cache"), "--quiet",
+                     "--out", str(tmp_path / "s.csv")]) == 0
+    assert "coded examples (matched by text)" in capsys.readouterr().out
+    s = pd.read_csv(tmp_path / "s.csv", dtype=str, keep_default_na=False)
+    assert (s.example_codes[s.year == "2016"] == "").all() and (s.example_codes[s.year == "2015"] != "").sum() > 100

@@ -123,7 +123,12 @@ def _read_examples_with_ids(args: argparse.Namespace) -> Any:
             return read_examples(args.examples, id_col=args.id_col, **kw)
         except CorpusError as exc:
             if f"column {args.id_col!r} not found" not in str(exc):
-                raise  # an id column that is there but empty or repeated is an error to fix
+                if f"id column {args.id_col!r}" not in str(exc):
+                    raise
+                # ids that are blank or repeated cannot name comments: read the examples without them
+                warnings.warn(f"suggest: the --examples file's {args.id_col!r} column cannot name its comments "
+                              f"({str(exc).split(': ', 1)[-1].split('. ')[0]}); the examples are matched to the "
+                              "comments by their text instead (example_codes).", UserWarning, stacklevel=2)
     out = read_examples(args.examples, **kw)
     out.attrs["ids"] = False
     return out
