@@ -679,7 +679,7 @@ def test_cli_suggest_marks_coded_examples_audit_skips_them_drift_counts_them(tmp
 
 
 def test_coded_examples_without_ids_are_matched_by_a_text_that_occurs_once(tmp_path, capsys):
-    from themeassist.cli.suggest import example_codes
+    from themeassist.mapping.examples import example_codes
     from themeassist.codebook import load_codebook
 
     cb = load_codebook("iapt")

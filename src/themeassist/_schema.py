@@ -22,7 +22,8 @@ import pandas as pd
 
 from themeassist.exceptions import CorpusError
 
-__all__ = ["CORPUS_COLUMNS", "EXAMPLE_CODES_COLUMN", "STATUSES", "USABLE_STATUSES", "check_columns", "usable"]
+__all__ = ["CORPUS_COLUMNS", "EXAMPLE_CODES_COLUMN", "STATUSES", "USABLE_STATUSES", "check_columns", "known_codes",
+           "usable"]
 
 #: Row statuses of a corpus (:func:`themeassist.load_corpus`), in the order they are checked.
 STATUSES: tuple[str, ...] = ("ok", "truncated", "empty", "missing", "non_text", "non_answer")
@@ -69,3 +70,18 @@ def check_columns(df: pd.DataFrame, required: Iterable[str], *, who: str, what: 
     have = ", ".join(repr(str(c)) for c in list(df.columns)[:20]) + (", ..." if len(df.columns) > 20 else "")
     cols = f"column {missing[0]!r}" if len(missing) == 1 else f"columns {', '.join(map(repr, missing))}"
     raise CorpusError(f"{who}: the {what} lacks {cols} (columns: {have or 'none'}). {hint}")
+
+
+def known_codes(table: pd.DataFrame) -> pd.Series:
+    """The codes of comments coded already (:data:`EXAMPLE_CODES_COLUMN`; "" where not coded or when
+    the table has no such column), stripped.
+
+    Examples
+    --------
+    >>> known_codes(pd.DataFrame({"example_codes": ["food", None, " "]})).tolist()
+    ['food', '', '']
+    """
+    if EXAMPLE_CODES_COLUMN not in table.columns:
+        return pd.Series([""] * len(table), index=table.index, dtype=object)
+    col = table[EXAMPLE_CODES_COLUMN]
+    return col.astype(object).where(col.notna(), "").astype(str).str.strip()

@@ -134,59 +134,6 @@ def _read_examples_with_ids(args: argparse.Namespace) -> Any:
     return out
 
 
-def _key(text: Any) -> str:
-    return " ".join(str(text).split())
-
-
-def example_codes(suggestions: Any, examples: Any, codebook: Any, texts: Any = None,
-                  by_id: bool = True) -> tuple[Any, str]:
-    """The ``example_codes`` column and how it was matched.
-
-    Per suggested comment that is also a coded example, its codes as theme ids joined by ``"|"``
-    (``none`` for an example coded with no theme; ``""`` for one with rejected codes only);
-    ``""`` for the others. A comment is an example when its ``doc_id`` is an example's id
-    (``by_id``) and its text (``texts``: doc_id -> text; spacing and case ignored) is the
-    example's (an id with another text warns and is not taken), else, when no id matches, when its
-    text (spacing ignored) equals an example's and that text occurs once among the comments and
-    once among the examples. Returns ``(None, "")`` when no comment is an example.
-    """
-    import pandas as pd
-
-    from themeassist.codebook import read_codes
-
-    if examples is None or not len(examples):
-        return None, ""
-    ids = read_codes(examples["codes"], codebook, quiet=True)
-    negative = examples["negative_codes"].fillna("").astype(str).str.strip() if "negative_codes" in \
-        examples.columns else pd.Series("", index=examples.index)
-    # an example with only rejected codes says what the comment is not, not what it is: not known
-    cells = ["|".join(c) or ("" if neg else "none") for c, neg in zip(ids, negative)]
-    docs = suggestions["doc_id"].astype(str)
-    how = "doc_id"
-    codes = dict(zip(examples["doc_id"].astype(str), cells)) if by_id else {}
-    if texts is not None and codes:  # the same id must hold the same text (ids numbered per file do not)
-        ex_text = dict(zip(examples["doc_id"].astype(str), examples["text"].map(_key)))
-        differ = [d for d in docs if d in codes and _key(texts.get(d, "")).casefold() != ex_text[d].casefold()]
-        if differ:
-            warnings.warn(f"suggest: {len(differ)} coded examples share an id with a comment but not its text (e.g. "
-                          f"id {differ[0]!r}); they are not taken for that comment (example_codes). If the two files "
-                          "number their rows separately, give the examples the comments' ids.", UserWarning,
-                          stacklevel=2)
-            for d in differ:
-                codes.pop(d)
-    col = pd.Series([codes.get(d, "") for d in docs], index=suggestions.index, dtype=object)
-    if not docs.isin(list(codes)).any() and texts is not None:
-        how = "text"
-        ex_keys = examples["text"].map(_key)
-        once = ex_keys.map(ex_keys.value_counts()) == 1
-        by_text = dict(zip(ex_keys[once], pd.Series(cells, index=examples.index)[once]))
-        doc_keys = docs.map(lambda d: _key(texts.get(d, "")))
-        unique = doc_keys.map(doc_keys.value_counts()) == 1
-        col = pd.Series([by_text.get(k, "") if u and k else "" for k, u in zip(doc_keys, unique)],
-                        index=suggestions.index, dtype=object)
-    return (col, how) if (col != "").any() else (None, "")
-
-
 def doubt_columns(args: argparse.Namespace, mapper: Any, examples: Any) -> Any:
     """The function adding the columns asked for by ``--target-recall``, ``--auto-accept`` and
     ``--review-order`` to a suggestions table (the identity when none is asked for); each prints
@@ -250,6 +197,7 @@ def run(args: argparse.Namespace) -> int:
         check_run_folder(args.run_dir)
     corpus = maybe_redact(load(args), args)
     from themeassist._schema import EXAMPLE_CODES_COLUMN
+    from themeassist.mapping.examples import example_codes
 
     mapper, examples, coded = fitted_mapper(args)
     texts = dict(zip(corpus["doc_id"].astype(str), corpus["text"]))

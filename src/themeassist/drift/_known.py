@@ -8,9 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
-from themeassist.drift.quantification import AuditEstimate, _census, audit_estimate
+from themeassist.drift.quantification import (
+    AuditEstimate,
+    _census,
+    _quantile,
+    audit_estimate,
+)
 from themeassist.exceptions import ThemeassistError
 
 __all__ = ["with_known"]
@@ -46,9 +50,7 @@ def with_known(s: np.ndarray, lab: np.ndarray, period: Any, kn: np.ndarray, *, p
     se = w[:, None] * r.se
     cov = r.cov * (w[:, None] * w[None, :])[None, :, :]
     census = r.census.copy()
-    confidence = kw.get("confidence", 0.95)
-    z = float(stats.norm.ppf(0.5 + confidence / 2) if not np.isfinite(r.df) else stats.t.ppf(0.5 + confidence / 2,
-                                                                                             r.df))
+    z = _quantile(kw.get("confidence", 0.95), r.df)
     for t, p in enumerate(periods):
         if n_known[t] and n_known[t] == n_all[t]:  # every comment of the period coded: a census
             rows = np.flatnonzero(per == p)

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from themeassist._schema import EXAMPLE_CODES_COLUMN
+from themeassist._schema import EXAMPLE_CODES_COLUMN, known_codes
 from themeassist._validation import check_param
 from themeassist.exceptions import CodebookError, CorpusError
 
@@ -148,20 +148,6 @@ def draw_audit(suggestions: pd.DataFrame, *, period_col: str, per_period: int, s
     out.attrs["n_known"] = int(known.sum())
     return out
 
-
-def known_codes(table: pd.DataFrame) -> pd.Series:
-    """The codes of comments coded outside the audit (:data:`KNOWN_CODES_COLUMN`; "" where not coded
-    or when the table has no such column).
-
-    Examples
-    --------
-    >>> known_codes(pd.DataFrame({"example_codes": ["food", None, " "]})).tolist()
-    ['food', '', '']
-    """
-    if KNOWN_CODES_COLUMN not in table.columns:
-        return pd.Series([""] * len(table), index=table.index, dtype=object)
-    col = table[KNOWN_CODES_COLUMN]
-    return col.astype(object).where(col.notna(), "").astype(str).str.strip()
 
 
 def audit_labels(codes: Sequence[Any], codebook: Any, theme_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

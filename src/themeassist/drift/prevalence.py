@@ -321,6 +321,15 @@ def _roll_up(est: np.ndarray, lo: np.ndarray, hi: np.ndarray, nodes: list[_Node]
     return est, lo, hi
 
 
+def _code_cells(values: Any, n: int, name: str, blank: str) -> list[Any]:
+    """One codes cell per comment (``audit`` or ``known`` of :func:`audit_prevalence`), as a list."""
+    cells = list(values.to_numpy() if isinstance(values, (pd.Series, pd.Index)) else values)
+    if len(cells) != n:
+        raise ThemeassistError(f"audit_prevalence: {name} has {len(cells)} entries but there are {n} comments; give "
+                               f"one cell per comment (blank where not {blank}), in the same order.")
+    return cells
+
+
 def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: Any, status: Any = None,
                      inclusion_probability: Any = None, respondent: Any = None, method: str = "pacc",
                      confidence: float = 0.95, n_boot: int = 200, random_state: int | None = 0,
@@ -396,18 +405,9 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
         raise ThemeassistError("audit_prevalence: pass codebook= (it resolves the audit codes and gives the hierarchy).")
     mat, nodes = _node_scores(scores, codebook)
     n = len(mat)
-    audit_list = list(audit.to_numpy() if isinstance(audit, (pd.Series, pd.Index)) else audit)
-    if len(audit_list) != n:
-        raise ThemeassistError(f"audit_prevalence: audit has {len(audit_list)} entries but there are {n} comments; "
-                               "give one audit cell per comment (blank where not checked), in the same order.")
-    labels, checked = audit_labels(audit_list, codebook, [nd.theme_id for nd in nodes])
-    known_y = None
-    if known is not None:
-        known_list = list(known.to_numpy() if isinstance(known, (pd.Series, pd.Index)) else known)
-        if len(known_list) != n:
-            raise ThemeassistError(f"audit_prevalence: known has {len(known_list)} entries but there are {n} comments; "
-                                   "give one cell per comment (blank where not coded), in the same order.")
-        known_y, _ = audit_labels(known_list, codebook, [nd.theme_id for nd in nodes])
+    ids = [nd.theme_id for nd in nodes]
+    labels, checked = audit_labels(_code_cells(audit, n, "audit", "checked"), codebook, ids)
+    known_y = None if known is None else audit_labels(_code_cells(known, n, "known", "coded"), codebook, ids)[0]
     per = _labels(period, n, "period")
     n_no_period = _warn_missing(per, "period")
     keep = _status_mask(status, scores, n) & ~pd.isna(pd.Series(per, dtype=object)).to_numpy()

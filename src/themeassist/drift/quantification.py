@@ -136,6 +136,12 @@ def cluster_variance(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
     return (sums ** 2).sum(0) * (g / (g - 1) if g > 1 else 1.0)
 
 
+def _quantile(confidence: float, df: float) -> float:
+    """The two-sided interval's quantile: normal, or Student's t with ``df`` degrees of freedom."""
+    q = 0.5 + confidence / 2
+    return float(stats.norm.ppf(q) if not np.isfinite(df) else stats.t.ppf(q, df))
+
+
 def _wilson(k: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
     from themeassist.drift._stats import wilson_interval
 
@@ -505,7 +511,7 @@ def audit_estimate(scores: Any, labels: Any, period: Any, *, periods: list[Any] 
         groups = [len(set(cl[r[checked[r]]].tolist())) for r, c in zip(rows, census) if not c and checked[r].any()]
         g = min(groups) if method == "ppi" and groups else len(set(cl[checked].tolist()))
         df = float(max(g - 1, 1))
-    z = float(stats.norm.ppf(0.5 + confidence / 2) if cl is None else stats.t.ppf(0.5 + confidence / 2, df))
+    z = _quantile(confidence, df)
     listed = np.isin(per, np.array(list(periods), dtype=object))
     outside = np.flatnonzero(checked & ~listed)  # checked comments of no listed period: pooled only
     pool_rows = np.concatenate([r[checked[r]] for r, c in zip(rows, census) if pool_census or not c] + [outside])
@@ -556,4 +562,3 @@ def audit_estimate(scores: Any, labels: Any, period: Any, *, periods: list[Any] 
     lo = np.clip(np.minimum(lo + shift, est), 0.0, 1.0)
     hi = np.clip(np.maximum(hi + shift, est), 0.0, 1.0)
     return AuditEstimate(est, lo, hi, se, cov, n_checked, n_checked_theme, census, fallback, method, df)
-

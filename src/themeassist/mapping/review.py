@@ -57,7 +57,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from themeassist._schema import EXAMPLE_CODES_COLUMN
+from themeassist._schema import EXAMPLE_CODES_COLUMN, known_codes
 from themeassist._validation import check_param
 from themeassist.exceptions import NotFittedError, ParameterError
 from themeassist.mapping.table import leaf_scores
@@ -285,8 +285,7 @@ def add_review_order(
         raise NotFittedError("add_review_order: the mapper is not fitted yet; call fit(codebook, examples) first.")
     rows, P = leaf_scores(table, mapper.theme_index())
     if EXAMPLE_CODES_COLUMN in table.columns:  # coded examples are coded already: never reviewed
-        coded = table[EXAMPLE_CODES_COLUMN].fillna("").astype(str).str.strip().ne("").to_numpy()
-        keep = ~coded[rows]
+        keep = (known_codes(table) == "").to_numpy()[rows]
         rows, P = rows[keep], P[keep]
     q = review_queue(P, mapper.examples_per_leaf_, review_size=review_size, explore=explore, rarity=rarity,
                      sharpness=sharpness, random_state=random_state)
