@@ -474,6 +474,12 @@ def part5(data_dir: Path, results: dict, n_audit: int, seeds: int = 3) -> None:
                     S = _wave_findings(pd.read_csv(w / f"d{seed}" / "suggested_changes.csv"))
                     ch = pd.read_csv(w / f"d{seed}" / "changes.csv")
                     pl = ch[(ch.theme == planted) & (ch.comparison == "pair")]
+                    # the same, with the examples declared picked by hand (not in the flags' count tests)
+                    assert cli(["drift", str(w / f"s{seed}.csv"), "--period-col", "wave", "--respondent-col",
+                                "respondent_id", "--audit", str(w / f"a{seed}.csv"), "--examples-chosen", *opts,
+                                "--seed", str(seed), "--out", str(w / f"c{seed}")]) == 0
+                    chc = pd.read_csv(w / f"c{seed}" / "changes.csv")
+                    Fc, plc = _wave_findings(chc), chc[(chc.theme == planted) & (chc.comparison == "pair")]
                     rec["seeds"].append({
                         "coverage": float(((j.ci_low <= j.human) & (j.human <= j.ci_high)).mean()),
                         "mae_pp": float(100 * (j.prevalence - j.human).abs().mean()),
@@ -481,7 +487,9 @@ def part5(data_dir: Path, results: dict, n_audit: int, seeds: int = 3) -> None:
                         "mean_width_pp": float(100 * (j.ci_high - j.ci_low).mean()),
                         "recovered": len(F & H), "false": len(F - H), "suggested_recovered": len(S & H),
                         "suggested_false": len(S - H), "planted_flag": str(pl.flag.fillna("").iloc[0]) if len(pl) else "",
-                        "planted_p": float(pl.p_value.iloc[0]) if len(pl) else float("nan")})
+                        "planted_p": float(pl.p_value.iloc[0]) if len(pl) else float("nan"),
+                        "chosen_recovered": len(Fc & H), "chosen_false": len(Fc - H),
+                        "chosen_planted_flag": str(plc.flag.fillna("").iloc[0]) if len(plc) else ""})
             rec["human_findings"] = len(H)
             out["pairs"][f"{q1}->{q2}"] = rec
             s = pd.DataFrame(rec["seeds"])
@@ -491,7 +499,10 @@ def part5(data_dir: Path, results: dict, n_audit: int, seeds: int = 3) -> None:
                 f"{s.mean_width_pp.mean():.1f} pp; findings of the human codes {len(H)}: recovered "
                 f"{s.recovered.mean():.1f}, false {s['false'].mean():.1f} (suggestions counted "
                 f"{s.suggested_recovered.mean():.1f} / {s.suggested_false.mean():.1f}); planted flag found "
-                f"{(s.planted_flag == 'appears').sum()} of {seeds} (p {', '.join(f'{p:.3f}' for p in s.planted_p)})")
+                f"{(s.planted_flag == 'appears').sum()} of {seeds} (p {', '.join(f'{p:.3f}' for p in s.planted_p)}); "
+                f"examples declared picked by hand (--examples-chosen): recovered {s.chosen_recovered.mean():.1f}, "
+                f"false {s.chosen_false.mean():.1f}, planted found {(s.chosen_planted_flag == 'appears').sum()} of "
+                f"{seeds}")
     out["seconds"] = round(time.time() - t0, 1)
     results["part5"] = out
 

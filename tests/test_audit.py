@@ -636,6 +636,23 @@ def test_a_coded_example_of_the_theme_makes_a_period_not_absent():
     assert flag([1, 0]) == ""  # a coded example of the theme in the first period: it was there
 
 
+def test_coded_examples_drawn_at_random_join_the_audit_in_the_flags_count_test():
+    # 0 of 40 checked + 0 of 96 coded examples in wave 1; 1 of 40 checked + 7 of 99 examples in wave 2.
+    # The estimates' change is unsure (p ~ 0.2) and the audit alone shows nothing (0/40 vs 1/40), but
+    # the examples and the audit together are a random sample of each wave: 0/136 vs 8/139
+    t = pd.DataFrame({"period": ["w1", "w2"], "theme": "a", "theme_id": "a", "n_comments": [332, 316],
+                      "n_theme": [0.0, 12.4], "prevalence": [0.0, 0.039], "ci_low": [0.0, 0.022],
+                      "ci_high": [0.05, 0.10], "method": "pacc", "n_checked": [40, 40],
+                      "n_checked_theme": [0.0, 1.0], "n_known": [96, 99], "n_known_theme": [0.0, 7.0]})
+    t.attrs["covariance"] = {"a": {"periods": ["w1", "w2"], "cov": np.diag([0.0155, 0.0240]) ** 2}}
+    pair = changes(t).query("comparison == 'pair'").iloc[0]
+    assert pair.p_value > 0.1 and pair.flag == "appears"
+    # picked by hand (known_random=False): they show presence, not a change; nor with too few of them
+    assert changes(t, known_random=False).query("comparison == 'pair'").flag.iloc[0] == ""
+    few = t.assign(n_known=[10, 10], n_known_theme=[0.0, 2.0])
+    assert changes(few).query("comparison == 'pair'").flag.iloc[0] == ""
+
+
 def test_cli_suggest_marks_coded_examples_audit_skips_them_drift_counts_them(tmp_path, capsys):
     from themeassist.datasets import load_iapt_demo
 
@@ -666,7 +683,14 @@ def test_cli_suggest_marks_coded_examples_audit_skips_them_drift_counts_them(tmp
         assert main(["drift", str(tmp_path / "s.csv"), "--period-col", "year", "--audit", str(tmp_path / "a.csv"),
                      "--out", str(tmp_path / "d"), *common[:2]]) == 0
     used = s[(s.year == "2015") & s.status.isin(["ok", "truncated"])]  # non-answers count in no estimate
-    assert f"{len(used)} coded examples (example_codes) counted with their codes" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"{len(used)} coded examples (example_codes) counted with their codes" in out
+    assert "flags take them for a random sample of their period" in out
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(["drift", str(tmp_path / "s.csv"), "--period-col", "year", "--audit", str(tmp_path / "a.csv"),
+                     "--examples-chosen", "--out", str(tmp_path / "d2"), *common[:2]]) == 0
+    assert "(picked by hand: not in the flags' tests)" in capsys.readouterr().out
     p = pd.read_csv(tmp_path / "d" / "prevalence.csv")
     y15 = p[p.period == 2015]
     human = prevalence(used.example_codes.replace("none", ""), codebook="iapt").set_index("theme_id").prevalence
@@ -772,3 +796,58 @@ def test_cli_suggest_examples_with_repeated_ids_are_matched_by_text(tmp_path, ca
     assert "coded examples (matched by text)" in capsys.readouterr().out
     s = pd.read_csv(tmp_path / "s.csv", dtype=str, keep_default_na=False)
     assert (s.example_codes[s.year == "2016"] == "").all() and (s.example_codes[s.year == "2015"] != "").sum() > 100
+
+
+def _coded_sample(picked_by_hand: bool, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Two periods x 300 comments, 12 themes at 1-30%: known codes of a third of each period (drawn
+    at random, or a few comments per theme picked by hand) and an audit of 40 of the others."""
+    rng = np.random.default_rng(seed)
+    prev = np.geomspace(0.01, 0.3, 12)
+    Y = (rng.random((600, 12)) < prev).astype(float)
+    per = np.repeat([1, 2], 300)
+    known = np.full(Y.shape, np.nan)
+    for p in (1, 2):
+        rows = np.flatnonzero(per == p)
+        if picked_by_hand:  # up to 8 comments of each theme, rarest first, then none-of-these ones
+            take: list[int] = []
+            for j in range(12):
+                pos = [i for i in rows if Y[i, j] and i not in take]
+                take += list(rng.permutation(pos)[:8])
+            take = np.array(take)
+        else:
+            take = rng.choice(rows, 100, replace=False)
+        known[take] = Y[take]
+    labels = np.full(Y.shape, np.nan)
+    for p in (1, 2):
+        rest = np.flatnonzero((per == p) & np.isnan(known[:, 0]))
+        chk = rng.choice(rest, 40, replace=False)
+        labels[chk] = Y[chk]
+    return known, labels, per
+
+
+def test_known_comments_picked_by_hand_are_told_from_a_random_sample():
+    from themeassist.drift import KNOWN_RANDOM_ALPHA
+    from themeassist.drift._known import known_sample_p
+
+    random_p = [known_sample_p(*_coded_sample(False, s)) for s in range(5)]
+    hand_p = [known_sample_p(*_coded_sample(True, s)) for s in range(5)]
+    assert sum(p < KNOWN_RANDOM_ALPHA for p in random_p) <= 1  # a test at 5%: rarely rejects a random sample
+    assert all(p < KNOWN_RANDOM_ALPHA for p in hand_p), hand_p
+    known, labels, per = _coded_sample(False)
+    assert np.isnan(known_sample_p(known, np.full(labels.shape, np.nan), per))  # no audit: nothing to test
+    assert known_sample_p(known, labels, per) == known_sample_p(known, labels, per)  # seeded
+
+
+def test_changes_leaves_hand_picked_examples_out_of_the_flags_count_tests():
+    t = pd.DataFrame({"period": ["w1", "w2"], "theme": "a", "theme_id": "a", "n_comments": [332, 316],
+                      "n_theme": [0.0, 12.4], "prevalence": [0.0, 0.039], "ci_low": [0.0, 0.022],
+                      "ci_high": [0.05, 0.10], "method": "pacc", "n_checked": [40, 40],
+                      "n_checked_theme": [0.0, 1.0], "n_known": [96, 99], "n_known_theme": [0.0, 7.0]})
+    t.attrs["covariance"] = {"a": {"periods": ["w1", "w2"], "cov": np.diag([0.0155, 0.0240]) ** 2}}
+
+    def flag(p: float) -> str:
+        t.attrs["known_random_p"] = p
+        return changes(t).query("comparison == 'pair'").flag.iloc[0]
+
+    assert flag(0.4) == "appears" and flag(0.003) == ""
+    assert changes(t, known_random=True).query("comparison == 'pair'").flag.iloc[0] == "appears"  # told so

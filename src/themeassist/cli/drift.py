@@ -25,6 +25,9 @@ def register(sub: Any) -> None:
                    help="respondent id: a respondent's comments count as one cluster in intervals and tests")
     p.add_argument("--codebook", default=None, help="YAML/JSON codebook or a built-in name (needed for suggestions)")
     codebook_args(p)
+    p.add_argument("--examples-chosen", action="store_true",
+                   help="the coded examples of the suggestions file (example_codes) were picked by hand, not at "
+                        "random: they count with their codes, but flags do not treat them as a random sample")
     p.add_argument("--group-col", default=None, help="also compare groups (profession, trust, ...)")
     p.add_argument("--tone", action="store_true", help="also write the tone of each theme's comments (tone.csv)")
     p.add_argument("--text-col", default=None, help="comment text for --tone (default: 'text')")
@@ -50,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
                            codebook=codebook(args, counts), group_col=args.group_col, out_dir=args.out,
                            date_format=args.date_format, period_freq=args.period_freq, audit=args.audit,
                            method=args.method, respondent_col=args.respondent_col, tone=args.tone,
-                           text_col=args.text_col, random_state=args.seed)
+                           text_col=args.text_col, random_state=args.seed,
+                           examples_random=not args.examples_chosen)
     for w in caught:
         if issubclass(w.category, UserWarning):
             print(f"warning: {w.message}", file=sys.stderr)

@@ -14,6 +14,7 @@ from themeassist.drift.audit import (
     known_codes,
     read_period_column,
 )
+from themeassist.drift._known import KNOWN_RANDOM_ALPHA
 from themeassist.drift.candidates import CANDIDATE_PERIOD_COLUMNS, candidate_periods
 from themeassist.drift.changes import CHANGE_COLUMNS, changes, content_shift, summarise_changes
 from themeassist.drift.prevalence import (
@@ -38,6 +39,7 @@ __all__ = [
     "DEFAULT_AUDIT_METHOD",
     "DISTRESS_TERMS",
     "KNOWN_CODES_COLUMN",
+    "KNOWN_RANDOM_ALPHA",
     "PREVALENCE_COLUMNS",
     "PREVALENCE_METHODS",
     "TONE_COLUMNS",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from themeassist.drift.quantification import (
     AuditEstimate,
@@ -17,7 +18,14 @@ from themeassist.drift.quantification import (
 )
 from themeassist.exceptions import ThemeassistError
 
-__all__ = ["with_known"]
+__all__ = ["KNOWN_RANDOM_ALPHA", "known_sample_p", "with_known"]
+
+#: Below this permutation p-value the known comments' codes differ from the audit's beyond chance:
+#: they are taken for comments picked by hand, not a random sample. The two errors cost unlike: a
+#: random sample taken for a hand-picked one only loses the flags' extra counts, a hand-picked one
+#: taken for random makes false flags; hence 0.05, not 0.01 (set after seeing napire2018's
+#: hand-picked examples give p = 0.002-0.011, benchmarks/RESULTS.md).
+KNOWN_RANDOM_ALPHA = 0.05
 
 
 def with_known(s: np.ndarray, lab: np.ndarray, period: Any, kn: np.ndarray, *, periods: list[Any] | None,
@@ -62,3 +70,46 @@ def with_known(s: np.ndarray, lab: np.ndarray, period: Any, kn: np.ndarray, *, p
             census[t] = True
     return AuditEstimate(est, lo, hi, se, cov, r.n_checked, r.n_checked_theme, census, r.fallback, r.method, r.df,
                          n_known, known_pos)
+
+
+def known_sample_p(known: np.ndarray, labels: np.ndarray, period: Any, *, n_perm: int = 999,
+                   random_state: int | None = 0) -> float:
+    """Permutation p-value of "the known comments are a random sample of their period", tested
+    against the audit's checked comments (a random sample of the other comments), period by period.
+
+    In each period with both, every theme's share among the known comments is compared with its
+    share among the checked ones (a squared z with the pooled share); the sum over themes and
+    periods is referred to its distribution when the known/checked split is shuffled within each
+    period. Coded examples drawn at random pass it; examples picked a few per theme (rare themes
+    over-represented) do not. NaN when no period has both.
+    """
+    per = np.asarray(period, dtype=object)
+    is_known = ~np.isnan(known).any(1)
+    is_checked = ~np.isnan(labels).any(1) & ~is_known
+    rng = np.random.default_rng(random_state)
+    obs, perm, used = 0.0, np.zeros(n_perm), False
+    for p in pd.unique(per):
+        kn, ch = is_known & (per == p), is_checked & (per == p)
+        nk, nc = int(kn.sum()), int(ch.sum())
+        if not nk or not nc:
+            continue
+        Y = np.vstack([known[kn], labels[ch]])
+        share = Y.mean(0)
+        live = (share > 0) & (share < 1)
+        if not live.any():
+            continue
+        Y, used = Y[:, live], True
+        g = np.r_[np.ones(nk), np.zeros(nc)]
+        obs += float(_split_stat(g[None, :], Y, nk, nc)[0])
+        perm += _split_stat(np.array([rng.permutation(g) for _ in range(n_perm)]), Y, nk, nc)
+    if not used:
+        return float("nan")
+    return float((1 + (perm >= obs - 1e-9).sum()) / (n_perm + 1))
+
+
+def _split_stat(in_known: np.ndarray, Y: np.ndarray, nk: int, nc: int) -> np.ndarray:
+    """Sum over themes of the squared z of known-vs-checked shares, for each row of ``in_known``
+    (a 0/1 split of the rows of ``Y``)."""
+    share = Y.mean(0)
+    sk = in_known @ Y  # (splits, themes): positives among the comments labelled known
+    return (((sk / nk - (Y.sum(0) - sk) / nc) ** 2) / (share * (1 - share) * (1 / nk + 1 / nc))).sum(-1)

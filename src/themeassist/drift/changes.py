@@ -19,6 +19,7 @@ from scipy import stats
 
 from themeassist._validation import check_param
 from themeassist.drift._codes import _code_matrix, _labels, _period_order
+from themeassist.drift._known import KNOWN_RANDOM_ALPHA
 from themeassist.drift._stats import _effects, _flags, _pair_test, _se, _state, _trend_test
 from themeassist.exceptions import ThemeassistError
 
@@ -35,7 +36,7 @@ _COUNT_METHODS = ("human", "classify_count")
 
 def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float = 3, min_prev: float = 0.01,
             absent_prev: float | None = None, correction: str = "fdr_bh", over: str | None = None,
-            confidence: float = 0.95, flag_alpha: float = 0.025) -> pd.DataFrame:
+            confidence: float = 0.95, flag_alpha: float = 0.025, known_random: bool | None = None) -> pd.DataFrame:
     """Test each theme for change across periods (or groups) and flag themes that appear or vanish.
 
     Parameters
@@ -64,10 +65,11 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
         ``n_checked`` column too, the change a flag needs may also be shown by the audit's own
         counts (checked positives of checked comments, two-proportion or Fisher's exact test at
         ``flag_alpha``): a year coded in full next to an audited one often shows it before the
-        model's estimate does. Comments coded outside the audit (``n_known_theme``, e.g. coded
-        examples) count as checked positives for these states, but not in the audit's own tests
-        (they are no random sample). Flags compare each period with the last period whose state was
-        not unclear. Themes with fewer than ``min_count`` comments over all periods are not tested.
+        model's estimate does. Comments coded outside the audit (``n_known`` and
+        ``n_known_theme``: coded examples, the coder's decisions) count as checked positives for
+        these states and, with ``known_random``, in those count tests too. Flags compare each
+        period with the last period whose state was not unclear. Themes with fewer than
+        ``min_count`` comments over all periods are not tested.
     min_prev : float
         Prevalence floor of the rule above (default 1%).
     absent_prev : float, optional
@@ -93,6 +95,15 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
     flag_alpha : float
         Unadjusted p-value under which a change between periods can carry a flag on estimates
         (0.025: chosen on the development split of ``benchmarks/drift.py``).
+    known_random : bool, optional
+        The comments coded outside the audit (``n_known``, ``n_known_theme``) are a random sample
+        of their period, as coded examples drawn at random are: with the audit (a random sample
+        of the other comments) they make one random sample of the period, whose counts a flag's
+        count test may use. False when they were chosen by hand (examples picked to show each
+        theme, comments picked for review): they then count for the states only. Default: True
+        unless the table's ``attrs["known_random_p"]`` (set by
+        :func:`themeassist.drift.audit_prevalence`: their codes against the audit's, a
+        permutation test) is below ``KNOWN_RANDOM_ALPHA`` (0.05).
 
     Returns
     -------
@@ -139,6 +150,8 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
     axis, other = ("period", "group") if over == "period" else ("group", "period")
     z = stats.norm.ppf(0.5 + confidence / 2)
     covs = prev_table.attrs.get("covariance") or {}
+    if known_random is None:
+        known_random = not (float(prev_table.attrs.get("known_random_p", np.nan)) < KNOWN_RANDOM_ALPHA)
     rows: list[dict[str, Any]] = []
     for (oval, tid), sub in table.groupby([other, "theme_id"], sort=False):
         sub = sub[sub["n_comments"] > 0]
@@ -147,7 +160,8 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
         th = _ThemeSeries.of(sub, oval, tid, axis=axis, z=z, min_count=min_count, min_prev=min_prev,
                              absent_prev=absent_prev, covs=covs if over == "period" else {})
         if over == "period":
-            rows += _period_rows(th, flag_alpha=flag_alpha, min_count=min_count, min_prev=min_prev)
+            rows += _period_rows(th, flag_alpha=flag_alpha, min_count=min_count, min_prev=min_prev,
+                                 known_random=known_random)
         elif len(sub) >= 2:
             rows += _group_rows(th)
     out = pd.DataFrame(rows, columns=[c for c in CHANGE_COLUMNS if c not in ("p_adjusted", "significant")])
@@ -209,7 +223,8 @@ class _ThemeSeries:
                 "prevalence_from": p[i], "prevalence_to": p[j], "state_from": st[i], "state_to": st[j]}
 
 
-def _period_rows(th: _ThemeSeries, *, flag_alpha: float, min_count: float, min_prev: float) -> list[dict[str, Any]]:
+def _period_rows(th: _ThemeSeries, *, flag_alpha: float, min_count: float, min_prev: float,
+                 known_random: bool = True) -> list[dict[str, Any]]:
     """The trend row and the consecutive-pair rows (with appear / vanish / return flags) of one theme."""
     k, n, p, se, kt, nt, V = th.k, th.n, th.p, th.se, th.kt, th.nt, th.V
     m = len(th.sub)
@@ -222,10 +237,11 @@ def _period_rows(th: _ThemeSeries, *, flag_alpha: float, min_count: float, min_p
     if not th.counts:
         kc = (th.sub["n_checked_theme"].to_numpy(float) if "n_checked_theme" in th.sub.columns
               else np.full(m, np.nan))
-        evidence = _with_audit_tests(evidence, th.sub, kc, min_count)
-        # comments coded outside the audit (coded examples) show presence too, but are no random
-        # sample: they count for the states, not for the audit's own tests
+        # comments coded outside the audit (coded examples) show presence too; drawn at random
+        # (known_random), they join the audit's random sample in its count tests
         kk = kc + (th.sub["n_known_theme"].to_numpy(float) if "n_known_theme" in th.sub.columns else 0.0)
+        evidence = _with_audit_tests(evidence, th.sub, kk if known_random else kc, min_count,
+                                     with_known=known_random)
         th.states = _audit_states(th.states, kk, th.sub["ci_low"].to_numpy(float), p, min_prev)
         th.states = _upgrade_states(th.states, p, k, kk, evidence, flag_alpha, min_count, min_prev)
     flags = _flags(th.states)
@@ -279,17 +295,24 @@ def _group_rows(th: _ThemeSeries) -> list[dict[str, Any]]:
     return rows
 
 
-def _with_audit_tests(pvals: list[float], sub: pd.DataFrame, kc: np.ndarray, min_count: float) -> list[float]:
+def _with_audit_tests(pvals: list[float], sub: pd.DataFrame, kc: np.ndarray, min_count: float,
+                      with_known: bool = False) -> list[float]:
     """The evidence for a change between consecutive periods of an audit-corrected table: the
     smaller of the estimates' p-value and that of the audit's own counts (checked comments coded
     with the theme of the checked comments, two-proportion or Fisher's exact test), when the table
     has ``n_checked``. The checked codes are human codes: where a period was checked in full (a
     census) or the audit alone shows the change, it need not wait for the model's noisier estimate.
     Either test at ``flag_alpha`` keeps the chance of a flag on no change below ``2 * flag_alpha``.
+    ``with_known``: ``kc`` also counts the comments coded outside the audit (``n_known_theme``),
+    and their number (``n_known``) joins the checked ones: the audit is a random sample of the
+    comments not coded already, so with known comments drawn at random the two make one random
+    sample of the period.
     """
     if "n_checked" not in sub.columns or not np.isfinite(kc).all():
         return list(pvals)
     nc = sub["n_checked"].to_numpy(float)
+    if with_known and "n_known" in sub.columns:
+        nc = nc + sub["n_known"].to_numpy(float)
     out = list(pvals)
     for i in range(1, len(kc)):
         if nc[i - 1] <= 0 or nc[i] <= 0 or kc[i - 1] + kc[i] < min_count:

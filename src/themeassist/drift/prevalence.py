@@ -380,6 +380,9 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
         a child's.
         ``attrs["covariance"]`` holds each theme's covariance between periods and the degrees of
         freedom of its tests (``df``; finite with respondent clusters), used by :func:`changes`.
+        With ``known``, ``attrs["known_random_p"]`` is the permutation p-value of "the known
+        comments are a random sample of their period" against the audit (see ``known_random`` of
+        :func:`changes`, which reads it).
 
     Notes
     -----
@@ -449,6 +452,10 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
                      "n_known_theme": 0.0 if res.n_known_theme is None else res.n_known_theme[t]})
     table = _assemble(rows, nodes, False)
     n_known = 0 if known_y is None else int((keep & ~np.isnan(known_y).any(1)).sum())
+    if n_known:
+        from themeassist.drift._known import known_sample_p
+
+        table.attrs["known_random_p"] = known_sample_p(known_y[idx], labels[idx], per[idx], random_state=random_state)
     table.attrs.update(n_no_period=n_no_period, n_checked=int(checked.sum()), n_known=n_known,
                        n_unchecked_audit=int((drawn & ~checked).sum()),
                        covariance={nd.theme_id: {"periods": list(order), "cov": None if raised[j] else res.cov[j],

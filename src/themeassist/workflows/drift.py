@@ -152,7 +152,7 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
               respondent_col: str | None = None, text_col: str | None = None, period_freq: str | None = None,
               date_format: str | None = None, audit: str | os.PathLike[str] | pd.DataFrame | None = None,
               method: str = "auto", tone: bool = False, alpha: float = 0.05, min_count: float = 3,
-              min_prev: float = 0.01, correction: str = "fdr_bh",
+              min_prev: float = 0.01, correction: str = "fdr_bh", examples_random: bool = True,
               figures: bool = True, formats: Sequence[str] = ("png", "svg"), interactive: bool = True,
               n_boot: int = 200, random_state: int | None = 0) -> DriftResult:
     """Drift analysis of a coded file or a suggestions file: tables, summary and figures in ``out_dir``.
@@ -198,6 +198,13 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
         Also write the tone of each theme's comments (``tone.csv``); off unless asked.
     alpha, min_count, min_prev, correction
         As in :func:`themeassist.drift.changes`.
+    examples_random : bool, default True
+        The comments coded already (``example_codes``) were drawn at random: with the audit they
+        make one random sample of each period, whose counts the flags' tests may use
+        (``known_random`` of :func:`themeassist.drift.changes`), unless their codes differ from
+        the audit's beyond chance (a permutation test; the summary says so). Pass False when they
+        were chosen by hand (examples picked to show each theme): they then still count with
+        their codes, but not in those tests.
     figures, formats, interactive
         Whether to draw the figures, in which formats, and the interactive HTML figure.
     n_boot, random_state
@@ -229,12 +236,14 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
     respondent = None if respondent_col is None else _column(df, respondent_col, "respondent_col")
     kw = {"codebook": codebook, "status": status, "respondent": respondent, "n_boot": n_boot,
           "random_state": random_state}
-    chk = {"alpha": alpha, "min_count": min_count, "min_prev": min_prev, "correction": correction}
+    chk = {"alpha": alpha, "min_count": min_count, "min_prev": min_prev, "correction": correction,
+           "known_random": None if examples_random else False}
     facts: dict[str, Any] = {"title": f"themeassist drift: {Path(str(input_path)).name}" if not isinstance(
                                  input_path, pd.DataFrame) else "themeassist drift",
                              "n_rows": len(df), "n_no_period": int((~has_period).sum())}
     period_in = period.where(period.notna(), None)
-    est = _estimate(df, codes_col if not is_suggestions else None, audit, period_in, method, kw, facts)
+    est = _estimate(df, codes_col if not is_suggestions else None, audit, period_in, method, kw, facts,
+                    examples_random=examples_random)
     prev, codes, note = est["prev"], est["codes"], est["note"]
     attrs = dict(prev.attrs)
     ch = changes(prev, over="period", **chk).assign(source=prev["source"].iloc[0] if len(prev) else "")
@@ -314,7 +323,7 @@ def _periods(df: pd.DataFrame, period_col: str, *, period_freq: str | None,
 
 
 def _estimate(df: pd.DataFrame, codes_col: str | None, audit: Any, period: pd.Series, method: str,
-              kw: dict[str, Any], facts: dict[str, Any]) -> dict[str, Any]:
+              kw: dict[str, Any], facts: dict[str, Any], *, examples_random: bool = True) -> dict[str, Any]:
     """Prevalence per period: human codes counted (``codes_col``), or suggestions counted, or an
     audit-corrected estimate with the raw counts beside it (``raw``). Adds the audit's figures to
     ``facts``; returns ``prev``, ``raw``, the ``codes`` column read and the ``note`` on the source."""
@@ -345,12 +354,25 @@ def _estimate(df: pd.DataFrame, codes_col: str | None, audit: Any, period: pd.Se
     note = (f"Audit-corrected ({method}): {n_checked} comments checked by a coder"
             + (f", {n_blank} audit rows not checked yet (left out)" if n_blank else "")
             + (f"; {n_known} coded examples ({KNOWN_CODES_COLUMN}) counted with their codes, the rest estimated"
-               if n_known else "") + "."
+               + _known_note(prev.attrs.get("known_random_p", np.nan), examples_random) if n_known else "") + "."
             + (f" A theme's interval reaches {half:.1f} points either side of its estimate (median): smaller changes "
                "cannot be told from noise with this audit; `themeassist audit --half-width` says how many comments "
                "to check for narrower ones." if np.isfinite(half) else ""))
     facts.update(n_checked=n_checked, n_unchecked_audit=n_blank, n_known=n_known, method=method)
     return {"prev": prev, "raw": raw, "codes": codes, "note": note}
+
+
+def _known_note(p: float, examples_random: bool) -> str:
+    """How the flags treat the coded examples (``known_random`` of ``changes``), for the summary."""
+    from themeassist.drift import KNOWN_RANDOM_ALPHA
+
+    if not examples_random:
+        return " (picked by hand: not in the flags' tests)"
+    if p < KNOWN_RANDOM_ALPHA:
+        return (f" (their codes differ from the audit's beyond chance, permutation p = {p:.3f}: they look picked by "
+                "hand, so the flags' tests leave them out)")
+    return (" (flags take them for a random sample of their period, as the audit is: pass --examples-chosen if they "
+            "were picked by hand)")
 
 
 def _tone(df: pd.DataFrame, codes: pd.Series, period: pd.Series, *, text_col: str | None, status: Any,
