@@ -851,3 +851,22 @@ def test_changes_leaves_hand_picked_examples_out_of_the_flags_count_tests():
 
     assert flag(0.4) == "appears" and flag(0.003) == ""
     assert changes(t, known_random=True).query("comparison == 'pair'").flag.iloc[0] == "appears"  # told so
+
+
+def test_a_theme_seen_in_the_audit_before_it_vanished_returns_rather_than_appears():
+    # period 1 unclear on its estimate (2.5%, interval down to 0) but 2 checked positives: the theme
+    # was there; period 2 absent; period 3 present again: it *returns*. Without the checked
+    # positives in period 1 nothing shows it was there, and the same rise is an appearance.
+    def flags(kc1: float) -> list[str]:
+        se = 0.01
+        t = pd.DataFrame({"period": [1, 2, 3], "theme": "a", "theme_id": "a", "n_comments": 500,
+                          "n_theme": [12.5, 2.5, 30.0], "prevalence": [0.025, 0.005, 0.06],
+                          "ci_low": [0.0, 0.0, 0.04], "ci_high": [0.045, 0.025, 0.08], "method": "pacc",
+                          "n_checked_theme": [kc1, 0.0, 3.0]})
+        t.attrs["covariance"] = {"a": {"periods": [1, 2, 3], "cov": se ** 2 * (np.eye(3) * 0.5 + 0.5)}}
+        c = changes(t).query("comparison == 'pair'")
+        assert c.state_from.tolist()[0] == "unclear"
+        return c.flag.tolist()
+
+    assert flags(2.0) == ["", "returns"]
+    assert flags(0.0) == ["", "appears"]

@@ -26,6 +26,8 @@ __all__ = ["KNOWN_RANDOM_ALPHA", "known_sample_p", "with_known"]
 #: taken for random makes false flags; hence 0.05, not 0.01 (set after seeing napire2018's
 #: hand-picked examples give p = 0.002-0.011, benchmarks/RESULTS.md).
 KNOWN_RANDOM_ALPHA = 0.05
+#: Known comments per period that take part in :func:`known_sample_p` (a random subset beyond it).
+_MAX_KNOWN = 5000
 
 
 def with_known(s: np.ndarray, lab: np.ndarray, period: Any, kn: np.ndarray, *, periods: list[Any] | None,
@@ -81,7 +83,9 @@ def known_sample_p(known: np.ndarray, labels: np.ndarray, period: Any, *, n_perm
     share among the checked ones (a squared z with the pooled share); the sum over themes and
     periods is referred to its distribution when the known/checked split is shuffled within each
     period. Coded examples drawn at random pass it; examples picked a few per theme (rare themes
-    over-represented) do not. NaN when no period has both.
+    over-represented) do not. NaN when no period has both. At most ``_MAX_KNOWN`` known comments
+    per period take part (a random subset of a random sample is one), so that 300,000 comments
+    cost seconds, not gigabytes.
     """
     per = np.asarray(period, dtype=object)
     is_known = ~np.isnan(known).any(1)
@@ -89,8 +93,10 @@ def known_sample_p(known: np.ndarray, labels: np.ndarray, period: Any, *, n_perm
     rng = np.random.default_rng(random_state)
     obs, perm, used = 0.0, np.zeros(n_perm), False
     for p in pd.unique(per):
-        kn, ch = is_known & (per == p), is_checked & (per == p)
-        nk, nc = int(kn.sum()), int(ch.sum())
+        kn, ch = np.flatnonzero(is_known & (per == p)), np.flatnonzero(is_checked & (per == p))
+        if len(kn) > _MAX_KNOWN:
+            kn = np.sort(rng.choice(kn, _MAX_KNOWN, replace=False))
+        nk, nc = len(kn), len(ch)
         if not nk or not nc:
             continue
         Y = np.vstack([known[kn], labels[ch]])
@@ -101,7 +107,9 @@ def known_sample_p(known: np.ndarray, labels: np.ndarray, period: Any, *, n_perm
         Y, used = Y[:, live], True
         g = np.r_[np.ones(nk), np.zeros(nc)]
         obs += float(_split_stat(g[None, :], Y, nk, nc)[0])
-        perm += _split_stat(np.array([rng.permutation(g) for _ in range(n_perm)]), Y, nk, nc)
+        for a in range(0, n_perm, 100):  # in batches: a (batch, comments) split matrix at a time
+            b = min(a + 100, n_perm)
+            perm[a:b] += _split_stat(np.array([rng.permutation(g) for _ in range(b - a)]), Y, nk, nc)
     if not used:
         return float("nan")
     return float((1 + (perm >= obs - 1e-9).sum()) / (n_perm + 1))

@@ -132,14 +132,18 @@ def _effects(p1: float, p2: float, k1: float, n1: int, k2: float, n2: int) -> tu
     return diff, rr, h
 
 
-def _flags(states: list[str]) -> list[str]:
-    """Flag per period: appears / vanishes / returns, judged against the previous determinate state."""
+def _flags(states: list[str], seen: Any = None) -> list[str]:
+    """Flag per period: appears / vanishes / returns, judged against the previous determinate state.
+    ``seen`` (estimates): periods where coded comments show the theme although its state is not
+    present; a theme seen before it was absent *returns*."""
     out, seen_present, last = [], False, None
-    for st in states:
+    for i, st in enumerate(states):
         flag = ""
         if st == "present":
             if last == "absent":
                 flag = "returns" if seen_present else "appears"
+            seen_present = True
+        elif seen is not None and seen[i] and st != "absent":
             seen_present = True
         elif st == "absent" and last == "present":
             flag = "vanishes"

@@ -68,7 +68,9 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
         model's estimate does. Comments coded outside the audit (``n_known`` and
         ``n_known_theme``: coded examples, the coder's decisions) count as checked positives for
         these states and, with ``known_random``, in those count tests too. Flags compare each
-        period with the last period whose state was not unclear. Themes with fewer than
+        period with the last period whose state was not unclear; on estimates, a theme that coded
+        comments showed in an earlier (unclear) period *returns* after an absence rather than
+        appears. Themes with fewer than
         ``min_count`` comments over all periods are not tested.
     min_prev : float
         Prevalence floor of the rule above (default 1%).
@@ -244,7 +246,7 @@ def _period_rows(th: _ThemeSeries, *, flag_alpha: float, min_count: float, min_p
                                      with_known=known_random)
         th.states = _audit_states(th.states, kk, th.sub["ci_low"].to_numpy(float), p, min_prev)
         th.states = _upgrade_states(th.states, p, k, kk, evidence, flag_alpha, min_count, min_prev)
-    flags = _flags(th.states)
+    flags = _flags(th.states, seen=None if th.counts else kk > 0)
     rows = []
     if m >= 2:
         test, stat, pval, slope = (_trend_test(kt, nt, th.counts, se, V, th.df) if th.testable
