@@ -350,3 +350,18 @@ def test_run_drift_into_a_relative_folder_lists_its_files_in_the_manifest(tmp_pa
     manifest = read_manifest("rel", kind="drift")
     assert sorted(manifest["files"]) == ["changes.csv", "prevalence.csv", "summary.txt"]
     assert all(not p.is_absolute() and p.parts[0] == "rel" for p in res.files)
+
+
+def test_summary_names_a_shared_name_with_its_parent():
+    # "Other" under two parents and "Care" both a parent and its child: every line names one theme
+    cb = Codebook.from_dict({"Care": ["Care", "Other"], "Staff": ["Attitude", "Other"]})
+    codes = ["Care > Care"] * 30 + ["Staff > Other"] * 5 + ["Care > Other"] * 20 + [""] * 45 + \
+        ["Care > Other"] * 2 + [""] * 98
+    text = summarise_changes(changes(prevalence(codes, period=[1] * 100 + [2] * 100, codebook=cb)))
+    lines = text.splitlines()
+    assert "- Care: falls from 50.0% (1) to 2.0% (2)" in text  # the parent, by its own name
+    assert "- Care > Care: falls from 30.0% (1) to 0.0% (2)" in text
+    assert "- Care > Other: falls from 20.0% (1)" in text and "- Staff > Other: vanishes in 2." in lines
+    assert not any(line.startswith("- Other") for line in lines)
+    # a name no other theme shares stays as it is
+    assert "- Staff: vanishes in 2." in lines

@@ -135,3 +135,17 @@ def test_a_parent_with_many_sub_themes_gets_a_panel_tall_enough(tmp_path):
         fig = plot_prevalence(t, cb)
         fig.savefig(tmp_path / "p.png", dpi=40)
     assert fig.get_size_inches()[1] > 6
+
+
+def test_plot_tone_draws_a_parent_not_its_same_named_child():
+    cb = Codebook.from_dict({"Care": ["Care", "Other"], "Staff": ["Attitude", "Other"]})
+    texts = ["good care", "awful care", "great staff", "terrible staff"] * 10
+    codes = ["Care > Care", "Care > Other", "Staff > Other", "Staff > Attitude"] * 10
+    tt = tone_by_theme(score_tone(texts), codes, [1] * 20 + [2] * 20, codebook=cb)
+    fig = plot_tone(tt)
+    assert [a.get_title() for a in fig.axes] == ["(all comments)", "Care", "Staff"]
+    parent = tt[(tt.theme_id == "care") & (tt.period == 1)]["mean"].iloc[0]
+    drawn = fig.axes[1].lines[0].get_ydata()[0]  # the parent's mean, not its child "Care > Care"'s
+    assert drawn == pytest.approx(parent)
+    child = plot_tone(tt, themes=["Care > Care"]).axes[0].lines[0].get_ydata()[0]
+    assert child == pytest.approx(tt[(tt.theme_id == "care.care") & (tt.period == 1)]["mean"].iloc[0])

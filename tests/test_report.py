@@ -258,3 +258,23 @@ def test_discover_folder_shows_representative_comments(tmp_path: Path) -> None:
     cell = page.split("Representative comments")[1]
     assert "<blockquote>Waited &lt;six&gt; hours <span class='muted'>(d1)</span></blockquote>" in cell
     assert "Too long a wait" in cell and "Lovely nurses" in cell
+
+
+def test_themes_that_share_a_name_keep_their_own_rows_in_the_report_and_the_heatmap(tmp_path):
+    # "Other" under two parents, "Care" a parent and its child: the prevalence table pivots by theme,
+    # and merging same-named themes there would show one theme's figures for both
+    from themeassist.codebook import Codebook
+    from themeassist.plots import plot_heatmap
+    from themeassist.workflows import run_drift
+
+    cb = Codebook.from_dict({"Care": ["Care", "Other"], "Staff": ["Attitude", "Other"]})
+    codes = (["Care > Other"] * 20 + ["Staff > Other"] * 5 + ["Care > Care"] * 10 + [""] * 65) * 2
+    df = pd.DataFrame({"year": [2020] * 100 + [2021] * 100, "codes": codes})
+    res = run_drift(df, period_col="year", codes_col="codes", codebook=cb, out_dir=tmp_path / "run", figures=False)
+    page = render_report(tmp_path / "run")
+    for label, share in (("Care &gt; Other", "20%"), ("Staff &gt; Other", "5%"), ("Care &gt; Care", "10%")):
+        row = re.search(rf"<tr><td>{label}</td><td>([^<]*)</td>", page)
+        assert row is not None and row.group(1).startswith(share), label
+    ax = plot_heatmap(res.prevalence).axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(labels) == len(set(labels)) and "Staff > Other" in labels

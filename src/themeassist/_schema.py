@@ -23,7 +23,7 @@ import pandas as pd
 from themeassist.exceptions import CorpusError
 
 __all__ = ["CORPUS_COLUMNS", "EXAMPLE_CODES_COLUMN", "STATUSES", "USABLE_STATUSES", "check_columns", "known_codes",
-           "usable"]
+           "theme_labels", "usable"]
 
 #: Row statuses of a corpus (:func:`themeassist.load_corpus`), in the order they are checked.
 STATUSES: tuple[str, ...] = ("ok", "truncated", "empty", "missing", "non_text", "non_answer")
@@ -85,3 +85,29 @@ def known_codes(table: pd.DataFrame) -> pd.Series:
         return pd.Series([""] * len(table), index=table.index, dtype=object)
     col = table[EXAMPLE_CODES_COLUMN]
     return col.astype(object).where(col.notna(), "").astype(str).str.strip()
+
+
+def theme_labels(table: pd.DataFrame) -> pd.Series:
+    """A label per row of a table keyed by theme (``theme``, and ``theme_id`` / ``parent`` when
+    present) that names one theme: the theme's name, or ``"parent > name"`` where several themes
+    share the name (under different parents, or a parent and its same-named child), or
+    ``"name [theme_id]"`` where even that repeats. For summaries, report tables and figure labels.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"theme": ["Care", "Care", "Other", "Other", "Staff"],
+    ...                   "theme_id": ["care", "care.care", "care.other", "staff.other", "staff"],
+    ...                   "parent": ["", "Care", "Care", "Staff", ""]})
+    >>> theme_labels(t).tolist()
+    ['Care', 'Care > Care', 'Care > Other', 'Staff > Other', 'Staff']
+    """
+    name = table["theme"].astype(str)
+    if "theme_id" not in table.columns:
+        return name
+    ids = table["theme_id"].astype(str)
+    shared = name.map(pd.Series(ids.values).groupby(name.values).nunique()) > 1
+    parent = (table["parent"].astype(object).where(table["parent"].notna(), "").astype(str)
+              if "parent" in table.columns else pd.Series("", index=table.index))
+    label = name.where(~shared | (parent == ""), parent + " > " + name)
+    still = label.map(pd.Series(ids.values).groupby(label.values).nunique()) > 1
+    return label.where(~still, label + " [" + ids + "]")

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from themeassist._schema import check_columns
+from themeassist._schema import check_columns, theme_labels
 from themeassist.exceptions import CorpusError, ParameterError, ThemeassistError
 
 if TYPE_CHECKING:
@@ -177,7 +177,7 @@ def plot_heatmap(prev_table: pd.DataFrame, *, value: str = "prevalence", leaves_
     periods = list(pd.unique(rows["period"]))
     key = "theme_id" if "theme_id" in rows.columns else "theme"
     themes = list(pd.unique(rows[key]))
-    names = rows.drop_duplicates(key).set_index(key)["theme"].reindex(themes)
+    names = rows.assign(theme=theme_labels(rows)).drop_duplicates(key).set_index(key)["theme"].reindex(themes)
     mat = rows.pivot_table(index=key, columns="period", values=value, aggfunc="mean").reindex(index=themes,
                                                                                              columns=periods)
     data = mat.to_numpy(float) * (100.0 if value == "prevalence" else 1.0)
@@ -210,7 +210,8 @@ def plot_tone(tone_table: pd.DataFrame, *, themes: Sequence[str] | None = None, 
         The result of :func:`themeassist.drift.tone.tone_by_theme`.
     themes : list of str, optional
         Themes to draw (default: the ``"(all comments)"`` row and every theme that has sub-themes;
-        all themes when the codebook is flat).
+        all themes when the codebook is flat), by name, or as ``"parent > name"`` where several
+        themes share a name (the label the panels get).
     ncols : int
         Panels per row.
 
@@ -227,8 +228,9 @@ def plot_tone(tone_table: pd.DataFrame, *, themes: Sequence[str] | None = None, 
     ['(all comments)', 'a']
     """
     _check(tone_table, ("period", "theme", "mean", "ci_low", "ci_high"), "plot_tone")
+    labels = theme_labels(tone_table)  # a name two themes share is drawn as "parent > name"
     if themes is None:
-        names = list(pd.unique(tone_table["theme"]))
+        names = list(pd.unique(labels))
         parents = set(tone_table["parent"]) if "parent" in tone_table.columns else set()
         if parents - {"", None}:
             names = [n for n in names if n == "(all comments)" or n in parents]
@@ -244,7 +246,8 @@ def plot_tone(tone_table: pd.DataFrame, *, themes: Sequence[str] | None = None, 
     axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True)
     score = str(tone_table["score"].iloc[0]) if "score" in tone_table.columns and len(tone_table) else "score"
     for ax, theme in zip(axes.flat, themes):
-        rows = tone_table[tone_table["theme"] == theme].drop_duplicates("period").set_index("period")
+        pick = labels == theme if (labels == theme).any() else tone_table["theme"] == theme
+        rows = tone_table[pick].drop_duplicates("period").set_index("period")
         rows = rows.reindex(periods)
         mean = rows["mean"].to_numpy(float)
         err = np.vstack([mean - rows["ci_low"].to_numpy(float), rows["ci_high"].to_numpy(float) - mean])

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from themeassist._schema import theme_labels
 from themeassist._validation import check_param
 from themeassist.drift._codes import _code_matrix, _labels, _period_order
 from themeassist.drift._known import KNOWN_RANDOM_ALPHA
@@ -408,11 +409,14 @@ def summarise_changes(change_table: pd.DataFrame, *, max_items: int = 25) -> str
     if ct.empty:
         return "No themes to compare."
     lines: list[str] = []
+    # a name that several themes share (under different parents, or a parent and its child) is
+    # written with its parent, so that every line names one theme
+    ct = ct.assign(theme_label=theme_labels(ct))
 
     def who(r: Any) -> str:
         g = getattr(r, "group", "")
-        return f"{r.theme}" + (f" [{g}]" if isinstance(g, str) and g not in ("", "all") else
-                               (f" [{g}]" if not isinstance(g, str) else ""))
+        return f"{r.theme_label}" + (f" [{g}]" if isinstance(g, str) and g not in ("", "all") else
+                                     (f" [{g}]" if not isinstance(g, str) else ""))
 
     def pv(x: float) -> str:
         return "adjusted p < 0.001" if x < 0.001 else f"adjusted p = {x:.3f}"

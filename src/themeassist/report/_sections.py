@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from themeassist._schema import theme_labels
 from themeassist.report._html import (_INTERACTIVE, _MAX_IMAGE_BYTES, _SOURCES, _bar, _display_text, _e, _fmt,
                                       _section, _split, _table)
 
@@ -297,8 +298,9 @@ def _prevalence_table(prev: pd.DataFrame) -> str:
             f" ({100 * r['ci_low']:.0f}–{100 * r['ci_high']:.0f})"
             if {"ci_low", "ci_high"} <= set(sub.columns) and pd.notna(r.get("ci_low")) and r.get("ci_low") != ""
             else ""), axis=1) if len(sub) else pd.Series(dtype=str)
-        wide = (sub.assign(cell=cell).pivot_table(index="theme", columns="period", values="cell",
-                                                  aggfunc="first", sort=False)
+        # one row per theme: a name that several themes share is shown with its parent
+        wide = (sub.assign(cell=cell, theme=theme_labels(sub)).pivot_table(index="theme", columns="period",
+                                                                           values="cell", aggfunc="first", sort=False)
                 if len(sub) else pd.DataFrame())
         if wide.empty:
             continue
