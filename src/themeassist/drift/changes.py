@@ -71,8 +71,7 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
         these states and, with ``known_random``, in those count tests too. Flags compare each
         period with the last period whose state was not unclear; on estimates, a theme that coded
         comments showed in an earlier (unclear) period *returns* after an absence rather than
-        appears. Themes with fewer than
-        ``min_count`` comments over all periods are not tested.
+        appears. Themes with fewer than ``min_count`` comments over all periods are not tested.
     min_prev : float
         Prevalence floor of the rule above (default 1%).
     absent_prev : float, optional
