@@ -15,6 +15,7 @@ from themeassist.drift.quantification import (
     _census,
     _quantile,
     audit_estimate,
+    cluster_variance,
 )
 from themeassist.exceptions import ThemeassistError
 
@@ -31,9 +32,12 @@ _MAX_KNOWN = 5000
 
 
 def with_known(s: np.ndarray, lab: np.ndarray, period: Any, kn: np.ndarray, *, periods: list[Any] | None,
-                inclusion_probability: Any, cluster: Any, **kw: Any) -> AuditEstimate:
+                inclusion_probability: Any, cluster: Any, known_random: bool | None = None,
+                **kw: Any) -> AuditEstimate:
     """:func:`audit_estimate` with comments coded outside the audit (``known``): the rest of each
-    period estimated, the known comments counted, the two combined by their shares."""
+    period estimated, the known comments counted, the two combined by their shares. Known comments
+    drawn at random (``known_random``; by default unless :func:`known_sample_p` rejects it) also
+    estimate the rest's shares (:func:`_pool_known`)."""
     if kn.shape != s.shape:
         raise ThemeassistError(f"audit_estimate: known {kn.shape} must have the shape of scores {s.shape} (NaN rows "
                                "for comments not coded outside the audit).")
@@ -53,14 +57,20 @@ def with_known(s: np.ndarray, lab: np.ndarray, period: Any, kn: np.ndarray, *, p
     n_all = np.array([int((per == p).sum()) for p in periods], dtype=float)
     n_known = np.array([int((is_known & (per == p)).sum()) for p in periods])
     known_pos = np.array([kn[is_known & (per == p)].sum(0) for p in periods]).reshape(T, k)
+    p_random = known_sample_p(kn, lab, per, random_state=kw.get("random_state", 0))
+    if known_random is None:
+        known_random = not (p_random < KNOWN_RANDOM_ALPHA)
+    z = _quantile(kw.get("confidence", 0.95), r.df)
+    parts = (r.prevalence, r.ci_low, r.ci_high, r.se, r.cov)  # of the rest of each period
+    if known_random:
+        parts = _pool_known(r, kn, is_known, per, periods, n_all - n_known, cl, z)
     with np.errstate(invalid="ignore", divide="ignore"):
         w = np.where(n_all > 0, (n_all - n_known) / n_all, 1.0)
         base = np.where(n_all[:, None] > 0, known_pos / n_all[:, None], 0.0)
-    est, lo, hi = (base + w[:, None] * a for a in (r.prevalence, r.ci_low, r.ci_high))
-    se = w[:, None] * r.se
-    cov = r.cov * (w[:, None] * w[None, :])[None, :, :]
+    est, lo, hi = (base + w[:, None] * a for a in parts[:3])
+    se = w[:, None] * parts[3]
+    cov = parts[4] * (w[:, None] * w[None, :])[None, :, :]
     census = r.census.copy()
-    z = _quantile(kw.get("confidence", 0.95), r.df)
     for t, p in enumerate(periods):
         if n_known[t] and n_known[t] == n_all[t]:  # every comment of the period coded: a census
             rows = np.flatnonzero(per == p)
@@ -71,7 +81,42 @@ def with_known(s: np.ndarray, lab: np.ndarray, period: Any, kn: np.ndarray, *, p
             cov[:, t, t] = cell[3] ** 2
             census[t] = True
     return AuditEstimate(est, lo, hi, se, cov, r.n_checked, r.n_checked_theme, census, r.fallback, r.method, r.df,
-                         n_known, known_pos)
+                         n_known, known_pos, p_random)
+
+
+def _pool_known(r: AuditEstimate, kn: np.ndarray, is_known: np.ndarray, per: np.ndarray, periods: list[Any],
+                n_rest: np.ndarray, cl: np.ndarray | None, z: float) -> tuple[np.ndarray, ...]:
+    """The rest of each period estimated twice, independently: by the audit-corrected estimate
+    ``r`` (the rest's comments and the audit) and by the known comments' share (a random sample
+    of the period; its error against the rest's share is that of a difference of two samples,
+    ``p (1 - p) (1 / K + 1 / (N - K))``, cluster-robust over respondents, with the add-one share so
+    that a theme no known comment holds keeps a width). Combined by inverse variances; the
+    interval is normal around the combination, inside [0, 1]; between periods only the audit
+    estimate's part covaries (the known samples of two periods are different comments).
+    Returns the rest's estimate, interval, standard error and covariance."""
+    T, k = r.prevalence.shape
+    est, lo, hi, se = r.prevalence.copy(), r.ci_low.copy(), r.ci_high.copy(), r.se.copy()
+    weight = np.ones((T, k))  # of the audit estimate
+    for t, p in enumerate(periods):
+        rows = np.flatnonzero(is_known & (per == p))
+        K = len(rows)
+        if not K or n_rest[t] <= 0 or r.census[t]:
+            continue
+        y = kn[rows]
+        share = y.mean(0)
+        add_one = (y.sum(0) + 1) / (K + 2)
+        v_known = np.maximum(cluster_variance((y - share) / K, None if cl is None else cl[rows]),
+                             add_one * (1 - add_one) / K) + add_one * (1 - add_one) / n_rest[t]
+        v_audit = r.cov[:, t, t]
+        w = np.where(v_audit > 0, v_known / (v_audit + v_known), 1.0)
+        weight[t] = w
+        est[t] = w * r.prevalence[t] + (1 - w) * share
+        se[t] = np.sqrt(np.where(v_audit > 0, v_audit * v_known / (v_audit + v_known), v_audit))
+        lo[t], hi[t] = np.clip(est[t] - z * se[t], 0.0, 1.0), np.clip(est[t] + z * se[t], 0.0, 1.0)
+    cov = r.cov * (weight.T[:, :, None] * weight.T[:, None, :])
+    for t in range(T):
+        cov[:, t, t] = se[t] ** 2
+    return est, lo, hi, se, cov
 
 
 def known_sample_p(known: np.ndarray, labels: np.ndarray, period: Any, *, n_perm: int = 999,

@@ -333,7 +333,8 @@ def _code_cells(values: Any, n: int, name: str, blank: str) -> list[Any]:
 def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: Any, status: Any = None,
                      inclusion_probability: Any = None, respondent: Any = None, method: str = "pacc",
                      confidence: float = 0.95, n_boot: int = 200, random_state: int | None = 0,
-                     pool_census: bool = False, known: Any = None) -> pd.DataFrame:
+                     pool_census: bool = False, known: Any = None,
+                     known_random: bool | None = None) -> pd.DataFrame:
     """Audit-corrected prevalence of every theme per period: machine scores plus a coder's audit.
 
     Parameters
@@ -368,6 +369,11 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
         suggest`` writes for comments that are coded examples. They are counted as coded and only
         the rest of each period is estimated (see :func:`themeassist.drift.audit_estimate`);
         their in-sample scores are never used.
+    known_random : bool, optional
+        The known comments are a random sample of their period (``known_random`` of
+        :func:`themeassist.drift.audit_estimate`: their shares also estimate the rest's). Default:
+        unless their codes differ from the audit's beyond chance; pass False for comments picked
+        by hand.
 
     Returns
     -------
@@ -426,7 +432,7 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
                          inclusion_probability=None if incl is None else incl[idx],
                          cluster=None if resp is None else resp[idx], method=method, confidence=confidence,
                          n_boot=n_boot, random_state=random_state, pool_census=pool_census,
-                         known=None if known_y is None else known_y[idx])
+                         known=None if known_y is None else known_y[idx], known_random=known_random)
     if res.fallback.any():
         import warnings
 
@@ -453,9 +459,7 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
     table = _assemble(rows, nodes, False)
     n_known = 0 if known_y is None else int((keep & ~np.isnan(known_y).any(1)).sum())
     if n_known:
-        from themeassist.drift._known import known_sample_p
-
-        table.attrs["known_random_p"] = known_sample_p(known_y[idx], labels[idx], per[idx], random_state=random_state)
+        table.attrs["known_random_p"] = res.known_random_p
     table.attrs.update(n_no_period=n_no_period, n_checked=int(checked.sum()), n_known=n_known,
                        n_unchecked_audit=int((drawn & ~checked).sum()),
                        covariance={nd.theme_id: {"periods": list(order), "cov": None if raised[j] else res.cov[j],

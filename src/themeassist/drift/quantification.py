@@ -38,6 +38,13 @@ tell its checked positives from its negatives (mean scores apart by less than th
 number of standard errors), has no usable pooled error rate: ``pacc`` and ``emq`` use ``ppi``
 for it and say so in a warning. No theme is ever calibrated into a constant.
 
+Comments coded outside the audit (``known``, e.g. the coded examples of a suggestions file) are
+counted with their codes and only the rest of each period is estimated. When they are a random
+sample of their period (coded examples drawn at random; checked by a permutation test of their codes
+against the audit's), their share of a theme is a second, independent estimate of the rest's share,
+combined with the audit-corrected one by inverse variances: with a weak classifier and a third of
+the comments coded as examples, the examples carry most of what is known (``known_random``).
+
 Respondent clusters: with few audited respondents the cluster-robust variance is itself noisy, so
 intervals (and the tests of :func:`themeassist.drift.changes`, through ``AuditEstimate.df``) use
 Student's t with the number of audited respondents less one (``ppi``: of the smallest period's
@@ -97,6 +104,9 @@ class AuditEstimate:
         variance rests on them); ``inf`` (normal) otherwise.
     n_known, n_known_theme : ndarray (n_periods,) and (n_periods, n_themes), or None
         Comments coded outside the audit (``known``) per period, and of them coded with the theme.
+    known_random_p : float
+        Permutation p-value of "the known comments are a random sample of their period" against
+        the audit (NaN without known comments, or without a period holding both).
     """
 
     prevalence: np.ndarray
@@ -112,6 +122,7 @@ class AuditEstimate:
     df: float = float("inf")
     n_known: np.ndarray | None = None
     n_known_theme: np.ndarray | None = None
+    known_random_p: float = float("nan")
 
 
 def cluster_variance(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
@@ -415,7 +426,7 @@ class _Context:
 def audit_estimate(scores: Any, labels: Any, period: Any, *, periods: list[Any] | None = None,
                    inclusion_probability: Any = None, cluster: Any = None, method: str = DEFAULT_AUDIT_METHOD,
                    confidence: float = 0.95, n_boot: int = 200, random_state: int | None = 0,
-                   pool_census: bool = False, known: Any = None) -> AuditEstimate:
+                   pool_census: bool = False, known: Any = None, known_random: bool | None = None) -> AuditEstimate:
     """Audit-corrected prevalence of each theme in each period.
 
     Parameters
@@ -453,6 +464,13 @@ def audit_estimate(scores: Any, labels: Any, period: Any, *, periods: list[Any] 
         of the rest scaled by ``(N - K) / N``. Their scores are never used (an example's score is
         in-sample) and they are not part of the audit's random sample (a row both known and
         checked counts as known). A period whose comments are all known is a census.
+    known_random : bool, optional
+        The known comments are a random sample of their period (coded examples drawn at random):
+        their share of a theme then also estimates the share among the rest, independently of
+        the audit, and the two estimates of the rest are combined by their inverse variances
+        (the interval narrows with the number of known comments). Default: True unless their
+        codes differ from the audit's beyond chance (``known_random_p`` below
+        :data:`themeassist.drift.KNOWN_RANDOM_ALPHA`); False: only counted, as above.
 
     Returns
     -------
@@ -487,7 +505,8 @@ def audit_estimate(scores: Any, labels: Any, period: Any, *, periods: list[Any] 
 
         return with_known(s, lab, period, np.asarray(known, dtype=float), periods=periods,
                            inclusion_probability=inclusion_probability, cluster=cluster, method=method,
-                           confidence=confidence, n_boot=n_boot, random_state=random_state, pool_census=pool_census)
+                           confidence=confidence, n_boot=n_boot, random_state=random_state, pool_census=pool_census,
+                           known_random=known_random)
     if np.isnan(s).any():
         r, c = np.argwhere(np.isnan(s))[0]
         raise ThemeassistError(f"audit_estimate: score missing at row {r}, column {c}; every comment needs a score.")

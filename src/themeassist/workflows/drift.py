@@ -348,7 +348,8 @@ def _estimate(df: pd.DataFrame, codes_col: str | None, audit: Any, period: pd.Se
     cells, probs, n_blank = _audit_cells(df, audit)
     known = known_codes(df) if KNOWN_CODES_COLUMN in df.columns else None
     prev = audit_prevalence(_scores_table(df, kw["codebook"]), cells, period=period, inclusion_probability=probs,
-                            method=method, known=known, **kw).assign(source=method)
+                            method=method, known=known, known_random=None if examples_random else False,
+                            **kw).assign(source=method)
     n_checked, n_known = int(prev.attrs.get("n_checked", 0)), int(prev.attrs.get("n_known", 0))
     half = 50 * float(np.nanmedian((prev["ci_high"] - prev["ci_low"]).to_numpy(float))) if len(prev) else np.nan
     note = (f"Audit-corrected ({method}): {n_checked} comments checked by a coder"
@@ -363,16 +364,16 @@ def _estimate(df: pd.DataFrame, codes_col: str | None, audit: Any, period: pd.Se
 
 
 def _known_note(p: float, examples_random: bool) -> str:
-    """How the flags treat the coded examples (``known_random`` of ``changes``), for the summary."""
+    """How the estimates and flags treat the coded examples (``known_random``), for the summary."""
     from themeassist.drift import KNOWN_RANDOM_ALPHA
 
     if not examples_random:
-        return " (picked by hand: not in the flags' tests)"
+        return " (picked by hand: they count for themselves only)"
     if p < KNOWN_RANDOM_ALPHA:
         return (f" (their codes differ from the audit's beyond chance, permutation p = {p:.3f}: they look picked by "
-                "hand, so the flags' tests leave them out)")
-    return (" (flags take them for a random sample of their period, as the audit is: pass --examples-chosen if they "
-            "were picked by hand)")
+                "hand, so they count for themselves only)")
+    return (" (taken for a random sample of their period, as the audit is: their shares also inform the estimate of "
+            "the rest and the flags' tests; pass --examples-chosen if they were picked by hand)")
 
 
 def _tone(df: pd.DataFrame, codes: pd.Series, period: pd.Series, *, text_col: str | None, status: Any,
