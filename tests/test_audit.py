@@ -789,6 +789,7 @@ def test_cli_suggest_counts_the_coders_decisions_as_coded_comments(tmp_path, cap
     out = capsys.readouterr().out
     n_ex = int((demo.year == "2015").sum())
     assert f"{n_ex} coded examples (matched by doc_id), 6 decided by the coder (matched by doc_id)" in out
+    assert "decided comments picked from the review queue are not one" in out  # drift's random-sample caveat
     again = pd.read_csv(tmp_path / "again.csv", dtype=str, keep_default_na=False).set_index("doc_id")
     cb = load_codebook("iapt")
     ids = s.set_index("doc_id").suggested_ids

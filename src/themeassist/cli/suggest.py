@@ -217,7 +217,10 @@ def run(args: argparse.Namespace) -> int:
         if known is not None:  # comments coded already: never reviewed or audited again
             suggestions = suggestions.assign(**{EXAMPLE_CODES_COLUMN: known})
             print(f"comments coded already: {', '.join(notes)}; their codes are in {EXAMPLE_CODES_COLUMN}: audit "
-                  "never draws them and drift --audit counts them as coded")
+                  "never draws them and drift --audit counts them as coded"
+                  + ("; drift takes them for a random sample of their period unless their codes say otherwise: "
+                     "decided comments picked from the review queue are not one, so with many of them pass "
+                     "drift --examples-chosen" if args.decisions else ""))
         suggestions = doubt(suggestions)  # --target-recall, --auto-accept, --review-order columns
         meta = _renamed(corpus, set(suggestions.columns) | set(REVIEW_COLUMNS))
         extra = ["doc_id", "text"] + [c for c in meta.columns if c not in suggestions.columns
