@@ -668,15 +668,22 @@ def test_a_coded_example_of_the_theme_makes_a_period_not_absent():
     assert flag([1, 0]) == ""  # a coded example of the theme in the first period: it was there
 
 
-def test_coded_examples_drawn_at_random_join_the_audit_in_the_flags_count_test():
-    # 0 of 40 checked + 0 of 96 coded examples in wave 1; 1 of 40 checked + 7 of 99 examples in wave 2.
-    # The estimates' change is unsure (p ~ 0.2) and the audit alone shows nothing (0/40 vs 1/40), but
-    # the examples and the audit together are a random sample of each wave: 0/136 vs 8/139
+def _two_waves_with_examples() -> pd.DataFrame:
+    """One theme over two waves: 0 of 40 checked + 0 of 96 coded examples in wave 1, 1 of 40 checked +
+    7 of 99 examples in wave 2; the estimates' change is unsure (p ~ 0.2)."""
     t = pd.DataFrame({"period": ["w1", "w2"], "theme": "a", "theme_id": "a", "n_comments": [332, 316],
                       "n_theme": [0.0, 12.4], "prevalence": [0.0, 0.039], "ci_low": [0.0, 0.022],
                       "ci_high": [0.05, 0.10], "method": "pacc", "n_checked": [40, 40],
                       "n_checked_theme": [0.0, 1.0], "n_known": [96, 99], "n_known_theme": [0.0, 7.0]})
     t.attrs["covariance"] = {"a": {"periods": ["w1", "w2"], "cov": np.diag([0.0155, 0.0240]) ** 2}}
+    return t
+
+
+def test_coded_examples_drawn_at_random_join_the_audit_in_the_flags_count_test():
+    # 0 of 40 checked + 0 of 96 coded examples in wave 1; 1 of 40 checked + 7 of 99 examples in wave 2.
+    # The estimates' change is unsure (p ~ 0.2) and the audit alone shows nothing (0/40 vs 1/40), but
+    # the examples and the audit together are a random sample of each wave: 0/136 vs 8/139
+    t = _two_waves_with_examples()
     pair = changes(t).query("comparison == 'pair'").iloc[0]
     assert pair.p_value > 0.1 and pair.flag == "appears"
     # picked by hand (known_random=False): they show presence, not a change; nor with too few of them
@@ -872,11 +879,7 @@ def test_known_comments_picked_by_hand_are_told_from_a_random_sample():
 
 
 def test_changes_leaves_hand_picked_examples_out_of_the_flags_count_tests():
-    t = pd.DataFrame({"period": ["w1", "w2"], "theme": "a", "theme_id": "a", "n_comments": [332, 316],
-                      "n_theme": [0.0, 12.4], "prevalence": [0.0, 0.039], "ci_low": [0.0, 0.022],
-                      "ci_high": [0.05, 0.10], "method": "pacc", "n_checked": [40, 40],
-                      "n_checked_theme": [0.0, 1.0], "n_known": [96, 99], "n_known_theme": [0.0, 7.0]})
-    t.attrs["covariance"] = {"a": {"periods": ["w1", "w2"], "cov": np.diag([0.0155, 0.0240]) ** 2}}
+    t = _two_waves_with_examples()
 
     def flag(p: float) -> str:
         t.attrs["known_random_p"] = p

@@ -242,8 +242,7 @@ def _period_rows(th: _ThemeSeries, *, flag_alpha: float, min_count: float, min_p
         # comments coded outside the audit (coded examples) show presence too; drawn at random
         # (known_random), they join the audit's random sample in its count tests
         kk = kc + (th.sub["n_known_theme"].to_numpy(float) if "n_known_theme" in th.sub.columns else 0.0)
-        evidence = _with_audit_tests(evidence, th.sub, kk if known_random else kc, min_count,
-                                     with_known=known_random)
+        evidence = _with_audit_tests(evidence, th.sub, kc, min_count, with_known=known_random)
         th.states = _audit_states(th.states, kk, th.sub["ci_low"].to_numpy(float), p, min_prev)
         th.states = _upgrade_states(th.states, p, k, kk, evidence, flag_alpha, min_count, min_prev)
     flags = _flags(th.states, seen=None if th.counts else kk > 0)
@@ -305,16 +304,16 @@ def _with_audit_tests(pvals: list[float], sub: pd.DataFrame, kc: np.ndarray, min
     has ``n_checked``. The checked codes are human codes: where a period was checked in full (a
     census) or the audit alone shows the change, it need not wait for the model's noisier estimate.
     Either test at ``flag_alpha`` keeps the chance of a flag on no change below ``2 * flag_alpha``.
-    ``with_known``: ``kc`` also counts the comments coded outside the audit (``n_known_theme``),
-    and their number (``n_known``) joins the checked ones: the audit is a random sample of the
-    comments not coded already, so with known comments drawn at random the two make one random
-    sample of the period.
+    ``with_known``: the comments coded outside the audit (``n_known``, ``n_known_theme``) join
+    the checked ones: the audit is a random sample of the comments not coded already, so with
+    known comments drawn at random the two make one random sample of the period.
     """
     if "n_checked" not in sub.columns or not np.isfinite(kc).all():
         return list(pvals)
     nc = sub["n_checked"].to_numpy(float)
-    if with_known and "n_known" in sub.columns:
+    if with_known and {"n_known", "n_known_theme"} <= set(sub.columns):
         nc = nc + sub["n_known"].to_numpy(float)
+        kc = kc + sub["n_known_theme"].to_numpy(float)
     out = list(pvals)
     for i in range(1, len(kc)):
         if nc[i - 1] <= 0 or nc[i] <= 0 or kc[i - 1] + kc[i] < min_count:
