@@ -724,7 +724,8 @@ def test_cli_suggest_marks_coded_examples_audit_skips_them_drift_counts_them(tmp
     used = s[(s.year == "2015") & s.status.isin(["ok", "truncated"])]  # non-answers count in no estimate
     out = capsys.readouterr().out
     assert f"{len(used)} coded examples (example_codes) counted with their codes" in out
-    assert "taken for a random sample of their period" in out
+    # examples in 2015 and audits in 2016-2017 only: whether the examples are random cannot be tested, and it says so
+    assert "taken for a random sample of their period" in out and "could not be tested against the audit" in out
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert main(["drift", str(tmp_path / "s.csv"), "--period-col", "year", "--audit", str(tmp_path / "a.csv"),
@@ -739,6 +740,15 @@ def test_cli_suggest_marks_coded_examples_audit_skips_them_drift_counts_them(tmp
     assert main(["report", str(tmp_path / "d"), "--out", str(tmp_path / "r.html")]) == 0  # the report says so
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "50 comments were checked by a coder" in page and f"{len(used)} coded examples were counted" in page
+
+
+def test_the_summary_says_whether_the_examples_randomness_was_tested():
+    from themeassist.workflows.drift import _known_note
+
+    tested, untested = _known_note(0.4, True), _known_note(float("nan"), True)
+    assert "taken for a random sample" in tested and "could not be tested" not in tested
+    assert "taken for a random sample" in untested and "could not be tested against the audit" in untested
+    assert "look picked by hand" in _known_note(0.01, True) and "could not be tested" not in _known_note(0.01, True)
 
 
 def test_coded_examples_without_ids_are_matched_by_a_text_that_occurs_once(tmp_path, capsys):

@@ -202,7 +202,8 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
         The comments coded already (``example_codes``) were drawn at random: with the audit they
         make one random sample of each period, whose counts the flags' tests may use
         (``known_random`` of :func:`themeassist.drift.changes`), unless their codes differ from
-        the audit's beyond chance (a permutation test; the summary says so). Pass False when they
+        the audit's beyond chance (a permutation test; the summary says so, and says when no period
+        holds both examples and checked comments, so that it could not be tested). Pass False when they
         were chosen by hand (examples picked to show each theme): they then still count with
         their codes, but not in those tests.
     figures, formats, interactive
@@ -372,8 +373,10 @@ def _known_note(p: float, examples_random: bool) -> str:
     if p < KNOWN_RANDOM_ALPHA:
         return (f" (their codes differ from the audit's beyond chance, permutation p = {p:.3f}: they look picked by "
                 "hand, so they count for themselves only)")
+    untested = "" if np.isfinite(p) else (
+        "; no period holds both coded examples and checked comments, so this could not be tested against the audit")
     return (" (taken for a random sample of their period, as the audit is: their shares also inform the estimate of "
-            "the rest and the flags' tests; pass --examples-chosen if they were picked by hand)")
+            f"the rest and the flags' tests{untested}; pass --examples-chosen if they were picked by hand)")
 
 
 def _tone(df: pd.DataFrame, codes: pd.Series, period: pd.Series, *, text_col: str | None, status: Any,
