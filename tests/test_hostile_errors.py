@@ -227,7 +227,10 @@ def test_ctrl_c_prints_how_to_resume_and_the_rerun_resumes(tmp_path: Path) -> No
     args = ["suggest", str(src), "--text-col", "comment", "--codebook", "iapt", "--model", "static", "--regime",
             "zero-shot", "--chunk-size", "100", "--cache-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "o.csv")]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([*THEMEASSIST, *args], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    # a shell's background job inherits SIGINT ignored (and Python then installs no handler for it): a
+    # user's Ctrl-C reaches a foreground run, so the child starts with the default disposition
+    proc = subprocess.Popen([*THEMEASSIST, *args], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     run_folder = tmp_path / ".o.csv.run"
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
