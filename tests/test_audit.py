@@ -692,6 +692,32 @@ def test_coded_examples_drawn_at_random_join_the_audit_in_the_flags_count_test()
     assert changes(few).query("comparison == 'pair'").flag.iloc[0] == ""
 
 
+def test_the_flags_treat_the_examples_as_the_estimates_did():
+    # the randomness test rejected (p = 0.01), but the caller told audit_prevalence they are random
+    # (attrs["known_random"] = True): the flags' count tests follow the estimates, not the p-value
+    t = _two_waves_with_examples()
+    t.attrs["known_random_p"] = 0.01
+    assert changes(t).query("comparison == 'pair'").flag.iloc[0] == ""
+    t.attrs["known_random"] = True
+    assert changes(t).query("comparison == 'pair'").flag.iloc[0] == "appears"
+    t.attrs.update(known_random_p=0.5, known_random=False)
+    assert changes(t).query("comparison == 'pair'").flag.iloc[0] == ""
+
+
+def test_audit_prevalence_records_how_it_used_the_examples(cb):
+    from themeassist.drift import KNOWN_RANDOM_ALPHA
+
+    df, truth = _suggestions(n_per=100)
+    known = pd.Series([t if i % 100 < 30 else "" for i, t in enumerate(truth)])
+    audit = [t if i % 100 >= 30 and i % 7 == 0 else "" for i, t in enumerate(truth)]
+    scores = df[[c for c in df.columns if c.startswith("score:")]]
+    for forced in (None, True, False):
+        t = audit_prevalence(scores, audit, period=df.year, codebook=cb, known=known, known_random=forced)
+        p = t.attrs["known_random_p"]
+        assert t.attrs["known_random"] is (not p < KNOWN_RANDOM_ALPHA if forced is None else forced)
+    assert "known_random" not in audit_prevalence(scores, audit, period=df.year, codebook=cb).attrs
+
+
 def test_cli_suggest_marks_coded_examples_audit_skips_them_drift_counts_them(tmp_path, capsys):
     from themeassist.datasets import load_iapt_demo
 

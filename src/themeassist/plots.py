@@ -246,7 +246,8 @@ def plot_tone(tone_table: pd.DataFrame, *, themes: Sequence[str] | None = None, 
     axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True)
     score = str(tone_table["score"].iloc[0]) if "score" in tone_table.columns and len(tone_table) else "score"
     for ax, theme in zip(axes.flat, themes):
-        pick = labels == theme if (labels == theme).any() else tone_table["theme"] == theme
+        pick = labels == theme
+        pick = pick if pick.any() else tone_table["theme"] == theme
         rows = tone_table[pick].drop_duplicates("period").set_index("period")
         rows = rows.reindex(periods)
         mean = rows["mean"].to_numpy(float)

@@ -81,7 +81,7 @@ def with_known(s: np.ndarray, lab: np.ndarray, period: Any, kn: np.ndarray, *, p
             cov[:, t, t] = cell[3] ** 2
             census[t] = True
     return AuditEstimate(est, lo, hi, se, cov, r.n_checked, r.n_checked_theme, census, r.fallback, r.method, r.df,
-                         n_known, known_pos, p_random)
+                         n_known, known_pos, p_random, bool(known_random))
 
 
 def _pool_known(r: AuditEstimate, kn: np.ndarray, is_known: np.ndarray, per: np.ndarray, periods: list[Any],

@@ -102,10 +102,11 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
         of their period, as coded examples drawn at random are: with the audit (a random sample
         of the other comments) they make one random sample of the period, whose counts a flag's
         count test may use. False when they were chosen by hand (examples picked to show each
-        theme, comments picked for review): they then count for the states only. Default: True
-        unless the table's ``attrs["known_random_p"]`` (set by
-        :func:`themeassist.drift.audit_prevalence`: their codes against the audit's, a
-        permutation test) is below ``KNOWN_RANDOM_ALPHA`` (0.05).
+        theme, comments picked for review): they then count for the states only. Default: as the
+        estimates used them (the table's ``attrs["known_random"]``, set by
+        :func:`themeassist.drift.audit_prevalence`); for a table without it, True unless
+        ``attrs["known_random_p"]`` (their codes against the audit's, a permutation test) is
+        below ``KNOWN_RANDOM_ALPHA`` (0.05).
 
     Returns
     -------
@@ -152,6 +153,8 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
     axis, other = ("period", "group") if over == "period" else ("group", "period")
     z = stats.norm.ppf(0.5 + confidence / 2)
     covs = prev_table.attrs.get("covariance") or {}
+    if known_random is None:  # as the estimates took them; else from the randomness test's p-value
+        known_random = prev_table.attrs.get("known_random")
     if known_random is None:
         known_random = not (float(prev_table.attrs.get("known_random_p", np.nan)) < KNOWN_RANDOM_ALPHA)
     rows: list[dict[str, Any]] = []

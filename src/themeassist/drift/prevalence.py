@@ -387,8 +387,9 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
         ``attrs["covariance"]`` holds each theme's covariance between periods and the degrees of
         freedom of its tests (``df``; finite with respondent clusters), used by :func:`changes`.
         With ``known``, ``attrs["known_random_p"]`` is the permutation p-value of "the known
-        comments are a random sample of their period" against the audit (see ``known_random`` of
-        :func:`changes`, which reads it).
+        comments are a random sample of their period" against the audit, and ``attrs["known_random"]``
+        how the estimates used them (see ``known_random`` of :func:`changes`, which reads it, so
+        that the flags treat them as the estimates did).
 
     Notes
     -----
@@ -459,7 +460,7 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
     table = _assemble(rows, nodes, False)
     n_known = 0 if known_y is None else int((keep & ~np.isnan(known_y).any(1)).sum())
     if n_known:
-        table.attrs["known_random_p"] = res.known_random_p
+        table.attrs.update(known_random_p=res.known_random_p, known_random=res.known_random)
     table.attrs.update(n_no_period=n_no_period, n_checked=int(checked.sum()), n_known=n_known,
                        n_unchecked_audit=int((drawn & ~checked).sum()),
                        covariance={nd.theme_id: {"periods": list(order), "cov": None if raised[j] else res.cov[j],

@@ -107,6 +107,9 @@ class AuditEstimate:
     known_random_p : float
         Permutation p-value of "the known comments are a random sample of their period" against
         the audit (NaN without known comments, or without a period holding both).
+    known_random : bool or None
+        How the known comments were used: True, as a random sample (their shares also estimate the
+        rest); False, counted for themselves only; None without known comments.
     """
 
     prevalence: np.ndarray
@@ -123,6 +126,7 @@ class AuditEstimate:
     n_known: np.ndarray | None = None
     n_known_theme: np.ndarray | None = None
     known_random_p: float = float("nan")
+    known_random: bool | None = None
 
 
 def cluster_variance(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
