@@ -16,7 +16,7 @@ import pandas as pd
 import yaml
 
 from themeassist.codebook import Codebook
-from themeassist.mapping import ThemeMapper, agreement, read_decisions
+from themeassist.mapping import ThemeMapper, agreement, held_out_quality, read_decisions
 
 
 # ------------------------------------------------------------------------------------ reliability
@@ -196,6 +196,9 @@ def napire_runs(data_dir: Path, make_mapper: Callable[[], ThemeMapper], embed: C
                "codes_per_answer": float(D.sum(1).mean()), "coder_codes_per_answer": float(Yt.sum(1).mean()),
                "none_share": float((D.sum(1) == 0).mean()), "coder_none_share": float((Yt.sum(1) == 0).mean()),
                "first_right": first_right(P, Yt), "ece_top5": reliability(p, y)["ece"], "fit_seconds": round(fit_s, 2)}
+        # what ``themeassist suggest`` prints before any answer is read: the held-out agreement
+        quality = held_out_quality(mapper, n_new=len(test))
+        row.update({"held_out_kappa": quality.mean_kappa, "held_out_interval": list(quality.kappa_interval)})
         # 20 decisions, ``decision_draws`` times: the first n_decisions answers of a seeded shuffle
         # of the suggested ones are decided, the mapper refitted, kappa compared on the other answers
         before, after, kinds = [], [], {}

@@ -341,17 +341,24 @@ def print_napire(rows: list[dict], before: dict) -> None:
     print(f"napire2018, 30% of each question's answers as examples, the rest suggested; "
           f"kappa = mean per-code kappa (codes with >= 3 coded answers)")
     print(f"{'question':9s} {'codes':>5s} {'n_ex':>5s} {'kappa':>6s} {'before':>6s} {'codes x':>7s} {'before':>6s} "
-          f"{'none':>5s} {'coder':>5s} {'ECE5':>6s} {'+20 dec':>7s} {'w/o':>6s}")
+          f"{'none':>5s} {'coder':>5s} {'ECE5':>6s} {'+20 dec':>7s} {'w/o':>6s} {'held-out (95% prediction)':>26s}")
     for r in rows:
         b = before.get(r["question_id"], {})
         print(f"{r['question_id']:9s} {r['n_codes']:5d} {r['n_examples']:5d} {r['kappa']:6.3f} "
               f"{_fmt(b.get('kappa'))} {r['codes_ratio']:7.2f} {_fmt(b.get('codes_ratio'), '6.2f')} "
               f"{r['none_share']:5.2f} {r['coder_none_share']:5.2f} {r['ece_top5']:6.3f} "
-              f"{_fmt(r.get('kappa_rest_after'))} {_fmt(r.get('kappa_rest_before'))}")
+              f"{_fmt(r.get('kappa_rest_after'))} {_fmt(r.get('kappa_rest_before'))} "
+              f"{_fmt(r.get('held_out_kappa'))} ({_fmt((r.get('held_out_interval') or [None])[0], '.3f')}-"
+              f"{_fmt((r.get('held_out_interval') or [None, None])[1], '.3f')})")
     k = np.mean([r["kappa"] for r in rows])
     kb = np.mean([before[r["question_id"]]["kappa"] for r in rows]) if before else float("nan")
     gain = [g for r in rows for g in r.get("decision_gains", [])]
     print(f"{'mean':9s} {'':5s} {'':5s} {k:6.3f} {_fmt(kb)} {np.mean([r['codes_ratio'] for r in rows]):7.2f}")
+    if all("held_out_kappa" in r for r in rows):
+        inside = sum(r["held_out_interval"][0] <= r["kappa"] <= r["held_out_interval"][1] for r in rows)
+        print(f"held-out kappa (what suggest prints, from the examples alone): mean "
+              f"{np.nanmean([r['held_out_kappa'] for r in rows]):.3f} against {k:.3f} measured on the suggested "
+              f"answers; the measured kappa inside its 95% prediction interval for {inside} of {len(rows)} questions")
     if gain:
         per_q = [np.mean(r["decision_gains"]) for r in rows if r.get("decision_gains")]
         print(f"20 simulated decisions ({len(gain) // len(per_q)} draws per question): mean kappa change "

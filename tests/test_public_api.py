@@ -18,7 +18,7 @@ EXPECTED = [
     "ThemeMapper", "ThemeassistError", "__version__", "add_review_order",
     "agreement", "align_candidates", "build_static",
     "candidate_periods", "changes", "codes_to_long", "content_shift", "discover_dask", "estimate_prevalence",
-    "export_qdc", "export_qdpx", "get_embedder", "held_out_scores", "iapt_demo_prevalence", "import_qdc", "import_qdpx",
+    "export_qdc", "export_qdpx", "get_embedder", "held_out_quality", "held_out_scores", "iapt_demo_prevalence", "import_qdc", "import_qdpx",
     "load_codebook", "load_corpus", "load_iapt_demo", "plot_heatmap", "plot_prevalence",
     "plot_prevalence_interactive", "plot_tone", "prevalence", "read_decisions", "read_examples", "read_table",
     "redact", "resumable_suggest", "review_queue", "run_all", "run_chunked", "run_demo", "run_drift", "score_tone",

@@ -109,6 +109,20 @@ def fitted_mapper(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     return mapper.fit(codebook, examples), examples, coded
 
 
+def expected_quality(mapper: Any, n_new: int | None = None) -> str:
+    """What the coder can expect of the suggestions: the mapper's held-out agreement with its own
+    coded examples and the themes that borrow their calibration
+    (:func:`themeassist.mapping.quality.held_out_quality`), or why it cannot be estimated."""
+    if getattr(mapper, "oof_proba_", None) is None:
+        return ("zero-shot (codebook only): how far these suggestions agree with a coder cannot be estimated "
+                "without coded examples; code some comments and pass them with --examples.")
+    from themeassist.mapping.quality import held_out_quality
+
+    if n_new is not None:  # the coded examples among the comments are not suggested anew
+        n_new = max(n_new - int(mapper.n_examples_), 1)
+    return held_out_quality(mapper, n_new=n_new, random_state=getattr(mapper, "random_state", 0)).summary()
+
+
 def _read_examples_with_ids(args: argparse.Namespace) -> Any:
     """``--examples`` read with their comment ids (``--examples-id-col``, else ``--id-col`` when the
     file has that column; else numbered ex1, ex2, ..., and ``attrs["ids"]`` is False)."""
@@ -200,6 +214,7 @@ def run(args: argparse.Namespace) -> int:
     from themeassist.mapping.examples import example_codes
 
     mapper, examples, coded = fitted_mapper(args)
+    print(expected_quality(mapper, n_new=int((corpus["status"] == "ok").sum()) if "status" in corpus.columns else None))
     texts = dict(zip(corpus["doc_id"].astype(str), corpus["text"]))
     doubt = doubt_columns(args, mapper, examples)
 
