@@ -124,3 +124,7 @@ def test_suggest_prints_what_to_expect(tmp_path: Path, capsys) -> None:  # type:
     assert 0.0 < kappa <= 1.0
     assert main(["suggest", str(tmp_path / "demo.csv"), "--out", str(tmp_path / "z.csv"), *common]) == 0
     assert "cannot be estimated without coded examples" in capsys.readouterr().out
+    assert main(["suggest", str(tmp_path / "demo.csv"), "--examples", str(tmp_path / "coded.csv"),
+                 "--examples-codes-col", "themes", "--regime", "zero-shot", "--out", str(tmp_path / "z2.csv"),
+                 *common]) == 0
+    assert f"the {n_used} coded examples were not learnt from" in capsys.readouterr().out

@@ -114,6 +114,10 @@ def expected_quality(mapper: Any, n_new: int | None = None) -> str:
     coded examples and the themes that borrow their calibration
     (:func:`themeassist.mapping.quality.held_out_quality`), or why it cannot be estimated."""
     if getattr(mapper, "oof_proba_", None) is None:
+        if getattr(mapper, "n_examples_", 0):  # --regime zero-shot, or too few examples to learn from
+            return (f"zero-shot (codebook only; the {mapper.n_examples_} coded examples were not learnt from): how far "
+                    "these suggestions agree with a coder cannot be estimated; drop --regime zero-shot or code more "
+                    "comments (at least 4 with codes).")
         return ("zero-shot (codebook only): how far these suggestions agree with a coder cannot be estimated "
                 "without coded examples; code some comments and pass them with --examples.")
     from themeassist.mapping.quality import held_out_quality
