@@ -23,7 +23,7 @@ from themeassist.workflows.pipeline import DemoResult, run_all, run_demo, theme_
 
 RUN_FILES = ("corpus.csv", "codebook.yaml", "hierarchy.csv", "candidate_codes.csv", "assignments.csv",
              "suggestions.csv", "alignment.csv", "prevalence.csv", "changes.csv", "summary.txt", "agreement.csv",
-             "candidate_periods.csv", "new_candidates.csv", "figures/prevalence_interactive.html", "manifest.json",
+             "held_out.csv", "candidate_periods.csv", "new_candidates.csv", "figures/prevalence_interactive.html", "manifest.json",
              "report.html")
 
 
@@ -159,6 +159,20 @@ def test_demo_agreement_on_uncoded_years(demo: DemoResult) -> None:
     gold_2016_18 = load_iapt_demo().query("year >= '2016'")
     n_failing = gold_2016_18["themes"].map(lambda s: "The Failing Professional" in s.split("|")).sum()
     assert int(agree.loc["The Failing Professional", "n_human"]) == int(n_failing)
+    # what the held-out examples led one to expect holds the agreement measured on the uncoded years
+    import json
+
+    from themeassist.mapping import QUALITY_COLUMNS
+
+    held = _read(demo.out_dir / "held_out.csv")
+    assert list(held.columns) == list(QUALITY_COLUMNS) and len(held) == len(iapt_wellbeing().leaves())
+    expected = json.loads((demo.out_dir / "manifest.json").read_text(encoding="utf-8"))["held_out"]
+    n_coded = int((corpus["status"].isin(["ok", "truncated"]) & corpus["period"].isin(["2014", "2015"])).sum())
+    assert expected["n_examples"] == n_coded and expected["n_new"] == n_test
+    leaf = agree[(agree["level"] == "leaf") & (agree["n_human"].astype(int) >= 3)]
+    measured = leaf["cohen_kappa"].astype(float).mean()
+    lo, hi = expected["kappa_interval"]
+    assert lo <= measured <= hi and lo < expected["mean_kappa"] < hi
 
 
 @pytest.mark.slow
@@ -169,6 +183,7 @@ def test_demo_report_content(demo: DemoResult) -> None:
         assert f'<section id="{key}">' in page
     assert page.count("data:image/png;base64,") == 6
     assert "comments were checked by a coder" in page and "audit-corrected" in page
+    assert "Expected before any suggestion was read" in page and "measured here: 0." in page
     assert "<script" not in page.lower()
     summary = demo.summary.read_text(encoding="utf-8")
     assert summary.startswith("Audit-corrected (pacc, ") and "Human codes:" in summary

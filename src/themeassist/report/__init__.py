@@ -20,7 +20,8 @@ Prevalence             ``figures/*.png|svg``, ``prevalence.csv`` (+ a relative l
                        ``figures/prevalence_interactive.html`` when it exists: scripts stay out)
 Changes                ``summary.txt``, ``changes.csv``
 Emerging               ``new_candidates.csv`` (+ ``candidate_periods.csv`` for the earlier periods)
-Agreement              ``agreement.csv``
+Agreement              ``agreement.csv`` (+ ``manifest.json``'s ``held_out``: what the mapper's
+                       held-out examples led one to expect, beside the kappa measured)
 Provenance             ``manifest.json``
 =====================  ==============================================================
 """
@@ -107,7 +108,7 @@ def _render(run: Path, *, title: str | None, max_rows: int, report_dir: Path,
         _emerging(tables["new_candidates"], tables["candidate_periods"],
                   (manifest.get("params") or {}).get("candidate_periods") if isinstance(manifest.get("params"), dict)
                   else None, max_rows),
-        _agreement(tables["agreement"], max_rows),
+        _agreement(tables["agreement"], max_rows, manifest.get("held_out")),
         _provenance(manifest),
     ]
     nav = "".join(f'<a href="#{k}">{_e(k.capitalize())}</a>' for k, b in zip(SECTIONS, body) if b)

@@ -438,7 +438,7 @@ def _emerging(new: pd.DataFrame | None, per: pd.DataFrame | None, rule: Any, max
     return _section("emerging", "Candidate codes new in a period", note + table)
 
 
-def _agreement(agree: pd.DataFrame | None, max_rows: int) -> str:
+def _agreement(agree: pd.DataFrame | None, max_rows: int, held_out: Any = None) -> str:
     if agree is None:
         return ""
     n = ""
@@ -449,9 +449,28 @@ def _agreement(agree: pd.DataFrame | None, max_rows: int) -> str:
     note = ('<p class="note">Agreement between the human codes and the suggestions on the comments the model did '
             f"not learn from{n}: precision is the share of suggestions a human coder also made, recall the share "
             "of human codes the model suggested; Cohen's kappa and Krippendorff's alpha correct for chance.</p>")
+    note += _expected_note(agree, held_out)
     cols = [c for c in agree.columns if c not in ("theme_id", "n_comments", "n_docs")]
     return _section("agreement", "Agreement with human coding", note + _table(agree, cols, max_rows=max_rows,
                                                                             source="agreement.csv"))
+
+
+def _expected_note(agree: pd.DataFrame, held_out: Any) -> str:
+    """What the mapper's held-out examples led one to expect (manifest ``held_out``) beside the
+    mean per-theme kappa measured here (leaf themes with at least 3 human codes)."""
+    if not isinstance(held_out, dict) or held_out.get("mean_kappa") is None:
+        return ""
+    lo, hi = (held_out.get("kappa_interval") or [None, None])[:2]
+    span = f" (likely {lo:.2f} to {hi:.2f})" if lo is not None and hi is not None else ""
+    measured = ""
+    if {"level", "n_human", "cohen_kappa"} <= set(agree.columns):
+        leaf = agree[(agree["level"] == "leaf") & (pd.to_numeric(agree["n_human"], errors="coerce") >= 3)]
+        k = pd.to_numeric(leaf["cohen_kappa"], errors="coerce").mean()
+        if k == k:
+            measured = f"; measured here: {k:.2f}"
+    return (f'<p class="note">Expected before any suggestion was read (held_out.csv: the mapper\'s '
+            f"{int(held_out.get('n_examples', 0))} coded examples, each scored without it): mean per-theme kappa "
+            f"{held_out['mean_kappa']:.2f}{span}{_e(measured)}.</p>")
 
 
 def _provenance(manifest: dict[str, Any]) -> str:

@@ -45,6 +45,16 @@ class Stages:
         self.regime = getattr(mapper, "regime_", None)
         return mapper.suggest(self.corpus, embeddings=self.E, candidate_assignments=assignments)
 
+    def held_out(self) -> Any:
+        """:func:`themeassist.mapping.held_out_quality` of the fitted mapper for the substantive comments
+        it did not learn from (None for a zero-shot mapper: no held-out examples)."""
+        from themeassist.mapping import held_out_quality
+
+        if getattr(self.mapper, "oof_proba_", None) is None:
+            return None
+        n_new = max(int(np.asarray(self.usable).sum()) - int(self.mapper.n_examples_), 1)
+        return held_out_quality(self.mapper, n_new=n_new, random_state=self.random_state)
+
     def align(self, cands: pd.DataFrame, assignments: pd.DataFrame, suggestions: pd.DataFrame) -> Any:
         from themeassist.mapping import align_candidates
 

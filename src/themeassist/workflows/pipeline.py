@@ -31,6 +31,10 @@ Run folder layout
 ``summary.txt``             drift: the significant changes in a few sentences
 ``agreement.csv``           :func:`themeassist.mapping.agreement.agreement` of the suggestions with the
                             human codes, on the comments not used as examples
+``held_out.csv``            :func:`themeassist.mapping.held_out_quality`: per theme, the mapper's
+                            agreement with its own examples, held out (what to expect before
+                            reading a suggestion); its summary figures are in the manifest
+                            (``held_out``). Not written for a zero-shot mapper.
 ``figures/*.png|svg``       prevalence small multiples and heatmaps
 ``figures/prevalence_interactive.html``
                             the prevalence lines as one interactive, self-contained HTML file
@@ -299,6 +303,7 @@ def run_all(
     cand_periods = stages.candidate_periods(cands, assignments)
     lap("candidates")
     agreement = stages.agreement(suggestions, human) if human is not None else None
+    held_out = stages.held_out()
     lap("agreement")
 
     files = {
@@ -307,6 +312,7 @@ def run_all(
         "alignment.csv": alignment, "prevalence.csv": drift["prevalence"], "changes.csv": drift["changes"],
         "candidate_periods.csv": cand_periods, "new_candidates.csv": cand_periods[cand_periods["new_in_period"]],
         "agreement.csv": agreement, "audit.csv": stages.audit,
+        "held_out.csv": None if held_out is None else held_out.table,
     }
     for name, table in files.items():
         if table is not None:
@@ -326,6 +332,10 @@ def run_all(
         "n_checked": stages.audit_info["n_checked"] if stages.audit is not None else None,
         "audit_methods": methods if stages.audit is not None else [],
         "regime": stages.regime,
+        "held_out": None if held_out is None else {
+            "mean_kappa": _finite(held_out.mean_kappa), "kappa_interval": [_finite(v) for v in held_out.kappa_interval],
+            "n_examples": held_out.n_examples, "n_judged": held_out.n_judged, "n_new": held_out.n_new,
+            "codes_ratio": _finite(held_out.codes_ratio)},
         "params": {"random_state": random_state, "human_codes_col": human_codes_col,
                    "candidate_periods": dict(CANDIDATE_RULE, **{k: v for k, v in cand_periods.attrs.items()}),
                    "discovery": _jsonable(stages.discovery_params_used),
@@ -367,6 +377,11 @@ def _result(out: Path, report: Path, timings: dict[str, float], *, has_agreement
                      figures=figures, manifest=out / "manifest.json", report=report, timings=dict(timings),
                      candidate_periods=out / "candidate_periods.csv", new_candidates=out / "new_candidates.csv",
                      interactive=interactive)
+
+
+def _finite(v: float) -> float | None:
+    """``v`` rounded for the manifest, None where it is NaN (JSON has no NaN)."""
+    return round(float(v), 4) if v == v else None
 
 
 def _jsonable(obj: Any) -> Any:
