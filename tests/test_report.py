@@ -278,3 +278,27 @@ def test_themes_that_share_a_name_keep_their_own_rows_in_the_report_and_the_heat
     ax = plot_heatmap(res.prevalence).axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert len(labels) == len(set(labels)) and "Staff > Other" in labels
+
+
+@pytest.mark.parametrize("held_out, shown", [
+    ({"mean_kappa": 0.61, "kappa_interval": [0.5, 0.7], "n_examples": 120},
+     ("the mapper's 120 coded examples, each scored without it): mean per-theme kappa 0.61 (likely 0.50 to 0.70); "
+      "measured here: 0.45.")),
+    ({"mean_kappa": 0.61, "kappa_interval": "wide", "n_examples": "many"},
+     "the mapper's coded examples, each scored without it): mean per-theme kappa 0.61; measured here: 0.45."),
+    ({"mean_kappa": "<b>x</b>"}, None),
+    (None, None),
+])
+def test_agreement_note_sets_expected_beside_measured(tmp_path: Path, held_out: object, shown: str | None) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    write_table(pd.DataFrame({"theme_id": ["a", "b", "c", "all"], "theme_name": ["A", "B", "C", "macro average"],
+                              "level": ["leaf", "leaf", "leaf", "macro"], "n_docs": [50] * 4,
+                              "n_human": [10, 4, 2, 16], "cohen_kappa": [0.5, 0.4, 0.9, 0.6]}), run / "agreement.csv")
+    (run / "manifest.json").write_text(json.dumps({"held_out": held_out}), encoding="utf-8")
+    page = write_report(run, run / "report.html").read_text(encoding="utf-8")
+    assert '<section id="agreement">' in page
+    if shown is None:
+        assert "Expected before any suggestion was read" not in page
+    else:  # the measured mean is over leaves with >= 3 human codes: (0.5 + 0.4) / 2
+        assert "Expected before any suggestion was read" in page and shown in page

@@ -218,7 +218,8 @@ def run(args: argparse.Namespace) -> int:
     from themeassist.mapping.examples import example_codes
 
     mapper, examples, coded = fitted_mapper(args)
-    print(expected_quality(mapper, n_new=int((corpus["status"] == "ok").sum()) if "status" in corpus.columns else None))
+    substantive = int(corpus["status"].isin(("ok", "truncated")).sum()) if "status" in corpus.columns else None
+    print(expected_quality(mapper, n_new=substantive))
     texts = dict(zip(corpus["doc_id"].astype(str), corpus["text"]))
     doubt = doubt_columns(args, mapper, examples)
 

@@ -457,10 +457,19 @@ def _agreement(agree: pd.DataFrame | None, max_rows: int, held_out: Any = None) 
 
 def _expected_note(agree: pd.DataFrame, held_out: Any) -> str:
     """What the mapper's held-out examples led one to expect (manifest ``held_out``) beside the
-    mean per-theme kappa measured here (leaf themes with at least 3 human codes)."""
-    if not isinstance(held_out, dict) or held_out.get("mean_kappa") is None:
+    mean per-theme kappa measured here (leaf themes with at least 3 human codes). A manifest
+    edited by hand into something else shows nothing."""
+    def num(v: Any) -> float | None:
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            return None
+        return x if x == x else None
+
+    if not isinstance(held_out, dict) or num(held_out.get("mean_kappa")) is None:
         return ""
-    lo, hi = (held_out.get("kappa_interval") or [None, None])[:2]
+    ends = held_out.get("kappa_interval")
+    lo, hi = (num(ends[0]), num(ends[1])) if isinstance(ends, list) and len(ends) == 2 else (None, None)
     span = f" (likely {lo:.2f} to {hi:.2f})" if lo is not None and hi is not None else ""
     measured = ""
     if {"level", "n_human", "cohen_kappa"} <= set(agree.columns):
@@ -468,9 +477,10 @@ def _expected_note(agree: pd.DataFrame, held_out: Any) -> str:
         k = pd.to_numeric(leaf["cohen_kappa"], errors="coerce").mean()
         if k == k:
             measured = f"; measured here: {k:.2f}"
+    n = num(held_out.get("n_examples"))
     return (f'<p class="note">Expected before any suggestion was read (held_out.csv: the mapper\'s '
-            f"{int(held_out.get('n_examples', 0))} coded examples, each scored without it): mean per-theme kappa "
-            f"{held_out['mean_kappa']:.2f}{span}{_e(measured)}.</p>")
+            f"{f'{int(n)} ' if n is not None else ''}coded examples, each scored without it): mean per-theme kappa "
+            f"{num(held_out['mean_kappa']):.2f}{span}{measured}.</p>")
 
 
 def _provenance(manifest: dict[str, Any]) -> str:
