@@ -112,8 +112,13 @@ def test_suggest_prints_what_to_expect(tmp_path: Path, capsys) -> None:  # type:
     common = ["--codebook", "iapt", "--text-col", "text", "--id-col", "doc_id", "--model", "static",
               "--cache-dir", str(tmp_path / "cache"), "--quiet"]
     assert main(["suggest", str(tmp_path / "demo.csv"), "--examples", str(tmp_path / "coded.csv"),
-                 "--examples-codes-col", "themes", "--out", str(tmp_path / "s.csv"), *common]) == 0
+                 "--examples-codes-col", "themes", "--out", str(tmp_path / "s.csv"),
+                 "--quality-out", str(tmp_path / "quality.csv"), *common]) == 0
     printed = capsys.readouterr().out
+    table = pd.read_csv(tmp_path / "quality.csv")
+    assert list(table.columns) == list(QUALITY_COLUMNS) and len(table) == 18  # the IAPT codebook's leaves
+    assert (table["n_examples"] >= 0).all() and table["calibration"].isin(["own", "pooled", "codebook only"]).all()
+    judged = table[table["n_examples"] >= 3]["cohen_kappa"].mean()
     line = next(x for x in printed.splitlines() if x.startswith("held out"))
     from themeassist.mapping import read_examples, used_examples
 
@@ -121,10 +126,19 @@ def test_suggest_prints_what_to_expect(tmp_path: Path, capsys) -> None:  # type:
     assert 100 < n_used < int((demo.year == "2015").sum())  # non-answers are kept but not learnt from
     assert f"each of the {n_used} coded examples" in line and "mean per-theme kappa" in line
     kappa = float(line.split("mean per-theme kappa ")[1].split(" ")[0])
-    assert 0.0 < kappa <= 1.0
+    assert 0.0 < kappa <= 1.0 and kappa == pytest.approx(judged, abs=0.005)  # the file says what was printed
     assert main(["suggest", str(tmp_path / "demo.csv"), "--out", str(tmp_path / "z.csv"), *common]) == 0
     assert "cannot be estimated without coded examples" in capsys.readouterr().out
     assert main(["suggest", str(tmp_path / "demo.csv"), "--examples", str(tmp_path / "coded.csv"),
                  "--examples-codes-col", "themes", "--regime", "zero-shot", "--out", str(tmp_path / "z2.csv"),
                  *common]) == 0
     assert f"the {n_used} coded examples were not learnt from" in capsys.readouterr().out
+    # --quality-out: not the --out file, and only with coded examples; nothing is written when refused
+    assert main(["suggest", str(tmp_path / "demo.csv"), "--examples", str(tmp_path / "coded.csv"),
+                 "--examples-codes-col", "themes", "--out", str(tmp_path / "same.csv"),
+                 "--quality-out", str(tmp_path / "same.csv"), *common]) == 2
+    assert "is the --out file" in capsys.readouterr().err and not (tmp_path / "same.csv").exists()
+    assert main(["suggest", str(tmp_path / "demo.csv"), "--out", str(tmp_path / "z3.csv"),
+                 "--quality-out", str(tmp_path / "q3.csv"), *common]) == 2
+    assert "--quality-out is learnt from held-out coded examples" in capsys.readouterr().err
+    assert not (tmp_path / "z3.csv").exists() and not (tmp_path / "q3.csv").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -61,6 +62,9 @@ def register(sub: Any) -> None:
                             "random, leaning towards comments that would teach the mapper most")
     doubt.add_argument("--review-size", type=positive_int, default=50,
                        help="--review-order: expected number of comments in the review sample")
+    doubt.add_argument("--quality-out", default=None, metavar="FILE",
+                       help="also write the held-out agreement per theme (examples, calibration, threshold, "
+                            "precision, recall, kappa: what suggest prints, theme by theme) to FILE (.csv/.xlsx/.parquet)")
     redact_args(p)
     p.add_argument("--out", required=True, help="OUT.csv or OUT.xlsx")
     p.set_defaults(func=run)
@@ -200,15 +204,24 @@ def _renamed(corpus: Any, taken: set[str]) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    if (args.target_recall is not None or args.auto_accept is not None) and not (args.examples or args.decisions):
+    quality_out = getattr(args, "quality_out", None)
+    if (args.target_recall is not None or args.auto_accept is not None or quality_out) \
+            and not (args.examples or args.decisions):
         from themeassist.exceptions import CorpusError
 
-        flag = "--target-recall" if args.target_recall is not None else "--auto-accept"
+        flag = ("--target-recall" if args.target_recall is not None else
+                "--auto-accept" if args.auto_accept is not None else "--quality-out")
         raise CorpusError(f"{flag} is learnt from held-out coded examples and there are none (zero-shot: no "
                           f"guarantee can be stated); pass --examples CODED.csv (or --decisions), or drop {flag}.")
     # every output problem is found before any work
     check_out(args.out, suffixes=(".csv", ".xlsx", ".parquet"),
               inputs=input_files(args, "input", "examples", "decisions", "codebook"))
+    check_out(quality_out, suffixes=(".csv", ".xlsx", ".parquet"),
+              inputs=input_files(args, "input", "examples", "decisions", "codebook"))
+    if quality_out and os.path.abspath(quality_out) == os.path.abspath(args.out):
+        from themeassist.exceptions import OutputError
+
+        raise OutputError(f"--quality-out {quality_out!r} is the --out file; pass another path (e.g. quality.csv).")
     if args.run_dir is not None and args.engine == "local":
         from themeassist.batch.chunked import check_run_folder
 
@@ -220,6 +233,12 @@ def run(args: argparse.Namespace) -> int:
     mapper, examples, coded = fitted_mapper(args)
     substantive = int(corpus["status"].isin(("ok", "truncated")).sum()) if "status" in corpus.columns else None
     print(expected_quality(mapper, n_new=substantive))
+    if quality_out:
+        from themeassist.io.tables import write_table
+        from themeassist.mapping.quality import held_out_quality
+
+        write_table(held_out_quality(mapper).table, quality_out)
+        print(f"held-out agreement per theme written to {quality_out}")
     texts = dict(zip(corpus["doc_id"].astype(str), corpus["text"]))
     doubt = doubt_columns(args, mapper, examples)
 
