@@ -203,8 +203,9 @@ def _renamed(corpus: Any, taken: set[str]) -> Any:
     return corpus.rename(columns=names)
 
 
-def run(args: argparse.Namespace) -> int:
-    quality_out = getattr(args, "quality_out", None)
+def _check_before_work(args: argparse.Namespace, quality_out: str | None) -> None:
+    """Every option and output problem, found before any work: what needs held-out examples has
+    them, the outputs are writable files that are not the inputs, and ``--quality-out`` is not ``--out``."""
     if (args.target_recall is not None or args.auto_accept is not None or quality_out) \
             and not (args.examples or args.decisions):
         from themeassist.exceptions import CorpusError
@@ -213,15 +214,18 @@ def run(args: argparse.Namespace) -> int:
                 "--auto-accept" if args.auto_accept is not None else "--quality-out")
         raise CorpusError(f"{flag} is learnt from held-out coded examples and there are none (zero-shot: no "
                           f"guarantee can be stated); pass --examples CODED.csv (or --decisions), or drop {flag}.")
-    # every output problem is found before any work
-    check_out(args.out, suffixes=(".csv", ".xlsx", ".parquet"),
-              inputs=input_files(args, "input", "examples", "decisions", "codebook"))
-    check_out(quality_out, suffixes=(".csv", ".xlsx", ".parquet"),
-              inputs=input_files(args, "input", "examples", "decisions", "codebook"))
+    inputs = input_files(args, "input", "examples", "decisions", "codebook")
+    check_out(args.out, suffixes=(".csv", ".xlsx", ".parquet"), inputs=inputs)
+    check_out(quality_out, suffixes=(".csv", ".xlsx", ".parquet"), inputs=inputs)
     if quality_out and os.path.abspath(quality_out) == os.path.abspath(args.out):
         from themeassist.exceptions import OutputError
 
         raise OutputError(f"--quality-out {quality_out!r} is the --out file; pass another path (e.g. quality.csv).")
+
+
+def run(args: argparse.Namespace) -> int:
+    quality_out = getattr(args, "quality_out", None)
+    _check_before_work(args, quality_out)
     if args.run_dir is not None and args.engine == "local":
         from themeassist.batch.chunked import check_run_folder
 

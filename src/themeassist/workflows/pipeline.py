@@ -332,10 +332,7 @@ def run_all(
         "n_checked": stages.audit_info["n_checked"] if stages.audit is not None else None,
         "audit_methods": methods if stages.audit is not None else [],
         "regime": stages.regime,
-        "held_out": None if held_out is None else {
-            "mean_kappa": _finite(held_out.mean_kappa), "kappa_interval": [_finite(v) for v in held_out.kappa_interval],
-            "n_examples": held_out.n_examples, "n_judged": held_out.n_judged, "n_new": held_out.n_new,
-            "codes_ratio": _finite(held_out.codes_ratio)},
+        "held_out": _held_out_summary(held_out),
         "params": {"random_state": random_state, "human_codes_col": human_codes_col,
                    "candidate_periods": dict(CANDIDATE_RULE, **{k: v for k, v in cand_periods.attrs.items()}),
                    "discovery": _jsonable(stages.discovery_params_used),
@@ -379,9 +376,18 @@ def _result(out: Path, report: Path, timings: dict[str, float], *, has_agreement
                      interactive=interactive)
 
 
-def _finite(v: float) -> float | None:
-    """``v`` rounded for the manifest, None where it is NaN (JSON has no NaN)."""
-    return round(float(v), 4) if v == v else None
+def _held_out_summary(held_out: Any) -> dict[str, Any] | None:
+    """The manifest's ``held_out``: the figures of :func:`themeassist.mapping.held_out_quality` (None
+    for a zero-shot mapper), NaN written as null (JSON has no NaN)."""
+    if held_out is None:
+        return None
+
+    def finite(v: float) -> float | None:
+        return round(float(v), 4) if v == v else None
+
+    return {"mean_kappa": finite(held_out.mean_kappa), "kappa_interval": [finite(v) for v in held_out.kappa_interval],
+            "n_examples": held_out.n_examples, "n_judged": held_out.n_judged, "n_new": held_out.n_new,
+            "codes_ratio": finite(held_out.codes_ratio)}
 
 
 def _jsonable(obj: Any) -> Any:
