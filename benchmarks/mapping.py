@@ -15,7 +15,9 @@ restricted to the codes used in the question, 30 % of the answers (seeded permut
 coded examples and the rest suggested. Reported: mean per-code Cohen's kappa over codes with >= 3
 coded answers among the suggested ones (as ``agreement()`` reports it), codes per answer over the
 coder's, share of "none of these" (the coder's: NotCodable), ECE over each answer's five
-best-scored themes (15 equal-mass bins). Then 20 of the suggested answers (seeded) are decided by
+best-scored themes (15 equal-mass bins), and the held-out kappa that ``themeassist suggest`` prints
+before any answer is read (``held_out_quality``, with its nominal 95 % range for the suggested
+answers) beside the kappa then measured. Then 20 of the suggested answers (seeded) are decided by
 a simulated coder answering with the human codes (accept / recode / reject) and read back with
 ``read_decisions``; the mapper is refitted with them and kappa on the other answers is compared.
 
