@@ -31,7 +31,9 @@ a simulated coder answering with the human codes (accept / recode / reject) and 
   macro-F1 after rolling predictions and truth up to the major categories of
   ``v6_hierarchy.yaml``, mean per-code kappa, codes per comment over the coders', the share of
   coded comments whose best-scored theme is one of their codes, and ECE (each comment's 5
-  best-scored themes, 15 equal-mass bins; reliability plot ``benchmarks/out/mapping_reliability.png``);
+  best-scored themes, 15 equal-mass bins; reliability plot ``benchmarks/out/mapping_reliability.png``),
+  and the held-out kappa ``themeassist suggest`` prints (``held_out_quality``; ``held_out_inside``:
+  the share of fits whose measured kappa lies in its nominal 95 % range);
 - themeassist zero-shot (codebook names only, scored over all substantive comments at once:
   transductive, no label used), few-shot with k = 5, 10 and 20 coded comments per evaluated
   subcategory (averaged over ``--draws`` draws; each drawn comment keeps all its codes) and
@@ -72,7 +74,7 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 
 from themeassist.codebook import load_codebook  # noqa: E402
 from themeassist.embed import get_embedder  # noqa: E402
-from themeassist.mapping import ThemeMapper  # noqa: E402
+from themeassist.mapping import ThemeMapper, held_out_quality  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _mapping_eval as ev  # noqa: E402
@@ -231,8 +233,12 @@ def evaluate(task: Task, m: ThemeMapper) -> tuple[dict[str, Any], dict[str, Any]
     D, P, _ = ev.picks(m, texts, task.E[task.test])
     yt = task.Y[task.test]
     rel = ev.reliability(*ev.top_pairs(P, yt))
+    held = held_out_quality(m, n_new=len(task.test)) if getattr(m, "oof_proba_", None) is not None else None
     return ({**task.score(D), "kappa": ev.code_kappa(D, yt), "codes_ratio": ev.codes_ratio(D, yt),
-             "first_right": ev.first_right(P, yt), "ece_top5": rel["ece"], "regime": m.regime_}, rel)
+             "first_right": ev.first_right(P, yt), "ece_top5": rel["ece"], "regime": m.regime_,
+             **({} if held is None else {"held_out_kappa": held.mean_kappa,
+                                         "held_out_inside": float(held.kappa_interval[0] <= ev.code_kappa(D, yt)
+                                                                  <= held.kappa_interval[1])})}, rel)
 
 
 def doubt(task: Task, m: ThemeMapper, examples: pd.DataFrame, pred: np.ndarray) -> dict[str, float]:
@@ -323,7 +329,7 @@ def print_nhs(ours: dict, refs: dict, before: dict) -> list[dict]:
              ("supervised", None, "logistic regression on embeddings (supervised)")]
     print()
     print(f"{'setting':30s} {'method':48s} {'macro':>6s} {'before':>6s} {'micro':>6s} {'major':>6s} {'kappa':>6s} "
-          f"{'codes':>6s} {'1st ok':>6s} {'ECE5':>6s}")
+          f"{'codes':>6s} {'1st ok':>6s} {'ECE5':>6s} {'held-out':>8s}")
     for setting, ours_key, ref_key in order:
         for key, table in ((ours_key, ours), (ref_key, refs)):
             if key and key in table:
@@ -333,7 +339,8 @@ def print_nhs(ours: dict, refs: dict, before: dict) -> list[dict]:
                 extra += f"  sd {r['macro_f1_sd']:.3f} over {r['n_draws']} draws" if "macro_f1_sd" in r else ""
                 print(f"{setting:30s} {key:48s} {r['macro_f1']:6.3f} {_fmt(b)} {r['micro_f1']:6.3f} "
                       f"{r['major_macro_f1']:6.3f} {_fmt(r.get('kappa'))} {_fmt(r.get('codes_ratio'), '6.2f')} "
-                      f"{_fmt(r.get('first_right'))} {_fmt(r.get('ece_top5'))}{extra}")
+                      f"{_fmt(r.get('first_right'))} {_fmt(r.get('ece_top5'))} {_fmt(r.get('held_out_kappa'), '8.3f')}"
+                      f"{extra}")
                 rows.append({"setting": setting, "method": key, **r})
     return rows
 
