@@ -65,6 +65,8 @@ def test_held_out_quality_per_theme() -> None:
     assert f"{q.mean_kappa:.2f}" in text and "92 coded examples" in text
     assert "fewer than 3 examples, calibrated together with the other themes (1): Noise." in text
     assert "no coded example, scored from the codebook alone (1): Signs." in text
+    many = held_out_quality(_mapper(2, noise=1.5)).summary(max_items=2)
+    assert "lowest held-out kappa: " in many and many.split("lowest held-out kappa: ")[1].count("; ") == 1
 
 
 def test_held_out_quality_is_reproducible_and_needs_examples() -> None:

@@ -97,6 +97,7 @@ def test_quickstart_runs(tmp_path: Path, embed_cache: Path) -> None:
     nb = _execute(NAMES[0], tmp_path, _base_env(embed_cache, None))
     text = _outputs_text(nb)
     assert "622 comments from 5 survey years" in text and "regime: few-shot" in text
+    assert "held out (each of the 208 coded examples" in text and "(expected 0." in text
     assert _n_images(nb) == 2  # prevalence small multiples and the heatmap
 
 

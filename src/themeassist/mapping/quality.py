@@ -97,7 +97,8 @@ class HeldOutQuality:
 
     def summary(self, max_items: int = 3) -> str:
         """A few lines for the coder: the held-out agreement, the themes it agrees on least and the
-        themes that borrow their calibration or threshold from the others."""
+        themes that borrow their calibration from the others (names separated by ``;``: a theme's
+        name may hold a comma)."""
         t = self.table
         lo, hi = self.kappa_interval
         span = (f"likely {lo:.2f} to {hi:.2f} on the {self.n_new} comments to suggest" if self.n_new
@@ -114,7 +115,7 @@ class HeldOutQuality:
                   "if the examples are a random sample of them (picked a few per theme, they flatter the mapper).")]
         judged = t[(t["n_examples"] >= MIN_JUDGED) & t["cohen_kappa"].notna()].sort_values("cohen_kappa")
         if len(judged) > 1:
-            worst = ", ".join(f"{r.theme_name} ({r.cohen_kappa:.2f}, {r.n_examples} examples)"
+            worst = "; ".join(f"{r.theme_name} ({r.cohen_kappa:.2f}, {r.n_examples} examples)"
                               for r in judged.head(max_items).itertuples())
             lines.append(f"lowest held-out kappa: {worst}.")
         borrow = False
@@ -123,7 +124,7 @@ class HeldOutQuality:
             sub = t[t["calibration"] == kind]
             if len(sub):
                 borrow = True
-                names = ", ".join(sub["theme_name"].head(max_items)) + (", ..." if len(sub) > max_items else "")
+                names = "; ".join(sub["theme_name"].head(max_items)) + ("; ..." if len(sub) > max_items else "")
                 lines.append(f"themes with {what} ({len(sub)}): {names}.")
         if borrow:
             lines.append("Code a few more comments of those themes to give them their own calibration.")
