@@ -234,11 +234,11 @@ def evaluate(task: Task, m: ThemeMapper) -> tuple[dict[str, Any], dict[str, Any]
     yt = task.Y[task.test]
     rel = ev.reliability(*ev.top_pairs(P, yt))
     held = held_out_quality(m, n_new=len(task.test)) if getattr(m, "oof_proba_", None) is not None else None
-    return ({**task.score(D), "kappa": ev.code_kappa(D, yt), "codes_ratio": ev.codes_ratio(D, yt),
+    kappa = ev.code_kappa(D, yt)
+    return ({**task.score(D), "kappa": kappa, "codes_ratio": ev.codes_ratio(D, yt),
              "first_right": ev.first_right(P, yt), "ece_top5": rel["ece"], "regime": m.regime_,
-             **({} if held is None else {"held_out_kappa": held.mean_kappa,
-                                         "held_out_inside": float(held.kappa_interval[0] <= ev.code_kappa(D, yt)
-                                                                  <= held.kappa_interval[1])})}, rel)
+             **({} if held is None else {"held_out_kappa": held.mean_kappa, "held_out_inside": float(
+                 held.kappa_interval[0] <= kappa <= held.kappa_interval[1])})}, rel)
 
 
 def doubt(task: Task, m: ThemeMapper, examples: pd.DataFrame, pred: np.ndarray) -> dict[str, float]:

@@ -113,22 +113,23 @@ def fitted_mapper(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     return mapper.fit(codebook, examples), examples, coded
 
 
-def expected_quality(mapper: Any, n_new: int | None = None) -> str:
-    """What the coder can expect of the suggestions: the mapper's held-out agreement with its own
-    coded examples and the themes that borrow their calibration
-    (:func:`themeassist.mapping.quality.held_out_quality`), or why it cannot be estimated."""
+def expected_quality(mapper: Any, n_new: int | None = None) -> tuple[str, Any]:
+    """What the coder can expect of the suggestions, and the per-theme figures behind it: the
+    mapper's held-out agreement with its own coded examples
+    (:func:`themeassist.mapping.quality.held_out_quality`), or why it cannot be estimated (None)."""
     if getattr(mapper, "oof_proba_", None) is None:
         if getattr(mapper, "n_examples_", 0):  # --regime zero-shot, or too few examples to learn from
             return (f"zero-shot (codebook only; the {mapper.n_examples_} coded examples were not learnt from): how far "
                     "these suggestions agree with a coder cannot be estimated; drop --regime zero-shot or code more "
-                    "comments (at least 4 with codes).")
+                    "comments (at least 4 with codes)."), None
         return ("zero-shot (codebook only): how far these suggestions agree with a coder cannot be estimated "
-                "without coded examples; code some comments and pass them with --examples.")
+                "without coded examples; code some comments and pass them with --examples."), None
     from themeassist.mapping.quality import held_out_quality
 
     if n_new is not None:  # the coded examples among the comments are not suggested anew
         n_new = max(n_new - int(mapper.n_examples_), 1)
-    return held_out_quality(mapper, n_new=n_new, random_state=getattr(mapper, "random_state", 0)).summary()
+    quality = held_out_quality(mapper, n_new=n_new, random_state=getattr(mapper, "random_state", 0))
+    return quality.summary(), quality
 
 
 def _read_examples_with_ids(args: argparse.Namespace) -> Any:
@@ -236,12 +237,12 @@ def run(args: argparse.Namespace) -> int:
 
     mapper, examples, coded = fitted_mapper(args)
     substantive = int(corpus["status"].isin(("ok", "truncated")).sum()) if "status" in corpus.columns else None
-    print(expected_quality(mapper, n_new=substantive))
-    if quality_out:
+    said, quality = expected_quality(mapper, n_new=substantive)
+    print(said)
+    if quality_out and quality is not None:
         from themeassist.io.tables import write_table
-        from themeassist.mapping.quality import held_out_quality
 
-        write_table(held_out_quality(mapper).table, quality_out)
+        write_table(quality.table, quality_out)
         print(f"held-out agreement per theme written to {quality_out}")
     texts = dict(zip(corpus["doc_id"].astype(str), corpus["text"]))
     doubt = doubt_columns(args, mapper, examples)

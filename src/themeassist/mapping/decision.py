@@ -86,6 +86,11 @@ def leaf_kappa(D: np.ndarray, Y: np.ndarray, M: np.ndarray, w: np.ndarray | None
     fp = (Mk * Db * (1 - Yb)).sum(0)
     fn = (Mk * (1 - Db) * Yb).sum(0)
     tn = (Mk * (1 - Db) * (1 - Yb)).sum(0)
+    return kappa_from_counts(tp, fp, fn, tn)
+
+
+def kappa_from_counts(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, tn: np.ndarray) -> np.ndarray:
+    """Cohen's kappa of 2x2 tables given by their (weighted) cells, elementwise; NaN where undefined."""
     den = (tp + fp) * (fp + tn) + (tp + fn) * (fn + tn)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0, 2 * (tp * tn - fp * fn) / np.where(den > 0, den, 1.0), np.nan)

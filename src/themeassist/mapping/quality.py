@@ -197,17 +197,17 @@ def held_out_quality(mapper: Any, *, n_new: int | None = None, random_state: int
     })[list(QUALITY_COLUMNS)]
     judged = (n_ex >= MIN_JUDGED) & np.isfinite(kappa)
     full = M.all(1)
+    mid = float(kappa[judged].mean()) if judged.any() else float("nan")
     interval = (float("nan"), float("nan"))
     if judged.any():
         boot = _bootstrap_kappa(D[:, judged], Y[:, judged] > 0, M[:, judged], np.random.default_rng(random_state))
         if boot.size:
-            mid = float(kappa[judged].mean())
             f = 1.0 if not n_new else float(np.sqrt(1.0 + len(P) / max(int(n_new), 1)))
             interval = (mid - f * (mid - float(np.percentile(boot, 2.5))),
                         mid + f * (float(np.percentile(boot, 97.5)) - mid))
     return HeldOutQuality(
         table=table, n_examples=int(P.shape[0]),
-        mean_kappa=float(kappa[judged].mean()) if judged.any() else float("nan"), kappa_interval=interval,
+        mean_kappa=mid, kappa_interval=interval,
         n_new=None if not n_new else int(n_new), n_judged=int(judged.sum()),
         codes_ratio=float(Dk.sum() / max(int(n_true.sum()), 1)),
         none_share=float((D[full].sum(1) == 0).mean()) if full.any() else float("nan"),
@@ -224,10 +224,7 @@ def _bootstrap_kappa(D: np.ndarray, Y: np.ndarray, M: np.ndarray, rng: np.random
     out = []
     for a in range(0, N_BOOT, 25):
         W = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(min(25, N_BOOT - a))])
-        tp, fp, fn, tn = (W.astype(np.float32) @ c for c in cells)
-        den = (tp + fp) * (fp + tn) + (tp + fn) * (fn + tn)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            k = np.where(den > 0, 2 * (tp * tn - fp * fn) / np.where(den > 0, den, 1.0), np.nan)
+        k = decision.kappa_from_counts(*(W.astype(np.float32) @ c for c in cells))
         ok = np.isfinite(k).any(1)
         out.extend(np.nanmean(k[ok], axis=1).tolist())
     return np.asarray(out)
