@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # the fast static embedding model: built offline from the installed MiniLM (about 15 s), not kept in git
 STATIC := models/minilm-static/model.safetensors
+# the suite runs in this many processes, one test file per process at a time (pytest-xdist)
+TEST_WORKERS ?= 2
 
 .PHONY: demo test install clean
 
@@ -26,7 +28,7 @@ demo: $(STAMP) $(STATIC)
 	@echo "Report written to demo-output/report.html"
 
 test: $(STAMP) $(STATIC)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache
