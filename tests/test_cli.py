@@ -139,3 +139,25 @@ def test_every_command_takes_quiet(capsys) -> None:  # type: ignore[no-untyped-d
         with pytest.raises(SystemExit):
             main([name, "--help"])
         assert "--quiet" in capsys.readouterr().out, name
+
+
+def test_suggest_says_what_a_large_run_with_the_default_model_costs(coded_csv: Path, tmp_path: Path, capsys,
+                                                                     monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import argparse
+
+    from themeassist.cli import suggest as cli_suggest
+
+    corpus = pd.DataFrame({"text": ["a"] * 5, "status": ["ok", "ok", "truncated", "empty", "ok"]})
+    monkeypatch.setattr(cli_suggest, "MINILM_NOTE_ROWS", 3)
+    note = cli_suggest.scale_note(argparse.Namespace(model=None), corpus)
+    assert note is not None and "4 comments to embed with MiniLM" in note and "--model static" in note
+    assert cli_suggest.scale_note(argparse.Namespace(model="static"), corpus) is None
+    monkeypatch.setattr(cli_suggest, "MINILM_NOTE_ROWS", 4)
+    assert cli_suggest.scale_note(argparse.Namespace(model="minilm"), corpus) is None  # 4 substantive rows: not above
+    # through the command: the note goes to stderr before any work, and not with the static model
+    monkeypatch.setattr(cli_suggest, "MINILM_NOTE_ROWS", 2)
+    base = ["suggest", str(coded_csv), "--text-col", "comment", "--id-col", "id", "--codebook", "iapt", "--quiet"]
+    assert main(base + ["--out", str(tmp_path / "s1.csv")]) == 0
+    assert "3 comments to embed with MiniLM" in capsys.readouterr().err
+    assert main(base + ["--model", "static", "--out", str(tmp_path / "s2.csv")]) == 0
+    assert "to embed with MiniLM" not in capsys.readouterr().err
