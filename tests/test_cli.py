@@ -148,12 +148,14 @@ def test_suggest_says_what_a_large_run_with_the_default_model_costs(coded_csv: P
     from themeassist.cli import suggest as cli_suggest
 
     corpus = pd.DataFrame({"text": ["a"] * 5, "status": ["ok", "ok", "truncated", "empty", "ok"]})
+    n = cli_suggest.substantive_rows(corpus)
+    assert n == 4
     monkeypatch.setattr(cli_suggest, "MINILM_NOTE_ROWS", 3)
-    note = cli_suggest.scale_note(argparse.Namespace(model=None), corpus)
+    note = cli_suggest.scale_note(argparse.Namespace(model=None), n)
     assert note is not None and "4 comments to embed with MiniLM" in note and "--model static" in note
-    assert cli_suggest.scale_note(argparse.Namespace(model="static"), corpus) is None
+    assert cli_suggest.scale_note(argparse.Namespace(model="static"), n) is None
     monkeypatch.setattr(cli_suggest, "MINILM_NOTE_ROWS", 4)
-    assert cli_suggest.scale_note(argparse.Namespace(model="minilm"), corpus) is None  # 4 substantive rows: not above
+    assert cli_suggest.scale_note(argparse.Namespace(model="minilm"), n) is None  # not above the limit
     # through the command: the note goes to stderr before any work, and not with the static model
     monkeypatch.setattr(cli_suggest, "MINILM_NOTE_ROWS", 2)
     base = ["suggest", str(coded_csv), "--text-col", "comment", "--id-col", "id", "--codebook", "iapt", "--quiet"]

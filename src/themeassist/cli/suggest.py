@@ -207,14 +207,18 @@ def _renamed(corpus: Any, taken: set[str]) -> Any:
     return corpus.rename(columns=names)
 
 
-def scale_note(args: argparse.Namespace, corpus: Any) -> str | None:
-    """What embedding a large corpus with the default model costs, and the fast path; None when small
+def substantive_rows(corpus: Any) -> int:
+    """The comments that will be embedded and suggested (a usable ``status``: ok or truncated)."""
+    from themeassist._schema import USABLE_STATUSES
+
+    return int(corpus["status"].isin(USABLE_STATUSES).sum()) if "status" in corpus.columns else len(corpus)
+
+
+def scale_note(args: argparse.Namespace, n: int) -> str | None:
+    """What embedding ``n`` comments with the default model costs, and the fast path; None when few
     or another model was chosen. Measured on 2 CPU cores: MiniLM embeds 100-300 comments a second
     (long to short), the static model about 20,000, at a macro-F1 cost of at most 0.015."""
-    if args.model not in (None, "minilm"):
-        return None
-    n = int(corpus["status"].isin(("ok", "truncated")).sum()) if "status" in corpus.columns else len(corpus)
-    if n <= MINILM_NOTE_ROWS:
+    if args.model not in (None, "minilm") or n <= MINILM_NOTE_ROWS:
         return None
     return (f"note: {n:,} comments to embed with MiniLM (the default) take about {n / 300 / 60:.0f} to "
             f"{n / 100 / 60:.0f} minutes on 2 CPU cores, unless they are in the embedding cache (--cache-dir); a stopped "
@@ -250,13 +254,13 @@ def run(args: argparse.Namespace) -> int:
 
         check_run_folder(args.run_dir)
     corpus = maybe_redact(load(args), args)
-    if (note := scale_note(args, corpus)) is not None:
+    substantive = substantive_rows(corpus)
+    if (note := scale_note(args, substantive)) is not None:
         print(note, file=sys.stderr)
     from themeassist._schema import EXAMPLE_CODES_COLUMN
     from themeassist.mapping.examples import example_codes
 
     mapper, examples, coded = fitted_mapper(args)
-    substantive = int(corpus["status"].isin(("ok", "truncated")).sum()) if "status" in corpus.columns else None
     said, quality = expected_quality(mapper, n_new=substantive)
     print(said)
     if quality_out and quality is not None:
