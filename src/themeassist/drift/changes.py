@@ -272,8 +272,12 @@ def _group_rows(th: _ThemeSeries) -> list[dict[str, Any]]:
     """The overall test across groups and each group against the rest, for one theme."""
     k, n, p, se = th.k, th.n, th.p, th.se
     if th.testable and th.counts:
-        chi = stats.chi2_contingency(np.column_stack([k, n - k]) + 0.0, correction=False)
-        test, stat, pval = "chi_square", float(chi[0]), float(chi[1])
+        table = np.column_stack([k, n - k])[n > 0] + 0.0
+        if (table.sum(0) > 0).all():
+            chi = stats.chi2_contingency(table, correction=False)
+            test, stat, pval = "chi_square", float(chi[0]), float(chi[1])
+        else:  # every comment of every group has the theme (or none has): the same share everywhere
+            test, stat, pval = "chi_square", 0.0, 1.0
     elif th.testable:
         w = 1 / se ** 2
         stat = float((w * (p - (w * p).sum() / w.sum()) ** 2).sum())
