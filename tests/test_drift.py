@@ -188,7 +188,6 @@ def test_group_comparisons():
     assert vs.loc["x", "diff_pp"] == pytest.approx(20.0) and vs.loc["y", "diff_pp"] == pytest.approx(-20.0)
 
 
-
 def test_group_comparisons_of_a_theme_every_comment_has():
     # every comment of both groups carries "a": the chi-square table has an empty column
     ch = changes(prevalence(["a"] * 3 + ["a|b"] * 2 + ["a"] * 2, group=["x"] * 3 + ["y"] * 4), min_count=1)
@@ -196,6 +195,7 @@ def test_group_comparisons_of_a_theme_every_comment_has():
     assert (overall.test, overall.statistic, overall.p_value) == ("chi_square", 0.0, 1.0)
     b = ch[(ch.comparison == "overall") & (ch.theme == "b")].iloc[0]  # b: 0 of 3 against 2 of 4
     assert b.p_value == pytest.approx(stats.chi2_contingency([[0, 3], [2, 2]], correction=False)[1])
+
 
 def test_model_based_changes_use_wald_tests():
     rng = np.random.default_rng(4)
