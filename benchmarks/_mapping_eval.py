@@ -189,7 +189,7 @@ def napire_runs(data_dir: Path, make_mapper: Callable[[], ThemeMapper], embed: C
                               "codes": ["|".join(q["leaves"][j] for j in np.where(Yt[i])[0])
                                         for i in range(len(test))]})
         ag = agreement(sugg, human, q["codebook"], parents=False)
-        leaf = ag[(ag["level"] == "leaf") & (ag["n_human"] >= 3)]
+        leaf = ag[ag["level"].isin(("leaf", "itself")) & (ag["n_human"] >= 3)]  # every code
         row = {"question_id": q["question_id"], "n_answers": n, "n_codes": len(q["leaves"]), "n_examples": n_ex,
                "regime": mapper.regime_, "kappa": float(leaf["cohen_kappa"].mean()),
                "kappa_check": code_kappa(D, Yt), "codes_ratio": codes_ratio(D, Yt),

@@ -137,3 +137,24 @@ def test_agreement_reads_ids_when_names_repeat() -> None:
     assert out.loc["words", ["n_human", "n_suggested", "n_both"]].tolist() == [2, 1, 1]
     codes = pd.DataFrame({"doc_id": ["1", "2", "3"], "codes": ["change > words|Words", "change>words", "words"]})
     pd.testing.assert_frame_equal(agreement(s, codes, cb), agreement(s, h, cb))
+
+
+def test_agreement_counts_a_parent_coded_on_its_own_as_a_code() -> None:
+    cb = Codebook.from_dict({"Staff": ["Attitude", "Skill"], "Care": ["Care", "Food"], "Access": None})
+    ids = [str(i) for i in range(8)]
+    # doc 2: Staff with one of its sub-themes is not Staff on its own; 'Care' reads as 'Care > Care' (a leaf)
+    human = ["Staff", "Staff", "Staff|Attitude", "Attitude", "Care", "Food", "Access", ""]
+    sugg = ["Staff", "", "Staff", "Attitude", "Care > Care", "Food", "Access", "Staff"]
+    with pytest.warns(UserWarning, match="same-named sub-theme"):
+        out = agreement(pd.DataFrame({"doc_id": ids, "suggested": sugg}),
+                        pd.DataFrame({"doc_id": ids, "codes": human}), cb)
+    own = out[out["level"] == "itself"].set_index("theme_id")
+    assert own.index.tolist() == ["staff"] and own.loc["staff", "theme_name"] == "Staff (itself)"
+    # human on its own in docs 0, 1; suggested on its own in docs 0, 2, 7
+    assert (own.loc["staff", "n_human"], own.loc["staff", "n_suggested"], own.loc["staff", "n_both"]) == (2, 3, 1)
+    rolled = out[out["level"] == "parent"].set_index("theme_id")
+    assert rolled.loc["staff", "n_human"] == 4 and rolled.loc["staff", "n_suggested"] == 4
+    assert "care" not in own.index and out.set_index("theme_id").loc["care.care", "n_both"] == 1
+    codes = out[out["level"].isin(("leaf", "itself"))]
+    assert out.set_index("theme_id").loc["macro", "f1"] == pytest.approx(codes["f1"].mean())
+    assert len(codes) == len(cb.leaves()) + 1

@@ -18,6 +18,7 @@ import pandas as pd
 
 from themeassist.codebook import Codebook, load_codebook, read_codes, read_suggested_ids
 from themeassist.exceptions import CorpusError
+from themeassist.mapping.examples import _alone
 
 __all__ = ["AGREEMENT_COLUMNS", "DECISIONS", "agreement", "read_decisions"]
 
@@ -174,6 +175,19 @@ def _codes_by_doc(df: pd.DataFrame, cb: Codebook, what: str, cols: tuple[str, ..
     return out
 
 
+def _own_parents(codes: dict[str, list[str]], docs: list[str], cb: Codebook) -> dict[str, np.ndarray]:
+    """Per parent coded on its own in some comment (no more specific code of the same comment below
+    it; a same-named sub-theme stands for it, see :meth:`Codebook.itself`), its 0/1 column over ``docs``."""
+    ancestors = {t.theme_id: {a.theme_id for a in cb.ancestors(t.theme_id)} for t in cb.themes}
+    out: dict[str, np.ndarray] = {}
+    for i, d in enumerate(docs):
+        for tid in _alone(codes[d], ancestors):
+            own = cb.itself(tid)
+            if not own.is_leaf:
+                out.setdefault(own.theme_id, np.zeros(len(docs), dtype=np.int8))[i] = 1
+    return out
+
+
 def _row(t: Any, h: np.ndarray, s: np.ndarray) -> dict[str, Any]:
     """One theme's agreement statistics from the human and suggested 0/1 columns."""
     both, nh, ns = int((h & s).sum()), int(h.sum()), int(s.sum())
@@ -194,9 +208,11 @@ def agreement(
     """Agreement between suggestions and a human coder, per theme, with a macro-average row.
 
     Compared on the comments present in both tables (and, when ``suggestions`` has a ``status``
-    column, scored by the mapper: status ok/truncated). A human code at a parent level counts for
-    that parent only; with ``parents=True`` each parent is also compared after rolling both sides
-    up (a comment has the parent when it has any theme below it).
+    column, scored by the mapper: status ok/truncated). A parent coded on its own (by the coder or
+    the mapper, without one of its sub-themes in the same comment) is a code of its own: its row
+    has level ``"itself"`` and the parent's id, and it counts in the macro average like a leaf;
+    with ``parents=True`` each parent is also compared after rolling both sides up (a comment has
+    the parent when it has any theme below it, or the parent itself).
 
     Parameters
     ----------
@@ -210,9 +226,12 @@ def agreement(
     Returns
     -------
     DataFrame
-        Columns ``theme_id, theme_name, level ("leaf"/"parent"/"macro"), n_docs, n_human,
-        n_suggested, n_both, precision, recall, f1, cohen_kappa, krippendorff_alpha``; one row per
-        leaf (and parent), then the row ``theme_id="macro"`` averaging the leaf rows (NaN ignored).
+        Columns ``theme_id, theme_name, level ("leaf"/"itself"/"parent"/"macro"), n_docs,
+        n_human, n_suggested, n_both, precision, recall, f1, cohen_kappa, krippendorff_alpha``; one
+        row per leaf, one per parent coded on its own in either table (``theme_name`` "<name>
+        (itself)"), one per parent when ``parents``, then the row ``theme_id="macro"`` averaging the
+        leaf and "itself" rows, i.e. every code (NaN ignored). ``theme_id`` is unique within a level
+        (an "itself" row and its parent's rolled-up row share the parent's id).
 
     Examples
     --------
@@ -222,6 +241,12 @@ def agreement(
     >>> row = agreement(s, h, cb).set_index("theme_id").loc["food"]
     >>> float(row.precision), float(row.recall), int(row.n_both)
     (0.5, 1.0, 1)
+    >>> cb = Codebook.from_dict({"Staff": ["Attitude", "Skill"]})
+    >>> s = pd.DataFrame({"doc_id": ["1", "2"], "suggested": ["Staff", "Attitude"]})
+    >>> h = pd.DataFrame({"doc_id": ["1", "2"], "codes": ["Staff", "Staff|Attitude"]})
+    >>> out = agreement(s, h, cb)
+    >>> out[out["level"] == "itself"][["theme_name", "n_human", "n_suggested", "n_both"]].values.tolist()
+    [['Staff (itself)', 1, 1, 1]]
     """
     cb = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
     sug = suggestions
@@ -248,10 +273,17 @@ def agreement(
         return M
 
     H, S = matrix(h_codes), matrix(s_codes)
-    rows = [_row(t, H[:, col[t.theme_id]], S[:, col[t.theme_id]]) for t in themes]
+    rows = [_row(t, H[:, col[t.theme_id]], S[:, col[t.theme_id]]) for t in leaves]
+    h_own, s_own = _own_parents(h_codes, docs, cb), _own_parents(s_codes, docs, cb)
+    zero = np.zeros(len(docs), dtype=np.int8)
+    for t in cb.themes:  # parents coded on their own: codes of their own, after the leaves
+        if t.theme_id in h_own or t.theme_id in s_own:
+            rows.append({**_row(t, h_own.get(t.theme_id, zero), s_own.get(t.theme_id, zero)),
+                         "theme_name": f"{t.name} (itself)", "level": "itself"})
+    rows += [_row(t, H[:, col[t.theme_id]], S[:, col[t.theme_id]]) for t in themes if not t.is_leaf]
     out = pd.DataFrame(rows, columns=list(AGREEMENT_COLUMNS))
-    leaf_rows = out[out["level"] == "leaf"]
-    macro = {"theme_id": "macro", "theme_name": "macro average (leaves)", "level": "macro", "n_docs": len(docs),
+    leaf_rows = out[out["level"].isin(("leaf", "itself"))]
+    macro = {"theme_id": "macro", "theme_name": "macro average (codes)", "level": "macro", "n_docs": len(docs),
              "n_human": int(leaf_rows["n_human"].sum()), "n_suggested": int(leaf_rows["n_suggested"].sum()),
              "n_both": int(leaf_rows["n_both"].sum())}
     for c in ("precision", "recall", "f1", "cohen_kappa", "krippendorff_alpha"):

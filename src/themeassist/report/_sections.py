@@ -457,7 +457,7 @@ def _agreement(agree: pd.DataFrame | None, max_rows: int, held_out: Any = None) 
 
 def _expected_note(agree: pd.DataFrame, held_out: Any) -> str:
     """What the mapper's held-out examples led one to expect (manifest ``held_out``) beside the
-    mean per-theme kappa measured here (leaf themes with at least 3 human codes). A manifest
+    mean per-theme kappa measured here (codes: leaves and parents coded on their own, with at least 3 human codes). A manifest
     edited by hand into something else shows nothing."""
     def num(v: Any) -> float | None:
         try:
@@ -473,7 +473,7 @@ def _expected_note(agree: pd.DataFrame, held_out: Any) -> str:
     span = f" (likely {lo:.2f} to {hi:.2f})" if lo is not None and hi is not None else ""
     measured = ""
     if {"level", "n_human", "cohen_kappa"} <= set(agree.columns):
-        leaf = agree[(agree["level"] == "leaf") & (pd.to_numeric(agree["n_human"], errors="coerce") >= 3)]
+        leaf = agree[agree["level"].isin(("leaf", "itself")) & (pd.to_numeric(agree["n_human"], errors="coerce") >= 3)]
         k = pd.to_numeric(leaf["cohen_kappa"], errors="coerce").mean()
         if k == k:
             measured = f"; measured here: {k:.2f}"
