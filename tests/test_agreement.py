@@ -72,6 +72,24 @@ def test_read_decisions_round_trip(cb: Codebook, tmp_path) -> None:  # type: ign
     assert ex["decision"].tolist() == ["accept", "recode", "accept", "reject"]
 
 
+def test_read_decisions_recode_to_none() -> None:
+    # 'none' (or the codebook's none code) in final_codes: no theme applies, every theme a known negative
+    cb = Codebook.from_dict({"Care": ["Food", "Staff attitude"], "none_codes": ["NotCodable"]})
+    edited = pd.DataFrame({"doc_id": ["1", "2", "3", "4"], "text": ["a", "b", "c", "d"],
+                           "suggested": ["Food", "Food|Staff attitude", "Food", ""],
+                           "decision": ["recode", "recode", "accept", "accept"],
+                           "final_codes": ["none", "NotCodable", "None", "none"]})
+    ex = read_decisions(edited, codebook=cb)
+    assert ex["codes"].tolist() == ["", "", "", ""] and ex["negative_codes"].tolist() == ["", "", "", ""]
+    assert ex["decision"].tolist() == ["recode", "recode", "recode", "accept"]
+    from themeassist.mapping.examples import label_matrix, label_space
+
+    Y, M = label_matrix(ex, cb, label_space(cb, ex))
+    assert Y.sum() == 0 and (M == 1).all()  # known examples of "none of these", not bare rejections
+    with pytest.raises(CorpusError, match="or 'none' when no theme applies"):
+        read_decisions(edited.assign(final_codes=""), codebook=cb)
+
+
 def test_read_decisions_errors(cb: Codebook) -> None:
     base = {"doc_id": ["1"], "text": ["t"], "suggested": ["Food"]}
     with pytest.raises(CorpusError, match="row 1 .*'maybe'"):

@@ -22,8 +22,8 @@ import pandas as pd
 
 from themeassist.exceptions import CorpusError
 
-__all__ = ["CORPUS_COLUMNS", "EXAMPLE_CODES_COLUMN", "STATUSES", "USABLE_STATUSES", "check_columns", "known_codes",
-           "theme_labels", "usable"]
+__all__ = ["CORPUS_COLUMNS", "EXAMPLE_CODES_COLUMN", "NONE_WORDS", "STATUSES", "USABLE_STATUSES", "check_columns",
+           "known_codes", "theme_labels", "usable"]
 
 #: Row statuses of a corpus (:func:`themeassist.load_corpus`), in the order they are checked.
 STATUSES: tuple[str, ...] = ("ok", "truncated", "empty", "missing", "non_text", "non_answer")
@@ -35,6 +35,9 @@ CORPUS_COLUMNS: tuple[str, ...] = ("doc_id", "row", "text", "period", "status", 
 #: theme; blank for comments that are not examples): written by ``themeassist suggest``, never
 #: drawn into an audit or a review sample, counted as coded by ``drift --audit``.
 EXAMPLE_CODES_COLUMN = "example_codes"
+#: Codes cells that mean "checked: no theme applies" (compared case-insensitively): in an audit's
+#: ``codes`` and a decision's ``final_codes``.
+NONE_WORDS: tuple[str, ...] = ("none", "(none)", "none of these")
 
 
 def usable(status: Iterable[object]) -> pd.Series:

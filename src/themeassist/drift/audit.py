@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from themeassist._schema import EXAMPLE_CODES_COLUMN, known_codes
+from themeassist._schema import EXAMPLE_CODES_COLUMN, NONE_WORDS, known_codes
 from themeassist._validation import check_param
 from themeassist.exceptions import CodebookError, CorpusError
 
@@ -32,8 +32,6 @@ __all__ = ["AUDIT_FILE_COLUMNS", "KNOWN_CODES_COLUMN", "NONE_WORDS", "audit_labe
 
 #: Columns of the audit file (the period column keeps its name in between).
 AUDIT_FILE_COLUMNS: tuple[str, ...] = ("doc_id", "text", "inclusion_probability", "codes")
-#: Codes cells that mean "checked: no theme applies" (compared case-insensitively).
-NONE_WORDS: tuple[str, ...] = ("none", "(none)", "none of these")
 #: Column of a suggestions file with the codes of comments that were coded examples (written by
 #: ``themeassist suggest``): never drawn into an audit, counted as coded by ``drift --audit``.
 KNOWN_CODES_COLUMN = EXAMPLE_CODES_COLUMN

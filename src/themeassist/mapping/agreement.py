@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from themeassist._schema import NONE_WORDS
 from themeassist.codebook import Codebook, load_codebook, read_codes, read_suggested_ids
 from themeassist.exceptions import CorpusError
 from themeassist.mapping.examples import _alone
@@ -83,8 +84,9 @@ def read_decisions(
         ``doc_id, text, codes, negative_codes, decision`` (theme ids when ``codebook`` is given): accept → ``codes`` = the suggested themes (accepting an empty suggestion means
         "none of the themes applies"); reject → ``negative_codes`` = the suggested themes, no
         positive code (other themes unknown); recode → ``codes`` = ``final_codes`` and
-        ``negative_codes`` = the suggested themes the coder dropped. Rows without a decision are
-        skipped.
+        ``negative_codes`` = the suggested themes the coder dropped; a recode to ``none`` (or
+        to a none code of the codebook) = a comment no theme applies to. Rows without a decision
+        are skipped.
 
     Examples
     --------
@@ -114,23 +116,27 @@ def read_decisions(
     rows_at = [i for i, k in enumerate(kinds) if k is not None]
     sub = df.iloc[rows_at]
     names = [f"row {i + 1} (doc_id {d!r})" for i, d in zip(rows_at, sub[id_col])]
+    said = [not _blank(v) for v in final.iloc[rows_at]]  # final codes written, perhaps 'none'
+    final_at = final.iloc[rows_at].map(lambda v: "" if not _blank(v) and str(v).strip().lower() in NONE_WORDS else v)
     if cb is not None:
         suggested = read_suggested_ids(sub, cb, where=where, row_names=names)
-        finals = read_codes(final.iloc[rows_at], cb, column="final_codes", row_names=[f"{where}: {n}" for n in names])
+        finals = read_codes(final_at, cb, column="final_codes", row_names=[f"{where}: {n}" for n in names])
     else:
         col = "suggested" if "suggested" in sub.columns else "suggested_ids"
-        suggested, finals = [_split(v) for v in sub[col]], [_split(v) for v in final.iloc[rows_at]]
+        suggested, finals = [_split(v) for v in sub[col]], [_split(v) for v in final_at]
     out = []
     for r, i in enumerate(rows_at):
         kind, sugg, fin, doc = kinds[i], suggested[r], finals[r], df[id_col].iloc[i]
-        if kind == "accept" and fin and fin != sugg:
+        if kind == "accept" and (fin or said[r]) and fin != sugg:
             kind = "recode"
-        if kind == "recode" and not fin:
+        if kind == "recode" and not fin and not said[r]:
             raise CorpusError(f"{where}: row {i + 1} (doc_id {doc!r}) says recode but 'final_codes' is empty; "
-                              "give the right codes joined by '|' (or use reject).")
+                              "give the right codes joined by '|', or 'none' when no theme applies (or use reject).")
         if kind == "reject" and not sugg:  # rejecting "none of these" without the right codes says nothing usable
             continue
         codes, neg = {"accept": (sugg, []), "reject": ([], sugg)}.get(kind, (fin, [s for s in sugg if s not in fin]))
+        if kind == "recode" and not fin:  # recoded to none: every theme is known not to apply
+            neg = []
         text = df[text_col].iloc[i]
         out.append({"doc_id": str(doc), "text": "" if _blank(text) else str(text), "codes": "|".join(codes),
                     "negative_codes": "|".join(neg), "decision": kind})
