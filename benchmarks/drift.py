@@ -205,12 +205,15 @@ def _true_flags(known: np.ndarray) -> list[str]:
 
 def _table(est: np.ndarray, lo: np.ndarray, hi: np.ndarray, names: list[str], years: list[str], n: int,
            method: str, cov: np.ndarray | None, n_checked_theme: np.ndarray | None = None,
-           df: float = float("inf"), n_checked: np.ndarray | None = None) -> pd.DataFrame:
-    """A prevalence table like ``audit_prevalence``'s (audit counts when given) for ``changes``."""
+           df: float = float("inf"), n_checked: np.ndarray | None = None,
+           n_high: np.ndarray | None = None) -> pd.DataFrame:
+    """A prevalence table like ``audit_prevalence``'s (audit counts and, with ``n_high``, the counts
+    of comments scoring each theme high, every comment scored) for ``changes``."""
     rows = [{"period": y, "theme": nm, "theme_id": nm, "n_comments": n, "n_theme": est[t, j] * n,
              "prevalence": est[t, j], "ci_low": lo[t, j], "ci_high": hi[t, j], "method": method,
              **({} if n_checked_theme is None else {"n_checked_theme": n_checked_theme[t, j]}),
-             **({} if n_checked is None else {"n_checked": n_checked[t]})}
+             **({} if n_checked is None else {"n_checked": n_checked[t]}),
+             **({} if n_high is None else {"n_scored": n, "n_scored_high": n_high[t, j]})}
             for t, y in enumerate(years) for j, nm in enumerate(names)]
     tab = pd.DataFrame(rows)
     if cov is not None:
@@ -219,7 +222,7 @@ def _table(est: np.ndarray, lo: np.ndarray, hi: np.ndarray, names: list[str], ye
 
 
 def part2(ctx: dict, results: dict, reps: int, split: str, n_audit: int, year_size: int = 500) -> None:
-    from themeassist.drift import audit_estimate, changes, wilson_interval
+    from themeassist.drift import HIGH_SCORE, audit_estimate, changes, wilson_interval
 
     t0 = time.time()
     if split == "dev":
@@ -268,7 +271,9 @@ def part2(ctx: dict, results: dict, reps: int, split: str, n_audit: int, year_si
             a["cov_all"] += inside.ravel().tolist()
             a["width"] += (hi - lo)[:, planted].ravel().tolist()
             a["err"] += np.abs(est - known)[:, planted].ravel().tolist()
-            ch = changes(_table(est, lo, hi, names, years, year_size, method, cov, kc, n_checked=nc))
+            high = None if kind in ("human", "suggested") else \
+                np.array([(Pi[per == y] >= HIGH_SCORE).sum(0) for y in years])
+            ch = changes(_table(est, lo, hi, names, years, year_size, method, cov, kc, n_checked=nc, n_high=high))
             fl = ch[(ch.comparison == "pair") & (ch.flag != "")]
             got = {(th, str(lvl)): f for th, lvl, f in zip(fl.theme, fl.to_level, fl.flag)}
             a["found"].append(sum(got.get(key) == v for key, v in expected.items()))

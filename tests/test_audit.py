@@ -402,6 +402,27 @@ def test_flags_on_audit_corrected_estimates_use_the_audit_and_the_change():
     assert flag([0.06, 0.015], [0.005, 0.0], [3, 0], 0.9) == "vanishes"
 
 
+def test_high_scores_next_to_an_absent_period_show_a_theme_appearing():
+    # 1.5% with no checked positive is absent; 6% is unclear and, with independent levels, the
+    # estimates' change is not significant (p = 0.13): no flag from the estimates alone
+    base = _two_periods([0.015, 0.06], [0.0, 0.005], [0, 3], None)
+
+    def pair(high: list[float], scored: list[float] = [500, 500]) -> pd.Series:
+        return changes(base.assign(n_scored=scored, n_scored_high=high)).query("comparison == 'pair'").iloc[0]
+
+    assert changes(base).query("comparison == 'pair'").flag.iloc[0] == ""
+    # where the theme is absent every high score is a false alarm: 3 of 500 against 16 of 500
+    # (Fisher p = 0.004) shows it in the second period
+    got = pair([3, 16])
+    assert got.flag == "appears" and got.p_value > 0.025 and got.state_to == "present"
+    assert pair([3, 9]).flag == ""  # p = 0.14: not enough
+    assert pair([16, 3]).flag == ""  # more high scores where the theme is absent: shows nothing
+    assert pair([3, 16], scored=[0, 500]).flag == ""  # nothing scored (all coded): no test
+    # the same test on a theme that vanishes
+    gone = _two_periods([0.06, 0.015], [0.005, 0.0], [3, 0], None).assign(n_scored=500, n_scored_high=[16, 3])
+    assert changes(gone).query("comparison == 'pair'").flag.iloc[0] == "vanishes"
+
+
 def test_a_census_next_to_an_audited_period_lets_the_audit_show_a_theme_appearing():
     # 0 of 145 comments in a year coded in full, then 3 of 40 checked comments in the next year: the
     # audit alone shows the change (Fisher p = 0.01) although the model's estimate is too uncertain
@@ -942,3 +963,27 @@ def test_a_theme_seen_in_the_audit_before_it_vanished_returns_rather_than_appear
 
     assert flags(2.0) == ["", "returns"]
     assert flags(0.0) == ["", "appears"]
+
+
+def test_audit_prevalence_counts_the_comments_scoring_each_theme_high(cb):
+    # 2 periods x 6 comments; the first comment of each period is a coded example (its in-sample
+    # score is not used), the second is checked
+    s = pd.DataFrame({"score:staff.attitude": [0.9, 0.8, 0.1, 0.6, 0.2, 0.5, 0.9, 0.1, 0.7, 0.7, 0.3, 0.2],
+                      "score:staff.competence": [0.1] * 12, "score:access": [0.2, 0.1] * 6})
+    period = [1] * 6 + [2] * 6
+    audit = ["", "Attitude", "", "", "", "", "", "none", "", "", "", ""]
+    known = ["Attitude", "", "", "", "", "", "Access", "", "", "", "", ""]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # too few checked positives for pooled rates: ppi, warned
+        t = audit_prevalence(s, audit, period=period, codebook=cb, known=known).set_index(["period", "theme_id"])
+    assert t.loc[(1, "staff.attitude"), "n_scored"] == 5 and t.loc[(1, "staff.attitude"), "n_scored_high"] == 3
+    assert t.loc[(2, "staff.attitude"), "n_scored_high"] == 2 and t.loc[(2, "access"), "n_scored_high"] == 0
+    assert t.loc[(1, "staff"), "n_scored_high"] == 3  # a parent: the highest of its leaves' scores
+    # respondents with several comments in a period count once (high where any of theirs is)
+    resp = ["a", "b", "b", "c", "c", "c", "a", "b", "b", "c", "c", "d"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = audit_prevalence(s, audit, period=period, codebook=cb, known=known, respondent=resp)
+    r = r.set_index(["period", "theme_id"])
+    assert r.loc[(1, "staff.attitude"), "n_scored"] == 2 and r.loc[(1, "staff.attitude"), "n_scored_high"] == 2
+    assert r.loc[(2, "staff.attitude"), "n_scored"] == 3 and r.loc[(2, "staff.attitude"), "n_scored_high"] == 2

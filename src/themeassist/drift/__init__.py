@@ -16,7 +16,7 @@ from themeassist.drift.audit import (
 )
 from themeassist.drift._known import KNOWN_RANDOM_ALPHA
 from themeassist.drift.candidates import CANDIDATE_PERIOD_COLUMNS, candidate_periods
-from themeassist.drift.changes import CHANGE_COLUMNS, changes, content_shift, summarise_changes
+from themeassist.drift.changes import CHANGE_COLUMNS, HIGH_SCORE, changes, content_shift, summarise_changes
 from themeassist.drift.prevalence import (
     AUDIT_COLUMNS,
     PREVALENCE_COLUMNS,
@@ -38,6 +38,7 @@ __all__ = [
     "CHANGE_COLUMNS",
     "DEFAULT_AUDIT_METHOD",
     "DISTRESS_TERMS",
+    "HIGH_SCORE",
     "KNOWN_CODES_COLUMN",
     "KNOWN_RANDOM_ALPHA",
     "PREVALENCE_COLUMNS",

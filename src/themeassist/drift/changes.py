@@ -24,7 +24,7 @@ from themeassist.drift._known import KNOWN_RANDOM_ALPHA
 from themeassist.drift._stats import _effects, _flags, _pair_test, _se, _state, _trend_test
 from themeassist.exceptions import ThemeassistError
 
-__all__ = ["CHANGE_COLUMNS", "changes", "content_shift", "summarise_changes"]
+__all__ = ["CHANGE_COLUMNS", "HIGH_SCORE", "changes", "content_shift", "summarise_changes"]
 
 #: Columns of :func:`changes`.
 CHANGE_COLUMNS: tuple[str, ...] = (
@@ -68,7 +68,15 @@ def changes(prev_table: pd.DataFrame, *, alpha: float = 0.05, min_count: float =
         ``flag_alpha``): a year coded in full next to an audited one often shows it before the
         model's estimate does. Comments coded outside the audit (``n_known`` and
         ``n_known_theme``: coded examples, the coder's decisions) count as checked positives for
-        these states and, with ``known_random``, in those count tests too. Flags compare each
+        these states and, with ``known_random``, in those count tests too. With ``n_scored`` and
+        ``n_scored_high`` columns (comments whose machine scores were used, and of them those
+        scoring the theme at least :data:`HIGH_SCORE`; respondents when respondents answer more
+        than once in a period), a change between an *absent* period and its neighbour may also be
+        shown by those counts (Fisher's exact test at ``flag_alpha``, the neighbour higher): where
+        the theme is absent every high score is a false alarm, so the neighbour's excess of high
+        scores shows the theme there without the pooled error rates' uncertainty (valid where the
+        classifier's false alarms are as frequent in both periods, the label-shift assumption of
+        the estimates). Flags compare each
         period with the last period whose state was not unclear; on estimates, a theme that coded
         comments showed in an earlier (unclear) period *returns* after an absence rather than
         appears. Themes with fewer than ``min_count`` comments over all periods are not tested.
@@ -247,6 +255,7 @@ def _period_rows(th: _ThemeSeries, *, flag_alpha: float, min_count: float, min_p
         kk = kc + (th.sub["n_known_theme"].to_numpy(float) if "n_known_theme" in th.sub.columns else 0.0)
         evidence = _with_audit_tests(evidence, th.sub, kc, min_count, with_known=known_random)
         th.states = _audit_states(th.states, kk, th.sub["ci_low"].to_numpy(float), p, min_prev)
+        evidence = _with_high_score_tests(evidence, th.sub, th.states)
         th.states = _upgrade_states(th.states, p, k, kk, evidence, flag_alpha, min_count, min_prev)
     flags = _flags(th.states, seen=None if th.counts else kk > 0)
     rows = []
@@ -327,6 +336,32 @@ def _with_audit_tests(pvals: list[float], sub: pd.DataFrame, kc: np.ndarray, min
             continue
         p_audit = _pair_test(kc[i - 1], nc[i - 1], kc[i], nc[i], True, 0.0, 0.0)[2]
         out[i - 1] = min(out[i - 1], p_audit) if np.isfinite(out[i - 1]) else p_audit
+    return out
+
+
+#: The score at which a comment counts as scoring a theme high (``n_scored_high``): more likely than not.
+HIGH_SCORE = 0.5
+
+
+def _with_high_score_tests(pvals: list[float], sub: pd.DataFrame, states: list[str]) -> list[float]:
+    """The evidence for a change between an absent period and its neighbour, with the comments
+    scoring the theme high (``n_scored_high`` of ``n_scored``): the smaller of the p-value so far
+    and Fisher's exact test of the two periods' shares of high scores, when the neighbour's share is
+    the higher. Under "the theme is absent in both" every high score is a false alarm at the same rate,
+    so the test needs neither level's estimate."""
+    if not {"n_scored", "n_scored_high"} <= set(sub.columns):
+        return list(pvals)
+    n, h = sub["n_scored"].to_numpy(float), sub["n_scored_high"].to_numpy(float)
+    out = list(pvals)
+    for i in range(1, len(states)):
+        if (states[i - 1] == "absent") == (states[i] == "absent"):
+            continue
+        a, b = (i - 1, i) if states[i - 1] == "absent" else (i, i - 1)
+        if not (np.isfinite(n[[a, b]]).all() and np.isfinite(h[[a, b]]).all()) or min(n[a], n[b]) <= 0 \
+                or not h[b] / n[b] > h[a] / n[a]:
+            continue
+        ph = float(stats.fisher_exact([[h[a], n[a] - h[a]], [h[b], n[b] - h[b]]])[1])
+        out[i - 1] = min(out[i - 1], ph) if np.isfinite(out[i - 1]) else ph
     return out
 
 

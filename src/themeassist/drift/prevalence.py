@@ -57,7 +57,8 @@ PREVALENCE_COLUMNS: tuple[str, ...] = (
     "respondent_ci_low", "respondent_ci_high", "method", "design_effect",
 )  # fmt: skip
 #: Extra columns of :func:`audit_prevalence`.
-AUDIT_COLUMNS: tuple[str, ...] = ("n_checked", "n_checked_theme", "n_unchecked_audit", "n_known", "n_known_theme")
+AUDIT_COLUMNS: tuple[str, ...] = ("n_checked", "n_checked_theme", "n_unchecked_audit", "n_known", "n_known_theme",
+                                   "n_scored", "n_scored_high")
 _COUNT_METHODS = ("human", "classify_count")
 _AUDIT = ("ppi", "pacc", "emq")
 
@@ -381,7 +382,12 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
         The columns of :func:`prevalence` (``n_theme`` is the estimated count) plus
         ``n_checked`` (checked comments in the period), ``n_checked_theme`` (of them coded with the
         theme), ``n_unchecked_audit`` (drawn for the audit but left blank), ``n_known`` and
-        ``n_known_theme`` (comments coded outside the audit, and of them coded with the theme).
+        ``n_known_theme`` (comments coded outside the audit, and of them coded with the theme),
+        ``n_scored`` and ``n_scored_high`` (the comments whose scores were used, i.e. not coded
+        outside the audit, and of them those scoring the theme at least
+        :data:`themeassist.drift.changes.HIGH_SCORE`; counted by respondent, each once, where a
+        respondent has several such comments in a period), which :func:`changes` uses next to an
+        absent period.
         Parents are rolled up consistently: a parent's estimate and interval ends are never below
         a child's.
         ``attrs["covariance"]`` holds each theme's covariance between periods and the degrees of
@@ -444,6 +450,7 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
     est, lo, hi = _roll_up(res.prevalence, res.ci_low, res.ci_high, nodes)
     # a parent raised to a child's estimate no longer has its own covariance: its tests use its interval
     raised = (np.abs(est - res.prevalence) > 1e-12).any(0)
+    scored, high = _high_scores(mat, keep & (True if known_y is None else np.isnan(known_y).any(1)), per, order, resp)
     rows = []
     for t, p in enumerate(order):
         cell = keep & (per == p)
@@ -456,7 +463,8 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
                      "n_checked": int(res.n_checked[t]), "n_checked_theme": res.n_checked_theme[t],
                      "n_unchecked_audit": int((cell & drawn & ~checked).sum()),
                      "n_known": 0 if res.n_known is None else int(res.n_known[t]),
-                     "n_known_theme": 0.0 if res.n_known_theme is None else res.n_known_theme[t]})
+                     "n_known_theme": 0.0 if res.n_known_theme is None else res.n_known_theme[t],
+                     "n_scored": scored[t], "n_scored_high": high[t]})
     table = _assemble(rows, nodes, False)
     n_known = 0 if known_y is None else int((keep & ~np.isnan(known_y).any(1)).sum())
     if n_known:
@@ -466,6 +474,26 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
                        covariance={nd.theme_id: {"periods": list(order), "cov": None if raised[j] else res.cov[j],
                                                  "df": res.df} for j, nd in enumerate(nodes)})
     return table
+
+
+def _high_scores(mat: np.ndarray, scored: np.ndarray, per: np.ndarray, order: list[Any],
+                 resp: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per period (rows of ``order``) and theme: the scored comments and those scoring the theme at
+    least ``HIGH_SCORE`` (see :func:`audit_prevalence`); by respondent where one has several."""
+    from themeassist.drift.changes import HIGH_SCORE
+
+    n_sc, n_hi = np.zeros((len(order), mat.shape[1])), np.zeros((len(order), mat.shape[1]))
+    for t, p in enumerate(order):
+        rows = np.flatnonzero(scored & (per == p))
+        hi = mat[rows] >= HIGH_SCORE
+        if resp is not None and len(rows) and pd.Series(resp[rows]).duplicated().any():
+            codes = pd.factorize(pd.Series(resp[rows], dtype=object))[0]
+            any_hi = np.zeros((codes.max() + 1, mat.shape[1]), bool)
+            np.logical_or.at(any_hi, codes, hi)
+            n_sc[t], n_hi[t] = codes.max() + 1, any_hi.sum(0)
+        else:
+            n_sc[t], n_hi[t] = len(rows), hi.sum(0)
+    return n_sc, n_hi
 
 
 def estimate_prevalence(scores: Any, *, period: Any = None, checked_sample: tuple[Any, Any] | None = None,
