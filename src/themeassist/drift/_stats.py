@@ -1,4 +1,5 @@
-"""Statistics behind :mod:`themeassist.drift`: Wilson intervals, tests for change, effect sizes, flags."""
+"""Statistics behind :mod:`themeassist.drift`: Wilson intervals, tests for change, effect sizes, flags,
+the counts of comments scoring a theme high."""
 
 from __future__ import annotations
 
@@ -151,3 +152,26 @@ def _flags(states: list[str], seen: Any = None) -> list[str]:
             last = st
         out.append(flag)
     return out
+
+
+#: The score at which a comment counts as scoring a theme high (``n_scored_high``): more likely than not.
+HIGH_SCORE = 0.5
+
+
+def high_score_counts(mat: np.ndarray, scored: np.ndarray, per: np.ndarray, order: list[Any],
+                      resp: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per period (rows of ``order``) and theme: the scored comments and those scoring the theme at
+    least :data:`HIGH_SCORE` (see :func:`themeassist.drift.audit_prevalence`); by respondent where
+    one has several."""
+    n_sc, n_hi = np.zeros((len(order), mat.shape[1])), np.zeros((len(order), mat.shape[1]))
+    for t, p in enumerate(order):
+        rows = np.flatnonzero(scored & (per == p))
+        hi = mat[rows] >= HIGH_SCORE
+        if resp is not None and len(rows) and pd.Series(resp[rows]).duplicated().any():
+            codes = pd.factorize(pd.Series(resp[rows], dtype=object))[0]
+            any_hi = np.zeros((codes.max() + 1, mat.shape[1]), bool)
+            np.logical_or.at(any_hi, codes, hi)
+            n_sc[t], n_hi[t] = codes.max() + 1, any_hi.sum(0)
+        else:
+            n_sc[t], n_hi[t] = len(rows), hi.sum(0)
+    return n_sc, n_hi

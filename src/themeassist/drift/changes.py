@@ -21,7 +21,7 @@ from themeassist._schema import theme_labels
 from themeassist._validation import check_param
 from themeassist.drift._codes import _code_matrix, _labels, _period_order
 from themeassist.drift._known import KNOWN_RANDOM_ALPHA
-from themeassist.drift._stats import _effects, _flags, _pair_test, _se, _state, _trend_test
+from themeassist.drift._stats import HIGH_SCORE, _effects, _flags, _pair_test, _se, _state, _trend_test
 from themeassist.exceptions import ThemeassistError
 
 __all__ = ["CHANGE_COLUMNS", "HIGH_SCORE", "changes", "content_shift", "summarise_changes"]
@@ -337,10 +337,6 @@ def _with_audit_tests(pvals: list[float], sub: pd.DataFrame, kc: np.ndarray, min
         p_audit = _pair_test(kc[i - 1], nc[i - 1], kc[i], nc[i], True, 0.0, 0.0)[2]
         out[i - 1] = min(out[i - 1], p_audit) if np.isfinite(out[i - 1]) else p_audit
     return out
-
-
-#: The score at which a comment counts as scoring a theme high (``n_scored_high``): more likely than not.
-HIGH_SCORE = 0.5
 
 
 def _with_high_score_tests(pvals: list[float], sub: pd.DataFrame, states: list[str]) -> list[float]:

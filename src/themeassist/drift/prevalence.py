@@ -40,7 +40,7 @@ from themeassist.drift._codes import (
     _resolve_codebook,
     _status_mask,
 )
-from themeassist.drift._stats import wilson_interval
+from themeassist.drift._stats import high_score_counts, wilson_interval
 from themeassist._validation import check_param
 from themeassist.exceptions import ThemeassistError
 
@@ -385,7 +385,7 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
         ``n_known_theme`` (comments coded outside the audit, and of them coded with the theme),
         ``n_scored`` and ``n_scored_high`` (the comments whose scores were used, i.e. not coded
         outside the audit, and of them those scoring the theme at least
-        :data:`themeassist.drift.changes.HIGH_SCORE`; counted by respondent, each once, where a
+        :data:`themeassist.drift.HIGH_SCORE`; counted by respondent, each once, where a
         respondent has several such comments in a period), which :func:`changes` uses next to an
         absent period.
         Parents are rolled up consistently: a parent's estimate and interval ends are never below
@@ -450,7 +450,8 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
     est, lo, hi = _roll_up(res.prevalence, res.ci_low, res.ci_high, nodes)
     # a parent raised to a child's estimate no longer has its own covariance: its tests use its interval
     raised = (np.abs(est - res.prevalence) > 1e-12).any(0)
-    scored, high = _high_scores(mat, keep & (True if known_y is None else np.isnan(known_y).any(1)), per, order, resp)
+    not_known = np.ones(n, bool) if known_y is None else np.isnan(known_y).any(1)  # coded examples: in-sample scores
+    scored, high = high_score_counts(mat, keep & not_known, per, order, resp)
     rows = []
     for t, p in enumerate(order):
         cell = keep & (per == p)
@@ -474,26 +475,6 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
                        covariance={nd.theme_id: {"periods": list(order), "cov": None if raised[j] else res.cov[j],
                                                  "df": res.df} for j, nd in enumerate(nodes)})
     return table
-
-
-def _high_scores(mat: np.ndarray, scored: np.ndarray, per: np.ndarray, order: list[Any],
-                 resp: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Per period (rows of ``order``) and theme: the scored comments and those scoring the theme at
-    least ``HIGH_SCORE`` (see :func:`audit_prevalence`); by respondent where one has several."""
-    from themeassist.drift.changes import HIGH_SCORE
-
-    n_sc, n_hi = np.zeros((len(order), mat.shape[1])), np.zeros((len(order), mat.shape[1]))
-    for t, p in enumerate(order):
-        rows = np.flatnonzero(scored & (per == p))
-        hi = mat[rows] >= HIGH_SCORE
-        if resp is not None and len(rows) and pd.Series(resp[rows]).duplicated().any():
-            codes = pd.factorize(pd.Series(resp[rows], dtype=object))[0]
-            any_hi = np.zeros((codes.max() + 1, mat.shape[1]), bool)
-            np.logical_or.at(any_hi, codes, hi)
-            n_sc[t], n_hi[t] = codes.max() + 1, any_hi.sum(0)
-        else:
-            n_sc[t], n_hi[t] = len(rows), hi.sum(0)
-    return n_sc, n_hi
 
 
 def estimate_prevalence(scores: Any, *, period: Any = None, checked_sample: tuple[Any, Any] | None = None,

@@ -457,8 +457,8 @@ def _agreement(agree: pd.DataFrame | None, max_rows: int, held_out: Any = None) 
 
 def _expected_note(agree: pd.DataFrame, held_out: Any) -> str:
     """What the mapper's held-out examples led one to expect (manifest ``held_out``) beside the
-    mean per-theme kappa measured here (codes: leaves and parents coded on their own, with at least 3 human codes). A manifest
-    edited by hand into something else shows nothing."""
+    mean per-theme kappa measured here (every code, leaves and parents coded on their own, with at
+    least 3 human codes). A manifest edited by hand into something else shows nothing."""
     def num(v: Any) -> float | None:
         try:
             x = float(v)
