@@ -467,7 +467,7 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
                      "n_known_theme": 0.0 if res.n_known_theme is None else res.n_known_theme[t],
                      "n_scored": scored[t], "n_scored_high": high[t]})
     table = _assemble(rows, nodes, False)
-    n_known = 0 if known_y is None else int((keep & ~np.isnan(known_y).any(1)).sum())
+    n_known = int((keep & ~not_known).sum())
     if n_known:
         table.attrs.update(known_random_p=res.known_random_p, known_random=res.known_random)
     table.attrs.update(n_no_period=n_no_period, n_checked=int(checked.sum()), n_known=n_known,
