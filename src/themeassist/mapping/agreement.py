@@ -181,10 +181,10 @@ def _codes_by_doc(df: pd.DataFrame, cb: Codebook, what: str, cols: tuple[str, ..
     return out
 
 
-def _own_parents(codes: dict[str, list[str]], docs: list[str], cb: Codebook) -> dict[str, np.ndarray]:
+def _own_parents(codes: dict[str, list[str]], docs: list[str], cb: Codebook,
+                 ancestors: dict[str, set[str]]) -> dict[str, np.ndarray]:
     """Per parent coded on its own in some comment (no more specific code of the same comment below
     it; a same-named sub-theme stands for it, see :meth:`Codebook.itself`), its 0/1 column over ``docs``."""
-    ancestors = {t.theme_id: {a.theme_id for a in cb.ancestors(t.theme_id)} for t in cb.themes}
     out: dict[str, np.ndarray] = {}
     for i, d in enumerate(docs):
         for tid in _alone(codes[d], ancestors):
@@ -280,7 +280,8 @@ def agreement(
 
     H, S = matrix(h_codes), matrix(s_codes)
     rows = [_row(t, H[:, col[t.theme_id]], S[:, col[t.theme_id]]) for t in leaves]
-    h_own, s_own = _own_parents(h_codes, docs, cb), _own_parents(s_codes, docs, cb)
+    ancestors = {t.theme_id: {a.theme_id for a in cb.ancestors(t.theme_id)} for t in cb.themes}
+    h_own, s_own = _own_parents(h_codes, docs, cb, ancestors), _own_parents(s_codes, docs, cb, ancestors)
     zero = np.zeros(len(docs), dtype=np.int8)
     for t in cb.themes:  # parents coded on their own: codes of their own, after the leaves
         if t.theme_id in h_own or t.theme_id in s_own:
