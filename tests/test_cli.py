@@ -163,3 +163,36 @@ def test_suggest_says_what_a_large_run_with_the_default_model_costs(coded_csv: P
     assert "3 comments to embed with MiniLM" in capsys.readouterr().err
     assert main(base + ["--model", "static", "--out", str(tmp_path / "s2.csv")]) == 0
     assert "to embed with MiniLM" not in capsys.readouterr().err
+
+
+def test_codes_kept_in_the_comments_file_itself(tmp_path: Path) -> None:
+    # one file: the coder has coded some comments and left the rest blank (not coded yet)
+    df = pd.DataFrame({
+        "id": ["c1", "c2", "c3", "c4", "c5", "c6"],
+        "comment": ["We need more rooms and more staff", "Thank you for asking", "Targets everywhere, no time",
+                    "Not enough rooms to see clients", "Nothing to add really", "My manager never listens"],
+        "codes": ["Resources", "", "", "Resources", "", "Misunderstood Practitioners"],
+    })
+    path = tmp_path / "comments.csv"
+    df.to_csv(path, index=False)
+    run = ["suggest", str(path), "--text-col", "comment", "--id-col", "id", "--codebook", "iapt",
+           "--examples-text-col", "comment", "--examples-codes-col", "codes", "--model", "static", "--quiet"]
+    with pytest.warns(UserWarning, match=r"3 of 6 rows have no codes in column 'codes' \(rows 2, 3, 5\): read as "
+                                         r"not coded yet"):
+        assert main([*run, "--examples", str(path), "--out", str(tmp_path / "s.csv")]) == 0
+    s = pd.read_csv(tmp_path / "s.csv", dtype=str, keep_default_na=False).set_index("doc_id")
+    assert s.index.tolist() == df["id"].tolist()
+    assert s.loc["c1", "example_codes"] != "" and s.loc["c4", "example_codes"] == s.loc["c1", "example_codes"]
+    assert (s.loc[["c2", "c3", "c5"], "example_codes"] == "").all()  # not coded yet: suggested like any comment
+    # a separate file of coded comments: there a blank row was coded with no theme
+    df.iloc[[0, 1, 3, 5]].to_csv(tmp_path / "coded.csv", index=False)
+    with pytest.warns(UserWarning, match=r"1 of 4 rows .* read as coded with no theme .*--examples-blank not_coded"):
+        assert main([*run, "--examples", str(tmp_path / "coded.csv"), "--out", str(tmp_path / "s2.csv")]) == 0
+    s2 = pd.read_csv(tmp_path / "s2.csv", dtype=str, keep_default_na=False).set_index("doc_id")
+    assert s2.loc["c2", "example_codes"] == "none" and (s2.loc[["c3", "c5"], "example_codes"] == "").all()
+    # the fix the warning suggests
+    with pytest.warns(UserWarning, match=r"1 of 4 rows .* read as not coded yet"):
+        assert main([*run, "--examples", str(tmp_path / "coded.csv"), "--examples-blank", "not_coded",
+                     "--out", str(tmp_path / "s3.csv")]) == 0
+    s3 = pd.read_csv(tmp_path / "s3.csv", dtype=str, keep_default_na=False).set_index("doc_id")
+    assert s3.loc["c2", "example_codes"] == ""

@@ -12,6 +12,8 @@ from themeassist.exceptions import CodebookError, CorpusError
 from themeassist.mapping import ThemeMapper
 from themeassist.mapping.examples import (
     EXAMPLE_COLUMNS,
+    NOT_CODED,
+    example_codes,
     examples_from_long,
     label_matrix,
     label_space,
@@ -65,6 +67,40 @@ def test_read_examples_names_every_code_it_cannot_read() -> None:
            "'nope'" in msg
     ok = read_examples(df.iloc[[0, 2]], codebook=cb)  # 'words' is the top-level theme: its path is its name
     assert ok["codes"].tolist() == ["change > words", "words"]
+
+
+def test_a_blank_codes_cell_is_not_coded_yet_and_none_is_no_theme(static) -> None:  # type: ignore[no-untyped-def]
+    # codes kept in the comments file itself: blank where the coder has not got to the comment yet
+    cb = Codebook.from_dict(SURVEY)
+    df = pd.DataFrame({"doc_id": ["a", "b", "c", "d", "e", "f"],
+                       "text": ["change the tone", "remove words", "thanks", "fine as it is", "cut words", "hm"],
+                       "codes": ["change > tone", "remove > words", "", "None of these", "", "none"],
+                       "negative_codes": ["", "", "", "", "change > tone", ""]})
+    with pytest.warns(UserWarning, match=r"1 of 6 rows have no codes in column 'codes' \(rows 3\): read as not "
+                                         r"coded yet .*Write 'none'"):
+        ex = read_examples(df, id_col="doc_id", codebook=cb)
+    assert ex["status"].tolist() == ["ok", "ok", NOT_CODED, "ok", "ok", "ok"]
+    assert ex["codes"].tolist() == ["change > tone", "remove > words", "", "", "", ""]
+    assert ex.attrs["n_used"] == 5  # the rejected-only row 'e' is still a known negative
+    assert used_examples(ex)["doc_id"].tolist() == ["a", "b", "d", "e", "f"]
+    # the not-coded row is suggested like any other comment: it carries no example codes
+    sugg = pd.DataFrame({"doc_id": list("abcdef")})
+    col, how = example_codes(sugg, ex, cb)
+    assert how == "doc_id" and col is not None
+    # 'none' for a comment coded with no theme, '' where the codes are not known (not coded, rejected only)
+    assert col.tolist() == ["change.tone", "remove.words", "", "none", "", "none"]
+    # without a 'none' written anywhere a blank row is coded with no theme, unless told otherwise
+    coded = df.iloc[[0, 1, 2]].drop(columns="negative_codes")
+    with pytest.warns(UserWarning, match=r"1 of 3 rows .*\(rows 3\): read as coded with no theme"):
+        assert read_examples(coded)["status"].tolist() == ["ok", "ok", "ok"]
+    with pytest.warns(UserWarning, match="read as not coded yet"):
+        assert read_examples(coded, blank="not_coded")["status"].tolist() == ["ok", "ok", NOT_CODED]
+    with pytest.raises(ValueError, match="blank='empty' is not one of 'auto', 'none', 'not_coded'"):
+        read_examples(coded, blank="empty")
+    # the mapper learns from the coded rows only: 'none' rows are examples of no theme
+    mapper = ThemeMapper(embedder=static, regime="few-shot", random_state=0).fit(cb, ex)
+    assert mapper.n_examples_ == 5
+    assert ThemeMapper(embedder=static, regime="few-shot", random_state=0).fit(cb, df.iloc[[0, 1, 3, 5]]).n_examples_ == 4
 
 
 def test_examples_from_long_keeps_statuses() -> None:

@@ -39,6 +39,10 @@ def register(sub: Any) -> None:
     p.add_argument("--examples", default=None, help="already-coded comments (CSV/XLSX)")
     p.add_argument("--examples-text-col", default="text")
     p.add_argument("--examples-codes-col", default="codes", help="theme ids, paths or names joined by '|'")
+    p.add_argument("--examples-blank", default="auto", choices=("auto", "none", "not_coded"),
+                   help="how an examples row with blank codes is read: coded with no theme (none), not coded yet "
+                        "(not_coded), or auto: not coded yet when the examples file is INPUT itself or writes "
+                        "'none' somewhere, else no theme")
     p.add_argument("--examples-id-col", default=None,
                    help="the examples' comment ids (default: the --id-col column, when the examples file has it): "
                         "comments of INPUT that are coded examples (or accepted / recoded in --decisions) get their "
@@ -135,13 +139,24 @@ def expected_quality(mapper: Any, n_new: int | None = None) -> tuple[str, Any]:
     return quality.summary(), quality
 
 
+def _same_file(a: str, b: str) -> bool:
+    """Whether two paths name one existing file."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def _read_examples_with_ids(args: argparse.Namespace) -> Any:
     """``--examples`` read with their comment ids (``--examples-id-col``, else ``--id-col`` when the
     file has that column; else numbered ex1, ex2, ..., and ``attrs["ids"]`` is False)."""
     from themeassist.exceptions import CorpusError
     from themeassist.mapping import read_examples
 
-    kw = {"text_col": args.examples_text_col, "codes_col": args.examples_codes_col}
+    blank = args.examples_blank
+    if blank == "auto" and _same_file(args.examples, args.input):  # codes kept in the comments file itself
+        blank = "not_coded"
+    kw = {"text_col": args.examples_text_col, "codes_col": args.examples_codes_col, "blank": blank}
     if args.examples_id_col is not None:
         return read_examples(args.examples, id_col=args.examples_id_col, **kw)
     if args.id_col is not None:

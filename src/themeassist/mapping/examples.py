@@ -4,8 +4,11 @@ An examples table has one row per coded comment: ``doc_id, text, codes`` (ids, p
 any level, ``"|"``-joined, read by the codebook's addressing rule, see :mod:`themeassist.codebook`)
 and optionally ``negative_codes`` (themes a coder rejected: known negatives) and ``status`` /
 ``reason`` (as from :func:`read_examples`; rows whose status is not ``ok`` or ``truncated`` are
-kept but not learnt from). Blank ``codes`` (or a none code of the codebook) make the comment a
-known example of "none of these themes".
+kept but not learnt from). In this table blank ``codes`` (or a none code of the codebook) make
+the comment a known example of "none of these themes". A coder's file read by
+:func:`read_examples` says so with ``none`` (:data:`~themeassist._schema.NONE_WORDS`) or a none
+code: there a row whose codes and negative codes are both blank is *not coded yet* (status
+``not_coded``: kept, not learnt from), as a blank audit row is not checked yet.
 
 The label space (:func:`label_space`) is the codebook's leaves plus, for every parent coded on its
 own somewhere in the examples (``add`` without a child), an implicit "``add`` (itself)" leaf: a
@@ -25,15 +28,37 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from themeassist._schema import NONE_WORDS
 from themeassist.codebook import Codebook, Theme, read_codes
 from themeassist.exceptions import CodebookError, CorpusError
 
-__all__ = ["EXAMPLE_COLUMNS", "LabelSpace", "check_examples", "example_codes", "examples_from_long", "label_matrix",
+__all__ = ["EXAMPLE_COLUMNS", "NOT_CODED", "LabelSpace", "check_examples", "example_codes", "examples_from_long", "label_matrix",
            "label_space", "read_examples", "used_examples"]
 
 #: Columns of :func:`read_examples`.
 EXAMPLE_COLUMNS: tuple[str, ...] = ("doc_id", "row", "text", "codes", "negative_codes", "status", "reason")
 _USED = ("ok", "truncated")
+#: Status :func:`read_examples` gives a row with blank codes and blank negative codes: not coded
+#: yet (kept, not learnt from, never read as "none of these").
+NOT_CODED = "not_coded"
+_NOT_CODED_REASON = "no codes: not coded yet (write 'none' when no theme applies)"
+
+
+#: How :func:`read_examples` may read a row with blank codes (its ``blank`` parameter).
+BLANK_READINGS: tuple[str, ...] = ("auto", "none", NOT_CODED)
+
+
+def _says_no_theme(codes: pd.Series, codebook: Codebook | None) -> bool:
+    """Whether a codes column writes "no theme" explicitly somewhere: a none word or, with a
+    codebook, one of its none codes (so that a blank cell there means something else)."""
+    words = {w.casefold() for w in NONE_WORDS} | {c.casefold() for c in (codebook.none_codes if codebook else ())}
+    return any(p.strip().casefold() in words for cell in codes for p in str(cell).split("|"))
+
+
+def _no_theme(cell: Any) -> Any:
+    """``""`` (no theme) for a codes cell that is a none word (:data:`~themeassist._schema.NONE_WORDS`,
+    any case), else the cell as it is."""
+    return "" if isinstance(cell, str) and cell.strip().lower() in NONE_WORDS else cell
 
 
 def _cell(v: Any) -> str:
@@ -52,13 +77,21 @@ def read_examples(
     id_col: str | None = None,
     codebook: Codebook | None = None,
     sep: str = "|",
+    blank: str = "auto",
 ) -> pd.DataFrame:
     """Read coded example comments into the examples table that :meth:`ThemeMapper.fit` takes.
 
     The file is read as :func:`~themeassist.corpus.load_corpus` reads a corpus (any common
     encoding and delimiter, ``N/A`` kept as text), and every row is kept with the corpus
     ``status`` and ``reason`` of its text: rows whose text is empty, missing, a number or a
-    non-answer are kept but not used for fitting, and one warning says which.
+    non-answer are kept but not used for fitting, and one warning says which. A comment coded
+    with no theme says ``none`` (or ``(none)``, ``none of these``, a none code of the codebook).
+    A row whose codes and negative codes are both blank is read as ``blank`` says; by default
+    (``"auto"``) it is *not coded yet* when the file writes "no theme" explicitly somewhere (a
+    none word or none code), else it is coded with no theme, as a file holding only coded
+    comments means it. A row not coded yet is kept with status ``not_coded``, not used for
+    fitting, never read as "none of these"; one warning names the blank rows and how they were
+    read. A coder can so keep the codes in the comments file itself, blank where not coded.
 
     Parameters
     ----------
@@ -73,13 +106,17 @@ def read_examples(
         When given, every code is checked now (codes that name no theme or several raise one
         error naming each row).
     sep : str, default "|"
+    blank : {"auto", "none", "not_coded"}, default "auto"
+        How a row with blank codes and blank negative codes is read: coded with no theme
+        (``"none"``), not coded yet (``"not_coded"``), or ``"auto"`` (see above).
 
     Returns
     -------
     DataFrame
         Columns :data:`EXAMPLE_COLUMNS`: ``doc_id`` (str), ``row`` (0-based input row), ``text``,
-        ``codes`` and ``negative_codes`` (joined by ``"|"``), ``status`` and ``reason`` (as in
-        :func:`~themeassist.corpus.load_corpus`). ``attrs["n_used"]``: rows that fitting uses.
+        ``codes`` and ``negative_codes`` (joined by ``"|"``; ``""`` for ``none``), ``status`` and
+        ``reason`` (as in :func:`~themeassist.corpus.load_corpus`, or :data:`NOT_CODED`).
+        ``attrs["n_used"]``: rows that fitting uses.
 
     Examples
     --------
@@ -87,9 +124,18 @@ def read_examples(
     >>> ex = read_examples(df, text_col="comment", codes_col="theme")  # warns: row 2 is not used
     >>> ex[["text", "codes", "status"]].values.tolist()
     [['Lovely food', 'Food', 'ok'], ['N/A', 'Food', 'non_answer']]
+    >>> df = pd.DataFrame({"comment": ["Lovely food", "Parking", "Thanks"], "theme": ["Food", "none", ""]})
+    >>> ex = read_examples(df, text_col="comment", codes_col="theme")  # warns: row 3 is not coded yet
+    >>> ex[["codes", "status"]].values.tolist()
+    [['Food', 'ok'], ['', 'ok'], ['', 'not_coded']]
+    >>> ex = read_examples(df.iloc[[0, 2]], text_col="comment", codes_col="theme")  # no 'none' written:
+    >>> ex[["codes", "status"]].values.tolist()  # the blank row is coded with no theme (warns)
+    [['Food', 'ok'], ['', 'ok']]
     """
     from themeassist.corpus import load_corpus
 
+    if blank not in BLANK_READINGS:
+        raise ValueError(f"read_examples: blank={blank!r} is not one of {', '.join(map(repr, BLANK_READINGS))}.")
     where = "read_examples" if isinstance(source, pd.DataFrame) else f"read_examples({str(source)!r})"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # re-emitted below, naming read_examples
@@ -116,16 +162,33 @@ def read_examples(
     if sep != "|":
         for c in ("codes", "negative_codes"):
             out[c] = out[c].map(lambda s: "|".join(p.strip() for p in s.split(sep) if p.strip()))
+    blank_rows = (out["codes"] == "") & (out["negative_codes"] == "") & out["status"].isin(_USED)
+    said = _says_no_theme(out["codes"], codebook)
+    not_coded = blank == NOT_CODED or (blank == "auto" and said)
+    out["codes"] = out["codes"].map(_no_theme)  # 'none': coded, no theme applies
     if codebook is not None:
         check_examples(out, codebook, where=where, codes_col=codes_col)
-    unused = out[~out["status"].isin(_USED)]
+    if blank_rows.any():
+        n = int(blank_rows.sum())
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(blank_rows.to_numpy())[:8]) + (", ..." if n > 8 else "")
+        head = f"{where}: {n} of {len(out)} rows have no codes in column {codes_col!r} (rows {rows}): "
+        why = " (the file writes 'none' where no theme fits)" if blank == "auto" else ""
+        if not_coded:
+            out.loc[blank_rows, ["status", "reason"]] = [NOT_CODED, _NOT_CODED_REASON]
+            warnings.warn(head + f"read as not coded yet{why} (status {NOT_CODED!r}), kept but not learnt from. "
+                          "Write 'none' in a row that you coded and no theme fits.", UserWarning, stacklevel=2)
+        else:
+            warnings.warn(head + "read as coded with no theme ('none of these'). If they are not coded yet, pass "
+                          "blank='not_coded' (themeassist suggest: --examples-blank not_coded) or write 'none' in "
+                          "the rows you coded with no theme.", UserWarning, stacklevel=2)
+    unused = out[~out["status"].isin((*_USED, NOT_CODED))]
     if len(unused):
         listed = "; ".join(f"row {i + 1} ({s}: {r})" for i, s, r in
                            zip(unused.index[:5], unused["status"], unused["reason"]))
         more = f"; and {len(unused) - 5} more" if len(unused) > 5 else ""
         warnings.warn(f"{where}: {len(unused)} of {len(out)} rows are kept but not used for fitting: {listed}{more}.",
                       UserWarning, stacklevel=2)
-    out.attrs["n_used"] = int(len(out) - len(unused))
+    out.attrs["n_used"] = int(len(out) - len(unused) - (out["status"] == NOT_CODED).sum())
     return out
 
 
@@ -147,7 +210,7 @@ def check_examples(examples: pd.DataFrame, codebook: Codebook, *, where: str = "
         if col not in examples.columns:
             continue
         try:
-            read_codes(examples[col], codebook, column=name, row_names=names, quiet=quiet)
+            read_codes(examples[col].map(_no_theme), codebook, column=name, row_names=names, quiet=quiet)
         except CodebookError as exc:
             problems.append(str(exc))
     if problems:
@@ -199,9 +262,11 @@ def example_codes(suggestions: pd.DataFrame, examples: pd.DataFrame | None, code
     >>> col.tolist(), how
     (['', 'food'], 'doc_id')
     """
+    if examples is not None and "status" in examples.columns:  # rows not coded yet are no examples
+        examples = examples[examples["status"].astype(str) != NOT_CODED]
     if examples is None or not len(examples):
         return None, ""
-    ids = read_codes(examples["codes"], codebook, quiet=True)
+    ids = read_codes(examples["codes"].map(_no_theme), codebook, quiet=True)
     negative = examples["negative_codes"].fillna("").astype(str).str.strip() if "negative_codes" in \
         examples.columns else pd.Series("", index=examples.index)
     # an example with only rejected codes says what the comment is not, not what it is: not known
@@ -430,6 +495,7 @@ def labelled_examples(examples: pd.DataFrame | None, codebook: Codebook) -> tupl
             raise CorpusError(f"ThemeMapper.fit: examples lack columns {miss} (columns: "
                               f"{list(map(str, examples.columns))}); use read_examples(..., text_col=, codes_col=).")
         ex = used_examples(examples)
+        ex["codes"] = ex["codes"].map(_no_theme)  # 'none': coded, no theme applies
         if "doc_id" not in ex.columns:
             ex["doc_id"] = [f"ex{i + 1}" for i in range(len(ex))]
         ex["doc_id"] = ex["doc_id"].astype(str)
