@@ -987,3 +987,43 @@ def test_audit_prevalence_counts_the_comments_scoring_each_theme_high(cb):
     r = r.set_index(["period", "theme_id"])
     assert r.loc[(1, "staff.attitude"), "n_scored"] == 2 and r.loc[(1, "staff.attitude"), "n_scored_high"] == 2
     assert r.loc[(2, "staff.attitude"), "n_scored"] == 3 and r.loc[(2, "staff.attitude"), "n_scored_high"] == 2
+
+
+def test_cli_a_date_column_gives_the_same_periods_in_suggest_audit_and_drift(tmp_path, capsys):
+    # a column named 'date' (a corpus column's name) in day/month/year, grouped into quarters everywhere
+    from themeassist.datasets import load_iapt_demo
+
+    demo = load_iapt_demo()
+    demo = demo[demo.year.isin(["2015", "2016"])].reset_index(drop=True)
+    rng = np.random.default_rng(0)
+    demo["date"] = [f"{rng.integers(1, 28):02d}/{m:02d}/{y}" for y, m in
+                    zip(demo.year, np.where(demo.year == "2015", 2 + 3 * rng.integers(0, 2, len(demo)), 8))]
+    demo["status"] = "from the survey tool"  # an input column named like a corpus column is kept too
+    demo[["doc_id", "date", "status", "text"]].to_csv(tmp_path / "c.csv", index=False)
+    ex = demo.sample(60, random_state=0)
+    ex[["doc_id", "text", "themes"]].to_csv(tmp_path / "coded.csv", index=False)
+    periods = ["--period-col", "date", "--period-freq", "q", "--date-format", "%d/%m/%Y"]
+    common = ["--codebook", "iapt", "--model", "static", "--cache-dir", str(tmp_path / "cache"), "--quiet"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(["suggest", str(tmp_path / "c.csv"), "--text-col", "text", "--id-col", "doc_id", *periods,
+                     "--examples", str(tmp_path / "coded.csv"), "--examples-codes-col", "themes",
+                     "--out", str(tmp_path / "s.csv"), *common]) == 0
+    s = pd.read_csv(tmp_path / "s.csv", dtype=str, keep_default_na=False)
+    # the input's columns under their own names (status: the suggestion's; the input's kept beside it)
+    assert s["date"].tolist() == demo["date"].tolist() and (s["status_input"] == "from the survey tool").all()
+    assert sorted(set(s["period"])) == ["2015Q1", "2015Q2", "2016Q3"]
+    assert main(["audit", str(tmp_path / "s.csv"), *periods, "--per-period", "15", "--seed", "0",
+                 "--out", str(tmp_path / "a.csv")]) == 0
+    a = pd.read_csv(tmp_path / "a.csv", dtype=str, keep_default_na=False)
+    gold = dict(zip(demo.doc_id.astype(str), demo.themes.fillna("")))
+    assert not set(a.doc_id) & set(ex.doc_id.astype(str)) and len(a) == 45
+    a["codes"] = [gold[d] or "none" for d in a.doc_id]
+    a.to_csv(tmp_path / "a.csv", index=False)
+    capsys.readouterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(["drift", str(tmp_path / "s.csv"), *periods, "--audit", str(tmp_path / "a.csv"),
+                     "--out", str(tmp_path / "d"), *common[:2]]) == 0
+    p = pd.read_csv(tmp_path / "d" / "prevalence.csv", dtype=str)
+    assert sorted(set(p["period"])) == ["2015Q1", "2015Q2", "2016Q3"] and (p["source"] != "suggested").all()

@@ -546,3 +546,20 @@ def test_nhs_phase1_framework_with_same_named_subcategories(shared_data):
     with pytest.raises(CodebookError, match=r"'Nothing to improve' is ambiguous; it names 2 themes: \"Couldn't be "
                                             r"improved > Nothing to improve\""):
         read_codes(data["subcategory"], cb)
+
+
+def test_codes_joined_by_another_separator_are_read_as_several_codes() -> None:
+    cb = Codebook.from_dict({"Care": ["Food", "Staff, nurses"], "Access": ["Parking"]})
+    with pytest.warns(UserWarning, match=r"2 codes cells hold several codes joined by ';' instead of '\|' "
+                                         r"\(row 1, row 3\)"):
+        got = read_codes(["Food; Parking", "Staff, nurses", "Parking;Access > Parking|Food"], cb)
+    # a name holding a comma is still one name; each part is read by the addressing rule
+    assert got == [["care.food", "access.parking"], ["care.staff-nurses"],
+                   ["access.parking", "care.food"]]
+    with pytest.warns(UserWarning, match=r"1 codes cell holds several codes joined by '\\n'"):
+        assert read_codes(["Food\nParking"], cb) == [["care.food", "access.parking"]]
+    with pytest.warns(UserWarning, match=r"joined by ','"):
+        assert read_codes(["Food, Parking"], cb) == [["care.food", "access.parking"]]
+    # a part that names no theme is still an error, naming the whole string
+    with pytest.raises(CodebookError, match=r"row 1: Codebook 'codebook': no theme named 'Food; Parkin'"):
+        read_codes(["Food; Parkin"], cb)

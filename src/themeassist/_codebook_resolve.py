@@ -122,6 +122,10 @@ def itself_note(ix: Index, codebook_name: str, key: str, via: tuple[str, str], n
             f"{parent.theme_id!r} to mean the parent itself.")
 
 
+#: Separators a coder may have joined codes with instead of ``"|"`` (tried in this order).
+_OTHER_SEPARATORS = (";", "\n", ",")
+
+
 class CodeReader:
     """Read many cells of ``sep``-joined codes with one codebook; problems are collected per row."""
 
@@ -131,6 +135,7 @@ class CodeReader:
         self.memo: dict[str, Hit] = {}
         self.problems: list[str] = []
         self.moved: dict[tuple[str, tuple[str, str]], list[str]] = {}
+        self.joined: dict[str, list[str]] = {}  # another separator -> the rows whose codes it joined
         from themeassist.io.tables import FORMULA_PREFIXES  # here: themeassist.io imports the codebook
 
         self.formula = FORMULA_PREFIXES
@@ -149,11 +154,28 @@ class CodeReader:
         items = cell.split(self.sep) if isinstance(cell, str) else list(cell)
         return [str(i).strip() for i in items if not missing(i) and str(i).strip()]
 
+    def split_other(self, item: str) -> tuple[str, list[str]] | None:
+        """``(separator, parts)`` when a string that names no theme is several codes joined by
+        another common separator (``;``, a line break, ``,``) and every part names one theme."""
+        for other in _OTHER_SEPARATORS:
+            parts = [p.strip() for p in item.split(other) if p.strip()]
+            if other != self.sep and len(parts) > 1 and all(
+                    self.hit(p).kind not in ("missing", "ambiguous") for p in parts):
+                return other, parts
+        return None
+
     def ids(self, cell: Any, where: str) -> list[str]:
-        """Theme ids of one cell, in order, without repeats; none codes give nothing."""
+        """Theme ids of one cell, in order, without repeats; none codes give nothing. A string that
+        names no theme but is codes joined by ``;``, a line break or ``,`` is read as those codes
+        (one warning per separator, naming the rows)."""
         out: list[str] = []
-        for item in self.items(cell):
+        items = self.items(cell)
+        for pos, item in enumerate(items):
             h = self.hit(item)
+            if h.kind == "missing" and (joined := self.split_other(item)) is not None:
+                self.joined.setdefault(joined[0], []).append(where)
+                items[pos + 1:pos + 1] = joined[1]
+                continue
             if h.kind in ("missing", "ambiguous"):
                 self.problems.append(f"{where}: {problem(self.ix, self.codebook.name, item, h)}")
                 continue
@@ -171,6 +193,13 @@ class CodeReader:
             more = f" ... and {len(self.problems) - _MAX_LISTED} more" if len(self.problems) > _MAX_LISTED else ""
             raise CodebookError(shown[0] if len(self.problems) == 1 else
                                 f"{len(self.problems)} codes could not be read: " + " | ".join(shown) + more)
+        for other, wheres in self.joined.items():
+            listed = ", ".join(wheres[:5]) + (" ..." if len(wheres) > 5 else "")
+            cells = "codes cell holds" if len(wheres) == 1 else "codes cells hold"
+            warnings.warn(f"{len(wheres)} {cells} several codes joined by {other!r} instead of "
+                          f"{self.sep!r} ({listed}); each was read as those codes. Join codes with {self.sep!r} "
+                          "to silence this.", UserWarning, stacklevel=stacklevel)
+        self.joined.clear()
         for (key, via), wheres in ({} if quiet else self.moved).items():
             rows = "" if wheres == [""] else " (" + ", ".join(wheres[:5]) + (" ..." if len(wheres) > 5 else "") + ")"
             warnings.warn(itself_note(self.ix, self.codebook.name, key, via, len(wheres), rows), UserWarning,

@@ -37,7 +37,9 @@ import, report). A string names, in this order:
 1. the theme with that **id** (exact, case-sensitive);
 2. nothing, if it is a declared **none code** ("none of these themes");
 3. the theme with that full **path** ``"Parent > Child"`` (a top-level theme's path is its name);
-4. the one theme whose path ends with it, e.g. whose **name** it is, when exactly one does.
+4. the one theme whose path ends with it, e.g. whose **name** it is, when exactly one does;
+5. failing those, several codes joined by ``;``, a line break or ``,`` (tried in that order) when
+   every part names a theme by 1-4: read as those codes, with one warning naming the rows.
 
 Paths and names are compared after NFKC, case-folding and collapsing spaces (also around ``>``).
 Of several themes matching so, the one spelled exactly as written (case and all) is chosen.

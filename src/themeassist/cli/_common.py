@@ -94,7 +94,7 @@ def corpus_args(p: argparse.ArgumentParser, *, period: bool = True) -> None:
     p.add_argument("--id-col", default=None, help="column of unique comment ids (default: row number)")
     if period:
         p.add_argument("--period-col", default=None, help="column of periods: years, dates or labels")
-        p.add_argument("--period-freq", default=None, help="for dates: Y, Q, M, W or D")
+        p.add_argument("--period-freq", default=None, type=period_freq, help="for dates: Y, Q, M, W or D")
         p.add_argument("--date-format", default=None, help="explicit strptime format, e.g. %%d/%%m/%%Y")
     p.add_argument("--non-answers", default=None,
                    help="'|'-separated texts that are not answers (default: the built-in list; '' for none)")

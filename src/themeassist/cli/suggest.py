@@ -32,7 +32,7 @@ MINILM_NOTE_ROWS = 50_000
 
 def register(sub: Any) -> None:
     p = sub.add_parser("suggest", help="suggest codebook themes for every comment")
-    corpus_args(p, period=False)
+    corpus_args(p)  # --period-col/--period-freq: checked now and written as 'period', as audit and drift read them
     common(p)
     p.add_argument("--codebook", required=True, help="YAML/JSON codebook or a built-in name (iapt)")
     codebook_args(p)
@@ -210,6 +210,18 @@ def doubt_columns(args: argparse.Namespace, mapper: Any, examples: Any) -> Any:
     return add
 
 
+def _input_columns(corpus: Any, *, keep_period: bool) -> Any:
+    """``doc_id``, ``text`` and the input's own columns of a corpus, under their input names: the
+    corpus's derived columns (``row``, ``status``, ``reason``, ``date``; ``period`` unless asked
+    for) are dropped, and an input column load_corpus kept as ``<name>_input`` because ``<name>``
+    is a corpus column gets its name back (a ``date`` column stays ``date``, so that audit and
+    drift read it with the same ``--period-col``)."""
+    dropped = {"row", "status", "reason", "date"} | (set() if keep_period else {"period"})
+    out = corpus.drop(columns=[c for c in dropped if c in corpus.columns])
+    back = {f"{c}_input": c for c in dropped if f"{c}_input" in out.columns and c not in out.columns}
+    return out.rename(columns=back)
+
+
 def _renamed(corpus: Any, taken: set[str]) -> Any:
     """Corpus metadata columns named like an output column are kept as ``<name>_input``."""
     names: dict[str, str] = {}
@@ -305,9 +317,10 @@ def run(args: argparse.Namespace) -> int:
                      "decided comments picked from the review queue are not one, so with many of them pass "
                      "drift --examples-chosen" if args.decisions else ""))
         suggestions = doubt(suggestions)  # --target-recall, --auto-accept, --review-order columns
-        meta = _renamed(corpus, set(suggestions.columns) | set(REVIEW_COLUMNS))
+        meta = _input_columns(corpus, keep_period=bool(args.period_col))
+        meta = _renamed(meta, set(suggestions.columns) | set(REVIEW_COLUMNS))
         extra = ["doc_id", "text"] + [c for c in meta.columns if c not in suggestions.columns
-                                      and c not in ("doc_id", "text", "row", "reason", "date", "period")]
+                                      and c not in ("doc_id", "text")]
         out = suggestions.merge(meta[extra], on="doc_id", how="left", validate="one_to_one")
         out = out.assign(**{c: "" for c in REVIEW_COLUMNS})
         if getattr(args, "redact", False) and "evidence" in out.columns:
