@@ -22,7 +22,7 @@ import pandas as pd
 
 from themeassist.exceptions import CorpusError
 
-__all__ = ["CORPUS_COLUMNS", "EXAMPLE_CODES_COLUMN", "NONE_WORDS", "STATUSES", "USABLE_STATUSES", "check_columns",
+__all__ = ["CORPUS_COLUMNS", "EXAMPLE_CODES_COLUMN", "NONE_WORDS", "STATUSES", "USABLE_STATUSES", "check_columns", "is_none_word",
            "known_codes", "theme_labels", "usable"]
 
 #: Row statuses of a corpus (:func:`themeassist.load_corpus`), in the order they are checked.
@@ -38,6 +38,17 @@ EXAMPLE_CODES_COLUMN = "example_codes"
 #: Codes cells that mean "checked: no theme applies" (compared case-insensitively): in an audit's
 #: ``codes`` and a decision's ``final_codes``.
 NONE_WORDS: tuple[str, ...] = ("none", "(none)", "none of these")
+
+
+def is_none_word(cell: object) -> bool:
+    """Whether a codes cell is one of :data:`NONE_WORDS` (any case, spaces around ignored).
+
+    Examples
+    --------
+    >>> is_none_word(" None of these "), is_none_word("Food"), is_none_word(float("nan"))
+    (True, False, False)
+    """
+    return isinstance(cell, str) and cell.strip().lower() in NONE_WORDS
 
 
 def usable(status: Iterable[object]) -> pd.Series:

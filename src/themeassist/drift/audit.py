@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from themeassist._schema import EXAMPLE_CODES_COLUMN, NONE_WORDS, known_codes
+from themeassist._schema import EXAMPLE_CODES_COLUMN, NONE_WORDS, is_none_word, known_codes
 from themeassist._validation import check_param
 from themeassist.exceptions import CodebookError, CorpusError
 
@@ -176,7 +176,7 @@ def audit_labels(codes: Sequence[Any], codebook: Any, theme_ids: Sequence[str]) 
             continue
         checked[i] = True
         out[i] = 0.0
-        if text.lower() not in NONE_WORDS:
+        if not is_none_word(text):
             todo.append((i, text))
     try:  # all cells at once: one message per problem, with its rows (not one warning per cell)
         resolved = read_codes([t for _, t in todo], codebook, row_names=[f"audit codes, row {i + 1} ({t!r})"

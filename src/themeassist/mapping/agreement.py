@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from themeassist._schema import NONE_WORDS
+from themeassist._schema import is_none_word
 from themeassist.codebook import Codebook, load_codebook, read_codes, read_suggested_ids
 from themeassist.exceptions import CorpusError
 from themeassist.mapping.examples import _alone
@@ -117,7 +117,7 @@ def read_decisions(
     sub = df.iloc[rows_at]
     names = [f"row {i + 1} (doc_id {d!r})" for i, d in zip(rows_at, sub[id_col])]
     said = [not _blank(v) for v in final.iloc[rows_at]]  # final codes written, perhaps 'none'
-    final_at = final.iloc[rows_at].map(lambda v: "" if not _blank(v) and str(v).strip().lower() in NONE_WORDS else v)
+    final_at = final.iloc[rows_at].map(lambda v: "" if is_none_word(v) else v)
     if cb is not None:
         suggested = read_suggested_ids(sub, cb, where=where, row_names=names)
         finals = read_codes(final_at, cb, column="final_codes", row_names=[f"{where}: {n}" for n in names])

@@ -4,11 +4,10 @@ An examples table has one row per coded comment: ``doc_id, text, codes`` (ids, p
 any level, ``"|"``-joined, read by the codebook's addressing rule, see :mod:`themeassist.codebook`)
 and optionally ``negative_codes`` (themes a coder rejected: known negatives) and ``status`` /
 ``reason`` (as from :func:`read_examples`; rows whose status is not ``ok`` or ``truncated`` are
-kept but not learnt from). In this table blank ``codes`` (or a none code of the codebook) make
-the comment a known example of "none of these themes". A coder's file read by
-:func:`read_examples` says so with ``none`` (:data:`~themeassist._schema.NONE_WORDS`) or a none
-code: there a row whose codes and negative codes are both blank is *not coded yet* (status
-``not_coded``: kept, not learnt from), as a blank audit row is not checked yet.
+kept but not learnt from). In this table blank ``codes``, ``none`` (:data:`~themeassist._schema.NONE_WORDS`)
+or a none code of the codebook make the comment a known example of "none of these themes". A
+coder's file read by :func:`read_examples` may also hold comments not coded yet, blank there:
+its ``blank`` parameter says how blank rows are read (status ``not_coded``: kept, not learnt from).
 
 The label space (:func:`label_space`) is the codebook's leaves plus, for every parent coded on its
 own somewhere in the examples (``add`` without a child), an implicit "``add`` (itself)" leaf: a
@@ -28,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from themeassist._schema import NONE_WORDS
+from themeassist._schema import is_none_word
 from themeassist.codebook import Codebook, Theme, read_codes
 from themeassist.exceptions import CodebookError, CorpusError
 
@@ -51,14 +50,13 @@ BLANK_READINGS: tuple[str, ...] = ("auto", "none", NOT_CODED)
 def _says_no_theme(codes: pd.Series, codebook: Codebook | None) -> bool:
     """Whether a codes column writes "no theme" explicitly somewhere: a none word or, with a
     codebook, one of its none codes (so that a blank cell there means something else)."""
-    words = {w.casefold() for w in NONE_WORDS} | {c.casefold() for c in (codebook.none_codes if codebook else ())}
-    return any(p.strip().casefold() in words for cell in codes for p in str(cell).split("|"))
+    none_codes = {c.casefold() for c in (codebook.none_codes if codebook else ())}
+    return any(is_none_word(p) or p.strip().casefold() in none_codes for cell in codes for p in str(cell).split("|"))
 
 
 def _no_theme(cell: Any) -> Any:
-    """``""`` (no theme) for a codes cell that is a none word (:data:`~themeassist._schema.NONE_WORDS`,
-    any case), else the cell as it is."""
-    return "" if isinstance(cell, str) and cell.strip().lower() in NONE_WORDS else cell
+    """``""`` (no theme) for a codes cell that is a none word, else the cell as it is."""
+    return "" if is_none_word(cell) else cell
 
 
 def _cell(v: Any) -> str:
