@@ -876,23 +876,41 @@ def test_audit_codes_that_read_as_a_same_named_sub_theme_warn_once_with_their_ro
     assert y[0].tolist() == [1, 1, 0, 0] and y[4].tolist() == [1, 1, 1, 0]
 
 
-def test_cli_suggest_examples_with_repeated_ids_are_matched_by_text(tmp_path, capsys):
-    # the same coded comment twice in the examples file: its ids cannot name comments, the run goes on
+def test_cli_suggest_examples_with_repeated_ids(tmp_path, capsys):
+    # a coded comment pasted twice is read once and the ids still name the comments; one id holding
+    # two different comments cannot name them: the examples are matched by text, and those a text
+    # cannot name are counted
     from themeassist.datasets import load_iapt_demo
 
     demo = load_iapt_demo()
     demo = demo[demo.year.isin(["2015", "2016"])].reset_index(drop=True)
     demo.to_csv(tmp_path / "demo.csv", index=False)
     ex = demo[demo.year == "2015"][["doc_id", "text", "themes"]]
-    pd.concat([ex, ex.iloc[:1]]).to_csv(tmp_path / "coded.csv", index=False)
+    args = ["--examples-codes-col", "themes", "--codebook", "iapt", "--text-col", "text", "--id-col", "doc_id",
+            "--model", "static", "--cache-dir", str(tmp_path / "cache"), "--quiet"]
+    pd.concat([ex, ex.iloc[:1]]).to_csv(tmp_path / "pasted.csv", index=False)
+    with pytest.warns(UserWarning, match=f"1 rows repeat an earlier row exactly .*rows {len(ex) + 1}\\)"):
+        assert main(["suggest", str(tmp_path / "demo.csv"), "--examples", str(tmp_path / "pasted.csv"), *args,
+                     "--out", str(tmp_path / "s1.csv")]) == 0
+    assert f"{len(ex)} coded examples (matched by doc_id)" in capsys.readouterr().out
+    s = pd.read_csv(tmp_path / "s1.csv", dtype=str, keep_default_na=False)
+    assert ((s.example_codes != "") == (s.year == "2015")).all()
+
+    clash = ex.copy()
+    clash.iloc[1, 0] = clash.iloc[0, 0]  # two comments under one id
+    clash.to_csv(tmp_path / "clash.csv", index=False)
+    twice = demo.copy()  # and a 2016 comment with the text of the first 2015 one: that text names no comment
+    twice.loc[twice.index[twice.year == "2016"][0], "text"] = ex.text.iloc[0]
+    twice.to_csv(tmp_path / "demo.csv", index=False)
     with pytest.warns(UserWarning, match="column cannot name its comments \\(id column 'doc_id' has 1 duplicated"):
-        assert main(["suggest", str(tmp_path / "demo.csv"), "--examples", str(tmp_path / "coded.csv"),
-                     "--examples-codes-col", "themes", "--codebook", "iapt", "--text-col", "text", "--id-col",
-                     "doc_id", "--model", "static", "--cache-dir", str(tmp_path / "cache"), "--quiet",
-                     "--out", str(tmp_path / "s.csv")]) == 0
-    assert "coded examples (matched by text)" in capsys.readouterr().out
-    s = pd.read_csv(tmp_path / "s.csv", dtype=str, keep_default_na=False)
-    assert (s.example_codes[s.year == "2016"] == "").all() and (s.example_codes[s.year == "2015"] != "").sum() > 100
+        assert main(["suggest", str(tmp_path / "demo.csv"), "--examples", str(tmp_path / "clash.csv"), *args,
+                     "--out", str(tmp_path / "s2.csv")]) == 0
+    out = capsys.readouterr().out
+    s = pd.read_csv(tmp_path / "s2.csv", dtype=str, keep_default_na=False)
+    found = int((s.example_codes != "").sum())
+    assert (s.example_codes[s.year == "2016"] == "").all() and 100 < found < len(ex)
+    assert f"{found} coded examples (matched by text; {len(ex) - found} are not: their text" in out
+    assert s.example_codes[s.doc_id == ex.doc_id.iloc[0]].tolist() == [""]
 
 
 def _coded_sample(picked_by_hand: bool, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -54,6 +54,20 @@ def test_read_examples_keeps_every_row_like_load_corpus(tmp_path) -> None:
         read_examples(path, text_col="comment", codes_col="topic")
 
 
+def test_a_row_pasted_twice_is_read_once_and_one_id_with_two_comments_is_refused(tmp_path) -> None:
+    rows = pd.DataFrame({"id": [7, 8, 7, 9, 8], "comment": ["Cold food", "Rude staff", "Cold food", "Late", "Rude staff"],
+                         "codes": ["Food", "Staff", "Food", "", "Staff"]})
+    rows.to_csv(tmp_path / "coded.csv", index=False)
+    with pytest.warns(UserWarning, match=r"2 rows repeat an earlier row exactly \(id, text and codes; rows 3, 5\)"):
+        ex = read_examples(tmp_path / "coded.csv", text_col="comment", id_col="id", blank="none")
+    assert ex.doc_id.tolist() == ["7", "8", "9"] and ex.row.tolist() == [0, 1, 3]
+    assert ex.codes.tolist() == ["Food", "Staff", ""] and list(ex.index) == [0, 1, 2]
+    rows.loc[4, "codes"] = "Food"  # id 8 now holds two codings of one comment: which is right is the coder's call
+    rows.to_csv(tmp_path / "coded.csv", index=False)
+    with pytest.raises(CorpusError, match=r"read_examples\(.*\): id column 'id' has 2 duplicated ids"):
+        read_examples(tmp_path / "coded.csv", text_col="comment", id_col="id", blank="none")
+
+
 def test_read_examples_names_every_code_it_cannot_read() -> None:
     cb = Codebook.from_dict(SURVEY)
     df = pd.DataFrame({"text": ["a", "b", "c", "d"], "codes": ["change > words", "Wrods", "words", "remove|Tone"],

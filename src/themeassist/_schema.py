@@ -16,13 +16,13 @@ themeassist.exceptions.CorpusError: f: the corpus lacks column 'doc_id' (columns
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable
 
 import pandas as pd
 
 from themeassist.exceptions import CorpusError
 
-__all__ = ["CORPUS_COLUMNS", "EXAMPLE_CODES_COLUMN", "NONE_WORDS", "STATUSES", "USABLE_STATUSES", "check_columns", "is_none_word",
+__all__ = ["CORPUS_COLUMNS", "EXAMPLE_CODES_COLUMN", "NONE_WORDS", "STATUSES", "USABLE_STATUSES", "check_columns", "id_str", "is_none_word",
            "known_codes", "theme_labels", "usable"]
 
 #: Row statuses of a corpus (:func:`themeassist.load_corpus`), in the order they are checked.
@@ -125,3 +125,15 @@ def theme_labels(table: pd.DataFrame) -> pd.Series:
     label = name.where(~shared | (parent == ""), parent + " > " + name)
     still = label.map(pd.Series(ids.values).groupby(label.values).nunique()) > 1
     return label.where(~still, label + " [" + ids + "]")
+
+
+def id_str(v: Any) -> str:
+    """A comment id as text, as every reader compares ids: a whole float loses its ``.0``
+    (spreadsheets store ids as numbers), text is stripped.
+
+    >>> id_str(12.0), id_str(" r7 "), id_str(3)
+    ('12', 'r7', '3')
+    """
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip() if isinstance(v, str) else str(v)

@@ -24,7 +24,7 @@ import pandas as pd
 from themeassist._csvread import parse_csv, sniff_delimiter
 from themeassist._dates import FREQS, read_periods, row_ranges
 from themeassist._validation import check_param
-from themeassist._schema import CORPUS_COLUMNS, STATUSES, USABLE_STATUSES, check_columns
+from themeassist._schema import CORPUS_COLUMNS, STATUSES, USABLE_STATUSES, check_columns, id_str
 from themeassist.exceptions import CorpusError, ParameterError
 
 __all__ = ["CORPUS_COLUMNS", "DEFAULT_NON_ANSWERS", "FREQS", "STATUSES", "as_corpus", "load_corpus", "read_comments",
@@ -312,12 +312,6 @@ def _metadata(df: pd.DataFrame, skip: set[Any], taken: set[str], from_csv: bool,
     return pd.concat(frames, axis=1)[names]
 
 
-def _id_str(v: Any) -> str:
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v).strip() if isinstance(v, str) else str(v)
-
-
 def _doc_ids(df: pd.DataFrame, id_col: str | None) -> list[str]:
     if id_col is None:
         return [str(i) for i in range(len(df))]
@@ -326,7 +320,7 @@ def _doc_ids(df: pd.DataFrame, id_col: str | None) -> list[str]:
     if empty:
         raise CorpusError(f"load_corpus: id column {id_col!r} is empty in rows {row_ranges(empty)}. "
                           "Fill those ids, or omit id_col to number the rows.")  # fmt: skip
-    ids = [_id_str(v) for v in col]
+    ids = [id_str(v) for v in col]
     seen: dict[str, list[int]] = {}
     for i, v in enumerate(ids):
         seen.setdefault(v, []).append(i)
@@ -519,8 +513,8 @@ def _text_cells(df: pd.DataFrame, text_col: str, stops: Iterable[str], max_chars
 
 def _block_keys(df: pd.DataFrame, id_col: str | None, group_col: str | None) -> list[str]:
     """Per row: group value and id prefix ('NEAS S&C' in 'NEAS S&C 2352 - Q2'), joined by ' / '."""
-    groups = [""] * len(df) if group_col is None else [_id_str(v) for v in df[group_col]]
-    prefixes = [""] * len(df) if id_col is None else [re.sub(r"\d.*", "", _id_str(v)).strip() for v in df[id_col]]
+    groups = [""] * len(df) if group_col is None else [id_str(v) for v in df[group_col]]
+    prefixes = [""] * len(df) if id_col is None else [re.sub(r"\d.*", "", id_str(v)).strip() for v in df[id_col]]
     return [" / ".join(p for p in pair if p) for pair in zip(groups, prefixes)]
 
 

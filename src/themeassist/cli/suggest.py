@@ -210,6 +210,13 @@ def doubt_columns(args: argparse.Namespace, mapper: Any, examples: Any) -> Any:
     return add
 
 
+def _coded_rows(table: Any) -> int:
+    """Rows of an examples or decisions table that say how a comment is coded (not ``not_coded``)."""
+    from themeassist.mapping.examples import NOT_CODED
+
+    return int((table["status"].astype(str) != NOT_CODED).sum()) if "status" in table.columns else len(table)
+
+
 def _input_columns(corpus: Any, *, keep_period: bool) -> Any:
     """``doc_id``, ``text`` and the input's own columns of a corpus, under their input names: the
     corpus's derived columns (``row``, ``status``, ``reason``, ``date``; ``period`` unless asked
@@ -280,7 +287,9 @@ def run(args: argparse.Namespace) -> int:
         from themeassist.batch.chunked import check_run_folder
 
         check_run_folder(args.run_dir)
-    corpus = maybe_redact(load(args), args)
+    with warnings.catch_warnings():  # suggest writes a 'date' column under its own name (_input_columns)
+        warnings.filterwarnings("ignore", message="load_corpus: input column 'date' is kept as 'date_input'")
+        corpus = maybe_redact(load(args), args)
     substantive = substantive_rows(corpus)
     if (note := scale_note(args, substantive)) is not None:
         print(note, file=sys.stderr)
@@ -308,7 +317,10 @@ def run(args: argparse.Namespace) -> int:
             if col is not None:
                 known = col if known is None else col.where(col != "", known)
                 what = "coded examples" if table is coded[0] and args.examples else "decided by the coder"
-                notes.append(f"{int((col != '').sum())} {what} (matched by {how})")
+                found, rows = int((col != "").sum()), _coded_rows(table)
+                unmatched = (f"; {rows - found} are not: their text is not among the comments or several comments "
+                             "share it, so they are suggested anew" if how == "text" and rows > found else "")
+                notes.append(f"{found} {what} (matched by {how}{unmatched})")
         if known is not None:  # comments coded already: never reviewed or audited again
             suggestions = suggestions.assign(**{EXAMPLE_CODES_COLUMN: known})
             print(f"comments coded already: {', '.join(notes)}; their codes are in {EXAMPLE_CODES_COLUMN}: audit "

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from themeassist._schema import is_none_word
+from themeassist._schema import CORPUS_COLUMNS, id_str, is_none_word
 from themeassist.codebook import Codebook, Theme, read_codes
 from themeassist.exceptions import CodebookError, CorpusError
 
@@ -89,7 +89,9 @@ def read_examples(
     none word or none code), else it is coded with no theme, as a file holding only coded
     comments means it. A row not coded yet is kept with status ``not_coded``, not used for
     fitting, never read as "none of these"; one warning names the blank rows and how they were
-    read. A coder can so keep the codes in the comments file itself, blank where not coded.
+    read. A coder can so keep the codes in the comments file itself, blank where not coded. With
+    ``id_col``, a row that repeats an earlier row exactly (id, text and codes: pasted twice) is read
+    once, with a warning naming it; one id holding different comments or codes is an error.
 
     Parameters
     ----------
@@ -140,7 +142,14 @@ def read_examples(
         try:
             corpus = load_corpus(source, text_col=text_col, id_col=id_col)
         except CorpusError as exc:
-            raise CorpusError(str(exc).replace("load_corpus", where, 1)) from exc
+            corpus = _without_repeats(source, exc, text_col=text_col, codes_col=codes_col, id_col=id_col)
+            if corpus is None:
+                raise CorpusError(str(exc).replace("load_corpus", where, 1)) from exc
+    repeats = corpus.attrs.get("repeated_rows", [])
+    if repeats:
+        warnings.warn(f"{where}: {len(repeats)} rows repeat an earlier row exactly (id, text and codes; rows "
+                      f"{', '.join(str(i + 1) for i in repeats[:8])}{', ...' if len(repeats) > 8 else ''}): each "
+                      "coded comment is read once. Delete the repeated rows to silence this.", UserWarning, stacklevel=2)
     for note in corpus.attrs.get("warnings", []):  # notes about the file (encoding, lines) still count
         if "is kept as" not in note:
             warnings.warn(note.replace("load_corpus", where, 1), UserWarning, stacklevel=2)
@@ -168,7 +177,7 @@ def read_examples(
         check_examples(out, codebook, where=where, codes_col=codes_col)
     if blank_rows.any():
         n = int(blank_rows.sum())
-        rows = ", ".join(str(i + 1) for i in np.flatnonzero(blank_rows.to_numpy())[:8]) + (", ..." if n > 8 else "")
+        rows = ", ".join(str(i + 1) for i in out["row"][blank_rows][:8]) + (", ..." if n > 8 else "")
         head = f"{where}: {n} of {len(out)} rows have no codes in column {codes_col!r} (rows {rows}): "
         why = " (the file writes 'none' where no theme fits)" if blank == "auto" else ""
         if not_coded:
@@ -182,12 +191,37 @@ def read_examples(
     unused = out[~out["status"].isin((*_USED, NOT_CODED))]
     if len(unused):
         listed = "; ".join(f"row {i + 1} ({s}: {r})" for i, s, r in
-                           zip(unused.index[:5], unused["status"], unused["reason"]))
+                           zip(unused["row"][:5], unused["status"], unused["reason"]))
         more = f"; and {len(unused) - 5} more" if len(unused) > 5 else ""
         warnings.warn(f"{where}: {len(unused)} of {len(out)} rows are kept but not used for fitting: {listed}{more}.",
                       UserWarning, stacklevel=2)
     out.attrs["n_used"] = int(len(out) - len(unused) - (out["status"] == NOT_CODED).sum())
     return out
+
+
+def _without_repeats(source: Any, exc: CorpusError, *, text_col: str, codes_col: str,
+                     id_col: str | None) -> pd.DataFrame | None:
+    """The examples' corpus with rows that repeat an earlier row exactly (id, text, codes and
+    negative codes: a row pasted twice) left out (``attrs["repeated_rows"]``: their input rows),
+    when only such rows share an id; ``None`` when ``exc`` is another error or one id holds
+    different comments (the caller raises ``exc``)."""
+    from themeassist.corpus import load_corpus
+
+    if id_col is None or "duplicated ids" not in str(exc):
+        return None
+    corpus = load_corpus(source, text_col=text_col)  # rows numbered: the id column is kept as metadata
+    name = id_col if id_col in corpus.columns and id_col not in CORPUS_COLUMNS else f"{id_col}_input"
+    if name not in corpus.columns:
+        return None
+    ids = corpus[name].map(id_str)
+    cols = [c for c in (codes_col, "negative_codes") if c in corpus.columns]
+    key = pd.concat([ids.rename("_id"), corpus["text"], corpus[cols].map(_cell)], axis=1)
+    repeat = key.duplicated(keep="first").to_numpy()
+    if ids[~repeat].duplicated().any():
+        return None
+    kept = corpus[~repeat].drop(columns=[name]).assign(doc_id=ids[~repeat]).reset_index(drop=True)
+    kept.attrs = {**corpus.attrs, "repeated_rows": corpus["row"][repeat].tolist()}
+    return kept
 
 
 def check_examples(examples: pd.DataFrame, codebook: Codebook, *, where: str = "examples",
