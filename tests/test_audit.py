@@ -375,6 +375,14 @@ def test_cli_audit_with_a_non_answer_and_drift_quiet(tmp_path, cb, capsys):
                  "--codebook", str(tmp_path / "cb.yaml"), "--quiet", "--out", str(tmp_path / "out")]) == 0
     p = pd.read_csv(tmp_path / "out" / "prevalence.csv")
     assert p.loc[p.period == 2020, "n_excluded"].eq(1).all() and p.loc[p.period == 2020, "n_comments"].eq(59).all()
+    # the coder's audit saved by a spreadsheet in a European locale: ';', cp1252, decimal commas
+    a["text"] = a["text"] + " café"
+    a.assign(inclusion_probability=a.inclusion_probability.map(lambda v: f"{v:.12f}".replace(".", ","))).to_csv(
+        tmp_path / "audit_saved.csv", sep=";", encoding="cp1252", index=False)
+    assert main(["drift", str(tmp_path / "s.csv"), "--period-col", "year", "--audit", str(tmp_path / "audit_saved.csv"),
+                 "--codebook", str(tmp_path / "cb.yaml"), "--quiet", "--out", str(tmp_path / "out2")]) == 0
+    saved = pd.read_csv(tmp_path / "out2" / "prevalence.csv")
+    pd.testing.assert_frame_equal(saved.drop(columns="method"), p.drop(columns="method"), atol=1e-9)
 
 
 def _two_periods(prev: list[float], lo: list[float], kc: list[float], corr: float | None) -> pd.DataFrame:

@@ -191,3 +191,14 @@ def test_ids_and_names_survive_a_csv_and_xlsx_round_trip(tmp_path):
         assert raw.loc[0, "doc_id"] == "'+44" and raw.loc[1, "doc_id"] == "''=x"  # what a spreadsheet shows
         pd.testing.assert_frame_equal(undo_formula_guard(raw), df)
     assert undo_formula_guard(df, columns=["doc_id", "nope"])["suggested"].tolist() == df["suggested"].tolist()
+
+
+def test_read_table_reads_a_csv_as_a_spreadsheet_saved_it(tmp_path) -> None:
+    df = pd.DataFrame({"doc_id": ["c7", "c2"], "text": ["Café; fine", "ok"], "p": [0.25, 1.5], "n": [3, 4]})
+    df.to_csv(tmp_path / "plain.csv", index=False)
+    df.assign(p=["0,25", "1,5"]).to_csv(tmp_path / "euro.csv", sep=";", encoding="cp1252", index=False)
+    (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbf" + (tmp_path / "plain.csv").read_bytes())
+    for name in ("plain.csv", "euro.csv", "bom.csv"):
+        pd.testing.assert_frame_equal(read_table(tmp_path / name), df)
+    text = read_table(tmp_path / "euro.csv", dtype=str)  # cells as written when asked for text
+    assert text["p"].tolist() == ["0,25", "1,5"] and text["text"].tolist() == ["Café; fine", "ok"]

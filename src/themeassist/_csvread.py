@@ -202,6 +202,9 @@ def sniff_delimiter(text: str) -> str:
     rows are read whole, a comma or semicolon in them being part of the text. They are parsed with
     a delimiter found nowhere in the text (the first of , ; tab | absent, else a control character),
     so quoting still works and no field is ever split.
+
+    >>> sniff_delimiter('doc_id;text\\nc1;"Fine, thanks"\\nc2;Slow\\n')
+    ';'
     """
     sample = text[:65536].rsplit("\n", 1)[0] if len(text) > 65536 else text
     if all(_first_record_width(sample, d) <= 1 for d in _DELIMITERS):

@@ -28,7 +28,7 @@ from themeassist._schema import CORPUS_COLUMNS, STATUSES, USABLE_STATUSES, check
 from themeassist.exceptions import CorpusError, ParameterError
 
 __all__ = ["CORPUS_COLUMNS", "DEFAULT_NON_ANSWERS", "FREQS", "STATUSES", "as_corpus", "load_corpus", "read_comments",
-           "read_periods", "substantive"]
+           "read_periods", "sniff_delimiter", "substantive"]
 
 #: Texts that are not answers (matched ignoring case and surrounding whitespace/punctuation).
 #: "nothing" is deliberately absent: it is a real answer to "what could we improve?".

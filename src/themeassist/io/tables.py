@@ -420,7 +420,10 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *, index: bool =
 def read_table(path: str | os.PathLike[str], **kwargs: Any) -> pd.DataFrame:
     """Read a table written by :func:`write_table` (or any similar file), by suffix.
 
-    ``.csv`` → :func:`pandas.read_csv`, ``.xlsx`` → :func:`pandas.read_excel`,
+    ``.csv`` → :func:`pandas.read_csv` (without ``encoding``/``sep`` given: the encoding and
+    delimiter a spreadsheet may have saved it with after a coder edited it, UTF-8 with or without
+    a BOM, UTF-16 or cp1252, ``,`` ``;`` tab or ``|``, decimal commas in a ``;`` file; so an
+    audit or decisions file saved by Excel reads as written), ``.xlsx`` → :func:`pandas.read_excel`,
     ``.parquet`` → :func:`pandas.read_parquet`, ``.jsonl``/``.json`` →
     :func:`pandas.read_json` with ``lines=True``. Extra keyword arguments are
     passed on. Neutralising apostrophes added on writing are *not* removed.
@@ -443,14 +446,45 @@ def read_table(path: str | os.PathLike[str], **kwargs: Any) -> pd.DataFrame:
     if not source.is_file():
         raise FileNotFoundError(f"read_table: no file at {str(source)!r}.")
     if suffix == ".csv":
-        kwargs.setdefault("encoding", "utf-8")
-        return pd.read_csv(source, **kwargs)
+        if "encoding" in kwargs or "sep" in kwargs or "delimiter" in kwargs:
+            kwargs.setdefault("encoding", "utf-8")
+            return pd.read_csv(source, **kwargs)
+        return _read_saved_csv(source, **kwargs)
     if suffix == ".xlsx":
         return pd.read_excel(source, engine="openpyxl", **kwargs)
     if suffix == ".parquet":
         return pd.read_parquet(source, **kwargs)
     kwargs.setdefault("lines", True)
     return pd.read_json(source, **kwargs)
+
+
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+_DECIMAL_COMMA = r"-?\d+,\d+(?:[eE][-+]?\d+)?"
+
+
+def _read_saved_csv(source: Path, **kwargs: Any) -> pd.DataFrame:
+    """A CSV as a spreadsheet may have saved it after a coder edited it: UTF-8 (with or without a
+    BOM), UTF-16, else cp1252; fields split by the delimiter among , ; tab | that splits the first
+    lines evenly; in a ';' file, columns written with decimal commas (``0,25``) read as numbers
+    (unless ``dtype`` is given)."""
+    from themeassist.corpus import sniff_delimiter
+
+    with open(source, "rb") as fh:
+        head = fh.read(65536)
+    encoding = next((codec for bom, codec in _BOMS if head.startswith(bom)), "utf-8")
+    sep = sniff_delimiter(head.decode(encoding, errors="replace").lstrip("\ufeff"))
+    try:
+        df = pd.read_csv(source, sep=sep, encoding=encoding, **kwargs)
+    except UnicodeDecodeError:  # saved as "CSV" by a spreadsheet in a Western locale
+        df = pd.read_csv(source, sep=sep, encoding="cp1252", encoding_errors="replace", **kwargs)
+    if sep == ";" and "dtype" not in kwargs:
+        for col in df.columns[df.dtypes == object]:
+            cells = df[col].dropna().astype(str).str.strip()
+            if len(cells) and cells.str.fullmatch(_DECIMAL_COMMA + "|-?\\d+").all() and \
+                    cells.str.contains(",", regex=False).any():
+                df[col] = pd.to_numeric(df[col].astype(str).str.strip().str.replace(",", ".", regex=False)
+                                        .where(df[col].notna()))
+    return df
 
 
 def swap_folder(tmp: str | os.PathLike[str], target: str | os.PathLike[str]) -> Path:
