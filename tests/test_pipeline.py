@@ -65,6 +65,10 @@ def test_run_all_input_errors(tmp_path: Path) -> None:
     bad = pd.DataFrame({"text": ["a", "b"], "codes": ["Resources", "Not A Theme"]})
     with pytest.raises(CodebookError, match="row 1"):
         run_all(corpus, "iapt", out_dir=tmp_path, examples=bad)
+    # 'none' (any case) is a comment coded with no theme, as everywhere else: only row 2 is wrong
+    bad = pd.DataFrame({"text": ["a", "b", "c"], "codes": ["None", "none of these", "Not A Theme"]})
+    with pytest.raises(CodebookError, match=r"row 2: .*'Not A Theme'"):
+        run_all(corpus, "iapt", out_dir=tmp_path, examples=bad)
     with pytest.raises(CodebookError):
         run_all(corpus, "no-such-codebook", out_dir=tmp_path)
     assert not any(tmp_path.iterdir())  # nothing written

@@ -67,6 +67,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from themeassist._schema import is_none_word
 from themeassist.codebook import Codebook, load_codebook
 from themeassist.exceptions import CodebookError, CorpusError
 from themeassist.io.tables import atomic_write_text, write_table
@@ -154,9 +155,14 @@ def _check_corpus(corpus: Any) -> pd.DataFrame:
 
 
 def _codes_per_doc(codebook: Codebook, values: Sequence[Any], *, what: str) -> list[list[str]]:
-    """Theme ids per row from "|"-joined names/ids/paths (unknown codes: an error naming the row)."""
-    out = []
+    """Theme ids per row from "|"-joined names/ids/paths (unknown codes: an error naming the row);
+    ``none`` (or a none code of the codebook) is a row coded with no theme."""
+    out: list[list[str]] = []
+    nones = {c.strip().casefold() for c in codebook.none_codes}
     for i, v in enumerate(values):
+        if is_none_word(v) or (isinstance(v, str) and v.strip().casefold() in nones):
+            out.append([])
+            continue
         try:
             out.append(codebook.resolve_codes(v))
         except CodebookError as exc:
