@@ -63,6 +63,14 @@ def test_rollup_counts_a_comment_once_for_its_parent(cb):
     assert (t.method == "human").all() and (t.period == "all").all()
 
 
+def test_none_is_a_comment_coded_with_no_theme(cb):
+    # with a codebook and without one: 'none' (any case) counts the comment, names no theme
+    for book in (cb, None):
+        t = prevalence(["Attitude", "None", "none of these", "Access|Attitude"], codebook=book).set_index("theme")
+        assert "None" not in t.index and "none" not in t.index and (t["n_comments"] == 4).all()
+        assert t.loc["Attitude", "n_theme"] == 2 and t.loc["Access", "n_theme"] == 1
+
+
 def test_periods_in_order_status_and_respondents(cb):
     codes = ["Attitude", "Attitude", "Access", "", "Attitude", "Competence"]
     period = ["2021", "2021", "2020", "2020", "2020", "2021"]

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 import pandas as pd
 
+from themeassist._schema import is_none_word
 from themeassist.exceptions import ThemeassistError
 
 _SUBSTANTIVE = ("ok", "truncated")
@@ -72,9 +73,10 @@ def _resolve_codebook(codebook: Any) -> Any:
 
 
 def _split(value: Any) -> list[str]:
+    """The codes of one cell; ``none`` (:data:`~themeassist._schema.NONE_WORDS`) is coded with no theme."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return []
-    return [p.strip() for p in str(value).split("|") if p.strip()]
+    return [p.strip() for p in str(value).split("|") if p.strip() and not is_none_word(p)]
 
 
 def _flat_nodes(names: list[str]) -> list[_Node]:
