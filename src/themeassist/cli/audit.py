@@ -65,9 +65,12 @@ def run(args: argparse.Namespace) -> int:
                         periods=periods)
     path = write_table(sample, args.out)
     counts = pd.Series(sample.attrs["periods"], dtype=object).value_counts(sort=False)
+    short = [p for p, n in counts.items() if n < per_period]
     print(f"{len(sample)} comments to check written to {path} ("
           + ", ".join(f"{p}: {int(n)}" for p, n in counts.items()) + "); write theme names, paths or ids joined "
           "by '|' in 'codes', or 'none'; leave a row blank if not checked."
+          + (f" {', '.join(map(str, short))} {'has' if len(short) == 1 else 'have'} fewer than {per_period} comments "
+             "that can be drawn: all of them are (inclusion probability 1)." if short else "")
           + (f" {sample.attrs['n_known']} coded examples (example_codes) were not drawn: their codes are known, and "
              "drift --audit counts them." if sample.attrs.get("n_known") else ""))
     return 0
