@@ -319,7 +319,7 @@ def run(args: argparse.Namespace) -> int:
                 what = "coded examples" if table is coded[0] and args.examples else "decided by the coder"
                 found, rows = int((col != "").sum()), _coded_rows(table)
                 unmatched = (f"; {rows - found} are not: their text is not among the comments or several comments "
-                             "share it, so they are suggested anew" if how == "text" and rows > found else "")
+                             "share it, so example_codes leaves them blank" if how == "text" and rows > found else "")
                 notes.append(f"{found} {what} (matched by {how}{unmatched})")
         if known is not None:  # comments coded already: never reviewed or audited again
             suggestions = suggestions.assign(**{EXAMPLE_CODES_COLUMN: known})
