@@ -156,11 +156,11 @@ def _check_corpus(corpus: Any) -> pd.DataFrame:
 
 def _codes_per_doc(codebook: Codebook, values: Sequence[Any], *, what: str) -> list[list[str]]:
     """Theme ids per row from "|"-joined names/ids/paths (unknown codes: an error naming the row);
-    ``none`` (or a none code of the codebook) is a row coded with no theme."""
+    ``none`` (or a none code of the codebook, which resolve_codes reads as no theme) is a row coded
+    with no theme."""
     out: list[list[str]] = []
-    nones = {c.strip().casefold() for c in codebook.none_codes}
     for i, v in enumerate(values):
-        if is_none_word(v) or (isinstance(v, str) and v.strip().casefold() in nones):
+        if is_none_word(v):
             out.append([])
             continue
         try:
