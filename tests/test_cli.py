@@ -60,7 +60,7 @@ def test_unknown_code_is_a_clear_error_naming_the_row(coded_csv: Path, tmp_path:
                "--codes-col", "codes", "--format", "qdpx", "--out", str(tmp_path / "x.qdpx")])
     err = capsys.readouterr().err
     assert rc == 2
-    assert "row 2" in err and "'a3'" in err and "Resourcez" in err
+    assert "row 3 (doc_id 'a3')" in err and "Resourcez" in err  # the 3rd data row (sheet line 4)
     assert not (tmp_path / "x.qdpx").exists()
 
 

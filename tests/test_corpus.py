@@ -55,7 +55,8 @@ def test_each_status_text_and_reason():
     assert corpus.loc[5, "reason"] == "text is the non-answer 'Did not answer'"
     assert corpus.loc[6, "reason"] == "text cut from 30 to 25 characters (max_chars)"
     assert corpus["period"].isna().all() and corpus["date"].isna().all()
-    assert warned == corpus.attrs["warnings"] and "rows 6" in warned[0]
+    # the 7th row (position 6, doc_id '6') is cut: messages count rows from 1, default doc_ids from 0
+    assert warned == corpus.attrs["warnings"] and "(rows 7; doc_ids 6)" in warned[0]
     assert substantive(corpus)["row"].tolist() == [0, 6, 7]
 
 
@@ -96,7 +97,7 @@ def test_ids_metadata_and_reserved_names():
 
 def test_duplicate_ids_name_ids_and_rows():
     df = pd.DataFrame({"id": ["a", "b", "a", "c", "b", "a"], "c": list("uvwxyz")})
-    with pytest.raises(CorpusError, match=r"2 duplicated ids: 'a' \(rows 0, 2, 5\); 'b' \(rows 1, 4\)"):
+    with pytest.raises(CorpusError, match=r"2 duplicated ids: 'a' \(rows 1, 3, 6\); 'b' \(rows 2, 5\)"):
         load_corpus(df, text_col="c", id_col="id")
 
 
@@ -208,7 +209,7 @@ def test_year_ints_and_labels():
     years, warned = _load(df, text_col="c", period_col="y")
     assert years["period"].tolist() == ["2014", None, "2016", "2016"]
     assert years.attrs["period_kind"] == "year" and years["date"].isna().all()
-    assert years.loc[1, "reason"] == "no value in period column 'y'" and "rows 1" in warned[0]
+    assert years.loc[1, "reason"] == "no value in period column 'y'" and "(rows 2)" in warned[0]
     labels, _ = _load(df, text_col="c", period_col="w")
     assert labels["period"].tolist() == ["2021Q3", "Wave 2", "2021Q3", None]
     assert labels.attrs["period_kind"] == "label"
@@ -240,7 +241,8 @@ def test_month_first_column_is_detected():
 
 
 def test_month_first_block_inside_day_first_file():
-    # rows 0-3 day-first (site "A"), rows 4-7 month-first (site "B"), row 8 day-first again
+    # rows 1-4 day-first (site "A"), rows 5-8 month-first (site "B"), row 9 day-first again
+    # (date_blocks keep 0-based positions: 0-3, 4-7, 8; messages count rows from 1)
     dates = ["13/01/2021", "02/03/2021", "05/06/2021", "20/07/2021",
              "03/04/2021", "08/15/2021", "09/10/2021", "10/31/2021", "11/12/2021"]  # fmt: skip
     ids = ["A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4", "A5"]
@@ -251,22 +253,22 @@ def test_month_first_block_inside_day_first_file():
     assert [(b["order"], b["first_row"], b["last_row"], b["key"]) for b in corpus.attrs["date_blocks"]] == [
         ("dmy", 0, 3, "A"), ("mdy", 4, 7, "B"), ("dmy", 8, 8, "A"),
     ]  # fmt: skip
-    # row 8 ('11/12/2021') proves nothing and starts a new run: it takes the order proved for site A
-    assert len(warned) == 2 and "(rows 8) lie in blocks where no date proves" in warned[0]
-    assert "rows 4–7 (4 rows, block 'B', e.g. row 5 '08/15/2021')" in warned[1]
-    assert "read month-first (m/d/Y) like its block (rows 4–7)" in corpus.loc[4, "reason"]
-    # without ids the first B row sits between proved day-first and month-first rows: not guessed
+    # row 9 ('11/12/2021') proves nothing and starts a new run: it takes the order proved for site A
+    assert len(warned) == 2 and "(rows 9) lie in blocks where no date proves" in warned[0]
+    assert "rows 5–8 (4 rows, block 'B', e.g. row 6 '08/15/2021')" in warned[1]
+    assert "read month-first (m/d/Y) like its block (rows 5–8)" in corpus.loc[4, "reason"]
+    # without ids the first B row (row 5) sits between proved day-first and month-first rows: not guessed
     blind, warned = _load(_dated(dates), text_col="c", period_col="d", period_freq="M")
     assert blind["period"].isna().tolist() == [False] * 4 + [True] + [False] * 4
     assert blind.loc[4, "reason"].startswith("day/month order unknown for period value '03/04/2021'")
-    assert any("cannot be worked out (rows 4; 1 lie between" in w for w in warned)
+    assert any("cannot be worked out (rows 5; 1 lie between" in w for w in warned)
 
 
 def test_all_ambiguous_dates_are_not_guessed_unless_told():
     df = _dated(["03/04/2021", "05/06/2021", "07/07/2021"])
     corpus, warned = _load(df, text_col="c", period_col="d", period_freq="M")
     assert corpus["period"].tolist() == [None, None, "2021-07"]  # 07/07 reads the same either way
-    assert "(rows 0–1); 2 have no period. Pass dayfirst=" in warned[-1]
+    assert "(rows 1–2); 2 have no period. Pass dayfirst=" in warned[-1]
     yearly, warned = _load(df, text_col="c", period_col="d", period_freq="Y")
     assert "0 have no period and 2 keep one that both readings share" in warned[-1]
     assert yearly["period"].tolist() == ["2021", "2021", "2021"]  # both readings fall in 2021
@@ -281,7 +283,7 @@ def test_explicit_date_format_is_honoured_exactly():
     assert corpus["period"].tolist() == ["2021Q1", None, "2022Q4", None]
     assert corpus.loc[1, "reason"] == "period value '04/03/2021' does not match date_format '%Y-%m-%d'"
     assert corpus["status"].tolist() == ["ok"] * 4  # the comment itself is still usable
-    assert any("2 values in period column 'd' could not be read as dates (rows 1, 3" in w for w in warned)
+    assert any("2 values in period column 'd' could not be read as dates (rows 2, 4" in w for w in warned)
 
 
 def test_dates_with_iso_month_names_and_bad_values():
@@ -290,7 +292,7 @@ def test_dates_with_iso_month_names_and_bad_values():
     assert corpus["period"].tolist() == ["2021-W09", "2021-W09", None, None, "2021-W09"]
     assert corpus.loc[2, "reason"] == "period value '31/02/2021' is not a valid day-first (d/m/Y) date"
     assert corpus.loc[3, "reason"] == "period value 'not a date' is not a date"
-    assert len(corpus) == 5 and any("(rows 2–3;" in w for w in warned)
+    assert len(corpus) == 5 and any("(rows 3–4;" in w for w in warned)
 
 
 def test_auto_period_freq_by_span():
@@ -314,9 +316,10 @@ def test_nhs_month_first_block_is_detected_and_read_month_first(nhs_v6_csv):
     corpus, warned = _load(nhs_v6_csv, text_col="FFT answer", id_col="Comment ID", period_col="Date")
     assert len(corpus) == 7908 and corpus["period"].notna().all()
     mdy = [b for b in corpus.attrs["date_blocks"] if b["order"] == "mdy"]
-    # rows 3795-4297: a "NEAS S&C" export written m/d/Y (286 rows prove it, 215 would misread silently)
+    # rows 3796-4298 (positions 3795-4297 in date_blocks): a "NEAS S&C" export written m/d/Y (286 rows
+    # prove it, 215 would misread silently)
     assert [(b["first_row"], b["last_row"], b["n_proved"]) for b in mdy] == [(3795, 4297, 286), (7886, 7888, 3)]
-    assert any("rows 3795–4297 (503 rows" in w for w in warned)
+    assert any("rows 3796–4298 (503 rows" in w for w in warned)
     date = corpus.set_index("doc_id")["date"].dt.strftime("%Y-%m-%d")
     assert date["NEAS S&C 2352 - Q2"] == "2021-10-17"  # '10/17/2021'
     assert date["NEAS S&C 2182 - Q2"] == "2021-10-03"  # '10/03/2021', not 10 March

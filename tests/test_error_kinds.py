@@ -37,9 +37,9 @@ def test_run_chunked_parameters_and_items(tmp_path: Path) -> None:
         run_chunked([1], lambda c: pd.DataFrame({"x": c}), params={"model": object()}, **ok)
     with pytest.raises(CorpusError, match="items must be a DataFrame or a sequence .*got a str"):
         run_chunked("abc", lambda c: pd.DataFrame({"x": c}), **ok)
-    with pytest.raises(ParameterError, match=r"func returned a list for chunk 0 \(rows 0-1\)"):
+    with pytest.raises(ParameterError, match=r"func returned a list for chunk 1 \(rows 1-2\)"):
         run_chunked([1, 2], lambda c: list(c), **ok)
-    with pytest.raises(OutputError, match="result of chunk 0 cannot be stored as parquet"):
+    with pytest.raises(OutputError, match="result of chunk 1 cannot be stored as parquet"):
         run_chunked([1, 2], lambda c: pd.DataFrame({"x": [1, "a"]}), **ok)
     # the fix works: a list of rows and a func returning a DataFrame
     fixed = run_chunked(list("abc"), lambda c: pd.DataFrame({"x": c}), out_path=None, run_dir=tmp_path / "new")
@@ -78,8 +78,8 @@ def test_discovery_parameters_and_embeddings_are_parameter_errors() -> None:
     with pytest.raises(ParameterError, match=r"one row per input row \(12\).*Got shape \(3, 12\)"):
         CandidateDiscovery(show_progress=False).fit(texts, embeddings=np.eye(12)[:3])
     E = np.eye(12)
-    E[4, 0] = np.nan
-    with pytest.raises(ParameterError, match=r"NaN or infinite values \(rows 4\)"):
+    E[4, 0] = np.nan  # the 5th row of the array passed
+    with pytest.raises(ParameterError, match=r"NaN or infinite values \(rows 5\)"):
         CandidateDiscovery(show_progress=False).fit(texts, embeddings=E)
 
 

@@ -352,7 +352,7 @@ def test_drift_reports_rows_without_a_period(mapper) -> None:  # type: ignore[no
         warnings.simplefilter("always")
         table = prevalence(mapper.suggest(corpus), period=corpus["period"], status=corpus["status"])
     counted = table.groupby("theme_id")["n_comments"].sum().iloc[0] + table.groupby("theme_id")["n_excluded"].sum().iloc[0]
-    reported = any("1 comments have no period (rows 1)" in str(w.message) for w in caught)
+    reported = any("1 comments have no period (rows 2)" in str(w.message) for w in caught)
     assert table.attrs["n_no_period"] == 1
     assert counted == 3 and reported
 

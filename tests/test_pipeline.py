@@ -63,11 +63,11 @@ def test_run_all_input_errors(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match="'text' and 'codes'"):
         run_all(corpus, "iapt", out_dir=tmp_path, examples=pd.DataFrame({"comment": ["x"]}))
     bad = pd.DataFrame({"text": ["a", "b"], "codes": ["Resources", "Not A Theme"]})
-    with pytest.raises(CodebookError, match="row 1"):
+    with pytest.raises(CodebookError, match=r"examples 'codes', row 2: .*'Not A Theme'"):  # the 2nd row
         run_all(corpus, "iapt", out_dir=tmp_path, examples=bad)
-    # 'none' (any case) is a comment coded with no theme, as everywhere else: only row 2 is wrong
+    # 'none' (any case) is a comment coded with no theme, as everywhere else: only row 3 is wrong
     bad = pd.DataFrame({"text": ["a", "b", "c"], "codes": ["None", "none of these", "Not A Theme"]})
-    with pytest.raises(CodebookError, match=r"row 2: .*'Not A Theme'"):
+    with pytest.raises(CodebookError, match=r"row 3: .*'Not A Theme'"):
         run_all(corpus, "iapt", out_dir=tmp_path, examples=bad)
     with pytest.raises(CodebookError):
         run_all(corpus, "no-such-codebook", out_dir=tmp_path)

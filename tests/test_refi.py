@@ -235,13 +235,14 @@ def test_unicode_offsets_select_exactly_the_comment(qdpx):
 def test_export_qdpx_rejects_bad_input_with_clear_messages(tmp_path, corpus, codings, codebook):
     out = tmp_path / "x.qdpx"
     bad = pd.concat([codings, pd.DataFrame({"doc_id": ["c2"], "theme_id": ["nope"]})], ignore_index=True)
-    with pytest.raises(CodebookError, match=r"codings rows \[6\].*'nope'"):
+    with pytest.raises(CodebookError, match=r"codings rows 7 .*'nope'"):
         export_qdpx(corpus, bad, codebook, out)
-    with pytest.raises(CorpusError, match=r"codings rows \[0\].*'zz'"):
+    with pytest.raises(CorpusError, match=r"codings rows 1 .*'zz'"):
         export_qdpx(corpus, pd.DataFrame({"doc_id": ["zz"], "theme_id": ["staff"]}), codebook, out)
-    with pytest.raises(CorpusError, match="unique"):
+    # the 1st row repeated as the 6th: positions, not the index labels (0 and 0)
+    with pytest.raises(CorpusError, match="unique and present; rows 1, 6 are not"):
         export_qdpx(pd.concat([corpus, corpus.iloc[:1]]), codings, codebook, out)
-    with pytest.raises(CorpusError, match=r"rows \[1\]"):
+    with pytest.raises(CorpusError, match=r"rows 2 \(doc_id 'c2'\) do not"):
         export_qdpx(corpus.assign(text=["a", None, "b", "c", "d"]), codings, codebook, out)
     with pytest.raises(CorpusError, match="export_qdpx: the corpus lacks column 'comment' .*Pass id_col=, text_col="):
         export_qdpx(corpus, codings, codebook, out, text_col="comment")

@@ -214,9 +214,9 @@ def test_sequence_input_and_bad_arguments(tmp_path: Path) -> None:
         run_chunked(["a"], len, out_path=None)
     with pytest.raises(ValueError, match=r"params\['model'\] must hold only JSON values.*got a object"):
         run_chunked(["a"], len, out_path=None, run_dir=tmp_path / "r", params={"model": object()})
-    with pytest.raises(ThemeassistError, match=r"func returned a int for chunk 0 \(rows 0-0\)"):
+    with pytest.raises(ThemeassistError, match=r"func returned a int for chunk 1 \(rows 1-1\)"):
         run_chunked(["a"], len, out_path=None, run_dir=tmp_path / "r2")
-    with pytest.raises(ThemeassistError, match="chunk 0 cannot be stored as parquet"):
+    with pytest.raises(ThemeassistError, match="chunk 1 cannot be stored as parquet"):
         run_chunked(["a"], lambda c: pd.DataFrame({"x": [object()]}), out_path=None, run_dir=tmp_path / "r3")
 
 
@@ -263,7 +263,7 @@ def test_resumable_suggest_checks_one_row_per_input_row(tmp_path: Path) -> None:
                             finalize=lambda s: s.assign(final_codes=""))  # fmt: skip
     assert res["suggested"].tolist() == ["a", "b", "a", "b", "a"]
     assert pd.read_csv(tmp_path / "s.csv", keep_default_na=False).columns.tolist() == ["doc_id", "suggested", "final_codes"]
-    with pytest.raises(ThemeassistError, match=r"did not return one row per input row for rows 0-1 .*missing doc_ids \['d1'\]"):
+    with pytest.raises(ThemeassistError, match=r"did not return one row per input row for rows 1-2 .*missing doc_ids \['d1'\]"):
         resumable_suggest(RowMapper(drop_last=True), corpus(5), tmp_path / "t.csv", chunk_size=2)
     with pytest.raises(ValueError, match="corpus lacks columns"):
         resumable_suggest(RowMapper(), pd.DataFrame({"x": [1]}), tmp_path / "u.csv")

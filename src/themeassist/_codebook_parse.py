@@ -467,8 +467,8 @@ def parse_frame(df: pd.DataFrame) -> list[_Raw]:
         raise CodebookError(f"Codebook.from_frame: column 'name' not found (columns: {list(df.columns)}).")
     pcol = "parent_id" if "parent_id" in df.columns else "parent"
     raws = []
-    for label, row in zip(df.index, df.to_dict("records")):
-        loc, ref = f"row {label!r}", row.get(pcol)
+    for k, row in enumerate(df.to_dict("records"), start=1):  # row k: the k-th data row (a sheet's line k + 1)
+        loc, ref = f"row {k}", row.get(pcol)
         raws.append(_Raw(loc, _name(row["name"], loc), _id(row.get("theme_id"), loc),
                          _text(row.get("description"), f"{loc}, column 'description'"),
                          str_list(row.get("keywords"), f"{loc}, column 'keywords'", split=True),

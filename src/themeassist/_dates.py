@@ -67,15 +67,21 @@ def auto_freq(dates: pd.Series) -> str:
     return "Y" if span > 3 * 366 else "Q" if span > 366 else "M"
 
 
-def row_ranges(rows: Sequence[int], limit: int = 12) -> str:
+def row_ranges(rows: Sequence[int], limit: int = 12, *, offset: int = 1) -> str:
     """'3, 7, 10–14' style list of row numbers, shortened after ``limit`` items.
+
+    ``rows`` are 0-based positions; each number printed is the position plus ``offset``, so by
+    default a message counts data rows from 1 (pass ``offset=0`` for numbers already 1-based,
+    such as file lines).
 
     Examples
     --------
-    >>> row_ranges([3, 7, 10, 11, 12, 13, 14])
+    >>> row_ranges([2, 6, 9, 10, 11, 12, 13])
     '3, 7, 10–14'
+    >>> row_ranges([3, 7, 10, 11], offset=0)
+    '3, 7, 10–11'
     """
-    rows = sorted(rows)
+    rows = sorted(int(r) + offset for r in rows)
     parts: list[str] = []
     i = 0
     while i < len(rows) and len(parts) < limit:
@@ -434,16 +440,16 @@ def _report_blocks(
     main = max(totals, key=totals.get)  # type: ignore[arg-type]
     minority = [b for b in blocks if b["order"] != main]
     for b in minority:
-        span = f"rows {b['first_row']}–{b['last_row']}"
+        span = f"rows {b['first_row'] + 1}–{b['last_row'] + 1}"
         for i in rows:
             if b["first_row"] <= i <= b["last_row"] and order[i] == b["order"]:
                 res.reasons[i] = (
                     f"period value {numeric[i][0]!r} read {_ORDER_NAMES[b['order']]} like its block ({span})"
                 )
     desc = "; ".join(
-        f"rows {b['first_row']}–{b['last_row']} ({b['n_rows']} rows"
+        f"rows {b['first_row'] + 1}–{b['last_row'] + 1} ({b['n_rows']} rows"
         + (f", block {b['key']!r}" if b["key"] not in (None, "") else "")
-        + (f", e.g. row {b['example'][0]} {b['example'][1]!r}" if b["example"] else "")
+        + (f", e.g. row {b['example'][0] + 1} {b['example'][1]!r}" if b["example"] else "")
         + ")"
         for b in minority[:8]
     )

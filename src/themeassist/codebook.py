@@ -591,6 +591,6 @@ def codes_to_long(doc_ids: Iterable[str], codes: Iterable[Any], codebook: Codebo
     """
     ids = [str(d) for d in doc_ids]
     per_row = res.read_cells(codebook, codes, sep=sep, column=column,
-                             names=[f"row {i} (doc_id {d!r})" for i, d in enumerate(ids)])
+                             names=[f"row {i} (doc_id {d!r})" for i, d in enumerate(ids, start=1)])
     rows = [(d, t) for d, tids in zip(ids, per_row) for t in tids]
     return pd.DataFrame(rows, columns=["doc_id", "theme_id"])

@@ -146,7 +146,7 @@ def _decode(data: bytes, encoding: str | None, name: str, info: dict[str, Any]) 
     letters = [ch for k in bad for ch in lines[k - 1] if ch.isalpha()]
     if any_utf8:
         notes.append(f"load_corpus: {name} mixes encodings: {len(bad)} lines are not valid UTF-8 and were "
-                     f"decoded as cp1252 (file lines {row_ranges(bad)}); check them for garbled characters.")
+                     f"decoded as cp1252 (file lines {row_ranges(bad, offset=0)}); check them for garbled characters.")
     elif sum(not ch.isascii() for ch in letters) > 0.3 * max(len(letters), 1):
         notes.append(f"load_corpus: {name} is not UTF-8 and was decoded as cp1252, but many letters are "
                      "accented: if the text looks garbled, pass its encoding= (e.g. 'cp1251', 'shift_jis').")
@@ -414,14 +414,14 @@ def load_corpus(
     Returns
     -------
     corpus : DataFrame of shape (n_input_rows, 7 + n_metadata)
-        Columns :data:`CORPUS_COLUMNS`: ``doc_id`` (str), ``row`` (int, 0-based input row; row 0 is
-        the first line after a CSV header), ``text`` (cleaned, "" when unusable), ``period``
-        (str or None), ``status`` (one of :data:`STATUSES`), ``reason`` ("" when ok), ``date``
-        (Timestamp when the period column holds dates, else NaT); then every other input
-        column (not ``text_col``/``id_col``) under its own name (``<name>_input`` if the name is
-        taken). ``attrs``: "warnings" (list of str, each also warned), "date_blocks" (runs of rows
-        read day-first "dmy" or month-first "mdy"), "period_freq", "period_kind" ("date", "year",
-        "label"), "source", and for CSV files "encoding" and "delimiter" as detected.
+        Columns :data:`CORPUS_COLUMNS`: ``doc_id`` (str), ``row`` (int, 0-based input row: 0 is the
+        first line after a CSV header; messages call it "row 1"), ``text`` (cleaned, "" when unusable),
+        ``period`` (str or None), ``status`` (one of :data:`STATUSES`), ``reason`` ("" when ok),
+        ``date`` (Timestamp when the period column holds dates, else NaT); then every other input column
+        (not ``text_col``/``id_col``) under its own name (``<name>_input`` if the name is taken).
+        ``attrs``: "warnings" (list of str, each also warned), "date_blocks" (runs of rows read
+        day-first "dmy" or month-first "mdy"), "period_freq", "period_kind" ("date", "year", "label"),
+        "source", and for CSV files "encoding" and "delimiter" as detected.
 
     Raises
     ------
@@ -482,9 +482,10 @@ def load_corpus(
     out["reason"] = reasons
     out["date"] = date.values
     truncated = out.index[out["status"] == "truncated"].tolist()
-    if truncated:
+    if truncated:  # rows count from 1; default doc_ids from 0
+        ids_too = f"; doc_ids {row_ranges(truncated, offset=0)}" if id_col is None else ""
         notes.append(f"load_corpus: {len(truncated)} comments longer than {max_chars:,} characters were cut "
-                     f"(rows {row_ranges(truncated)}); they are still analysed.")  # fmt: skip
+                     f"(rows {row_ranges(truncated)}{ids_too}); they are still analysed.")  # fmt: skip
 
     meta = _metadata(df, {text_col, id_col}, set(out.columns), info.get("delimiter") is not None, notes)
     if meta is not None:

@@ -124,7 +124,7 @@ def _store_chunk(path: Path, result: pd.DataFrame, k: int) -> dict[str, Any]:
         result.to_parquet(buf, index=False)
     except Exception as exc:  # noqa: BLE001 - say which chunk and what to fix
         raise OutputError(
-            f"run_chunked: the result of chunk {k} cannot be stored as parquet ({type(exc).__name__}: {exc}); "
+            f"run_chunked: the result of chunk {k + 1} cannot be stored as parquet ({type(exc).__name__}: {exc}); "
             "make func give every column one type (str, number, bool, datetime or lists of them)."
         ) from exc
     data = buf.getvalue()
@@ -305,14 +305,14 @@ def _run_chunks(items: Any, func: Callable[[Any], pd.DataFrame], folder: Path, m
         part = items.iloc[lo:hi].reset_index(drop=True) if isinstance(items, pd.DataFrame) else list(items[lo:hi])
         result = func(part)
         if not isinstance(result, pd.DataFrame):
-            raise ParameterError(f"run_chunked: func returned a {type(result).__name__} for chunk {k} "
-                                 f"(rows {lo}-{hi - 1}); pass a func that returns a DataFrame.")  # fmt: skip
+            raise ParameterError(f"run_chunked: func returned a {type(result).__name__} for chunk {k + 1} "
+                                 f"(rows {lo + 1}-{hi}); pass a func that returns a DataFrame.")  # fmt: skip
         files[path.name] = _store_chunk(path, result, k)
         chunks[str(k)] = {"rows": [lo, hi], "n_out": len(result)}
         write_manifest(folder, **manifest)
         results.append(pd.read_parquet(path))  # exactly what a resumed run reads back
         computed += 1
-        say(f"chunk {k + 1}/{n_chunks} done (rows {lo}-{hi - 1})")
+        say(f"chunk {k + 1}/{n_chunks} done (rows {lo + 1}-{hi})")
     return results, reused, computed
 
 
@@ -340,7 +340,7 @@ def _check_rows(res: Any, part: pd.DataFrame, who: str, est: Any, method: str) -
     if sorted(got) != sorted(want):
         lost = sorted(set(want) - set(got))[:5]
         extra = len(got) - len(set(got))
-        rows = (f"rows {int(part['row'].iloc[0])}-{int(part['row'].iloc[-1])}" if "row" in part and len(part)
+        rows = (f"rows {int(part['row'].iloc[0]) + 1}-{int(part['row'].iloc[-1]) + 1}" if "row" in part and len(part)
                 else f"{len(part)} rows")  # fmt: skip
         raise ThemeassistError(
             f"{who}: {type(est).__name__}.{method}() did not return one row per input row for {rows} "

@@ -265,10 +265,10 @@ class CandidateDiscovery(BaseEstimator):
                     f"{who}: embeddings must be a 2-D array with one row per input row ({n_rows}) or per "
                     f"substantive comment ({n_use}). Got shape {E.shape}; embed the same rows you pass as X."
                 )
-            if E.shape[0] == n_rows and n_rows != n_use:
-                E = E[usable]
+            at = np.flatnonzero(usable) if E.shape[0] == n_rows and n_rows != n_use else np.arange(len(E))
+            E = E[at] if len(at) != len(E) else E
             if not np.issubdtype(E.dtype, np.number) or not np.isfinite(E).all():
-                bad = np.flatnonzero(~np.isfinite(E).all(axis=1)) if np.issubdtype(E.dtype, np.number) else []
+                bad = at[~np.isfinite(E).all(axis=1)] + 1 if np.issubdtype(E.dtype, np.number) else []  # 1-based
                 where = f" (rows {', '.join(map(str, bad[:5]))}{', ...' if len(bad) > 5 else ''})" if len(bad) else ""
                 raise ParameterError(f"{who}: embeddings contain non-numeric, NaN or infinite values{where}; "
                                      "pass the finite output of an embedder's encode().")  # fmt: skip

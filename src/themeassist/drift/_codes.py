@@ -45,10 +45,19 @@ def _warn_missing(labels: np.ndarray, what: str) -> int:
     """Warn (and return how many) when some comments have no ``what``: they fall in no cell."""
     missing = np.flatnonzero(pd.isna(pd.Series(labels, dtype=object)).to_numpy())
     if len(missing):
-        rows = ", ".join(str(i) for i in missing[:10]) + (" ..." if len(missing) > 10 else "")
+        rows = ", ".join(str(i + 1) for i in missing[:10]) + (" ..." if len(missing) > 10 else "")
         warnings.warn(f"drift: {len(missing)} comments have no {what} (rows {rows}) and are counted in no "
                       f"{what}; give them a {what} or check how the {what} column was read.", stacklevel=3)
     return int(len(missing))
+
+
+def _row(i: int, doc_ids: Sequence[Any] | None) -> str:
+    """'row 3 (doc_id 'x')' for 0-based position ``i``: messages count rows from 1."""
+    return f"row {i + 1}" + (f" (doc_id {str(doc_ids[i])!r})" if doc_ids is not None else "")
+
+
+def _ids_of(df: pd.DataFrame) -> list[Any] | None:
+    return df["doc_id"].tolist() if "doc_id" in df.columns else None
 
 
 def _period_order(values: Any) -> list[Any]:
@@ -108,7 +117,8 @@ def _rollup(direct: np.ndarray, cols: list[str], codebook: Any, kind: str) -> tu
     return out, [nodes[i] for i in keep]
 
 
-def _from_strings(values: Sequence[Any], codebook: Any) -> tuple[np.ndarray, list[_Node]]:
+def _from_strings(values: Sequence[Any], codebook: Any,
+                  doc_ids: Sequence[Any] | None = None) -> tuple[np.ndarray, list[_Node]]:  # fmt: skip
     lists = [_split(v) for v in values]
     if codebook is None:
         names = list(dict.fromkeys(n for lst in lists for n in lst))
@@ -127,8 +137,8 @@ def _from_strings(values: Sequence[Any], codebook: Any) -> tuple[np.ndarray, lis
                 try:  # a none code of the codebook ("NotCodable") is coded with no theme
                     cache[name] = [pos[t] for t in codebook.resolve_codes([name])]
                 except Exception as exc:
-                    raise ThemeassistError(f"drift: comment {i} (row {i}) is coded {name!r}, which is not a theme of "
-                                           f"codebook {codebook.name!r}: {exc}") from exc
+                    raise ThemeassistError(f"drift: the comment in {_row(i, doc_ids)} is coded {name!r}, which is "
+                                           f"not a theme of codebook {codebook.name!r}: {exc}") from exc
             mat[i, cache[name]] = 1
     all_nodes = _nodes_of(codebook)
     rolled, nodes = _rollup(mat, cols, codebook, "labels")
@@ -146,8 +156,8 @@ def _wide(df: pd.DataFrame, codebook: Any) -> tuple[np.ndarray, list[_Node], str
     mat = num.to_numpy(dtype=float)
     if np.isnan(mat).any():
         r, c = np.argwhere(np.isnan(mat))[0]
-        raise ThemeassistError(f"drift: missing value in the codes at row {r}, column {num.columns[c]!r}; "
-                               "fill it with 0 or drop the row.")
+        raise ThemeassistError(f"drift: missing value in the codes at {_row(r, _ids_of(df))}, column "
+                               f"{num.columns[c]!r}; fill it with 0 or drop the row.")
     if mat.min() < 0 or mat.max() > 1:
         raise ThemeassistError("drift: theme columns must hold 0/1 codes or scores in [0, 1]; got values from "
                                f"{mat.min():g} to {mat.max():g}.")
@@ -166,19 +176,20 @@ def _wide(df: pd.DataFrame, codebook: Any) -> tuple[np.ndarray, list[_Node], str
 
 def _suggestions(df: pd.DataFrame, codebook: Any, use_scores: bool) -> tuple[np.ndarray, list[_Node], str]:
     if not use_scores or "scores" not in df.columns:
-        mat, nodes = _from_strings(df["suggested"].tolist(), codebook)
+        mat, nodes = _from_strings(df["suggested"].tolist(), codebook, _ids_of(df))
         return mat, nodes, "labels"
     rows = []
     for i, (sug, sc) in enumerate(zip(df["suggested"], df["scores"])):
         names, vals = _split(sug), _split(sc)
         if len(names) != len(vals):
-            raise ThemeassistError(f"drift: suggestions row {i}: {len(names)} suggested themes but {len(vals)} "
-                                   "scores; 'scores' must give one number per suggested theme, in the same order.")
+            raise ThemeassistError(f"drift: suggestions {_row(i, _ids_of(df))}: {len(names)} suggested themes but "
+                                   f"{len(vals)} scores; 'scores' must give one number per suggested theme, in the "
+                                   "same order.")
         try:
             rows.append(dict(zip(names, map(float, vals))))
         except ValueError as exc:
-            raise ThemeassistError(f"drift: suggestions row {i}, column 'scores': {sc!r} is not a '|'-joined "
-                                   "list of numbers.") from exc
+            raise ThemeassistError(f"drift: suggestions {_row(i, _ids_of(df))}, column 'scores': {sc!r} is not a "
+                                   "'|'-joined list of numbers.") from exc
     names = list(dict.fromkeys(n for r in rows for n in r))
     if codebook is not None:
         names = [t.name for t in codebook.leaves() if t.name in set(names)] + \

@@ -13,6 +13,7 @@ import pandas as pd
 from themeassist.drift.quantification import (
     AuditEstimate,
     _census,
+    _check_rows,
     _quantile,
     audit_estimate,
     cluster_variance,
@@ -44,12 +45,13 @@ def with_known(s: np.ndarray, lab: np.ndarray, period: Any, kn: np.ndarray, *, p
     is_known = ~np.isnan(kn).any(1)
     bad = is_known & ~np.isin(kn, (0.0, 1.0)).all(1)
     if bad.any():
-        raise ThemeassistError(f"audit_estimate: known codes of row {int(np.flatnonzero(bad)[0])} are not 0/1.")
+        raise ThemeassistError(f"audit_estimate: known codes of row {int(np.flatnonzero(bad)[0]) + 1} are not 0/1.")
     per = np.asarray(period, dtype=object)
     if periods is None:
         periods = sorted(set(per.tolist()), key=str)
     rest = ~is_known
     incl = None if inclusion_probability is None else np.asarray(inclusion_probability, dtype=float)[rest]
+    _check_rows(s[rest], lab[rest], incl, np.flatnonzero(rest))  # rows named as the caller numbers them
     cl = None if cluster is None else np.asarray(cluster, dtype=object).astype(str)
     r = audit_estimate(s[rest], lab[rest], per[rest], periods=periods, inclusion_probability=incl,
                        cluster=None if cl is None else cl[rest], known=None, **kw)

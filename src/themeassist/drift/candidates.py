@@ -115,7 +115,7 @@ def candidate_periods(assignments: pd.DataFrame, period: Any, *, candidates: pd.
                                "pass one period per assignments row, in the same (corpus) order.")
     no_period = _no_period(per)
     if no_period.any():
-        rows = ", ".join(map(str, np.flatnonzero(no_period)[:10])) + (" ..." if no_period.sum() > 10 else "")
+        rows = ", ".join(map(str, np.flatnonzero(no_period)[:10] + 1)) + (" ..." if no_period.sum() > 10 else "")
         warnings.warn(f"candidate_periods: {int(no_period.sum())} rows have no period (rows {rows}) and are "
                       "counted in no period; give them a period or check how the period column was read.",
                       stacklevel=2)

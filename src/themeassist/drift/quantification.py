@@ -427,6 +427,23 @@ class _Context:
     srs: np.ndarray  # per period: the checked comments are a simple random sample (one inclusion probability)
 
 
+def _check_rows(s: np.ndarray, lab: np.ndarray, inclusion_probability: Any, at: np.ndarray) -> np.ndarray:
+    """The inclusion probabilities (1 when None), after checking that every score is present and
+    every checked row's probability is in (0, 1]; ``at[i]`` is row i's 0-based position in the
+    caller's arrays (messages count rows from 1)."""
+    if np.isnan(s).any():
+        r, c = np.argwhere(np.isnan(s))[0]
+        raise ThemeassistError(f"audit_estimate: score missing at row {int(at[r]) + 1}, column {c + 1}; every "
+                               "comment needs a score.")  # fmt: skip
+    incl = np.ones(len(s)) if inclusion_probability is None else np.asarray(inclusion_probability, dtype=float)
+    bad = ~np.isnan(lab).any(1) & ~((incl > 0) & (incl <= 1))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ThemeassistError(f"audit_estimate: inclusion_probability of checked row {int(at[i]) + 1} is {incl[i]!r}; "
+                               "it must be in (0, 1] (the probability that the comment was drawn into the audit).")
+    return incl
+
+
 def audit_estimate(scores: Any, labels: Any, period: Any, *, periods: list[Any] | None = None,
                    inclusion_probability: Any = None, cluster: Any = None, method: str = DEFAULT_AUDIT_METHOD,
                    confidence: float = 0.95, n_boot: int = 200, random_state: int | None = 0,
@@ -511,19 +528,11 @@ def audit_estimate(scores: Any, labels: Any, period: Any, *, periods: list[Any] 
                            inclusion_probability=inclusion_probability, cluster=cluster, method=method,
                            confidence=confidence, n_boot=n_boot, random_state=random_state, pool_census=pool_census,
                            known_random=known_random)
-    if np.isnan(s).any():
-        r, c = np.argwhere(np.isnan(s))[0]
-        raise ThemeassistError(f"audit_estimate: score missing at row {r}, column {c}; every comment needs a score.")
+    incl = _check_rows(s, lab, inclusion_probability, np.arange(len(s)))
     per = np.asarray(period, dtype=object)
     if periods is None:
         periods = sorted(set(per.tolist()), key=str)
     checked = ~np.isnan(lab).any(1)
-    incl = np.ones(len(s)) if inclusion_probability is None else np.asarray(inclusion_probability, dtype=float)
-    bad = checked & ~((incl > 0) & (incl <= 1))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ThemeassistError(f"audit_estimate: inclusion_probability of checked row {i} is {incl[i]!r}; it must be "
-                               "in (0, 1] (the probability that the comment was drawn into the audit).")
     cl = None if cluster is None else np.asarray(cluster, dtype=object).astype(str)
     rows = [np.flatnonzero(per == p) for p in periods]
     census = np.array([len(r) > 0 and bool(checked[r].all()) for r in rows])

@@ -45,6 +45,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from themeassist._schema import check_columns
@@ -197,17 +198,17 @@ def _check_codings(
     out["theme_id"] = out["theme_id"].astype(str)
     bad_doc = ~out[id_col].isin(doc_ids)
     if bad_doc.any():
-        rows = list(out.index[bad_doc][:5])
+        at = np.flatnonzero(bad_doc.to_numpy())[:5]  # positions; messages count rows from 1
         raise CorpusError(
-            f"export_qdpx: {arg} rows {rows} name {id_col} values not in the corpus "
-            f"(e.g. {out.loc[rows[0], id_col]!r}); drop them or add the comments."
+            f"export_qdpx: {arg} rows {', '.join(str(i + 1) for i in at)} name {id_col} values not in the corpus "
+            f"(e.g. {out[id_col].iloc[at[0]]!r}); drop them or add the comments."
         )
     bad_theme = ~out["theme_id"].isin(guids)
     if bad_theme.any():
-        rows = list(out.index[bad_theme][:5])
+        at = np.flatnonzero(bad_theme.to_numpy())[:5]
         raise CodebookError(
-            f"export_qdpx: {arg} rows {rows} name theme_id values not in the codebook "
-            f"(e.g. {out.loc[rows[0], 'theme_id']!r}); known: {sorted(guids)[:10]}."
+            f"export_qdpx: {arg} rows {', '.join(str(i + 1) for i in at)} name theme_id values not in the codebook "
+            f"(e.g. {out['theme_id'].iloc[at[0]]!r}); known: {sorted(guids)[:10]}."
         )
     return out.drop_duplicates(subset=[id_col, "theme_id"], keep="first")
 
@@ -367,15 +368,15 @@ def _check_export_corpus(corpus: pd.DataFrame, id_col: str, text_col: str, varia
                   hint="Pass id_col=, text_col= and variable_cols= naming its columns.")
     ids = corpus[id_col]
     if ids.isna().any() or ids.astype(str).duplicated().any():
-        bad = list(corpus.index[ids.isna() | ids.astype(str).duplicated(keep=False)][:5])
-        raise CorpusError(f"{what}: {id_col!r} must be unique and present; rows {bad} are not "
-                          "(give each comment its own id).")  # fmt: skip
+        bad = np.flatnonzero((ids.isna() | ids.astype(str).duplicated(keep=False)).to_numpy())[:5]
+        raise CorpusError(f"{what}: {id_col!r} must be unique and present; rows {', '.join(str(i + 1) for i in bad)} "
+                          "are not (give each comment its own id).")  # fmt: skip
     not_text = ~corpus[text_col].map(lambda t: isinstance(t, str))
     if not_text.any():
-        raise CorpusError(
-            f"{what}: {text_col!r} must hold strings; rows {list(corpus.index[not_text][:5])} "
-            "do not (drop or fill missing comments first)."
-        )
+        at = np.flatnonzero(not_text.to_numpy())[:5]
+        listed = ", ".join(f"{i + 1} ({id_col} {str(ids.iloc[i])!r})" for i in at)
+        raise CorpusError(f"{what}: {text_col!r} must hold strings; rows {listed} do not "
+                          "(drop or fill missing comments first).")  # fmt: skip
 
 
 def _variables_element(root: Any, ns: str, corpus: pd.DataFrame,

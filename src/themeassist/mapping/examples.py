@@ -236,7 +236,8 @@ def check_examples(examples: pd.DataFrame, codebook: Codebook, *, where: str = "
     >>> check_examples(pd.DataFrame({"text": ["a"], "codes": ["Food"]}), cb)  # nothing wrong: no error
     """
     ids = examples["doc_id"] if "doc_id" in examples.columns else [f"ex{i + 1}" for i in range(len(examples))]
-    names = [f"{where}: row {i + 1} (doc_id {d!r})" for i, d in enumerate(ids)]
+    rows = examples["row"] if pd.api.types.is_integer_dtype(examples.get("row")) else range(len(examples))
+    names = [f"{where}: row {int(i) + 1} (doc_id {d!r})" for i, d in zip(rows, ids)]  # read_examples' input rows
     problems = []
     for col, name in (("codes", codes_col), ("negative_codes", "negative_codes")):
         if col not in examples.columns:
@@ -264,6 +265,16 @@ def used_examples(examples: pd.DataFrame) -> pd.DataFrame:
         st = examples["status"]
         keep &= st.isna() | st.astype(str).isin(_USED)
     return examples[keep.to_numpy()].reset_index(drop=True)
+
+
+#: Column :func:`labelled_examples` adds: each used example's 0-based row in the table given to fit.
+_INPUT_ROW = "_input_row"
+
+
+def _input_rows(examples: pd.DataFrame) -> list[int]:
+    """0-based row of each example in the table the user passed (messages print it + 1)."""
+    rows = examples[_INPUT_ROW] if _INPUT_ROW in examples.columns else range(len(examples))
+    return [int(i) for i in rows]
 
 
 def _key(text: Any) -> str:
@@ -294,11 +305,16 @@ def example_codes(suggestions: pd.DataFrame, examples: pd.DataFrame | None, code
     >>> col.tolist(), how
     (['', 'food'], 'doc_id')
     """
-    if examples is not None and "status" in examples.columns:  # rows not coded yet are no examples
-        examples = examples[examples["status"].astype(str) != NOT_CODED]
     if examples is None or not len(examples):
         return None, ""
-    ids = read_codes(examples["codes"].map(_no_theme), codebook, quiet=True)
+    at = np.arange(len(examples))  # rows of the examples given, for messages
+    if "status" in examples.columns:  # rows not coded yet are no examples
+        coded = (examples["status"].astype(str) != NOT_CODED).to_numpy()
+        examples, at = examples[coded], np.flatnonzero(coded)
+    if not len(examples):
+        return None, ""
+    ids = read_codes(examples["codes"].map(_no_theme), codebook, quiet=True,
+                     row_names=[f"examples row {i + 1}" for i in at])
     negative = examples["negative_codes"].fillna("").astype(str).str.strip() if "negative_codes" in \
         examples.columns else pd.Series("", index=examples.index)
     # an example with only rejected codes says what the comment is not, not what it is: not known
@@ -386,7 +402,7 @@ def _coded_ids(examples: pd.DataFrame | None, codebook: Codebook, col: str, quie
     if examples is None or col not in examples.columns or not len(examples):
         return []
     ids = examples["doc_id"].astype(str) if "doc_id" in examples.columns else pd.Series(range(1, len(examples) + 1))
-    names = [f"ThemeMapper.fit: examples row {i + 1} (doc_id {d!r})" for i, d in enumerate(ids)]
+    names = [f"ThemeMapper.fit: examples row {i + 1} (doc_id {d!r})" for i, d in zip(_input_rows(examples), ids)]
     return read_codes(examples[col], codebook, column=col, row_names=names, quiet=quiet)
 
 
@@ -493,7 +509,7 @@ def example_weights(examples: pd.DataFrame) -> np.ndarray:
     out = np.ones(len(examples))
     if "weight" not in examples.columns:
         return out
-    for i, v in enumerate(examples["weight"]):
+    for i, (at, v) in enumerate(zip(_input_rows(examples), examples["weight"])):
         if not _cell(v):
             continue
         try:
@@ -501,7 +517,7 @@ def example_weights(examples: pd.DataFrame) -> np.ndarray:
         except (TypeError, ValueError):
             f = float("nan")
         if not (np.isfinite(f) and f > 0):
-            raise CorpusError(f"ThemeMapper.fit: examples row {i + 1}, column 'weight': {v!r} is not a positive "
+            raise CorpusError(f"ThemeMapper.fit: examples row {at + 1}, column 'weight': {v!r} is not a positive "
                               "number; give a weight > 0 (1 = an ordinary example) or leave it blank.")
         out[i] = f
     return out
@@ -526,7 +542,7 @@ def labelled_examples(examples: pd.DataFrame | None, codebook: Codebook) -> tupl
         if miss:
             raise CorpusError(f"ThemeMapper.fit: examples lack columns {miss} (columns: "
                               f"{list(map(str, examples.columns))}); use read_examples(..., text_col=, codes_col=).")
-        ex = used_examples(examples)
+        ex = used_examples(examples.assign(**{_INPUT_ROW: np.arange(len(examples))}))  # messages name these rows
         ex["codes"] = ex["codes"].map(_no_theme)  # 'none': coded, no theme applies
         if "doc_id" not in ex.columns:
             ex["doc_id"] = [f"ex{i + 1}" for i in range(len(ex))]

@@ -105,7 +105,7 @@ def _audit_cells(df: pd.DataFrame, audit: Any) -> tuple[list[Any], list[Any], in
     dup = ids[ids.duplicated()]
     if len(dup):
         raise ThemeassistError(f"run_drift: doc_id {dup.iloc[0]!r} appears twice in the audit file (rows "
-                               f"{', '.join(str(i + 2) for i in np.flatnonzero(ids == dup.iloc[0]))}); keep one row "
+                               f"{', '.join(str(i + 1) for i in np.flatnonzero(ids == dup.iloc[0]))}); keep one row "
                                "per checked comment.")
     known = set(df["doc_id"].astype(str).str.strip())
     stray = [i for i, d in enumerate(ids) if d not in known]

@@ -154,19 +154,23 @@ def _check_corpus(corpus: Any) -> pd.DataFrame:
     return corpus
 
 
-def _codes_per_doc(codebook: Codebook, values: Sequence[Any], *, what: str) -> list[list[str]]:
-    """Theme ids per row from "|"-joined names/ids/paths (unknown codes: an error naming the row);
+def _codes_per_doc(codebook: Codebook, values: Sequence[Any], *, what: str, rows: Sequence[int] | None = None,
+                   doc_ids: Sequence[Any] | None = None) -> list[list[str]]:  # fmt: skip
+    """Theme ids per row from "|"-joined names/ids/paths (unknown codes: an error naming the row,
+    counted from 1: ``rows`` gives each value's 0-based position in its table when not 0, 1, ...);
     ``none`` (or a none code of the codebook, which resolve_codes reads as no theme) is a row coded
     with no theme."""
     out: list[list[str]] = []
-    for i, v in enumerate(values):
+    for k, v in enumerate(values):
         if is_none_word(v):
             out.append([])
             continue
         try:
             out.append(codebook.resolve_codes(v))
         except CodebookError as exc:
-            raise CodebookError(f"run_all: {what}, row {i}: {exc}") from exc
+            row = (k if rows is None else int(rows[k])) + 1
+            doc = f" (doc_id {str(doc_ids[k])!r})" if doc_ids is not None else ""
+            raise CodebookError(f"run_all: {what}, row {row}{doc}: {exc}") from exc
     return out
 
 
@@ -427,7 +431,7 @@ def _human_codes(corpus: pd.DataFrame, codebook: Codebook, col: str | None) -> l
     if col not in corpus.columns:
         raise CorpusError(f"run_all: human_codes_col {col!r} is not a corpus column "
                           f"(columns: {list(corpus.columns)}).")
-    return _codes_per_doc(codebook, corpus[col].tolist(), what=f"column {col!r}")
+    return _codes_per_doc(codebook, corpus[col].tolist(), what=f"column {col!r}", doc_ids=corpus["doc_id"].tolist())
 
 
 def _audit_frame(audit: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -450,7 +454,8 @@ def _examples_frame(examples: pd.DataFrame | None, codebook: Codebook) -> pd.Dat
                           f"joined by '|'). Got {cols}.")
     ex = examples.reset_index(drop=True).copy()
     ex["text"] = ex["text"].astype(str)
-    _codes_per_doc(codebook, ex["codes"].tolist(), what="examples 'codes'")  # validate early, name the row
+    _codes_per_doc(codebook, ex["codes"].tolist(), what="examples 'codes'",  # validate early, name the row
+                   doc_ids=ex["doc_id"].tolist() if "doc_id" in ex.columns else None)
     return ex
 
 
@@ -461,7 +466,9 @@ def _hierarchy(codebook: Codebook, suggestions: pd.DataFrame, human: list[list[s
     hier = codebook.to_frame()
     ok = suggestions["status"].isin(_USABLE) if "status" in suggestions.columns else np.ones(len(suggestions), bool)
     col = "suggested_ids" if "suggested_ids" in suggestions.columns else "suggested"
-    sugg = _codes_per_doc(codebook, suggestions.loc[ok, col].tolist(), what=f"suggestions {col!r}")
+    sugg = _codes_per_doc(codebook, suggestions.loc[ok, col].tolist(), what=f"suggestions {col!r}",
+                          rows=np.flatnonzero(np.asarray(ok)),
+                          doc_ids=suggestions.loc[ok, "doc_id"].tolist() if "doc_id" in suggestions.columns else None)
     hier["n_human"] = (theme_counts(codebook, [h for h, u in zip(human, usable) if u]).to_numpy()
                        if human is not None else pd.NA)
     hier["n_suggested"] = theme_counts(codebook, sugg).to_numpy()
