@@ -215,7 +215,7 @@ def test_from_frame_parent_by_name_and_cycle():
     assert [t.theme_id for t in cb] == ["staff", "staff.rude", "staff.kind"]
     assert cb.get("rude").keywords == ("rude", "abrupt") and cb.get("kind").keywords == ("kind",)
     loop = pd.DataFrame({"theme_id": ["a", "b"], "name": ["A", "B"], "parent_id": ["b", "a"]})
-    with pytest.raises(CodebookError, match=r"cycle: 'A' \(row 0\) -> 'B' \(row 1\) -> 'A' \(row 0\)"):
+    with pytest.raises(CodebookError, match=r"cycle: 'A' \(row 1\) -> 'B' \(row 2\) -> 'A' \(row 1\)"):
         Codebook.from_frame(loop)
     with pytest.raises(CodebookError, match="unknown column 'parnt'. Did you mean 'parent'"):
         Codebook.from_frame(pd.DataFrame({"name": ["A"], "parnt": [None]}))
