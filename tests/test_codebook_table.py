@@ -127,3 +127,12 @@ def test_cli_drift_and_export_take_a_spreadsheet_codebook(tmp_path: Path) -> Non
     assert main(["export", str(tmp_path / "coded.csv"), "--text-col", "text", "--codebook",
                  str(tmp_path / "causes.xlsx"), "--format", "qdc", "--out", str(tmp_path / "cb.qdc")]) == 0
     assert _leaf_paths(load_codebook(tmp_path / "cb.qdc")) == PATHS
+
+
+def test_a_code_column_under_a_category_column_is_a_level(tmp_path: Path) -> None:
+    # "Code" names the theme only beside a parent column; here it is the second level
+    rows = [["Category", "Code"], ["Customer", "Other"], [None, "Customer dissatisfaction"], ["Product", "Other"]]
+    cb = load_codebook(_csv(tmp_path / "effects.csv", rows))
+    assert _leaf_paths(cb) == ["Customer > Other", "Customer > Customer dissatisfaction", "Product > Other"]
+    flat = load_codebook(_csv(tmp_path / "flat.csv", [["Code", "Definition"], ["Late", "x"], ["Bugs", None]]))
+    assert _leaf_paths(flat) == ["Late", "Bugs"] and flat.get("Late").description == "x"

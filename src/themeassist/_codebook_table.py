@@ -2,10 +2,10 @@
 
 Two layouts, told apart by their headers (compared without case, spaces or dashes):
 
-- **one row per theme**: a ``name`` column (or ``code``, ``label``, ``title``), with optional
-  ``theme_id`` (or ``id``), ``parent`` / ``parent_id``, ``description``, ``keywords``,
-  ``examples``, ``aliases``;
-- **one column per level** (no name column): the columns before the first of ``theme_id``,
+- **one row per theme**: a ``name`` column, or a ``parent`` / ``parent_id`` column beside a
+  ``code``, ``label`` or ``title`` column (the name), with optional ``theme_id`` (or ``id``),
+  ``description`` (or ``definition``), ``keywords``, ``examples``, ``aliases``;
+- **one column per level** (any other table, e.g. ``Category | Code``): the columns before the first of ``theme_id``,
   ``description``, ``keywords``, ``examples``, ``aliases`` are the levels, left to right
   (``Theme | Sub-theme | Description``). A row's theme is its deepest filled level, and the other
   columns describe it; a blank level above a filled one takes the row above's value (as merged
@@ -48,9 +48,9 @@ def header_key(col: Any) -> str:
 
 def normalise_long(df: pd.DataFrame) -> pd.DataFrame | None:
     """A one-row-per-theme table with the headers :meth:`Codebook.from_frame` reads, or None when
-    ``df`` has no name column (a table of levels). Unknown headers are left for the reader to refuse."""
+    ``df`` is a table of levels (see the module docstring). Unknown headers are left for the reader to refuse."""
     keys = [header_key(c) for c in df.columns]
-    if not any(k in NAME_HEADERS for k in keys):
+    if "name" not in keys and not ({"parent", "parent_id"} & set(keys) and set(NAME_HEADERS) & set(keys)):
         return None
     name_at = next(i for i, k in enumerate(keys) if k == "name") if "name" in keys else \
         next(i for i, k in enumerate(keys) if k in NAME_HEADERS)

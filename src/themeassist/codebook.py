@@ -263,9 +263,10 @@ class Codebook:
         name), ``description``, ``keywords``, ``examples`` and ``aliases`` (lists or ``|``-joined strings).
 
         The derived columns of :meth:`to_frame` (depth, n_examples, path, is_leaf) are ignored.
-        Headers are compared without case, spaces or dashes (``Name``, ``Parent ID``); ``code``,
-        ``label`` or ``title`` may stand for ``name``, ``id`` for ``theme_id``, ``definition`` for
-        ``description``. A table **without a name column** is read one column per level: the columns
+        Headers are compared without case, spaces or dashes (``Name``, ``Parent ID``); beside a
+        ``parent`` column, ``code``, ``label`` or ``title`` may stand for ``name``; ``id`` stands for
+        ``theme_id``, ``definition`` for ``description``. **Any other table** (no ``name`` column,
+        e.g. ``Category | Code``) is read one column per level: the columns
         before the first of theme_id, description, keywords, examples, aliases are the levels, left to
         right (``Theme | Sub-theme | Description``); a row's theme is its deepest filled level, the
         other columns describe it, and a blank level above a filled one takes the row above's value
