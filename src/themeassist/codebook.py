@@ -248,7 +248,7 @@ class Codebook:
 
     @classmethod
     def _from_sheet(cls, path: Path, **options: Any) -> Codebook:
-        from themeassist.io.tables import read_table
+        from themeassist.io import read_table
 
         if not path.is_file():
             raise CodebookError(f"Codebook: no file at {os.fspath(path)!r}.")
