@@ -65,12 +65,16 @@ import yaml
 from themeassist import _codebook_io as cio
 from themeassist._codebook_io import StrictSafeLoader
 from themeassist import _codebook_parse as cp
+from themeassist import _codebook_table as ct
 from themeassist import _codebook_resolve as res
 from themeassist._codebook_parse import MAX_DEPTH, PATH_SEP, slugify
 from themeassist.exceptions import CodebookError
 
 __all__ = ["MAX_DEPTH", "Codebook", "Theme", "codes_to_long", "load_codebook", "read_codes", "read_suggested_ids",
            "slugify"]
+
+#: Codebook files :meth:`Codebook.load` reads, by suffix.
+CODEBOOK_SUFFIXES = (".yaml", ".yml", ".json", ".csv", ".xlsx", ".qdc")
 
 #: What ``counts=`` takes: spelling -> number of uses, or code cells to count them in.
 Counts = Mapping[str, int] | Iterable[Any] | None
@@ -227,12 +231,30 @@ class Codebook:
 
     @classmethod
     def load(cls, path: str | os.PathLike, **options: Any) -> Codebook:
-        """Load a ``.yaml``, ``.yml`` or ``.json`` file (``options`` as in :func:`load_codebook`)."""
+        """Load a codebook file by its suffix (``options`` as in :func:`load_codebook`): ``.yaml``,
+        ``.yml``, ``.json``; a spreadsheet ``.csv`` or ``.xlsx`` (first sheet) as :meth:`from_frame`
+        reads it; a REFI-QDA ``.qdc`` codebook (:func:`themeassist.io.import_qdc`)."""
         suffix = Path(path).suffix.lower()
-        if suffix not in (".yaml", ".yml", ".json"):
+        if suffix not in CODEBOOK_SUFFIXES:
             raise CodebookError(f"Codebook: cannot tell the format of {os.fspath(path)!r}; "
-                                "use a .yaml, .yml or .json file.")
+                                f"use a {', '.join(CODEBOOK_SUFFIXES[:-1])} or {CODEBOOK_SUFFIXES[-1]} file.")
+        if suffix in (".csv", ".xlsx"):
+            return cls._from_sheet(Path(path), **options)
+        if suffix == ".qdc":
+            from themeassist.io import import_qdc
+
+            return load_codebook(import_qdc(path), none_codes=options.get("none_codes", ()))
         return (cls.from_json if suffix == ".json" else cls.from_yaml)(Path(path), **options)
+
+    @classmethod
+    def _from_sheet(cls, path: Path, **options: Any) -> Codebook:
+        from themeassist.io import read_table
+
+        if not path.is_file():
+            raise CodebookError(f"Codebook: no file at {os.fspath(path)!r}.")
+        df = read_table(path, dtype=object, keep_default_na=False, na_values=[""]) if path.suffix.lower() == ".csv" \
+            else read_table(path, dtype=object)
+        return cls.from_frame(df, name=path.stem, source=os.fspath(path), **options)
 
     @classmethod
     def from_frame(cls, df: pd.DataFrame, *, name: str = "codebook", source: str = "<DataFrame>",
@@ -241,9 +263,28 @@ class Codebook:
         name), ``description``, ``keywords``, ``examples`` and ``aliases`` (lists or ``|``-joined strings).
 
         The derived columns of :meth:`to_frame` (depth, n_examples, path, is_leaf) are ignored.
+        Headers are compared without case, spaces or dashes (``Name``, ``Parent ID``); beside a
+        ``parent`` column, ``code``, ``label`` or ``title`` may stand for ``name``; ``id`` stands for
+        ``theme_id``, ``definition`` for ``description``. **Any other table** (no ``name`` column,
+        e.g. ``Category | Code``) is read one column per level: the columns
+        before the first of theme_id, description, keywords, examples, aliases are the levels, left to
+        right (``Theme | Sub-theme | Description``); a row's theme is its deepest filled level, the
+        other columns describe it, and a blank level above a filled one takes the row above's value
+        (merged cells). Rows are counted from 1 below the header in messages.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> table = pd.DataFrame({"Theme": ["Staff", None, "Food"], "Sub-theme": ["Attitude", "Other", "Other"],
+        ...                       "Description": ["How staff behave", None, None]})
+        >>> [" > ".join(t.path) for t in Codebook.from_frame(table).leaves()]
+        ['Staff > Attitude', 'Staff > Other', 'Food > Other']
         """
+        if not isinstance(df, pd.DataFrame):
+            raise CodebookError(f"Codebook.from_frame expects a pandas DataFrame, got {type(df).__name__}.")
+        long = ct.normalise_long(df)
         with cp.naming(source):
-            parsed = cp.Parsed(None, cp.parse_frame(df))
+            parsed = cp.Parsed(None, cp.parse_frame(long) if long is not None else ct.parse_levels(df))
         return cls._from_parsed(parsed, name=name, source=source, default_name=name,
                                 merge_variants=merge_variants, counts=counts, none_codes=none_codes)
 
@@ -457,12 +498,14 @@ class Codebook:
 
 def load_codebook(spec: str | os.PathLike | Codebook | Mapping | pd.DataFrame, *, merge_variants: bool = False,
                   counts: Counts = None, none_codes: Iterable[str] = ()) -> Codebook:
-    """Return a codebook from a file path (.yaml/.yml/.json), a built-in name, a mapping or a Codebook.
+    """Return a codebook from a file path, a built-in name, a mapping, a table or a Codebook.
 
     Parameters
     ----------
     spec : str, path, Codebook, mapping or DataFrame
-        A path to a YAML/JSON codebook (canonical or short form), the name of a built-in codebook
+        A path to a YAML/JSON codebook (canonical or short form), a spreadsheet (``.csv``, ``.xlsx``:
+        one row per theme, or one column per level, as :meth:`Codebook.from_frame` reads it), a
+        REFI-QDA ``.qdc`` codebook, the name of a built-in codebook
         (see :func:`themeassist.codebooks.available`; ``"iapt"`` is an alias of ``"iapt_wellbeing"``),
         a mapping as :meth:`Codebook.from_dict` takes, a table as :meth:`Codebook.from_frame` takes,
         or a Codebook (returned as is).
@@ -502,9 +545,9 @@ def load_codebook(spec: str | os.PathLike | Codebook | Mapping | pd.DataFrame, *
     text = os.fspath(spec)
     if isinstance(spec, str) and not cio.is_file(text) and codebooks.is_builtin(text):
         return load_codebook(codebooks.load_builtin(text), none_codes=options["none_codes"])
-    if cio.is_file(text) or Path(text).suffix.lower() in (".yaml", ".yml", ".json"):
+    if cio.is_file(text) or Path(text).suffix.lower() in CODEBOOK_SUFFIXES:
         return Codebook.load(text, **options)
-    raise CodebookError(f"load_codebook: {text!r} is neither a codebook file (.yaml, .yml, .json) nor a "
+    raise CodebookError(f"load_codebook: {text!r} is neither a codebook file ({', '.join(CODEBOOK_SUFFIXES)}) nor a "
                         f"built-in codebook ({', '.join(codebooks.available())}; alias 'iapt')."
                         f"{cp.did_you_mean(text, codebooks.available())}")
 

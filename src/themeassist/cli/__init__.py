@@ -3,7 +3,7 @@
 Run ``themeassist --help`` or ``themeassist COMMAND --help``. Every command that embeds text
 takes ``--cache-dir DIR`` (default: the user's cache folder) and ``--model`` (``minilm``,
 ``static`` or a local model folder). Every command that takes a codebook accepts a YAML/JSON
-file or the name of a built-in codebook (``iapt``).
+file, a CSV/XLSX table, a REFI-QDA ``.qdc`` codebook or the name of a built-in codebook (``iapt``).
 
 One module per command group registers its subcommands (``register(sub)``) and runs them
 (``args.func``); ``_common`` holds the options they share.

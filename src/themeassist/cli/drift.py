@@ -23,7 +23,7 @@ def register(sub: Any) -> None:
                    help="estimator (auto: the default audit-corrected one with --audit; counts otherwise)")
     p.add_argument("--respondent-col", default=None,
                    help="respondent id: a respondent's comments count as one cluster in intervals and tests")
-    p.add_argument("--codebook", default=None, help="YAML/JSON codebook or a built-in name (needed for suggestions)")
+    p.add_argument("--codebook", default=None, help="codebook: YAML/JSON, a CSV/XLSX table, a REFI-QDA .qdc, or a built-in name (needed for suggestions)")
     codebook_args(p)
     p.add_argument("--examples-chosen", action="store_true",
                    help="the coded examples of the suggestions file (example_codes) were picked by hand, not at "

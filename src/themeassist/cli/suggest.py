@@ -34,7 +34,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("suggest", help="suggest codebook themes for every comment")
     corpus_args(p)  # --period-col/--period-freq: checked now and written as 'period', as audit and drift read them
     common(p)
-    p.add_argument("--codebook", required=True, help="YAML/JSON codebook or a built-in name (iapt)")
+    p.add_argument("--codebook", required=True, help="codebook: YAML/JSON, a CSV/XLSX table (one row per theme, or one column per level), a REFI-QDA .qdc, or a built-in name (iapt)")
     codebook_args(p)
     p.add_argument("--examples", default=None, help="already-coded comments (CSV/XLSX)")
     p.add_argument("--examples-text-col", default="text")

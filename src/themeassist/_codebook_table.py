@@ -1,0 +1,153 @@
+"""Codebooks kept as spreadsheets (private; see :meth:`themeassist.codebook.Codebook.from_frame`).
+
+Two layouts, told apart by their headers (compared without case, spaces or dashes):
+
+- **one row per theme**: a ``name`` column, or a ``parent`` / ``parent_id`` column beside a
+  ``code``, ``label`` or ``title`` column (the name), with optional ``theme_id`` (or ``id``),
+  ``description`` (or ``definition``), ``keywords``, ``examples``, ``aliases``;
+- **one column per level** (any other table, e.g. ``Category | Code``): the columns before the first of ``theme_id``,
+  ``description``, ``keywords``, ``examples``, ``aliases`` are the levels, left to right
+  (``Theme | Sub-theme | Description``). A row's theme is its deepest filled level, and the other
+  columns describe it; a blank level above a filled one takes the row above's value (as merged
+  cells read), so ``Workload |`` then `` | Targets`` gives ``Workload > Targets``. The same name
+  under two parents gives two themes.
+
+Rows count from 1 below the header in every message.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+
+from themeassist._codebook_parse import _aliases, _id, _name, _Raw, _text, missing, str_list
+from themeassist.exceptions import CodebookError
+
+__all__: list[str] = []
+
+#: Header spellings read as a long table's name column.
+NAME_HEADERS = ("name", "code", "label", "title")
+#: Header spellings of the columns that describe a theme (not levels), with what they are read as.
+META_HEADERS = {"theme_id": "theme_id", "id": "theme_id", "description": "description", "definition":
+                "description", "keywords": "keywords", "examples": "examples", "aliases": "aliases",
+                "parent": "parent", "parent_id": "parent_id"}
+
+
+def header_key(col: Any) -> str:
+    """How a header is compared: lower case, runs of spaces, dashes and underscores as one ``_``.
+
+    Examples
+    --------
+    >>> header_key(" Sub-Theme ")
+    'sub_theme'
+    """
+    return re.sub(r"[\s\-_]+", "_", str(col).strip().lower()).strip("_")
+
+
+def normalise_long(df: pd.DataFrame) -> pd.DataFrame | None:
+    """A one-row-per-theme table with the headers :meth:`Codebook.from_frame` reads, or None when
+    ``df`` is a table of levels (see the module docstring). Unknown headers are left for the reader to refuse."""
+    keys = [header_key(c) for c in df.columns]
+    if "name" not in keys and not ({"parent", "parent_id"} & set(keys) and set(NAME_HEADERS) & set(keys)):
+        return None
+    name_at = next(i for i, k in enumerate(keys) if k == "name") if "name" in keys else \
+        next(i for i, k in enumerate(keys) if k in NAME_HEADERS)
+    rename = {}
+    for i, (col, k) in enumerate(zip(df.columns, keys)):
+        if i == name_at:
+            rename[col] = "name"
+        elif k in META_HEADERS:
+            rename[col] = META_HEADERS[k]
+    out = df.rename(columns=rename).reset_index(drop=True)
+    out.index = pd.RangeIndex(1, len(out) + 1)  # messages name rows from 1
+    return out
+
+
+def _cell(value: Any) -> Any:
+    """A level cell as a name: numbers a spreadsheet wrote as 3.0 read as '3'; blanks as None."""
+    if missing(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = str(int(value))
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def parse_levels(df: pd.DataFrame) -> list[_Raw]:
+    """Records of a table with one column per level (see the module docstring)."""
+    keys = [header_key(c) for c in df.columns]
+    first_meta = next((i for i, k in enumerate(keys) if k in META_HEADERS), len(keys))
+    levels = list(df.columns[:first_meta])
+    if not levels:
+        raise CodebookError("Codebook table: no level columns: the table needs a 'name' column (one row per theme) "
+                            "or its level columns first, left to right (e.g. 'Theme', 'Sub-theme', "
+                            f"'Description'); the columns are {list(map(str, df.columns))}.")
+    meta = {}
+    for col, k in zip(df.columns[first_meta:], keys[first_meta:]):
+        what = META_HEADERS.get(k)
+        if what is None or what in ("parent", "parent_id"):
+            raise CodebookError(
+                f"Codebook table: column {str(col)!r} comes after the level columns and is not one of theme_id, "
+                f"description, keywords, examples, aliases. Put the level columns first, remove {str(col)!r}, or "
+                "give the table a 'name' and a 'parent' column instead (one row per theme).")
+        if what in meta:
+            raise CodebookError(f"Codebook table: columns {meta[what]!r} and {str(col)!r} both give the {what}; "
+                                "keep one.")
+        meta[what] = str(col)
+    raws: list[_Raw] = []
+    at: dict[tuple[str, ...], int] = {}  # path -> index of its record
+    defined: dict[int, int] = {}  # record -> the row that described it
+    above: list[str] = []
+    for r, row in enumerate(df.to_dict("records"), start=1):
+        cells = [_cell(row[c]) for c in levels]
+        deepest = max((j for j, v in enumerate(cells) if v is not None), default=-1)
+        if deepest < 0:
+            if any(not missing(row[c]) and str(row[c]).strip() for c in meta.values()):
+                raise CodebookError(f"Codebook table: row {r} describes a theme but names none in "
+                                    f"{', '.join(map(repr, map(str, levels)))}. Fill its level or remove the row.")
+            continue  # a blank spacer row
+        path: list[str] = []
+        for j in range(deepest + 1):
+            loc = f"row {r}, column {str(levels[j])!r}"
+            if cells[j] is None:
+                if j >= len(above):
+                    raise CodebookError(f"Codebook table: {loc} is blank and no row above gives it, but the row "
+                                        f"names {cells[deepest]!r} below it. Fill the cell.")
+                path.append(above[j])
+            else:
+                path.append(_name(cells[j], loc))
+        parent = None
+        for j in range(deepest + 1):
+            key = tuple(path[:j + 1])
+            if key not in at:
+                at[key] = len(raws)
+                raws.append(_Raw(f"row {r}, column {str(levels[j])!r}", path[j], parent=parent))
+            parent = at[key]
+        above = path
+        rec = raws[parent]  # type: ignore[index]
+        loc = f"row {r}"
+        described = _Raw(rec.loc, rec.name, _id(row.get(meta.get("theme_id", "")), loc) if "theme_id" in meta
+                         else None, _text(row.get(meta["description"]), f"{loc}, column {meta['description']!r}")
+                         if "description" in meta else "",
+                         str_list(row.get(meta["keywords"]), f"{loc}, column {meta['keywords']!r}", split=True)
+                         if "keywords" in meta else (),
+                         str_list(row.get(meta["examples"]), f"{loc}, column {meta['examples']!r}", split=True)
+                         if "examples" in meta else (), parent=rec.parent,
+                         aliases=_aliases(row.get(meta["aliases"]), f"{loc}, column {meta['aliases']!r}", split=True)
+                         if "aliases" in meta else ())
+        if not any((described.id, described.description, described.keywords, described.examples, described.aliases)):
+            continue
+        if parent in defined:
+            raise CodebookError(f"Codebook table: rows {defined[parent]} and {r} both describe "
+                                f"{' > '.join(path)!r}; keep its description, id, keywords, examples and aliases "
+                                "in one row.")
+        defined[parent] = r  # type: ignore[index]
+        raws[parent] = described  # type: ignore[index]
+    if not raws:
+        raise CodebookError("Codebook table: no row names a theme.")
+    return raws
