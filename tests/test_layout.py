@@ -13,6 +13,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "themeassist"
 README = Path(__file__).resolve().parents[1] / "README.md"
 #: Top-level private helper modules and the public module (stage) they belong to.
 HELPERS = {"_codebook_io": "codebook", "_codebook_parse": "codebook", "_codebook_resolve": "codebook",
+           "_codebook_table": "codebook",
            "_csvread": "corpus", "_dates": "corpus"}
 #: Private modules every stage may use (shared, small, no stage logic).
 SHARED = {"themeassist._validation", "themeassist._schema", "themeassist._numeric"}

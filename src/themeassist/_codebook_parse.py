@@ -466,16 +466,20 @@ def parse_frame(df: pd.DataFrame) -> list[_Raw]:
     if "name" not in df.columns:
         raise CodebookError(f"Codebook.from_frame: column 'name' not found (columns: {list(df.columns)}).")
     pcol = "parent_id" if "parent_id" in df.columns else "parent"
-    raws = []
-    for k, row in enumerate(df.to_dict("records"), start=1):  # row k: the k-th data row (a sheet's line k + 1)
-        loc, ref = f"row {k}", row.get(pcol)
-        raws.append(_Raw(loc, _name(row["name"], loc), _id(row.get("theme_id"), loc),
-                         _text(row.get("description"), f"{loc}, column 'description'"),
-                         str_list(row.get("keywords"), f"{loc}, column 'keywords'", split=True),
-                         str_list(row.get("examples"), f"{loc}, column 'examples'", split=True),
-                         ref=None if missing(ref) or ref == "" else str(ref),
-                         aliases=_aliases(row.get("aliases"), f"{loc}, column 'aliases'", split=True)))
-    return raws
+    # row k: the k-th data row (a sheet's line k + 1)
+    return [theme_record(row, f"row {k}", ref=row.get(pcol)) for k, row in enumerate(df.to_dict("records"), start=1)]
+
+
+def theme_record(row: Mapping[str, Any], loc: str, *, ref: Any = None, parent: int | None = None) -> _Raw:
+    """One theme's record from a table row: ``name`` and the optional ``theme_id``, ``description``,
+    ``keywords``, ``examples``, ``aliases`` (``|``-joined strings or lists); ``ref`` names its parent
+    (an id or a name), ``parent`` is the index of its parent's record. ``loc`` places it in messages."""
+    return _Raw(loc, _name(row.get("name"), loc), _id(row.get("theme_id"), loc),
+                _text(row.get("description"), f"{loc}, column 'description'"),
+                str_list(row.get("keywords"), f"{loc}, column 'keywords'", split=True),
+                str_list(row.get("examples"), f"{loc}, column 'examples'", split=True), parent=parent,
+                ref=None if missing(ref) or ref == "" else str(ref),
+                aliases=_aliases(row.get("aliases"), f"{loc}, column 'aliases'", split=True))
 
 
 def spelling_counts(values: Iterable[Any], sep: str = "|") -> dict[str, int]:

@@ -3,17 +3,24 @@
 :class:`Index` is built once per codebook; :func:`lookup` applies the rule to one string;
 :class:`CodeReader` applies it to a column of ``"|"``-joined cells, remembers each distinct
 string, and reports every problem (with its row) in one error and every "(itself)" reading in
-one warning with its count of rows.
+one warning with its count of rows. The public readers of code cells built on it
+(:func:`read_codes`, :func:`read_suggested_ids`, :func:`codes_to_long`) are exported by
+:mod:`themeassist.codebook`.
 """
 
 from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any, Iterable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, Sequence
+
+import pandas as pd
 
 from themeassist._codebook_parse import did_you_mean, missing, norm
 from themeassist.exceptions import CodebookError
+
+if TYPE_CHECKING:
+    from themeassist.codebook import Codebook
 
 _MAX_KEYS = 64  # path spellings kept per theme when ancestors have aliases
 _MAX_LISTED = 10  # problems listed in one error
@@ -270,3 +277,95 @@ def read_suggested(table: Any, codebook: Any, *, where: str, names: Sequence[str
                       f"{'row' if len(edited) == 1 else 'rows'} ({listed}); a coder edited it, so those rows are "
                       "read from 'suggested'.", UserWarning, stacklevel=4)
     return out
+
+
+# ---- the public readers of code cells (exported by themeassist.codebook) ----------------------------------
+def read_codes(values: Iterable[Any], codebook: Codebook, *, sep: str = "|", column: str | None = None,
+               row_names: Sequence[str] | None = None, quiet: bool = False) -> list[list[str]]:
+    """Theme ids per cell of a column of codes, by the addressing rule (module docstring).
+
+    Parameters
+    ----------
+    values : iterable
+        One cell per row: ``sep``-joined ids, paths or names (blank or NaN: none; none codes: none).
+    codebook : Codebook
+    sep : str, default "|"
+    column, row_names : str and sequence of str, optional
+        For messages: the column's name; each row's name (default ``"row 1"``, ``"row 2"``, ...).
+    quiet : bool, default False
+        No warning for codes read as a same-named sub-theme (when the caller has warned).
+
+    Returns
+    -------
+    list of list of str
+        The theme ids of each cell, in order, without repeats. Every code that names no theme or
+        several raises one :class:`CodebookError` listing them with their rows; codes read as a
+        same-named sub-theme give one warning per code with its count of rows.
+
+    Examples
+    --------
+    >>> from themeassist.codebook import Codebook
+    >>> cb = Codebook.from_dict({"words": None, "change": ["words"], "remove": ["words"]})
+    >>> read_codes(["words", "change > words|Remove > Words", ""], cb)
+    [['words'], ['change.words', 'remove.words'], []]
+    """
+    return read_cells(codebook, values, sep=sep, names=row_names, column=column, quiet=quiet)
+
+
+def read_suggested_ids(table: pd.DataFrame, codebook: Codebook, *, where: str = "suggestions",
+                       row_names: Sequence[str] | None = None) -> list[list[str]]:
+    """The suggested theme ids per row of a suggestions table, as a coder left it.
+
+    Reads ``suggested_ids`` (exact ids, written by ``suggest``). Where the readable ``suggested``
+    column no longer matches a row's ids (a coder edited it), the edit wins: the row's codes are
+    read from ``suggested`` by the addressing rule, and one warning names those rows. Without
+    ``suggested_ids``, ``suggested`` is read. Cells are read after undoing the spreadsheet
+    formula guard (see :func:`themeassist.io.tables.undo_formula_guard`). ``row_names`` name the
+    rows in messages (default ``"row 1 (doc_id '...')"``, ...).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from themeassist.codebook import Codebook
+    >>> cb = Codebook.from_dict({"Care": ["Food", "Staff"]})
+    >>> t = pd.DataFrame({"suggested": ["Food", "Staff"], "suggested_ids": ["care.food", "care.food"]})
+    >>> import warnings
+    >>> with warnings.catch_warnings():  # row 2 was edited: a warning names it
+    ...     warnings.simplefilter("ignore")
+    ...     read_suggested_ids(t, cb)
+    [['care.food'], ['care.staff']]
+    """
+    return read_suggested(table, codebook, where=where, names=row_names)
+
+
+def codes_to_long(doc_ids: Iterable[str], codes: Iterable[Any], codebook: Codebook, *, sep: str = "|",
+                  column: str = "codes") -> pd.DataFrame:
+    """Turn a column of ``sep``-joined codes into one row per (comment, theme).
+
+    Parameters
+    ----------
+    doc_ids, codes : iterables of the same length
+        Comment ids and their codes cells (read as :func:`read_codes` reads them).
+    codebook : Codebook
+    sep, column : str
+        Separator inside a cell; name of the codes column (for messages).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``doc_id``, ``theme_id``; comments without codes have no row.
+
+    Examples
+    --------
+    >>> from themeassist.codebook import Codebook
+    >>> cb = Codebook.from_dict({"Staff": ["Attitude", "Numbers"]})
+    >>> codes_to_long(["a", "b"], ["Attitude|Numbers", ""], cb)
+      doc_id        theme_id
+    0      a  staff.attitude
+    1      a   staff.numbers
+    """
+    ids = [str(d) for d in doc_ids]
+    per_row = read_cells(codebook, codes, sep=sep, column=column,
+                             names=[f"row {i} (doc_id {d!r})" for i, d in enumerate(ids, start=1)])
+    rows = [(d, t) for d, tids in zip(ids, per_row) for t in tids]
+    return pd.DataFrame(rows, columns=["doc_id", "theme_id"])

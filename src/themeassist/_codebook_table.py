@@ -17,12 +17,14 @@ Rows count from 1 below the header in every message.
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from themeassist._codebook_parse import _aliases, _id, _name, _Raw, _text, missing, str_list
+from themeassist._codebook_parse import missing, theme_record
 from themeassist.exceptions import CodebookError
 
 __all__: list[str] = []
@@ -78,7 +80,18 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def parse_levels(df: pd.DataFrame) -> list[_Raw]:
+def read_sheet(path: Path) -> pd.DataFrame:
+    """A codebook table from a ``.csv`` or ``.xlsx`` file (first sheet), every cell as written."""
+    from themeassist.io import read_table
+
+    if not path.is_file():
+        raise CodebookError(f"Codebook: no file at {os.fspath(path)!r}.")
+    if path.suffix.lower() == ".csv":
+        return read_table(path, dtype=object, keep_default_na=False, na_values=[""])
+    return read_table(path, dtype=object)
+
+
+def parse_levels(df: pd.DataFrame) -> list[Any]:
     """Records of a table with one column per level (see the module docstring)."""
     keys = [header_key(c) for c in df.columns]
     first_meta = next((i for i, k in enumerate(keys) if k in META_HEADERS), len(keys))
@@ -98,56 +111,41 @@ def parse_levels(df: pd.DataFrame) -> list[_Raw]:
         if what in meta:
             raise CodebookError(f"Codebook table: columns {meta[what]!r} and {str(col)!r} both give the {what}; "
                                 "keep one.")
-        meta[what] = str(col)
-    raws: list[_Raw] = []
+        meta[what] = col
+    raws: list[Any] = []
     at: dict[tuple[str, ...], int] = {}  # path -> index of its record
     defined: dict[int, int] = {}  # record -> the row that described it
     above: list[str] = []
     for r, row in enumerate(df.to_dict("records"), start=1):
         cells = [_cell(row[c]) for c in levels]
         deepest = max((j for j, v in enumerate(cells) if v is not None), default=-1)
+        told = {what: row[col] for what, col in meta.items() if not missing(row[col]) and str(row[col]).strip()}
         if deepest < 0:
-            if any(not missing(row[c]) and str(row[c]).strip() for c in meta.values()):
+            if told:
                 raise CodebookError(f"Codebook table: row {r} describes a theme but names none in "
                                     f"{', '.join(map(repr, map(str, levels)))}. Fill its level or remove the row.")
             continue  # a blank spacer row
         path: list[str] = []
         for j in range(deepest + 1):
-            loc = f"row {r}, column {str(levels[j])!r}"
-            if cells[j] is None:
-                if j >= len(above):
-                    raise CodebookError(f"Codebook table: {loc} is blank and no row above gives it, but the row "
-                                        f"names {cells[deepest]!r} below it. Fill the cell.")
-                path.append(above[j])
-            else:
-                path.append(_name(cells[j], loc))
-        parent = None
-        for j in range(deepest + 1):
-            key = tuple(path[:j + 1])
+            if cells[j] is None and j >= len(above):
+                raise CodebookError(f"Codebook table: row {r}, column {str(levels[j])!r} is blank and no row above "
+                                    f"gives it, but the row names {cells[deepest]!r} below it. Fill the cell.")
+            name = above[j] if cells[j] is None else cells[j]
+            key = (*path, " ".join(str(name).split()))
             if key not in at:
                 at[key] = len(raws)
-                raws.append(_Raw(f"row {r}, column {str(levels[j])!r}", path[j], parent=parent))
-            parent = at[key]
+                raws.append(theme_record({"name": name}, f"row {r}, column {str(levels[j])!r}",
+                                         parent=at[tuple(path)] if path else None))
+            path = list(key)
         above = path
-        rec = raws[parent]  # type: ignore[index]
-        loc = f"row {r}"
-        described = _Raw(rec.loc, rec.name, _id(row.get(meta.get("theme_id", "")), loc) if "theme_id" in meta
-                         else None, _text(row.get(meta["description"]), f"{loc}, column {meta['description']!r}")
-                         if "description" in meta else "",
-                         str_list(row.get(meta["keywords"]), f"{loc}, column {meta['keywords']!r}", split=True)
-                         if "keywords" in meta else (),
-                         str_list(row.get(meta["examples"]), f"{loc}, column {meta['examples']!r}", split=True)
-                         if "examples" in meta else (), parent=rec.parent,
-                         aliases=_aliases(row.get(meta["aliases"]), f"{loc}, column {meta['aliases']!r}", split=True)
-                         if "aliases" in meta else ())
-        if not any((described.id, described.description, described.keywords, described.examples, described.aliases)):
+        node = at[tuple(path)]
+        if not told:
             continue
-        if parent in defined:
-            raise CodebookError(f"Codebook table: rows {defined[parent]} and {r} both describe "
-                                f"{' > '.join(path)!r}; keep its description, id, keywords, examples and aliases "
-                                "in one row.")
-        defined[parent] = r  # type: ignore[index]
-        raws[parent] = described  # type: ignore[index]
+        if node in defined:
+            raise CodebookError(f"Codebook table: rows {defined[node]} and {r} both describe {' > '.join(path)!r}; "
+                                "keep its description, id, keywords, examples and aliases in one row.")
+        defined[node] = r
+        raws[node] = theme_record({**told, "name": raws[node].name}, f"row {r}", parent=raws[node].parent)
     if not raws:
         raise CodebookError("Codebook table: no row names a theme.")
     return raws

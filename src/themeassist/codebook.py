@@ -57,7 +57,7 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping
 
 import pandas as pd
 import yaml
@@ -67,6 +67,7 @@ from themeassist._codebook_io import StrictSafeLoader
 from themeassist import _codebook_parse as cp
 from themeassist import _codebook_table as ct
 from themeassist import _codebook_resolve as res
+from themeassist._codebook_resolve import codes_to_long, read_codes, read_suggested_ids
 from themeassist._codebook_parse import MAX_DEPTH, PATH_SEP, slugify
 from themeassist.exceptions import CodebookError
 
@@ -239,22 +240,12 @@ class Codebook:
             raise CodebookError(f"Codebook: cannot tell the format of {os.fspath(path)!r}; "
                                 f"use a {', '.join(CODEBOOK_SUFFIXES[:-1])} or {CODEBOOK_SUFFIXES[-1]} file.")
         if suffix in (".csv", ".xlsx"):
-            return cls._from_sheet(Path(path), **options)
+            return cls.from_frame(ct.read_sheet(Path(path)), name=Path(path).stem, source=os.fspath(path), **options)
         if suffix == ".qdc":
             from themeassist.io import import_qdc
 
             return load_codebook(import_qdc(path), none_codes=options.get("none_codes", ()))
         return (cls.from_json if suffix == ".json" else cls.from_yaml)(Path(path), **options)
-
-    @classmethod
-    def _from_sheet(cls, path: Path, **options: Any) -> Codebook:
-        from themeassist.io import read_table
-
-        if not path.is_file():
-            raise CodebookError(f"Codebook: no file at {os.fspath(path)!r}.")
-        df = read_table(path, dtype=object, keep_default_na=False, na_values=[""]) if path.suffix.lower() == ".csv" \
-            else read_table(path, dtype=object)
-        return cls.from_frame(df, name=path.stem, source=os.fspath(path), **options)
 
     @classmethod
     def from_frame(cls, df: pd.DataFrame, *, name: str = "codebook", source: str = "<DataFrame>",
@@ -263,14 +254,11 @@ class Codebook:
         name), ``description``, ``keywords``, ``examples`` and ``aliases`` (lists or ``|``-joined strings).
 
         The derived columns of :meth:`to_frame` (depth, n_examples, path, is_leaf) are ignored.
-        Headers are compared without case, spaces or dashes (``Name``, ``Parent ID``); beside a
-        ``parent`` column, ``code``, ``label`` or ``title`` may stand for ``name``; ``id`` stands for
-        ``theme_id``, ``definition`` for ``description``. **Any other table** (no ``name`` column,
-        e.g. ``Category | Code``) is read one column per level: the columns
-        before the first of theme_id, description, keywords, examples, aliases are the levels, left to
-        right (``Theme | Sub-theme | Description``); a row's theme is its deepest filled level, the
-        other columns describe it, and a blank level above a filled one takes the row above's value
-        (merged cells). Rows are counted from 1 below the header in messages.
+        Headers are compared without case, spaces or dashes; beside a ``parent`` column ``code``,
+        ``label`` or ``title`` may name the themes. **Any other table** (``Category | Code``) is read one
+        column per level (README, "A codebook kept as a spreadsheet"): the columns before the first of
+        theme_id, description, keywords, examples, aliases are the levels; a row's theme is its deepest
+        filled level, and a blank level above a filled one takes the row above's value (merged cells).
 
         Examples
         --------
@@ -550,90 +538,3 @@ def load_codebook(spec: str | os.PathLike | Codebook | Mapping | pd.DataFrame, *
     raise CodebookError(f"load_codebook: {text!r} is neither a codebook file ({', '.join(CODEBOOK_SUFFIXES)}) nor a "
                         f"built-in codebook ({', '.join(codebooks.available())}; alias 'iapt')."
                         f"{cp.did_you_mean(text, codebooks.available())}")
-
-
-def read_codes(values: Iterable[Any], codebook: Codebook, *, sep: str = "|", column: str | None = None,
-               row_names: Sequence[str] | None = None, quiet: bool = False) -> list[list[str]]:
-    """Theme ids per cell of a column of codes, by the addressing rule (module docstring).
-
-    Parameters
-    ----------
-    values : iterable
-        One cell per row: ``sep``-joined ids, paths or names (blank or NaN: none; none codes: none).
-    codebook : Codebook
-    sep : str, default "|"
-    column, row_names : str and sequence of str, optional
-        For messages: the column's name; each row's name (default ``"row 1"``, ``"row 2"``, ...).
-    quiet : bool, default False
-        No warning for codes read as a same-named sub-theme (when the caller has warned).
-
-    Returns
-    -------
-    list of list of str
-        The theme ids of each cell, in order, without repeats. Every code that names no theme or
-        several raises one :class:`CodebookError` listing them with their rows; codes read as a
-        same-named sub-theme give one warning per code with its count of rows.
-
-    Examples
-    --------
-    >>> cb = Codebook.from_dict({"words": None, "change": ["words"], "remove": ["words"]})
-    >>> read_codes(["words", "change > words|Remove > Words", ""], cb)
-    [['words'], ['change.words', 'remove.words'], []]
-    """
-    return res.read_cells(codebook, values, sep=sep, names=row_names, column=column, quiet=quiet)
-
-
-def read_suggested_ids(table: pd.DataFrame, codebook: Codebook, *, where: str = "suggestions",
-                       row_names: Sequence[str] | None = None) -> list[list[str]]:
-    """The suggested theme ids per row of a suggestions table, as a coder left it.
-
-    Reads ``suggested_ids`` (exact ids, written by ``suggest``). Where the readable ``suggested``
-    column no longer matches a row's ids (a coder edited it), the edit wins: the row's codes are
-    read from ``suggested`` by the addressing rule, and one warning names those rows. Without
-    ``suggested_ids``, ``suggested`` is read. Cells are read after undoing the spreadsheet
-    formula guard (see :func:`themeassist.io.tables.undo_formula_guard`). ``row_names`` name the
-    rows in messages (default ``"row 1 (doc_id '...')"``, ...).
-
-    Examples
-    --------
-    >>> cb = Codebook.from_dict({"Care": ["Food", "Staff"]})
-    >>> t = pd.DataFrame({"suggested": ["Food", "Staff"], "suggested_ids": ["care.food", "care.food"]})
-    >>> import warnings
-    >>> with warnings.catch_warnings():  # row 2 was edited: a warning names it
-    ...     warnings.simplefilter("ignore")
-    ...     read_suggested_ids(t, cb)
-    [['care.food'], ['care.staff']]
-    """
-    return res.read_suggested(table, codebook, where=where, names=row_names)
-
-
-def codes_to_long(doc_ids: Iterable[str], codes: Iterable[Any], codebook: Codebook, *, sep: str = "|",
-                  column: str = "codes") -> pd.DataFrame:
-    """Turn a column of ``sep``-joined codes into one row per (comment, theme).
-
-    Parameters
-    ----------
-    doc_ids, codes : iterables of the same length
-        Comment ids and their codes cells (read as :func:`read_codes` reads them).
-    codebook : Codebook
-    sep, column : str
-        Separator inside a cell; name of the codes column (for messages).
-
-    Returns
-    -------
-    DataFrame
-        Columns ``doc_id``, ``theme_id``; comments without codes have no row.
-
-    Examples
-    --------
-    >>> cb = Codebook.from_dict({"Staff": ["Attitude", "Numbers"]})
-    >>> codes_to_long(["a", "b"], ["Attitude|Numbers", ""], cb)
-      doc_id        theme_id
-    0      a  staff.attitude
-    1      a   staff.numbers
-    """
-    ids = [str(d) for d in doc_ids]
-    per_row = res.read_cells(codebook, codes, sep=sep, column=column,
-                             names=[f"row {i} (doc_id {d!r})" for i, d in enumerate(ids, start=1)])
-    rows = [(d, t) for d, tids in zip(ids, per_row) for t in tids]
-    return pd.DataFrame(rows, columns=["doc_id", "theme_id"])
