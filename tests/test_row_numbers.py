@@ -86,7 +86,7 @@ def test_rows_left_out_before_the_fault_still_count() -> None:
     from themeassist.drift import audit_estimate
 
     ex = pd.DataFrame({"text": ["", "c2 staff", "c3 parking"], "codes": ["Food", "Staff", "Nope"]})
-    with pytest.raises(CodebookError, match=r"examples row 3 \(doc_id '[^']*'\), column 'codes'"):
+    with pytest.raises(CodebookError, match=r"examples row 3 \(doc_id 'ex3'\), column 'codes'"):
         labelled_examples(ex, CB)  # the blank 1st row is not used; the fault is still the 3rd row
     with pytest.raises(CorpusError, match=r"examples row 3, column 'weight'"):
         labelled_examples(ex.assign(codes="Food", weight=[1, 1, -1]), CB)

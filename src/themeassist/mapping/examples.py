@@ -545,7 +545,7 @@ def labelled_examples(examples: pd.DataFrame | None, codebook: Codebook) -> tupl
         ex = used_examples(examples.assign(**{_INPUT_ROW: np.arange(len(examples))}))  # messages name these rows
         ex["codes"] = ex["codes"].map(_no_theme)  # 'none': coded, no theme applies
         if "doc_id" not in ex.columns:
-            ex["doc_id"] = [f"ex{i + 1}" for i in range(len(ex))]
+            ex["doc_id"] = [f"ex{i + 1}" for i in _input_rows(ex)]  # as check_examples names them
         ex["doc_id"] = ex["doc_id"].astype(str)
         ex = ex if len(ex) else None
     space = label_space(codebook, ex)
