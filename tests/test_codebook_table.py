@@ -136,3 +136,14 @@ def test_a_code_column_under_a_category_column_is_a_level(tmp_path: Path) -> Non
     assert _leaf_paths(cb) == ["Customer > Other", "Customer > Customer dissatisfaction", "Product > Other"]
     flat = load_codebook(_csv(tmp_path / "flat.csv", [["Code", "Definition"], ["Late", "x"], ["Bugs", None]]))
     assert _leaf_paths(flat) == ["Late", "Bugs"] and flat.get("Late").description == "x"
+
+
+def test_a_long_table_with_a_child_named_as_its_parent(tmp_path: Path) -> None:
+    rows = [["Name", "Parent"], ["Customer", None], ["Other", "Customer"], ["Product", None], ["Product", "Product"]]
+    cb = load_codebook(_csv(tmp_path / "long.csv", rows))  # "Product" under "Product": not its own parent
+    assert _leaf_paths(cb) == ["Customer > Other", "Product > Product"]
+    rows += [["Other", "Product"]]  # under which "Product"? both could be meant: refused, with the fixes
+    with pytest.raises(CodebookError, match=r"the parent 'Product' of theme 'Other' \(row 5\) matches several themes "
+                                            r"\(row 3, row 4\)\. Refer to the parent by its id \(give the themes a "
+                                            r"theme_id column\), or write the table one column per level"):
+        load_codebook(_csv(tmp_path / "long2.csv", rows))

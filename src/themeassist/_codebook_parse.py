@@ -238,13 +238,17 @@ def _resolve_refs(raws: list[_Raw]) -> None:
     by_name: dict[str, list[int]] = {}
     for i, r in enumerate(raws):
         by_name.setdefault(norm(r.name), []).append(i)
-    for r in raws:
+    for i, r in enumerate(raws):
         if r.ref is None:
             continue
         hits = [explicit[r.ref]] if r.ref in explicit else by_name.get(norm(r.ref), [])
+        if len(hits) > 1:  # a child named as its parent ("Product" under "Product") is not its own parent
+            hits = [h for h in hits if h != i] or hits
         if len(hits) > 1:
             raise CodebookError(f"Codebook: the parent {r.ref!r} of theme {r.name!r} ({r.loc}) matches several "
-                                f"themes ({', '.join(raws[h].loc for h in hits)}). Refer to the parent by its id.")
+                                f"themes ({', '.join(raws[h].loc for h in hits)}). Refer to the parent by its id"
+                                + (" (give the themes a theme_id column), or write the table one column per level "
+                                   "(Theme | Sub-theme)." if r.loc.startswith("row ") else "."))
         if not hits:
             raise CodebookError(f"Codebook: the parent {r.ref!r} of theme {r.name!r} ({r.loc}) is not the id or "
                                 f"name of any theme.{did_you_mean(r.ref, [x.name for x in raws] + list(explicit))}")
