@@ -147,3 +147,11 @@ def test_a_long_table_with_a_child_named_as_its_parent(tmp_path: Path) -> None:
                                             r"\(row 3, row 4\)\. Refer to the parent by its id \(give the themes a "
                                             r"theme_id column\), or write the table one column per level"):
         load_codebook(_csv(tmp_path / "long2.csv", rows))
+
+
+@pytest.mark.parametrize("name, content", [("bad.xlsx", b"not a zip"), ("empty.csv", b"")])
+def test_an_unreadable_sheet_is_a_codebook_error_naming_the_file(tmp_path: Path, name: str, content: bytes) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(CodebookError, match=rf"cannot read '{path}' as a \.(xlsx|csv) table .*Save the codebook again"):
+        load_codebook(path)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -86,9 +87,14 @@ def read_sheet(path: Path) -> pd.DataFrame:
 
     if not path.is_file():
         raise CodebookError(f"Codebook: no file at {os.fspath(path)!r}.")
-    if path.suffix.lower() == ".csv":
-        return read_table(path, dtype=object, keep_default_na=False, na_values=[""])
-    return read_table(path, dtype=object)
+    try:
+        if path.suffix.lower() == ".csv":
+            return read_table(path, dtype=object, keep_default_na=False, na_values=[""])
+        return read_table(path, dtype=object)
+    except (ValueError, KeyError, zipfile.BadZipFile, pd.errors.ParserError) as exc:  # EmptyDataError is a ValueError
+        raise CodebookError(f"Codebook: cannot read {os.fspath(path)!r} as a {path.suffix.lower()} table ({exc}). "
+                            "Save the codebook again from the spreadsheet (as .xlsx, or .csv with a header row)."
+                            ) from exc
 
 
 def parse_levels(df: pd.DataFrame) -> list[Any]:
