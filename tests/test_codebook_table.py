@@ -81,7 +81,11 @@ def test_one_row_per_theme_with_spreadsheet_headers(tmp_path: Path) -> None:
     ([["Theme", "Sub-theme"], [None, "Orphan"]],
      r"row 1, column 'Theme' is blank and no row above gives it"),
     ([["Theme", "Sub-theme", "Description"], ["A", "B", "one"], ["A", "B", "two"]],
-     r"rows 1 and 2 both describe 'A > B'"),
+     r"rows 1 and 2 give 'A > B' two different description values \('one', 'two'\)"),
+    ([["Theme", "Sub-theme", "Theme description"], ["A", None, "x"], [None, "B", "y"]],
+     r"rows 1 and 2 give 'A' two different description values"),
+    ([["Theme", "Sub-theme", "Sub-theme description"], ["A", None, "lost"]],
+     r"row 1 gives the description of 'Sub-theme', which it leaves blank"),
     ([["Theme", "Description", "Count"], ["A", "x", 3]],
      r"column 'Count' comes after the level columns"),
     ([["Theme", "Sub-theme", "Description"], ["A", "B", None], [None, None, "lost"]],
@@ -155,3 +159,22 @@ def test_an_unreadable_sheet_is_a_codebook_error_naming_the_file(tmp_path: Path,
     path.write_bytes(content)
     with pytest.raises(CodebookError, match=rf"cannot read '{path}' as a \.(xlsx|csv) table .*Save the codebook again"):
         load_codebook(path)
+
+
+def test_each_level_may_have_its_own_description_column(tmp_path: Path) -> None:
+    # a fully filled sheet: the theme's description repeats on every row of its sub-themes
+    rows = [["Theme", "Sub-theme", "Theme description", "Sub-theme description", "Keywords"],
+            ["Staff", "Attitude", "People who work here", "How staff behave", "rude|kind"],
+            ["Staff", "Numbers", "People who work here", None, None],
+            ["Food", "Other", None, "Anything else about food", None]]
+    cb = load_codebook(_csv(tmp_path / "levels.csv", rows))
+    assert _leaf_paths(cb) == ["Staff > Attitude", "Staff > Numbers", "Food > Other"]
+    desc = {" > ".join(t.path): t.description for t in cb.themes}
+    assert desc == {"Staff": "People who work here", "Staff > Attitude": "How staff behave", "Staff > Numbers": "",
+                    "Food": "", "Food > Other": "Anything else about food"}
+    assert cb.get("Attitude").keywords == ("rude", "kind") and cb.get("Staff").keywords == ()
+    # the levels come first: a column after a describing one is never read as a level
+    for bad in (["Theme", "Theme description", "Notes"], ["Theme", "Theme description", "Sub-theme"]):
+        with pytest.raises(CodebookError, match=rf"column '{bad[2]}' comes after the level columns.*Put the level "
+                                                r"columns first \(e\.g\. Theme \| Sub-theme \| Theme description"):
+            load_codebook(_csv(tmp_path / "bad.csv", [bad, ["A", "x", "n"]]))

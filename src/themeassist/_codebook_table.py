@@ -8,9 +8,12 @@ Two layouts, told apart by their headers (compared without case, spaces or dashe
 - **one column per level** (any other table, e.g. ``Category | Code``): the columns before the first of ``theme_id``,
   ``description``, ``keywords``, ``examples``, ``aliases`` are the levels, left to right
   (``Theme | Sub-theme | Description``). A row's theme is its deepest filled level, and the other
-  columns describe it; a blank level above a filled one takes the row above's value (as merged
-  cells read), so ``Workload |`` then `` | Targets`` gives ``Workload > Targets``. The same name
-  under two parents gives two themes.
+  columns describe it; a column named after a level (``Theme description``, ``Sub-theme id``)
+  describes that level's theme instead (``Theme | Sub-theme | Theme description | Sub-theme
+  description``). A blank level above a
+  filled one takes the row above's value (as merged cells read), so ``Workload |`` then
+  `` | Targets`` gives ``Workload > Targets``. The same name under two parents gives two themes; a
+  theme described again with the same value (a fully filled sheet) is read once.
 
 Rows count from 1 below the header in every message.
 """
@@ -97,41 +100,57 @@ def read_sheet(path: Path) -> pd.DataFrame:
                             ) from exc
 
 
-def parse_levels(df: pd.DataFrame) -> list[Any]:
-    """Records of a table with one column per level (see the module docstring)."""
-    keys = [header_key(c) for c in df.columns]
-    first_meta = next((i for i, k in enumerate(keys) if k in META_HEADERS), len(keys))
-    levels = list(df.columns[:first_meta])
+def _columns(df: pd.DataFrame) -> tuple[list[Any], dict[tuple[int | None, str], Any]]:
+    """The level columns (first, left to right), and the describing columns after them by (level
+    index, or None for the row's deepest level; what they give): plain ones (``Description``) or one
+    level's own (``Theme description``: its header starts with that level's)."""
+    levels: list[Any] = []
+    meta: dict[tuple[int | None, str], Any] = {}
+    plain = False
+    for col in df.columns:
+        k = header_key(col)
+        own = next(((j, META_HEADERS[k[len(lk) + 1:]]) for j, lk in enumerate(map(header_key, levels))
+                    if k.startswith(lk + "_") and k[len(lk) + 1:] in META_HEADERS), None)
+        what = (None, META_HEADERS[k]) if k in META_HEADERS else own
+        if what is None and not plain:
+            levels.append(col)
+            continue
+        if what is None or what[1] in ("parent", "parent_id"):
+            raise CodebookError(
+                f"Codebook table: column {str(col)!r} comes after the level columns and is not one of theme_id, "
+                f"description, keywords, examples, aliases (or a level's own, e.g. 'Theme description'). Put the "
+                f"level columns first (e.g. Theme | Sub-theme | Theme description | Sub-theme description), remove "
+                f"{str(col)!r}, or give the table a 'name' and a 'parent' column instead (one row per theme).")
+        if what in meta:
+            raise CodebookError(f"Codebook table: columns {str(meta[what])!r} and {str(col)!r} both give the "
+                                f"{what[1]}{'' if what[0] is None else ' of ' + repr(str(levels[what[0]]))}; keep one.")
+        meta[what] = col
+        plain = True  # the levels come first: after a describing column, every column describes
     if not levels:
         raise CodebookError("Codebook table: no level columns: the table needs a 'name' column (one row per theme) "
                             "or its level columns first, left to right (e.g. 'Theme', 'Sub-theme', "
                             f"'Description'); the columns are {list(map(str, df.columns))}.")
-    meta = {}
-    for col, k in zip(df.columns[first_meta:], keys[first_meta:]):
-        what = META_HEADERS.get(k)
-        if what is None or what in ("parent", "parent_id"):
-            raise CodebookError(
-                f"Codebook table: column {str(col)!r} comes after the level columns and is not one of theme_id, "
-                f"description, keywords, examples, aliases. Put the level columns first, remove {str(col)!r}, or "
-                "give the table a 'name' and a 'parent' column instead (one row per theme).")
-        if what in meta:
-            raise CodebookError(f"Codebook table: columns {meta[what]!r} and {str(col)!r} both give the {what}; "
-                                "keep one.")
-        meta[what] = col
+    return levels, meta
+
+
+def parse_levels(df: pd.DataFrame) -> list[Any]:
+    """Records of a table with one column per level (see the module docstring)."""
+    levels, meta = _columns(df)
     raws: list[Any] = []
     at: dict[tuple[str, ...], int] = {}  # path -> index of its record
-    defined: dict[int, int] = {}  # record -> the row that described it
+    told: dict[int, dict[str, tuple[Any, int]]] = {}  # record -> what -> (value, the row that gave it)
     above: list[str] = []
     for r, row in enumerate(df.to_dict("records"), start=1):
         cells = [_cell(row[c]) for c in levels]
         deepest = max((j for j, v in enumerate(cells) if v is not None), default=-1)
-        told = {what: row[col] for what, col in meta.items() if not missing(row[col]) and str(row[col]).strip()}
+        given = {jw: row[col] for jw, col in meta.items() if not missing(row[col]) and str(row[col]).strip()}
         if deepest < 0:
-            if told:
+            if given:
                 raise CodebookError(f"Codebook table: row {r} describes a theme but names none in "
                                     f"{', '.join(map(repr, map(str, levels)))}. Fill its level or remove the row.")
             continue  # a blank spacer row
         path: list[str] = []
+        nodes = []
         for j in range(deepest + 1):
             if cells[j] is None and j >= len(above):
                 raise CodebookError(f"Codebook table: row {r}, column {str(levels[j])!r} is blank and no row above "
@@ -143,15 +162,23 @@ def parse_levels(df: pd.DataFrame) -> list[Any]:
                 raws.append(theme_record({"name": name}, f"row {r}, column {str(levels[j])!r}",
                                          parent=at[tuple(path)] if path else None))
             path = list(key)
+            nodes.append(at[key])
         above = path
-        node = at[tuple(path)]
-        if not told:
-            continue
-        if node in defined:
-            raise CodebookError(f"Codebook table: rows {defined[node]} and {r} both describe {' > '.join(path)!r}; "
-                                "keep its description, id, keywords, examples and aliases in one row.")
-        defined[node] = r
-        raws[node] = theme_record({**told, "name": raws[node].name}, f"row {r}", parent=raws[node].parent)
+        for (j, what), value in given.items():
+            if j is not None and j > deepest:
+                raise CodebookError(f"Codebook table: row {r} gives the {what} of {str(levels[j])!r}, which it leaves "
+                                    "blank. Fill the level or move the value to its row.")
+            level = deepest if j is None else j
+            node = nodes[level]
+            old = told.setdefault(node, {}).get(what)
+            if old is not None and str(old[0]).strip() != str(value).strip():  # the same value again is fine
+                raise CodebookError(f"Codebook table: rows {old[1]} and {r} give {' > '.join(path[:level + 1])!r} "
+                                    f"two different {what} values ({str(old[0])!r}, {str(value)!r}); keep one.")
+            told[node].setdefault(what, (value, r))
+    for node, fields in told.items():
+        first = min(r for _, r in fields.values())
+        raws[node] = theme_record({**{w: v for w, (v, _) in fields.items()}, "name": raws[node].name},
+                                  f"row {first}", parent=raws[node].parent)
     if not raws:
         raise CodebookError("Codebook table: no row names a theme.")
     return raws
