@@ -5,15 +5,15 @@ Two layouts, told apart by their headers (compared without case, spaces or dashe
 - **one row per theme**: a ``name`` column, or a ``parent`` / ``parent_id`` column beside a
   ``code``, ``label`` or ``title`` column (the name), with optional ``theme_id`` (or ``id``),
   ``description`` (or ``definition``), ``keywords``, ``examples``, ``aliases``;
-- **one column per level** (any other table, e.g. ``Category | Code``): the columns before the first of ``theme_id``,
-  ``description``, ``keywords``, ``examples``, ``aliases`` are the levels, left to right
-  (``Theme | Sub-theme | Description``). A row's theme is its deepest filled level, and the other
-  columns describe it; a column named after a level (``Theme description``, ``Sub-theme id``)
-  describes that level's theme instead (``Theme | Sub-theme | Theme description | Sub-theme
-  description``). A blank level above a
-  filled one takes the row above's value (as merged cells read), so ``Workload |`` then
-  `` | Targets`` gives ``Workload > Targets``. The same name under two parents gives two themes; a
-  theme described again with the same value (a fully filled sheet) is read once.
+- **one column per level** (any other table, e.g. ``Category | Code``): the columns before the
+  first of ``theme_id``, ``description``, ``keywords``, ``examples``, ``aliases`` are the levels,
+  left to right (``Theme | Sub-theme | Description``). A row's theme is its deepest filled level,
+  and the other columns describe it; a column named after a level (``Theme description``,
+  ``Sub-theme id``) describes that level's theme instead (``Theme | Sub-theme | Theme description
+  | Sub-theme description``). A blank level above a filled one takes the row above's value (as
+  merged cells read), so ``Workload |`` then `` | Targets`` gives ``Workload > Targets``. The same
+  name under two parents gives two themes; a theme described again with the same value (a fully
+  filled sheet) is read once.
 
 Rows count from 1 below the header in every message.
 """
@@ -66,9 +66,7 @@ def normalise_long(df: pd.DataFrame) -> pd.DataFrame | None:
             rename[col] = "name"
         elif k in META_HEADERS:
             rename[col] = META_HEADERS[k]
-    out = df.rename(columns=rename).reset_index(drop=True)
-    out.index = pd.RangeIndex(1, len(out) + 1)  # messages name rows from 1
-    return out
+    return df.rename(columns=rename)
 
 
 def _cell(value: Any) -> Any:
