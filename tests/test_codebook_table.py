@@ -86,8 +86,8 @@ def test_one_row_per_theme_with_spreadsheet_headers(tmp_path: Path) -> None:
      r"rows 1 and 2 give 'A' two different description values"),
     ([["Theme", "Sub-theme", "Sub-theme description"], ["A", None, "lost"]],
      r"row 1 gives the description of 'Sub-theme', which it leaves blank"),
-    ([["Theme", "Description", "Count"], ["A", "x", 3]],
-     r"column 'Count' comes after the level columns"),
+    ([["Theme", "Description", "Notes"], ["A", "x", 3]],
+     r"column 'Notes' comes after the level columns"),
     ([["Theme", "Sub-theme", "Description"], ["A", "B", None], [None, None, "lost"]],
      r"row 2 describes a theme but names none"),
 ])
@@ -101,6 +101,22 @@ def test_table_mistakes_are_refused_naming_the_row(tmp_path: Path, rows: list[li
 def test_unknown_column_of_a_long_table_is_named_with_the_allowed_ones(tmp_path: Path) -> None:
     with pytest.raises(CodebookError, match=r"unknown column 'Notes'.*Allowed columns"):
         load_codebook(_csv(tmp_path / "long.csv", [["Name", "Notes"], ["A", "x"]]))
+
+
+def test_a_code_list_exported_with_usage_columns_reads_without_them(tmp_path: Path) -> None:
+    # NVivo's exported code list: names and descriptions beside how often each code was used
+    flat = load_codebook(_csv(tmp_path / "nvivo.csv", [
+        ["Name", "Description", "Files", "References", "Created On", "Modified By"],
+        ["Waiting times", "Delays before care", 3, 7, "2024-01-02", "AB"],
+        ["Staff attitude", None, 5, 12, "2024-01-02", "AB"]]))
+    assert [t.name for t in flat.leaves()] == ["Waiting times", "Staff attitude"]
+    assert flat.leaves()[0].description == "Delays before care"
+    # the same columns after the levels of a wide table are not read as levels or refused
+    wide = load_codebook(_csv(tmp_path / "wide.csv", [row + [n] for row, n in zip(WIDE, ["Count"] + list(range(7)))]))
+    assert _leaf_paths(wide) == PATHS
+    # a column that is not about use is still refused
+    with pytest.raises(CodebookError, match=r"unknown column 'Notes'"):
+        load_codebook(_csv(tmp_path / "notes.csv", [["Name", "Files", "Notes"], ["A", 1, "x"]]))
 
 
 def test_a_qdc_codebook_loads_by_its_suffix(tmp_path: Path) -> None:

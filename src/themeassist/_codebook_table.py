@@ -15,6 +15,10 @@ Two layouts, told apart by their headers (compared without case, spaces or dashe
   name under two parents gives two themes; a theme described again with the same value (a fully
   filled sheet) is read once.
 
+Columns a QDA program writes beside its codes (NVivo's ``Files``, ``References``, ``Created On``,
+``Modified By``, a ``Color``; a ``Count`` or ``Frequency``) say how the codes were used, not what
+they are: :func:`drop_usage` leaves them out in either layout.
+
 Rows count from 1 below the header in every message.
 """
 
@@ -41,6 +45,11 @@ META_HEADERS = {"theme_id": "theme_id", "id": "theme_id", "description": "descri
                 "parent": "parent", "parent_id": "parent_id"}
 
 
+#: Headers of columns about a code's use or look, not its meaning (left out of either layout).
+USAGE_HEADERS = frozenset({"files", "sources", "references", "created_on", "created_by", "modified_on",
+                           "modified_by", "color", "colour", "aggregate", "count", "frequency"})
+
+
 def header_key(col: Any) -> str:
     """How a header is compared: lower case, runs of spaces, dashes and underscores as one ``_``.
 
@@ -50,6 +59,18 @@ def header_key(col: Any) -> str:
     'sub_theme'
     """
     return re.sub(r"[\s\-_]+", "_", str(col).strip().lower()).strip("_")
+
+
+def drop_usage(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` without the columns of :data:`USAGE_HEADERS` (how often or by whom a code was used).
+
+    Examples
+    --------
+    >>> drop_usage(pd.DataFrame({"Name": ["Staff"], "Files": [3], "References": [7]})).columns.tolist()
+    ['Name']
+    """
+    keep = [c for c in df.columns if header_key(c) not in USAGE_HEADERS]
+    return df if len(keep) == len(df.columns) else df[keep]
 
 
 def normalise_long(df: pd.DataFrame) -> pd.DataFrame | None:

@@ -253,7 +253,8 @@ class Codebook:
         """Build from one row per theme: ``name`` and optional ``theme_id``, ``parent_id`` (an id or a
         name), ``description``, ``keywords``, ``examples`` and ``aliases`` (lists or ``|``-joined strings).
 
-        The derived columns of :meth:`to_frame` (depth, n_examples, path, is_leaf) are ignored.
+        The derived columns of :meth:`to_frame` (depth, n_examples, path, is_leaf) are ignored, and so
+        are a QDA program's columns about a code's use (``Files``, ``References``, ``Created On``, ...).
         Headers are compared without case, spaces or dashes; beside a ``parent`` column ``code``,
         ``label`` or ``title`` may name the themes. **Any other table** (``Category | Code``) is read one
         column per level (README, "A codebook kept as a spreadsheet"): the columns before the first of
@@ -270,6 +271,7 @@ class Codebook:
         """
         if not isinstance(df, pd.DataFrame):
             raise CodebookError(f"Codebook.from_frame expects a pandas DataFrame, got {type(df).__name__}.")
+        df = ct.drop_usage(df)
         long = ct.normalise_long(df)
         with cp.naming(source):
             parsed = cp.Parsed(None, cp.parse_frame(long) if long is not None else ct.parse_levels(df))
