@@ -85,6 +85,33 @@ def test_periods_in_order_status_and_respondents(cb):
     assert a21.respondent_prevalence == 0.5
 
 
+@pytest.mark.parametrize("labels", [("9", "10"), ("Wave 9", "Wave 10"), ("2014-Q9", "2014-Q10")])
+def test_numbered_periods_keep_their_number_order(cb, tmp_path, labels):
+    # 'Access' is in none of the first wave's comments and in a third of the second's: it appears
+    early, late = labels
+    n = 60
+    first, second = ["Attitude"] * n, ["Access" if i % 3 == 0 else "Attitude" for i in range(n)]
+    t = prevalence(first + second, period=[early] * n + [late] * n, codebook=cb)
+    assert list(pd.unique(t.period)) == [early, late]
+    ch = changes(t)
+    flagged = ch[(ch.theme == "Access") & ch.flag.fillna("").astype(bool)]
+    assert flagged[["from_level", "to_level", "flag"]].values.tolist() == [[early, late, "appears"]]
+    # the same through the command line, with the later wave first in the file
+    from themeassist.cli import main
+
+    path = tmp_path / "coded.csv"
+    pd.DataFrame({"wave": [late] * n + [early] * n, "codes": second + first}).to_csv(path, index=False)
+    cb_path = tmp_path / "cb.yaml"
+    cb_path.write_text("Staff:\n  - Attitude\n  - Competence\nAccess: null\n")
+    main(["drift", str(path), "--period-col", "wave", "--codes-col", "codes", "--codebook", str(cb_path),
+          "--out", str(tmp_path / "run"), "--quiet"])
+    prev = pd.read_csv(tmp_path / "run" / "prevalence.csv", dtype={"period": str})
+    assert list(pd.unique(prev.period)) == [early, late]
+    out = pd.read_csv(tmp_path / "run" / "changes.csv", dtype=str, keep_default_na=False)
+    assert out[(out.theme == "Access") & (out.flag != "")][["from_level", "to_level", "flag"]].values.tolist() == \
+        [[early, late, "appears"]]
+
+
 def test_groups_by_period_and_group(cb):
     codes = ["Access", "", "Access", "Access", "", ""]
     t = prevalence(codes, period=[1, 1, 1, 2, 2, 2], group=["a", "b", "b", "a", "a", "b"], codebook=cb)

@@ -7,6 +7,8 @@ into an ``(n_comments, n_nodes)`` matrix, sub-themes rolled up to their ancestor
 
 from __future__ import annotations
 
+import re
+
 import warnings
 
 import math
@@ -60,16 +62,31 @@ def _ids_of(df: pd.DataFrame) -> list[Any] | None:
     return df["doc_id"].tolist() if "doc_id" in df.columns else None
 
 
+_DIGITS = re.compile(r"(\d+)")
+
+
+def _natural_key(value: Any) -> tuple[tuple[int, int, str], ...]:
+    """Sort key that reads runs of digits as numbers: '9' < '10', 'Wave 9' < 'Wave 10', '2014-Q2' < '2014-Q10'."""
+    parts = _DIGITS.split(str(value).strip().casefold())
+    return tuple((0, int(t), "") if k % 2 else (1, 0, t) for k, t in enumerate(parts) if t)
+
+
 def _period_order(values: Any) -> list[Any]:
-    """Distinct values in their natural order (categories' order, else sorted, else first seen)."""
+    """Distinct values in their natural order: a categorical's own order, else numbers by value, else
+    labels with their digits read as numbers (``'Wave 9'`` before ``'Wave 10'``, ``'2014'`` before ``'2015'``).
+
+    Examples
+    --------
+    >>> _period_order(pd.Series(["10", "9", "10", "11"]))
+    ['9', '10', '11']
+    """
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
         present = set(values.dropna())
         return [c for c in values.cat.categories if c in present]
     uniq = list(pd.unique(pd.Series(np.asarray(values, dtype=object)).dropna()))
-    try:
+    if all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in uniq):
         return sorted(uniq)
-    except TypeError:
-        return sorted(uniq, key=str)
+    return sorted(uniq, key=lambda v: (_natural_key(v), str(v)))
 
 
 # ---- codes in, node matrix out ------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from themeassist.drift._codes import _period_order
 from themeassist.drift.quantification import (
     AuditEstimate,
     _census,
@@ -48,7 +49,7 @@ def with_known(s: np.ndarray, lab: np.ndarray, period: Any, kn: np.ndarray, *, p
         raise ThemeassistError(f"audit_estimate: known codes of row {int(np.flatnonzero(bad)[0]) + 1} are not 0/1.")
     per = np.asarray(period, dtype=object)
     if periods is None:
-        periods = sorted(set(per.tolist()), key=str)
+        periods = _period_order(per)
     rest = ~is_known
     incl = None if inclusion_probability is None else np.asarray(inclusion_probability, dtype=float)[rest]
     _check_rows(s[rest], lab[rest], incl, np.flatnonzero(rest))  # rows named as the caller numbers them

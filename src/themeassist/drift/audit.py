@@ -25,6 +25,7 @@ from scipy import stats
 
 from themeassist._schema import EXAMPLE_CODES_COLUMN, NONE_WORDS, is_none_word, known_codes
 from themeassist._validation import check_param
+from themeassist.drift._codes import _period_order
 from themeassist.exceptions import CodebookError, CorpusError
 
 __all__ = ["AUDIT_FILE_COLUMNS", "KNOWN_CODES_COLUMN", "NONE_WORDS", "audit_labels", "audit_size", "draw_audit",
@@ -121,8 +122,6 @@ def draw_audit(suggestions: pd.DataFrame, *, period_col: str, per_period: int, s
     ok = df["status"].astype(str).isin(_SUBSTANTIVE).to_numpy() if "status" in df.columns else np.ones(len(df), bool)
     known = known_codes(df) != ""
     has = per.notna().to_numpy() & ok & ~known
-    from themeassist.drift._codes import _period_order
-
     order = _period_order(per[has])
     if periods is not None:
         wanted = {str(p) for p in periods}
@@ -236,7 +235,7 @@ def audit_size(scores: Any, *, period: Any = None, half_width: float = 0.05, con
     per = np.array(["all"] * len(s), dtype=object) if period is None else np.asarray(period, dtype=object)
     z = float(stats.norm.ppf(0.5 + confidence / 2))
     rows = []
-    for p in sorted(set(per.tolist()), key=str):
+    for p in _period_order(per):
         block = s[per == p]
         big_n = len(block)
         resid = (block * (1 - block)).mean(0)

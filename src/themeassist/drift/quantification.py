@@ -62,6 +62,7 @@ from scipy import stats
 from scipy.special import expit
 
 from themeassist._validation import check_param
+from themeassist.drift._codes import _period_order
 from themeassist.exceptions import ThemeassistError
 
 __all__ = ["AUDIT_METHODS", "DEFAULT_AUDIT_METHOD", "MIN_POOLED_POSITIVES", "AuditEstimate", "audit_estimate",
@@ -531,7 +532,7 @@ def audit_estimate(scores: Any, labels: Any, period: Any, *, periods: list[Any] 
     incl = _check_rows(s, lab, inclusion_probability, np.arange(len(s)))
     per = np.asarray(period, dtype=object)
     if periods is None:
-        periods = sorted(set(per.tolist()), key=str)
+        periods = _period_order(per)
     checked = ~np.isnan(lab).any(1)
     cl = None if cluster is None else np.asarray(cluster, dtype=object).astype(str)
     rows = [np.flatnonzero(per == p) for p in periods]
