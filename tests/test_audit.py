@@ -355,6 +355,31 @@ def test_cli_audit_then_drift_with_respondents(tmp_path, cb, capsys):
     assert "must be one of Y, Q, M, W, D" in capsys.readouterr().err
 
 
+def test_ids_and_texts_that_look_like_formulas_survive_suggest_audit_drift(tmp_path, cb, capsys):
+    # the suggestions file guards '+44' as "'+44" against spreadsheet formulas; audit and drift read it back as '+44'
+    from themeassist.io.tables import write_table
+
+    df, truth = _suggestions(n_per=20)
+    odd = {0: "+44", 1: "=1+1", 2: "-3", 3: "@team"}
+    for i, d in odd.items():
+        df.loc[i, "doc_id"], df.loc[i, "text"] = d, f"={d} deadlines slipped"
+    write_table(df, tmp_path / "s.csv")
+    cb.to_yaml(tmp_path / "cb.yaml")
+    assert main(["audit", str(tmp_path / "s.csv"), "--period-col", "year", "--per-period", "20", "--seed", "0",
+                 "--out", str(tmp_path / "audit.csv"), "--quiet"]) == 0
+    raw = pd.read_csv(tmp_path / "audit.csv", dtype=str, keep_default_na=False)
+    assert {"'" + d for d in odd.values()} <= set(raw.doc_id)  # all drawn, guarded once as in the suggestions file
+    assert not raw.doc_id.str.startswith("''").any() and not raw.text.str.startswith("''").any()
+    gold = dict(zip(df.doc_id, truth))
+    raw["codes"] = [gold[d[1:] if d.startswith("'") else d] for d in raw.doc_id]
+    raw.to_csv(tmp_path / "audit.csv", index=False)  # as a coder saves it back
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(["drift", str(tmp_path / "s.csv"), "--period-col", "year", "--audit", str(tmp_path / "audit.csv"),
+                     "--codebook", str(tmp_path / "cb.yaml"), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    assert "60 comments checked" in capsys.readouterr().out
+
+
 def test_cli_audit_with_a_non_answer_and_drift_quiet(tmp_path, cb, capsys):
     # a suggestions file with a non-answer (no scores): the power calculation counts only comments
     # that can be drawn, the audit never draws it, and drift (with --quiet) leaves it out

@@ -66,15 +66,16 @@ class DriftResult:
 
 
 def read_input(input_path: Any) -> pd.DataFrame:
-    """A table from a path (CSV read with blanks as blanks) or a DataFrame (copied)."""
+    """A table from a path (CSV read with blanks as blanks; the spreadsheet formula guard that
+    themeassist's own tables carry is undone, so ``'+44`` reads as ``+44`` again) or a DataFrame (copied)."""
     if isinstance(input_path, pd.DataFrame):
         return input_path.copy()
-    from themeassist.io.tables import read_table
+    from themeassist.io.tables import read_table, undo_formula_guard
 
     path = Path(input_path)
     kwargs: dict[str, Any] = {"keep_default_na": False, "na_values": [""]} if path.suffix.lower() == ".csv" else {}
     try:
-        return read_table(path, **kwargs)
+        return undo_formula_guard(read_table(path, **kwargs))
     except (ValueError, FileNotFoundError) as exc:
         raise ThemeassistError(f"run_drift: cannot read {os.fspath(input_path)!r}: {exc}") from exc
 
