@@ -176,6 +176,31 @@ def test_a_symlink_loop_output_is_a_clean_error(tmp_path: Path) -> None:
         check_output(loop)
 
 
+def test_a_coders_work_is_not_erased_by_a_rerun(comments: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "suggestions.csv"
+    assert suggest(comments, out) == 0
+    assert suggest(comments, out) == 0  # nothing decided yet: a rerun replaces it
+    sugg = pd.read_csv(out, dtype=str, keep_default_na=False)
+    sugg.loc[2, "decision"] = "accept"  # the coder starts reviewing
+    sugg.to_csv(out, index=False)
+    reviewed = out.read_bytes()
+    assert suggest(comments, out) == 2
+    err = capsys.readouterr().err
+    assert "1 of its rows have a filled 'decision' column (e.g. row 3)" in err and "--overwrite" in err
+    assert out.read_bytes() == reviewed
+    assert suggest(comments, out, "--overwrite") == 0  # the fix the message names
+    assert pd.read_csv(out, dtype=str, keep_default_na=False)["decision"].eq("").all()
+    # an audit the coder has started to fill
+    audit = tmp_path / "audit.csv"
+    args = ["audit", str(out), "--period-col", "doc_id", "--per-period", "1", "--quiet", "--out", str(audit)]
+    assert main(args) == 0
+    filled = pd.read_csv(audit, dtype=str, keep_default_na=False).assign(codes="none")
+    filled.to_csv(audit, index=False)
+    before = audit.read_bytes()
+    assert main(args) == 2 and "filled 'codes' column" in capsys.readouterr().err and audit.read_bytes() == before
+    assert main(args + ["--overwrite"]) == 0 and audit.read_bytes() != before
+
+
 def test_out_equal_to_an_input_is_refused(comments: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     original = comments.read_bytes()
     assert suggest(comments, comments) == 2

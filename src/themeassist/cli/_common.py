@@ -229,6 +229,28 @@ def check_out(path: str | os.PathLike[str] | None, *, suffixes: Iterable[str] | 
     check_output(path, suffixes=suffixes, inputs=[i for i in inputs if i])
 
 
+def keep_coder_work(path: str | None, columns: Iterable[str], *, overwrite: bool) -> None:
+    """Before any work: refuse to replace an existing output whose coder columns (an audit's
+    ``codes``, a suggestions file's ``decision`` / ``final_codes``) hold entries, unless ``overwrite``."""
+    if path is None or overwrite or not os.path.isfile(path):
+        return
+    from themeassist.exceptions import OutputError
+    from themeassist.io.tables import read_table
+
+    try:
+        old = read_table(path, dtype=str, keep_default_na=False) if path.lower().endswith(".csv") else read_table(path)
+    except Exception:  # noqa: BLE001 (not a table themeassist can read: nothing of a coder's to lose here)
+        return
+    for col in columns:
+        if col in old.columns:
+            filled = old[col].astype(object).where(old[col].notna(), "").astype(str).str.strip() != ""
+            if filled.any():
+                rows = [k for k, f in enumerate(filled.tolist(), start=1) if f]
+                raise OutputError(f"output {path!r} exists and {len(rows)} of its rows have a filled {col!r} column "
+                                  f"(e.g. row {rows[0]}): a coder's work, which writing would erase. Pass another "
+                                  "--out, or add --overwrite to replace it.")
+
+
 def input_files(args: argparse.Namespace, *names: str) -> list[str]:
     """The existing input files named by ``args`` attributes ``names`` (codebook names like 'iapt' skipped)."""
     found = []

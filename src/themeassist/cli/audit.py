@@ -24,6 +24,8 @@ def register(sub: Any) -> None:
     p.add_argument("--text-col", default="text")
     p.add_argument("--seed", type=int, default=0, help="random seed (the same seed draws the same sample)")
     p.add_argument("--out", required=True, help="AUDIT.csv or .xlsx: the coder fills its 'codes' column")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing --out even when its 'codes' column holds a coder's codes")
     p.set_defaults(func=run)
 
 
@@ -31,13 +33,14 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from themeassist._schema import USABLE_STATUSES
-    from themeassist.cli._common import check_out
+    from themeassist.cli._common import check_out, keep_coder_work
     from themeassist.drift import audit_size, draw_audit, known_codes, read_period_column
     from themeassist.exceptions import ThemeassistError
     from themeassist.io.tables import write_table
     from themeassist.workflows.drift import read_input
 
     check_out(args.out, suffixes=(".csv", ".xlsx", ".parquet"), inputs=[args.input])  # before any work
+    keep_coder_work(args.out, ["codes"], overwrite=args.overwrite)
     df = read_input(args.input).reset_index(drop=True)
     per_period = args.per_period
     if per_period is None:

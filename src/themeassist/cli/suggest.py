@@ -16,6 +16,7 @@ from themeassist.cli._common import (
     corpus_args,
     embedder,
     input_files,
+    keep_coder_work,
     load,
     maybe_redact,
     positive_int,
@@ -74,6 +75,8 @@ def register(sub: Any) -> None:
                             "precision, recall, kappa: what suggest prints, theme by theme) to FILE (.csv/.xlsx/.parquet)")
     redact_args(p)
     p.add_argument("--out", required=True, help="OUT.csv or OUT.xlsx")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing --out even when its decision / final_codes columns hold a coder's work")
     p.set_defaults(func=run)
 
 
@@ -273,6 +276,7 @@ def _check_before_work(args: argparse.Namespace, quality_out: str | None) -> Non
                           f"guarantee can be stated); pass --examples CODED.csv (or --decisions), or drop {flag}.")
     inputs = input_files(args, "input", "examples", "decisions", "codebook")
     check_out(args.out, suffixes=(".csv", ".xlsx", ".parquet"), inputs=inputs)
+    keep_coder_work(args.out, ["decision", "final_codes"], overwrite=args.overwrite)
     check_out(quality_out, suffixes=(".csv", ".xlsx", ".parquet"), inputs=inputs)
     if quality_out and os.path.abspath(quality_out) == os.path.abspath(args.out):
         from themeassist.exceptions import OutputError
