@@ -790,7 +790,10 @@ def test_cli_suggest_marks_coded_examples_audit_skips_them_drift_counts_them(tmp
     from themeassist.codebook import load_codebook, read_codes
 
     ids = ["|".join(c) or "none" for c in read_codes(ex.themes.fillna(""), load_codebook("iapt"))]
-    assert (s.example_codes[s.year == "2015"].tolist() == ids) and (s.example_codes[s.year != "2015"] == "").all()
+    comment = s.status.isin(["ok", "truncated"])  # a non-answer is no coded example, whatever its codes cell
+    assert s.example_codes[(s.year == "2015") & comment].tolist() == [i for i, c in zip(ids, comment[s.year == "2015"])
+                                                                      if c]
+    assert (s.example_codes[(s.year != "2015") | ~comment] == "").all()
     assert main(["audit", str(tmp_path / "s.csv"), "--period-col", "year", "--per-period", "25", "--seed", "0",
                  "--out", str(tmp_path / "a.csv")]) == 0
     assert "coded examples (example_codes) were not drawn" in capsys.readouterr().out
@@ -886,7 +889,8 @@ def test_cli_suggest_counts_the_coders_decisions_as_coded_comments(tmp_path, cap
                  "--examples-codes-col", "themes", "--decisions", str(tmp_path / "reviewed.csv"),
                  "--out", str(tmp_path / "again.csv"), *common]) == 0
     out = capsys.readouterr().out
-    n_ex = int((demo.year == "2015").sum())
+    comment = s.set_index("doc_id").status.isin(["ok", "truncated"])  # a non-answer is no coded example
+    n_ex = int(comment[s.doc_id[s.year == "2015"]].sum())
     assert f"{n_ex} coded examples (matched by doc_id), 6 decided by the coder (matched by doc_id)" in out
     assert "decided comments picked from the review queue are not one" in out  # drift's random-sample caveat
     again = pd.read_csv(tmp_path / "again.csv", dtype=str, keep_default_na=False).set_index("doc_id")
@@ -897,7 +901,8 @@ def test_cli_suggest_counts_the_coders_decisions_as_coded_comments(tmp_path, cap
     assert (again.example_codes[s.doc_id[rec]] == cb.get("Resources").theme_id).all()
     assert (again.example_codes[s.doc_id[rej]] == "").all()
     ex_ids = ["|".join(c) or "none" for c in read_codes(demo.themes[demo.year == "2015"].fillna(""), cb)]
-    assert again.example_codes[demo.doc_id[demo.year == "2015"].astype(str)].tolist() == ex_ids
+    docs = demo.doc_id[demo.year == "2015"].astype(str)
+    assert again.example_codes[docs].tolist() == [i if comment[d] else "" for i, d in zip(ex_ids, docs)]
 
 
 def test_audit_codes_that_read_as_a_same_named_sub_theme_warn_once_with_their_rows():
@@ -927,9 +932,11 @@ def test_cli_suggest_examples_with_repeated_ids(tmp_path, capsys):
     with pytest.warns(UserWarning, match=f"1 rows repeat an earlier row exactly .*rows {len(ex) + 1}\\)"):
         assert main(["suggest", str(tmp_path / "demo.csv"), "--examples", str(tmp_path / "pasted.csv"), *args,
                      "--out", str(tmp_path / "s1.csv")]) == 0
-    assert f"{len(ex)} coded examples (matched by doc_id)" in capsys.readouterr().out
     s = pd.read_csv(tmp_path / "s1.csv", dtype=str, keep_default_na=False)
-    assert ((s.example_codes != "") == (s.year == "2015")).all()
+    comment = s.status.isin(["ok", "truncated"])  # a non-answer is no coded example
+    n_ex = int(((s.year == "2015") & comment).sum())
+    assert f"{n_ex} coded examples (matched by doc_id)" in capsys.readouterr().out
+    assert ((s.example_codes != "") == ((s.year == "2015") & comment)).all()
 
     clash = ex.copy()
     clash.iloc[1, 0] = clash.iloc[0, 0]  # two comments under one id
@@ -943,8 +950,8 @@ def test_cli_suggest_examples_with_repeated_ids(tmp_path, capsys):
     out = capsys.readouterr().out
     s = pd.read_csv(tmp_path / "s2.csv", dtype=str, keep_default_na=False)
     found = int((s.example_codes != "").sum())
-    assert (s.example_codes[s.year == "2016"] == "").all() and 100 < found < len(ex)
-    assert f"{found} coded examples (matched by text; {len(ex) - found} are not: their text" in out
+    assert (s.example_codes[s.year == "2016"] == "").all() and 100 < found < n_ex
+    assert f"{found} coded examples (matched by text; {n_ex - found} are not: their text" in out
     assert s.example_codes[s.doc_id == ex.doc_id.iloc[0]].tolist() == [""]
 
 

@@ -103,6 +103,12 @@ def test_a_blank_codes_cell_is_not_coded_yet_and_none_is_no_theme(static) -> Non
     assert how == "doc_id" and col is not None
     # 'none' for a comment coded with no theme, '' where the codes are not known (not coded, rejected only)
     assert col.tolist() == ["change.tone", "remove.words", "", "none", "", "none"]
+    # a row without a comment (empty text, a non-answer) is no coded example, whatever its codes cell
+    blank_text = pd.DataFrame({"doc_id": ["g", "h", "i"], "text": ["", "?", "fine as it is"], "codes": ["", "", "none"]})
+    with pytest.warns(UserWarning):
+        ex2 = read_examples(blank_text, id_col="doc_id", codebook=cb)
+    col2, _ = example_codes(pd.DataFrame({"doc_id": list("ghi")}), ex2, cb)
+    assert col2.tolist() == ["", "", "none"]
     # without a 'none' written anywhere a blank row is coded with no theme, unless told otherwise
     coded = df.iloc[[0, 1, 2]].drop(columns="negative_codes")
     with pytest.warns(UserWarning, match=r"1 of 3 rows .*\(rows 3\): read as coded with no theme"):

@@ -214,10 +214,8 @@ def doubt_columns(args: argparse.Namespace, mapper: Any, examples: Any) -> Any:
 
 
 def _coded_rows(table: Any) -> int:
-    """Rows of an examples or decisions table that say how a comment is coded (not ``not_coded``)."""
-    from themeassist.mapping.examples import NOT_CODED
-
-    return int((table["status"].astype(str) != NOT_CODED).sum()) if "status" in table.columns else len(table)
+    """Rows of an examples or decisions table that say how a comment is coded (a comment, not ``not_coded``)."""
+    return int(table["status"].astype(str).isin(("ok", "truncated")).sum()) if "status" in table.columns else len(table)
 
 
 def _input_columns(corpus: Any, *, keep_period: bool) -> Any:

@@ -308,8 +308,8 @@ def example_codes(suggestions: pd.DataFrame, examples: pd.DataFrame | None, code
     if examples is None or not len(examples):
         return None, ""
     at = np.arange(len(examples))  # rows of the examples given, for messages
-    if "status" in examples.columns:  # rows not coded yet are no examples
-        coded = (examples["status"].astype(str) != NOT_CODED).to_numpy()
+    if "status" in examples.columns:  # rows not coded yet, and rows without a comment (empty, a non-answer), are no examples
+        coded = examples["status"].astype(str).isin(_USED).to_numpy()
         examples, at = examples[coded], np.flatnonzero(coded)
     if not len(examples):
         return None, ""
