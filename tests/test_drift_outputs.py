@@ -137,3 +137,25 @@ def test_a_rerun_keeps_an_earlier_file_the_user_changed_and_says_so(files: dict[
     assert "warning: run_drift: 1 file(s) of an earlier run" in err and "(tone.csv)" in err
     assert (out / "tone.csv").read_text() == "my edits\n" and not (out / "figures" / "tone.png").exists()
     assert "tone.csv" not in json.loads((out / "manifest.json").read_text())["files"]
+
+
+@pytest.mark.parametrize("method", ["classify_count", "human"])
+def test_a_count_method_with_an_audit_is_refused_before_any_work(files: dict[str, Path], tmp_path: Path,
+                                                                 method: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "drift"
+    assert drift(files, out, "--audit", str(files["audit"]), "--method", method, source="sugg") == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"themeassist drift: error: --method {method} does not go with --audit")
+    assert err.count("\n") == 1 and "audit_prevalence" not in err
+    assert "auto, ppi, pacc or emq" in err and "classify_count" in err and "human" in err
+    assert not out.exists()
+    # the fix the message gives works: an audit-corrected method with --audit, or the count without it
+    assert drift(files, out, "--audit", str(files["audit"]), "--method", "pacc", source="sugg") == 0
+    assert drift(files, tmp_path / "counted", "--method", "classify_count", source="sugg") == 0
+
+
+def test_an_audit_method_without_an_audit_is_refused_with_cli_names(files: dict[str, Path], tmp_path: Path,
+                                                                    capsys) -> None:  # type: ignore[no-untyped-def]
+    assert drift(files, tmp_path / "drift", "--method", "emq", source="sugg") == 2
+    err = capsys.readouterr().err
+    assert "--method emq needs --audit" in err and "audit=" not in err and not (tmp_path / "drift").exists()

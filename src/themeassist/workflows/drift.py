@@ -299,6 +299,12 @@ def _check_request(df: pd.DataFrame, *, codes_col: str | None, audit: Any, codeb
     if audit is not None and codebook is None:
         raise ThemeassistError("run_drift: an audit needs codebook= (the codebook the suggestions were made from; it "
                                "resolves the coder's codes).")
+    if audit is not None and method in ("human", "classify_count"):
+        raise ThemeassistError(f"run_drift: method {method!r} counts codes and does not use an audit; with audit= "
+                               "pass method 'auto', 'ppi', 'pacc' or 'emq', or leave audit out to count suggestions.")
+    if audit is None and is_suggestions and method == "human":
+        raise ThemeassistError("run_drift: method 'human' counts human codes; pass codes_col= (the column of "
+                               "'|'-joined theme names), or method 'auto' or 'classify_count' for a suggestions file.")
     if audit is None and is_suggestions and method not in ("auto", "classify_count"):
         raise ThemeassistError(f"run_drift: method {method!r} corrects suggestions with an audit; pass audit= "
                                "(the file written by `themeassist audit`, with the coder's codes).")
