@@ -159,3 +159,17 @@ def test_an_audit_method_without_an_audit_is_refused_with_cli_names(files: dict[
     assert drift(files, tmp_path / "drift", "--method", "emq", source="sugg") == 2
     err = capsys.readouterr().err
     assert "--method emq needs --audit" in err and "audit=" not in err and not (tmp_path / "drift").exists()
+
+
+def test_audit_corrected_prevalence_has_no_unfilled_respondent_columns(files: dict[str, Path],
+                                                                       tmp_path: Path) -> None:
+    respondent = ("n_theme_respondents", "respondent_prevalence", "respondent_ci_low", "respondent_ci_high",
+                  "design_effect")
+    assert drift(files, tmp_path / "a", "--audit", str(files["audit"]), "--respondent-col", "resp",
+                 source="sugg") == 0
+    p = pd.read_csv(tmp_path / "a" / "prevalence.csv")
+    assert not set(respondent) & set(p.columns)
+    assert p.n_respondents.notna().all() and p[["prevalence", "ci_low", "ci_high"]].notna().all().all()
+    assert drift(files, tmp_path / "h", "--respondent-col", "resp") == 0
+    h = pd.read_csv(tmp_path / "h" / "prevalence.csv")
+    assert h[list(respondent)].notna().all().all()
