@@ -421,7 +421,7 @@ def _figures(prev: pd.DataFrame, tone_table: pd.DataFrame | None, note: str, cod
 
 
 def _write_folder(out: Path, writers: dict[str, Any], *, params: dict[str, Any], extra: dict[str, Any]) -> list[Path]:
-    """Write every output (``writers``: file name in ``out`` -> function writing it) and the manifest.
+    """Write every output (``writers``: file name in ``out`` -> function writing that path) and the manifest.
 
     The folders are made with :func:`themeassist.io.tables.make_dirs` (``0700``). When the writing
     fails, the folders this call created are removed again (a folder that existed is left). When
@@ -440,7 +440,9 @@ def _write_folder(out: Path, writers: dict[str, Any], *, params: dict[str, Any],
     try:
         for folder in folders:
             make_dirs(folder)
-        files = [writer(out / name) for name, writer in writers.items()]
+        for name, writer in writers.items():
+            writer(out / name)
+            files.append(out / name)
         # names relative to the folder (write_manifest joins them to it): right for a relative --out too
         files.append(write_manifest(out, "drift", files=list(writers), extra=extra, params=params))
     except BaseException:
