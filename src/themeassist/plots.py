@@ -411,5 +411,4 @@ def _write_html(fig: go.Figure, path: Path, title: str) -> Path:
         raise ThemeassistError("plot_prevalence_interactive: unexpected HTML from plotly (no charset meta); cannot "
                                "add the Content-Security-Policy.")
     page = page.replace(head, f"{head}\n    {_CSP}\n    <title>{html.escape(title)}</title>", 1)
-    path.parent.mkdir(parents=True, exist_ok=True)
     return atomic_write_text(path, page)

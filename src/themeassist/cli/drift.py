@@ -36,6 +36,28 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+#: --method values that go with --audit (audit-corrected) and those that count codes, without one.
+AUDIT_METHODS, COUNT_METHODS = ("auto", "ppi", "pacc", "emq"), ("auto", "classify_count", "human")
+
+
+def _check_method(args: argparse.Namespace) -> None:
+    """Refuse, before any work, a --method that does not go with --audit (or its absence) or the input."""
+    from themeassist.exceptions import ParameterError
+
+    both = ("with --audit: auto, ppi, pacc or emq (audit-corrected estimates); without --audit: auto or "
+            "classify_count (suggestions counted, not error-corrected), or human (human codes, with --codes-col)")
+    if args.audit and args.method not in AUDIT_METHODS:
+        raise ParameterError(f"--method {args.method} does not go with --audit {args.audit!r} (it counts codes; it "
+                             f"does not correct them with an audit). Methods {both}.")
+    if not args.audit and args.method not in COUNT_METHODS:
+        raise ParameterError(f"--method {args.method} needs --audit (the audit file from `themeassist audit`, with "
+                             f"the coder's codes), and none was passed. Methods {both}.")
+    if args.method == "human" and args.codes_col is None:
+        raise ParameterError("--method human counts human codes and no --codes-col was passed; pass --codes-col "
+                             f"(the column of '|'-joined theme names), or for a suggestions file another method. "
+                             f"Methods {both}.")
+
+
 def run(args: argparse.Namespace) -> int:
     import warnings
     from pathlib import Path
@@ -43,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
     from themeassist.cli._common import check_out, codebook, column_cells
     from themeassist.workflows import run_drift
 
+    _check_method(args)
     inputs = [args.input] + ([args.audit] if args.audit else [])
     for name in ("prevalence.csv", "changes.csv", "summary.txt"):  # before any work; never over the input
         check_out(Path(args.out) / name, inputs=inputs)

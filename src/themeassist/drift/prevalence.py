@@ -56,6 +56,11 @@ PREVALENCE_COLUMNS: tuple[str, ...] = (
     "n_respondents", "n_theme", "prevalence", "ci_low", "ci_high", "n_theme_respondents", "respondent_prevalence",
     "respondent_ci_low", "respondent_ci_high", "method", "design_effect",
 )  # fmt: skip
+#: Columns of :func:`prevalence` that audit-corrected tables (:func:`audit_prevalence`,
+#: :func:`estimate_prevalence`) leave out: a respondent-level share is not estimated from an audit,
+#: and the estimates' intervals are cluster-robust over respondents already (no design effect).
+COUNT_ONLY_COLUMNS: tuple[str, ...] = ("n_theme_respondents", "respondent_prevalence", "respondent_ci_low",
+                                       "respondent_ci_high", "design_effect")
 #: Extra columns of :func:`audit_prevalence`.
 AUDIT_COLUMNS: tuple[str, ...] = ("n_checked", "n_checked_theme", "n_unchecked_audit", "n_known", "n_known_theme",
                                    "n_scored", "n_scored_high")
@@ -78,7 +83,8 @@ def _cells(per: np.ndarray, grp: np.ndarray | None, keep: np.ndarray, period: An
     return out
 
 
-def _assemble(rows: list[dict], nodes: list[_Node], with_group: bool) -> pd.DataFrame:
+def _assemble(rows: list[dict], nodes: list[_Node], with_group: bool, estimated: bool = False) -> pd.DataFrame:
+    """The table of ``rows`` x ``nodes``; an audit-corrected one (``estimated``) without :data:`COUNT_ONLY_COLUMNS`."""
     meta = _node_frame(nodes)
     parts = []
     for r in rows:
@@ -86,14 +92,15 @@ def _assemble(rows: list[dict], nodes: list[_Node], with_group: bool) -> pd.Data
         for k, v in r.items():
             part[k] = v
         parts.append(part)
-    cols = [c for c in PREVALENCE_COLUMNS if with_group or c != "group"]
+    cols = [c for c in PREVALENCE_COLUMNS if (with_group or c != "group")
+            and not (estimated and c in COUNT_ONLY_COLUMNS)]
     if not parts:
         return pd.DataFrame(columns=cols)
     out = pd.concat(parts, ignore_index=True)
     out = out[cols + [c for c in AUDIT_COLUMNS if c in out.columns]]
     for c in ("n_comments", "n_excluded"):
         out[c] = out[c].astype(int)
-    for c in ("n_respondents", "n_theme_respondents"):
+    for c in ("n_respondents", "n_theme_respondents")[:1 if estimated else 2]:
         out[c] = out[c].astype("Int64")
     return out
 
@@ -157,7 +164,10 @@ def prevalence(codes: Any, *, period: Any = None, group: Any = None, codebook: A
         ``n_theme`` (comments with the theme; an expected count for model-based methods),
         ``prevalence`` (n_theme / n_comments), ``ci_low``, ``ci_high``, the respondent-level
         ``n_theme_respondents``, ``respondent_prevalence``, ``respondent_ci_low``,
-        ``respondent_ci_high`` (missing without ``respondent``), and ``method``.
+        ``respondent_ci_high`` (missing without ``respondent``), ``method`` and ``design_effect``
+        (1 without ``respondent``). An audit-corrected table (``ppi``, ``pacc``, ``emq``,
+        ``adjusted``) has no respondent-level or ``design_effect`` columns
+        (:data:`COUNT_ONLY_COLUMNS`): see :func:`audit_prevalence`.
 
     Examples
     --------
@@ -379,7 +389,11 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
     Returns
     -------
     DataFrame
-        The columns of :func:`prevalence` (``n_theme`` is the estimated count) plus
+        The columns of :func:`prevalence` (``n_theme`` is the estimated count) except
+        :data:`COUNT_ONLY_COLUMNS` (``n_theme_respondents``, ``respondent_prevalence``,
+        ``respondent_ci_low``, ``respondent_ci_high``, ``design_effect``: a respondent-level share
+        is not estimated from an audit, and with ``respondent`` the intervals are cluster-robust
+        already; ``n_respondents`` is kept) plus
         ``n_checked`` (checked comments in the period), ``n_checked_theme`` (of them coded with the
         theme), ``n_unchecked_audit`` (drawn for the audit but left blank), ``n_known`` and
         ``n_known_theme`` (comments coded outside the audit, and of them coded with the theme),
@@ -458,15 +472,13 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
         m = int(cell.sum())
         rows.append({"period": p, "group": "", "n_comments": m, "n_excluded": int(((per == p) & ~keep).sum()),
                      "method": method, "n_respondents": len(set(resp[cell])) if resp is not None else pd.NA,
-                     "n_theme_respondents": pd.NA, "respondent_prevalence": np.nan, "respondent_ci_low": np.nan,
-                     "respondent_ci_high": np.nan, "n_theme": est[t] * m, "prevalence": est[t],
-                     "ci_low": lo[t], "ci_high": hi[t], "design_effect": np.nan,
+                     "n_theme": est[t] * m, "prevalence": est[t], "ci_low": lo[t], "ci_high": hi[t],
                      "n_checked": int(res.n_checked[t]), "n_checked_theme": res.n_checked_theme[t],
                      "n_unchecked_audit": int((cell & drawn & ~checked).sum()),
                      "n_known": 0 if res.n_known is None else int(res.n_known[t]),
                      "n_known_theme": 0.0 if res.n_known_theme is None else res.n_known_theme[t],
                      "n_scored": scored[t], "n_scored_high": high[t]})
-    table = _assemble(rows, nodes, False)
+    table = _assemble(rows, nodes, False, estimated=True)
     n_known = int((keep & ~not_known).sum())
     if n_known:
         table.attrs.update(known_random_p=res.known_random_p, known_random=res.known_random)
@@ -578,8 +590,7 @@ def _estimate_with_outside(scores: pd.DataFrame, audit: list[str], per: list[Any
     for t, p in enumerate(order):
         m = int((keep & (per_arr == p)).sum())
         rows.append({"period": p, "group": "", "n_comments": m, "n_excluded": int(((per_arr == p) & ~keep).sum()),
-                     "method": method, "n_respondents": pd.NA, "n_theme_respondents": pd.NA,
-                     "respondent_prevalence": np.nan, "respondent_ci_low": np.nan, "respondent_ci_high": np.nan,
+                     "method": method, "n_respondents": pd.NA,
                      "n_theme": res.prevalence[t] * m, "prevalence": res.prevalence[t], "ci_low": res.ci_low[t],
-                     "ci_high": res.ci_high[t], "design_effect": np.nan})
-    return _assemble(rows, nodes, False)
+                     "ci_high": res.ci_high[t]})
+    return _assemble(rows, nodes, False, estimated=True)

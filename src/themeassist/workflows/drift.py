@@ -179,7 +179,11 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
         ``manifest.json``, ``figures/`` (``prevalence.<fmt>``, ``heatmap.<fmt>``,
         ``prevalence_interactive.html``) and, when they apply, ``suggested_prevalence.csv`` and
         ``suggested_changes.csv`` (raw suggestion counts beside an audit-corrected estimate),
-        ``group_prevalence.csv``, ``group_changes.csv``, ``tone.csv``.
+        ``group_prevalence.csv``, ``group_changes.csv``, ``tone.csv``. Everything is computed
+        before anything is written: a failed run leaves no folder it created, and a folder that
+        existed as it was. New folders are ``0700``, files ``0600``, whatever the umask. Run again
+        into a folder an earlier drift wrote, it removes the files that run listed in its
+        ``manifest.json`` and this one does not write (unchanged ones only; nothing else).
     respondent_col : str, optional
         Respondent id: a respondent's comments count as one cluster in intervals and tests.
     text_col : str, optional
@@ -230,8 +234,6 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
     codebook = _resolve_codebook(codebook)
     is_suggestions = _check_request(df, codes_col=codes_col, audit=audit, codebook=codebook, method=method)
     period, has_period = _periods(df, period_col, period_freq=period_freq, date_format=date_format)
-    out = Path(out_dir)
-    (out / "figures").mkdir(parents=True, exist_ok=True)
     from themeassist.corpus import STATUSES
 
     status = df["status"] if "status" in df.columns and df["status"].astype(str).isin(STATUSES).all() else None
@@ -251,38 +253,34 @@ def run_drift(input_path: str | os.PathLike[str] | pd.DataFrame, *, period_col: 
     ch = changes(prev, over="period", **chk).assign(source=prev["source"].iloc[0] if len(prev) else "")
     prev.attrs = attrs
     summary = note + "\n\n" + summarise_changes(ch)
-    files = [write_table(prev, out / "prevalence.csv"), write_table(ch, out / "changes.csv")]
+    tables = {"prevalence.csv": prev, "changes.csv": ch}
     if est["raw"] is not None:
-        raw_ch = changes(est["raw"], over="period", **chk).assign(source="suggested")
-        files += [write_table(est["raw"], out / "suggested_prevalence.csv"),
-                  write_table(raw_ch, out / "suggested_changes.csv")]
+        tables.update({"suggested_prevalence.csv": est["raw"], "suggested_changes.csv": changes(
+            est["raw"], over="period", **chk).assign(source="suggested")})
     gprev = gch = None
     if group_col is not None:
         group = _column(df, group_col, "group_col").astype(object).where(lambda s: s.notna(), "(missing)").astype(str)
         gprev = prevalence(codes, period=period_in, group=group, method="human" if not is_suggestions
                            else "classify_count", **kw)
         gch = changes(gprev, over="group", **chk)
-        files += [write_table(gprev, out / "group_prevalence.csv"), write_table(gch, out / "group_changes.csv")]
+        tables.update({"group_prevalence.csv": gprev, "group_changes.csv": gch})
         summary += "\n\nBy " + group_col + (" (suggestions counted, not error-corrected)" if is_suggestions else "") \
             + ":\n" + summarise_changes(gch)
     tone_table = None
     if tone:
         tone_table = _tone(df, codes, period, text_col=text_col, status=status, has_period=has_period,
                            codebook=codebook)
-        files.append(write_table(tone_table, out / "tone.csv"))
-    files.append(atomic_write_text(out / "summary.txt", summary + "\n"))
+        tables["tone.csv"] = tone_table
+    writers: dict[str, Any] = {name: (lambda p, t=t: write_table(t, p)) for name, t in tables.items()}
+    writers["summary.txt"] = lambda p: atomic_write_text(p, summary + "\n")
     captions: dict[str, str] = {}
-    if figures:
-        captions, drawn = _figures(prev, tone_table, note, codebook, out / "figures", formats=formats,
-                                   interactive=interactive)
-        files += drawn
-    from themeassist.io.run_folder import write_manifest
-
+    if figures:  # drawn before anything is written: a failure leaves the folder as it was
+        captions, drawn = _figures(prev, tone_table, note, codebook, formats=formats, interactive=interactive)
+        writers.update(drawn)
     facts.update(figures=captions, note=note)
-    # names relative to the folder (write_manifest joins them to it): right for a relative --out too
-    files.append(write_manifest(out, "drift", files=[Path(f).relative_to(out) for f in files], extra=facts,
-                                params={"period_col": period_col, "period_freq": period_freq,
-                                        "respondent_col": respondent_col, **chk}))
+    files = _write_folder(Path(out_dir), writers, extra=facts,
+                          params={"period_col": period_col, "period_freq": period_freq,
+                                  "respondent_col": respondent_col, **chk})
     return DriftResult(prev, ch, summary, gprev, gch, tone_table, tuple(files))
 
 
@@ -302,6 +300,12 @@ def _check_request(df: pd.DataFrame, *, codes_col: str | None, audit: Any, codeb
     if audit is not None and codebook is None:
         raise ThemeassistError("run_drift: an audit needs codebook= (the codebook the suggestions were made from; it "
                                "resolves the coder's codes).")
+    if audit is not None and method in ("human", "classify_count"):
+        raise ThemeassistError(f"run_drift: method {method!r} counts codes and does not use an audit; with audit= "
+                               "pass method 'auto', 'ppi', 'pacc' or 'emq', or leave audit out to count suggestions.")
+    if audit is None and is_suggestions and method == "human":
+        raise ThemeassistError("run_drift: method 'human' counts human codes; pass codes_col= (the column of "
+                               "'|'-joined theme names), or method 'auto' or 'classify_count' for a suggestions file.")
     if audit is None and is_suggestions and method not in ("auto", "classify_count"):
         raise ThemeassistError(f"run_drift: method {method!r} corrects suggestions with an audit; pass audit= "
                                "(the file written by `themeassist audit`, with the coder's codes).")
@@ -392,11 +396,12 @@ def _tone(df: pd.DataFrame, codes: pd.Series, period: pd.Series, *, text_col: st
                          period[keep].reset_index(drop=True), codebook=codebook)
 
 
-def _figures(prev: pd.DataFrame, tone_table: pd.DataFrame | None, note: str, codebook: Any, fig_dir: Path, *,
-             formats: Sequence[str], interactive: bool) -> tuple[dict[str, str], list[Path]]:
-    """Prevalence, heatmap (and tone) figures in each format, and the interactive one; their captions."""
+def _figures(prev: pd.DataFrame, tone_table: pd.DataFrame | None, note: str, codebook: Any, *,
+             formats: Sequence[str], interactive: bool) -> tuple[dict[str, str], dict[str, Any]]:
+    """Prevalence, heatmap (and tone) figures, drawn now; their captions and, per file name under
+    ``figures/``, the writer that saves it (in each format, and the interactive one)."""
     from themeassist.io.tables import save_figure
-    from themeassist.plots import plot_heatmap, plot_prevalence, plot_tone
+    from themeassist.plots import plot_heatmap, plot_prevalence, plot_prevalence_interactive, plot_tone
 
     label = note.split(":")[0].split(" (")[0].rstrip(".")
     figs = {"prevalence": (plot_prevalence(prev, codebook),
@@ -404,17 +409,88 @@ def _figures(prev: pd.DataFrame, tone_table: pd.DataFrame | None, note: str, cod
             "heatmap": (plot_heatmap(prev), f"Themes x periods ({label}).")}
     if tone_table is not None:
         figs["tone"] = (plot_tone(tone_table), "Mean tone of each theme's comments per period.")
-    captions, files = {}, []
+    captions, writers = {}, {}
     for name, (fig, caption) in figs.items():
         captions[name] = caption
-        for fmt in formats:
-            path = fig_dir / f"{name}.{fmt}"
-            save_figure(fig, path, dpi=200 if fmt == "png" else None)  # atomic, 0600
-            files.append(path)
+        for fmt in formats:  # atomic, 0600
+            dpi = 200 if fmt == "png" else None
+            writers[f"figures/{name}.{fmt}"] = lambda p, f=fig, d=dpi: save_figure(f, p, dpi=d)
     if interactive:
-        from themeassist.plots import plot_prevalence_interactive
+        plot_prevalence_interactive(prev, codebook)  # drawn once now, so that a failure comes before any write
+        writers["figures/prevalence_interactive.html"] = lambda p: plot_prevalence_interactive(prev, codebook, path=p)
+    return captions, writers
 
-        path = fig_dir / "prevalence_interactive.html"
-        plot_prevalence_interactive(prev, codebook, path=path)
-        files.append(path)
-    return captions, files
+
+def _write_folder(out: Path, writers: dict[str, Any], *, params: dict[str, Any], extra: dict[str, Any]) -> list[Path]:
+    """Write every output (``writers``: file name in ``out`` -> function writing that path) and the manifest.
+
+    The folders are made with :func:`themeassist.io.tables.make_dirs` (``0700``). When the writing
+    fails, the folders this call created are removed again (a folder that existed is left). When
+    ``out`` holds an earlier drift run (its manifest), the files it listed that this run does not
+    write are removed, if unchanged since (a changed one is kept, with a warning); nothing else is.
+    """
+    import shutil
+
+    from themeassist.io.run_folder import write_manifest
+    from themeassist.io.tables import make_dirs
+
+    folders = sorted({(out / name).parent for name in writers} | {out}, key=lambda f: len(f.parts))
+    created = _missing_folders(folders)
+    earlier = _earlier_files(out)
+    files: list[Path] = []
+    try:
+        for folder in folders:
+            make_dirs(folder)
+        for name, writer in writers.items():
+            writer(out / name)
+            files.append(out / name)
+        # names relative to the folder (write_manifest joins them to it): right for a relative --out too
+        files.append(write_manifest(out, "drift", files=list(writers), extra=extra, params=params))
+    except BaseException:
+        for folder in created:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    _remove_stale(out, earlier, set(writers))
+    return files
+
+
+def _missing_folders(folders: Sequence[Path]) -> list[Path]:
+    """The topmost missing folder of each of ``folders``' paths (what making them creates)."""
+    missing: set[Path] = set()
+    for folder in folders:
+        probe = Path(os.path.abspath(folder))
+        while not probe.exists() and probe != probe.parent:
+            missing.add(probe)
+            probe = probe.parent
+    return sorted(p for p in missing if p.parent not in missing)
+
+
+def _earlier_files(out: Path) -> dict[str, Any]:
+    """The files (name -> manifest entry) that an earlier drift run listed in ``out/manifest.json``."""
+    from themeassist.io.run_folder import peek_manifest
+
+    manifest = peek_manifest(out)
+    if manifest is None or manifest.get("kind") != "drift" or not isinstance(manifest.get("files"), dict):
+        return {}
+    return {str(n): info for n, info in manifest["files"].items()
+            if not Path(str(n)).is_absolute() and ".." not in Path(str(n)).parts}
+
+
+def _remove_stale(out: Path, earlier: dict[str, Any], written: set[str]) -> None:
+    """Remove the files of an earlier run that this one did not write again, when they are unchanged."""
+    from themeassist.io.run_folder import file_matches
+
+    kept = []
+    for name, info in earlier.items():
+        path = out / name
+        if name in written or not (path.exists() or path.is_symlink()):
+            continue
+        if file_matches(path, info):
+            path.unlink()
+        else:
+            kept.append(name)
+    if kept:
+        warnings.warn(f"run_drift: {len(kept)} file(s) of an earlier run in {str(out)!r} were changed since it wrote "
+                      f"them and are kept ({', '.join(kept[:5])}); they are not part of this run (its manifest.json "
+                      "does not list them). Move them elsewhere or delete them if you no longer need them.",
+                      stacklevel=3)

@@ -70,7 +70,7 @@ import pandas as pd
 from themeassist._schema import is_none_word
 from themeassist.codebook import Codebook, load_codebook
 from themeassist.exceptions import CodebookError, CorpusError
-from themeassist.io.tables import atomic_write_text, write_table
+from themeassist.io.tables import atomic_write_text, make_dirs, write_table
 from themeassist.workflows._stages import CANDIDATE_RULE, Stages
 
 __all__ = ["DEMO_AUDIT_PER_PERIOD", "DemoResult", "RunResult", "demo_audit", "run_all", "run_demo", "theme_counts"]
@@ -284,7 +284,7 @@ def run_all(
     ex = _examples_frame(examples, codebook)
     human = _human_codes(corpus, codebook, human_codes_col)
     out = Path(out_dir)
-    (out / "figures").mkdir(parents=True, exist_ok=True)
+    make_dirs(out / "figures")  # 0700 whatever the umask
     lap = _Laps()
     timings = lap.timings
     embedder = get_embedder(model, cache_dir=cache_dir, show_progress=show_progress)
