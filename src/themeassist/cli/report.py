@@ -11,7 +11,7 @@ from themeassist.cli._common import check_out, redact_args, redact_names
 
 def register(sub: Any) -> None:
     p = sub.add_parser("report", help="self-contained HTML report of a run folder")
-    p.add_argument("run_dir", help="folder written by `themeassist demo` or by discover/suggest/drift")
+    p.add_argument("run_dir", help="folder written by `themeassist demo`, `discover --out` or `drift --out` (a suggestions file is reported through `drift`)")
     p.add_argument("--out", required=True, help="report.html")
     redact_args(p, cols=False)
     p.set_defaults(func=run)

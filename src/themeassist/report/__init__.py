@@ -65,6 +65,11 @@ def render_report(run_dir: str | os.PathLike[str], *, title: str | None = None, 
     return _render(Path(run_dir), title=title, max_rows=max_rows, report_dir=Path(run_dir))
 
 
+#: The tables of a run folder a report is made from (``<name>.csv``), besides ``figures/`` and ``manifest.json``.
+REPORT_TABLES = ("corpus", "hierarchy", "candidate_codes", "alignment", "prevalence", "changes", "agreement",
+                 "new_candidates", "candidate_periods")
+
+
 def _redacted(table: pd.DataFrame | None, names: list[str]) -> pd.DataFrame | None:
     """``--redact``: every text column of a run table redacted (ids and theme ids kept)."""
     if table is None:
@@ -79,7 +84,7 @@ def _render(run: Path, *, title: str | None, max_rows: int, report_dir: Path,
             redact: tuple[list[str]] | None = None) -> str:
     if not run.is_dir():
         raise ThemeassistError(f"write_report: run folder {os.fspath(run)!r} does not exist; pass the folder "
-                               "written by `themeassist demo` (or discover/suggest/drift).")
+                               "written by `themeassist demo`, `discover --out` or `drift --out`.")
     manifest: dict[str, Any] = {}
     if (run / "manifest.json").is_file():
         try:
@@ -88,14 +93,15 @@ def _render(run: Path, *, title: str | None, max_rows: int, report_dir: Path,
             raise ThemeassistError(f"write_report: {run / 'manifest.json'} is not valid JSON ({exc}).") from exc
         if not isinstance(manifest, dict):
             manifest = {}
-    tables = {name: _read_csv(run / f"{name}.csv") for name in
-              ("corpus", "hierarchy", "candidate_codes", "alignment", "prevalence", "changes", "agreement",
-               "new_candidates", "candidate_periods")}
+    tables = {name: _read_csv(run / f"{name}.csv") for name in REPORT_TABLES}
     if redact is not None:
         tables = {name: _redacted(t, redact[0]) for name, t in tables.items()}
     if not any(t is not None for t in tables.values()) and not (run / "figures").is_dir():
-        raise ThemeassistError(f"write_report: {os.fspath(run)!r} holds none of the files a run writes "
-                               "(candidate_codes.csv, suggestions.csv, prevalence.csv, ...).")
+        raise ThemeassistError(f"write_report: {os.fspath(run)!r} holds none of the files a report is made from "
+                               f"({', '.join(n + '.csv' for n in REPORT_TABLES)}, figures/): pass the folder written by "
+                               "`themeassist demo`, `discover --out` or `drift --out`. A suggestions file is reported "
+                               "through drift: `themeassist drift SUGGESTIONS --period-col COL --audit AUDIT --codebook "
+                               "CB --out DIR`, then `themeassist report DIR`.")
     captions = manifest.get("figures", {}) if isinstance(manifest.get("figures"), dict) else {}
     title = title or manifest.get("title") or f"themeassist report: {run.name}"
     body = [
