@@ -121,9 +121,12 @@ def problem(ix: Index, codebook_name: str, key: str, hit: Hit) -> str:
             "Use a theme name, an id or a path 'Parent > Child'.")
 
 
-def itself_note(ix: Index, codebook_name: str, key: str, via: tuple[str, str], n: int, rows: str = "") -> str:
+def itself_note(ix: Index, codebook_name: str, key: str, via: tuple[str, str], n: int, rows: str = "",
+                others: Sequence[str] = ()) -> str:
+    """The warning for ``key`` (and its other spellings ``others``) read as a same-named sub-theme in ``n`` rows."""
     parent, child = ix.themes[via[0]], ix.themes[via[1]]
-    return (f"Codebook {codebook_name!r}: {key!r} names both {parent.path_str!r} (id {parent.theme_id!r}) and its "
+    also = f" (also written {', '.join(map(repr, others))})" if others else ""
+    return (f"Codebook {codebook_name!r}: {key!r}{also} names both {parent.path_str!r} (id {parent.theme_id!r}) and its "
             f"same-named sub-theme {child.path_str!r} (id {child.theme_id!r}); read as the sub-theme, which stands "
             f"for the parent coded on its own, in {n} {'row' if n == 1 else 'rows'}{rows}. Write the id "
             f"{parent.theme_id!r} to mean the parent itself.")
@@ -136,13 +139,14 @@ _OTHER_SEPARATORS = (";", "\n", ",")
 class CodeReader:
     """Read many cells of ``sep``-joined codes with one codebook; problems are collected per row."""
 
-    def __init__(self, codebook: Any, *, sep: str = "|") -> None:
-        self.codebook, self.sep = codebook, sep
+    def __init__(self, codebook: Any, *, sep: str = "|", column: str | None = None) -> None:
+        self.codebook, self.sep, self.column = codebook, sep, column
         self.ix: Index = codebook._index()
         self.memo: dict[str, Hit] = {}
         self.problems: list[str] = []
-        self.moved: dict[tuple[str, tuple[str, str]], list[str]] = {}
-        self.joined: dict[str, list[str]] = {}  # another separator -> the rows whose codes it joined
+        # (matched theme, sub-theme read instead) -> the spellings read so and the rows (where, position)
+        self.moved: dict[tuple[str, str], tuple[list[str], list[tuple[str, int | None]]]] = {}
+        self.joined: dict[str, list[tuple[str, int | None]]] = {}  # another separator -> the rows it joined
         from themeassist.io.tables import FORMULA_PREFIXES  # here: themeassist.io imports the codebook
 
         self.formula = FORMULA_PREFIXES
@@ -171,58 +175,75 @@ class CodeReader:
                 return other, parts
         return None
 
-    def ids(self, cell: Any, where: str) -> list[str]:
+    def ids(self, cell: Any, where: str, row: int | None = None) -> list[str]:
         """Theme ids of one cell, in order, without repeats; none codes give nothing. A string that
         names no theme but is codes joined by ``;``, a line break or ``,`` is read as those codes
-        (one warning per separator, naming the rows)."""
+        (one warning per separator, naming the rows). ``where`` names the cell in messages; ``row``,
+        its 0-based position when ``where`` is just "row N" (the warnings then list compact ranges)."""
         out: list[str] = []
         items = self.items(cell)
         for pos, item in enumerate(items):
             h = self.hit(item)
             if h.kind == "missing" and (joined := self.split_other(item)) is not None:
-                self.joined.setdefault(joined[0], []).append(where)
+                self.joined.setdefault(joined[0], []).append((where, row))
                 items[pos + 1:pos + 1] = joined[1]
                 continue
             if h.kind in ("missing", "ambiguous"):
                 self.problems.append(f"{where}: {problem(self.ix, self.codebook.name, item, h)}")
                 continue
             if h.via is not None:
-                self.moved.setdefault((item, h.via), []).append(where)
+                spellings, wheres = self.moved.setdefault(h.via, ([], []))
+                spellings += [] if item in spellings else [item]
+                wheres.append((where, row))
             if h.kind == "theme" and h.ids[0] not in out:
                 out.append(h.ids[0])
         return out
 
+    def listed(self, wheres: list[tuple[str, int | None]]) -> tuple[int, str]:
+        """How many rows ``wheres`` name (each once) and their list for a message: ``"rows 3, 7, 10–14,
+        column 'codes'"`` when every row is known by its position, else the first names."""
+        distinct = list(dict.fromkeys(wheres))
+        if distinct and all(r is not None for _, r in distinct):
+            from themeassist.corpus import row_ranges  # here: themeassist.corpus imports the codebook
+
+            col = f", column {self.column!r}" if self.column else ""
+            label = "row" if len(distinct) == 1 else "rows"
+            return len(distinct), f"{label} {row_ranges([int(r) for _, r in distinct if r is not None])}{col}"
+        names = [w for w, _ in distinct if w]
+        return len(distinct), ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
     def finish(self, stacklevel: int = 3, quiet: bool = False) -> None:
-        """Raise one error naming every problem; warn once per string read as a same-named sub-theme
-        (unless ``quiet``)."""
+        """Raise one error naming every problem; warn once per other separator and once per theme read
+        as a same-named sub-theme (unless ``quiet``), each warning counting and naming its rows."""
         if self.problems:
             shown = self.problems[:_MAX_LISTED]
             more = f" ... and {len(self.problems) - _MAX_LISTED} more" if len(self.problems) > _MAX_LISTED else ""
             raise CodebookError(shown[0] if len(self.problems) == 1 else
                                 f"{len(self.problems)} codes could not be read: " + " | ".join(shown) + more)
         for other, wheres in self.joined.items():
-            listed = ", ".join(wheres[:5]) + (" ..." if len(wheres) > 5 else "")
-            cells = "codes cell holds" if len(wheres) == 1 else "codes cells hold"
-            warnings.warn(f"{len(wheres)} {cells} several codes joined by {other!r} instead of "
-                          f"{self.sep!r} ({listed}); each was read as those codes. Join codes with {self.sep!r} "
-                          "to silence this.", UserWarning, stacklevel=stacklevel)
+            n, listed = self.listed(wheres)
+            cells = "codes cell holds" if n == 1 else "codes cells hold"
+            warnings.warn(f"{n} {cells} several codes joined by {other!r} instead of "
+                          f"{self.sep!r}{f' ({listed})' if listed else ''}; each was read as those codes. Join codes "
+                          f"with {self.sep!r} to silence this.", UserWarning, stacklevel=stacklevel)
         self.joined.clear()
-        for (key, via), wheres in ({} if quiet else self.moved).items():
-            rows = "" if wheres == [""] else " (" + ", ".join(wheres[:5]) + (" ..." if len(wheres) > 5 else "") + ")"
-            warnings.warn(itself_note(self.ix, self.codebook.name, key, via, len(wheres), rows), UserWarning,
+        for via, (spellings, wheres) in ({} if quiet else self.moved).items():
+            n, listed = self.listed(wheres)
+            warnings.warn(itself_note(self.ix, self.codebook.name, spellings[0], via, n,
+                                      f" ({listed})" if listed else "", spellings[1:]), UserWarning,
                           stacklevel=stacklevel)
         self.moved.clear()
 
 
 def read_cells(codebook: Any, values: Iterable[Any], *, sep: str, names: Sequence[str] | None,
                column: str | None, stacklevel: int = 4, quiet: bool = False) -> list[list[str]]:
-    reader = CodeReader(codebook, sep=sep)
+    reader = CodeReader(codebook, sep=sep, column=column)
     out = []
     for i, cell in enumerate(values):
         where = names[i] if names is not None else f"row {i + 1}"
         if column:
             where += f", column {column!r}"
-        out.append(reader.ids(cell, where))
+        out.append(reader.ids(cell, where, i if names is None else None))
     reader.finish(stacklevel, quiet)
     return out
 

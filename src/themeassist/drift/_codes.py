@@ -134,8 +134,35 @@ def _rollup(direct: np.ndarray, cols: list[str], codebook: Any, kind: str) -> tu
     return out, [nodes[i] for i in keep]
 
 
-def _from_strings(values: Sequence[Any], codebook: Any,
-                  doc_ids: Sequence[Any] | None = None) -> tuple[np.ndarray, list[_Node]]:  # fmt: skip
+def _read_all(lists: list[list[str]], codebook: Any, doc_ids: Sequence[Any] | None,
+              column: str | None = None) -> list[list[str]]:
+    """Theme ids of every comment's codes, read as one column (:func:`themeassist.codebook.read_codes`):
+    each warning (codes joined by another separator, a same-named sub-theme) comes once, counting
+    and naming its rows; a none code of the codebook ("NotCodable") is coded with no theme. A code
+    that names no theme (or several) is an error naming the first comment coded so. ``column``: the
+    codes column's name, for the warnings."""
+    from themeassist.codebook import read_codes
+    from themeassist.exceptions import CodebookError
+
+    names = None if doc_ids is None else [_row(i, doc_ids) for i in range(len(lists))]
+    try:
+        return read_codes(["|".join(lst) for lst in lists], codebook, row_names=names, column=column)
+    except CodebookError:
+        pass
+    for i, lst in enumerate(lists):  # only to name the first comment whose code is wrong, as before
+        for name in lst:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # warned of once, by read_codes, when the codes are right
+                    codebook.resolve_codes([name])
+            except Exception as exc:
+                raise ThemeassistError(f"drift: the comment in {_row(i, doc_ids)} is coded {name!r}, which is "
+                                       f"not a theme of codebook {codebook.name!r}: {exc}") from exc
+    raise AssertionError("unreachable: read_codes failed on codes that each resolve")
+
+
+def _from_strings(values: Sequence[Any], codebook: Any, doc_ids: Sequence[Any] | None = None,
+                  column: str | None = None) -> tuple[np.ndarray, list[_Node]]:  # fmt: skip
     lists = [_split(v) for v in values]
     if codebook is None:
         names = list(dict.fromkeys(n for lst in lists for n in lst))
@@ -146,17 +173,9 @@ def _from_strings(values: Sequence[Any], codebook: Any,
         return mat, _flat_nodes(names)
     cols = [t.theme_id for t in codebook.themes]
     pos = {c: j for j, c in enumerate(cols)}
-    cache: dict[str, list[int]] = {}
     mat = np.zeros((len(lists), len(cols)))
-    for i, lst in enumerate(lists):
-        for name in lst:
-            if name not in cache:
-                try:  # a none code of the codebook ("NotCodable") is coded with no theme
-                    cache[name] = [pos[t] for t in codebook.resolve_codes([name])]
-                except Exception as exc:
-                    raise ThemeassistError(f"drift: the comment in {_row(i, doc_ids)} is coded {name!r}, which is "
-                                           f"not a theme of codebook {codebook.name!r}: {exc}") from exc
-            mat[i, cache[name]] = 1
+    for i, ids in enumerate(_read_all(lists, codebook, doc_ids, column)):
+        mat[i, [pos[t] for t in ids]] = 1
     all_nodes = _nodes_of(codebook)
     rolled, nodes = _rollup(mat, cols, codebook, "labels")
     # keep every node (zero counts are information), in codebook order
@@ -193,7 +212,7 @@ def _wide(df: pd.DataFrame, codebook: Any) -> tuple[np.ndarray, list[_Node], str
 
 def _suggestions(df: pd.DataFrame, codebook: Any, use_scores: bool) -> tuple[np.ndarray, list[_Node], str]:
     if not use_scores or "scores" not in df.columns:
-        mat, nodes = _from_strings(df["suggested"].tolist(), codebook, _ids_of(df))
+        mat, nodes = _from_strings(df["suggested"].tolist(), codebook, _ids_of(df), "suggested")
         return mat, nodes, "labels"
     rows = []
     for i, (sug, sc) in enumerate(zip(df["suggested"], df["scores"])):
@@ -236,7 +255,8 @@ def _code_matrix(codes: Any, *, codebook: Any = None, use_scores: bool = True,
         return _wide(pd.DataFrame(codes, columns=list(themes)), codebook)
     if isinstance(codes, (str, bytes)):
         raise ThemeassistError("drift: codes must hold one entry per comment; got a single string.")
-    mat, nodes = _from_strings(list(codes), codebook)
+    name = codes.name if isinstance(codes, pd.Series) and isinstance(codes.name, str) else None
+    mat, nodes = _from_strings(list(codes), codebook, column=name)
     return mat, nodes, "labels"
 
 

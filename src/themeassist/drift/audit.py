@@ -147,13 +147,15 @@ def draw_audit(suggestions: pd.DataFrame, *, period_col: str, per_period: int, s
 
 
 
-def audit_labels(codes: Sequence[Any], codebook: Any, theme_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+def audit_labels(codes: Sequence[Any], codebook: Any, theme_ids: Sequence[str], *,
+                 row_names: Sequence[str] | None = None, column: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Read coders' ``codes`` cells into 0/1 rows over ``theme_ids`` (ancestors counted).
 
     A blank cell is *not checked* (a NaN row); ``none`` (see :data:`NONE_WORDS`) is checked with no
     theme; anything else is resolved by :func:`themeassist.codebook.read_codes` (ids, then
-    paths, then unique names; every problem named once with its rows). Returns the matrix and the
-    mask of checked rows.
+    paths, then unique names; every problem named once with its rows). ``row_names`` name each
+    cell in those messages (default ``"audit codes, row N ('<cell>')"``, N counting ``codes``
+    from 1), followed by ``column`` when given. Returns the matrix and the mask of checked rows.
 
     Examples
     --------
@@ -177,9 +179,9 @@ def audit_labels(codes: Sequence[Any], codebook: Any, theme_ids: Sequence[str]) 
         out[i] = 0.0
         if not is_none_word(text):
             todo.append((i, text))
+    names = [f"audit codes, row {i + 1} ({t!r})" if row_names is None else str(row_names[i]) for i, t in todo]
     try:  # all cells at once: one message per problem, with its rows (not one warning per cell)
-        resolved = read_codes([t for _, t in todo], codebook, row_names=[f"audit codes, row {i + 1} ({t!r})"
-                                                                          for i, t in todo])
+        resolved = read_codes([t for _, t in todo], codebook, row_names=names, column=column)
     except CodebookError as exc:
         raise CodebookError(f"{exc} Write theme names, paths or ids joined by '|', 'none' when no theme applies, or "
                             "leave the cell blank if not checked.") from exc

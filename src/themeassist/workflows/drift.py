@@ -91,9 +91,10 @@ def _column(df: pd.DataFrame, name: str, param: str) -> pd.Series:
     return df[name]
 
 
-def _audit_cells(df: pd.DataFrame, audit: Any) -> tuple[list[Any], list[Any], int]:
-    """The audit file's ``codes`` and ``inclusion_probability`` per row of ``df`` (by ``doc_id``)."""
-    aud = read_input(audit)
+def _audit_cells(df: pd.DataFrame, audit: Any, codebook: Any) -> tuple[list[Any], list[Any], int]:
+    """The audit file's ``codes`` (read here, so that messages name the audit file's rows, as theme
+    ids or ``"none"``) and ``inclusion_probability`` per row of ``df`` (by ``doc_id``)."""
+    aud = read_input(audit).reset_index(drop=True)
     missing = [c for c in ("doc_id", "codes") if c not in aud.columns]
     if missing:
         raise ThemeassistError(f"run_drift: the audit file lacks column(s) {missing} (columns: "
@@ -114,7 +115,7 @@ def _audit_cells(df: pd.DataFrame, audit: Any) -> tuple[list[Any], list[Any], in
         raise ThemeassistError(f"run_drift: {len(stray)} audit rows name a doc_id that is not in the suggestions "
                                f"file (e.g. {ids.iloc[stray[0]]!r}, line {stray[0] + 2}); audit the same file you "
                                "pass to drift.")
-    codes = dict(zip(ids, aud["codes"].astype(object).where(aud["codes"].notna(), "")))
+    codes = dict(zip(ids, _audit_codes(aud, ids, audit, codebook)))
     incl = dict(zip(ids, pd.to_numeric(aud["inclusion_probability"], errors="coerce"))) \
         if "inclusion_probability" in aud.columns else {}
     doc = df["doc_id"].astype(str).str.strip()
@@ -124,6 +125,22 @@ def _audit_cells(df: pd.DataFrame, audit: Any) -> tuple[list[Any], list[Any], in
         probs = [1.0 if d in codes else np.nan for d in doc]
     n_blank = sum(1 for d in ids if not str(codes[d]).strip())
     return cells, probs, n_blank
+
+
+def _audit_codes(aud: pd.DataFrame, ids: pd.Series, audit: Any, codebook: Any) -> list[str]:
+    """Each audit row's codes read by :func:`themeassist.drift.audit_labels`, every problem named by
+    the audit file's own row (from 1), doc_id and column; written back as theme ids joined by
+    ``"|"`` (``"none"``: checked with no theme; blank: not checked), which read again without a
+    message."""
+    from themeassist.drift import audit_labels
+
+    label = "audit table" if isinstance(audit, pd.DataFrame) else f"audit file {os.fspath(audit)!r}"
+    names = [f"{label}, row {i} (doc_id {d!r})" for i, d in enumerate(ids, start=1)]
+    theme_ids = [t.theme_id for t in codebook.themes]
+    cells = aud["codes"].astype(object).where(aud["codes"].notna(), "").tolist()
+    y, checked = audit_labels(cells, codebook, theme_ids, row_names=names, column="codes")
+    return ["|".join(t for t, v in zip(theme_ids, row) if v == 1.0) or "none" if ok else ""
+            for row, ok in zip(y, checked)]
 
 
 def _scores_table(df: pd.DataFrame, codebook: Any) -> pd.DataFrame:
@@ -351,7 +368,7 @@ def _estimate(df: pd.DataFrame, codes_col: str | None, audit: Any, period: pd.Se
     method = DEFAULT_AUDIT_METHOD if method == "auto" else method
     from themeassist.drift import KNOWN_CODES_COLUMN, known_codes
 
-    cells, probs, n_blank = _audit_cells(df, audit)
+    cells, probs, n_blank = _audit_cells(df, audit, kw["codebook"])
     known = known_codes(df) if KNOWN_CODES_COLUMN in df.columns else None
     prev = audit_prevalence(_scores_table(df, kw["codebook"]), cells, period=period, inclusion_probability=probs,
                             method=method, known=known, known_random=None if examples_random else False,
