@@ -55,6 +55,14 @@ def _suggestions(n_per: int = 200, years=(2020, 2021, 2022), access=(0.1, 0.1, 0
 
 
 # ---- the audit sample ---------------------------------------------------------------------------
+def test_draw_audit_refuses_a_period_it_cannot_draw_from_naming_those_it_can():
+    df, _ = _suggestions(n_per=20)
+    with pytest.raises(CorpusError, match=r"period\(s\) '2019'; the periods with comments to draw are '2020', '2021', "
+                                          r"'2022'.*--periods"):
+        draw_audit(df, period_col="year", per_period=5, periods=["2019", "2021"])
+    assert set(draw_audit(df, period_col="year", per_period=5, periods=["2021"]).year) == {2021}
+
+
 def test_draw_audit_is_stratified_reproducible_and_records_probabilities():
     df, _ = _suggestions(n_per=50)
     df.loc[[0, 1, 2], "status"] = "empty"  # never drawn

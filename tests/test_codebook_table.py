@@ -119,6 +119,18 @@ def test_a_code_list_exported_with_usage_columns_reads_without_them(tmp_path: Pa
         load_codebook(_csv(tmp_path / "notes.csv", [["Name", "Files", "Notes"], ["A", 1, "x"]]))
 
 
+def test_a_none_code_the_codebook_does_not_declare_is_refused_with_the_fix(tmp_path: Path) -> None:
+    path = _csv(tmp_path / "causes.csv", WIDE)
+    with pytest.raises(CodebookError, match=r"no theme named 'NotCodable'.*declare it a none code \(--none-codes "
+                                            r"'NotCodable'.*none_codes=\['NotCodable'\]"):
+        read_codes(["Time overrun|NotCodable"], load_codebook(path))
+    with pytest.raises(CodebookError) as plain:  # an ordinary unknown code gets no such hint
+        read_codes(["Time overun"], load_codebook(path))
+    assert "none code" not in str(plain.value)
+    assert read_codes(["NotCodable", "Time overrun"], load_codebook(path, none_codes=["NotCodable"])) == \
+        [[], ["project.time-overrun"]]
+
+
 def test_a_qdc_codebook_loads_by_its_suffix(tmp_path: Path) -> None:
     cb = load_codebook(_csv(tmp_path / "causes.csv", WIDE))
     export_qdc(cb, tmp_path / "causes.qdc")

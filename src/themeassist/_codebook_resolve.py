@@ -10,6 +10,8 @@ one warning with its count of rows. The public readers of code cells built on it
 
 from __future__ import annotations
 
+import re
+
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, Sequence
@@ -117,8 +119,13 @@ def problem(ix: Index, codebook_name: str, key: str, hit: Hit) -> str:
         return (f"Codebook {codebook_name!r}: {key!r} is ambiguous; it names {len(themes)} themes: {listed}. "
                 f"Write one of {fixes} instead.")
     options = [t.name for t in ix.themes.values()] + list(ix.themes)
+    squashed = re.sub(r"[^a-z]", "", key.casefold())
+    none_like = any(w in squashed for w in ("codable", "codeable", "nocode", "notcoded", "noneofthe", "notapplicable")) \
+        or squashed in ("na", "nil", "nothing")
+    hint = (f" If {key!r} means that no theme applies, declare it a none code (--none-codes '{key}' on the command "
+            f"line, none_codes=[{key!r}] in Python) or write 'none'.") if none_like else ""
     return (f"Codebook {codebook_name!r}: no theme named {key!r}.{did_you_mean(key, options)} "
-            "Use a theme name, an id or a path 'Parent > Child'.")
+            "Use a theme name, an id or a path 'Parent > Child'." + hint)
 
 
 def itself_note(ix: Index, codebook_name: str, key: str, via: tuple[str, str], n: int, rows: str = "",

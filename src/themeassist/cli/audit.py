@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_out(args.out, suffixes=(".csv", ".xlsx", ".parquet"), inputs=[args.input])  # before any work
     keep_coder_work(args.out, ["codes"], overwrite=args.overwrite)
-    df = read_input(args.input).reset_index(drop=True)
+    df = read_input(args.input, owner="audit").reset_index(drop=True)
     per_period = args.per_period
     if per_period is None:
         if args.half_width is None:

@@ -125,6 +125,12 @@ def draw_audit(suggestions: pd.DataFrame, *, period_col: str, per_period: int, s
     order = _period_order(per[has])
     if periods is not None:
         wanted = {str(p) for p in periods}
+        unknown = sorted(wanted - {str(p) for p in order})
+        if unknown:
+            raise CorpusError(f"draw_audit: no comment that can be drawn is in period(s) {', '.join(map(repr, unknown))}; "
+                              f"the periods with comments to draw are {', '.join(repr(str(p)) for p in order) or 'none'}"
+                              " (comments coded already and non-answers are never drawn). Pass some of those "
+                              "(CLI: --periods '2016|2017').")
         order = [p for p in order if str(p) in wanted]
     rng = np.random.default_rng(seed)
     picks, probs, labels = [], [], []

@@ -65,7 +65,7 @@ class DriftResult:
         return self.prevalence
 
 
-def read_input(input_path: Any) -> pd.DataFrame:
+def read_input(input_path: Any, owner: str = "run_drift") -> pd.DataFrame:
     """A table from a path (CSV read with blanks as blanks; the spreadsheet formula guard that
     themeassist's own tables carry is undone, so ``'+44`` reads as ``+44`` again) or a DataFrame (copied)."""
     if isinstance(input_path, pd.DataFrame):
@@ -77,7 +77,7 @@ def read_input(input_path: Any) -> pd.DataFrame:
     try:
         return undo_formula_guard(read_table(path, **kwargs))
     except (ValueError, FileNotFoundError) as exc:
-        raise ThemeassistError(f"run_drift: cannot read {os.fspath(input_path)!r}: {exc}") from exc
+        raise ThemeassistError(f"{owner}: cannot read {os.fspath(input_path)!r}: {exc}") from exc
 
 
 def _column(df: pd.DataFrame, name: str, param: str) -> pd.Series:
