@@ -196,3 +196,27 @@ def test_codes_kept_in_the_comments_file_itself(tmp_path: Path) -> None:
                      "--out", str(tmp_path / "s3.csv")]) == 0
     s3 = pd.read_csv(tmp_path / "s3.csv", dtype=str, keep_default_na=False).set_index("doc_id")
     assert s3.loc["c2", "example_codes"] == ""
+
+
+def test_a_finding_met_again_by_a_later_step_is_said_once(tmp_path: Path) -> None:
+    # codes joined by ';' are met by the examples reader and again by each fit: one warning line
+    from themeassist.datasets import load_iapt_demo
+
+    demo = load_iapt_demo()
+    demo[demo.year.isin(["2016"])].to_csv(tmp_path / "comments.csv", index=False)
+    coded = demo[demo.year == "2015"][["doc_id", "text", "themes"]]
+    coded.assign(themes=coded.themes.fillna("").str.replace("|", "; ", regex=False)).to_csv(tmp_path / "coded.csv",
+                                                                                           index=False)
+    assert (coded.themes.fillna("").str.contains("|", regex=False)).sum() >= 2
+    import subprocess
+    import sys
+
+    # a process of its own: in this one pytest records the warnings before they are printed
+    run = subprocess.run([sys.executable, "-m", "themeassist.cli", "suggest", str(tmp_path / "comments.csv"), "--text-col",
+                          "text", "--id-col", "doc_id", "--codebook", "iapt", "--examples", str(tmp_path / "coded.csv"),
+                          "--examples-codes-col", "themes", "--model", "static", "--cache-dir", str(tmp_path / "cache"),
+                          "--quiet", "--out", str(tmp_path / "s.csv")], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    err = run.stderr
+    said = [line for line in err.splitlines() if "joined by ';' instead of '|'" in line]
+    assert len(said) == 1 and "--examples" in said[0], err

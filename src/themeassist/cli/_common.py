@@ -30,8 +30,15 @@ def quiet_third_party() -> Any:
 
     Returns a function that puts the warning format back (``main`` runs in-process in tests)."""
     previous = warnings.formatwarning
+    said: set[str] = set()
 
     def one_line(message: Any, category: Any, filename: str, lineno: int, line: str | None = None) -> str:
+        # the same finding met again by a later step (the examples' codes read by the file reader, then by
+        # each fit) is said once: its gist is the message before the rows it lists
+        gist = str(message).split(" (", 1)[0]
+        if gist in said:
+            return ""
+        said.add(gist)
         return f"warning: {message}\n"
 
     warnings.formatwarning = one_line  # type: ignore[assignment]
