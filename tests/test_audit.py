@@ -1095,3 +1095,14 @@ def test_cli_a_date_column_gives_the_same_periods_in_suggest_audit_and_drift(tmp
                      "--out", str(tmp_path / "d"), *common[:2]]) == 0
     p = pd.read_csv(tmp_path / "d" / "prevalence.csv", dtype=str)
     assert sorted(set(p["period"])) == ["2015Q1", "2015Q2", "2016Q3"] and (p["source"] != "suggested").all()
+
+
+def test_floating_point_residue_of_an_estimate_reads_as_zero_or_one():
+    from themeassist.drift.quantification import AuditEstimate
+
+    z = np.zeros((1, 3))
+    r = AuditEstimate(np.array([[2.6e-20, 0.3, 1 - 1e-16]]), np.array([[-1e-18, 0.1, 0.9]]),
+                      np.array([[0.04, 0.5, 1 + 1e-15]]), z, np.zeros((3, 1, 1)), np.array([40]), z, np.array([False]),
+                      np.zeros(3, bool), "pacc")
+    assert r.prevalence.tolist() == [[0.0, 0.3, 1.0]] and r.ci_low[0, 0] == 0.0 and r.ci_high[0, 2] == 1.0
+    assert r.ci_low[0, 1] == 0.1 and r.ci_high[0, 0] == 0.04  # real values untouched

@@ -129,6 +129,17 @@ class AuditEstimate:
     known_random_p: float = float("nan")
     known_random: bool | None = None
 
+    def __post_init__(self) -> None:
+        # rounding leaves 2.6e-20 where the estimate is 0: a reader's table shows 0 (and 1, not 0.9999999999999998)
+        for a in (self.prevalence, self.ci_low, self.ci_high):
+            if isinstance(a, np.ndarray) and a.dtype.kind == "f" and a.flags.writeable:
+                a[np.abs(a) < _SNAP] = 0.0
+                a[np.abs(a - 1.0) < _SNAP] = 1.0
+
+
+#: Estimates and interval ends within this of 0 or 1 are written as 0 or 1 (floating-point residue).
+_SNAP = 1e-12
+
 
 def cluster_variance(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
     """Sandwich variance of a sum of influence values ``psi`` (n, k), summed within clusters.
