@@ -12,6 +12,47 @@ from scipy import stats
 
 
 
+#: Estimates and interval ends within this of 0 or 1 are written as 0 or 1 (floating-point residue).
+SNAP = 1e-12
+
+
+def snap_unit(*arrays: Any) -> None:
+    """Set, in place, the float values of ``arrays`` within :data:`SNAP` of 0 or 1 to exactly 0 or 1.
+
+    Examples
+    --------
+    >>> a = np.array([2.6e-20, 0.3, 1 - 1e-16])
+    >>> snap_unit(a); a.tolist()
+    [0.0, 0.3, 1.0]
+    """
+    for a in arrays:
+        if isinstance(a, np.ndarray) and a.dtype.kind == "f" and a.flags.writeable:
+            a[np.abs(a) < SNAP] = 0.0
+            a[np.abs(a - 1.0) < SNAP] = 1.0
+
+
+def cluster_variance(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
+    """Sandwich variance of a sum of influence values ``psi`` (n, k), summed within clusters.
+
+    ``sum_g (sum_{i in g} psi_i)^2 * G / (G - 1)`` over the ``G`` clusters (each row its own
+    cluster when ``cluster`` is None).
+
+    Examples
+    --------
+    >>> psi = np.array([[1.0], [-1.0], [2.0], [-2.0]])
+    >>> cluster_variance(psi, None).tolist(), cluster_variance(psi, np.array([1, 1, 2, 2])).tolist()
+    ([13.333333333333332], [0.0])
+    """
+    if cluster is not None:
+        codes = np.unique(cluster, return_inverse=True)[1]
+        sums = np.zeros((codes.max() + 1 if len(codes) else 0, psi.shape[1]))
+        np.add.at(sums, codes, psi)
+    else:
+        sums = psi
+    g = len(sums)
+    return (sums ** 2).sum(0) * (g / (g - 1) if g > 1 else 1.0)
+
+
 def wilson_interval(k: Any, n: Any, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for a binomial proportion ``k / n`` (vectorised).
 

@@ -63,6 +63,7 @@ from scipy.special import expit
 
 from themeassist._validation import check_param
 from themeassist.drift._codes import _period_order
+from themeassist.drift._stats import cluster_variance, snap_unit
 from themeassist.exceptions import ThemeassistError
 
 __all__ = ["AUDIT_METHODS", "DEFAULT_AUDIT_METHOD", "MIN_POOLED_POSITIVES", "AuditEstimate", "audit_estimate",
@@ -129,38 +130,8 @@ class AuditEstimate:
     known_random_p: float = float("nan")
     known_random: bool | None = None
 
-    def __post_init__(self) -> None:
-        # rounding leaves 2.6e-20 where the estimate is 0: a reader's table shows 0 (and 1, not 0.9999999999999998)
-        for a in (self.prevalence, self.ci_low, self.ci_high):
-            if isinstance(a, np.ndarray) and a.dtype.kind == "f" and a.flags.writeable:
-                a[np.abs(a) < _SNAP] = 0.0
-                a[np.abs(a - 1.0) < _SNAP] = 1.0
-
-
-#: Estimates and interval ends within this of 0 or 1 are written as 0 or 1 (floating-point residue).
-_SNAP = 1e-12
-
-
-def cluster_variance(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
-    """Sandwich variance of a sum of influence values ``psi`` (n, k), summed within clusters.
-
-    ``sum_g (sum_{i in g} psi_i)^2 * G / (G - 1)`` over the ``G`` clusters (each row its own
-    cluster when ``cluster`` is None).
-
-    Examples
-    --------
-    >>> psi = np.array([[1.0], [-1.0], [2.0], [-2.0]])
-    >>> cluster_variance(psi, None).tolist(), cluster_variance(psi, np.array([1, 1, 2, 2])).tolist()
-    ([13.333333333333332], [0.0])
-    """
-    if cluster is not None:
-        codes = np.unique(cluster, return_inverse=True)[1]
-        sums = np.zeros((codes.max() + 1 if len(codes) else 0, psi.shape[1]))
-        np.add.at(sums, codes, psi)
-    else:
-        sums = psi
-    g = len(sums)
-    return (sums ** 2).sum(0) * (g / (g - 1) if g > 1 else 1.0)
+    def __post_init__(self) -> None:  # floating-point residue: 2.6e-20 reads as 0, 0.9999999999999998 as 1
+        snap_unit(self.prevalence, self.ci_low, self.ci_high)
 
 
 def _quantile(confidence: float, df: float) -> float:
