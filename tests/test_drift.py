@@ -396,6 +396,17 @@ def test_run_drift_into_a_relative_folder_lists_its_files_in_the_manifest(tmp_pa
     assert all(not p.is_absolute() and p.parts[0] == "rel" for p in res.files)
 
 
+def test_summary_of_a_trend_the_end_periods_contradict_says_which_is_which():
+    # two small end periods against two large middle ones: the fitted trend rises, the ends fall
+    def block(n, k):
+        return ["a"] * k + [""] * (n - k)
+
+    codes = block(20, 10) + block(1000, 100) + block(1000, 300) + block(20, 1)
+    text = summarise_changes(changes(prevalence(codes, period=[1] * 20 + [2] * 1000 + [3] * 1000 + [4] * 20)))
+    assert "- a: rises by 14.7 points per period over 1–4 (fitted trend; the end periods: 50.0% and 5.0%;" in text
+    assert "rises from" not in text and "falls from" not in text
+
+
 def test_summary_names_a_shared_name_with_its_parent():
     # "Other" under two parents and "Care" both a parent and its child: every line names one theme
     cb = Codebook.from_dict({"Care": ["Care", "Other"], "Staff": ["Attitude", "Other"]})

@@ -466,9 +466,14 @@ def summarise_changes(change_table: pd.DataFrame, *, max_items: int = 25) -> str
         for r in trend.head(max_items).itertuples():
             if r.comparison == "trend":
                 word = "rises" if r.slope_pp > 0 else "falls"
-                lines.append(f"- {who(r)}: {word} from {_fmt_pct(r.prevalence_from)} ({r.from_level}) to "
-                             f"{_fmt_pct(r.prevalence_to)} ({r.to_level}) ({r.diff_pp:+.1f} points; "
-                             f"{pv(r.p_adjusted)}).")
+                if np.sign(r.diff_pp) == np.sign(r.slope_pp):  # the end periods tell the same story
+                    lines.append(f"- {who(r)}: {word} from {_fmt_pct(r.prevalence_from)} ({r.from_level}) to "
+                                 f"{_fmt_pct(r.prevalence_to)} ({r.to_level}) ({r.diff_pp:+.1f} points; "
+                                 f"{pv(r.p_adjusted)}).")
+                else:  # the fitted trend over every period disagrees with the two ends: say which is which
+                    lines.append(f"- {who(r)}: {word} by {abs(r.slope_pp):.1f} points per period over "
+                                 f"{r.from_level}–{r.to_level} (fitted trend; the end periods: "
+                                 f"{_fmt_pct(r.prevalence_from)} and {_fmt_pct(r.prevalence_to)}; {pv(r.p_adjusted)}).")
             else:
                 lines.append(f"- {who(r)}: differs between groups (range {r.diff_pp:.1f} points; "
                              f"{pv(r.p_adjusted)}).")
