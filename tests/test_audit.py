@@ -911,6 +911,22 @@ def test_cli_suggest_counts_the_coders_decisions_as_coded_comments(tmp_path, cap
     ex_ids = ["|".join(c) or "none" for c in read_codes(demo.themes[demo.year == "2015"].fillna(""), cb)]
     docs = demo.doc_id[demo.year == "2015"].astype(str)
     assert again.example_codes[docs].tolist() == [i if comment[d] else "" for i, d in zip(ex_ids, docs)]
+    # a second review round: both rounds' files are given; a comment decided in both keeps the later decision
+    s2 = again.reset_index()
+    more = s2.index[(s2.year == "2016") & (s2.status == "ok") & (s2.example_codes == "")][:5]
+    s2.loc[more, "decision"] = "accept"
+    first_recode = s.doc_id[rec].iloc[0]
+    s2.loc[s2.doc_id == first_recode, ["decision", "final_codes"]] = ["recode", "Media & Policy"]
+    s2.to_csv(tmp_path / "reviewed2.csv", index=False)
+    capsys.readouterr()
+    assert main(["suggest", str(tmp_path / "demo.csv"), "--examples", str(tmp_path / "coded.csv"),
+                 "--examples-codes-col", "themes", "--decisions", str(tmp_path / "reviewed.csv"), "--decisions",
+                 str(tmp_path / "reviewed2.csv"), "--out", str(tmp_path / "third.csv"), *common]) == 0
+    assert f"{n_ex} coded examples (matched by doc_id), 11 decided by the coder (matched by doc_id)" in \
+        capsys.readouterr().out
+    third = pd.read_csv(tmp_path / "third.csv", dtype=str, keep_default_na=False).set_index("doc_id")
+    assert third.example_codes[first_recode] == cb.get("Media & Policy").theme_id
+    assert (third.example_codes[s2.doc_id[more]] != "").all() and (third.example_codes[s.doc_id[acc]] != "").all()
 
 
 def test_audit_codes_that_read_as_a_same_named_sub_theme_warn_once_with_their_rows():

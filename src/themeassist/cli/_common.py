@@ -263,6 +263,7 @@ def input_files(args: argparse.Namespace, *names: str) -> list[str]:
     found = []
     for n in names:
         v = getattr(args, n, None)
-        if isinstance(v, str) and v and os.path.exists(v):
-            found.append(v)
+        for item in v if isinstance(v, list) else [v]:  # an option given several times (--decisions)
+            if isinstance(item, str) and item and os.path.exists(item):
+                found.append(item)
     return found

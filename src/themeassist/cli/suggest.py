@@ -48,7 +48,9 @@ def register(sub: Any) -> None:
                    help="the examples' comment ids (default: the --id-col column, when the examples file has it): "
                         "comments of INPUT that are coded examples (or accepted / recoded in --decisions) get their "
                         "codes in example_codes, which audit never draws and drift --audit counts as coded")
-    p.add_argument("--decisions", default=None, help="a suggestions file edited by a coder (decision column)")
+    p.add_argument("--decisions", action="append", default=None,
+                   help="a suggestions file edited by a coder (decision column); give it once per review round "
+                        "(--decisions round1.csv --decisions round2.csv): a later file wins for a comment decided twice")
     p.add_argument("--regime", default="auto", choices=["auto", "zero-shot", "few-shot", "supervised"])
     p.add_argument("--top-k", type=positive_int, default=3, help="at most this many themes per comment")
     p.add_argument("--engine", default="local", choices=["local", "dask"])
@@ -109,18 +111,29 @@ def fitted_mapper(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         examples.attrs["ids"] = has_ids
     counts = [] if examples is None else list(examples["codes"])
     if args.decisions and args.merge_variants:  # the coder's own spellings count too
-        counts += list(read_decisions(args.decisions)["codes"])
+        counts += [c for path in args.decisions for c in read_decisions(path)["codes"]]
     codebook = read_codebook(args, counts)
     if examples is not None:
         check_examples(examples, codebook, where=f"--examples {args.examples}", codes_col=args.examples_codes_col,
                        quiet=True)  # fitting warns about codes read as a same-named sub-theme
     coded = [] if examples is None else [examples]  # the comments whose codes are known, by source
     if args.decisions:
-        decided = redact_text(read_decisions(args.decisions, codebook=codebook), args, what="decisions")
+        decided = _latest_decisions([redact_text(read_decisions(path, codebook=codebook), args, what="decisions")
+                                     for path in args.decisions])
         coded.append(decided)  # accepts and recodes code a comment in full; a reject only in part
         examples = decided if examples is None else pd.concat([examples, decided], ignore_index=True)
     mapper = ThemeMapper(regime=args.regime, top_k=args.top_k, embedder=embedder(args), random_state=args.seed)
     return mapper.fit(codebook, examples), examples, coded
+
+
+def _latest_decisions(tables: list[Any]) -> Any:
+    """The decisions of several review rounds as one table: a comment decided in two rounds keeps its latest."""
+    import pandas as pd
+
+    if len(tables) == 1:
+        return tables[0]
+    both = pd.concat(tables, ignore_index=True)
+    return both[~both["doc_id"].astype(str).duplicated(keep="last")].reset_index(drop=True)
 
 
 def expected_quality(mapper: Any, n_new: int | None = None) -> tuple[str, Any]:
