@@ -870,6 +870,8 @@ def test_coded_examples_without_ids_are_matched_by_a_text_that_occurs_once(tmp_p
         col, how = example_codes(sugg, ex.assign(doc_id=["1", "4", "9"]), cb, texts=texts)
     assert how == "doc_id" and col.tolist() == [res, "", "", ""]  # id "1" holds that text (case ignored)
     assert example_codes(sugg, ex.iloc[:0], cb, texts=texts) == (None, "")
+    # ids of other comments (a disjoint split): a comment with an example's text is another comment
+    assert example_codes(sugg, ex.assign(doc_id=["a7", "a8", "a9"]), cb, texts=texts) == (None, "")
 
 
 def test_cli_suggest_counts_the_coders_decisions_as_coded_comments(tmp_path, capsys):

@@ -290,9 +290,11 @@ def example_codes(suggestions: pd.DataFrame, examples: pd.DataFrame | None, code
     (``none`` for an example coded with no theme; ``""`` for one with rejected codes only);
     ``""`` for the others. A comment is an example when its ``doc_id`` is an example's id
     (``by_id``) and its text (``texts``: doc_id -> text; spacing and case ignored) is the
-    example's (an id with another text warns and is not taken), else, when no id matches, when its
+    example's (an id with another text warns and is not taken); without ids (``by_id=False``), or
+    when no id matches and some ids hold other texts (the files number their rows apart), when its
     text (spacing ignored) equals an example's and that text occurs once among the comments and
-    once among the examples. Returns ``(None, "")`` when no comment is an example. ``themeassist
+    once among the examples. Ids that occur nowhere among the comments name other comments: a
+    comment with the same text is not taken for one. Returns ``(None, "")`` when no comment is an example. ``themeassist
     suggest`` writes the column; :func:`themeassist.drift.draw_audit` and the review queue skip
     those comments and :func:`themeassist.drift.audit_prevalence` (``known=``) counts them.
 
@@ -322,6 +324,7 @@ def example_codes(suggestions: pd.DataFrame, examples: pd.DataFrame | None, code
     docs = suggestions["doc_id"].astype(str)
     how = "doc_id"
     codes = dict(zip(examples["doc_id"].astype(str), cells)) if by_id else {}
+    differ: list[str] = []
     if texts is not None and codes:  # the same id must hold the same text (ids numbered per file do not)
         ex_text = dict(zip(examples["doc_id"].astype(str), examples["text"].map(_key)))
         differ = [d for d in docs if d in codes and _key(texts.get(d, "")).casefold() != ex_text[d].casefold()]
@@ -333,7 +336,9 @@ def example_codes(suggestions: pd.DataFrame, examples: pd.DataFrame | None, code
             for d in differ:
                 codes.pop(d)
     col = pd.Series([codes.get(d, "") for d in docs], index=suggestions.index, dtype=object)
-    if not docs.isin(list(codes)).any() and texts is not None:
+    # by text: without ids, or with ids numbered apart in the two files (an id holding another text);
+    # ids that simply occur nowhere among the comments name other comments, whatever their text
+    if (not by_id or differ) and texts is not None and not docs.isin(list(codes)).any():
         how = "text"
         ex_keys = examples["text"].map(_key)
         once = ex_keys.map(ex_keys.value_counts()) == 1
