@@ -50,6 +50,15 @@ def test_export_qdpx_then_import_keeps_codes(coded_csv: Path, tmp_path: Path, ca
     assert main(["import-qda", str(out), "--out", str(csv_out)]) == 0
     back = pd.read_csv(csv_out, dtype=str, keep_default_na=False)
     assert set(back.doc_id) == {"a1", "a2", "a3", "a4"}
+    # a codebook file (.qdc) writes its YAML too when asked
+    assert main(["export", str(coded_csv), "--text-col", "comment", "--codebook", "iapt", "--format", "qdc", "--out",
+                 str(tmp_path / "cb.qdc")]) \
+        == 0
+    assert main(["import-qda", str(tmp_path / "cb.qdc"), "--out", str(tmp_path / "cb.csv"), "--codebook-out",
+                 str(tmp_path / "cb.yaml")]) == 0
+    from themeassist import load_codebook
+
+    assert [t.path for t in load_codebook(tmp_path / "cb.yaml").leaves()] == [t.path for t in codebook.leaves()]
 
 
 def test_unknown_code_is_a_clear_error_naming_the_row(coded_csv: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -69,7 +69,7 @@ def run_import(args: argparse.Namespace) -> int:
     else:
         codebook, coded = import_qdpx(args.file, codebook=known)
         path = write_table(coded, args.out)
-        if args.codebook_out:
-            atomic_write_text(args.codebook_out, codebook.to_yaml())
-    print(f"written to {path}")
+    if args.codebook_out:  # the codebook as YAML, from a project or a codebook file alike
+        atomic_write_text(args.codebook_out, codebook.to_yaml())
+    print(f"written to {path}" + (f" (codebook: {args.codebook_out})" if args.codebook_out else ""))
     return 0
