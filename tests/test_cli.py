@@ -229,3 +229,18 @@ def test_a_finding_met_again_by_a_later_step_is_said_once(tmp_path: Path) -> Non
     err = run.stderr
     said = [line for line in err.splitlines() if "joined by ';' instead of '|'" in line]
     assert len(said) == 1 and "--examples" in said[0], err
+
+
+def test_export_reads_none_as_coded_with_no_theme(coded_csv: Path, tmp_path: Path) -> None:
+    # 'none' in a codes column (as --examples writes a comment coded with no theme) exports as no coding
+    from themeassist.io.refi import import_qdpx
+
+    df = pd.read_csv(coded_csv)
+    df.loc[1, "codes"] = "none"
+    df.to_csv(coded_csv, index=False)
+    out = tmp_path / "study.qdpx"
+    assert main(["export", str(coded_csv), "--text-col", "comment", "--id-col", "id", "--codebook", "iapt",
+                 "--codes-col", "codes", "--format", "qdpx", "--out", str(out)]) == 0
+    _, coded = import_qdpx(out)
+    by_id = dict(zip(coded.doc_id, coded.codes))
+    assert by_id[str(df.id[1])] == "" and by_id["a4"] == "Resources"

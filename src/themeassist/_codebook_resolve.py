@@ -381,7 +381,7 @@ def codes_to_long(doc_ids: Iterable[str], codes: Iterable[Any], codebook: Codebo
     Returns
     -------
     DataFrame
-        Columns ``doc_id``, ``theme_id``; comments without codes have no row.
+        Columns ``doc_id``, ``theme_id``; comments without codes (a blank cell, or ``none``) have no row.
 
     Examples
     --------
@@ -392,7 +392,10 @@ def codes_to_long(doc_ids: Iterable[str], codes: Iterable[Any], codebook: Codebo
     0      a  staff.attitude
     1      a   staff.numbers
     """
+    from themeassist._schema import is_none_word
+
     ids = [str(d) for d in doc_ids]
+    codes = ["" if is_none_word(c) else c for c in codes]  # 'none': coded, no theme (no row, as a blank)
     per_row = read_cells(codebook, codes, sep=sep, column=column,
                              names=[f"row {i} (doc_id {d!r})" for i, d in enumerate(ids, start=1)])
     rows = [(d, t) for d, tids in zip(ids, per_row) for t in tids]
