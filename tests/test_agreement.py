@@ -79,7 +79,9 @@ def test_read_decisions_recode_to_none() -> None:
                            "suggested": ["Food", "Food|Staff attitude", "Food", ""],
                            "decision": ["recode", "recode", "accept", "accept"],
                            "final_codes": ["none", "NotCodable", "None", "none"]})
-    ex = read_decisions(edited, codebook=cb)
+    with pytest.warns(UserWarning, match=r"1 rows say accept but give other codes in 'final_codes' \(rows 3\): read "
+                                         r"as recodes"):
+        ex = read_decisions(edited, codebook=cb)
     assert ex["codes"].tolist() == ["", "", "", ""] and ex["negative_codes"].tolist() == ["", "", "", ""]
     assert ex["decision"].tolist() == ["recode", "recode", "recode", "accept"]
     from themeassist.mapping.examples import label_matrix, label_space

@@ -919,13 +919,14 @@ def test_cli_suggest_counts_the_coders_decisions_as_coded_comments(tmp_path, cap
     s2.loc[more, "decision"] = "accept"
     first_recode = s.doc_id[rec].iloc[0]
     s2.loc[s2.doc_id == first_recode, ["decision", "final_codes"]] = ["recode", "Media & Policy"]
+    s2 = pd.concat([s2, s2.iloc[[more[0]]].assign(doc_id="not-a-comment")], ignore_index=True)  # a stray row
     s2.to_csv(tmp_path / "reviewed2.csv", index=False)
     capsys.readouterr()
     assert main(["suggest", str(tmp_path / "demo.csv"), "--examples", str(tmp_path / "coded.csv"),
                  "--examples-codes-col", "themes", "--decisions", str(tmp_path / "reviewed.csv"), "--decisions",
                  str(tmp_path / "reviewed2.csv"), "--out", str(tmp_path / "third.csv"), *common]) == 0
-    assert f"{n_ex} coded examples (matched by doc_id), 11 decided by the coder (matched by doc_id)" in \
-        capsys.readouterr().out
+    assert f"{n_ex} coded examples (matched by doc_id), 11 decided by the coder (matched by doc_id; 1 name a doc_id " \
+        "that is not among the comments: learnt from, marked on no comment)" in capsys.readouterr().out
     third = pd.read_csv(tmp_path / "third.csv", dtype=str, keep_default_na=False).set_index("doc_id")
     assert third.example_codes[first_recode] == cb.get("Media & Policy").theme_id
     assert (third.example_codes[s2.doc_id[more]] != "").all() and (third.example_codes[s.doc_id[acc]] != "").all()

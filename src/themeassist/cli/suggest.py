@@ -333,8 +333,12 @@ def run(args: argparse.Namespace) -> int:
                 known = col if known is None else col.where(col != "", known)
                 what = "coded examples" if table is coded[0] and args.examples else "decided by the coder"
                 found, rows = int((col != "").sum()), _coded_rows(table)
+                stray = 0 if how == "text" else int((~table["doc_id"].astype(str).isin(
+                    set(suggestions["doc_id"].astype(str)))).sum())
                 unmatched = (f"; {rows - found} are not: their text is not among the comments or several comments "
-                             "share it, so example_codes leaves them blank" if how == "text" and rows > found else "")
+                             "share it, so example_codes leaves them blank" if how == "text" and rows > found else
+                             f"; {stray} name a doc_id that is not among the comments: learnt from, marked on no "
+                             "comment" if stray else "")
                 notes.append(f"{found} {what} (matched by {how}{unmatched})")
         if known is not None:  # comments coded already: never reviewed or audited again
             suggestions = suggestions.assign(**{EXAMPLE_CODES_COLUMN: known})

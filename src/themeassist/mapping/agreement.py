@@ -124,11 +124,12 @@ def read_decisions(
     else:
         col = "suggested" if "suggested" in sub.columns else "suggested_ids"
         suggested, finals = [_split(v) for v in sub[col]], [_split(v) for v in final_at]
-    out = []
+    out, as_recode = [], []
     for r, i in enumerate(rows_at):
         kind, sugg, fin, doc = kinds[i], suggested[r], finals[r], df[id_col].iloc[i]
         if kind == "accept" and (fin or said[r]) and fin != sugg:
             kind = "recode"
+            as_recode.append(i + 1)
         if kind == "recode" and not fin and not said[r]:
             raise CorpusError(f"{where}: row {i + 1} (doc_id {doc!r}) says recode but 'final_codes' is empty; "
                               "give the right codes joined by '|', or 'none' when no theme applies (or use reject).")
@@ -140,6 +141,13 @@ def read_decisions(
         text = df[text_col].iloc[i]
         out.append({"doc_id": str(doc), "text": "" if _blank(text) else str(text), "codes": "|".join(codes),
                     "negative_codes": "|".join(neg), "decision": kind})
+    if as_recode:
+        import warnings
+
+        shown = ", ".join(map(str, as_recode[:8])) + (", ..." if len(as_recode) > 8 else "")
+        warnings.warn(f"{where}: {len(as_recode)} rows say accept but give other codes in 'final_codes' (rows {shown}): "
+                      "read as recodes to those codes. Write recode there, or clear final_codes to accept the "
+                      "suggestion.", UserWarning, stacklevel=2)
     return pd.DataFrame(out, columns=["doc_id", "text", "codes", "negative_codes", "decision"])
 
 
