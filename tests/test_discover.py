@@ -301,3 +301,23 @@ def test_giant_eom_cluster_is_recut_at_the_leaves():
     assert len(sizes) == 5 and sizes.max() < 0.5 * len(X)
     kept = _GuardedHDBSCAN(min_cluster_size=40, min_samples=5, method="eom").fit(X)  # eom already splits
     assert kept.method_used_ == "eom" and len(np.bincount(kept.labels_[kept.labels_ >= 0])) == 5
+
+
+def test_cli_discover_with_periods_writes_the_candidates_per_period(tmp_path):
+    # --period-col is used: each row's period in assignments.csv, candidate_periods.csv and new_candidates.csv
+    from themeassist.cli import main
+    from themeassist.datasets import load_iapt_demo
+
+    demo = load_iapt_demo()
+    demo.to_csv(tmp_path / "demo.csv", index=False)
+    out = tmp_path / "disc"
+    assert main(["discover", str(tmp_path / "demo.csv"), "--text-col", "text", "--id-col", "doc_id", "--period-col",
+                 "year", "--model", "static", "--cache-dir", str(tmp_path / "cache"), "--quiet", "--out",
+                 str(out)]) == 0
+    a = pd.read_csv(out / "assignments.csv", dtype=str, keep_default_na=False)
+    assert len(a) == len(demo) and a["period"].tolist() == demo["year"].astype(str).tolist()
+    per = pd.read_csv(out / "candidate_periods.csv", dtype={"period": str})
+    cands = pd.read_csv(out / "candidate_codes.csv")
+    assert set(per["period"]) == set(demo["year"].astype(str)) and set(per["candidate_id"]) <= set(cands["candidate_id"])
+    new = pd.read_csv(out / "new_candidates.csv")
+    assert len(new) == int(per["new_in_period"].sum())

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     inputs = input_files(args, "input")
-    for name in ("candidate_codes.csv", "assignments.csv"):
+    for name in ("candidate_codes.csv", "assignments.csv", "candidate_periods.csv", "new_candidates.csv"):
         check_out(out / name, inputs=inputs)
     CandidateDiscovery.check_save_target(out / "model")
     # under --redact the comments are redacted before discovery: quotes, keywords, labels and the saved
@@ -39,8 +39,20 @@ def run(args: argparse.Namespace) -> int:
     corpus = maybe_redact(load(args), args)
     disc = CandidateDiscovery(embedder=embedder(args), random_state=args.seed, show_progress=not args.quiet,
                               reduce_outliers=not args.keep_outliers, min_label_docs=args.min_label_docs).fit(corpus)
+    assignments = disc.assignments_
+    periods = None
+    if args.period_col:  # the drift of discovery: each candidate code per period, and the codes new in one
+        from themeassist.drift import candidate_periods
+
+        assignments = assignments.assign(period=corpus["period"].to_numpy())
+        periods = candidate_periods(assignments, "period", candidates=disc.candidate_codes_)
     write_table(disc.candidate_codes_, out / "candidate_codes.csv")
-    write_table(disc.assignments_, out / "assignments.csv")
+    write_table(assignments, out / "assignments.csv")
+    if periods is not None:
+        write_table(periods, out / "candidate_periods.csv")
+        write_table(periods[periods["new_in_period"]], out / "new_candidates.csv")
     disc.save(out / "model")
-    print(f"{len(disc.candidate_codes_)} candidate codes for {len(corpus)} rows written to {out}")
+    print(f"{len(disc.candidate_codes_)} candidate codes for {len(corpus)} rows written to {out}"
+          + (f" (per period: candidate_periods.csv; {int(periods['new_in_period'].sum())} new in a period: "
+             "new_candidates.csv)" if periods is not None else ""))
     return 0
