@@ -244,3 +244,20 @@ def test_export_reads_none_as_coded_with_no_theme(coded_csv: Path, tmp_path: Pat
     _, coded = import_qdpx(out)
     by_id = dict(zip(coded.doc_id, coded.codes))
     assert by_id[str(df.id[1])] == "" and by_id["a4"] == "Resources"
+
+
+def test_the_expected_agreement_counts_the_comments_it_will_suggest(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    # examples among the comments are not suggested anew; examples of other comments take nothing off
+    from themeassist.datasets import load_iapt_demo
+
+    demo = load_iapt_demo()
+    demo[demo.year == "2015"][["doc_id", "text", "themes"]].to_csv(tmp_path / "coded.csv", index=False)
+    args = ["--text-col", "text", "--id-col", "doc_id", "--codebook", "iapt", "--examples", str(tmp_path / "coded.csv"),
+            "--examples-codes-col", "themes", "--model", "static", "--cache-dir", str(tmp_path / "cache"), "--quiet"]
+    for years, name in ((["2016"], "rest"), (["2015", "2016"], "all")):
+        demo[demo.year.isin(years)].to_csv(tmp_path / f"{name}.csv", index=False)
+        assert main(["suggest", str(tmp_path / f"{name}.csv"), *args, "--out", str(tmp_path / f"{name}_s.csv")]) == 0
+        out = capsys.readouterr().out
+        s = pd.read_csv(tmp_path / f"{name}_s.csv", dtype=str, keep_default_na=False)
+        to_suggest = int(((s.year == "2016") & s.status.isin(["ok", "truncated"])).sum())
+        assert f"on the {to_suggest} comments to suggest" in out, out

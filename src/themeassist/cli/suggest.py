@@ -136,6 +136,17 @@ def _latest_decisions(tables: list[Any]) -> Any:
     return both[~both["doc_id"].astype(str).duplicated(keep="last")].reset_index(drop=True)
 
 
+def _coded_among(corpus: Any, coded: list[Any], mapper: Any) -> int:
+    """How many of the substantive comments are coded already (not suggested anew): those whose
+    doc_id a coded table with ids names; without ids, at most the examples' number."""
+    ok = corpus["status"].astype(str).isin(("ok", "truncated"))
+    with_ids = [t for t in coded if t.attrs.get("ids", True)]
+    if len(with_ids) < len(coded):  # some are matched by text: their number bounds it
+        return min(int(getattr(mapper, "n_examples_", 0)), int(ok.sum()))
+    named = set().union(*(set(t["doc_id"].astype(str)) for t in with_ids)) if with_ids else set()
+    return int((corpus["doc_id"].astype(str).isin(named) & ok).sum())
+
+
 def expected_quality(mapper: Any, n_new: int | None = None) -> tuple[str, Any]:
     """What the coder can expect of the suggestions, and the per-theme figures behind it: the
     mapper's held-out agreement with its own coded examples
@@ -149,8 +160,8 @@ def expected_quality(mapper: Any, n_new: int | None = None) -> tuple[str, Any]:
                 "without coded examples; code some comments and pass them with --examples."), None
     from themeassist.mapping.quality import held_out_quality
 
-    if n_new is not None:  # the coded examples among the comments are not suggested anew
-        n_new = max(n_new - int(mapper.n_examples_), 1)
+    if n_new is not None:
+        n_new = max(n_new, 1)
     quality = held_out_quality(mapper, n_new=n_new, random_state=getattr(mapper, "random_state", 0))
     return quality.summary(), quality
 
@@ -312,7 +323,7 @@ def run(args: argparse.Namespace) -> int:
     from themeassist.mapping.examples import example_codes
 
     mapper, examples, coded = fitted_mapper(args)
-    said, quality = expected_quality(mapper, n_new=substantive)
+    said, quality = expected_quality(mapper, n_new=substantive - _coded_among(corpus, coded, mapper))
     print(said)
     if quality_out and quality is not None:
         from themeassist.io.tables import write_table
