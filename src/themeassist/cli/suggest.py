@@ -61,12 +61,14 @@ def register(sub: Any) -> None:
     p.add_argument("--chunk-size", type=positive_int, default=2000,
                    help="comments per chunk; a killed run started again continues from the last finished chunk")
     p.add_argument("--run-dir", default=None, help="folder for the chunks (default: .OUT.run beside OUT)")
-    doubt = p.add_argument_group("doubt (needs --examples or --decisions: learnt from held-out examples)")
+    doubt = p.add_argument_group("doubt (--target-recall, --auto-accept and --quality-out are learnt from held-out "
+                                  "examples: they need --examples or --decisions; --review-order works without)")
     doubt.add_argument("--target-recall", type=unit_interval, default=None, metavar="R",
-                       help="add recall_set: per comment the smallest set of themes with recall >= R on held-out "
-                            "examples (conformal risk control)")
+                       help="add recall_set (names) and recall_set_ids: per comment the smallest set of themes with "
+                            "recall >= R on held-out examples (conformal risk control)")
     doubt.add_argument("--auto-accept", type=unit_interval, nargs="?", const=0.95, default=None, metavar="P",
-                       help="add auto_accept: the suggestions whose held-out precision is >= P (default 0.95)")
+                       help="add auto_accept (names) and auto_accept_ids: the suggestions whose held-out precision is "
+                            ">= P (default 0.95)")
     doubt.add_argument("--review-order", action="store_true",
                        help="add review_rank, selection_probability and review_sample: a review queue drawn at "
                             "random, leaning towards comments that would teach the mapper most")
@@ -76,7 +78,7 @@ def register(sub: Any) -> None:
                        help="also write the held-out agreement per theme (examples, calibration, threshold, "
                             "precision, recall, kappa: what suggest prints, theme by theme) to FILE (.csv/.xlsx/.parquet)")
     redact_args(p)
-    p.add_argument("--out", required=True, help="OUT.csv or OUT.xlsx")
+    p.add_argument("--out", required=True, help="OUT.csv, OUT.xlsx or OUT.parquet")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing --out even when its decision / final_codes columns hold a coder's work")
     p.set_defaults(func=run)
