@@ -261,3 +261,11 @@ def test_the_expected_agreement_counts_the_comments_it_will_suggest(tmp_path: Pa
         s = pd.read_csv(tmp_path / f"{name}_s.csv", dtype=str, keep_default_na=False)
         to_suggest = int(((s.year == "2016") & s.status.isin(["ok", "truncated"])).sum())
         assert f"on the {to_suggest} comments to suggest" in out, out
+
+
+def test_errors_name_options_as_the_command_line_spells_them(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    pd.DataFrame({"id": ["1", "2"], "answer": ["too few rooms", "kind staff"]}).to_csv(tmp_path / "c.csv", index=False)
+    assert main(["suggest", str(tmp_path / "c.csv"), "--text-col", "anwser", "--codebook", "iapt", "--model", "static",
+                 "--quiet", "--out", str(tmp_path / "s.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "Pass --text-col 'answer'?" in err and "text_col=" not in err

@@ -39,17 +39,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def cli_terms(message: str) -> str:
+    """A library message in command-line terms: ``text_col='answer'`` reads ``--text-col 'answer'``.
+
+    Examples
+    --------
+    >>> cli_terms("column 'txt' not found. Pass text_col='text'?")
+    "column 'txt' not found. Pass --text-col 'text'?"
+    """
+    import re
+
+    return re.sub(r"\b([a-z]+(?:_[a-z]+)*_col)=('[^']*'|<[^>]*>)?",
+                  lambda m: "--" + m.group(1).replace("_", "-") + (f" {m.group(2)}" if m.group(2) else ""), message)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``themeassist`` command."""
     args = build_parser().parse_args(argv)
     restore = quiet_third_party()
     try:
         return int(args.func(args) or 0)
-    except ThemeassistError as exc:
-        print(f"themeassist {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except ValueError as exc:  # a parameter out of range, refused by the library's checks
-        print(f"themeassist {args.command}: error: {exc}", file=sys.stderr)
+    except (ThemeassistError, ValueError) as exc:  # ValueError: a parameter out of range, refused by the library
+        print(f"themeassist {args.command}: error: {cli_terms(str(exc))}", file=sys.stderr)
         return 2
     except OSError as exc:  # permissions, full disk, symlink loops, ...: one line, no traceback
         print(f"themeassist {args.command}: error: {os_error_message(exc)}", file=sys.stderr)
