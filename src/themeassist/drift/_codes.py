@@ -7,11 +7,9 @@ into an ``(n_comments, n_nodes)`` matrix, sub-themes rolled up to their ancestor
 
 from __future__ import annotations
 
-import re
-
-import warnings
-
 import math
+import re
+import warnings
 from typing import Any, NamedTuple, Sequence
 
 import numpy as np
