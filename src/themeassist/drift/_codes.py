@@ -145,8 +145,8 @@ def _read_all(lists: list[list[str]], codebook: Any, doc_ids: Sequence[Any] | No
     names = None if doc_ids is None else [_row(i, doc_ids) for i in range(len(lists))]
     try:
         return read_codes(["|".join(lst) for lst in lists], codebook, row_names=names, column=column)
-    except CodebookError:
-        pass
+    except CodebookError as exc:
+        first = exc
     for i, lst in enumerate(lists):  # only to name the first comment whose code is wrong, as before
         for name in lst:
             try:
@@ -156,7 +156,7 @@ def _read_all(lists: list[list[str]], codebook: Any, doc_ids: Sequence[Any] | No
             except Exception as exc:
                 raise ThemeassistError(f"drift: the comment in {_row(i, doc_ids)} is coded {name!r}, which is "
                                        f"not a theme of codebook {codebook.name!r}: {exc}") from exc
-    raise AssertionError("unreachable: read_codes failed on codes that each resolve")
+    raise ThemeassistError(f"drift: {first}") from first  # no single code to blame: the reader's own message
 
 
 def _from_strings(values: Sequence[Any], codebook: Any, doc_ids: Sequence[Any] | None = None,
