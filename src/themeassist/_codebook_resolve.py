@@ -11,7 +11,6 @@ one warning with its count of rows. The public readers of code cells built on it
 from __future__ import annotations
 
 import re
-
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, Sequence
