@@ -243,3 +243,28 @@ def test_decisions_read_back_move_the_scores() -> None:
     assert p1[:, 1].mean() > p0[:, 1].mean() + 0.05  # Staff more likely
     # the rejected rows know only Food (not applying); the recoded ones know every theme
     assert m.oof_mask_[36:40].tolist() == [[1, 0, 0]] * 4 and m.oof_mask_[40:].min() == 1
+
+
+def test_a_rejected_theme_is_not_suggested_again_for_that_comment() -> None:
+    from themeassist.mapping import read_decisions
+
+    rng = np.random.default_rng(3)
+    cb = Codebook.from_dict({"Care": ["Food", "Staff"], "Access": ["Parking"]})
+    centres = np.eye(8)[:3]
+    names = ["Food", "Staff", "Parking"]
+    y = np.repeat(np.arange(3), 12)
+    X = centres[y] + 0.35 * rng.normal(size=(36, 8))
+    ex = pd.DataFrame({"doc_id": [f"e{i}" for i in range(36)], "text": [f"c{i}" for i in range(36)],
+                       "codes": [names[j] for j in y]})
+    food = centres[0] + 0.05 * rng.normal(size=(4, 8))  # comments that look like Food
+    texts = [f"f{i}" for i in range(4)]
+    sugg = pd.DataFrame({"doc_id": [f"d{i}" for i in range(4)], "text": texts, "suggested": ["Food"] * 4,
+                         "decision": ["reject", "reject", "", ""], "final_codes": ""})
+    m = ThemeMapper(lexical=False).fit(cb, pd.concat([ex, read_decisions(sugg, codebook=cb)], ignore_index=True),
+                                       embeddings=centres, example_embeddings=np.vstack([X, food[:2]]))
+    corpus = pd.DataFrame({"doc_id": [f"d{i}" for i in range(4)] + ["d0"], "text": texts + ["another text"],
+                           "status": "ok"})
+    out = m.suggest(corpus, embeddings=np.vstack([food, food[:1]]), evidence=False)
+    # the two rejected comments: Food scored 0 and not suggested; the others (and another text under d0) keep it
+    assert out["score:care.food"].tolist()[:2] == [0.0, 0.0] and "Food" not in "|".join(out["suggested"][:2])
+    assert (out["score:care.food"][2:] > 0.5).all() and out["suggested"][2:].str.contains("Food").all()

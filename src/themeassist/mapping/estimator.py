@@ -19,18 +19,16 @@ supervised     median >= 30 coded comments per leaf: the same, with more neighbo
                thresholds trusted more.
 =============  ================================================================================
 
-With examples, the scores are calibrated (:mod:`themeassist.mapping.calibration`): among
-suggestions scored 0.7, about 70 % are right on comments like the examples. The calibration is
-learnt out of sample (the scorers are cross-fitted, and so is the calibration whose strength is
-chosen by cross-validated log-loss); a leaf with fewer than 3 coded examples uses the calibration
-pooled over all leaves. The decision rule (:mod:`themeassist.mapping.decision`) is tuned on the
+With examples, the scores are calibrated (:mod:`themeassist.mapping.calibration`): among suggestions scored
+0.7, about 70 % are right on comments like the examples. The calibration is learnt out of sample (the
+scorers are cross-fitted, and so is the calibration whose strength is chosen by cross-validated log-loss);
+a leaf with fewer than 3 coded examples uses the calibration pooled over all leaves. The decision rule (:mod:`themeassist.mapping.decision`) is tuned on the
 cross-fitted scores for per-theme agreement (Cohen's kappa) with the codes per comment kept
 close to the coders' own; a comment whose best theme does not clear its rule gets "none of these".
 
-Examples are a DataFrame with columns ``text`` and ``codes`` (theme names, ids or paths at any
-level, joined by ``"|"``), optionally ``doc_id``, ``negative_codes`` (codes a coder rejected:
-known negatives, see :func:`themeassist.mapping.agreement.read_decisions`) and ``weight``; see
-:mod:`themeassist.mapping.examples`.
+Examples are a DataFrame with columns ``text`` and ``codes`` (theme names, ids or paths at any level, joined
+by ``"|"``), optionally ``doc_id``, ``negative_codes`` (codes a coder rejected: known negatives, see
+:func:`themeassist.mapping.agreement.read_decisions`; never suggested again for that comment) and ``weight``.
 """
 
 from __future__ import annotations
@@ -51,6 +49,7 @@ from themeassist.mapping import decision, scorers, zeroshot
 from themeassist.mapping.align import Alignment, align_candidates
 from themeassist.mapping.evidence import evidence_strings
 from themeassist.mapping.examples import LabelSpace, examples_from_long, labelled_examples, read_examples
+from themeassist.mapping.examples import known_negatives, mask_known
 from themeassist.mapping.lexical import theme_terms
 from themeassist.mapping.stack import fit_stack
 from themeassist.mapping.zeroshot import ZeroShotSeam
@@ -148,16 +147,16 @@ class ThemeMapper(ZeroShotSeam, BaseEstimator):
     oof_labels_ : ndarray of int8, shape (n_examples, n_leaves)
         1 where the example is coded with the leaf (0 elsewhere, also where unknown).
     oof_mask_ : ndarray of int8, shape (n_examples, n_leaves)
-        1 where the example's label for the leaf is known (a reject knows only the rejected
-        themes; a parent-level code leaves its children unknown).
+        1 where the example's label for the leaf is known (a reject knows only the rejected themes;
+        a parent-level code leaves its children unknown).
     example_weights_ : ndarray of shape (n_examples,)
         The examples' ``weight`` column (1 where absent).
     calibration_ : dict
-        ``prior_var``, ``weight_prior`` (chosen by cross-validation) and the cross-validated
-        ``log_loss``.
+        ``prior_var``, ``weight_prior`` (chosen by cross-validation) and the cross-validated ``log_loss``.
+    known_negatives_ : dict
+        Per example doc_id, the themes its coder said do not apply: never suggested again for it.
     decision_info_ : dict
-        The tuned rule on the examples: ``shared_threshold``, ``none_score``, ``kappa`` and
-        ``codes_ratio`` (codes per example over the coders').
+        The tuned rule: ``shared_threshold``, ``none_score``, ``kappa``, ``codes_ratio`` (codes per example over the coders').
     stack_weights_ : dict
         Weight of each scorer in the pooled calibration (few-shot and supervised).
 
@@ -371,6 +370,7 @@ class ThemeMapper(ZeroShotSeam, BaseEstimator):
         for name, value in state.items():
             setattr(self, name, value)
         self.examples_ = ex[["doc_id", "text"]].reset_index(drop=True)
+        self.known_negatives_ = known_negatives(self.examples_, Y, M)  # never suggested again for that comment
         self.example_embeddings_ = X  # as given (evidence compares comments with them uncentred)
 
     def _proba(self, X: np.ndarray, texts: Sequence[str] | None,
@@ -546,6 +546,7 @@ class ThemeMapper(ZeroShotSeam, BaseEstimator):
         else:
             P = np.asarray(P, dtype=np.float64)
             rank = self._scores(E, sub_texts, zero_shot_stats)[1] if self.regime_ == "zero-shot" else None
+        P = mask_known(P, [doc_ids[i] for i in idx], sub_texts, getattr(self, "known_negatives_", {}))
         picks = self._decide(P, rank)
         ev = self._evidence(E, picks) if evidence else None
         res = suggestion_table(doc_ids, status, idx, P, picks, self.theme_index(), evidence=ev)

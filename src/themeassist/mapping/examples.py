@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -280,6 +280,35 @@ def _input_rows(examples: pd.DataFrame) -> list[int]:
 def _key(text: Any) -> str:
     """A text compared with its spacing ignored."""
     return " ".join(str(text).split())
+
+
+def known_negatives(examples: pd.DataFrame, Y: np.ndarray, M: np.ndarray) -> dict[str, tuple[str, np.ndarray]]:
+    """Per example ``doc_id``: its text (spacing and case ignored) and the label-space columns the
+    coder said do not apply (known, not coded: a rejected suggestion, or every theme but a coded
+    comment's own); a later row of the same id wins (a decision after an example)."""
+    return {str(d): (_key(t).casefold(), np.flatnonzero((m > 0) & (y == 0)))
+            for d, t, y, m in zip(examples["doc_id"], examples["text"], Y, M)}
+
+
+def mask_known(P: np.ndarray, doc_ids: Sequence[Any], texts: Sequence[Any],
+               known: dict[str, tuple[str, np.ndarray]]) -> np.ndarray:
+    """``P`` with 0 where a comment is a coded example (same ``doc_id`` and text) and the column is
+    one the coder said does not apply: a rejected theme is not suggested again for that comment.
+
+    Examples
+    --------
+    >>> known = {"c1": ("cold food", np.array([1]))}
+    >>> mask_known(np.full((2, 2), 0.8), ["c1", "c2"], ["Cold  food", "cold food"], known).tolist()
+    [[0.8, 0.0], [0.8, 0.8]]
+    """
+    hits = [(i, known[str(d)][1]) for i, (d, t) in enumerate(zip(doc_ids, texts))
+            if str(d) in known and len(known[str(d)][1]) and known[str(d)][0] == _key(t).casefold()]
+    if not hits:
+        return P
+    out = np.array(P, dtype=np.float64, copy=True)
+    for i, cols in hits:
+        out[i, cols] = 0.0
+    return out
 
 
 def example_codes(suggestions: pd.DataFrame, examples: pd.DataFrame | None, codebook: Codebook,
