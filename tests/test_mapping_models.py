@@ -214,18 +214,23 @@ def test_small_lbfgs_equals_scipy() -> None:
     assert fg(ours)[0] <= fg(ref)[0] + 1e-8
 
 
+def _three_themes(seed: int) -> tuple:  # type: ignore[type-arg]
+    """Three leaves with one-hot prototypes and 12 noisy coded examples each (embeddings ``X``)."""
+    rng = np.random.default_rng(seed)
+    cb = Codebook.from_dict({"Care": ["Food", "Staff"], "Access": ["Parking"]})
+    centres = np.eye(8)[:3]
+    y = np.repeat(np.arange(3), 12)
+    X = centres[y] + 0.35 * rng.normal(size=(36, 8))
+    ex = pd.DataFrame({"doc_id": [f"e{i}" for i in range(36)], "text": [f"c{i}" for i in range(36)],
+                       "codes": [["Food", "Staff", "Parking"][j] for j in y]})
+    return rng, cb, centres, ex, X
+
+
 def test_decisions_read_back_move_the_scores() -> None:
     """A reject is evidence against that theme for that comment; a recode is a new example."""
     from themeassist.mapping import read_decisions
 
-    rng = np.random.default_rng(7)
-    cb = Codebook.from_dict({"Care": ["Food", "Staff"], "Access": ["Parking"]})
-    centres = np.eye(8)[:3]
-    names = ["Food", "Staff", "Parking"]
-    y = np.repeat(np.arange(3), 12)
-    X = centres[y] + 0.35 * rng.normal(size=(36, 8))
-    ex = pd.DataFrame({"doc_id": [f"e{i}" for i in range(36)], "text": [f"c{i}" for i in range(36)],
-                       "codes": [names[j] for j in y]})
+    rng, cb, centres, ex, X = _three_themes(7)
     # comments between Food and Staff, which the coder codes Staff
     between = 0.55 * centres[0] + 0.45 * centres[1] + 0.05 * rng.normal(size=(8, 8))
     base = ThemeMapper(lexical=False).fit(cb, ex, embeddings=centres, example_embeddings=X)
@@ -248,14 +253,7 @@ def test_decisions_read_back_move_the_scores() -> None:
 def test_a_rejected_theme_is_not_suggested_again_for_that_comment() -> None:
     from themeassist.mapping import read_decisions
 
-    rng = np.random.default_rng(3)
-    cb = Codebook.from_dict({"Care": ["Food", "Staff"], "Access": ["Parking"]})
-    centres = np.eye(8)[:3]
-    names = ["Food", "Staff", "Parking"]
-    y = np.repeat(np.arange(3), 12)
-    X = centres[y] + 0.35 * rng.normal(size=(36, 8))
-    ex = pd.DataFrame({"doc_id": [f"e{i}" for i in range(36)], "text": [f"c{i}" for i in range(36)],
-                       "codes": [names[j] for j in y]})
+    rng, cb, centres, ex, X = _three_themes(3)
     food = centres[0] + 0.05 * rng.normal(size=(4, 8))  # comments that look like Food
     texts = [f"f{i}" for i in range(4)]
     sugg = pd.DataFrame({"doc_id": [f"d{i}" for i in range(4)], "text": texts, "suggested": ["Food"] * 4,
