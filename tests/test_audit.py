@@ -77,8 +77,9 @@ def test_draw_audit_is_stratified_reproducible_and_records_probabilities():
     assert len(small) == 50 and (small.inclusion_probability == 1).all() and (small.year == 2021).all()
     with pytest.raises(CorpusError, match="per_period must be a whole number"):
         draw_audit(df, period_col="year", per_period=0)
-    with pytest.raises(CorpusError, match="period column 'yaer' not found.*--period-col year"):
+    with pytest.raises(CorpusError, match="period column 'yaer' not found.*--period-col year") as err:
         draw_audit(df, period_col="yaer", per_period=3)
+    assert "'suggested' and 3 score:<theme_id> columns)" in str(err.value)  # counted, not listed
 
 
 def test_draw_audit_reads_dates_into_the_same_periods_as_load_corpus():

@@ -23,7 +23,7 @@ import pandas as pd
 from themeassist.exceptions import CorpusError
 
 __all__ = ["CORPUS_COLUMNS", "EXAMPLE_CODES_COLUMN", "NONE_WORDS", "STATUSES", "USABLE_STATUSES", "check_columns", "id_str", "is_none_word",
-           "known_codes", "theme_labels", "usable"]
+           "known_codes", "listed_columns", "theme_labels", "usable"]
 
 #: Row statuses of a corpus (:func:`themeassist.load_corpus`), in the order they are checked.
 STATUSES: tuple[str, ...] = ("ok", "truncated", "empty", "missing", "non_text", "non_answer")
@@ -84,6 +84,20 @@ def check_columns(df: pd.DataFrame, required: Iterable[str], *, who: str, what: 
     have = ", ".join(repr(str(c)) for c in list(df.columns)[:20]) + (", ..." if len(df.columns) > 20 else "")
     cols = f"column {missing[0]!r}" if len(missing) == 1 else f"columns {', '.join(map(repr, missing))}"
     raise CorpusError(f"{who}: the {what} lacks {cols} (columns: {have or 'none'}). {hint}")
+
+
+def listed_columns(columns: Iterable[Any]) -> str:
+    """A table's columns for a message, its ``score:<theme_id>`` columns counted rather than listed.
+
+    Examples
+    --------
+    >>> listed_columns(["doc_id", "text", "score:a", "score:b"])
+    "'doc_id', 'text' and 2 score:<theme_id> columns"
+    """
+    cols = [str(c) for c in columns]
+    plain = [c for c in cols if not c.startswith("score:")]
+    n = len(cols) - len(plain)
+    return ", ".join(map(repr, plain)) + (f" and {n} score:<theme_id> column{'s' if n != 1 else ''}" if n else "")
 
 
 def known_codes(table: pd.DataFrame) -> pd.Series:

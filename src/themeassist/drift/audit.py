@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from themeassist._schema import EXAMPLE_CODES_COLUMN, NONE_WORDS, is_none_word, known_codes
+from themeassist._schema import EXAMPLE_CODES_COLUMN, NONE_WORDS, is_none_word, known_codes, listed_columns
 from themeassist._validation import check_param
 from themeassist.drift._codes import _period_order
 from themeassist.exceptions import CodebookError, CorpusError
@@ -63,7 +63,7 @@ def read_period_column(df: pd.DataFrame, period_col: str, *, period_freq: str | 
         close = difflib.get_close_matches(str(period_col), [str(c) for c in df.columns], n=1, cutoff=0.5)
         hint = f" Pass period_col={close[0]!r} (--period-col {close[0]})?" if close else ""
         raise CorpusError(f"{owner}: period column {period_col!r} not found (columns: "
-                          f"{', '.join(map(repr, map(str, df.columns)))}).{hint}")
+                          f"{listed_columns(df.columns)}).{hint}")
     res = read_periods(df[period_col].reset_index(drop=True), column=period_col, freq=period_freq,
                        date_format=date_format)
     return pd.Series(res.period, dtype=object), [w.replace("load_corpus:", f"{owner}:") for w in res.warnings]

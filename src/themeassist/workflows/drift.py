@@ -86,8 +86,9 @@ def _column(df: pd.DataFrame, name: str, param: str) -> pd.Series:
 
         close = difflib.get_close_matches(str(name), [str(c) for c in df.columns], n=1, cutoff=0.5)
         hint = f" Pass {param}={close[0]!r}?" if close else ""
-        raise ThemeassistError(f"run_drift: column {name!r} not found (columns: "
-                               f"{', '.join(map(repr, map(str, df.columns)))}).{hint}")
+        from themeassist._schema import listed_columns
+
+        raise ThemeassistError(f"run_drift: column {name!r} not found (columns: {listed_columns(df.columns)}).{hint}")
     return df[name]
 
 
