@@ -302,3 +302,14 @@ def test_agreement_note_sets_expected_beside_measured(tmp_path: Path, held_out: 
         assert "Expected before any suggestion was read" not in page
     else:  # the measured mean is over leaves with >= 3 human codes: (0.5 + 0.4) / 2
         assert "Expected before any suggestion was read" in page and shown in page
+
+
+def test_cli_report_out_must_be_an_html_page(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from themeassist.cli import main
+    from themeassist.io.tables import write_table
+
+    run = tmp_path / "run"
+    write_table(pd.DataFrame({"candidate_id": [0], "label": ["x"], "n_docs": [3]}), run / "candidate_codes.csv")
+    assert main(["report", str(run), "--out", str(tmp_path / "r.txt")]) == 2
+    assert "pass a path ending in .html" in capsys.readouterr().err and not (tmp_path / "r.txt").exists()
+    assert main(["report", str(run), "--out", str(tmp_path / "r.html")]) == 0

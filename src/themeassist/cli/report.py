@@ -23,6 +23,11 @@ def run(args: argparse.Namespace) -> int:
     run_dir = Path(args.run_dir)
     check_out(args.out,
               inputs=[p for p in run_dir.rglob("*") if p.is_file()] if run_dir.is_dir() else [])
+    if Path(args.out).suffix.lower() not in (".html", ".htm"):  # after the checks above: a device is named as one
+        from themeassist.exceptions import OutputError
+
+        raise OutputError(f"output {args.out!r}: a report is an HTML page; pass a path ending in .html "
+                          f"(e.g. {str(Path(args.out).with_suffix('.html'))!r}).")
     path = write_report(args.run_dir, args.out, redact=args.redact, redact_names=redact_names(args.redact_names))
     print(f"report written to {path}")
     return 0
