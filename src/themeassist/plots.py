@@ -399,6 +399,12 @@ def plot_prevalence_interactive(prev_table: pd.DataFrame, codebook: Any = None, 
     return fig
 
 
+def save_interactive(fig: go.Figure, path: str | os.PathLike[str], title: str = "Prevalence by period") -> Path:
+    """Write a figure of :func:`plot_prevalence_interactive` as the one offline HTML file its ``path=`` writes
+    (drawn once, written later: nothing is drawn twice)."""
+    return _write_html(fig, Path(path), title)
+
+
 def _write_html(fig: go.Figure, path: Path, title: str) -> Path:
     """One HTML file, plotly.js inlined, a CSP that lets nothing be fetched."""
     from themeassist.io.tables import atomic_write_text

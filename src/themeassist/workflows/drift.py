@@ -419,7 +419,7 @@ def _figures(prev: pd.DataFrame, tone_table: pd.DataFrame | None, note: str, cod
     """Prevalence, heatmap (and tone) figures, drawn now; their captions and, per file name under
     ``figures/``, the writer that saves it (in each format, and the interactive one)."""
     from themeassist.io.tables import save_figure
-    from themeassist.plots import plot_heatmap, plot_prevalence, plot_prevalence_interactive, plot_tone
+    from themeassist.plots import plot_heatmap, plot_prevalence, plot_prevalence_interactive, plot_tone, save_interactive
 
     label = note.split(":")[0].split(" (")[0].rstrip(".")
     figs = {"prevalence": (plot_prevalence(prev, codebook),
@@ -434,8 +434,8 @@ def _figures(prev: pd.DataFrame, tone_table: pd.DataFrame | None, note: str, cod
             dpi = 200 if fmt == "png" else None
             writers[f"figures/{name}.{fmt}"] = lambda p, f=fig, d=dpi: save_figure(f, p, dpi=d)
     if interactive:
-        plot_prevalence_interactive(prev, codebook)  # drawn once now, so that a failure comes before any write
-        writers["figures/prevalence_interactive.html"] = lambda p: plot_prevalence_interactive(prev, codebook, path=p)
+        page = plot_prevalence_interactive(prev, codebook)  # drawn now, so that a failure comes before any write
+        writers["figures/prevalence_interactive.html"] = lambda p: save_interactive(page, p)
     return captions, writers
 
 
