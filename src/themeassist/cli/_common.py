@@ -244,8 +244,17 @@ def keep_coder_work(path: str | None, columns: Iterable[str], *, overwrite: bool
     from themeassist.exceptions import OutputError
     from themeassist.io.tables import read_table
 
-    try:
-        old = read_table(path, dtype=str, keep_default_na=False) if path.lower().endswith(".csv") else read_table(path)
+    wanted = set(columns)
+    suffix = os.path.splitext(path)[1].lower()
+    kwargs: dict[str, Any] = ({"columns": None} if suffix == ".parquet" else {"usecols": lambda c: c in wanted})
+    if suffix == ".csv":
+        kwargs.update(dtype=str, keep_default_na=False)
+    try:  # only the coder's columns are read: a 300,000-row file is checked in a moment
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            kwargs["columns"] = [c for c in pq.read_schema(path).names if c in wanted]
+        old = read_table(path, **kwargs)
     except Exception:  # noqa: BLE001 (not a table themeassist can read: nothing of a coder's to lose here)
         return
     for col in columns:
