@@ -86,6 +86,14 @@ def test_held_out_quality_is_reproducible_and_needs_examples() -> None:
         held_out_quality(zs)
 
 
+def test_widened_interval_stays_inside_kappas_range() -> None:
+    m = _mapper(1, noise=0.6)  # nearly separable: held-out kappa near 1
+    q = held_out_quality(m, n_new=10)  # widened by sqrt(1 + 92 / 10), about 3x
+    lo, hi = q.kappa_interval
+    assert q.mean_kappa > 0.9 and hi == 1.0 and -1.0 <= lo < q.mean_kappa
+    assert "to 1.00 on the 10 comments" in q.summary()
+
+
 def test_bootstrap_interval_is_the_mean_kappa_of_resamples() -> None:
     rng = np.random.default_rng(0)
     Y = rng.random((3000, 4)) < 0.2

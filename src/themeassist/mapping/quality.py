@@ -203,8 +203,9 @@ def held_out_quality(mapper: Any, *, n_new: int | None = None, random_state: int
         boot = _bootstrap_kappa(D[:, judged], Y[:, judged] > 0, M[:, judged], np.random.default_rng(random_state))
         if boot.size:
             f = 1.0 if not n_new else float(np.sqrt(1.0 + len(P) / max(int(n_new), 1)))
-            interval = (mid - f * (mid - float(np.percentile(boot, 2.5))),
-                        mid + f * (float(np.percentile(boot, 97.5)) - mid))
+            # widened for the new comments' own sampling error, and kept inside kappa's range
+            interval = (max(-1.0, mid - f * (mid - float(np.percentile(boot, 2.5)))),
+                        min(1.0, mid + f * (float(np.percentile(boot, 97.5)) - mid)))
     return HeldOutQuality(
         table=table, n_examples=int(P.shape[0]),
         mean_kappa=mid, kappa_interval=interval,
