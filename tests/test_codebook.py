@@ -564,3 +564,19 @@ def test_codes_joined_by_another_separator_are_read_as_several_codes() -> None:
     # a part that names no theme is still an error, naming the whole string
     with pytest.raises(CodebookError, match=r"row 1: Codebook 'codebook': no theme named 'Food; Parkin'"):
         read_codes(["Food; Parkin"], cb)
+
+
+def test_none_written_beside_themes_is_read_as_the_themes_with_a_warning() -> None:
+    cb = Codebook.from_dict({"Care": ["Food", "Staff"], "Access": ["Parking"]}, none_codes=["NotCodable"])
+    with pytest.warns(UserWarning, match=r"2 codes cells write 'none' \(or a none code\) together with themes "
+                                         r"\(rows 1, 3\); each was read as its themes"):
+        got = read_codes(["none|Food", "Parking", "Staff|NotCodable|Food", "NotCodable", "None of these"], cb)
+    assert got == [["care.food"], ["access.parking"], ["care.staff", "care.food"], [], []]
+    # 'none' alone (or the none code alone) is no theme and no warning; a theme named 'None' stays a theme
+    import warnings as w
+
+    with w.catch_warnings():
+        w.simplefilter("error")
+        assert read_codes(["none", "NotCodable|none"], cb) == [[], []]
+        named = Codebook.from_dict({"Care": ["Food", "None"]})
+        assert read_codes(["None|Food"], named) == [["care.none", "care.food"]]

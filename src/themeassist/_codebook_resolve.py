@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, Sequence
 import pandas as pd
 
 from themeassist._codebook_parse import did_you_mean, missing, norm
+from themeassist._schema import is_none_word
 from themeassist.exceptions import CodebookError
 
 if TYPE_CHECKING:
@@ -153,6 +154,7 @@ class CodeReader:
         # (matched theme, sub-theme read instead) -> the spellings read so and the rows (where, position)
         self.moved: dict[tuple[str, str], tuple[list[str], list[tuple[str, int | None]]]] = {}
         self.joined: dict[str, list[tuple[str, int | None]]] = {}  # another separator -> the rows it joined
+        self.mixed: list[tuple[str, int | None]] = []  # rows writing "no theme" beside themes
         from themeassist.io.tables import FORMULA_PREFIXES  # here: themeassist.io imports the codebook
 
         self.formula = FORMULA_PREFIXES
@@ -188,8 +190,12 @@ class CodeReader:
         its 0-based position when ``where`` is just "row N" (the warnings then list compact ranges)."""
         out: list[str] = []
         items = self.items(cell)
+        said_none = False
         for pos, item in enumerate(items):
             h = self.hit(item)
+            if h.kind == "none" or (h.kind == "missing" and is_none_word(item)):
+                said_none = True  # 'none' (or a none code) among other codes: no theme of its own
+                continue
             if h.kind == "missing" and (joined := self.split_other(item)) is not None:
                 self.joined.setdefault(joined[0], []).append((where, row))
                 items[pos + 1:pos + 1] = joined[1]
@@ -203,6 +209,8 @@ class CodeReader:
                 wheres.append((where, row))
             if h.kind == "theme" and h.ids[0] not in out:
                 out.append(h.ids[0])
+        if said_none and out:
+            self.mixed.append((where, row))
         return out
 
     def listed(self, wheres: list[tuple[str, int | None]]) -> tuple[int, str]:
@@ -233,6 +241,13 @@ class CodeReader:
                           f"{self.sep!r}{f' ({listed})' if listed else ''}; each was read as those codes. Join codes "
                           f"with {self.sep!r} to silence this.", UserWarning, stacklevel=stacklevel)
         self.joined.clear()
+        if self.mixed:
+            n, listed = self.listed(self.mixed)
+            cells = "codes cell writes" if n == 1 else "codes cells write"
+            warnings.warn(f"{n} {cells} 'none' (or a none code) together with themes{f' ({listed})' if listed else ''}; "
+                          "each was read as its themes. Keep either the themes or 'none' in each cell to silence "
+                          "this.", UserWarning, stacklevel=stacklevel)
+        self.mixed.clear()
         for via, (spellings, wheres) in ({} if quiet else self.moved).items():
             n, listed = self.listed(wheres)
             warnings.warn(itself_note(self.ix, self.codebook.name, spellings[0], via, n,
