@@ -227,8 +227,9 @@ class CodeReader:
         return len(distinct), ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
     def finish(self, stacklevel: int = 3, quiet: bool = False) -> None:
-        """Raise one error naming every problem; warn once per other separator and once per theme read
-        as a same-named sub-theme (unless ``quiet``), each warning counting and naming its rows."""
+        """Raise one error naming every problem; warn once per other separator, and (unless ``quiet``)
+        once for cells writing "none" beside themes and once per theme read as a same-named sub-theme,
+        each warning counting and naming its rows."""
         if self.problems:
             shown = self.problems[:_MAX_LISTED]
             more = f" ... and {len(self.problems) - _MAX_LISTED} more" if len(self.problems) > _MAX_LISTED else ""
@@ -241,7 +242,7 @@ class CodeReader:
                           f"{self.sep!r}{f' ({listed})' if listed else ''}; each was read as those codes. Join codes "
                           f"with {self.sep!r} to silence this.", UserWarning, stacklevel=stacklevel)
         self.joined.clear()
-        if self.mixed:
+        if self.mixed and not quiet:
             n, listed = self.listed(self.mixed)
             cells = "codes cell writes" if n == 1 else "codes cells write"
             warnings.warn(f"{n} {cells} 'none' (or a none code) together with themes{f' ({listed})' if listed else ''}; "
