@@ -3,7 +3,9 @@ loopback are refused for the whole session (the library must work offline)."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
 import tempfile
 from pathlib import Path
@@ -14,8 +16,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("MPLBACKEND", "Agg")
-# the embedding cache's secret key: a file of the test session's own, never the user's
-os.environ.setdefault("THEMEASSIST_CACHE_KEY", os.path.join(tempfile.mkdtemp(prefix="themeassist-key-"), "cache-key"))
+# the embedding cache's secret key: a file of the test session's own, never the user's; made once (the
+# pytest-xdist workers inherit it) and removed when the process that made it ends
+if "THEMEASSIST_CACHE_KEY" not in os.environ:
+    _key_dir = tempfile.mkdtemp(prefix="themeassist-key-")
+    atexit.register(shutil.rmtree, _key_dir, ignore_errors=True)
+    os.environ["THEMEASSIST_CACHE_KEY"] = os.path.join(_key_dir, "cache-key")
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
