@@ -141,3 +141,15 @@ def test_static_model_is_found_outside_a_source_checkout(tmp_path, monkeypatch) 
     assert embed.get_embedder("static", cache_dir=False).encode(["long waits"]).shape[0] == 1
     monkeypatch.setenv("THEMEASSIST_STATIC_MODEL", str(tmp_path / "elsewhere"))
     assert embed.static_model_path() == tmp_path / "elsewhere"
+
+
+def test_loading_the_static_model_logs_nothing_in_a_bare_process() -> None:
+    """A process with no logging set up (a Dask worker) loads the static model without the hub's
+    "Repo card metadata block was not found" line (it printed under `suggest --engine dask --quiet`)."""
+    import subprocess
+    import sys
+
+    code = ("from themeassist.embed import get_embedder; "
+            "print(get_embedder('static', cache_dir=False, show_progress=False).encode(['long waits']).shape)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip().startswith("(1, ") and done.stderr.strip() == ""

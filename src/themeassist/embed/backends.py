@@ -6,8 +6,10 @@ Every backend loads from local files only (no model hub) and loads lazily, on th
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Protocol, Sequence, runtime_checkable
@@ -214,11 +216,25 @@ class StaticEmbedder:
             _ = self.model_id
             from model2vec import StaticModel
 
-            self._model = StaticModel.from_pretrained(str(self.path))
+            with _quiet_logger("huggingface_hub.repocard"):  # a local folder has no model card: not news
+                self._model = StaticModel.from_pretrained(str(self.path))
         if len(texts) == 0:
             return np.zeros((0, self._model.dim), dtype=np.float32)
         out = self._model.encode(list(texts), batch_size=self.batch_size, show_progress_bar=self.show_progress)
         return _normalise(out)
+
+
+@contextlib.contextmanager
+def _quiet_logger(name: str):  # type: ignore[no-untyped-def]
+    """Only errors from logger ``name`` while the block runs (in whichever process loads the model:
+    a Dask worker does not inherit the command line's logging settings)."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def looks_like_static_model(folder: Path) -> bool:
