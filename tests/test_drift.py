@@ -139,6 +139,12 @@ def test_wide_codes_scores_and_suggestions(cb):
     assert s.loc["Access", "n_theme"] == 2 and s.loc["Access", "n_comments"] == 2 and s.loc["Access", "n_excluded"] == 1
     s2 = prevalence(sug, codebook=cb, method="prob_average", n_boot=20).set_index("theme")
     assert s2.loc["Access", "prevalence"] == pytest.approx(0.65) and s2.loc["Attitude", "prevalence"] == pytest.approx(0.4)
+    # left to choose, a suggestions table is the machine's codes: counted, labelled so and warned, never "human"
+    with pytest.warns(UserWarning, match=r"suggestions are counted as codes \(method 'classify_count'\), NOT corrected"):
+        a = prevalence(sug, codebook=cb).set_index("theme")
+    assert (a.method == "classify_count").all() and a.loc["Access", "n_theme"] == 2
+    human = prevalence(["Attitude|Access", "Access"], codebook=cb)
+    assert (human.method == "human").all()
 
 
 def test_errors_say_what_and_where(cb):
@@ -363,6 +369,26 @@ def test_candidate_periods_flags_codes_new_in_a_period():
     assert (a["n_rows"], a["n_no_period"], a["n_excluded"], a["n_outliers"]) == (205, 2, 3, 20)
     assert a["n_no_period"] + a["n_excluded"] + a["n_outliers"] + a["n_assigned"] == a["n_rows"]
     assert a["n_assigned"] == int(t.n_code.sum())
+
+
+def test_candidate_periods_small_period_is_no_evidence_of_absence():
+    """0 of 5 comments is no sign that a 2 % code was absent (unclear, so the code is not new when it
+    later reaches 'present'); 0 of 400 is (absent, so it appears)."""
+    from themeassist.drift import candidate_periods
+
+    sizes, counts = [5, 400, 400, 400], {0: [0, 8, 10, 12], 1: [0, 0, 30, 30]}
+    cid, per = [], []
+    for p, n in enumerate(sizes):
+        k0, k1 = counts[0][p], counts[1][p]
+        cid += [0] * k0 + [1] * k1 + [2] * (n - k0 - k1)
+        per += [f"Q{p + 1}"] * n
+    asg = pd.DataFrame({"candidate_id": pd.array(cid, dtype="Int64"), "status": ["ok"] * len(cid)})
+    t = candidate_periods(asg, per, min_prev=0.0)
+    rare = t[t.candidate_id == 0]
+    assert rare.state.tolist() == ["unclear", "present", "present", "present"] and not rare.new_in_period.any()
+    planted = t[t.candidate_id == 1]
+    assert planted.state.tolist() == ["unclear", "absent", "present", "present"]
+    assert planted.loc[planted.new_in_period, "period"].tolist() == ["Q3"]
 
 
 def test_candidate_periods_rule_and_errors():

@@ -202,3 +202,33 @@ def test_read_table_reads_a_csv_as_a_spreadsheet_saved_it(tmp_path) -> None:
         pd.testing.assert_frame_equal(read_table(tmp_path / name), df)
     text = read_table(tmp_path / "euro.csv", dtype=str)  # cells as written when asked for text
     assert text["p"].tolist() == ["0,25", "1,5"] and text["text"].tolist() == ["Café; fine", "ok"]
+
+
+def test_comments_from_themeassists_own_files_read_back_as_written(tmp_path):
+    """load_corpus / read_examples on a CSV or XLSX that themeassist wrote give the texts (and ids,
+    codes) exactly, not with the formula guard's apostrophe; `export` puts the same texts in a .qdpx."""
+    import subprocess
+    import sys
+    import zipfile
+
+    from themeassist.corpus import load_corpus
+    from themeassist.mapping import read_examples
+
+    texts = ['=HYPERLINK("http://x","y") lack of time', "+44 call me", "-ve feedback", "@channel deadlines",
+             "'=already quoted", "plain answer"]
+    df = pd.DataFrame({"doc_id": ["+1", "d2", "d3", "d4", "d5", "d6"], "text": texts,
+                       "codes": ["-ve", "Time", "-ve", "Time", "Time", "Time"]})
+    for suffix in (".csv", ".xlsx"):
+        path = write_table(df, tmp_path / f"own{suffix}")
+        corpus = load_corpus(path, text_col="text", id_col="doc_id")
+        assert corpus["text"].tolist() == texts and corpus["doc_id"].tolist() == df["doc_id"].tolist()
+        ex = read_examples(path, text_col="text", codes_col="codes")
+        assert ex["text"].tolist() == texts and ex["codes"].tolist()[:2] == ["-ve", "Time"]
+    (tmp_path / "cb.yaml").write_text("Problems:\n  - -ve\n  - Time\n", encoding="utf-8")
+    cli = [sys.executable, "-m", "themeassist.cli", "export", str(tmp_path / "own.csv"), "--codebook",
+           str(tmp_path / "cb.yaml"), "--text-col", "text", "--id-col", "doc_id", "--format", "qdpx",
+           "--out", str(tmp_path / "own.qdpx")]
+    subprocess.run(cli, check=True, capture_output=True, timeout=120)
+    with zipfile.ZipFile(tmp_path / "own.qdpx") as z:
+        sources = sorted(z.read(n).decode() for n in z.namelist() if n.endswith(".txt"))
+    assert sources == sorted(texts)

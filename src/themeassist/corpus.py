@@ -173,9 +173,11 @@ def _read(source: str | os.PathLike[str], *, sheet_name: str | int, encoding: st
     if st.st_size == 0:
         raise CorpusError(f"load_corpus: file {name} is empty (0 bytes).")
     suffix = path.suffix.lower()
+    from themeassist.io.tables import undo_cell, undo_formula_guard  # here: themeassist.io imports this module
+
     try:
-        if suffix in (".xlsx", ".xlsm", ".xls"):
-            return _read_excel(path, sheet_name, name)
+        if suffix in (".xlsx", ".xlsm", ".xls"):  # themeassist's own spreadsheets read back as written
+            return undo_formula_guard(_read_excel(path, sheet_name, name))
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(path)
         data = path.read_bytes()
@@ -191,6 +193,9 @@ def _read(source: str | os.PathLike[str], *, sheet_name: str | int, encoding: st
     sep = info["delimiter"] = delimiter or ("\t" if suffix == ".tsv" else sniff_delimiter(text))
     header, rows, notes = parse_csv(text, sep, name)
     info["warnings"].extend(notes)
+    # cell by cell, not column by column: a file may have 100,000 columns
+    header = [undo_cell(h) for h in header]
+    rows = [[undo_cell(v) if v and v[0] == "'" else v for v in row] for row in rows]
     return pd.DataFrame(rows, columns=header, dtype=object) if rows else pd.DataFrame(columns=header, dtype=object)
 
 
@@ -201,7 +206,9 @@ def read_comments(source: str | os.PathLike[str], *, sheet_name: str | int = 0, 
     The same reader for every file of comments (coded examples too): CSV/TSV/TXT in any common
     encoding and delimiter (mixed UTF-8/cp1252 lines decoded line by line), unbalanced quotes
     refused naming the line, XLSX by sheet name or number, parquet. CSV cells are strings (empty
-    cells None); every data line is a row. Notes about the file are warned.
+    cells None); every data line is a row. Notes about the file are warned. The apostrophe that
+    themeassist's CSV and XLSX outputs put before a cell starting with ``= + - @`` is taken off
+    (:func:`themeassist.io.tables.undo_formula_guard`), so its own files read back as written.
 
     Raises
     ------

@@ -35,8 +35,10 @@ def candidate_periods(assignments: pd.DataFrame, period: Any, *, candidates: pd.
     substantive comments (outliers included in the denominator), with a Wilson interval. Its
     state in a period follows the rule of :func:`themeassist.drift.changes`: *present* with at
     least ``min_count`` comments and an interval whose lower end is above ``min_prev``; *absent*
-    with no comment (or an interval below ``absent_prev``); otherwise *unclear*, so one stray
-    comment never makes a code present. A code is **new** in the period where ``changes`` would
+    with no comment (or an interval below ``absent_prev``), in a period large enough to show it
+    (at the code's share in the other periods, no comment at all has a probability of at most
+    :data:`ABSENT_SURPRISE`: 0 of 5 comments says nothing of a code of 2 %); otherwise *unclear*,
+    so one stray comment never makes a code present and a handful of comments never makes it new. A code is **new** in the period where ``changes`` would
     flag it "appears": its first period present, after at least one period where it was absent
     and none where it was present. A code present from the first period, or one that was only
     *unclear* before (some evidence, never clearly absent), is not new.
@@ -150,6 +152,7 @@ def candidate_periods(assignments: pd.DataFrame, period: Any, *, candidates: pd.
                           "n_excluded": n_excl, "n_code": k, "share": k / m if m else np.nan, "ci_low": float(lo),
                           "ci_high": float(hi),
                           "state": _state(k, float(lo), float(hi), m, min_count, min_prev, absent_prev)})
+        _too_small_to_be_absent(block)
         flags = _flags([r["state"] for r in block])
         first = next((r["period"] for r in block if r["state"] == "present"), pd.NA)
         new = next((r["period"] for r, f in zip(block, flags) if f == "appears"), pd.NA)
@@ -163,6 +166,28 @@ def candidate_periods(assignments: pd.DataFrame, period: Any, *, candidates: pd.
                      n_outliers=int((~no_period & outlier).sum()),
                      n_assigned=int((~no_period & substantive & (ids >= 0)).sum()))
     return out
+
+
+#: A period without a comment of a code is *absent* only when, at the code's share in the other
+#: periods, it would hold none with at most this probability (else it is *unclear*).
+ABSENT_SURPRISE = 0.05
+
+
+def _too_small_to_be_absent(block: list[dict[str, Any]]) -> None:
+    """Periods read as absent for want of a comment of the code that are too small for it: at the
+    code's share in the other periods ``q``, ``(1 - q) ** n`` exceeds :data:`ABSENT_SURPRISE`
+    (no comment is what one would expect), so they are *unclear* (0 of 5 says nothing of a code
+    of 2 %, 0 of 500 does). Discovery's codes are counted in every comment of a period, but a
+    period's comments are a sample of what people would say."""
+    k = np.array([r["n_code"] for r in block], dtype=float)
+    n = np.array([r["n_comments"] for r in block], dtype=float)
+    for i, r in enumerate(block):
+        if r["state"] != "absent" or r["n_code"] > 0:
+            continue
+        rest_n = n.sum() - n[i]
+        q = (k.sum() - k[i]) / rest_n if rest_n > 0 else 0.0
+        if (1.0 - q) ** n[i] > ABSENT_SURPRISE:
+            r["state"] = "unclear"
 
 
 def _names(candidates: pd.DataFrame | None) -> dict[int, tuple[str, str]]:

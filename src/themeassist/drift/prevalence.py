@@ -25,6 +25,7 @@ intervals cluster-robust variances.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -137,7 +138,7 @@ def prevalence(codes: Any, *, period: Any = None, group: Any = None, codebook: A
         suggestions counted as if they were codes, NOT corrected for the model's errors),
         ``"prob_average"`` (mean score), or an audit-corrected estimator (``"ppi"``, ``"pacc"``,
         ``"emq"``; these need ``audit``, see :func:`audit_prevalence`). ``"auto"``: human for
-        codes, prob_average for scores.
+        codes, classify_count for a suggestions table (warned), prob_average for scores.
     audit : sequence, optional
         For the audit-corrected methods: the audit codes per comment (see :func:`audit_prevalence`).
     checked_sample : (true_codes, checked_scores), optional
@@ -192,8 +193,13 @@ def prevalence(codes: Any, *, period: Any = None, group: Any = None, codebook: A
                                 respondent=respondent, confidence=confidence, n_boot=n_boot,
                                 random_state=random_state)
     mat, nodes, kind = _code_matrix(codes, codebook=codebook, use_scores=method == "prob_average", themes=themes)
-    if method == "auto":
-        method = "human" if kind == "labels" else "prob_average"
+    if method == "auto":  # a suggestions table is the machine's codes: counted, and said so
+        machine = kind == "labels" and isinstance(codes, pd.DataFrame) and "suggested" in codes.columns
+        method = "classify_count" if machine else "human" if kind == "labels" else "prob_average"
+        if machine:
+            warnings.warn("prevalence: the suggestions are counted as codes (method 'classify_count'), NOT corrected "
+                          "for the model's errors; draw an audit (draw_audit) and pass audit= for corrected figures.",
+                          UserWarning, stacklevel=2)
     n = len(mat)
     per, grp = _labels(period, n, "period"), (None if group is None else _labels(group, n, "group"))
     n_no_period = _warn_missing(per, "period") + (0 if grp is None else _warn_missing(grp, "group"))
@@ -455,8 +461,6 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
                          n_boot=n_boot, random_state=random_state, pool_census=pool_census,
                          known=None if known_y is None else known_y[idx], known_random=known_random)
     if res.fallback.any():
-        import warnings
-
         names = [nd.name for nd, f in zip(nodes, res.fallback) if f]
         warnings.warn(f"audit_prevalence: {len(names)} themes have fewer than 2 checked positives in the audit, or "
                       f"scores that do not tell them apart ({', '.join(names[:8])}{' ...' if len(names) > 8 else ''}); "

@@ -284,7 +284,8 @@ def _neutralise_cell(value: Any) -> Any:
     return value
 
 
-def _undo_cell(value: Any) -> Any:
+def undo_cell(value: Any) -> Any:
+    """One cell of :func:`undo_formula_guard`."""
     if isinstance(value, str) and value.startswith("'") and _guarded(value):
         return value[1:]
     return value
@@ -309,8 +310,8 @@ def undo_formula_guard(df: pd.DataFrame, columns: Any = None) -> pd.DataFrame:
     out = df.copy()
     for col in out.columns if columns is None else [c for c in columns if c in out.columns]:
         if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
-            out[col] = out[col].map(_undo_cell, na_action="ignore")
-    out.columns = [_undo_cell(c) for c in out.columns]
+            out[col] = out[col].map(undo_cell, na_action="ignore")
+    out.columns = [undo_cell(c) for c in out.columns]
     return out
 
 
