@@ -427,6 +427,21 @@ def drop_none_codes(parsed: Parsed) -> None:
         listed = ", ".join(f"{r.name!r} ({r.loc})" for r in hits)
         parsed.notes.append(f"Codebook: {listed} declared in none_codes: read as 'none of these themes', "
                             "not as a theme.")
+    alike = [r for r in parsed.raws if not r.removed and looks_none_like(r.name)]
+    if alike:  # a coder's "not codable" kept as a theme would be suggested, and "none of these" never counted
+        first = alike[0].name
+        parsed.notes.append(f"Codebook: {', '.join(f'{r.name!r} ({r.loc})' for r in alike)} "
+                            f"{'looks' if len(alike) == 1 else 'look'} like a 'none of these themes' code but "
+                            f"{'is' if len(alike) == 1 else 'are'} read as a theme. If it means that no theme "
+                            f"applies, declare it: --none-codes '{first}' on the command line, none_codes="
+                            f"[{first!r}] in Python.")
+
+
+def looks_none_like(name: str) -> bool:
+    """Whether a code's name reads as "no theme applies" (``NotCodable``, ``Not coded``, ``N/A``, ...)."""
+    squashed = re.sub(r"[^a-z]", "", str(name).casefold())
+    return any(w in squashed for w in ("codable", "codeable", "nocode", "notcoded", "noneofthe", "notapplicable")) \
+        or squashed in ("na", "nil", "nothing", "none")
 
 
 def _none_codes(value: Any, loc: str) -> tuple[str, ...]:
