@@ -261,6 +261,15 @@ def test_the_expected_agreement_counts_the_comments_it_will_suggest(tmp_path: Pa
         s = pd.read_csv(tmp_path / f"{name}_s.csv", dtype=str, keep_default_na=False)
         to_suggest = int(((s.year == "2016") & s.status.isin(["ok", "truncated"])).sum())
         assert f"on the {to_suggest} comments to suggest" in out, out
+    # examples without ids are matched by text: the comments they match, and only those, are not suggested anew
+    demo[demo.year == "2015"][["text", "themes"]].to_csv(tmp_path / "coded.csv", index=False)
+    assert main(["suggest", str(tmp_path / "all.csv"), *args, "--out", str(tmp_path / "text_s.csv")]) == 0
+    out = capsys.readouterr().out
+    s = pd.read_csv(tmp_path / "text_s.csv", dtype=str, keep_default_na=False)
+    matched = int((s.example_codes != "").sum())
+    assert 0 < matched < int((s.year == "2015").sum())  # a few 2015 texts repeat: left unmatched
+    to_suggest = int((s.status.isin(["ok", "truncated"]) & (s.example_codes == "")).sum())
+    assert f"on the {to_suggest} comments to suggest" in out, out
 
 
 def test_errors_name_options_as_the_command_line_spells_them(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -269,3 +278,16 @@ def test_errors_name_options_as_the_command_line_spells_them(tmp_path: Path, cap
                  "--quiet", "--out", str(tmp_path / "s.csv")]) == 2
     err = capsys.readouterr().err
     assert "Pass --text-col 'answer'?" in err and "text_col=" not in err
+
+
+def test_a_wrong_examples_column_names_the_examples_option_and_the_files_columns(
+        tmp_path: Path, coded_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = ["suggest", str(coded_csv), "--text-col", "comment", "--codebook", "iapt", "--examples", str(coded_csv),
+           "--examples-text-col", "comment", "--model", "static", "--quiet", "--out", str(tmp_path / "s.csv")]
+    assert main([*run, "--examples-codes-col", "code"]) == 2
+    err = capsys.readouterr().err
+    assert "column 'code' not found (columns: 'comment', 'id', 'wave', 'codes')" in err
+    assert "Pass --examples-codes-col 'codes'?" in err and "doc_id" not in err
+    with pytest.warns(UserWarning):  # the blank row of the examples: read as not coded yet
+        assert main([*run, "--examples-codes-col", "codes"]) == 0  # the fix it offers works
+    assert len(pd.read_csv(tmp_path / "s.csv")) == 4

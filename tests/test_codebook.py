@@ -327,14 +327,24 @@ def test_a_same_named_sub_theme_wins_with_one_warning_per_code():
     with pytest.warns(UserWarning) as record:
         got = read_codes(col, cb, column="subcategory")
     assert got == [["care-received.care-received"], ["care-received.care-received", "care-received.activities"],
-                   ["communication.communication"], ["care-received.care-received"], ["communication"],
+                   ["communication.communication"], ["care-received.care-received"], ["communication.communication"],
                    ["miscellaneous.nothing-to-improve"], [], ["care-received.care-received"]]
     notes = [str(w.message) for w in record]
     assert len(notes) == 2  # one per theme read that way, whatever its spellings ('Care received', 'care received')
     care = next(n for n in notes if n.startswith("Codebook 'codebook': 'Care received' (also written 'care received') "
                                                  "names"))
     assert "in 3 rows (rows 1–2, 8, column 'subcategory')" in care
-    assert "'Care received' (id 'care-received')" in care and "Write the id 'care-received'" in care
+    assert "'Care received' (id 'care-received')" in care and "Write 'Care received > Care received' to" in care
+    # the parent's id (here also its name in lower case) reads as the sub-theme too, warned: one meaning per theme
+    comm = next(n for n in notes if "'Communication'" in n)
+    assert "(also written 'communication')" in comm and "in 2 rows (rows 3, 5" in comm
+    # beside one of its sub-themes (a rolled-up cell) the parent's id is the parent, not its same-named sub-theme
+    import warnings as w
+
+    with w.catch_warnings():
+        w.simplefilter("error")
+        assert read_codes(["communication|communication.listening"], cb) == [["communication",
+                                                                              "communication.listening"]]
     assert cb.itself("care-received").theme_id == "care-received.care-received"
     assert cb.itself("Communication > Listening").theme_id == "communication.listening"
     # the readable code of each theme reads back as that theme, without a warning
@@ -575,8 +585,25 @@ def test_none_written_beside_themes_is_read_as_the_themes_with_a_warning() -> No
     # 'none' alone (or the none code alone) is no theme and no warning; a theme named 'None' stays a theme
     import warnings as w
 
+    with pytest.warns(UserWarning, match="'None' .* looks like a 'none of these themes' code"):
+        named = Codebook.from_dict({"Care": ["Food", "None"]})
     with w.catch_warnings():
         w.simplefilter("error")
         assert read_codes(["none", "NotCodable|none"], cb) == [[], []]
-        named = Codebook.from_dict({"Care": ["Food", "None"]})
         assert read_codes(["None|Food"], named) == [["care.none", "care.food"]]
+
+
+def test_a_theme_named_like_a_none_code_is_warned_with_a_fix_that_works() -> None:
+    tree = {"Input": ["Time", "NotCodable"], "People": ["Skills"]}
+    with pytest.warns(UserWarning, match=r"'NotCodable' \(.*\) looks like a 'none of these themes' code but is read as "
+                                         r"a theme.*none_codes=\['NotCodable'\] in Python"):
+        cb = Codebook.from_dict(tree)
+    assert "input.notcodable" in {t.theme_id for t in cb.themes}
+    import warnings as w
+
+    with w.catch_warnings(record=True) as seen:  # the fix: declared, it is no theme and no longer looks like one
+        w.simplefilter("always")
+        fixed = Codebook.from_dict(tree, none_codes=["NotCodable"])
+    assert fixed.none_codes == ("NotCodable",) and "input.notcodable" not in {t.theme_id for t in fixed.themes}
+    assert not any("looks like" in str(x.message) for x in seen)
+    assert read_codes(["NotCodable", "Time|NotCodable"], fixed) == [[], ["input.time"]]

@@ -152,6 +152,10 @@ def test_errors_say_what_and_where(cb):
         prevalence(["Access", "", ""], period=[1, 2], codebook=cb)
     with pytest.raises(ThemeassistError, match="the comment in row 2 is coded 'Nope'"):
         prevalence(["Access", "Nope"], codebook=cb)
+    # several wrong codes: every row in one message, so one run shows all there is to fix
+    with pytest.raises(ThemeassistError, match=r"3 codes could not be read: row 1: .*'Acess'.* \| row 2: .*'Nope'"
+                                               r".* \| row 3: .*'Atitude'"):
+        prevalence(["Acess", "Nope", "Access|Atitude"], codebook=cb)
     with pytest.raises(ValueError, match="'method' parameter of prevalence"):
         prevalence(["Access"], method="magic")
     with pytest.raises(ThemeassistError, match="needs audit="):

@@ -10,14 +10,13 @@ one warning with its count of rows. The public readers of code cells built on it
 
 from __future__ import annotations
 
-import re
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, Sequence
 
 import pandas as pd
 
-from themeassist._codebook_parse import did_you_mean, missing, norm
+from themeassist._codebook_parse import did_you_mean, looks_none_like, missing, norm
 from themeassist._schema import is_none_word
 from themeassist.exceptions import CodebookError
 
@@ -119,9 +118,7 @@ def problem(ix: Index, codebook_name: str, key: str, hit: Hit) -> str:
         return (f"Codebook {codebook_name!r}: {key!r} is ambiguous; it names {len(themes)} themes: {listed}. "
                 f"Write one of {fixes} instead.")
     options = [t.name for t in ix.themes.values()] + list(ix.themes)
-    squashed = re.sub(r"[^a-z]", "", key.casefold())
-    none_like = any(w in squashed for w in ("codable", "codeable", "nocode", "notcoded", "noneofthe", "notapplicable")) \
-        or squashed in ("na", "nil", "nothing")
+    none_like = looks_none_like(key)
     hint = (f" If {key!r} means that no theme applies, declare it a none code (--none-codes '{key}' on the command "
             f"line, none_codes=[{key!r}] in Python) or write 'none'.") if none_like else ""
     return (f"Codebook {codebook_name!r}: no theme named {key!r}.{did_you_mean(key, options)} "
@@ -135,8 +132,8 @@ def itself_note(ix: Index, codebook_name: str, key: str, via: tuple[str, str], n
     also = f" (also written {', '.join(map(repr, others))})" if others else ""
     return (f"Codebook {codebook_name!r}: {key!r}{also} names both {parent.path_str!r} (id {parent.theme_id!r}) and its "
             f"same-named sub-theme {child.path_str!r} (id {child.theme_id!r}); read as the sub-theme, which stands "
-            f"for the parent coded on its own, in {n} {'row' if n == 1 else 'rows'}{rows}. Write the id "
-            f"{parent.theme_id!r} to mean the parent itself.")
+            f"for the parent coded on its own, in {n} {'row' if n == 1 else 'rows'}{rows} (the parent's id too). "
+            f"Write {child.path_str!r} to silence this.")
 
 
 #: Separators a coder may have joined codes with instead of ``"|"`` (tried in this order).
@@ -191,8 +188,13 @@ class CodeReader:
         out: list[str] = []
         items = self.items(cell)
         said_none = False
+        named = {h.ids[0] for h in map(self.hit, items) if h.kind == "theme"}
         for pos, item in enumerate(items):
             h = self.hit(item)
+            if h.kind == "theme" and h.via is None and h.ids[0] in self.ix.itself and not self.has_below(named, h.ids[0]):
+                # a parent's id coded on its own (not beside one of its sub-themes, as a rolled-up
+                # cell writes it): its same-named sub-theme stands for the parent coded on its own
+                h = Hit("theme", (self.ix.itself[h.ids[0]],), (h.ids[0], self.ix.itself[h.ids[0]]))
             if h.kind == "none" or (h.kind == "missing" and is_none_word(item)):
                 said_none = True  # 'none' (or a none code) among other codes: no theme of its own
                 continue
@@ -212,6 +214,16 @@ class CodeReader:
         if said_none and out:
             self.mixed.append((where, row))
         return out
+
+    def has_below(self, ids: set[str], parent: str) -> bool:
+        """Whether one of ``ids`` is a descendant of ``parent``."""
+        for t in ids:
+            up = self.ix.themes[t].parent_id
+            while up is not None:
+                if up == parent:
+                    return True
+                up = self.ix.themes[up].parent_id
+        return False
 
     def listed(self, wheres: list[tuple[str, int | None]]) -> tuple[int, str]:
         """How many rows ``wheres`` name (each once) and their list for a message: ``"rows 3, 7, 10–14,

@@ -139,14 +139,23 @@ def _latest_decisions(tables: list[Any]) -> Any:
 
 
 def _coded_among(corpus: Any, coded: list[Any], mapper: Any) -> int:
-    """How many of the substantive comments are coded already (not suggested anew): those whose
-    doc_id a coded table with ids names; without ids, at most the examples' number."""
-    ok = corpus["status"].astype(str).isin(("ok", "truncated"))
-    with_ids = [t for t in coded if t.attrs.get("ids", True)]
-    if len(with_ids) < len(coded):  # some are matched by text: their number bounds it
-        return min(int(getattr(mapper, "n_examples_", 0)), int(ok.sum()))
-    named = set().union(*(set(t["doc_id"].astype(str)) for t in with_ids)) if with_ids else set()
-    return int((corpus["doc_id"].astype(str).isin(named) & ok).sum())
+    """How many of the substantive comments are coded already (not suggested anew): those that a
+    coded table names, by doc_id or by text, as ``example_codes`` matches them."""
+    import numpy as np
+
+    from themeassist.mapping.examples import example_codes
+
+    ok = corpus["status"].astype(str).isin(("ok", "truncated")).to_numpy()
+    texts = dict(zip(corpus["doc_id"].astype(str), corpus["text"]))
+    known = np.zeros(len(corpus), dtype=bool)
+    for table in coded:
+        with warnings.catch_warnings():  # said when the suggestions are matched to the same tables
+            warnings.simplefilter("ignore")
+            col, _ = example_codes(corpus[["doc_id"]], table, mapper.codebook_, texts=texts,
+                                   by_id=table.attrs.get("ids", True))
+        if col is not None:
+            known |= (col != "").to_numpy()
+    return int((known & ok).sum())
 
 
 def expected_quality(mapper: Any, n_new: int | None = None) -> tuple[str, Any]:
@@ -177,6 +186,18 @@ def _same_file(a: str, b: str) -> bool:
 
 
 def _read_examples_with_ids(args: argparse.Namespace) -> Any:
+    """:func:`_examples_with_ids`, its messages naming the ``--examples-*`` options."""
+    import re
+
+    from themeassist.exceptions import CorpusError
+
+    try:
+        return _examples_with_ids(args)
+    except CorpusError as exc:
+        raise CorpusError(re.sub(r"\b(text_col|codes_col|id_col)=", r"examples_\1=", str(exc))) from exc
+
+
+def _examples_with_ids(args: argparse.Namespace) -> Any:
     """``--examples`` read with their comment ids (``--examples-id-col``, else ``--id-col`` when the
     file has that column; else numbered ex1, ex2, ..., and ``attrs["ids"]`` is False)."""
     from themeassist.exceptions import CorpusError

@@ -147,15 +147,17 @@ def _read_all(lists: list[list[str]], codebook: Any, doc_ids: Sequence[Any] | No
         return read_codes(["|".join(lst) for lst in lists], codebook, row_names=names, column=column)
     except CodebookError as exc:
         first = exc
-    for i, lst in enumerate(lists):  # only to name the first comment whose code is wrong, as before
+    if " codes could not be read: " in str(first):  # several: the reader's message names every row
+        raise ThemeassistError(f"drift: {first}") from first
+    for i, lst in enumerate(lists):  # one: name the comment coded so
         for name in lst:
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # warned of once, by read_codes, when the codes are right
                     codebook.resolve_codes([name])
             except Exception as exc:
-                raise ThemeassistError(f"drift: the comment in {_row(i, doc_ids)} is coded {name!r}, which is "
-                                       f"not a theme of codebook {codebook.name!r}: {exc}") from exc
+                raise ThemeassistError(f"drift: the comment in {_row(i, doc_ids)} is coded {name!r}, which "
+                                       f"codebook {codebook.name!r} cannot read as one theme: {exc}") from exc
     raise ThemeassistError(f"drift: {first}") from first  # no single code to blame: the reader's own message
 
 

@@ -19,6 +19,7 @@ child (``Care received > Care received``) has that child as its "(itself)" leaf 
 
 from __future__ import annotations
 
+import difflib
 import os
 import warnings
 from dataclasses import dataclass
@@ -155,9 +156,12 @@ def read_examples(
             warnings.warn(note.replace("load_corpus", where, 1), UserWarning, stacklevel=2)
     for param, col in (("codes_col", codes_col),):
         if col not in corpus.columns:
-            cols = [c for c in corpus.columns if c not in ("row", "period", "status", "reason", "date")]
+            made = ("row", "period", "status", "reason", "date") + (() if id_col else ("doc_id",))
+            cols = [text_col if c == "text" else c for c in corpus.columns if c not in made]  # the file's own
+            close = difflib.get_close_matches(str(col), [str(c) for c in cols if c != text_col], n=1, cutoff=0.5)
+            fix = f"{param}={close[0]!r}?" if close else f"{param}=<the right column>."
             raise CorpusError(f"{where}: column {col!r} not found (columns: {', '.join(map(repr, map(str, cols)))})."
-                              f" Pass {param}=<the right column>.")
+                              f" Pass {fix}")
     out = pd.DataFrame({
         "doc_id": corpus["doc_id"] if id_col else [f"ex{i + 1}" for i in range(len(corpus))],
         "row": corpus["row"], "text": corpus["text"],

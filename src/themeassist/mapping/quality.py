@@ -101,7 +101,8 @@ class HeldOutQuality:
         name may hold a comma)."""
         t = self.table
         lo, hi = self.kappa_interval
-        span = (f"likely {lo:.2f} to {hi:.2f} on the {self.n_new} comments to suggest" if self.n_new
+        span = (f"likely {lo:.2f} to {hi:.2f} on the {self.n_new} comment{'s' if self.n_new != 1 else ''} to suggest"
+                if self.n_new
                 else f"95% bootstrap interval {lo:.2f} to {hi:.2f}")
         if self.n_judged:
             kappa = (f"mean per-theme kappa {self.mean_kappa:.2f} ({span}) over the {self.n_judged} themes with "
