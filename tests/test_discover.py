@@ -170,6 +170,13 @@ def test_reduce_outliers_removes_them_and_keeps_the_original(data, raw, fitted):
     # same clustering as the fit that keeps outliers: exactly its outliers were moved
     moved = moved_fit.assignments_["assigned_by"] == "reassigned"
     assert moved.tolist() == raw.assignments_["is_outlier"].tolist()
+    # a code's representative comments are its clustered members, not outliers given it afterwards
+    a = moved_fit.assignments_.set_index("doc_id")
+    for row in moved_fit.candidate_codes_.itertuples():
+        clustered = int(((a["candidate_id"] == row.candidate_id) & (a["assigned_by"] == "cluster")).sum())
+        reps = row.representative_doc_ids.split("|")
+        if clustered >= len(reps):
+            assert (a.loc[reps, "assigned_by"] == "cluster").all(), row.candidate_id
 
 
 def test_same_seed_same_result(data, fitted):
@@ -303,7 +310,7 @@ def test_giant_eom_cluster_is_recut_at_the_leaves():
     assert kept.method_used_ == "eom" and len(np.bincount(kept.labels_[kept.labels_ >= 0])) == 5
 
 
-def test_cli_discover_with_periods_writes_the_candidates_per_period(tmp_path):
+def test_cli_discover_with_periods_writes_the_candidates_per_period(tmp_path, capsys):
     # --period-col is used: each row's period in assignments.csv, candidate_periods.csv and new_candidates.csv
     from themeassist.cli import main
     from themeassist.datasets import load_iapt_demo
@@ -315,6 +322,8 @@ def test_cli_discover_with_periods_writes_the_candidates_per_period(tmp_path):
                  "year", "--model", "static", "--cache-dir", str(tmp_path / "cache"), "--quiet", "--out",
                  str(out)]) == 0
     a = pd.read_csv(out / "assignments.csv", dtype=str, keep_default_na=False)
+    said = capsys.readouterr().out  # the summary counts the outliers given their nearest code
+    assert f"; {int((a['assigned_by'] == 'reassigned').sum())} outliers given their nearest code" in said
     assert len(a) == len(demo) and a["period"].tolist() == demo["year"].astype(str).tolist()
     per = pd.read_csv(out / "candidate_periods.csv", dtype={"period": str})
     cands = pd.read_csv(out / "candidate_codes.csv")

@@ -260,6 +260,28 @@ def test_discover_folder_shows_representative_comments(tmp_path: Path) -> None:
     assert "Too long a wait" in cell and "Lovely nurses" in cell
 
 
+def test_discover_folder_overview_accounts_for_every_row(tmp_path: Path) -> None:
+    # `discover --out` writes assignments.csv (one row per input row) and model/manifest.json, no corpus.csv
+    import json
+
+    pd.DataFrame({"candidate_id": [0], "label": ["waiting"], "n_docs": [3], "keywords": ["wait"],
+                  "representative_doc_ids": ["d1"], "representative_quotes": ["Waited"]}).to_csv(
+        tmp_path / "candidate_codes.csv", index=False)
+    pd.DataFrame({"doc_id": [f"d{i}" for i in range(6)],
+                  "status": ["ok", "ok", "ok", "ok", "non_answer", "empty"],
+                  "candidate_id": [0, 0, 0, 0, None, None], "is_outlier": [False] * 6,
+                  "assigned_by": ["cluster", "cluster", "reassigned", "cluster", None, None]}).to_csv(
+        tmp_path / "assignments.csv", index=False)
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "manifest.json").write_text(json.dumps({"kind": "discovery", "model_id": "static:x",
+                                                                   "created": "2026-12-06T10:00:00+00:00"}))
+    page = render_report(tmp_path)
+    overview = " ".join(re.sub("<[^>]+>", " ", page.split('id="overview"')[1].split("</section>")[0]).split())
+    assert "No manifest.json" not in page
+    assert "6 input rows 4 substantive comments 1 outliers given their nearest code" in overview
+    assert "non_answer 1, empty 1" in overview and "static:x" in page
+
+
 def test_themes_that_share_a_name_keep_their_own_rows_in_the_report_and_the_heatmap(tmp_path):
     # "Other" under two parents, "Care" a parent and its child: the prevalence table pivots by theme,
     # and merging same-named themes there would show one theme's figures for both

@@ -52,7 +52,11 @@ def run(args: argparse.Namespace) -> int:
         write_table(periods, out / "candidate_periods.csv")
         write_table(periods[periods["new_in_period"]], out / "new_candidates.csv")
     disc.save(out / "model")
-    print(f"{len(disc.candidate_codes_)} candidate codes for {len(corpus)} rows written to {out}"
+    how = assignments["assigned_by"].astype(str)
+    moved, apart = int((how == "reassigned").sum()), int(assignments["is_outlier"].astype(bool).sum())
+    outliers = (f"{apart} outliers in no code" if apart else
+                f"{moved} outliers given their nearest code (--keep-outliers keeps them apart)")
+    print(f"{len(disc.candidate_codes_)} candidate codes for {len(corpus)} rows written to {out}; {outliers}"
           + (f" (per period: candidate_periods.csv; {int(periods['new_in_period'].sum())} new in a period: "
              "new_candidates.csv)" if periods is not None else ""))
     return 0

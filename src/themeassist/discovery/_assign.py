@@ -120,13 +120,20 @@ def representatives(members: np.ndarray, sim: np.ndarray, texts: list[str], n: i
 
 def candidate_table(final: np.ndarray, sim: np.ndarray, texts: list[str], doc_ids: list[Any],
                     words_by_code: list[list[str]], doc_freq: dict[str, int], *, n_representative: int,
-                    min_label_docs: int) -> pd.DataFrame:  # fmt: skip
-    """:data:`CANDIDATE_COLUMNS`, one row per code (and one for the outliers left, if any)."""
+                    min_label_docs: int, core: np.ndarray | None = None) -> pd.DataFrame:  # fmt: skip
+    """:data:`CANDIDATE_COLUMNS`, one row per code (and one for the outliers left, if any). ``core``
+    (per comment): clustered, not an outlier given its nearest code; representatives come from
+    those first."""
     n = len(final)
     rows = []
     for c in range(len(words_by_code)):
         members = np.flatnonzero(final == c)
-        reps = representatives(members, sim, texts, n_representative)
+        first = members if core is None else members[core[members]]
+        reps = representatives(first, sim, texts, n_representative)
+        if len(reps) < n_representative:  # too few clustered members: the reassigned ones after them
+            seen = {" ".join(texts[i].lower().split()) for i in reps}
+            more = representatives(np.setdiff1d(members, first), sim, texts, n_representative)
+            reps += [i for i in more if " ".join(texts[i].lower().split()) not in seen][:n_representative - len(reps)]
         label, kws = label_code(words_by_code[c], [texts[i] for i in members], doc_freq,
                                 min_docs=min_label_docs, code=c)  # fmt: skip
         rows.append({

@@ -389,7 +389,8 @@ class CandidateDiscovery(BaseEstimator):
         sim[has] = np.einsum("ij,ij->i", E[has], centroids[final[has]])
         self.candidate_codes_ = _assign.candidate_table(
             final, sim, texts, corpus.loc[usable, "doc_id"].tolist(), words_by_code, doc_freq,
-            n_representative=int(self.n_representative), min_label_docs=int(self.min_label_docs))
+            n_representative=int(self.n_representative), min_label_docs=int(self.min_label_docs),
+            core=np.asarray(how) == "cluster")
         self.assignments_ = _assign.assignment_table(corpus, usable, final, orig, prob, sim, how)
         self.centroids_ = centroids
         self.n_docs_ = len(texts)

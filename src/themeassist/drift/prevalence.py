@@ -197,9 +197,9 @@ def prevalence(codes: Any, *, period: Any = None, group: Any = None, codebook: A
         machine = kind == "labels" and isinstance(codes, pd.DataFrame) and "suggested" in codes.columns
         method = "classify_count" if machine else "human" if kind == "labels" else "prob_average"
         if machine:
-            warnings.warn("prevalence: the suggestions are counted as codes (method 'classify_count'), NOT corrected "
-                          "for the model's errors; draw an audit (draw_audit) and pass audit= for corrected figures.",
-                          UserWarning, stacklevel=2)
+            warnings.warn("prevalence: the suggestions are counted as codes (method 'classify_count'), NOT "
+                          "corrected for the model's errors; draw an audit (themeassist.drift.draw_audit), code "
+                          "it and pass audit=.", UserWarning, stacklevel=2)
     n = len(mat)
     per, grp = _labels(period, n, "period"), (None if group is None else _labels(group, n, "group"))
     n_no_period = _warn_missing(per, "period") + (0 if grp is None else _warn_missing(grp, "group"))

@@ -93,7 +93,16 @@ def _render(run: Path, *, title: str | None, max_rows: int, report_dir: Path,
             raise ThemeassistError(f"write_report: {run / 'manifest.json'} is not valid JSON ({exc}).") from exc
         if not isinstance(manifest, dict):
             manifest = {}
+    if not manifest and (run / "model" / "manifest.json").is_file():  # a `discover --out` folder
+        try:
+            saved = json.loads((run / "model" / "manifest.json").read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            saved = {}
+        if isinstance(saved, dict) and saved.get("kind") == "discovery":
+            manifest = {k: saved[k] for k in ("created", "model_id", "params") if k in saved}
     tables = {name: _read_csv(run / f"{name}.csv") for name in REPORT_TABLES}
+    if tables["corpus"] is None:  # discovery's assignments: one row per input row, with its status
+        tables["corpus"] = _read_csv(run / "assignments.csv")
     if redact is not None:
         tables = {name: _redacted(t, redact[0]) for name, t in tables.items()}
     if not any(t is not None for t in tables.values()) and not (run / "figures").is_dir():

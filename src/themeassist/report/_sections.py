@@ -30,6 +30,11 @@ def _overview(manifest: dict[str, Any], corpus: pd.DataFrame | None) -> str:
             if periods:
                 stats.append((f"{periods[0]}–{periods[-1]}" if len(periods) > 1 else periods[0],
                               f"{len(periods)} periods"))
+        if "assigned_by" in corpus.columns:  # discovery: outliers given their nearest code, or kept apart
+            by = corpus.loc[ok, "assigned_by"].astype(str).value_counts()
+            stats += [(f"{int(by.get('reassigned', 0)):,}", "outliers given their nearest code")]
+            if "is_outlier" in corpus.columns and corpus["is_outlier"].astype(str).eq("True").any():
+                stats += [(f"{int(corpus['is_outlier'].astype(str).eq('True').sum()):,}", "outliers in no code")]
         other = corpus.loc[~ok, "status"].value_counts()
         if len(other):
             parts.append('<p class="note">Rows kept but not analysed: '
@@ -42,7 +47,7 @@ def _overview(manifest: dict[str, Any], corpus: pd.DataFrame | None) -> str:
         parts.insert(0, '<div class="stats">' + "".join(f"<div class='stat'><b>{_e(v)}</b><span>{_e(k)}</span>"
                                                        "</div>" for v, k in stats) + "</div>")
     if not parts:
-        parts.append('<p class="note">No manifest.json or corpus.csv in this folder.</p>')
+        parts.append('<p class="note">No manifest.json, corpus.csv or assignments.csv in this folder.</p>')
     return _section("overview", "Overview", "".join(parts))
 
 
