@@ -607,3 +607,14 @@ def test_a_theme_named_like_a_none_code_is_warned_with_a_fix_that_works() -> Non
     assert fixed.none_codes == ("NotCodable",) and "input.notcodable" not in {t.theme_id for t in fixed.themes}
     assert not any("looks like" in str(x.message) for x in seen)
     assert read_codes(["NotCodable", "Time|NotCodable"], fixed) == [[], ["input.time"]]
+
+
+def test_a_yaml_error_is_one_line_with_its_place_and_the_fix_for_a_tab(tmp_path) -> None:
+    path = tmp_path / "cb.yaml"
+    path.write_text("Input:\n  - Time\n\t- Other\n", encoding="utf-8")
+    with pytest.raises(CodebookError) as info:
+        load_codebook(path)
+    msg = str(info.value)
+    assert "\n" not in msg and "is not valid YAML: line 3, column 1:" in msg and "Indent with spaces" in msg
+    path.write_text("Input:\n  - Time\n  - Other\n", encoding="utf-8")  # the fix it gives works
+    assert [t.name for t in load_codebook(path).leaves()] == ["Time", "Other"]

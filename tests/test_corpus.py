@@ -334,3 +334,26 @@ def test_nhs_month_first_block_is_detected_and_read_month_first(nhs_v6_csv):
         corpus[in_block].assign(num=num), corpus[~in_block & num.notna()].assign(num=num), on="num"
     )
     assert len(twins) == 502 and (twins["date_x"] == twins["date_y"]).all()
+
+
+def test_a_date_format_no_date_can_match_is_refused_before_reading(tmp_path) -> None:
+    from themeassist.cli import main
+    from themeassist.exceptions import ParameterError
+
+    df = pd.DataFrame({"c": ["late again", "kind staff"], "d": ["03/02/2024", "04/02/2024"]})
+    for bad, why in (("%d-%q", "'q' is a bad directive"), ("week", "holds no date directive")):
+        with pytest.raises(ParameterError, match=rf"date_format='{bad}'.*{why}.*date_format='%d/%m/%Y'"):
+            load_corpus(df, text_col="c", period_col="d", date_format=bad)
+    assert load_corpus(df, text_col="c", period_col="d", date_format="%d/%m/%Y")["period"].notna().all()
+    df.to_csv(tmp_path / "c.csv", index=False)
+    assert main(["discover", str(tmp_path / "c.csv"), "--text-col", "c", "--period-col", "d", "--date-format",
+                 "%d-%q", "--out", str(tmp_path / "out")]) == 2
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_text_column_hint_never_offers_an_id_column() -> None:
+    ids = pd.DataFrame({"id": ["n1", "n2", "n3"], "text": ["1", "2", "3"]})
+    with pytest.raises(CorpusError, match=r"holds no text \(3 non_text\)\. No column looks like text\.$"):
+        load_corpus(ids, text_col="text")
+    with pytest.raises(CorpusError, match=r"Pass text_col='answer'\?"):
+        load_corpus(ids.assign(answer=["Good", "Fine", "Great"]), text_col="text")  # one word each, no digits

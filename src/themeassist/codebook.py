@@ -214,7 +214,7 @@ class Codebook:
                 cio.check_yaml_events(text, source)
                 obj = yaml.load(text, Loader=StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
         except yaml.YAMLError as exc:
-            raise CodebookError(f"Codebook: {source} is not valid YAML: {exc}") from exc
+            raise CodebookError(f"Codebook: {source} is not valid YAML: {_yaml_problem(exc)}") from exc
         return cls.from_dict(obj, name=name, source=source, default_name=stem or "codebook", **options)
 
     @classmethod
@@ -484,6 +484,15 @@ class Codebook:
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
+
+
+def _yaml_problem(exc: Exception) -> str:
+    """One line for a YAML error: where (line, column) and what, with the fix for a tab."""
+    mark = getattr(exc, "problem_mark", None)
+    what = " ".join(str(getattr(exc, "problem", None) or exc).split())
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    tab = " Indent with spaces: YAML does not allow tabs." if "'\\t'" in what or "\t" in what else ""
+    return f"{where}{what}.{tab}"
 
 
 def load_codebook(spec: str | os.PathLike | Codebook | Mapping | pd.DataFrame, *, merge_variants: bool = False,

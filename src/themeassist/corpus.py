@@ -73,14 +73,17 @@ def _names(cols: Iterable[Any], limit: int = 20) -> str:
 
 
 def _looks_like_text(df: pd.DataFrame, exclude: Iterable[Any] = ()) -> list[str]:
-    """Columns whose values are mostly strings with letters, longest texts first."""
+    """Columns whose values are mostly strings with letters, longest texts first; not a column of
+    single tokens with digits that are all different (ids such as ``n1``, ``n2``)."""
     found = []
     for c in df.columns:
         if c in set(exclude):
             continue
         vals = df[c].dropna()
         texts = [v for v in vals if isinstance(v, str) and _LETTER.search(v)]
-        if len(vals) and len(texts) >= 0.5 * len(vals):
+        id_like = len(texts) > 1 and len(set(texts)) == len(texts) and all(
+            " " not in v.strip() and any(ch.isdigit() for ch in v) for v in texts)
+        if len(vals) and len(texts) >= 0.5 * len(vals) and not id_like:
             found.append((sum(map(len, texts)) / len(texts), c))
     return [c for _, c in sorted(found, key=lambda t: -t[0])]
 
@@ -229,6 +232,22 @@ def read_comments(source: str | os.PathLike[str], *, sheet_name: str | int = 0, 
         warnings.warn(msg, UserWarning, stacklevel=2)
     df.attrs.update(encoding=info["encoding"], delimiter=info["delimiter"])
     return df
+
+
+def _check_date_format(date_format: str) -> None:
+    """Refuse a ``date_format`` that no date can match (an unknown directive, or none at all)."""
+    import datetime as dt
+
+    probe = dt.datetime(2001, 2, 3, 4, 5, 6)
+    try:
+        dt.datetime.strptime(probe.strftime(date_format), date_format)
+        ok = any(d in date_format for d in ("%Y", "%y", "%m", "%d", "%b", "%B", "%j", "%U", "%W", "%G", "%V"))
+    except ValueError as exc:
+        raise ParameterError(f"load_corpus: date_format={date_format!r} is not a date format ({exc}); write it with "
+                             "strptime directives, e.g. date_format='%d/%m/%Y' for 31/12/2024.") from None
+    if not ok:
+        raise ParameterError(f"load_corpus: date_format={date_format!r} holds no date directive (%Y, %m, %d, ...); "
+                             "write it with strptime directives, e.g. date_format='%d/%m/%Y' for 31/12/2024.")
 
 
 def _os_why(e: OSError) -> str:
@@ -448,6 +467,8 @@ def load_corpus(
     if date_format is not None and dayfirst is not None:
         raise ParameterError(f"load_corpus: date_format={date_format!r} and dayfirst={dayfirst!r} were both given; "
                              "pass only one of them (date_format= fixes the whole format).")  # fmt: skip
+    if date_format is not None:
+        _check_date_format(date_format)
     notes: list[str] = []
     info: dict[str, Any] = {"warnings": notes, "encoding": None, "delimiter": None}
     if isinstance(source, pd.DataFrame):

@@ -49,7 +49,7 @@ def cli_terms(message: str) -> str:
     """
     import re
 
-    return re.sub(r"\b([a-z]+(?:_[a-z]+)*_col)=('[^']*'|<[^>]*>)?",
+    return re.sub(r"\b([a-z]+(?:_[a-z]+)*_col|date_format)=('[^']*'|<[^>]*>)?",
                   lambda m: "--" + m.group(1).replace("_", "-") + (f" {m.group(2)}" if m.group(2) else ""), message)
 
 
