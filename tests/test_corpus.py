@@ -47,8 +47,8 @@ def test_each_status_text_and_reason():
         "ok", "missing", "empty", "non_text", "non_text", "non_answer", "truncated", "ok",
     ]  # fmt: skip
     assert set(corpus["status"]) <= set(STATUSES)
-    # a number keeps its value as its text (readable in every output), a non-answer its words
-    assert corpus["text"].tolist() == ["Great staff\nthanks", "", "", "42", "3.5", "Did not answer", "x" * 25, "Nothing"]
+    # a number is no text (blank, as a phone number in a numeric cell is never written out); its reason says what it was
+    assert corpus["text"].tolist() == ["Great staff\nthanks", "", "", "", "", "Did not answer", "x" * 25, "Nothing"]
     assert corpus["doc_id"].tolist() == [str(i) for i in range(8)]
     assert corpus["row"].tolist() == list(range(8))
     assert corpus.loc[0, "reason"] == ""

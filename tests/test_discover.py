@@ -330,3 +330,22 @@ def test_cli_discover_with_periods_writes_the_candidates_per_period(tmp_path, ca
     assert set(per["period"]) == set(demo["year"].astype(str)) and set(per["candidate_id"]) <= set(cands["candidate_id"])
     new = pd.read_csv(out / "new_candidates.csv")
     assert len(new) == int(per["new_in_period"].sum())
+
+
+def test_keywords_split_on_punctuation_and_keep_accented_words() -> None:
+    """'sales/marketing' gives the words 'sales' and 'marketing', not 'salesmarketing'; 'café' stays 'café'
+    (BERTopic's English preprocessing deleted every character but ASCII letters, digits and spaces)."""
+    from themeassist.embed import get_embedder
+
+    rng = np.random.default_rng(0)
+    a = ["the sales/marketing team promised features", "sales/marketing changed the scope again",
+         "our sales/marketing people sold it early", "sales/marketing never asked the developers"]
+    b = ["the café was closed at lunch", "no café near the office", "a café for the team would help",
+         "the café coffee is cold"]
+    texts = [rng.choice(a) + f" {w}" for w in range(60)] + [rng.choice(b) + f" {w}" for w in range(60)]
+    corpus = load_corpus(pd.DataFrame({"text": texts}), text_col="text")
+    emb = get_embedder("static", cache_dir=False, show_progress=False)
+    disc = CandidateDiscovery(embedder=emb, random_state=0, show_progress=False, min_label_docs=1).fit(corpus)
+    words = {w for kws in disc.candidate_codes_["keywords"] for k in kws.split("|") for w in k.split()}
+    assert "salesmarketing" not in words and "caf" not in words
+    assert {"sales", "marketing"} & words and "café" in words

@@ -43,7 +43,7 @@ def test_read_examples_keeps_every_row_like_load_corpus(tmp_path) -> None:
         ex = read_examples(path, text_col="comment", codes_col="theme", id_col="id", codebook=cb, sep=",")
     assert list(ex.columns) == list(EXAMPLE_COLUMNS)
     assert ex["doc_id"].tolist() == ["007", "008", "009", "010", "011"]  # ids as written (leading zeros kept)
-    assert ex["text"].tolist() == ["Cold food", "N/A", "", "42", "Café was shut"]  # cp1252 decoded
+    assert ex["text"].tolist() == ["Cold food", "N/A", "", "", "Café was shut"]  # cp1252 decoded
     assert ex["codes"].tolist()[0] == "Food and meals|Parking"
     assert ex["status"].tolist() == ["ok", "non_answer", "missing", "non_text", "ok"]
     assert ex.attrs["n_used"] == 2

@@ -370,13 +370,12 @@ def _status(value: Any, non_answers: dict[str, str], max_chars: int) -> tuple[st
         kind = "a number" if isinstance(value, numbers.Number) else f"a {type(value).__name__}"
         shown = repr(value)
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
-        kept = str(value) if isinstance(value, numbers.Number) else ""  # a number stays readable in every output
-        return kept, "non_text", f"value {shown} is {kind}, not text"
+        return "", "non_text", f"value {shown} is {kind}, not text"
     text = clean_text(value)
     if not text:
         return "", "empty", "text is empty or only whitespace"
     if _NUMBER.fullmatch(text):
-        return text, "non_text", f"value {text!r} is a number, not text"
+        return "", "non_text", f"value {text!r} is a number, not text"
     key = _norm(text)
     if key in non_answers:
         shown = text if len(text) <= 60 else text[:57] + "..."

@@ -124,7 +124,9 @@ def build_engine(est: Any, res: dict[str, Any], embedder: Any, E_fit: np.ndarray
         ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
         representation_model=representation_model(est, embedder),
         embedding_model=_EmbedderBackend(embedder) if embedder is not None and reranks else None,
-        verbose=False,
+        # not "english": that preprocessing deletes every character but A-Z, a-z, 0-9 and spaces, gluing
+        # "he/she" into "heshe" and cutting "café" to "caf"; the vectorizer's own tokens split on them
+        language="multilingual", verbose=False,
     )  # fmt: skip
 
 
