@@ -357,3 +357,11 @@ def test_the_text_column_hint_never_offers_an_id_column() -> None:
         load_corpus(ids, text_col="text")
     with pytest.raises(CorpusError, match=r"Pass text_col='answer'\?"):
         load_corpus(ids.assign(answer=["Good", "Fine", "Great"]), text_col="text")  # one word each, no digits
+
+
+def test_a_one_row_date_block_is_named_in_the_singular() -> None:
+    d = ["13/01/2021", "14/02/2021", "15/03/2021", "16/04/2021", "08/15/2021", "17/05/2021", "18/06/2021"]
+    with pytest.warns(UserWarning) as record:
+        load_corpus(pd.DataFrame({"t": ["a b"] * 7, "d": d}), text_col="t", period_col="d")
+    msg = next(str(w.message) for w in record if "mixes day/month orders" in str(w.message))
+    assert "but 1 in 1 block is month-first (m/d/Y)" in msg and ": row 5 (1 row, e.g. row 5 '08/15/2021')" in msg

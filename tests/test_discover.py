@@ -349,3 +349,16 @@ def test_keywords_split_on_punctuation_and_keep_accented_words() -> None:
     words = {w for kws in disc.candidate_codes_["keywords"] for k in kws.split("|") for w in k.split()}
     assert "salesmarketing" not in words and "caf" not in words
     assert {"sales", "marketing"} & words and "café" in words
+
+
+def test_codes_of_one_label_are_told_apart_by_their_number() -> None:
+    from themeassist.discovery import _assign
+
+    final = np.array([0, 0, 0, 1, 1, 2, 2])
+    texts = ["Nothing.", "Nothing.", "nothing.", "Nothing", "nothing", "long waits", "waiting long"]
+    words = [["nothing"], ["nothing"], ["waits", "long"]]
+    t = _assign.candidate_table(final, np.ones(7), texts, [f"d{i}" for i in range(7)], words,
+                                {"nothing": 5, "waits": 1, "long": 2, "waiting": 1}, n_representative=2,
+                                min_label_docs=1)
+    labels = t["label"].tolist()
+    assert len(set(labels)) == 3 and labels[1] == f"{labels[0]} (#1)" and "(#" not in labels[2]

@@ -439,15 +439,19 @@ def _report_blocks(
         return
     main = max(totals, key=totals.get)  # type: ignore[arg-type]
     minority = [b for b in blocks if b["order"] != main]
+    def rows_of(b: dict) -> str:
+        return (f"row {b['first_row'] + 1}" if b["first_row"] == b["last_row"] else
+                f"rows {b['first_row'] + 1}–{b['last_row'] + 1}")
+
     for b in minority:
-        span = f"rows {b['first_row'] + 1}–{b['last_row'] + 1}"
+        span = rows_of(b)
         for i in rows:
             if b["first_row"] <= i <= b["last_row"] and order[i] == b["order"]:
                 res.reasons[i] = (
                     f"period value {numeric[i][0]!r} read {_ORDER_NAMES[b['order']]} like its block ({span})"
                 )
     desc = "; ".join(
-        f"rows {b['first_row'] + 1}–{b['last_row'] + 1} ({b['n_rows']} rows"
+        f"{rows_of(b)} ({b['n_rows']} {'row' if b['n_rows'] == 1 else 'rows'}"
         + (f", block {b['key']!r}" if b["key"] not in (None, "") else "")
         + (f", e.g. row {b['example'][0] + 1} {b['example'][1]!r}" if b["example"] else "")
         + ")"
@@ -457,7 +461,8 @@ def _report_blocks(
     other = "mdy" if main == "dmy" else "dmy"
     res.warnings.append(
         f"load_corpus: period column {column!r} mixes day/month orders: {totals[main]} dates are "
-        f"{_ORDER_NAMES[main]} but {totals[other]} in {len(minority)} blocks are {_ORDER_NAMES[other]} "
+        f"{_ORDER_NAMES[main]} but {totals[other]} in {len(minority)} block{'s' if len(minority) != 1 else ''} "
+        f"{'are' if totals[other] != 1 else 'is'} {_ORDER_NAMES[other]} "
         f"and were read that way: {desc}{more}. Check these rows; "
         "corpus.attrs['date_blocks'] lists every block."
     )

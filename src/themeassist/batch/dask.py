@@ -23,7 +23,9 @@ found in each comment and the embeddings of the few comments taken as examples o
 back; from them the corpus-wide statistics are computed and passed to
 ``ThemeMapper.suggest(zero_shot_stats=...)``.
 
-Requires the ``dask`` extra: ``pip install "themeassist[dask]"``.
+Requires the ``dask`` extra: ``pip install "themeassist[dask]"``. In a script (not a notebook), call
+it under ``if __name__ == "__main__":``: the local cluster's worker processes import the script
+again, and without the guard each would start its own cluster ("Nanny failed to start").
 
 Examples
 --------
@@ -218,6 +220,8 @@ def suggest_dask(
 
     Examples
     --------
+    In a script, under ``if __name__ == "__main__":`` (see the module docstring):
+
     >>> out = suggest_dask(mapper, corpus, n_workers=2, partition_size=10_000)   # doctest: +SKIP
     >>> out.columns[:3].tolist()                                               # doctest: +SKIP
     ['doc_id', 'status', 'suggested']

@@ -142,6 +142,11 @@ def candidate_table(final: np.ndarray, sim: np.ndarray, texts: list[str], doc_id
             "representative_doc_ids": "|".join(str(doc_ids[i]) for i in reps),
             "representative_quotes": "\n".join(short(texts[i]) for i in reps),
         })  # fmt: skip
+    seen: dict[str, int] = {}
+    for r in rows:  # codes of one label ("Nothing", "Nothing."): told apart by their number, largest first
+        seen[r["label"]] = seen.get(r["label"], 0) + 1
+        if seen[r["label"]] > 1:
+            r["label"] = f"{r['label']} (#{r['candidate_id']})"
     members = np.flatnonzero(final == -1)
     if len(members):
         first = members[:n_representative]
