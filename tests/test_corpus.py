@@ -345,6 +345,10 @@ def test_a_date_format_no_date_can_match_is_refused_before_reading(tmp_path) -> 
         with pytest.raises(ParameterError, match=rf"date_format='{bad}'.*{why}.*date_format='%d/%m/%Y'"):
             load_corpus(df, text_col="c", period_col="d", date_format=bad)
     assert load_corpus(df, text_col="c", period_col="d", date_format="%d/%m/%Y")["period"].notna().all()
+    from themeassist.corpus import _check_date_format
+
+    for fine in ("%Y-%m-%dT%H:%M:%S%z", "%d/%m/%Y %Z", "%Y%m%d", "%b %Y"):  # time zones round-trip imperfectly
+        _check_date_format(fine)
     df.to_csv(tmp_path / "c.csv", index=False)
     assert main(["discover", str(tmp_path / "c.csv"), "--text-col", "c", "--period-col", "d", "--date-format",
                  "%d-%q", "--out", str(tmp_path / "out")]) == 2
