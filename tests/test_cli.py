@@ -291,3 +291,18 @@ def test_a_wrong_examples_column_names_the_examples_option_and_the_files_columns
     with pytest.warns(UserWarning):  # the blank row of the examples: read as not coded yet
         assert main([*run, "--examples-codes-col", "codes"]) == 0  # the fix it offers works
     assert len(pd.read_csv(tmp_path / "s.csv")) == 4
+
+
+def test_review_rounds_keep_every_theme_a_coder_rejected_for_a_comment() -> None:
+    # round 1 rejects A for c1 and B for c2; round 3 rejects C for c1 (suggested then) and accepts c2
+    from themeassist.cli.suggest import _latest_decisions
+
+    def table(rows: list[tuple[str, str, str, str]]) -> pd.DataFrame:
+        return pd.DataFrame(rows, columns=["doc_id", "codes", "negative_codes", "decision"]).assign(text="t")
+
+    one = table([("c1", "", "a", "reject"), ("c2", "", "b", "reject"), ("c3", "x", "", "recode")])
+    three = table([("c1", "", "c", "reject"), ("c2", "d", "", "accept")])
+    got = _latest_decisions([one, three]).set_index("doc_id")
+    assert got.loc["c1", "negative_codes"] == "a|c" and got.loc["c1", "decision"] == "reject"
+    assert (got.loc["c2", "codes"], got.loc["c2", "negative_codes"]) == ("d", "")  # the later accept wins
+    assert got.loc["c3", "codes"] == "x" and len(got) == 3

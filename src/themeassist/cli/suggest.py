@@ -129,13 +129,23 @@ def fitted_mapper(args: argparse.Namespace) -> tuple[Any, Any, Any]:
 
 
 def _latest_decisions(tables: list[Any]) -> Any:
-    """The decisions of several review rounds as one table: a comment decided in two rounds keeps its latest."""
+    """The decisions of several review rounds as one table: a comment decided in two rounds keeps its
+    latest, and a latest reject also keeps the themes its earlier rejects ruled out (each round rejects
+    what was suggested then: every rejected theme stays rejected until an accept or a recode)."""
     import pandas as pd
 
     if len(tables) == 1:
         return tables[0]
     both = pd.concat(tables, ignore_index=True)
-    return both[~both["doc_id"].astype(str).duplicated(keep="last")].reset_index(drop=True)
+    latest = both[~both["doc_id"].astype(str).duplicated(keep="last")].reset_index(drop=True)
+    rejects = both[both["decision"].astype(str).eq("reject")]  # read_decisions' table has the column
+    ruled_out: dict[str, list[str]] = {}
+    for doc, negs in zip(rejects["doc_id"].astype(str), rejects["negative_codes"].fillna("").astype(str)):
+        ruled_out.setdefault(doc, []).extend(t for t in negs.split("|") if t)
+    is_reject = latest["decision"].astype(str).eq("reject")
+    latest.loc[is_reject, "negative_codes"] = [
+        "|".join(dict.fromkeys(ruled_out.get(d, []))) for d in latest.loc[is_reject, "doc_id"].astype(str)]
+    return latest
 
 
 def _coded_among(corpus: Any, coded: list[Any], mapper: Any) -> int:
