@@ -335,3 +335,17 @@ def test_cli_report_out_must_be_an_html_page(tmp_path: Path, capsys) -> None:  #
     assert main(["report", str(run), "--out", str(tmp_path / "r.txt")]) == 2
     assert "pass a path ending in .html" in capsys.readouterr().err and not (tmp_path / "r.txt").exists()
     assert main(["report", str(run), "--out", str(tmp_path / "r.html")]) == 0
+
+
+def test_a_drift_audit_folder_shows_the_raw_counts_beside_the_corrected_estimate(tmp_path: Path) -> None:
+    # `drift --audit` writes the suggestions counted to suggested_prevalence.csv; the report says it shows them
+    rows = [{"period": p, "theme": "Waits", "theme_id": "waits", "prevalence": v, "ci_low": v - 0.05,
+             "ci_high": v + 0.05, "n_checked": 40, "source": "pacc"} for p, v in (("2020", 0.2), ("2021", 0.3))]
+    pd.DataFrame(rows).to_csv(tmp_path / "prevalence.csv", index=False)
+    pd.DataFrame([{**r, "prevalence": r["prevalence"] + 0.1, "source": "suggested"} for r in rows]).drop(
+        columns="n_checked").to_csv(tmp_path / "suggested_prevalence.csv", index=False)
+    page = render_report(tmp_path)
+    assert "Raw suggestion counts carry the model's errors and are shown beside it" in page
+    assert "Prevalence by period — audit-corrected" in page and "Prevalence by period — suggestions counted" in page
+    assert page.index("audit-corrected (") < page.index("suggestions counted (")  # the corrected one first
+    assert "80 comments were checked by a coder" in page

@@ -103,6 +103,9 @@ def _render(run: Path, *, title: str | None, max_rows: int, report_dir: Path,
     tables = {name: _read_csv(run / f"{name}.csv") for name in REPORT_TABLES}
     if tables["corpus"] is None:  # discovery's assignments: one row per input row, with its status
         tables["corpus"] = _read_csv(run / "assignments.csv")
+    raw = _read_csv(run / "suggested_prevalence.csv")  # `drift --audit`: the raw counts, shown beside
+    if raw is not None and tables["prevalence"] is not None and "source" in raw.columns:
+        tables["prevalence"] = pd.concat([tables["prevalence"], raw], ignore_index=True)
     if redact is not None:
         tables = {name: _redacted(t, redact[0]) for name, t in tables.items()}
     if not any(t is not None for t in tables.values()) and not (run / "figures").is_dir():
