@@ -207,6 +207,7 @@ def test_rare_theme_with_no_checked_positive_keeps_a_valid_interval():
                                                                   range(500)],
                              codebook=Codebook.from_dict({"a": None}), method="pacc")
     assert t.ci_high.iloc[0] > 0.02
+    assert t["method"].tolist() == ["ppi"]  # the method it was estimated with, not the one asked for
 
 
 def test_a_period_checked_in_full_is_counted_with_a_wilson_interval():

@@ -31,16 +31,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from themeassist.drift._codes import (
-    _code_matrix,
-    _labels,
-    _warn_missing,
-    _Node,
-    _node_frame,
-    _period_order,
-    _resolve_codebook,
-    _status_mask,
-)
+from themeassist.drift._codes import (_code_matrix, _labels, _warn_missing, _Node, _node_frame, _period_order,
+                                      _resolve_codebook, _status_mask)
 from themeassist.drift._stats import high_score_counts, wilson_interval
 from themeassist._validation import check_param
 from themeassist.exceptions import ThemeassistError
@@ -482,7 +474,8 @@ def audit_prevalence(scores: Any, audit: Any, *, period: Any = None, codebook: A
                      "n_known": 0 if res.n_known is None else int(res.n_known[t]),
                      "n_known_theme": 0.0 if res.n_known_theme is None else res.n_known_theme[t],
                      "n_scored": scored[t], "n_scored_high": high[t]})
-    table = _assemble(rows, nodes, False, estimated=True)
+    table = _assemble(rows, nodes, False, estimated=True)  # below: the themes estimated by ppi say so
+    table.loc[table["theme_id"].isin({nd.theme_id for nd, f in zip(nodes, res.fallback) if f}), "method"] = "ppi"
     n_known = int((keep & ~not_known).sum())
     if n_known:
         table.attrs.update(known_random_p=res.known_random_p, known_random=res.known_random)
