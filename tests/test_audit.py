@@ -400,8 +400,12 @@ def test_cli_audit_with_a_non_answer_and_drift_quiet(tmp_path, cb, capsys):
     cb.to_yaml(tmp_path / "cb.yaml")
     assert main(["audit", str(tmp_path / "s.csv"), "--period-col", "year", "--half-width", "0.001", "--quiet",
                  "--out", str(tmp_path / "audit.csv")]) == 0
-    out = capsys.readouterr().out
+    said = capsys.readouterr()
+    out = said.out
     assert "2020: 59, 2021: 60, 2022: 60" in out
+    # the size is what calibrated scores would need, the audit-only size beside it, the largest drawn everywhere
+    assert "for a half-width of 0.001 if the scores are calibrated: 2020: 59, 2021: 60, 2022: 60" in said.err
+    assert "(the audit alone, without the scores' help: " in said.err and "drawing 60 in every period" in said.err
     assert "2020 has fewer than 60 comments that can be drawn: all of them are (inclusion probability 1)" in out
     a = pd.read_csv(tmp_path / "audit.csv")
     assert len(a) == 179 and "c3" not in set(a.doc_id)

@@ -18,8 +18,9 @@ def register(sub: Any) -> None:
     p.add_argument("--date-format", default=None, help="explicit strptime format, e.g. %%d/%%m/%%Y")
     p.add_argument("--per-period", type=positive_int, default=None, help="comments to draw per period")
     p.add_argument("--half-width", type=float, default=None,
-                   help="instead of --per-period: report (and draw) how many comments give intervals of at most "
-                        "this half-width, e.g. 0.05 for 5 points (a power calculation from the scores)")
+                   help="instead of --per-period: report how many comments should give intervals of about this "
+                        "half-width, e.g. 0.05 for 5 points, if the scores are calibrated (a power calculation from "
+                        "the scores; the audit-only size is printed beside it), and draw the largest in every period")
     p.add_argument("--periods", default=None, help="only these periods, joined by '|' (e.g. those not coded by hand)")
     p.add_argument("--text-col", default="text")
     p.add_argument("--seed", type=int, default=0, help="random seed (the same seed draws the same sample)")
@@ -59,9 +60,13 @@ def run(args: argparse.Namespace) -> int:
         size = audit_size(scores.apply(pd.to_numeric, errors="coerce").fillna(0)[ok], period=period[ok],
                           half_width=args.half_width)
         need = size.attrs["n_per_period"]
+        alone = size.groupby("period", sort=False)["n_needed_without_scores"].max()
         per_period = int(max(need.values())) if need else 1
-        print("comments to check per period for a half-width of "
-              f"{args.half_width:g}: " + ", ".join(f"{p}: {n}" for p, n in need.items()), file=sys.stderr)
+        print(f"comments to check per period for a half-width of {args.half_width:g} if the scores are calibrated: "
+              + ", ".join(f"{p}: {n}" for p, n in need.items()) + " (the audit alone, without the scores' help: "
+              + ", ".join(f"{p}: {int(n)}" for p, n in alone.items()) + f"); drawing {per_period} in every period. "
+              "Scores that are not calibrated give wider intervals: drift --audit reports the half-widths reached; "
+              "draw more with --per-period if they are too wide.", file=sys.stderr)
     periods = None if args.periods is None else [p.strip() for p in args.periods.split("|") if p.strip()]
     sample = draw_audit(df, period_col=args.period_col, per_period=per_period, seed=args.seed,
                         period_freq=args.period_freq, date_format=args.date_format, text_col=args.text_col,
