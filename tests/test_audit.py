@@ -931,8 +931,12 @@ def test_cli_suggest_counts_the_coders_decisions_as_coded_comments(tmp_path, cap
     assert main(["suggest", str(tmp_path / "demo.csv"), "--examples", str(tmp_path / "coded.csv"),
                  "--examples-codes-col", "themes", "--decisions", str(tmp_path / "reviewed.csv"), "--decisions",
                  str(tmp_path / "reviewed2.csv"), "--out", str(tmp_path / "third.csv"), *common]) == 0
+    said = capsys.readouterr().out
     assert f"{n_ex} coded examples (matched by doc_id), 11 decided by the coder (matched by doc_id; 1 name a doc_id " \
-        "that is not among the comments: learnt from, marked on no comment)" in capsys.readouterr().out
+        "that is not among the comments: learnt from, marked on no comment)" in said
+    kinds = s2["decision"].fillna("").astype(str).value_counts()  # what each file held, said by kind
+    assert f"reviewed2.csv: {kinds.get('accept', 0)} accept, {kinds.get('recode', 0)} recode, " \
+        f"{kinds.get('reject', 0)} reject" in said and "decisions of an earlier file were replaced by a later" in said
     third = pd.read_csv(tmp_path / "third.csv", dtype=str, keep_default_na=False).set_index("doc_id")
     assert third.example_codes[first_recode] == cb.get("Media & Policy").theme_id
     assert (third.example_codes[s2.doc_id[more]] != "").all() and (third.example_codes[s.doc_id[acc]] != "").all()

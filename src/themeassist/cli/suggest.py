@@ -120,12 +120,27 @@ def fitted_mapper(args: argparse.Namespace) -> tuple[Any, Any, Any]:
                        quiet=True)  # fitting warns about codes read as a same-named sub-theme
     coded = [] if examples is None else [examples]  # the comments whose codes are known, by source
     if args.decisions:
-        decided = _latest_decisions([redact_text(read_decisions(path, codebook=codebook), args, what="decisions")
-                                     for path in args.decisions])
+        rounds = [redact_text(read_decisions(path, codebook=codebook), args, what="decisions")
+                  for path in args.decisions]
+        decided = _latest_decisions(rounds)
+        print(_decisions_read(args.decisions, rounds, decided))
         coded.append(decided)  # accepts and recodes code a comment in full; a reject only in part
         examples = decided if examples is None else pd.concat([examples, decided], ignore_index=True)
     mapper = ThemeMapper(regime=args.regime, top_k=args.top_k, embedder=embedder(args), random_state=args.seed)
     return mapper.fit(codebook, examples), examples, coded
+
+
+def _decisions_read(paths: list[str], rounds: list[Any], decided: Any) -> str:
+    """What ``--decisions`` read: per file its decisions by kind, and how many a later file overrode."""
+    parts = []
+    for path, table in zip(paths, rounds):
+        kinds = table["decision"].astype(str).value_counts()
+        parts.append(f"{path}: " + ", ".join(f"{int(kinds.get(k, 0))} {k}" for k in ("accept", "recode", "reject")))
+    over = sum(len(t) for t in rounds) - len(decided)
+    return ("decisions read (accept and recode: the comment coded in full; reject: those themes ruled out for it, "
+            "never suggested again): " + "; ".join(parts)
+            + (f"; {over} decisions of an earlier file were replaced by a later one (a reject keeps the earlier "
+               "rejects)" if over else "") + ".")
 
 
 def _latest_decisions(tables: list[Any]) -> Any:
