@@ -69,6 +69,7 @@ def test_suggest_adds_recall_sets_auto_accept_and_review_order(demo_files, tmp_p
     sample = s.review_sample == "True"
     m = int(sample.sum())
     assert 5 <= m <= 40 and set(s.review_rank[sample].astype(int)) == set(range(1, m + 1))
+    assert f"review sample: {m} comments (review_sample; 20 expected: each comment is drawn on its own" in printed
     # the same seed gives the same queue
     again = tmp_path / "again.csv"
     assert main(["suggest", str(data), "--examples", str(coded), "--examples-codes-col", "themes", "--review-order",

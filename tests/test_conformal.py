@@ -76,6 +76,11 @@ def test_recall_sets_reach_the_target_on_fresh_comments() -> None:
     lo = RecallSets(target_recall=0.8).fit(P, Y)
     hi = RecallSets(target_recall=0.97).fit(P, Y)
     assert lo.threshold_ > hi.threshold_ and lo.mean_set_size_ < hi.mean_set_size_
+    # sets holding most of the codebook are said to rule little out; smaller ones are not
+    noise = np.random.default_rng(9).random(P.shape)  # scores that do not tell the themes apart
+    wide = RecallSets(target_recall=0.97).fit(noise, Y)
+    assert wide.mean_set_size_ > P.shape[1] / 2 and f"That is most of the {P.shape[1]} themes" in wide.summary()
+    assert "most of the" not in lo.summary()
 
 
 def test_recall_sets_leave_out_uncodeable_examples_and_say_when_uncontrolled() -> None:

@@ -64,8 +64,9 @@ def register(sub: Any) -> None:
     doubt = p.add_argument_group("doubt (--target-recall, --auto-accept and --quality-out are learnt from held-out "
                                   "examples: they need --examples or --decisions; --review-order works without)")
     doubt.add_argument("--target-recall", type=unit_interval, default=None, metavar="R",
-                       help="add recall_set (names) and recall_set_ids: per comment the smallest set of themes with "
-                            "recall >= R on held-out examples (conformal risk control)")
+                       help="add recall_set (names) and recall_set_ids: per comment the themes above one score "
+                            "threshold, the highest whose mean per-comment recall on held-out examples is >= R "
+                            "(conformal risk control: a guarantee on average over comments, not for each one)")
     doubt.add_argument("--auto-accept", type=unit_interval, nargs="?", const=0.95, default=None, metavar="P",
                        help="add auto_accept (names) and auto_accept_ids: the suggestions whose held-out precision is "
                             ">= P (default 0.95)")
@@ -73,7 +74,8 @@ def register(sub: Any) -> None:
                        help="add review_rank, selection_probability and review_sample: a review queue drawn at "
                             "random, leaning towards comments that would teach the mapper most")
     doubt.add_argument("--review-size", type=positive_int, default=50,
-                       help="--review-order: expected number of comments in the review sample")
+                       help="--review-order: expected number of comments in the review sample (each comment is "
+                            "drawn on its own, so the sample's size varies around it)")
     doubt.add_argument("--quality-out", default=None, metavar="FILE",
                        help="also write the held-out agreement per theme (examples, calibration, threshold, "
                             "precision, recall, kappa: what suggest prints, theme by theme) to FILE (.csv/.xlsx/.parquet)")
@@ -278,7 +280,8 @@ def doubt_columns(args: argparse.Namespace, mapper: Any, examples: Any) -> Any:
             from themeassist.mapping.review import add_review_order
 
             table = add_review_order(table, mapper, review_size=args.review_size, random_state=args.seed)
-            print(f"review sample: {int(table['review_sample'].sum())} comments (review_sample), ranked first by "
+            print(f"review sample: {int(table['review_sample'].sum())} comments (review_sample; {args.review_size} "
+                  "expected: each comment is drawn on its own with its selection_probability), ranked first by "
                   "review_rank; selection_probability is known for every scored comment")
         return table
 

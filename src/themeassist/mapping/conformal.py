@@ -206,6 +206,8 @@ class RecallSets(BaseEstimator):
         Held-out examples used (those with at least one leaf code and every label known).
     held_out_recall_, mean_set_size_ : float
         Mean per-example recall and set size of the held-out examples at ``threshold_``.
+    n_themes_ : int
+        Themes a set could hold (the scores' columns).
 
     Examples
     --------
@@ -255,6 +257,7 @@ class RecallSets(BaseEstimator):
         Yu = Y[use].astype(bool)
         self.held_out_recall_ = float(((S & Yu).sum(1) / Yu.sum(1)).mean())
         self.mean_set_size_ = float(S.sum(1).mean())
+        self.n_themes_ = int(P.shape[1])
         if not self.controlled_:
             warnings.warn(f"RecallSets: a recall of {self.target_recall} cannot be shown with "
                           f"{self.n_calibration_} held-out examples; the sets hold every theme scored above 0. "
@@ -291,6 +294,10 @@ class RecallSets(BaseEstimator):
         if table is not None and "recall_set_ids" in table.columns:
             sizes = [len([t for t in str(s).split("|") if t]) for s in table["recall_set_ids"]]
             out += f"; {np.mean(sizes) if sizes else 0:.2f} themes per row here"
+        n_themes = getattr(self, "n_themes_", 0)
+        if n_themes and self.mean_set_size_ > n_themes / 2:  # a set that is most of the codebook rules little out
+            out += (f". That is most of the {n_themes} themes: the scores do not tell them apart well enough for this "
+                    "recall; a lower --target-recall or more coded examples give smaller sets")
         return out
 
 
