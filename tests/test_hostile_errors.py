@@ -14,6 +14,7 @@ Permission errors are tested with the capabilities that let root ignore file mod
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 import signal
@@ -233,8 +234,17 @@ def test_ctrl_c_prints_how_to_resume_and_the_rerun_resumes(tmp_path: Path) -> No
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     run_folder = tmp_path / ".o.csv.run"
     deadline = time.monotonic() + 240
+    def chunk_recorded() -> bool:  # a chunk on disk *and* in its manifest (the file comes first): resumable
+        for manifest in run_folder.rglob("manifest.json"):  # the embedding pass keeps its own in embeddings/
+            try:
+                if json.loads(manifest.read_text()).get("chunks"):
+                    return True
+            except (OSError, ValueError):  # being replaced right now
+                continue
+        return False
+
     while time.monotonic() < deadline and proc.poll() is None:
-        if any(run_folder.rglob("chunk-*.parquet")):  # the embedding pass keeps its chunks in embeddings/
+        if chunk_recorded():
             break
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
