@@ -306,3 +306,7 @@ def test_review_rounds_keep_every_theme_a_coder_rejected_for_a_comment() -> None
     assert got.loc["c1", "negative_codes"] == "a|c" and got.loc["c1", "decision"] == "reject"
     assert (got.loc["c2", "codes"], got.loc["c2", "negative_codes"]) == ("d", "")  # the later accept wins
     assert got.loc["c3", "codes"] == "x" and len(got) == 3
+    # a recode between two rejects starts afresh: only the rejects after it stay
+    mid = table([("c1", "a", "", "recode")])
+    got = _latest_decisions([one, mid, three]).set_index("doc_id")
+    assert got.loc["c1", "negative_codes"] == "c"

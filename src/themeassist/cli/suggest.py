@@ -155,10 +155,10 @@ def _latest_decisions(tables: list[Any]) -> Any:
         return tables[0]
     both = pd.concat(tables, ignore_index=True)
     latest = both[~both["doc_id"].astype(str).duplicated(keep="last")].reset_index(drop=True)
-    rejects = both[both["decision"].astype(str).eq("reject")]  # read_decisions' table has the column
-    ruled_out: dict[str, list[str]] = {}
-    for doc, negs in zip(rejects["doc_id"].astype(str), rejects["negative_codes"].fillna("").astype(str)):
-        ruled_out.setdefault(doc, []).extend(t for t in negs.split("|") if t)
+    ruled_out: dict[str, list[str]] = {}  # per comment, the rejects since its last accept or recode
+    for doc, kind, negs in zip(both["doc_id"].astype(str), both["decision"].astype(str),
+                               both["negative_codes"].fillna("").astype(str)):
+        ruled_out[doc] = [*ruled_out.get(doc, []), *(t for t in negs.split("|") if t)] if kind == "reject" else []
     is_reject = latest["decision"].astype(str).eq("reject")
     latest.loc[is_reject, "negative_codes"] = [
         "|".join(dict.fromkeys(ruled_out.get(d, []))) for d in latest.loc[is_reject, "doc_id"].astype(str)]
