@@ -165,21 +165,36 @@ def _latest_decisions(tables: list[Any]) -> Any:
     return latest
 
 
-def _coded_among(corpus: Any, coded: list[Any], mapper: Any) -> int:
-    """How many of the substantive comments are coded already (not suggested anew): those that a
-    coded table names, by doc_id or by text, as ``example_codes`` matches them."""
-    import numpy as np
-
+def _match_coded(corpus: Any, coded: list[Any], mapper: Any) -> list[tuple[Any, Any, str]]:
+    """Each coded table (examples, decisions) matched to the comments once, by doc_id or by text:
+    ``(table, example_codes column or None, how)``, a column aligned with the corpus rows."""
     from themeassist.mapping.examples import example_codes
 
-    ok = corpus["status"].astype(str).isin(("ok", "truncated")).to_numpy()
     texts = dict(zip(corpus["doc_id"].astype(str), corpus["text"]))
+    return [(table, *example_codes(corpus[["doc_id"]], table, mapper.codebook_, texts=texts,
+                                   by_id=table.attrs.get("ids", True))) for table in coded]
+
+
+def _aligned(suggestions: Any, corpus: Any, matched: list[tuple[Any, Any, str]], mapper: Any,
+             texts: dict[str, Any]) -> list[tuple[Any, Any, str]]:
+    """:func:`_match_coded`'s columns on the rows of ``suggestions``: as they are when its rows are
+    the corpus's (one per comment, in order, as suggest writes them), else matched again."""
+    from themeassist.mapping.examples import example_codes
+
+    if suggestions["doc_id"].astype(str).tolist() == corpus["doc_id"].astype(str).tolist():
+        return [(t, None if c is None else c.set_axis(suggestions.index), h) for t, c, h in matched]
+    return [(t, *example_codes(suggestions, t, mapper.codebook_, texts=texts, by_id=t.attrs.get("ids", True)))
+            for t, _, _ in matched]
+
+
+def _coded_among(corpus: Any, matched: list[tuple[Any, Any, str]]) -> int:
+    """How many of the substantive comments are coded already (not suggested anew): those that a
+    coded table names (:func:`_match_coded`)."""
+    import numpy as np
+
+    ok = corpus["status"].astype(str).isin(("ok", "truncated")).to_numpy()
     known = np.zeros(len(corpus), dtype=bool)
-    for table in coded:
-        with warnings.catch_warnings():  # said when the suggestions are matched to the same tables
-            warnings.simplefilter("ignore")
-            col, _ = example_codes(corpus[["doc_id"]], table, mapper.codebook_, texts=texts,
-                                   by_id=table.attrs.get("ids", True))
+    for _, col, _ in matched:
         if col is not None:
             known |= (col != "").to_numpy()
     return int((known & ok).sum())
@@ -371,10 +386,10 @@ def run(args: argparse.Namespace) -> int:
     if (note := scale_note(args, substantive)) is not None:
         print(note, file=sys.stderr)
     from themeassist._schema import EXAMPLE_CODES_COLUMN
-    from themeassist.mapping.examples import example_codes
 
     mapper, examples, coded = fitted_mapper(args)
-    said, quality = expected_quality(mapper, n_new=substantive - _coded_among(corpus, coded, mapper))
+    matched = _match_coded(corpus, coded, mapper)
+    said, quality = expected_quality(mapper, n_new=substantive - _coded_among(corpus, matched))
     print(said)
     if quality_out and quality is not None:
         from themeassist.io.tables import write_table
@@ -388,9 +403,8 @@ def run(args: argparse.Namespace) -> int:
         # the coder edits this file: decision = accept / reject / recode, final_codes for recodes
         # keep the text and the input's metadata columns (periods, groups) beside the suggestions
         known, notes = None, []
-        for table in coded:  # the examples, then the coder's decisions (a later decision wins)
-            col, how = example_codes(suggestions, table, mapper.codebook_, texts=texts,
-                                     by_id=table.attrs.get("ids", True))
+        # the examples, then the coder's decisions (a later decision wins)
+        for table, col, how in _aligned(suggestions, corpus, matched, mapper, texts):
             if col is not None:
                 known = col if known is None else col.where(col != "", known)
                 what = "coded examples" if table is coded[0] and args.examples else "decided by the coder"
